@@ -1,0 +1,22 @@
+"""Streamlit entry point: navigation and the language switch; nothing else."""
+from __future__ import annotations
+
+import streamlit as st
+
+from geo.i18n import t
+from pages.common import current_lang, language_switch
+
+st.set_page_config(page_title="Atlas ĐTTM Thái Nguyên", page_icon="🗺️", layout="wide")
+language_switch()
+lang = current_lang()
+
+PAGES = [
+    ("pages/map_explorer.py", "nav.map", "🗺️", True),
+    ("pages/coverage.py", "nav.coverage", "🏥", False),
+    ("pages/readiness.py", "nav.readiness", "📊", False),
+    ("pages/data.py", "nav.data", "📥", False),
+    ("pages/export.py", "nav.export", "🖨️", False),
+]
+nav = st.navigation([st.Page(path, title=t(key, lang), icon=icon, default=default)
+                     for path, key, icon, default in PAGES])
+nav.run()

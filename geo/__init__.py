@@ -1,0 +1,1 @@
+"""Thái Nguyên Smart-City Atlas — pure geospatial library (never imports streamlit)."""

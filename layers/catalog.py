@@ -1,0 +1,120 @@
+"""The declarative layer catalog (``layers/catalog.toml``) and loading of its layers."""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from geo.errors import AtlasError
+from geo.paths import CATALOG_FILE, DATA_DIR
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One catalog entry."""
+
+    id: str
+    title_vi: str
+    title_en: str
+    file: str
+    kind: str
+    category: str
+    source: str
+    licence: str
+    vintage: str
+    tooltip: tuple[str, ...] = ()
+    choropleth: tuple[str, ...] = ()
+    style: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    default: bool = False
+    derived: bool = False
+    unit_level: str = ""
+    highlight_field: str = ""
+
+    def title(self, lang: str) -> str:
+        """Title in ``lang``."""
+        return self.title_en if lang == "en" else self.title_vi
+
+    @property
+    def path(self) -> Path:
+        """Absolute path of the layer's file (honours ``ATLAS_DATA_DIR``)."""
+        return Path(DATA_DIR) / self.file
+
+
+@dataclass(frozen=True)
+class Category:
+    """An infrastructure category with the OSM tags it takes."""
+
+    id: str
+    title_vi: str
+    title_en: str
+    icon: str
+    color: str
+    tags: tuple[str, ...]
+
+    def title(self, lang: str) -> str:
+        return self.title_en if lang == "en" else self.title_vi
+
+
+@dataclass(frozen=True)
+class Catalog:
+    layers: dict[str, Layer]
+    categories: dict[str, Category]
+    fields: dict[str, dict[str, str]]
+
+    def layer(self, layer_id: str) -> Layer:
+        """The layer ``layer_id`` or an ``AtlasError`` naming it."""
+        try:
+            return self.layers[layer_id]
+        except KeyError:
+            raise AtlasError("errors.unknown_layer", layer=layer_id) from None
+
+    def field_label(self, name: str, lang: str) -> str:
+        entry = self.fields.get(name)
+        return entry.get(lang, name) if entry else name
+
+
+def parse_catalog(text: str) -> Catalog:
+    """Parse catalog TOML text; raises ValueError on a malformed entry."""
+    data = tomllib.loads(text)
+    layers: dict[str, Layer] = {}
+    for entry in data.get("layer", []):
+        entry = dict(entry)
+        for key in ("tooltip", "choropleth"):
+            entry[key] = tuple(entry.get(key, ()))
+        layer = Layer(**entry)
+        if layer.id in layers:
+            raise ValueError(f"duplicate layer id {layer.id}")
+        if layer.kind not in ("polygon", "point", "line"):
+            raise ValueError(f"layer {layer.id}: unknown kind {layer.kind}")
+        layers[layer.id] = layer
+    categories = {cid: Category(id=cid, title_vi=c["title_vi"], title_en=c["title_en"], icon=c["icon"],
+                                color=c["color"], tags=tuple(c.get("tags", ())))
+                  for cid, c in data.get("categories", {}).items()}
+    return Catalog(layers=layers, categories=categories, fields=data.get("fields", {}))
+
+
+@lru_cache(maxsize=1)
+def get_catalog(path: str | None = None) -> Catalog:
+    """The project's catalog (cached)."""
+    return parse_catalog(Path(path or CATALOG_FILE).read_text(encoding="utf-8"))
+
+
+def load_layer(layer_id: str) -> gpd.GeoDataFrame:
+    """Read a catalog layer from ``data/shapefiles`` in EPSG:4326.
+
+    A missing or unreadable file raises ``AtlasError`` with a message saying how to fix it.
+    """
+    layer = get_catalog().layer(layer_id)
+    if not layer.path.exists():
+        raise AtlasError("errors.layer_missing", layer=layer_id, file=layer.file)
+    try:
+        gdf = gpd.read_file(layer.path, engine="pyogrio")
+    except Exception:  # noqa: BLE001 — any read failure is a damaged file to the user
+        raise AtlasError("errors.layer_corrupt", layer=layer_id, file=layer.file) from None
+    if gdf.crs is None or gdf.geometry is None:
+        raise AtlasError("errors.layer_corrupt", layer=layer_id, file=layer.file)
+    return gdf.to_crs(4326) if gdf.crs.to_epsg() != 4326 else gdf
