@@ -1,0 +1,48 @@
+"""The command line: ``python -m geo <command>``.
+
+Each command lives in its own module ``geo.cli_<name>`` exposing
+``register(subparsers) -> None``; the sub-parser sets ``func(args) -> int``.
+Refusals (``AtlasError``) and bad arguments print one line ``error: ...`` and exit 2.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from geo.errors import AtlasError
+
+COMMAND_MODULES = ("geo.cli_layers", "geo.cli_coverage", "geo.cli_indicators", "geo.cli_check", "geo.cli_export")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        sys.stderr.write(f"error: {message}\n")
+        raise SystemExit(2)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m geo", description="Thái Nguyên Smart-City Atlas command line")
+    parser.add_argument("--lang", choices=("vi", "en"), default="en", help="language of messages")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except AtlasError as err:
+        sys.stderr.write(f"error: {err.message(args.lang)}\n")
+        return 2
+    except KeyboardInterrupt:
+        return 130
