@@ -1,0 +1,627 @@
+"""Service coverage on a population grid: who lives within reach of a facility.
+
+Rules (stated in the UI and exports):
+
+* a grid cell belongs to the unit containing its centre;
+* a cell is covered when its centre is within the distance of a facility — straight
+  line × ``detour`` ≤ radius (euclidean mode) or the road-network cost ≤ the limit
+  (network mode, see :mod:`geo.network`).
+
+Everything runs in the grid's metric CRS, vectorised: nearest-facility distances come
+from a ``scipy.spatial.cKDTree``, units are rasterised onto the grid
+(``rasterio.features.rasterize``, cell-centre rule) and summed with ``numpy.bincount``.
+Big grids are processed in row blocks (``chunk_cells``) so memory stays bounded.
+
+Reported distances (``median_distance_m``/``p90_distance_m``) are population-weighted
+quantiles of the straight-line distance × ``detour`` to the nearest facility (the lower
+weighted quantile: the smallest distance reaching that share of the unit's people).
+Grids larger than ``EXACT_LIMIT`` cells use a log-binned histogram instead (≤ 1 % error).
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from affine import Affine
+from pyproj import CRS
+from scipy.spatial import cKDTree
+
+from geo.errors import AtlasError
+from geo.i18n import fmt_number, fmt_percent, t
+from geo.paths import STORE_CRS
+from geo.population import PopulationGrid, write_grid_geotiff
+
+COLUMNS = ["unit_id", "unit_name", "population", "covered_population", "covered_share",
+           "beyond_population", "median_distance_m", "p90_distance_m"]
+CHUNK_CELLS = 2_000_000
+EXACT_LIMIT = 6_000_000
+_HIST_BASE = 1.02  # histogram bins: relative width 2 % (≤ 1 % error at the bin middle)
+_HIST_SCALE = 10.0  # metres; bins are fine (≪ 1 m) near 0
+_HIST_BINS = 700  # covers up to ~10 * 1.02**700 ≈ 10,000 km
+
+CostFn = Callable[[np.ndarray], np.ndarray]
+
+
+# ---------------------------------------------------------------------------------------
+# inputs
+# ---------------------------------------------------------------------------------------
+
+def _same_crs(a, b) -> bool:
+    try:
+        return CRS.from_user_input(a).equals(CRS.from_user_input(b))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def to_grid_crs(gdf: gpd.GeoDataFrame, crs: str, what: str = "layer") -> gpd.GeoDataFrame:
+    """``gdf`` in ``crs`` (no copy when it is already there)."""
+    if gdf.crs is None:
+        raise AtlasError("coverage_errors.no_crs", what=what)
+    return gdf if _same_crs(gdf.crs, crs) else gdf.to_crs(crs)
+
+
+def facility_xy(facilities: gpd.GeoDataFrame, crs: str) -> np.ndarray:
+    """``(n, 2)`` facility coordinates in ``crs`` (points; other shapes by a point on them)."""
+    if len(facilities) == 0:
+        return np.empty((0, 2), dtype=np.float64)
+    f = to_grid_crs(facilities, crs, "facilities")
+    g = f.geometry.to_numpy()
+    g = g[~(shapely.is_missing(g) | shapely.is_empty(g))]
+    if len(g) == 0:
+        return np.empty((0, 2), dtype=np.float64)
+    not_pt = shapely.get_type_id(g) != 0
+    if not_pt.any():
+        g = g.copy()
+        g[not_pt] = shapely.point_on_surface(g[not_pt])
+    xy = shapely.get_coordinates(g)
+    return xy[np.isfinite(xy).all(axis=1)]
+
+
+def _check_units(units: gpd.GeoDataFrame, unit_id: str, unit_name: str) -> None:
+    for col in (unit_id, unit_name):
+        if col not in units.columns:
+            raise AtlasError("coverage_errors.no_unit_column", column=col,
+                             columns=", ".join(c for c in units.columns if c != units.geometry.name))
+    if len(units) == 0:
+        raise AtlasError("coverage_errors.no_units")
+
+
+def _check_radius(radius_m: float, detour: float = 1.0) -> None:
+    if radius_m is None or not math.isfinite(float(radius_m)) or float(radius_m) <= 0:
+        raise AtlasError("coverage_errors.bad_radius", value=radius_m)
+    if detour is None or not math.isfinite(float(detour)) or float(detour) < 1.0:
+        raise AtlasError("coverage_errors.bad_detour", value=detour)
+
+
+# ---------------------------------------------------------------------------------------
+# cells of the grid that hold people inside a unit
+# ---------------------------------------------------------------------------------------
+
+@dataclass
+class CellBlock:
+    """Populated cells of one row block that lie in a unit."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    xy: np.ndarray
+    pop: np.ndarray
+    unit: np.ndarray  # index into the units frame
+
+
+def iter_cells(grid: PopulationGrid, unit_geoms: np.ndarray, chunk_cells: int = CHUNK_CELLS,
+               populated_only: bool = True) -> Iterator[CellBlock]:
+    """Yield the grid's populated cells in row blocks, labelled with their unit (centre rule).
+
+    ``unit_geoms`` are shapely geometries in ``grid.crs``; later geometries win overlaps.
+    """
+    from rasterio.features import rasterize
+
+    nrows, ncols = grid.shape
+    rows_per = max(1, int(chunk_cells) // max(1, ncols))
+    valid = ~(shapely.is_missing(unit_geoms) | shapely.is_empty(unit_geoms))
+    tree = shapely.STRtree(np.where(valid, unit_geoms, None))
+    t = grid.transform
+    for r0 in range(0, nrows, rows_per):
+        r1 = min(nrows, r0 + rows_per)
+        bt = t * Affine.translation(0, r0)
+        x0, y0 = bt * (0, 0)
+        x1, y1 = bt * (ncols, r1 - r0)
+        hit = tree.query(shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
+        if len(hit) == 0:
+            continue
+        hit = np.sort(hit)
+        lab = rasterize(((unit_geoms[i], int(i) + 1) for i in hit), out_shape=(r1 - r0, ncols),
+                        transform=bt, fill=0, dtype="int32")
+        vals = grid.values[r0:r1]
+        if populated_only:
+            with np.errstate(invalid="ignore"):
+                mask = (lab > 0) & (vals > 0)
+        else:
+            mask = lab > 0
+        rr, cc = np.nonzero(mask)
+        if len(rr) == 0:
+            continue
+        pop = np.nan_to_num(vals[rr, cc].astype(np.float64))
+        rows = rr + r0
+        yield CellBlock(rows=rows, cols=cc, xy=grid.cell_centres(rows, cc), pop=pop, unit=lab[rr, cc] - 1)
+
+
+@dataclass
+class CellSet:
+    """All populated, unit-labelled cells of a grid, materialised (for interactive reuse:
+    a page keeps one per grid × unit layer and only re-queries distances)."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    xy: np.ndarray
+    pop: np.ndarray
+    unit: np.ndarray
+    unit_ids: np.ndarray
+    unit_names: np.ndarray
+    grid_shape: tuple[int, int]
+    transform: Affine
+    crs: str
+
+    @property
+    def n_units(self) -> int:
+        return len(self.unit_ids)
+
+    def unit_population(self) -> np.ndarray:
+        return np.bincount(self.unit, weights=self.pop, minlength=self.n_units)
+
+
+def prepare_cells(grid: PopulationGrid, units: gpd.GeoDataFrame, unit_id: str, unit_name: str,
+                  chunk_cells: int = CHUNK_CELLS) -> CellSet:
+    """Materialise the populated cells of ``grid`` with the unit (row of ``units``) they fall in."""
+    _check_units(units, unit_id, unit_name)
+    u = to_grid_crs(units, grid.crs, "units")
+    parts = list(iter_cells(grid, u.geometry.to_numpy(), chunk_cells))
+    if parts:
+        cat = {k: np.concatenate([getattr(p, k) for p in parts]) for k in ("rows", "cols", "pop", "unit")}
+        xy = np.concatenate([p.xy for p in parts])
+    else:
+        cat = {k: np.empty(0, dtype=np.int64) for k in ("rows", "cols", "unit")}
+        cat["pop"] = np.empty(0)
+        xy = np.empty((0, 2))
+    return CellSet(rows=cat["rows"], cols=cat["cols"], xy=xy, pop=cat["pop"], unit=cat["unit"].astype(np.int64),
+                   unit_ids=units[unit_id].to_numpy(), unit_names=units[unit_name].to_numpy(),
+                   grid_shape=grid.shape, transform=grid.transform, crs=grid.crs)
+
+
+# ---------------------------------------------------------------------------------------
+# costs
+# ---------------------------------------------------------------------------------------
+
+def euclidean_cost(fac_xy: np.ndarray, detour: float = 1.0) -> CostFn:
+    """Cost function: straight-line distance × ``detour`` to the nearest facility (inf if none)."""
+    if len(fac_xy) == 0:
+        return lambda xy: np.full(len(xy), np.inf)
+    tree = cKDTree(fac_xy)
+
+    def cost(xy: np.ndarray) -> np.ndarray:
+        d, _ = tree.query(xy, k=1, workers=-1)
+        return d * detour if detour != 1.0 else d
+
+    return cost
+
+
+def nearest_distance(cells: CellSet, fac_xy: np.ndarray, detour: float = 1.0,
+                     chunk_cells: int = CHUNK_CELLS) -> np.ndarray:
+    """Straight-line distance × detour from each cell of ``cells`` to the nearest facility."""
+    cost = euclidean_cost(fac_xy, detour)
+    out = np.empty(len(cells.pop))
+    for s in range(0, len(out), chunk_cells):
+        out[s:s + chunk_cells] = cost(cells.xy[s:s + chunk_cells])
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# per-unit statistics
+# ---------------------------------------------------------------------------------------
+
+def _weighted_quantiles(unit: np.ndarray, cost: np.ndarray, pop: np.ndarray, n_units: int,
+                        qs: tuple[float, ...]) -> list[np.ndarray]:
+    """Lower weighted quantiles of ``cost`` per unit (NaN for units without people)."""
+    out = [np.full(n_units, np.nan) for _ in qs]
+    keep = pop > 0
+    unit, cost, pop = unit[keep], cost[keep], pop[keep]
+    if len(unit) == 0:
+        return out
+    order = np.lexsort((cost, unit))
+    u, c, w = unit[order], cost[order], pop[order]
+    cum = np.cumsum(w)
+    tot = np.bincount(u, weights=w, minlength=n_units)
+    before = np.concatenate(([0.0], np.cumsum(tot)))[u]
+    within = cum - before
+    for k, q in enumerate(qs):
+        target = q * tot[u] * (1 - 1e-12)
+        ok = within >= target
+        uu, first = np.unique(u[ok], return_index=True)
+        vals = c[ok][first]
+        out[k][uu] = np.where(np.isfinite(vals), vals, np.nan)
+    return out
+
+
+def _hist_bin(cost: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", over="ignore"):
+        b = np.floor(np.log1p(np.maximum(cost, 0) / _HIST_SCALE) / math.log(_HIST_BASE))
+    b = np.where(np.isfinite(b), b, _HIST_BINS - 1)
+    return np.clip(b, 0, _HIST_BINS - 1).astype(np.int64)
+
+
+def _hist_quantiles(hist: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
+    """Quantiles from per-unit histograms ``(n_units, _HIST_BINS)`` (bin middles; last bin = unreachable)."""
+    tot = hist.sum(axis=1)
+    cum = np.cumsum(hist, axis=1)
+    mids = _HIST_SCALE * (_HIST_BASE ** (np.arange(_HIST_BINS) + 0.5) - 1)
+    mids[-1] = np.nan
+    out = []
+    for q in qs:
+        idx = np.argmax(cum >= (q * tot * (1 - 1e-12))[:, None], axis=1)
+        v = mids[idx]
+        v[tot <= 0] = np.nan
+        out.append(v)
+    return out
+
+
+class _Accumulator:
+    """Sums per unit across blocks: population, covered population, distance quantiles."""
+
+    def __init__(self, n_units: int, exact: bool) -> None:
+        self.n = n_units
+        self.exact = exact
+        self.pop = np.zeros(n_units)
+        self.cov = np.zeros(n_units)
+        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.hist = None if exact else np.zeros(n_units * _HIST_BINS)
+
+    def add(self, unit: np.ndarray, pop: np.ndarray, cost: np.ndarray, threshold: float) -> None:
+        self.pop += np.bincount(unit, weights=pop, minlength=self.n)
+        self.cov += np.bincount(unit, weights=np.where(cost <= threshold, pop, 0.0), minlength=self.n)
+        if self.exact:
+            self.parts.append((unit, cost, pop))
+        else:
+            self.hist += np.bincount(unit * _HIST_BINS + _hist_bin(cost), weights=pop,
+                                     minlength=self.n * _HIST_BINS)
+
+    def quantiles(self) -> list[np.ndarray]:
+        if self.exact:
+            if not self.parts:
+                return [np.full(self.n, np.nan), np.full(self.n, np.nan)]
+            u, c, p = (np.concatenate(x) for x in zip(*self.parts))
+            return _weighted_quantiles(u, c, p, self.n, (0.5, 0.9))
+        return _hist_quantiles(self.hist.reshape(self.n, _HIST_BINS), (0.5, 0.9))
+
+
+def _frame(unit_ids, unit_names, pop, cov, q50, q90) -> pd.DataFrame:
+    cov = np.minimum(cov, pop)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(pop > 0, cov / np.where(pop > 0, pop, 1), np.nan)
+    return pd.DataFrame({
+        "unit_id": unit_ids, "unit_name": unit_names, "population": pop, "covered_population": cov,
+        "covered_share": np.clip(share, 0.0, 1.0), "beyond_population": np.maximum(pop - cov, 0.0),
+        "median_distance_m": q50, "p90_distance_m": q90,
+    })
+
+
+def coverage_from_costs(cells: CellSet, cost: np.ndarray, threshold: float) -> pd.DataFrame:
+    """Per-unit table from precomputed per-cell costs (``cost`` aligned with ``cells``)."""
+    acc = _Accumulator(cells.n_units, exact=True)
+    acc.add(cells.unit, cells.pop, cost, threshold)
+    q50, q90 = acc.quantiles()
+    return _frame(cells.unit_ids, cells.unit_names, acc.pop, acc.cov, q50, q90)
+
+
+def coverage_with_cost(cost_fn: CostFn, units: gpd.GeoDataFrame, grid: PopulationGrid, threshold: float,
+                       unit_id: str, unit_name: str, chunk_cells: int = CHUNK_CELLS,
+                       progress: Callable[[float], None] | None = None,
+                       exact: bool | None = None) -> pd.DataFrame:
+    """Streaming per-unit coverage with any per-cell cost function (bounded memory)."""
+    _check_units(units, unit_id, unit_name)
+    u = to_grid_crs(units, grid.crs, "units")
+    n = len(u)
+    if exact is None:
+        exact = grid.values.size <= EXACT_LIMIT
+    acc = _Accumulator(n, exact=exact)
+    nrows = grid.shape[0]
+    for block in iter_cells(grid, u.geometry.to_numpy(), chunk_cells):
+        acc.add(block.unit, block.pop, cost_fn(block.xy), threshold)
+        if progress is not None:
+            progress(min(1.0, (int(block.rows[-1]) + 1) / nrows))
+    q50, q90 = acc.quantiles()
+    return _frame(units[unit_id].to_numpy(), units[unit_name].to_numpy(), acc.pop, acc.cov, q50, q90)
+
+
+def coverage_by_unit(facilities: gpd.GeoDataFrame, units: gpd.GeoDataFrame, grid: PopulationGrid,
+                     radius_m: float, unit_id: str, unit_name: str, detour: float = 1.0,
+                     chunk_cells: int = CHUNK_CELLS, progress: Callable[[float], None] | None = None,
+                     exact: bool | None = None) -> pd.DataFrame:
+    """People within ``radius_m`` (straight line × ``detour``) of a facility, per unit.
+
+    One row per unit (order of ``units``) with ``COLUMNS``. A cell belongs to the unit
+    containing its centre and is covered when distance × detour ≤ radius. Shares are NaN
+    for units without people.
+    """
+    _check_radius(radius_m, detour)
+    cost = euclidean_cost(facility_xy(facilities, grid.crs), float(detour))
+    return coverage_with_cost(cost, units, grid, float(radius_m), unit_id, unit_name, chunk_cells,
+                              progress, exact)
+
+
+def totals(df: pd.DataFrame) -> dict[str, float]:
+    """Totals over all units: population, covered, beyond, share."""
+    pop = float(df["population"].sum())
+    cov = float(df["covered_population"].sum())
+    return {"population": pop, "covered_population": cov, "beyond_population": max(pop - cov, 0.0),
+            "covered_share": cov / pop if pop > 0 else float("nan")}
+
+
+def attach_geometry(df: pd.DataFrame, units: gpd.GeoDataFrame, crs: str = STORE_CRS) -> gpd.GeoDataFrame:
+    """The per-unit table with the units' geometry (rows aligned by position), in ``crs``."""
+    geom = units.geometry.reset_index(drop=True)
+    out = gpd.GeoDataFrame(df.reset_index(drop=True), geometry=geom.values, crs=units.crs)
+    return out.to_crs(crs) if out.crs is not None and not _same_crs(out.crs, crs) else out
+
+
+# ---------------------------------------------------------------------------------------
+# rasters and polygons
+# ---------------------------------------------------------------------------------------
+
+def distance_raster(facilities: gpd.GeoDataFrame, grid: PopulationGrid, detour: float = 1.0,
+                    chunk_cells: int = CHUNK_CELLS) -> np.ndarray:
+    """Distance (m, float32, straight line × detour) from every cell centre to the nearest facility."""
+    cost = euclidean_cost(facility_xy(facilities, grid.crs), float(detour))
+    nrows, ncols = grid.shape
+    out = np.empty((nrows, ncols), dtype=np.float32)
+    rows_per = max(1, chunk_cells // max(1, ncols))
+    cols = np.arange(ncols)
+    for r0 in range(0, nrows, rows_per):
+        r1 = min(nrows, r0 + rows_per)
+        rr, cc = np.meshgrid(np.arange(r0, r1), cols, indexing="ij")
+        out[r0:r1] = cost(grid.cell_centres(rr.ravel(), cc.ravel())).reshape(r1 - r0, ncols)
+    return out
+
+
+def write_distance_geotiff(facilities: gpd.GeoDataFrame, grid: PopulationGrid, path,
+                           detour: float = 1.0, chunk_cells: int = CHUNK_CELLS):
+    """Write the distance-to-nearest-facility raster (metres, float32) as a GeoTIFF."""
+    d = distance_raster(facilities, grid, detour, chunk_cells)
+    d[~np.isfinite(d)] = -1.0
+    return write_grid_geotiff(grid, path, values=d, nodata=-1.0)
+
+
+def covered_mask(cells: CellSet, cost: np.ndarray, threshold: float) -> np.ndarray:
+    """Boolean grid: populated unit cells that are covered."""
+    m = np.zeros(cells.grid_shape, dtype=bool)
+    ok = cost <= threshold
+    m[cells.rows[ok], cells.cols[ok]] = True
+    return m
+
+
+def mask_polygons(mask: np.ndarray, transform: Affine, crs: str, out_crs: str = STORE_CRS) -> gpd.GeoDataFrame:
+    """One (multi)polygon outlining the True cells of ``mask`` (exact cell squares)."""
+    from rasterio.features import shapes
+
+    polys = [shapely.geometry.shape(g) for g, v in shapes(mask.astype(np.uint8), mask=mask, transform=transform)
+             if v == 1]
+    geom = shapely.union_all(np.array(polys, dtype=object)) if polys else shapely.Polygon()
+    return gpd.GeoDataFrame({"covered": [True]}, geometry=[geom], crs=crs).to_crs(out_crs)
+
+
+def covered_area(facilities: gpd.GeoDataFrame, radius_m: float, detour: float = 1.0,
+                 crs: str = "EPSG:9213", clip: gpd.GeoDataFrame | None = None,
+                 out_crs: str = STORE_CRS, resolution: int = 16) -> gpd.GeoDataFrame:
+    """Area within ``radius_m / detour`` of any facility: vectorised buffers + one union,
+    optionally clipped to the union of ``clip`` polygons. One row, in ``out_crs``."""
+    _check_radius(radius_m, detour)
+    xy = facility_xy(facilities, crs)
+    if len(xy) == 0:
+        geom = shapely.Polygon()
+    else:
+        geom = shapely.union_all(shapely.buffer(shapely.points(xy), float(radius_m) / float(detour),
+                                                quad_segs=max(2, resolution // 4)))
+        if clip is not None and len(clip):
+            geom = shapely.intersection(geom, shapely.union_all(to_grid_crs(clip, crs, "units").geometry.to_numpy()))
+    return gpd.GeoDataFrame({"radius_m": [float(radius_m)], "detour": [float(detour)]}, geometry=[geom],
+                            crs=crs).to_crs(out_crs)
+
+
+def hotspots(cells: CellSet, cost: np.ndarray, threshold: float, block: int = 10, top: int = 20,
+             min_people: float = 1.0, out_crs: str = STORE_CRS) -> gpd.GeoDataFrame:
+    """Underserved hotspots: squares of ``block``×``block`` cells (1 km at 100 m) with the most
+    people beyond reach, largest first, labelled with the unit holding most of them."""
+    beyond = cost > threshold
+    br = cells.rows[beyond] // block
+    bc = cells.cols[beyond] // block
+    nbc = cells.grid_shape[1] // block + 1
+    key = br * nbc + bc
+    empty = gpd.GeoDataFrame({"people_beyond": [], "unit_id": [], "unit_name": []}, geometry=[], crs=out_crs)
+    if len(key) == 0:
+        return empty
+    uniq, inv = np.unique(key, return_inverse=True)
+    people = np.bincount(inv, weights=cells.pop[beyond])
+    order = np.argsort(-people, kind="stable")
+    order = order[people[order] >= min_people][:top]
+    if len(order) == 0:
+        return empty
+    # dominant unit per selected square
+    u = cells.unit[beyond]
+    sel = np.isin(inv, order)
+    pairs = pd.DataFrame({"sq": inv[sel], "unit": u[sel], "p": cells.pop[beyond][sel]})
+    dom = pairs.groupby(["sq", "unit"])["p"].sum().reset_index().sort_values("p", ascending=False)
+    dom = dom.drop_duplicates("sq").set_index("sq")["unit"]
+    t = cells.transform
+    rows0 = (uniq[order] // nbc) * block
+    cols0 = (uniq[order] % nbc) * block
+    x0, y0 = t.c + t.a * cols0, t.f + t.e * rows0
+    x1, y1 = x0 + t.a * block, y0 + t.e * block
+    geoms = shapely.box(np.minimum(x0, x1), np.minimum(y0, y1), np.maximum(x0, x1), np.maximum(y0, y1))
+    units = dom.reindex(order).to_numpy()
+    gdf = gpd.GeoDataFrame({"people_beyond": people[order], "unit_id": cells.unit_ids[units],
+                            "unit_name": cells.unit_names[units]}, geometry=geoms, crs=cells.crs)
+    return gdf.to_crs(out_crs)
+
+
+# ---------------------------------------------------------------------------------------
+# capacity-aware accessibility (2SFCA)
+# ---------------------------------------------------------------------------------------
+
+def capacities(facilities: gpd.GeoDataFrame, capacity_col: str | None) -> np.ndarray:
+    """Facility capacity (``capacity_col``, missing/invalid → 1), aligned with :func:`facility_xy`."""
+    g = facilities.geometry.to_numpy()
+    keep = ~(shapely.is_missing(g) | shapely.is_empty(g))
+    if capacity_col and capacity_col in facilities.columns:
+        cap = pd.to_numeric(facilities[capacity_col], errors="coerce").to_numpy(dtype=np.float64)
+        cap = np.where(np.isfinite(cap) & (cap >= 0), cap, 1.0)
+    else:
+        cap = np.ones(len(facilities))
+    return cap[keep]
+
+
+def two_step_fca(facilities: gpd.GeoDataFrame, units: gpd.GeoDataFrame, grid: PopulationGrid, radius_m: float,
+                 unit_id: str, unit_name: str, capacity_col: str | None = None, detour: float = 1.0,
+                 per: float = 1000.0, chunk_cells: int = CHUNK_CELLS) -> pd.DataFrame:
+    """Two-step floating catchment accessibility (straight line × detour ≤ radius).
+
+    Step 1: each facility's ratio R_j = capacity_j / people within reach of j. Step 2: a
+    cell's access A_k = Σ R_j over facilities within reach. Per unit: population-weighted
+    mean access × ``per`` (e.g. beds per 1,000 people), column ``access_ratio``; also
+    ``capacity_in_reach`` (Σ R_j·P_k, the capacity share the unit's people draw on).
+    """
+    _check_radius(radius_m, detour)
+    _check_units(units, unit_id, unit_name)
+    xy = facility_xy(facilities, grid.crs)
+    cap = capacities(facilities, capacity_col)
+    if len(cap) != len(xy):  # non-finite coordinates dropped: keep alignment simple
+        cap = np.ones(len(xy))
+    u = to_grid_crs(units, grid.crs, "units")
+    geoms = u.geometry.to_numpy()
+    r = float(radius_m) / float(detour)
+    n = len(u)
+    demand = np.zeros(len(xy))
+    fac_tree = cKDTree(xy) if len(xy) else None
+    if fac_tree is not None:  # pass 1: people within reach of each facility
+        for b in iter_cells(grid, geoms, chunk_cells):
+            pairs = fac_tree.sparse_distance_matrix(cKDTree(b.xy), r, output_type="ndarray")
+            if len(pairs):
+                demand += np.bincount(pairs["i"], weights=b.pop[pairs["j"]], minlength=len(xy))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(demand > 0, cap / np.where(demand > 0, demand, 1), 0.0)
+    pop = np.zeros(n)
+    weighted = np.zeros(n)
+    for b in iter_cells(grid, geoms, chunk_cells):  # pass 2: access per cell, summed per unit
+        pop += np.bincount(b.unit, weights=b.pop, minlength=n)
+        if fac_tree is None:
+            continue
+        pairs = fac_tree.sparse_distance_matrix(cKDTree(b.xy), r, output_type="ndarray")
+        if len(pairs):
+            acc = np.bincount(pairs["j"], weights=ratio[pairs["i"]], minlength=len(b.xy))
+            weighted += np.bincount(b.unit, weights=acc * b.pop, minlength=n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        access = np.where(pop > 0, weighted / np.where(pop > 0, pop, 1) * per, np.nan)
+    return pd.DataFrame({"unit_id": units[unit_id].to_numpy(), "unit_name": units[unit_name].to_numpy(),
+                         "population": pop, "capacity_in_reach": weighted, "access_ratio": access})
+
+
+# ---------------------------------------------------------------------------------------
+# what-if
+# ---------------------------------------------------------------------------------------
+
+def scenario_facilities(facilities: gpd.GeoDataFrame, added_lonlat: list[tuple[float, float]] | None = None,
+                        closed: list | None = None, added: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
+    """Facilities after closing those whose index is in ``closed`` and adding points
+    (``added_lonlat`` as (lon, lat) pairs in EPSG:4326, or an ``added`` layer).
+    Added rows carry ``proposed = True``."""
+    base = facilities.drop(index=[i for i in (closed or []) if i in facilities.index])
+    base = base.assign(proposed=False)
+    extra = []
+    if added_lonlat:
+        pts = gpd.GeoDataFrame({"proposed": [True] * len(added_lonlat)},
+                               geometry=shapely.points(np.asarray(added_lonlat, dtype=float)), crs=STORE_CRS)
+        extra.append(pts.to_crs(base.crs) if base.crs is not None else pts)
+    if added is not None and len(added):
+        a = to_grid_crs(added, base.crs or STORE_CRS, "proposed facilities")[[added.geometry.name]]
+        a = a.rename_geometry(base.geometry.name) if a.geometry.name != base.geometry.name else a
+        extra.append(a.assign(proposed=True))
+    if not extra:
+        return base
+    return gpd.GeoDataFrame(pd.concat([base] + extra, ignore_index=True), geometry=base.geometry.name,
+                            crs=base.crs)
+
+
+def compare(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Before/after per unit: covered population and share, and the change."""
+    out = before[["unit_id", "unit_name", "population"]].copy()
+    out["covered_before"] = before["covered_population"].to_numpy()
+    out["covered_after"] = after["covered_population"].to_numpy()
+    out["change"] = out["covered_after"] - out["covered_before"]
+    out["share_before"] = before["covered_share"].to_numpy()
+    out["share_after"] = after["covered_share"].to_numpy()
+    return out
+
+
+def what_if(facilities: gpd.GeoDataFrame, units: gpd.GeoDataFrame, grid: PopulationGrid, radius_m: float,
+            unit_id: str, unit_name: str, added_lonlat=None, closed=None, added=None,
+            detour: float = 1.0) -> pd.DataFrame:
+    """Coverage before and after a scenario (added/closed facilities), per unit."""
+    before = coverage_by_unit(facilities, units, grid, radius_m, unit_id, unit_name, detour)
+    fac2 = scenario_facilities(facilities, added_lonlat, closed, added)
+    after = coverage_by_unit(fac2, units, grid, radius_m, unit_id, unit_name, detour)
+    return compare(before, after)
+
+
+# ---------------------------------------------------------------------------------------
+# planner sentences
+# ---------------------------------------------------------------------------------------
+
+def fmt_distance(metres: float, lang: str) -> str:
+    """"2 km" / "1,5 km" / "800 m" in ``lang``."""
+    if metres >= 1000:
+        km = metres / 1000
+        return t("coverage.km", lang, value=fmt_number(round(km, 1), lang, 0 if float(km).is_integer() else 1))
+    return t("coverage.m", lang, value=fmt_number(round(metres), lang, 0))
+
+
+def _round_people(x: float) -> float:
+    """Round for a sentence: 18,437 → 18,400; 1,234 → 1,230; 87 → 87."""
+    if x >= 10_000:
+        return round(x, -2)
+    if x >= 1_000:
+        return round(x, -1)
+    return round(x)
+
+
+def coverage_sentences(df: pd.DataFrame, lang: str, facility_label: str, radius_m: float | None = None,
+                       minutes: float | None = None, top: int | None = 10, min_people: float = 1.0) -> list[str]:
+    """Sentences a planner can read, most people beyond reach first, e.g.
+    "Phổ Yên: 18.400 người ở xa trạm y tế hơn 2 km". ``facility_label`` is already in ``lang``."""
+    d = df[df["beyond_population"] >= min_people].sort_values("beyond_population", ascending=False)
+    if top is not None:
+        d = d.head(top)
+    if minutes is not None:
+        reach = t("coverage.minutes", lang, value=fmt_number(minutes, lang))
+    else:
+        reach = fmt_distance(float(radius_m or 0), lang)
+    out = []
+    for row in d.itertuples(index=False):
+        out.append(t("coverage.sentence", lang, unit=str(row.unit_name),
+                     people=fmt_number(_round_people(float(row.beyond_population)), lang),
+                     facility=facility_label, reach=reach,
+                     share=fmt_percent(1 - row.covered_share if pd.notna(row.covered_share) else None, lang)))
+    return out
+
+
+def total_sentence(df: pd.DataFrame, lang: str, facility_label: str, radius_m: float | None = None,
+                   minutes: float | None = None) -> str:
+    """One sentence on the totals."""
+    tot = totals(df)
+    reach = (t("coverage.minutes", lang, value=fmt_number(minutes, lang)) if minutes is not None
+             else fmt_distance(float(radius_m or 0), lang))
+    return t("coverage.total_sentence", lang, covered=fmt_number(_round_people(tot["covered_population"]), lang),
+             population=fmt_number(_round_people(tot["population"]), lang),
+             share=fmt_percent(tot["covered_share"], lang), facility=facility_label, reach=reach)
