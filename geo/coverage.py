@@ -625,3 +625,37 @@ def total_sentence(df: pd.DataFrame, lang: str, facility_label: str, radius_m: f
     return t("coverage.total_sentence", lang, covered=fmt_number(_round_people(tot["covered_population"]), lang),
              population=fmt_number(_round_people(tot["population"]), lang),
              share=fmt_percent(tot["covered_share"], lang), facility=facility_label, reach=reach)
+
+
+# ---------------------------------------------------------------------------------------
+# reading user files and naming sources
+# ---------------------------------------------------------------------------------------
+
+def read_vector_file(path) -> gpd.GeoDataFrame:
+    """Read a GeoJSON / GeoPackage / zipped shapefile (zip checked by ``geo.safezip``)."""
+    from pathlib import Path
+
+    p = Path(path)
+    if not p.exists():
+        raise AtlasError("coverage_errors.file_missing", path=str(path))
+    if p.suffix.lower() == ".zip":
+        try:
+            from geo.safezip import check_zip
+        except ImportError:  # pragma: no cover - foundation module absent
+            check_zip = None
+        if check_zip is not None:
+            check_zip(p)
+    try:
+        gdf = gpd.read_file(p, engine="pyogrio")
+    except Exception:  # noqa: BLE001 — any read failure is an unreadable file to the user
+        raise AtlasError("coverage_errors.vector_unreadable", path=str(path)) from None
+    if gdf.crs is None:
+        raise AtlasError("coverage_errors.no_crs", what=p.name)
+    return gdf
+
+
+def facility_label(category: str | None, lang: str) -> str:
+    """"a health facility" / "cơ sở y tế" for an infrastructure category (generic otherwise)."""
+    key = f"coverage.facility_{category}" if category else "coverage.facility_generic"
+    text = t(key, lang)
+    return text if text != key else t("coverage.facility_generic", lang)

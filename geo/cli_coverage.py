@@ -1,0 +1,189 @@
+"""``python -m geo coverage``: per-unit service coverage from the command line.
+
+Sources (``--facilities``/``--units``) are a file path (GeoJSON, GeoPackage, zipped
+shapefile, any CRS), a catalog layer id, ``infrastructure:<category>`` (e.g.
+``infrastructure:health``), ``smart_cities`` (the 3 smart cities), or a workspace layer.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import math
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+
+from geo.errors import AtlasError
+from geo.i18n import t
+
+# catalog unit layers: (id column, name column, population column)
+UNIT_DEFAULTS = {
+    "districts": ("level2_id", "name", "population_2019"),
+    "smart_cities": ("level2_id", "name", "population_2019"),
+    "communes": ("commune_id", "commune_vn", "population_2019"),
+    "wards_2025": ("gso_code", "name_full", "population_2025"),
+}
+ID_GUESSES = ("unit_id", "id", "code", "ma", "gso_code", "level2_id", "commune_id")
+NAME_GUESSES = ("unit_name", "name", "name_full", "ten", "commune_vn", "district_vn")
+POP_SOURCES = {"communes": ("communes", "population_2019", "coverage.pop_label_census_commune"),
+               "wards_2025": ("wards_2025", "population_2025", "coverage.pop_label_census_ward")}
+
+
+def _workspace_layer(name: str) -> gpd.GeoDataFrame | None:
+    try:
+        ws = importlib.import_module("geo.workspace")
+    except ImportError:
+        return None
+    try:
+        names = [getattr(x, "name", x) if not isinstance(x, dict) else x.get("name") for x in ws.list_layers()]
+        return ws.read_layer(name) if name in names else None
+    except AtlasError:
+        raise
+    except Exception:  # noqa: BLE001 — no workspace = no such layer
+        return None
+
+
+def load_source(name: str) -> tuple[gpd.GeoDataFrame, str | None]:
+    """A layer by file path, catalog id, ``infrastructure:<category>``, ``smart_cities`` or
+    workspace name; also returns the infrastructure category if one was named."""
+    from geo.coverage import read_vector_file
+    from layers.catalog import get_catalog, load_layer
+
+    if Path(name).exists():
+        return read_vector_file(name), None
+    if name.startswith("infrastructure:"):
+        cat = name.split(":", 1)[1]
+        cats = get_catalog().categories
+        if cat not in cats:
+            raise AtlasError("coverage_errors.unknown_category", category=cat, categories=", ".join(cats))
+        gdf = load_layer("infrastructure")
+        return gdf[gdf["category"] == cat], cat
+    if name == "smart_cities":
+        d = load_layer("districts")
+        return d[d["smart_city"].fillna(False).astype(bool)], None
+    if name in get_catalog().layers:
+        return load_layer(name), None
+    ws = _workspace_layer(name)
+    if ws is not None:
+        return ws, None
+    if any(ch in name for ch in "/\\.") :
+        raise AtlasError("coverage_errors.file_missing", path=name)
+    raise AtlasError("coverage_errors.unknown_source", name=name)
+
+
+def _guess(columns, wanted, guesses) -> str:
+    if wanted:
+        return wanted
+    lower = {str(c).lower(): c for c in columns}
+    for g in guesses:
+        if g in lower:
+            return lower[g]
+    return ""
+
+
+def _positive(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not math.isfinite(x) or x <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number: {value!r}")
+    return x
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("coverage", help=t("coverage.cli_help", "en"),
+                              description="Per-unit service coverage: people within a distance or travel time "
+                                          "of a facility. Rule: a cell belongs to the unit containing its centre; "
+                                          "it is covered when its centre is within reach of a facility.")
+    p.add_argument("--facilities", required=True, help="file, catalog layer, infrastructure:<category> or workspace layer")
+    p.add_argument("--units", required=True, help="file, catalog layer (districts, communes, wards_2025), smart_cities")
+    p.add_argument("--unit-id", default=None, help="unit id column (guessed for catalog layers)")
+    p.add_argument("--unit-name", default=None, help="unit name column (guessed for catalog layers)")
+    p.add_argument("--radius-m", type=_positive, default=None, help="distance in metres")
+    p.add_argument("--detour", type=float, default=1.0, help="detour factor (>= 1) for straight-line mode")
+    p.add_argument("--population", default=None, help="population GeoTIFF (any CRS); default: census grid")
+    p.add_argument("--population-source", choices=sorted(POP_SOURCES), default="communes",
+                   help="census figures the default grid is modelled from")
+    p.add_argument("--cell-m", type=_positive, default=100.0, help="census grid cell size (m)")
+    p.add_argument("--mode", choices=("euclidean", "network"), default="euclidean")
+    p.add_argument("--roads", default=None, help="road line layer for --mode network")
+    p.add_argument("--minutes", type=_positive, default=None, help="travel-time limit (network mode)")
+    p.add_argument("--speed-profile", choices=("walk", "motorbike"), default="walk")
+    p.add_argument("--capacity-col", default=None, help="facility capacity column: adds 2SFCA access_ratio")
+    p.add_argument("--raster-out", default=None, help="also write the distance-to-nearest raster (GeoTIFF)")
+    p.add_argument("--out", required=True, help="output .csv, .gpkg or .geojson")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from geo import coverage as cov
+    from geo.population import census_grid, read_population_raster
+    from layers.catalog import load_layer
+
+    lang = getattr(args, "lang", "en")
+    out = Path(args.out)
+    if out.suffix.lower() not in (".csv", ".gpkg", ".geojson"):
+        raise AtlasError("coverage_errors.bad_out", path=str(out))
+    if args.mode == "network":
+        if not args.roads:
+            raise AtlasError("coverage_errors.no_roads")
+        if args.minutes is None and args.radius_m is None:
+            raise AtlasError("coverage_errors.no_limit")
+    elif args.radius_m is None:
+        raise AtlasError("coverage_errors.bad_radius", value="")
+    units, _ = load_source(args.units)
+    if len(units) and not set(units.geom_type.dropna().unique()) <= {"Polygon", "MultiPolygon"}:
+        raise AtlasError("coverage_errors.units_not_polygons", name=args.units)
+    defaults = UNIT_DEFAULTS.get(args.units, ("", "", ""))
+    unit_id = args.unit_id or defaults[0] or _guess(units.columns, None, ID_GUESSES)
+    unit_name = args.unit_name or defaults[1] or _guess(units.columns, None, NAME_GUESSES) or unit_id
+    if not unit_id:
+        units = units.reset_index(names="unit_id")
+        unit_id = "unit_id"
+        unit_name = unit_name or unit_id
+    facilities, category = load_source(args.facilities)
+    if args.population:
+        grid = read_population_raster(args.population)
+    else:
+        layer, col, label = POP_SOURCES[args.population_source]
+        grid = census_grid(load_layer(layer), col, args.cell_m, label_key=label)
+    if args.mode == "network":
+        from geo.network import network_coverage_by_unit
+
+        roads, _ = load_source(args.roads)
+        df = network_coverage_by_unit(facilities, units, grid, roads, unit_id, unit_name, minutes=args.minutes,
+                                      distance_m=None if args.minutes is not None else args.radius_m,
+                                      profile=args.speed_profile)
+    else:
+        df = cov.coverage_by_unit(facilities, units, grid, args.radius_m, unit_id, unit_name, detour=args.detour)
+        if args.capacity_col:
+            acc = cov.two_step_fca(facilities, units, grid, args.radius_m, unit_id, unit_name,
+                                   capacity_col=args.capacity_col, detour=args.detour)
+            df["access_ratio"] = acc["access_ratio"].to_numpy()
+    df["population_source"] = t(grid.label_key, lang)
+    try:
+        if out.suffix.lower() == ".csv":
+            df.to_csv(out, index=False, encoding="utf-8")
+        else:
+            gdf = cov.attach_geometry(df, units)
+            if out.exists():
+                out.unlink()
+            gdf.to_file(out, driver="GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON", engine="pyogrio")
+        if args.raster_out:
+            cov.write_distance_geotiff(facilities, grid, args.raster_out, detour=args.detour)
+    except AtlasError:
+        raise
+    except OSError as exc:
+        raise AtlasError("errors.unwritable", path=str(out), reason=exc.strerror or type(exc).__name__) from None
+    print(t("coverage.cli_population", lang, label=t(grid.label_key, lang)))
+    radius = args.radius_m
+    for line in cov.coverage_sentences(df, lang, cov.facility_label(category, lang), radius_m=radius,
+                                       minutes=args.minutes if args.mode == "network" else None, top=5):
+        print(line)
+    print(cov.total_sentence(df, lang, cov.facility_label(category, lang), radius_m=radius,
+                             minutes=args.minutes if args.mode == "network" else None))
+    print(t("coverage.cli_done", lang, rows=len(df), path=str(out)))
+    sys.stdout.flush()
+    return 0
