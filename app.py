@@ -1,6 +1,8 @@
 """Streamlit entry point: navigation and the language switch; nothing else."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from geo.i18n import t
@@ -17,6 +19,7 @@ PAGES = [
     ("pages/data.py", "nav.data", "📥", False),
     ("pages/export.py", "nav.export", "🖨️", False),
 ]
+ROOT = Path(__file__).resolve().parent
 nav = st.navigation([st.Page(path, title=t(key, lang), icon=icon, default=default)
-                     for path, key, icon, default in PAGES])
+                     for path, key, icon, default in PAGES if (ROOT / path).is_file()])
 nav.run()

@@ -23,7 +23,8 @@ def language_switch() -> None:
         key=LANG_KEY,
         horizontal=True,
     )
-    st.query_params[LANG_KEY] = st.session_state[LANG_KEY]
+    if st.query_params.get(LANG_KEY) != st.session_state[LANG_KEY]:
+        st.query_params[LANG_KEY] = st.session_state[LANG_KEY]
 
 
 def current_lang() -> str:
@@ -39,3 +40,37 @@ def tr(key: str, **params: Any) -> str:
 def show_error(err: AtlasError) -> None:
     """Show a refusal as one clear sentence in the current language."""
     st.error(err.message(current_lang()))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _cached_layer(layer_id: str, mtime: float | None):  # noqa: ANN202
+    from layers.catalog import load_layer
+
+    return load_layer(layer_id)
+
+
+def cached_layer(layer_id: str):  # noqa: ANN201 — GeoDataFrame
+    """A catalog layer, read once per file version and shared (read-only) by all sessions.
+
+    GeoDataFrames are not hashable by ``st.cache_data``: this caches the object itself,
+    keyed by layer id and file modification time. Failures raise ``AtlasError`` and are
+    not cached, so a repaired file is picked up on the next run.
+    """
+    from layers.catalog import get_catalog
+
+    path = get_catalog().layer(layer_id).path
+    mtime = path.stat().st_mtime if path.exists() else None
+    return _cached_layer(layer_id, mtime)
+
+
+def workspace_layers() -> dict:
+    """Saved user layers as ``{name: loader}`` (empty when the workspace is unavailable)."""
+    try:
+        from geo import workspace
+    except ImportError:
+        return {}
+    try:
+        names = [entry["name"] for entry in workspace.list_layers()]
+    except Exception:  # noqa: BLE001 — a broken workspace must not break the map
+        return {}
+    return {name: (lambda n=name: workspace.read_layer(n)) for name in names}

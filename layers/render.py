@@ -1,0 +1,334 @@
+"""Turn catalog layers (and any GeoDataFrame) into folium layers, the same for pages and CLI.
+
+Everything drawn goes through here so that: assets are served locally (``layers.assets``),
+geometry is simplified topology-safely and rounded, only tooltip properties are sent,
+and every attribute value is HTML-escaped before it reaches the browser.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+import folium
+import folium.plugins
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element
+
+from geo.i18n import fmt_number, t
+from geo.text import escape
+from layers import assets
+from layers.catalog import Catalog, Layer, get_catalog
+
+BASEMAPS: dict[str, tuple[str | None, str]] = {
+    "none": (None, ""),
+    "osm": ("https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+            "&copy; OpenStreetMap contributors"),
+    "positron": ("https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
+                 "&copy; OpenStreetMap contributors &copy; CARTO"),
+    "esri": ("https://server.arcgisonline.com/ArcGIS/rest/services/World_Imagery/MapServer/tile/{z}/{y}/{x}",
+             "Tiles &copy; Esri — Source: Esri, Maxar, Earthstar Geographics, and the GIS User Community"),
+}
+
+# ColorBrewer sequential palettes (Apache-2.0), light → dark, 7 classes.
+PALETTES = {
+    "YlOrRd": ["#ffffb2", "#fed976", "#feb24c", "#fd8d3c", "#fc4e2a", "#e31a1c", "#b10026"],
+    "Blues": ["#eff3ff", "#c6dbef", "#9ecae1", "#6baed6", "#4292c6", "#2171b5", "#084594"],
+    "RdYlGn": ["#d73027", "#fc8d59", "#fee08b", "#ffffbf", "#d9ef8b", "#91cf60", "#1a9850"],
+}
+SCHEMES = ("quantiles", "natural_breaks", "equal_interval")
+NO_DATA_COLOR = "#d1d5db"
+PROVINCE_BOUNDS = [[21.32, 105.47], [22.05, 106.24]]  # pre-2025 Thái Nguyên
+SIMPLIFY_DEG = 0.0004  # ~40 m: invisible at province/city zoom, shared borders kept
+ROUND_DECIMALS = 5
+
+
+def new_map(lang: str = "vi", basemap: str = "positron", bounds: list[list[float]] | None = None,
+            height: int | None = None) -> folium.Map:
+    """A folium map with local assets, the chosen basemap (``none`` = no tiles at all)."""
+    tiles_url, attribution = BASEMAPS.get(basemap, BASEMAPS["none"])
+    m = folium.Map(location=[21.6, 105.85], zoom_start=9, tiles=None, control_scale=True,
+                   prefer_canvas=True, height=height or "100%")
+    if tiles_url:
+        folium.TileLayer(tiles_url, attr=attribution, name=t(f"map.basemap_{basemap}", lang),
+                         max_zoom=19, control=False).add_to(m)
+    m.fit_bounds(bounds or PROVINCE_BOUNDS)
+    return m
+
+
+def display_values(gdf: gpd.GeoDataFrame, fields: Iterable[str], lang: str) -> pd.DataFrame:
+    """Tooltip-ready strings: numbers formatted for ``lang``, text HTML-escaped, NaN → no data."""
+    out = pd.DataFrame(index=gdf.index)
+    no_data = t("common.no_data", lang)
+    for field in fields:
+        if field not in gdf.columns:
+            continue
+        col = gdf[field]
+        if pd.api.types.is_bool_dtype(col):
+            out[field] = col.map({True: "✔", False: ""}).fillna("")
+        elif pd.api.types.is_numeric_dtype(col):
+            decimals = 0 if pd.api.types.is_integer_dtype(col) or col.abs().max() >= 1000 else 1
+            out[field] = [fmt_number(v, lang, decimals) if pd.notna(v) else no_data for v in col.to_numpy()]
+        else:
+            out[field] = [escape(v) if v is not None and not (isinstance(v, float) and np.isnan(v)) else ""
+                          for v in col.to_numpy(dtype=object)]
+    return out
+
+
+def light_geometry(geoms: gpd.GeoSeries, kind: str, tolerance: float = SIMPLIFY_DEG) -> np.ndarray:
+    """Simplified, rounded geometry array (vectorised).
+
+    Polygons are simplified as a coverage (shared borders stay shared, no slivers),
+    then coordinates are rounded to ~1 m.
+    """
+    arr = np.asarray(geoms.values)
+    if kind == "polygon" and tolerance > 0:
+        try:
+            arr = shapely.coverage_simplify(arr, tolerance)
+        except shapely.errors.GEOSException:
+            arr = shapely.simplify(arr, tolerance, preserve_topology=True)
+    elif kind == "line" and tolerance > 0:
+        arr = shapely.simplify(arr, tolerance / 2, preserve_topology=True)
+    return shapely.transform(arr, lambda c: np.round(c, ROUND_DECIMALS))
+
+
+def feature_collection(gdf: gpd.GeoDataFrame, props: pd.DataFrame, kind: str,
+                       tolerance: float = SIMPLIFY_DEG) -> dict[str, Any]:
+    """A GeoJSON dict with light geometry and only the given (already display-safe) properties."""
+    geoms = light_geometry(gdf.geometry, kind, tolerance)
+    gj = shapely.to_geojson(geoms)
+    records = props.to_dict(orient="records") if len(props.columns) else [{} for _ in range(len(gdf))]
+    features = [{"type": "Feature", "properties": rec, "geometry": json.loads(g)}
+                for rec, g in zip(records, gj) if g is not None and g != "null"]
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _tooltip(fields: list[str], catalog: Catalog, lang: str) -> folium.GeoJsonTooltip | None:
+    if not fields:
+        return None
+    return folium.GeoJsonTooltip(fields=fields, aliases=[escape(catalog.field_label(f, lang)) for f in fields],
+                                 sticky=True, localize=False)
+
+
+@dataclass(frozen=True)
+class Classification:
+    """Class breaks and colours for a choropleth column."""
+
+    bins: list[float]
+    colors: list[str]
+    labels: list[str]
+    scheme: str
+
+
+def classify(values: pd.Series, scheme: str = "quantiles", k: int = 5, palette: str = "YlOrRd",
+             lang: str = "vi") -> tuple[Classification, np.ndarray]:
+    """Classify ``values`` with mapclassify; returns the classes and a class index (-1 = no data)."""
+    import mapclassify
+
+    vals = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    ok = ~np.isnan(vals)
+    uniq = np.unique(vals[ok])
+    k = max(1, min(k, len(uniq), len(PALETTES[palette])))
+    idx = np.full(len(vals), -1)
+    if k == 0 or not ok.any():
+        return Classification([], [], [], scheme), idx
+    if k == 1:
+        bins = [float(uniq.max())]
+        idx[ok] = 0
+    else:
+        cls = {"quantiles": mapclassify.Quantiles, "natural_breaks": mapclassify.NaturalBreaks,
+               "equal_interval": mapclassify.EqualInterval}[scheme]
+        kw = {"k": k}
+        if scheme == "natural_breaks":
+            kw["initial"] = 0
+        result = cls(vals[ok], **kw)
+        bins = [float(b) for b in result.bins]
+        idx[ok] = result.yb
+    pal = PALETTES[palette]
+    step = (len(pal) - 1) / max(len(bins) - 1, 1)
+    colors = [pal[round(i * step)] for i in range(len(bins))]
+    lo = float(np.nanmin(vals[ok]))
+    labels = []
+    for i, hi in enumerate(bins):
+        start = lo if i == 0 else bins[i - 1]
+        labels.append(f"{fmt_number(start, lang, 0 if abs(start) >= 10 else 2)} – "
+                      f"{fmt_number(hi, lang, 0 if abs(hi) >= 10 else 2)}")
+    return Classification(bins, colors, labels, scheme), idx
+
+
+def legend_html(title: str, classes: Classification, lang: str, note: str = "") -> str:
+    """A small HTML legend (plain HTML: branca colormaps would pull d3 from a CDN)."""
+    rows = "".join(
+        f'<div><span style="display:inline-block;width:14px;height:12px;background:{c};'
+        f'border:1px solid #555;margin-right:6px"></span>{escape(lab)}</div>'
+        for c, lab in zip(classes.colors, classes.labels))
+    rows += (f'<div><span style="display:inline-block;width:14px;height:12px;background:{NO_DATA_COLOR};'
+             f'border:1px solid #555;margin-right:6px"></span>{escape(t("common.no_data", lang))}</div>')
+    note_html = f'<div style="margin-top:4px;font-style:italic">{escape(note)}</div>' if note else ""
+    return (f'<div class="atlas-legend" style="position:absolute;bottom:24px;left:10px;z-index:9999;'
+            f'background:rgba(255,255,255,.92);padding:8px 10px;border-radius:6px;font:12px sans-serif;'
+            f'box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:260px"><b>{escape(title)}</b>{rows}{note_html}</div>')
+
+
+def add_legend(m: folium.Map, html: str) -> None:
+    """Attach a legend to the map's HTML (kept by streamlit-folium and standalone pages)."""
+    m.get_root().html.add_child(Element(html))
+
+
+def add_choropleth(m: folium.Map, gdf: gpd.GeoDataFrame, column: str, lang: str, title: str,
+                   tooltip_fields: list[str] | None = None, scheme: str = "quantiles", k: int = 5,
+                   legend_title: str | None = None, palette: str = "YlOrRd", kind: str = "polygon",
+                   catalog: Catalog | None = None, note: str = "", show: bool = True,
+                   tolerance: float = SIMPLIFY_DEG) -> Classification:
+    """Draw ``gdf`` coloured by ``column`` with a legend; returns the classification used."""
+    catalog = catalog or get_catalog()
+    fields = [f for f in (tooltip_fields or []) if f in gdf.columns]
+    if column not in fields:
+        fields.append(column)
+    classes, idx = classify(gdf[column], scheme, k, palette, lang)
+    props = display_values(gdf, fields, lang)
+    props["_fill"] = [classes.colors[i] if i >= 0 else NO_DATA_COLOR for i in idx]
+    data = feature_collection(gdf, props, kind, tolerance)
+    folium.GeoJson(
+        data, name=escape(title), show=show,
+        style_function=lambda f: {"fillColor": f["properties"]["_fill"], "color": "#374151", "weight": 0.8,
+                                  "fillOpacity": 0.75},
+        highlight_function=lambda f: {"weight": 3, "color": "#111827"},
+        tooltip=_tooltip(fields, catalog, lang),
+    ).add_to(m)
+    add_legend(m, legend_html(legend_title or title, classes, lang, note))
+    return classes
+
+
+def add_catalog_layer(m: folium.Map, layer: Layer, gdf: gpd.GeoDataFrame, lang: str,
+                      mode: str = "outline", column: str | None = None, scheme: str = "quantiles",
+                      k: int = 5, show: bool = True, catalog: Catalog | None = None) -> None:
+    """Add one catalog layer: outline/choropleth polygons, lines, or clustered points."""
+    catalog = catalog or get_catalog()
+    title = layer.title(lang)
+    if layer.derived:
+        title += f" ({t('common.derived', lang)})"
+    if layer.kind == "polygon" and mode == "choropleth" and column:
+        add_choropleth(m, gdf, column, lang, title, list(layer.tooltip), scheme, k,
+                       legend_title=f"{catalog.field_label(column, lang)} — {layer.title(lang)}",
+                       catalog=catalog, show=show,
+                       note=t("map.derived_note", lang) if layer.derived else "")
+        return
+    if layer.id == "infrastructure" or (layer.kind == "point" and layer.style.get("cluster")):
+        add_infrastructure(m, gdf, lang, catalog, show=show)
+        return
+    fields = [f for f in layer.tooltip if f in gdf.columns]
+    props = display_values(gdf, fields, lang)
+    style = dict(layer.style)
+    if layer.highlight_field and layer.highlight_field in gdf.columns:
+        props["_hl"] = gdf[layer.highlight_field].fillna(False).astype(bool).to_numpy()
+    data = feature_collection(gdf, props, layer.kind)
+    if layer.kind == "point":
+        folium.GeoJson(
+            data, name=escape(title), show=show,
+            marker=folium.CircleMarker(radius=style.get("radius", 4), color=style.get("color", "#333"),
+                                       fill=True, fill_opacity=0.9, weight=1),
+            tooltip=_tooltip(fields, catalog, lang),
+        ).add_to(m)
+        return
+
+    def style_fn(feature: dict[str, Any]) -> dict[str, Any]:
+        hl = feature["properties"].get("_hl", False)
+        return {
+            "color": style.get("highlight_color", style.get("color")) if hl else style.get("color", "#333"),
+            "weight": style.get("weight", 1) * (2 if hl else 1),
+            "fillColor": style.get("highlight_color", style.get("color")) if hl else style.get("color", "#333"),
+            "fillOpacity": style.get("highlight_fill_opacity", 0.2) if hl else style.get("fill_opacity", 0.05),
+            "dashArray": style.get("dash_array", ""),
+        }
+
+    geo_layer = folium.GeoJson(data, name=escape(title), show=show, style_function=style_fn,
+                               highlight_function=(lambda f: {"weight": 3, "fillOpacity": 0.25})
+                               if layer.kind == "polygon" else None,
+                               tooltip=_tooltip(fields, catalog, lang)).add_to(m)
+    if "_hl" in props:
+        add_labels(geo_layer, gdf[props["_hl"].to_numpy()], fields[0] if fields else None)
+
+
+def add_labels(parent: folium.MacroElement, gdf: gpd.GeoDataFrame, field: str | None) -> None:
+    """Permanent text labels (escaped) at each feature's representative point."""
+    if not field or gdf.empty:
+        return
+    points = shapely.point_on_surface(np.asarray(gdf.geometry.values))
+    for pt, text in zip(points, gdf[field].to_numpy(dtype=object)):
+        folium.Marker(
+            [round(pt.y, 5), round(pt.x, 5)],
+            icon=folium.DivIcon(html=f'<div class="atlas-label" style="font:bold 13px sans-serif;color:#991b1b;'
+                                     f'white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff;'
+                                     f'transform:translate(-50%,-50%)">{escape(text)}</div>',
+                                icon_size=(0, 0)),
+        ).add_to(parent)
+
+
+def add_infrastructure(m: folium.Map, gdf: gpd.GeoDataFrame, lang: str, catalog: Catalog | None = None,
+                       categories: Iterable[str] | None = None, show: bool = True) -> None:
+    """Infrastructure points: one clustered, toggleable group per category, distinct icons."""
+    catalog = catalog or get_catalog()
+    wanted = list(categories) if categories is not None else list(catalog.categories)
+    labels = {cid: c.title(lang) for cid, c in catalog.categories.items()}
+    gdf = gdf.assign(category_label=gdf["category"].map(labels))
+    fields = ["name", "category_label", "osm_tag"]
+    for cid in wanted:
+        cat = catalog.categories[cid]
+        sub = gdf[gdf["category"] == cid]
+        if sub.empty:
+            continue
+        group = folium.FeatureGroup(name=escape(f"{cat.title(lang)} ({fmt_number(len(sub), lang)})"), show=show)
+        cluster = folium.plugins.MarkerCluster(options={"disableClusteringAtZoom": 15, "showCoverageOnHover": False})
+        data = feature_collection(sub, display_values(sub, fields, lang), "point")
+        folium.GeoJson(data, marker=folium.Marker(icon=folium.Icon(color=cat.color, icon=cat.icon, prefix="fa")),
+                       tooltip=_tooltip(fields, catalog, lang)).add_to(cluster)
+        cluster.add_to(group)
+        group.add_to(m)
+
+
+def add_gdf_layer(m: folium.Map, gdf: gpd.GeoDataFrame, lang: str, name: str,
+                  tooltip_fields: list[str] | None = None, kind: str | None = None,
+                  color: str = "#0ea5e9", show: bool = True) -> None:
+    """Draw any GeoDataFrame (e.g. a user's layer) with escaped tooltips."""
+    if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
+        gdf = gdf.to_crs(4326)
+    kind = kind or geometry_kind(gdf)
+    fields = [f for f in (tooltip_fields or []) if f in gdf.columns]
+    data = feature_collection(gdf, display_values(gdf, fields, lang), kind, tolerance=0)
+    tooltip = folium.GeoJsonTooltip(fields=fields, aliases=[escape(f) for f in fields]) if fields else None
+    if kind == "point":
+        folium.GeoJson(data, name=escape(name), show=show, tooltip=tooltip,
+                       marker=folium.CircleMarker(radius=5, color=color, fill=True, fill_opacity=0.9)).add_to(m)
+    else:
+        folium.GeoJson(data, name=escape(name), show=show, tooltip=tooltip,
+                       style_function=lambda f: {"color": color, "weight": 2, "fillOpacity": 0.15}).add_to(m)
+
+
+def geometry_kind(gdf: gpd.GeoDataFrame) -> str:
+    """point / line / polygon from the dominant geometry type."""
+    types = shapely.get_type_id(np.asarray(gdf.geometry.values))
+    types = types[types >= 0]
+    if len(types) == 0:
+        return "polygon"
+    dominant = np.bincount(types).argmax()
+    return {0: "point", 4: "point", 1: "line", 2: "line", 5: "line"}.get(int(dominant), "polygon")
+
+
+def finish_map(m: folium.Map, lang: str, credits: str = "") -> folium.Map:
+    """Layer control and (optional) credits line; call last."""
+    folium.LayerControl(collapsed=True).add_to(m)
+    if credits:
+        m.get_root().html.add_child(Element(
+            f'<div class="atlas-credits" style="position:absolute;bottom:2px;right:2px;z-index:9998;'
+            f'background:rgba(255,255,255,.8);font:10px sans-serif;padding:1px 4px;max-width:60%">'
+            f'{escape(credits)}</div>'))
+    return m
+
+
+def standalone_html(m: folium.Map) -> str:
+    """The whole map as one HTML document with every JS/CSS asset inlined (offline)."""
+    return assets.inline_assets(m.get_root().render())

@@ -1,0 +1,69 @@
+"""Show a folium map through streamlit-folium's component, rendering each map only once.
+
+``st_folium`` re-renders the whole folium tree 3–4 times on every rerun (and walks all
+coordinates for the bounds) — ~250 ms for the default view. Our maps are cached objects,
+so the rendered pieces are computed once per map object and reused on warm reruns.
+The arguments passed to the component are the same as ``st_folium``'s (pinned
+streamlit-folium 0.27.4).
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import branca
+import folium
+import streamlit_folium as sf
+
+_ATTR = "_atlas_rendered"
+
+
+def _prepare(m: folium.Map) -> dict[str, Any]:
+    """Render the map once into the strings the component needs (cached on the object)."""
+    cached = getattr(m, _ATTR, None)
+    if cached is not None:
+        return cached
+    m.get_root().render()
+    m.render()
+    html = sf._get_html(m)
+    header = sf._get_header(m)
+    leaflet = sf._get_map_string(m)
+    try:
+        (s, w), (n, e) = m.get_bounds()
+    except (AttributeError, TypeError, ValueError):
+        s = w = n = e = None
+    css: list[str] = []
+    js: list[str] = []
+    stack: list[Any] = [m]
+    while stack:
+        elem = stack.pop(0)
+        css.extend(href for _, href in getattr(elem, "default_css", []))
+        js.extend(src for _, src in getattr(elem, "default_js", []))
+        if isinstance(elem, branca.colormap.ColorMap):
+            raise ValueError("branca colormaps load d3 from a CDN; use layers.render legends")
+        stack.extend(getattr(elem, "_children", {}).values())
+    parts = {
+        "html": html, "header": header, "script": leaflet, "id": sf.get_full_id(m),
+        "bounds": {"_southWest": {"lat": s, "lng": w}, "_northEast": {"lat": n, "lng": e}},
+        "zoom": m.options.get("zoom"),
+        "css_links": list(dict.fromkeys(css)), "js_links": list(dict.fromkeys(js)),
+    }
+    setattr(m, _ATTR, parts)
+    return parts
+
+
+def show_map(m: folium.Map, key: str, height: int = 620,
+             returned_objects: Iterable[str] = ("last_clicked",)) -> dict[str, Any]:
+    """Display ``m`` full-width; returns only ``returned_objects`` (each change reruns the page)."""
+    parts = _prepare(m)
+    returned = list(returned_objects)
+    all_defaults = {"last_clicked": None, "last_object_clicked": None, "last_object_clicked_tooltip": None,
+                    "bounds": parts["bounds"], "zoom": parts["zoom"]}
+    defaults = {k: all_defaults.get(k) for k in returned}
+    hash_key = f"{key}:{parts['id']}"
+    value = sf._component_func(
+        script=parts["script"], header=parts["header"], html=parts["html"], id=parts["id"], key=hash_key,
+        height=height, width=None, returned_objects=returned, default=defaults, zoom=None, center=None,
+        feature_group=None, return_on_hover=False, layer_control=None, pixelated=False,
+        css_links=parts["css_links"], js_links=parts["js_links"], on_change=None, wrap_longitude=False,
+    )
+    return value or defaults

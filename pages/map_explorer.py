@@ -1,0 +1,160 @@
+"""Map explorer: boundaries, choropleths, infrastructure, search, zoom, unit details."""
+from __future__ import annotations
+
+import folium
+import geopandas as gpd
+import pandas as pd
+import streamlit as st
+
+from geo.errors import AtlasError
+from geo.i18n import fmt_number
+from geo.text import escape
+from geo.units import UNIT_LAYERS, ZOOM_TARGETS, bounds_latlon, search_units, unit_at, unit_facts
+from layers.catalog import get_catalog
+from layers.render import BASEMAPS, PROVINCE_BOUNDS, SCHEMES, add_gdf_layer, geometry_kind
+from layers.views import MapView, build_map, default_view
+from pages.map_component import show_map
+from pages.common import cached_layer, current_lang, tr, workspace_layers
+
+lang = current_lang()
+catalog = get_catalog()
+for key, value in {"map_bounds": None, "selected_unit": None, "last_click": None}.items():
+    st.session_state.setdefault(key, value)
+
+st.title(tr("map.title"))
+st.caption(tr("map.caption"))
+
+# ---- controls -------------------------------------------------------------------------
+view = default_view(lang, catalog)
+with st.sidebar:
+    view.basemap = st.selectbox(tr("map.basemap"), list(BASEMAPS), index=list(BASEMAPS).index("positron"),
+                                format_func=lambda b: tr(f"map.basemap_{b}"), key="basemap")
+    view.layers = st.multiselect(tr("map.layers"), list(catalog.layers), default=view.layers,
+                                 format_func=lambda lid: catalog.layers[lid].title(lang), key="layers")
+    polygon_layers = [lid for lid in view.layers if catalog.layers[lid].choropleth]
+    mode = st.radio(tr("map.units_display"), ["outline", "choropleth"], key="units_mode",
+                    format_func=lambda m: tr(f"map.mode_{m}"), horizontal=True)
+    if mode == "choropleth" and polygon_layers:
+        view.choropleth_layer = st.selectbox(tr("map.choropleth_layer"), polygon_layers, key="choro_layer",
+                                             format_func=lambda lid: catalog.layers[lid].title(lang))
+        cols = list(catalog.layers[view.choropleth_layer].choropleth)
+        view.choropleth_column = st.selectbox(tr("map.choropleth_column"), cols, key="choro_column",
+                                              format_func=lambda c: catalog.field_label(c, lang))
+        view.scheme = st.selectbox(tr("map.scheme"), list(SCHEMES), key="scheme",
+                                   format_func=lambda s: tr(f"map.scheme_{s}"))
+        view.k = st.slider(tr("map.classes"), 3, 7, 5, key="classes")
+    if "infrastructure" in view.layers:
+        view.categories = st.multiselect(tr("map.infra_categories"), list(catalog.categories),
+                                         default=list(catalog.categories), key="categories",
+                                         format_func=lambda c: catalog.categories[c].title(lang))
+    mine = workspace_layers()
+    my_selected = st.multiselect(tr("map.my_layers"), list(mine), key="my_layers") if mine else []
+
+
+def load_or_warn(layer_id: str) -> gpd.GeoDataFrame | None:
+    """A catalog layer from the cache, or None with a clear message."""
+    try:
+        return cached_layer(layer_id)
+    except AtlasError as err:
+        st.warning(err.message(lang))
+        return None
+
+
+# ---- zoom and search ----------------------------------------------------------------
+zoom_col, search_col = st.columns([3, 2])
+with zoom_col:
+    zoom_choice = st.radio(tr("map.zoom_to"), ["province", *ZOOM_TARGETS], horizontal=True, key="zoom_to",
+                           format_func=lambda z: tr(f"map.zoom_{z}"))
+with search_col:
+    query = st.text_input(tr("map.search"), key="unit_search")
+
+districts = load_or_warn("districts")
+if zoom_choice != st.session_state.get("_last_zoom"):
+    st.session_state["_last_zoom"] = zoom_choice
+    st.session_state["map_bounds"] = None
+    if zoom_choice != "province" and districts is not None:
+        layer_id, col, value = ZOOM_TARGETS[zoom_choice]
+        rows = districts[districts[col].astype(str) == value]
+        if not rows.empty:
+            st.session_state["map_bounds"] = bounds_latlon(rows.geometry.union_all())
+            st.session_state["selected_unit"] = ("districts", int(rows.index[0]))
+
+unit_frames = {lid: gdf for lid in UNIT_LAYERS if (gdf := load_or_warn(lid)) is not None}
+if query:
+    hits = search_units(query, unit_frames)
+    if not hits:
+        st.info(tr("map.search_none", q=query))
+    else:
+        labels = {f"{h.name} — {tr('map.level_' + catalog.layers[h.layer].unit_level)}": h for h in hits}
+        pick = st.selectbox(tr("map.search_pick"), list(labels), key="search_pick")
+        hit = labels[pick]
+        if st.session_state.get("_last_pick") != pick:
+            st.session_state["_last_pick"] = pick
+            st.session_state["selected_unit"] = (hit.layer, hit.index)
+            st.session_state["map_bounds"] = bounds_latlon(unit_frames[hit.layer].geometry.loc[hit.index])
+
+view.bounds = st.session_state["map_bounds"] or PROVINCE_BOUNDS
+
+
+@st.cache_resource(max_entries=16, show_spinner=False)
+def cached_map(key: tuple, _view: MapView, user_layers: tuple[str, ...]) -> tuple[folium.Map, list]:
+    """The folium map for a view (built once per distinct view; reruns reuse it)."""
+    m = build_map(_view, loader=cached_layer, catalog=catalog)
+    for name in user_layers:
+        gdf = mine[name]()
+        add_gdf_layer(m, gdf, lang, name, [c for c in gdf.columns if c != "geometry"][:4], geometry_kind(gdf))
+    return m, list(_view.failures)
+
+
+view_key = (view.lang, view.basemap, tuple(view.layers), view.choropleth_layer, view.choropleth_column,
+            view.scheme, view.k, str(view.bounds), tuple(view.categories or ()), tuple(my_selected))
+fmap, failures = cached_map(view_key, view, tuple(my_selected))
+for layer_id, message in failures:
+    st.warning(message)
+
+map_col, panel_col = st.columns([3, 1.3])
+with map_col:
+    out = show_map(fmap, key="explorer_map", height=620)
+with panel_col:
+    st.subheader(tr("map.panel_title"))
+    click_layers = [lid for lid in UNIT_LAYERS if lid in unit_frames]
+    click_layer = st.selectbox(tr("map.panel_layer"), click_layers, key="click_layer",
+                               format_func=lambda lid: tr("map.level_" + catalog.layers[lid].unit_level))
+    clicked = (out or {}).get("last_clicked")
+    if clicked and clicked != st.session_state["last_click"]:
+        st.session_state["last_click"] = clicked
+        idx = unit_at(unit_frames[click_layer], clicked["lng"], clicked["lat"])
+        if idx is not None:
+            st.session_state["selected_unit"] = (click_layer, idx)
+    selected = st.session_state["selected_unit"]
+    if not selected or selected[0] not in unit_frames:
+        st.info(tr("map.panel_hint"))
+    else:
+        layer_id, idx = selected
+        infra = None
+        try:
+            infra = cached_layer("infrastructure")
+        except AtlasError as err:
+            st.warning(err.message(lang))
+        facts = unit_facts(layer_id, unit_frames[layer_id].loc[idx], infra)
+        st.markdown(f"### {escape(facts['name'])}")
+        st.caption(f"{escape(facts['type'])} · {tr('map.level_' + catalog.layers[layer_id].unit_level)}")
+        if catalog.layers[layer_id].derived:
+            st.caption(tr("map.derived_note"))
+        c1, c2 = st.columns(2)
+        c1.metric(tr("map.population_year", year=facts["population_year"]), fmt_number(facts["population"], lang, 0))
+        c2.metric(f"{tr('common.area')} ({tr('common.km2')})", fmt_number(facts["area_km2"], lang, 1))
+        st.metric(f"{tr('common.density')} ({tr('common.per_km2')})", fmt_number(facts["density"], lang, 0))
+        st.markdown(f"**{tr('map.facilities_inside')}**")
+        counts = facts["facilities"]
+        table = pd.DataFrame({
+            tr("common.type"): [catalog.categories[c].title(lang) for c in catalog.categories],
+            "n": [int(counts.get(c, 0)) for c in catalog.categories],
+        })
+        st.dataframe(table, hide_index=True, width="stretch")
+
+with st.expander(tr("common.credits")):
+    rows = [{tr("common.name"): layer.title(lang), tr("common.source"): layer.source,
+             tr("common.licence"): layer.licence, tr("common.vintage"): layer.vintage}
+            for layer in catalog.layers.values()]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
