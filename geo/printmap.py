@@ -1,0 +1,524 @@
+"""Print maps rendered on the server with matplotlib (no browser, no basemap needed).
+
+A4/A3 landscape, PNG at 300 dpi or vector PDF, drawn in VN-2000 / TM-3 106°30′
+(EPSG:9213, metres) with title, subtitle, legend, scale bar, north arrow, data date,
+source/licence credits and a CRS note. Text uses DejaVu Sans (bundled with matplotlib),
+which has every Vietnamese glyph.
+
+Also the planning units the print maps and the council deck are about
+(``resolve_unit``: the three smart cities, the other districts, the province).
+
+>>> unit = resolve_unit("TP Sông Công")                        # doctest: +SKIP
+>>> print_unit_map(unit, "/tmp/song_cong.pdf", fmt="pdf")      # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+import textwrap
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Sequence
+
+import geopandas as gpd
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import FancyArrow, Patch, Rectangle  # noqa: E402
+from matplotlib.ticker import FuncFormatter  # noqa: E402
+
+from geo.errors import AtlasError  # noqa: E402
+from geo.export import Credits, layer_credits  # noqa: E402
+from geo.i18n import DEFAULT_LANG, fmt_number, t  # noqa: E402
+from geo.paths import METRIC_CRS  # noqa: E402
+from geo.text import fold, strip_unit_type  # noqa: E402
+
+FONT = "DejaVu Sans"
+PAPERS_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}  # landscape (width, height)
+PRINT_DPI = 300
+_MAP_BOX = (0.035, 0.16, 0.67, 0.72)  # left, bottom, width, height of the map (figure fraction)
+MM = 1 / 25.4
+
+# catalog marker colours (leaflet.awesome-markers names) → matplotlib colours
+_MARKER_COLORS = {"darkpurple": "#5b2a86", "cadetblue": "#5f9ea0", "gray": "#7f7f7f", "red": "#d62728",
+                  "blue": "#1f77b4", "orange": "#ff7f0e", "green": "#2ca02c", "purple": "#9467bd",
+                  "darkred": "#8b0000", "darkblue": "#00008b", "darkgreen": "#006400"}
+
+
+def rc() -> dict[str, Any]:
+    """Matplotlib settings of every print product (font with Vietnamese glyphs, TrueType in PDF)."""
+    return {"font.family": "sans-serif", "font.sans-serif": [FONT], "pdf.fonttype": 42,
+            "axes.unicode_minus": False, "svg.fonttype": "none"}
+
+
+def marker_color(name: str) -> str:
+    """A matplotlib colour for a catalog marker colour name."""
+    return _MARKER_COLORS.get(name, name)
+
+
+# ---------------------------------------------------------------------------- units
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A planning unit a map or deck is about."""
+
+    key: str  # "province" or the district's level2_id
+    name_vi: str
+    name_en: str
+    level: str  # "province" | "district"
+    geometry: Any = field(compare=False, hash=False)  # shapely, EPSG:4326
+    smart_city: bool = False
+
+    def name(self, lang: str = DEFAULT_LANG) -> str:
+        return self.name_en if lang == "en" else self.name_vi
+
+
+SMART_CITY_IDS = ("164", "165", "172")
+
+
+def _en_name(name: str, unit_type: str) -> str:
+    base = name[len(unit_type):].strip() if unit_type and name.lower().startswith(unit_type.lower()) else name
+    kind = {"thanh pho": "City", "thi xa": "Town", "huyen": "District"}.get(fold(unit_type), "")
+    return f"{base} {kind}".strip()
+
+
+@lru_cache(maxsize=1)
+def units() -> dict[str, Unit]:
+    """The province and its nine pre-2025 districts/cities, keyed by "province"/level2_id."""
+    from layers.catalog import load_layer
+
+    d = load_layer("districts")
+    out = {"province": Unit("province", t("report.province", "vi"), t("report.province", "en"), "province",
+                            d.geometry.union_all(), False)}
+    for row in d.itertuples():
+        out[str(row.level2_id)] = Unit(str(row.level2_id), row.name, _en_name(row.name, row.unit_type),
+                                       "district", row.geometry, bool(row.smart_city))
+    return out
+
+
+def unit_choices() -> list[str]:
+    """Names to offer: the three smart cities, then the province."""
+    u = units()
+    return [u[k].name_vi for k in SMART_CITY_IDS if k in u] + [u["province"].name_vi]
+
+
+def resolve_unit(text: str | Unit) -> Unit:
+    """A unit from free text, diacritic/case-insensitive: "TP Sông Công", "song cong",
+    "Thành phố Phổ Yên", "165", "Tỉnh Thái Nguyên"/"province". Unknown → ``AtlasError``.
+
+    A bare "Thái Nguyên" means the province; "TP Thái Nguyên" the city.
+    """
+    if isinstance(text, Unit):
+        return text
+    all_units = units()
+    q = fold(text).replace(".", " ")
+    q = re.sub(r"^tp\s+", "thanh pho ", " ".join(q.split()))
+    q = re.sub(r"^tx\s+", "thi xa ", q)
+    if q in all_units:
+        return all_units[q]
+    province_words = {"province", "tinh", "toan tinh", "thai nguyen province", "thai nguyen", "tinh thai nguyen"}
+    if q in province_words:
+        return all_units["province"]
+    bare = strip_unit_type(q)
+    exact = [u for u in all_units.values() if u.level == "district" and fold(u.name_vi) == q]
+    if exact:
+        return exact[0]
+    hits = [u for u in all_units.values() if u.level == "district"
+            and (strip_unit_type(u.name_vi) == bare or fold(u.name_en) == q)]
+    if len(hits) == 1:
+        return hits[0]
+    raise AtlasError("report.unknown_unit", unit=text, choices=", ".join(unit_choices()))
+
+
+def _inside(gdf: gpd.GeoDataFrame, geom: Any) -> gpd.GeoDataFrame:
+    """Rows whose representative point lies in ``geom`` (vectorised)."""
+    import shapely
+
+    if gdf.empty:
+        return gdf
+    pts = gdf.geometry.representative_point().values
+    shapely.prepare(geom)
+    return gdf[shapely.contains(geom, pts)]
+
+
+@dataclass
+class UnitLayers:
+    """The shipped layers cut to a unit (EPSG:4326)."""
+
+    unit: Unit
+    boundary: gpd.GeoDataFrame
+    communes: gpd.GeoDataFrame
+    wards: gpd.GeoDataFrame
+    districts: gpd.GeoDataFrame
+    infrastructure: gpd.GeoDataFrame
+    roads: gpd.GeoDataFrame
+    credits: list[Credits] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def unit_layers(unit: Unit | str, lang: str = DEFAULT_LANG) -> UnitLayers:
+    """Boundary, communes (2009), wards (2025, derived), districts, infrastructure and roads of ``unit``.
+
+    A layer whose file is missing comes back empty and is named in ``missing``.
+    """
+    from layers.catalog import load_layer
+
+    unit = resolve_unit(unit)
+    empty = gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs=4326)
+    got: dict[str, gpd.GeoDataFrame] = {}
+    missing: list[str] = []
+    credits: list[Credits] = []
+    for lid in ("districts", "communes", "wards_2025", "infrastructure", "roads_national"):
+        try:
+            got[lid] = load_layer(lid)
+            credits.append(layer_credits(lid, lang))
+        except AtlasError:
+            got[lid] = empty
+            missing.append(lid)
+    geom = unit.geometry
+    boundary = gpd.GeoDataFrame({"name": [unit.name(lang)]}, geometry=[geom], crs=4326)
+    districts = got["districts"]
+    if unit.level == "district" and not districts.empty:
+        districts = districts[districts["level2_id"].astype(str) == unit.key]
+    import shapely
+
+    infra = got["infrastructure"]
+    if not infra.empty:
+        shapely.prepare(geom)
+        infra = infra[shapely.contains(geom, infra.geometry.values)]
+    roads = got["roads_national"]
+    if not roads.empty:
+        roads = roads[roads.intersects(geom)].copy()
+        roads["geometry"] = roads.geometry.intersection(geom)
+        roads = roads[~roads.geometry.is_empty]
+    return UnitLayers(unit, boundary, _inside(got["communes"], geom), _inside(got["wards_2025"], geom),
+                      districts, infra, roads, credits, missing)
+
+
+# ---------------------------------------------------------------------------- layers & map
+
+
+@dataclass
+class MapLayer:
+    """One layer of a print map, with how to draw it and its legend entry."""
+
+    gdf: gpd.GeoDataFrame
+    label: str
+    color: str = "#1f2937"
+    facecolor: str = "none"
+    linewidth: float = 0.8
+    linestyle: str = "-"
+    markersize: float = 12.0
+    alpha: float = 1.0
+    column: str | None = None  # categorical column → one legend entry per value
+    categories: dict[str, tuple[str, str]] | None = None  # value → (label, colour)
+    zorder: int = 2
+    labels: str | None = None  # column to write as text labels (small)
+
+
+def _kind(gdf: gpd.GeoDataFrame) -> str:
+    types = set(gdf.geom_type.dropna().unique())
+    if types <= {"Point", "MultiPoint"}:
+        return "point"
+    if types <= {"LineString", "MultiLineString"}:
+        return "line"
+    return "polygon"
+
+
+def _nice_length(max_m: float) -> float:
+    """The largest 1/2/5 × 10^k not above ``max_m``."""
+    if max_m <= 0:
+        return 1.0
+    k = math.floor(math.log10(max_m))
+    for m in (5, 2, 1):
+        if m * 10 ** k <= max_m:
+            return m * 10 ** k
+    return 10 ** k
+
+
+def _draw_scalebar(ax: Any, lang: str, fontsize: float) -> float:
+    """Alternating bar in the lower left; returns the representative scale denominator."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    width_m = x1 - x0
+    length = _nice_length(width_m / 4)
+    seg = length / 4
+    bx, by = x0 + 0.04 * width_m, y0 + 0.05 * (y1 - y0)
+    h = 0.012 * (y1 - y0)
+    for i in range(4):
+        ax.add_patch(Rectangle((bx + i * seg, by), seg, h, facecolor="black" if i % 2 == 0 else "white",
+                               edgecolor="black", linewidth=0.6, zorder=20))
+    unit_key, div = ("print.km", 1000.0) if length >= 1000 else ("print.m", 1.0)
+    for i in (0, 2, 4):
+        v = i * seg / div
+        ax.text(bx + i * seg, by + 1.8 * h, fmt_number(v, lang, 0 if float(v).is_integer() else 1), ha="center",
+                va="bottom", fontsize=fontsize, zorder=21)
+    ax.text(bx + length + 0.01 * width_m, by + h / 2, t(unit_key, lang), ha="left", va="center",
+            fontsize=fontsize, zorder=21)
+    bbox = ax.get_window_extent()
+    fig_w_in = bbox.width / ax.figure.dpi
+    return width_m / (fig_w_in * 0.0254)
+
+
+def _draw_north(ax: Any, lang: str, fontsize: float) -> None:
+    """North arrow in the upper right (grid north ≈ true north on TM-3 106°30′ here)."""
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    w, h = x1 - x0, y1 - y0
+    cx, top = x1 - 0.06 * w, y1 - 0.05 * h
+    length = 0.09 * h
+    ax.add_patch(FancyArrow(cx, top - length, 0, length * 0.75, width=0.012 * w, head_width=0.035 * w,
+                            head_length=0.3 * length, length_includes_head=False, color="black", zorder=20))
+    ax.text(cx, top - length - 0.015 * h, t("print.north", lang), ha="center", va="top",
+            fontsize=fontsize * 1.3, fontweight="bold", zorder=21)
+
+
+def _wrap(text: str, width: int) -> str:
+    return "\n".join(textwrap.fill(part, width) for part in text.split("\n"))
+
+
+def crs_note(crs: Any, lang: str) -> str:
+    """The CRS line printed on the map."""
+    import pyproj
+
+    c = pyproj.CRS.from_user_input(crs)
+    if c.to_epsg() == 9213:
+        return t("print.crs_note", lang)
+    return t("print.crs_note_other", lang, name=c.name, code=f"EPSG:{c.to_epsg()}" if c.to_epsg() else "")
+
+
+def render_map(layers: Sequence[MapLayer], *, title: str, subtitle: str = "", lang: str = DEFAULT_LANG,
+               paper: str = "A4", data_date: str = "", credits: Credits | None = None,
+               crs: Any = METRIC_CRS, extent: Sequence[float] | None = None, dpi: int = PRINT_DPI,
+               figsize_in: tuple[float, float] | None = None) -> Figure:
+    """Lay out a print map and return the matplotlib ``Figure`` (not yet saved).
+
+    ``extent``: (minx, miny, maxx, maxy) in EPSG:4326; default the union of all layers.
+    ``figsize_in`` overrides the paper size (used for slides).
+    """
+    paper = str(paper).upper()
+    if figsize_in is None:
+        if paper not in PAPERS_MM:
+            raise AtlasError("print.bad_paper", paper=paper)
+        w_mm, h_mm = PAPERS_MM[paper]
+        figsize_in = (w_mm * MM, h_mm * MM)
+    shown = [ly for ly in layers if ly.gdf is not None and not ly.gdf.empty]
+    if not shown:
+        raise AtlasError("print.nothing")
+    scale = figsize_in[0] / (297 * MM)  # type grows with the paper
+    base = 9.0 * scale
+    with plt.rc_context(rc()):
+        fig = Figure(figsize=figsize_in, dpi=dpi)
+        fig.text(0.02, 0.965, title, fontsize=base * 2.0, fontweight="bold", va="top", ha="left")
+        if subtitle:
+            fig.text(0.02, 0.905, subtitle, fontsize=base * 1.25, va="top", ha="left", color="#374151")
+        ax = fig.add_axes((_MAP_BOX[0], _MAP_BOX[1], _MAP_BOX[2], _MAP_BOX[3]))
+        side = fig.add_axes((0.73, _MAP_BOX[1], 0.25, _MAP_BOX[3]))
+        side.set_axis_off()
+        handles: list[Any] = []
+        projected = []
+        for ly in shown:
+            g = ly.gdf.to_crs(crs)
+            projected.append(g)
+            kind = _kind(g)
+            if ly.column and ly.categories:
+                for value, (label, color) in ly.categories.items():
+                    part = g[g[ly.column] == value]
+                    if part.empty:
+                        continue
+                    part.plot(ax=ax, color=color, markersize=ly.markersize, edgecolor="white", linewidth=0.3,
+                              zorder=ly.zorder, alpha=ly.alpha)
+                    handles.append(Line2D([], [], marker="o", linestyle="", markerfacecolor=color,
+                                          markeredgecolor="white", markersize=7 * scale,
+                                          label=f"{label} ({len(part)})"))
+                continue
+            if kind == "polygon":
+                g.plot(ax=ax, facecolor=ly.facecolor, edgecolor=ly.color, linewidth=ly.linewidth * scale,
+                       linestyle=ly.linestyle, alpha=ly.alpha, zorder=ly.zorder)
+                handles.append(Patch(facecolor=ly.facecolor, edgecolor=ly.color, linestyle=ly.linestyle,
+                                     linewidth=ly.linewidth * scale, label=ly.label))
+            elif kind == "line":
+                g.plot(ax=ax, color=ly.color, linewidth=ly.linewidth * scale, linestyle=ly.linestyle,
+                       alpha=ly.alpha, zorder=ly.zorder)
+                handles.append(Line2D([], [], color=ly.color, linewidth=ly.linewidth * scale,
+                                      linestyle=ly.linestyle, label=ly.label))
+            else:
+                g.plot(ax=ax, color=ly.color, markersize=ly.markersize, alpha=ly.alpha, zorder=ly.zorder)
+                handles.append(Line2D([], [], marker="o", linestyle="", color=ly.color, label=ly.label))
+            if ly.labels and ly.labels in g.columns and len(g) <= 120:
+                pts = g.geometry.representative_point()
+                for x, y, s in zip(pts.x, pts.y, g[ly.labels].astype(str)):
+                    ax.text(x, y, s, fontsize=base * 0.55, ha="center", va="center", color="#1f2937",
+                            zorder=ly.zorder + 5, clip_on=True)
+        if extent is not None:
+            ext = gpd.GeoSeries.from_xy([extent[0], extent[2]], [extent[1], extent[3]], crs=4326).to_crs(crs)
+            minx, miny, maxx, maxy = ext.total_bounds
+        else:
+            bounds = [g.total_bounds for g in projected]
+            minx = min(b[0] for b in bounds); miny = min(b[1] for b in bounds)
+            maxx = max(b[2] for b in bounds); maxy = max(b[3] for b in bounds)
+        # fit the extent to the axes' aspect with a 4 % margin
+        fig_w, fig_h = figsize_in
+        ax_aspect = (_MAP_BOX[2] * fig_w) / (_MAP_BOX[3] * fig_h)
+        w, h = max(maxx - minx, 1.0), max(maxy - miny, 1.0)
+        w, h = w * 1.08, h * 1.08
+        if w / h < ax_aspect:
+            w = h * ax_aspect
+        else:
+            h = w / ax_aspect
+        cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+        ax.set_xlim(cx - w / 2, cx + w / 2)
+        ax.set_ylim(cy - h / 2, cy + h / 2)
+        ax.set_aspect("equal", adjustable="box")
+        km = FuncFormatter(lambda v, _pos: fmt_number(v / 1000.0, lang, 0))
+        ax.xaxis.set_major_formatter(km)
+        ax.yaxis.set_major_formatter(km)
+        ax.tick_params(labelsize=base * 0.6, colors="#6b7280")
+        ax.set_xlabel("")
+        ax.set_ylabel("")
+        ax.grid(True, color="#e5e7eb", linewidth=0.4 * scale, zorder=0)
+        for spine in ax.spines.values():
+            spine.set_edgecolor("#9ca3af")
+        denom = _draw_scalebar(ax, lang, base * 0.75)
+        _draw_north(ax, lang, base)
+        # side panel: legend, notes, credits
+        leg = side.legend(handles=handles, loc="upper left", title=t("print.legend", lang), frameon=False,
+                          fontsize=base * 0.85, title_fontsize=base * 1.05, alignment="left",
+                          borderaxespad=0.0)
+        leg._legend_box.align = "left"  # noqa: SLF001 — matplotlib API for title alignment
+        notes = [t("print.scale_note", lang, scale=fmt_number(_round_scale(denom), lang)),
+                 crs_note(crs, lang), t("print.no_basemap", lang)]
+        if data_date:
+            notes.insert(0, t("print.data_date", lang, date=data_date))
+        wrap = 52
+        side.text(0.0, 0.0, _wrap("\n".join(notes), wrap), fontsize=base * 0.72, va="bottom", ha="left",
+                  transform=side.transAxes, color="#111827", linespacing=1.35)
+        if credits is not None:
+            lines = _credit_lines(credits, lang)
+            half = (len(lines) + 1) // 2
+            fig.text(0.035, 0.115, t("print.credits", lang), fontsize=base * 0.72, fontweight="bold", va="top",
+                     ha="left")
+            for col, chunk in enumerate((lines[:half], lines[half:])):
+                fig.text(0.035 + col * 0.48, 0.092, _wrap("\n".join(chunk), 150), fontsize=base * 0.5,
+                         va="top", ha="left", color="#374151", linespacing=1.2)
+        fig.text(0.98, 0.965, f"{t('export.atlas', lang)}\n{t('print.printed', lang, date=_dt.date.today().isoformat())}",
+                 fontsize=base * 0.65, color="#6b7280", ha="right", va="top")
+    return fig
+
+
+def _credit_lines(credits: Credits, lang: str) -> list[str]:
+    out = []
+    for c in credits.parts or (credits,):
+        mark = f" [{t('common.derived', lang)}]" if c.derived else ""
+        out.append(f"• {c.title}{mark}: {c.source} — {c.licence} — {c.vintage}")
+    return out
+
+
+def _round_scale(denom: float) -> int:
+    if denom <= 0 or not math.isfinite(denom):
+        return 0
+    k = 10 ** max(int(math.floor(math.log10(denom))) - 1, 0)
+    return int(round(denom / k) * k)
+
+
+def save_figure(fig: Figure, out: str | Path, fmt: str | None = None, dpi: int = PRINT_DPI) -> Path:
+    """Save as PNG (``dpi``) or PDF; ``fmt`` defaults to the file suffix."""
+    out = Path(out)
+    fmt = (fmt or out.suffix.lstrip(".") or "png").lower()
+    if fmt not in ("png", "pdf"):
+        raise AtlasError("print.bad_format", fmt=fmt)
+    if out.suffix.lower() != f".{fmt}":
+        out = out.with_suffix(f".{fmt}")
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with plt.rc_context(rc()):
+            fig.savefig(out, format=fmt, dpi=dpi, metadata=_pdf_meta(fig) if fmt == "pdf" else None)
+    except OSError as exc:
+        raise AtlasError("errors.unwritable", path=str(out), reason=exc.strerror or str(exc)) from None
+    return out
+
+
+def _pdf_meta(fig: Figure) -> dict[str, str]:
+    title = fig.texts[0].get_text() if fig.texts else ""
+    return {"Title": title, "Creator": t("export.atlas", "en")}
+
+
+def unit_map_layers(ul: UnitLayers, lang: str = DEFAULT_LANG, with_infrastructure: bool = True,
+                    with_labels: bool = True) -> list[MapLayer]:
+    """The standard layers of a unit map: communes, wards (derived), boundary, roads, facilities."""
+    from layers.catalog import get_catalog
+
+    cats = get_catalog().categories
+    unit = ul.unit
+    layers = [
+        MapLayer(ul.communes, t("print.communes", lang), color="#2563eb", linewidth=0.5, zorder=2,
+                 labels=("commune_vn" if with_labels and unit.level == "district" else None)),
+        MapLayer(ul.wards, t("print.wards_2025", lang), color="#059669", linewidth=1.0, linestyle="--", zorder=3),
+    ]
+    if unit.level == "province":
+        layers.append(MapLayer(ul.districts, t("print.districts", lang), color="#374151",
+                               linewidth=1.2, zorder=4, labels="name" if with_labels else None))
+    layers.append(MapLayer(ul.boundary, t("print.city_boundary", lang, name=unit.name(lang)), color="#dc2626",
+                           linewidth=2.2, zorder=5))
+    layers.append(MapLayer(ul.roads, t("print.roads", lang), color="#b45309", linewidth=1.6, zorder=6))
+    if with_infrastructure and not ul.infrastructure.empty:
+        order = [c for c in cats if c != "other"]
+        layers.append(MapLayer(ul.infrastructure[ul.infrastructure["category"].isin(order)], "", column="category",
+                               categories={c: (cats[c].title(lang), marker_color(cats[c].color)) for c in order},
+                               markersize=10, zorder=7))
+    return layers
+
+
+def data_date_of(credits: Sequence[Credits]) -> str:
+    """The vintages of ``credits`` as one short line: the first clause of each, unique, in order."""
+    firsts = (re.split(r"[;(]", c.vintage)[0].strip(" ,") for c in credits if c.vintage)
+    return "; ".join(dict.fromkeys(f for f in firsts if f))
+
+
+def unit_map_figure(unit: Unit | str, *, lang: str = DEFAULT_LANG, paper: str = "A4", title: str | None = None,
+                    subtitle: str | None = None, with_infrastructure: bool = True, dpi: int = PRINT_DPI,
+                    figsize_in: tuple[float, float] | None = None) -> Figure:
+    """The standard print map of a unit as a ``Figure``."""
+    ul = unit_layers(unit, lang)
+    u = ul.unit
+    credits = Credits.combine(t("print.credits", lang), ul.credits)
+    return render_map(unit_map_layers(ul, lang, with_infrastructure), title=title or t("print.title_default", lang, name=u.name(lang)),
+                      subtitle=subtitle if subtitle is not None else t("report.units_count", lang,
+                                                                        communes=len(ul.communes), wards=len(ul.wards)),
+                      lang=lang, paper=paper, data_date=data_date_of(ul.credits), credits=credits, dpi=dpi,
+                      figsize_in=figsize_in)
+
+
+def print_unit_map(unit: Unit | str, out: str | Path, *, fmt: str | None = None, paper: str = "A4",
+                   lang: str = DEFAULT_LANG, title: str | None = None, subtitle: str | None = None,
+                   with_infrastructure: bool = True) -> Path:
+    """Render the standard map of ``unit`` to ``out`` (PNG 300 dpi or PDF)."""
+    fig = unit_map_figure(unit, lang=lang, paper=paper, title=title, subtitle=subtitle,
+                          with_infrastructure=with_infrastructure)
+    return save_figure(fig, out, fmt)
+
+
+def print_map(layers: Sequence[MapLayer], out: str | Path, *, fmt: str | None = None, **kwargs: Any) -> Path:
+    """Render ``layers`` (see ``render_map`` for the keywords) and save to ``out``."""
+    return save_figure(render_map(layers, **kwargs), out, fmt)
+
+
+def figure_bytes(fig: Figure, fmt: str = "png", dpi: int = PRINT_DPI) -> bytes:
+    """The figure as PNG/PDF bytes (for a download button or a slide)."""
+    import io
+
+    buf = io.BytesIO()
+    with plt.rc_context(rc()):
+        fig.savefig(buf, format=fmt, dpi=dpi)
+    return buf.getvalue()
+
+
+__all__ = ["Unit", "UnitLayers", "MapLayer", "units", "unit_choices", "resolve_unit", "unit_layers",
+           "render_map", "save_figure", "print_map", "print_unit_map", "unit_map_figure", "unit_map_layers",
+           "figure_bytes", "crs_note", "rc", "PAPERS_MM", "PRINT_DPI"]
