@@ -1,0 +1,207 @@
+"""``python -m geo indicators list|show|import|export|set-target|add-editor``."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from typing import Any
+
+from geo.errors import AtlasError
+from geo.i18n import fmt_number, t
+
+PASSWORD_ENV = "ATLAS_EDITOR_PASSWORD"
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``indicators`` command and its sub-commands."""
+    p = subparsers.add_parser("indicators", help="smart-city readiness indicators (list, show, import, export)")
+    sub = p.add_subparsers(dest="indicators_command", required=True, parser_class=type(p))
+
+    ls = sub.add_parser("list", help="indicators with unit and targets")
+    ls.set_defaults(func=cmd_list)
+
+    sh = sub.add_parser("show", help="values, history, status and gap of one indicator")
+    sh.add_argument("indicator", metavar="ID")
+    sh.add_argument("--unit", help="unit id (district:165) or name (Thành phố Sông Công)")
+    sh.set_defaults(func=cmd_show)
+
+    im = sub.add_parser("import", help="import values from a CSV/XLSX file (all rows valid or nothing written)")
+    im.add_argument("file")
+    im.add_argument("--user", required=True, help=f"editor username (password from ${PASSWORD_ENV} or a prompt)")
+    im.add_argument("--dry-run", action="store_true", help="validate only")
+    im.set_defaults(func=cmd_import)
+
+    ex = sub.add_parser("export", help="export values to CSV/XLSX")
+    ex.add_argument("--out", required=True, help="FILE.csv or FILE.xlsx")
+    ex.add_argument("--history", action="store_true", help="every version, not only the current values")
+    ex.set_defaults(func=cmd_export)
+
+    tg = sub.add_parser("set-target", help="record a newer target for a year (editor)")
+    tg.add_argument("indicator", metavar="ID")
+    tg.add_argument("year")
+    tg.add_argument("op", choices=(">", ">=", "<", "<="))
+    tg.add_argument("value")
+    tg.add_argument("--source", required=True, help="the document that sets the target")
+    tg.add_argument("--user", required=True)
+    tg.set_defaults(func=cmd_set_target)
+
+    ae = sub.add_parser("add-editor", help="add or reset an editor in the secrets file (password hashed)")
+    ae.add_argument("username")
+    ae.add_argument("--name", default="", help="display name")
+    ae.set_defaults(func=cmd_add_editor)
+
+
+def _lang(args: argparse.Namespace) -> str:
+    return getattr(args, "lang", "en") or "en"
+
+
+def _password(prompt: str) -> str:
+    pw = os.environ.get(PASSWORD_ENV)
+    if pw is not None:
+        return pw
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    return getpass.getpass(prompt)
+
+
+def _sign_in(args: argparse.Namespace):
+    from geo.auth import authenticate
+
+    return authenticate(args.user, _password(t("ind_cli.password_prompt", _lang(args), user=args.user)))
+
+
+def _fmt_target(tg, lang: str) -> str:
+    return f"{tg.year}: {tg.op} {fmt_number(tg.value, lang)}"
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from geo.indicators import load_framework
+    from geo.store import Store
+
+    lang = _lang(args)
+    fw = load_framework()
+    store = Store(framework=fw, units=())
+    print("\t".join(t(f"ind_cli.col_{c}", lang) for c in ("id", "name", "unit", "method", "targets")))
+    for ind in fw.indicators.values():
+        targets = "; ".join(_fmt_target(tg, lang) for tg in store.targets(ind.id)) or t("ind_cli.no_target", lang)
+        print("\t".join([ind.id, ind.name(lang), fw.units[ind.unit].label(lang),
+                         t(f"readiness.method_{ind.method}", lang), targets]))
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from geo.indicators import (compute_indicator, computed_values, gap_sentence, load_framework,
+                                resolve_unit, status, units_by_id)
+    from geo.store import Store
+
+    lang = _lang(args)
+    fw = load_framework()
+    ind = fw.indicator(args.indicator)
+    store = Store(framework=fw)
+    units = units_by_id()
+    only = None
+    if args.unit:
+        only = resolve_unit(args.unit)
+        if only is None:
+            raise AtlasError("store_errors.unknown_unit", unit=args.unit)
+        if only.level not in ind.scope:
+            raise AtlasError("store_errors.unit_not_in_scope", unit=only.name, indicator=ind.id)
+    spec = fw.units[ind.unit]
+    print(f"{ind.id} — {ind.name(lang)}")
+    print(f"{t('ind_cli.col_unit', lang)}: {spec.label(lang)} · {t(f'readiness.direction_{ind.direction}', lang)}"
+          f" · {t(f'readiness.method_{ind.method}', lang)}")
+    print(f"{t('common.source', lang)}: {fw.source_text(ind.source, lang)}")
+    if ind.note(lang):
+        print(ind.note(lang))
+    targets = store.targets(ind.id)
+    print(f"{t('ind_cli.col_targets', lang)}: "
+          + ("; ".join(_fmt_target(tg, lang) for tg in targets) or t("ind_cli.no_target", lang)))
+    print()
+    if ind.computed:
+        levels = [only.level] if only else [lv for lv in ("province", "city") if lv in ind.scope]
+        for level in levels:
+            df = compute_indicator(ind, level)
+            if only is not None:
+                df = df[df["unit_key"] == only.id]
+            for row in df.itertuples():
+                vals = computed_values(ind, df[df["unit_key"] == row.unit_key], period=0)
+                stt = status(vals, targets, ind.direction)
+                print(f"{row.unit_name}\t{fmt_number(row.value, lang, 1)}%\t"
+                      f"{fmt_number(round(row.covered_population), lang)}/{fmt_number(round(row.population), lang)}"
+                      f"\t{t(f'readiness.status_{stt.code}', lang)}")
+                print("  " + gap_sentence(ind, row.unit_name, stt, lang, population=row.population,
+                                          covered=row.covered_population))
+        return 0
+    hist = store.history(ind.id, only.id if only else None)
+    by_unit: dict[str, list] = {}
+    for v in hist:
+        by_unit.setdefault(v.unit_id, []).append(v)
+    if only is not None:
+        by_unit.setdefault(only.id, [])
+    if not by_unit:
+        print(t("ind_cli.no_values", lang))
+    for uid, vals in by_unit.items():
+        name = units[uid].name if uid in units else uid
+        stt = status(vals, targets, ind.direction)
+        print(f"{name}: {t(f'readiness.status_{stt.code}', lang)}")
+        for v in vals:
+            print(f"  {v.period}\t{fmt_number(v.value, lang)}\tv{v.version}\t{fw.source_text(v.source, lang)}"
+                  f"\t{v.evidence}\t{v.evidence_url}\t{v.entered_by}\t{v.entered_at}".rstrip())
+        print("  " + gap_sentence(ind, name, stt, lang, integer=spec.integer))
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from geo.store import ImportRejected, Store
+
+    lang = _lang(args)
+    store = Store()
+    editor = _sign_in(args)
+    try:
+        report = store.import_file(editor, args.file, dry_run=args.dry_run)
+    except ImportRejected as rej:
+        for e in rej.report.errors:
+            sys.stderr.write(f"{t('store_errors.col_row', lang)} {e.row} [{e.column}]: {e.message(lang)}\n")
+        raise
+    key = "ind_cli.import_checked" if args.dry_run else "ind_cli.imported"
+    print(t(key, lang, n=report.rows if args.dry_run else report.written, replaced=report.replaced,
+            skipped=report.skipped_blank))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from geo.store import Store, write_table
+
+    lang = _lang(args)
+    df = Store().export_frame(lang, history=args.history)
+    path = write_table(df, args.out)
+    print(t("ind_cli.exported", lang, n=len(df), path=str(path)))
+    return 0
+
+
+def cmd_set_target(args: argparse.Namespace) -> int:
+    from geo.store import Store
+
+    lang = _lang(args)
+    store = Store()
+    editor = _sign_in(args)
+    current = max((tg.version for tg in store.recorded_targets(args.indicator) if str(tg.year) == str(args.year)),
+                  default=0)
+    tg = store.record_target(editor, args.indicator, args.year, args.op, args.value, args.source,
+                             expected_version=current)
+    print(t("ind_cli.target_saved", lang, indicator=args.indicator, target=_fmt_target(tg, lang)))
+    return 0
+
+
+def cmd_add_editor(args: argparse.Namespace) -> int:
+    from geo.auth import add_editor
+
+    lang = _lang(args)
+    pw = _password(t("ind_cli.new_password_prompt", lang, user=args.username))
+    if os.environ.get(PASSWORD_ENV) is None and sys.stdin.isatty():
+        if getpass.getpass(t("ind_cli.repeat_password_prompt", lang)) != pw:
+            raise AtlasError("editor_auth.password_mismatch")
+    path = add_editor(args.username, pw, args.name)
+    print(t("ind_cli.editor_added", lang, user=args.username.strip().lower(), path=str(path)))
+    return 0

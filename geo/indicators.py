@@ -1,0 +1,442 @@
+"""Smart-city readiness: the indicator framework, status rules, gaps and computed indicators.
+
+The framework is data (``data/indicators.toml``): indicators with unit, direction, scope,
+method, source and targets by year, plus known values with their sources. This module
+loads it, states and applies the status rule, computes gaps and computes the spatial
+indicators with the coverage engine. Stored values live in :mod:`geo.store`.
+
+Unit ids: ``province:19`` (the province), ``district:<level2_id>`` (the 9 pre-2025
+districts/cities, scope "city"), ``ward:<gso_code>`` (the 2025 communes/wards).
+"""
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import pandas as pd
+
+from geo.errors import AtlasError
+from geo.i18n import fmt_number, t
+from geo.paths import REPO_ROOT
+
+FRAMEWORK_FILE = REPO_ROOT / "data" / "indicators.toml"
+OPS = (">", ">=", "<", "<=")
+LEVELS = ("province", "city", "ward")
+STATUSES = ("met", "on_track", "behind", "no_data", "no_target")
+PROVINCE_ID = "province:19"
+SEED_AUTHOR = "data/indicators.toml"
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target: ``value`` compared with ``op`` to be reached by ``year``."""
+
+    year: int
+    op: str
+    value: float
+    source: str
+    entered_by: str = SEED_AUTHOR
+    entered_at: str = ""
+    version: int = 0
+
+    def met_by(self, value: float) -> bool:
+        """Whether ``value`` satisfies this target."""
+        return meets(value, self.op, self.value)
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator of the framework."""
+
+    id: str
+    name_vi: str
+    name_en: str
+    unit: str
+    direction: str
+    scope: tuple[str, ...]
+    method: str
+    source: str
+    note_vi: str = ""
+    note_en: str = ""
+    targets: tuple[Target, ...] = ()
+    category: str = ""
+    radius_m: float = 0.0
+
+    def name(self, lang: str) -> str:
+        return self.name_en if lang == "en" else self.name_vi
+
+    def note(self, lang: str) -> str:
+        return self.note_en if lang == "en" else self.note_vi
+
+    @property
+    def computed(self) -> bool:
+        return self.method == "computed"
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    """A measurement unit (percent, count, rank, ...) and the spellings accepted on import."""
+
+    id: str
+    label_vi: str
+    label_en: str
+    aliases: tuple[str, ...]
+    min: float | None = None
+    max: float | None = None
+    integer: bool = False
+
+    def label(self, lang: str) -> str:
+        return self.label_en if lang == "en" else self.label_vi
+
+
+@dataclass(frozen=True)
+class Value:
+    """One recorded value of an indicator for a unit and a period (a year)."""
+
+    indicator_id: str
+    unit_id: str
+    period: int
+    value: float
+    unit: str
+    source: str
+    evidence: str = ""
+    evidence_url: str = ""
+    method: str = "manual"
+    entered_by: str = SEED_AUTHOR
+    entered_at: str = ""
+    version: int = 0
+
+
+@dataclass(frozen=True)
+class Framework:
+    """The loaded framework file."""
+
+    indicators: dict[str, Indicator]
+    units: dict[str, UnitSpec]
+    sources: dict[str, dict[str, str]]
+    values: tuple[Value, ...]
+    first_year: int
+    smart_cities: tuple[str, ...]
+
+    def indicator(self, indicator_id: str) -> Indicator:
+        """The indicator ``indicator_id`` or an ``AtlasError``."""
+        try:
+            return self.indicators[indicator_id]
+        except KeyError:
+            raise AtlasError("indicators.unknown", indicator=indicator_id) from None
+
+    def source_text(self, source: str, lang: str) -> str:
+        """A source key of the file resolved to its text; free text is returned as is."""
+        entry = self.sources.get(source)
+        return entry.get(lang, entry.get("vi", source)) if entry else source
+
+    def unit_for_alias(self, text: str) -> str | None:
+        """The measurement-unit id a spelling (``"%"``, ``"hạng"``...) stands for."""
+        from geo.text import fold
+
+        key = fold(text)
+        for spec in self.units.values():
+            if key == fold(spec.id) or key in {fold(a) for a in spec.aliases}:
+                return spec.id
+        return None
+
+
+def parse_framework(text: str) -> Framework:
+    """Parse the framework TOML; raises ``ValueError`` naming the first malformed entry."""
+    data = tomllib.loads(text)
+    meta = data.get("meta", {})
+    units = {uid: UnitSpec(id=uid, label_vi=u.get("label_vi", uid), label_en=u.get("label_en", uid),
+                           aliases=tuple(u.get("aliases", ())), min=u.get("min"), max=u.get("max"),
+                           integer=bool(u.get("integer", False)))
+             for uid, u in data.get("units", {}).items()}
+    sources = data.get("sources", {})
+    indicators: dict[str, Indicator] = {}
+    for raw in data.get("indicator", []):
+        iid = raw.get("id", "?")
+        targets = []
+        for tg in raw.get("targets", []):
+            if tg.get("op") not in OPS:
+                raise ValueError(f"indicator {iid}: target op must be one of {OPS}")
+            targets.append(Target(year=int(tg["year"]), op=tg["op"], value=float(tg["value"]),
+                                  source=tg.get("source", raw.get("source", ""))))
+        ind = Indicator(
+            id=iid, name_vi=raw["name_vi"], name_en=raw["name_en"], unit=raw["unit"],
+            direction=raw["direction"], scope=tuple(raw["scope"]), method=raw["method"],
+            source=raw.get("source", ""), note_vi=raw.get("note_vi", ""), note_en=raw.get("note_en", ""),
+            targets=tuple(sorted(targets, key=lambda x: x.year)), category=raw.get("category", ""),
+            radius_m=float(raw.get("radius_m", 0.0)),
+        )
+        if iid in indicators:
+            raise ValueError(f"duplicate indicator id {iid}")
+        if ind.unit not in units:
+            raise ValueError(f"indicator {iid}: unknown unit {ind.unit}")
+        if ind.direction not in ("higher", "lower"):
+            raise ValueError(f"indicator {iid}: direction must be 'higher' or 'lower'")
+        if ind.method not in ("manual", "computed"):
+            raise ValueError(f"indicator {iid}: method must be 'manual' or 'computed'")
+        if not set(ind.scope) <= set(LEVELS) or not ind.scope:
+            raise ValueError(f"indicator {iid}: scope must be among {LEVELS}")
+        if ind.computed and (not ind.category or ind.radius_m <= 0):
+            raise ValueError(f"indicator {iid}: a computed indicator needs category and radius_m > 0")
+        indicators[iid] = ind
+    values = []
+    for raw in data.get("value", []):
+        ind = indicators.get(raw.get("indicator", ""))
+        if ind is None:
+            raise ValueError(f"value for unknown indicator {raw.get('indicator')}")
+        values.append(Value(indicator_id=ind.id, unit_id=raw["unit_id"], period=int(raw["period"]),
+                            value=float(raw["value"]), unit=ind.unit, source=raw["source"],
+                            evidence=raw.get("evidence", ""), evidence_url=raw.get("evidence_url", "")))
+    return Framework(indicators=indicators, units=units, sources=sources, values=tuple(values),
+                     first_year=int(meta.get("first_year", 2015)),
+                     smart_cities=tuple(str(c) for c in meta.get("smart_cities", ())))
+
+
+@lru_cache(maxsize=4)
+def _load(path: str, mtime: float) -> Framework:
+    return parse_framework(Path(path).read_text(encoding="utf-8"))
+
+
+def load_framework(path: str | Path | None = None) -> Framework:
+    """The framework file (``data/indicators.toml`` by default); re-read when it changes.
+
+    A missing or malformed file raises ``AtlasError``.
+    """
+    p = Path(path or FRAMEWORK_FILE)
+    try:
+        return _load(str(p), p.stat().st_mtime)
+    except FileNotFoundError:
+        raise AtlasError("indicators.framework_missing", path=str(p)) from None
+    except (ValueError, KeyError, TypeError) as exc:
+        raise AtlasError("indicators.framework_bad", path=str(p), reason=str(exc)) from None
+
+
+# ---------------------------------------------------------------- status rules
+
+def meets(value: float, op: str, target: float) -> bool:
+    """``value op target`` (``op`` one of ``>``, ``>=``, ``<``, ``<=``)."""
+    if op == ">":
+        return value > target
+    if op == ">=":
+        return value >= target
+    if op == "<":
+        return value < target
+    if op == "<=":
+        return value <= target
+    raise ValueError(f"unknown op {op}")
+
+
+def merge_targets(file_targets: Iterable[Target], recorded: Iterable[Target]) -> list[Target]:
+    """Effective targets by year: a recorded (store) target replaces the file's for its year;
+    among recorded targets for the same year the highest version wins."""
+    by_year: dict[int, Target] = {tg.year: tg for tg in file_targets}
+    for tg in sorted(recorded, key=lambda x: (x.year, x.version)):
+        by_year[tg.year] = tg
+    return [by_year[y] for y in sorted(by_year)]
+
+
+@dataclass(frozen=True)
+class Status:
+    """Status of an indicator for a unit: ``code`` in STATUSES, with what it was judged on."""
+
+    code: str
+    latest: Value | None = None
+    target: Target | None = None
+    required: float | None = None   # value needed at the latest period to be on the trajectory
+
+
+def target_for(period: int, targets: Sequence[Target]) -> Target | None:
+    """The target that applies to a value of ``period``: the first whose year is on or after
+    it, else the last one (the deadline has passed)."""
+    if not targets:
+        return None
+    ordered = sorted(targets, key=lambda x: x.year)
+    for tg in ordered:
+        if tg.year >= period:
+            return tg
+    return ordered[-1]
+
+
+def status(history: Sequence[Value], targets: Sequence[Target], direction: str) -> Status:
+    """The status rule (stated to users as ``readiness.rule``):
+
+    1. no value → ``no_data``; a value but no target at all → ``no_target``;
+    2. the target that applies is the first one due in or after the latest value's year
+       (or the last one once all are past); the latest value meets it → ``met``;
+    3. the deadline has passed, or there is only one value (no pace can be shown) → ``behind``;
+    4. otherwise the straight line from the earliest value to the target at its year gives
+       the value required at the latest year; at least as good (per ``direction``) →
+       ``on_track``, worse → ``behind``.
+    """
+    if not history:
+        return Status("no_data")
+    ordered = sorted(history, key=lambda v: (v.period, v.version))
+    latest_by_period: dict[int, Value] = {}
+    for v in ordered:
+        latest_by_period[v.period] = v   # the newest version of each period
+    series = [latest_by_period[p] for p in sorted(latest_by_period)]
+    latest = series[-1]
+    tg = target_for(latest.period, targets)
+    if tg is None:
+        return Status("no_target", latest=latest)
+    if tg.met_by(latest.value):
+        return Status("met", latest=latest, target=tg)
+    if tg.year <= latest.period or len(series) < 2:
+        return Status("behind", latest=latest, target=tg)
+    base = series[0]
+    frac = (latest.period - base.period) / (tg.year - base.period)
+    required = base.value + (tg.value - base.value) * frac
+    good = latest.value >= required if direction == "higher" else latest.value <= required
+    return Status("on_track" if good else "behind", latest=latest, target=tg, required=required)
+
+
+def _needed(tg: Target, current: float, integer: bool) -> float:
+    """How much must be added (higher-is-better) or removed (lower) to meet ``tg``."""
+    if tg.met_by(current):
+        return 0.0
+    diff = abs(tg.value - current)
+    if tg.op in (">", "<"):
+        # strict: one step beyond the target (one unit for integers, a hair for shares)
+        return math.floor(diff) + 1 if integer else diff
+    return math.ceil(diff) if integer else diff
+
+
+def people_gap(population: float, covered: float, tg: Target) -> int:
+    """People who must be brought within reach so that the covered share (in percent)
+    meets ``tg``; 0 when met already. Only meaningful for higher-is-better shares."""
+    if population <= 0 or tg.met_by(100.0 * covered / population):
+        return 0
+    need = tg.value / 100.0 * population - covered
+    n = max(int(math.floor(need)) - 1, 0)
+    while not tg.met_by(100.0 * (covered + n) / population) and covered + n < population:
+        n += 1   # at most a few steps from the floor of the exact need
+    return n
+
+
+def gap_sentence(indicator: Indicator, unit_name: str, st: Status, lang: str,
+                 population: float | None = None, covered: float | None = None,
+                 integer: bool = False) -> str:
+    """The gap in words, e.g. "TP Sông Công: cần thêm 1.234 người trong phạm vi 2 km ...
+    để đạt mục tiêu 2030". Uses the latest target (the furthest year) for computed shares."""
+    if st.latest is None:
+        return t("readiness.gap_no_data", lang, unit=unit_name, indicator=indicator.name(lang))
+    if st.target is None:
+        return t("readiness.gap_no_target", lang, unit=unit_name, indicator=indicator.name(lang))
+    tg = st.target
+    if st.code == "met":
+        return t("readiness.gap_met", lang, unit=unit_name, indicator=indicator.name(lang), year=str(tg.year))
+    if indicator.computed and population is not None and covered is not None:
+        n = people_gap(population, covered, tg)
+        return t(f"readiness.gap_people_{indicator.category}", lang, unit=unit_name, n=n,
+                 km=fmt_number(indicator.radius_m / 1000.0, lang), year=str(tg.year))
+    amount = _needed(tg, st.latest.value, integer)
+    if indicator.unit == "rank":
+        return t("readiness.gap_rank", lang, unit=unit_name, n=int(amount), target=int(tg.value),
+                 year=str(tg.year), indicator=indicator.name(lang))
+    if indicator.unit == "percent":
+        return t("readiness.gap_points", lang, unit=unit_name, n=fmt_number(amount, lang, 1),
+                 year=str(tg.year), indicator=indicator.name(lang))
+    return t("readiness.gap_amount", lang, unit=unit_name, n=amount, year=str(tg.year),
+             indicator=indicator.name(lang))
+
+
+# ---------------------------------------------------------------- units
+
+@dataclass(frozen=True)
+class AdminUnit:
+    """A unit an indicator can be reported for."""
+
+    id: str
+    level: str
+    name: str
+    population: float | None = None
+    smart_city: bool = False
+
+
+@lru_cache(maxsize=1)
+def admin_units() -> tuple[AdminUnit, ...]:
+    """The province, its 9 pre-2025 districts/cities and the 2025 wards/communes."""
+    from layers.catalog import load_layer
+
+    prov = load_layer("province_pre2025")
+    dist = load_layer("districts")
+    wards = load_layer("wards_2025")
+    out = [AdminUnit(PROVINCE_ID, "province", str(prov["name"].iloc[0]),
+                     float(dist["population_2019"].sum()))]
+    dist = dist.sort_values(["smart_city", "level2_id"], ascending=[False, True])
+    out += [AdminUnit(f"district:{r.level2_id}", "city", str(r.name), float(r.population_2019), bool(r.smart_city))
+            for r in dist.itertuples()]
+    out += [AdminUnit(f"ward:{r.gso_code}", "ward", str(r.name_full), float(r.population_2025))
+            for r in wards.sort_values("name_full").itertuples()]
+    return tuple(out)
+
+
+def units_by_id() -> dict[str, AdminUnit]:
+    return {u.id: u for u in admin_units()}
+
+
+def resolve_unit(text: str, units: Iterable[AdminUnit] | None = None) -> AdminUnit | None:
+    """A unit from its id (``district:165``) or its full name, accents/case ignored;
+    ``None`` when unknown or ambiguous."""
+    from geo.text import fold
+
+    units = tuple(units if units is not None else admin_units())
+    key = str(text).strip()
+    for u in units:
+        if u.id == key:
+            return u
+    matches = [u for u in units if fold(u.name) == fold(key)]
+    return matches[0] if len(matches) == 1 else None
+
+
+# ---------------------------------------------------------------- computed indicators
+
+LEVEL_LAYERS = {"city": ("districts", "level2_id", "name", "population_2019", "district:"),
+                "ward": ("wards_2025", "gso_code", "name_full", "population_2025", "ward:")}
+
+
+def compute_indicator(indicator: Indicator, level: str, radius_m: float | None = None,
+                      units_gdf: Any = None, facilities: Any = None) -> pd.DataFrame:
+    """Coverage of ``indicator`` per unit of ``level`` ("city", "ward" or "province") with the
+    coverage engine. Columns: those of ``geo.coverage.coverage_by_unit`` plus ``unit_key``
+    (our unit id) and ``value`` (covered share in percent). "province" sums the districts."""
+    from geo.coverage import coverage_by_unit
+    from geo.population import census_grid
+    from layers.catalog import load_layer
+
+    if not indicator.computed:
+        raise AtlasError("indicators.not_computed", indicator=indicator.id)
+    layer_level = "city" if level == "province" else level
+    if layer_level not in LEVEL_LAYERS:
+        raise AtlasError("indicators.unknown_level", level=level)
+    layer, id_col, name_col, pop_col, prefix = LEVEL_LAYERS[layer_level]
+    units = units_gdf if units_gdf is not None else load_layer(layer)
+    if facilities is None:
+        infra = load_layer("infrastructure")
+        facilities = infra[infra["category"] == indicator.category]
+    grid = census_grid(units, pop_col)
+    df = coverage_by_unit(facilities, units, grid, radius_m or indicator.radius_m, id_col, name_col)
+    df = pd.DataFrame(df).copy()
+    if level == "province":
+        pop = float(df["population"].sum())
+        cov = float(df["covered_population"].sum())
+        df = pd.DataFrame({"unit_id": ["19"], "unit_name": [units_by_id()[PROVINCE_ID].name],
+                           "population": [pop], "covered_population": [cov],
+                           "covered_share": [cov / pop if pop else float("nan")],
+                           "beyond_population": [pop - cov]})
+        df["unit_key"] = PROVINCE_ID
+    else:
+        df["unit_key"] = prefix + df["unit_id"].astype(str)
+    df["value"] = 100.0 * df["covered_share"].astype(float)
+    return df
+
+
+def computed_values(indicator: Indicator, df: pd.DataFrame, period: int) -> list[Value]:
+    """The rows of ``compute_indicator`` as ``Value``s for ``period`` (not stored)."""
+    return [Value(indicator_id=indicator.id, unit_id=str(r.unit_key), period=period, value=float(r.value),
+                  unit=indicator.unit, source=indicator.source, method="computed",
+                  entered_by="coverage_engine") for r in df.itertuples() if not pd.isna(r.value)]

@@ -1,0 +1,641 @@
+"""The indicator store: values, targets, history and an append-only audit log in the workspace.
+
+One SQLite file — the workspace GeoPackage at ``geo.paths.workspace_path()`` — is shared
+with user-imported layers (written by GDAL), so every table here is prefixed ``ind_``, the
+file is never replaced as a whole, and every write is one ``BEGIN IMMEDIATE`` transaction:
+a crash mid-write leaves the store as it was.
+
+- History: a value is identified by (indicator, unit, period); each save adds a new
+  *version*; nothing is updated or deleted (triggers refuse UPDATE/DELETE).
+- Optimistic concurrency: a writer states the version it saw (``expected_version``); if
+  someone saved in between, ``AtlasError("store_errors.conflict")`` says who and when, the
+  attempt is kept in the audit log and nothing is overwritten.
+- Writing needs an ``Editor`` (see :mod:`geo.auth`); reading needs nothing.
+- Import: a CSV/XLSX file is validated as a whole; every bad row is reported and nothing
+  is written unless all rows are valid.
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import io
+import json
+import math
+import re
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import pandas as pd
+
+from geo.auth import Editor
+from geo.errors import AtlasError
+from geo.i18n import t
+from geo.indicators import (AdminUnit, Framework, SEED_AUTHOR, Target, Value, admin_units, load_framework,
+                            merge_targets, resolve_unit)
+from geo.paths import workspace_path
+
+TEMPLATE_COLUMNS = ("indicator_id", "unit_id", "unit_name", "period", "value", "unit", "source",
+                    "evidence", "evidence_url")
+REQUIRED_COLUMNS = ("indicator_id", "period", "value", "unit", "source")
+GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS ind_values (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    indicator_id TEXT NOT NULL, unit_id TEXT NOT NULL, period INTEGER NOT NULL,
+    version INTEGER NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL, source TEXT NOT NULL,
+    evidence TEXT NOT NULL DEFAULT '', evidence_url TEXT NOT NULL DEFAULT '',
+    method TEXT NOT NULL, entered_by TEXT NOT NULL, entered_at TEXT NOT NULL,
+    UNIQUE (indicator_id, unit_id, period, version));
+CREATE TABLE IF NOT EXISTS ind_targets (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    indicator_id TEXT NOT NULL, year INTEGER NOT NULL, version INTEGER NOT NULL,
+    op TEXT NOT NULL, value REAL NOT NULL, source TEXT NOT NULL,
+    entered_by TEXT NOT NULL, entered_at TEXT NOT NULL,
+    UNIQUE (indicator_id, year, version));
+CREATE TABLE IF NOT EXISTS ind_audit (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL,
+    detail TEXT NOT NULL);
+CREATE TRIGGER IF NOT EXISTS ind_values_no_update BEFORE UPDATE ON ind_values
+    BEGIN SELECT RAISE(ABORT, 'ind_values is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS ind_values_no_delete BEFORE DELETE ON ind_values
+    BEGIN SELECT RAISE(ABORT, 'ind_values is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS ind_targets_no_update BEFORE UPDATE ON ind_targets
+    BEGIN SELECT RAISE(ABORT, 'ind_targets is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS ind_targets_no_delete BEFORE DELETE ON ind_targets
+    BEGIN SELECT RAISE(ABORT, 'ind_targets is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS ind_audit_no_update BEFORE UPDATE ON ind_audit
+    BEGIN SELECT RAISE(ABORT, 'ind_audit is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS ind_audit_no_delete BEFORE DELETE ON ind_audit
+    BEGIN SELECT RAISE(ABORT, 'ind_audit is append-only'); END;
+"""
+
+# a minimal, valid GeoPackage so GDAL (user layers, issue #5) can add layers to the same file
+_GPKG_SCHEMA = """
+CREATE TABLE IF NOT EXISTS gpkg_spatial_ref_sys (
+    srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY, organization TEXT NOT NULL,
+    organization_coordsys_id INTEGER NOT NULL, definition TEXT NOT NULL, description TEXT);
+INSERT OR IGNORE INTO gpkg_spatial_ref_sys VALUES
+    ('Undefined cartesian SRS', -1, 'NONE', -1, 'undefined', 'undefined cartesian coordinate reference system'),
+    ('Undefined geographic SRS', 0, 'NONE', 0, 'undefined', 'undefined geographic coordinate reference system'),
+    ('WGS 84 geodetic', 4326, 'EPSG', 4326, 'GEOGCS["WGS 84",DATUM["WGS_1984",SPHEROID["WGS 84",6378137,298.257223563,AUTHORITY["EPSG","7030"]],AUTHORITY["EPSG","6326"]],PRIMEM["Greenwich",0,AUTHORITY["EPSG","8901"]],UNIT["degree",0.0174532925199433,AUTHORITY["EPSG","9122"]],AXIS["Latitude",NORTH],AXIS["Longitude",EAST],AUTHORITY["EPSG","4326"]]', 'longitude/latitude coordinates in decimal degrees on the WGS 84 spheroid');
+CREATE TABLE IF NOT EXISTS gpkg_contents (
+    table_name TEXT NOT NULL PRIMARY KEY, data_type TEXT NOT NULL, identifier TEXT UNIQUE,
+    description TEXT DEFAULT '', last_change DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+    min_x DOUBLE, min_y DOUBLE, max_x DOUBLE, max_y DOUBLE, srs_id INTEGER,
+    CONSTRAINT fk_gc_r_srs_id FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys(srs_id));
+CREATE TABLE IF NOT EXISTS gpkg_geometry_columns (
+    table_name TEXT NOT NULL, column_name TEXT NOT NULL, geometry_type_name TEXT NOT NULL,
+    srs_id INTEGER NOT NULL, z TINYINT NOT NULL, m TINYINT NOT NULL,
+    CONSTRAINT pk_geom_cols PRIMARY KEY (table_name, column_name),
+    CONSTRAINT uk_gc_table_name UNIQUE (table_name),
+    CONSTRAINT fk_gc_tn FOREIGN KEY (table_name) REFERENCES gpkg_contents(table_name),
+    CONSTRAINT fk_gc_srs FOREIGN KEY (srs_id) REFERENCES gpkg_spatial_ref_sys (srs_id));
+"""
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One reason a row of an import file was rejected (``row`` as numbered in the sheet,
+    header = 1; 0 for the file as a whole)."""
+
+    row: int
+    column: str
+    key: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def message(self, lang: str = "vi") -> str:
+        return t(f"store_errors.{self.key}", lang, **self.params)
+
+
+@dataclass
+class ImportReport:
+    """The outcome of validating (and maybe writing) an import file."""
+
+    rows: int = 0
+    skipped_blank: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    written: int = 0
+    replaced: int = 0
+    valid: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def bad_rows(self) -> list[int]:
+        return sorted({e.row for e in self.errors})
+
+    def table(self, lang: str = "vi") -> pd.DataFrame:
+        """The errors as a table (row, column, reason) for display."""
+        return pd.DataFrame({t("store_errors.col_row", lang): [e.row for e in self.errors],
+                             t("store_errors.col_column", lang): [e.column for e in self.errors],
+                             t("store_errors.col_reason", lang): [e.message(lang) for e in self.errors]})
+
+
+class ImportRejected(AtlasError):
+    """An import file with at least one bad row; ``report`` lists every problem."""
+
+    def __init__(self, report: ImportReport) -> None:
+        self.report = report
+        super().__init__("store_errors.import_rejected", n=len(report.errors), rows=len(report.bad_rows()))
+
+
+def _require_editor(editor: Any) -> Editor:
+    if not isinstance(editor, Editor):
+        raise AtlasError("store_errors.not_editor")
+    return editor
+
+
+# ---------------------------------------------------------------- parsing helpers
+
+_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+_DEC_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+_THOUSANDS_COMMA = re.compile(r"^[+-]?\d{1,3}(,\d{3})+$")
+
+
+def parse_number(raw: Any) -> float | None:
+    """A cell as a number, or ``None`` if it is not one. Accepts 12.5 and the Vietnamese
+    12,5; refuses thousands separators (1,286 / 1.286.751) as ambiguous."""
+    if raw is None:
+        return None
+    if isinstance(raw, bool):
+        return None
+    if isinstance(raw, (int, float)):
+        x = float(raw)
+        return x if math.isfinite(x) else None
+    s = str(raw).strip().replace("\u00a0", "").replace(" ", "")
+    if _PLAIN.match(s):
+        x = float(s)
+        return x if math.isfinite(x) else None
+    if _DEC_COMMA.match(s) and not _THOUSANDS_COMMA.match(s):
+        return float(s.replace(",", "."))
+    return None
+
+
+def parse_period(raw: Any) -> int | None:
+    """A period (a year) from a cell: 2024, "2024", 2024.0; ``None`` otherwise."""
+    x = parse_number(raw)
+    if x is None or not float(x).is_integer():
+        return None
+    return int(x)
+
+
+def _blank(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, float) and math.isnan(raw)) or str(raw).strip() == ""
+
+
+# ---------------------------------------------------------------- the store
+
+class Store:
+    """The indicator store in the workspace file (``path`` or ``workspace_path()``)."""
+
+    def __init__(self, path: str | Path | None = None, framework: Framework | None = None,
+                 units: tuple[AdminUnit, ...] | None = None) -> None:
+        self.path = Path(path) if path else workspace_path()
+        self.framework = framework or load_framework()
+        self._units = units
+        self._ready = False
+
+    # -- connection and schema
+    @property
+    def units(self) -> tuple[AdminUnit, ...]:
+        if self._units is None:
+            self._units = admin_units()
+        return self._units
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=15.0, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise AtlasError("store_errors.unavailable", path=str(self.path), reason=str(exc)) from None
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA busy_timeout = 15000")
+        return conn
+
+    @contextlib.contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        """A connection for reading; a workspace that does not exist yet reads as empty
+        (nothing is created just by looking)."""
+        if not self.path.exists():
+            conn = sqlite3.connect(":memory:")
+            conn.row_factory = sqlite3.Row
+            for stmt in _split_sql(_SCHEMA):
+                conn.execute(stmt)
+        else:
+            self._ensure_schema()
+            conn = self._connect()
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    @contextlib.contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """One IMMEDIATE transaction: all of it is committed, or none of it."""
+        self._ensure_schema()
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            raise AtlasError("store_errors.unavailable", path=str(self.path), reason=str(exc)) from None
+        finally:
+            conn.close()
+
+    def _ensure_schema(self) -> None:
+        if self._ready:
+            return
+        conn = self._connect()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+                has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+                if not has_tables and app_id == 0:   # a brand-new file: make it a GeoPackage
+                    conn.execute(f"PRAGMA application_id = {GPKG_APPLICATION_ID}")
+                    conn.execute("PRAGMA user_version = 10300")
+                    for stmt in _split_sql(_GPKG_SCHEMA):
+                        conn.execute(stmt)
+                for stmt in _split_sql(_SCHEMA):
+                    conn.execute(stmt)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        except sqlite3.DatabaseError as exc:
+            raise AtlasError("store_errors.unavailable", path=str(self.path), reason=str(exc)) from None
+        finally:
+            conn.close()
+        self._ready = True
+
+    # -- audit
+    def _audit(self, conn: sqlite3.Connection, actor: str, action: str, subject: str, detail: dict) -> None:
+        conn.execute("INSERT INTO ind_audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
+                     (_now(), actor, action, subject, json.dumps(detail, ensure_ascii=False, default=str)))
+
+    def audit_log(self, limit: int | None = None) -> pd.DataFrame:
+        """The audit log, newest first."""
+        with self._read() as conn:
+            q = "SELECT id, at, actor, action, subject, detail FROM ind_audit ORDER BY id DESC"
+            if limit:
+                q += f" LIMIT {int(limit)}"
+            return pd.read_sql_query(q, conn)
+
+    # -- values
+    def current_version(self, indicator_id: str, unit_id: str, period: int) -> int:
+        """The newest stored version of a value (0 when only the framework file or nothing
+        has it). Pass it back as ``expected_version`` when saving."""
+        with self._read() as conn:
+            return self._version(conn, indicator_id, unit_id, period)
+
+    @staticmethod
+    def _version(conn: sqlite3.Connection, indicator_id: str, unit_id: str, period: int) -> int:
+        row = conn.execute("SELECT max(version) FROM ind_values WHERE indicator_id=? AND unit_id=? AND period=?",
+                           (indicator_id, unit_id, int(period))).fetchone()
+        return int(row[0] or 0)
+
+    def record_value(self, editor: Editor, indicator_id: str, unit_id: str, period: Any, value: Any,
+                     source: str, evidence: str = "", evidence_url: str = "", unit: str | None = None,
+                     expected_version: int = 0) -> Value:
+        """Save a new version of a value; refuses with a clear message when the input is
+        invalid, the user is not an editor, or someone else saved since ``expected_version``."""
+        editor = _require_editor(editor)
+        ind = self.framework.indicators.get(indicator_id)
+        row = {"indicator_id": indicator_id, "unit_id": unit_id, "period": period, "value": value,
+               "unit": unit if unit is not None else (ind.unit if ind else ""), "source": source,
+               "evidence": evidence, "evidence_url": evidence_url}
+        errors, clean = self.validate_row(row, row_no=0)
+        if errors:
+            raise AtlasError(f"store_errors.{errors[0].key}", **errors[0].params)
+        try:
+            with self._write() as conn:
+                current = self._version(conn, clean["indicator_id"], clean["unit_id"], clean["period"])
+                if current != int(expected_version):
+                    other = conn.execute("SELECT value, entered_by, entered_at FROM ind_values WHERE "
+                                         "indicator_id=? AND unit_id=? AND period=? AND version=?",
+                                         (clean["indicator_id"], clean["unit_id"], clean["period"],
+                                          current)).fetchone()
+                    raise _Conflict(clean, int(expected_version), current, other)
+                rec = self._insert_value(conn, clean, editor, current + 1)
+                self._audit(conn, editor.username, "value_saved", _subject(clean),
+                            {"version": current + 1, "previous_version": current, **clean})
+        except _Conflict as conflict:
+            # nothing is lost: the refused value is kept in the audit log for review
+            with self._write() as conn:
+                self._audit(conn, editor.username, "conflict_rejected", _subject(clean),
+                            {"expected_version": conflict.expected, "current_version": conflict.current,
+                             **clean})
+            raise AtlasError(conflict.key, **conflict.params) from None
+        return rec
+
+    def _insert_value(self, conn: sqlite3.Connection, clean: dict, editor: Editor, version: int) -> Value:
+        at = _now()
+        conn.execute("INSERT INTO ind_values (indicator_id, unit_id, period, version, value, unit, source, "
+                     "evidence, evidence_url, method, entered_by, entered_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                     (clean["indicator_id"], clean["unit_id"], clean["period"], version, clean["value"],
+                      clean["unit"], clean["source"], clean["evidence"], clean["evidence_url"], "manual",
+                      editor.username, at))
+        return Value(indicator_id=clean["indicator_id"], unit_id=clean["unit_id"], period=clean["period"],
+                     value=clean["value"], unit=clean["unit"], source=clean["source"], evidence=clean["evidence"],
+                     evidence_url=clean["evidence_url"], method="manual", entered_by=editor.username,
+                     entered_at=at, version=version)
+
+    def stored_values(self, indicator_id: str | None = None, unit_id: str | None = None) -> list[Value]:
+        """Every stored version (history), oldest first."""
+        q, params = "SELECT * FROM ind_values WHERE 1=1", []
+        if indicator_id:
+            q, params = q + " AND indicator_id=?", params + [indicator_id]
+        if unit_id:
+            q, params = q + " AND unit_id=?", params + [unit_id]
+        with self._read() as conn:
+            rows = conn.execute(q + " ORDER BY period, version, id", params).fetchall()
+        return [Value(indicator_id=r["indicator_id"], unit_id=r["unit_id"], period=int(r["period"]),
+                      value=float(r["value"]), unit=r["unit"], source=r["source"], evidence=r["evidence"],
+                      evidence_url=r["evidence_url"], method=r["method"], entered_by=r["entered_by"],
+                      entered_at=r["entered_at"], version=int(r["version"])) for r in rows]
+
+    def history(self, indicator_id: str, unit_id: str | None = None) -> list[Value]:
+        """Known values from the framework file (version 0) and every stored version."""
+        seeds = [v for v in self.framework.values
+                 if v.indicator_id == indicator_id and (unit_id is None or v.unit_id == unit_id)]
+        allv = seeds + self.stored_values(indicator_id, unit_id)
+        return sorted(allv, key=lambda v: (v.unit_id, v.period, v.version))
+
+    def latest_values(self, indicator_id: str, unit_id: str | None = None) -> list[Value]:
+        """The current value of each (unit, period): the newest version."""
+        cur: dict[tuple[str, int], Value] = {}
+        for v in self.history(indicator_id, unit_id):
+            cur[(v.unit_id, v.period)] = v
+        return sorted(cur.values(), key=lambda v: (v.unit_id, v.period))
+
+    # -- targets
+    def record_target(self, editor: Editor, indicator_id: str, year: Any, op: str, value: Any, source: str,
+                      expected_version: int = 0) -> Target:
+        """Record a (newer) target for ``year``; it replaces the file's target for that year."""
+        editor = _require_editor(editor)
+        self.framework.indicator(indicator_id)
+        y = parse_period(year)
+        if y is None or not 2000 <= y <= 2100:
+            raise AtlasError("store_errors.unknown_period", period=year, first=self.framework.first_year,
+                             last=2100)
+        if op not in (">", ">=", "<", "<="):
+            raise AtlasError("store_errors.bad_op", op=op)
+        x = parse_number(value)
+        if x is None:
+            raise AtlasError("store_errors.bad_number", value=value)
+        if _blank(source):
+            raise AtlasError("store_errors.missing_source")
+        with self._write() as conn:
+            row = conn.execute("SELECT max(version) FROM ind_targets WHERE indicator_id=? AND year=?",
+                               (indicator_id, y)).fetchone()
+            current = int(row[0] or 0)
+            if current != int(expected_version):
+                raise AtlasError("store_errors.target_conflict", indicator=indicator_id, year=str(y))
+            at = _now()
+            conn.execute("INSERT INTO ind_targets (indicator_id, year, version, op, value, source, entered_by, "
+                         "entered_at) VALUES (?,?,?,?,?,?,?,?)",
+                         (indicator_id, y, current + 1, op, x, str(source).strip(), editor.username, at))
+            self._audit(conn, editor.username, "target_saved", f"{indicator_id}|{y}",
+                        {"version": current + 1, "op": op, "value": x, "source": str(source).strip()})
+        return Target(year=y, op=op, value=x, source=str(source).strip(), entered_by=editor.username,
+                      entered_at=at, version=current + 1)
+
+    def recorded_targets(self, indicator_id: str) -> list[Target]:
+        with self._read() as conn:
+            rows = conn.execute("SELECT * FROM ind_targets WHERE indicator_id=? ORDER BY year, version",
+                                (indicator_id,)).fetchall()
+        return [Target(year=int(r["year"]), op=r["op"], value=float(r["value"]), source=r["source"],
+                       entered_by=r["entered_by"], entered_at=r["entered_at"], version=int(r["version"]))
+                for r in rows]
+
+    def targets(self, indicator_id: str) -> list[Target]:
+        """Effective targets: the file's, replaced year by year by the newest recorded one."""
+        ind = self.framework.indicator(indicator_id)
+        return merge_targets(ind.targets, self.recorded_targets(indicator_id))
+
+    # -- validation and import
+    def validate_row(self, row: dict[str, Any], row_no: int) -> tuple[list[RowError], dict[str, Any]]:
+        """Check one row; returns (errors, cleaned row). Every problem is reported."""
+        fw = self.framework
+        errs: list[RowError] = []
+        clean: dict[str, Any] = {}
+        iid = "" if _blank(row.get("indicator_id")) else str(row.get("indicator_id")).strip()
+        ind = fw.indicators.get(iid)
+        if ind is None:
+            errs.append(RowError(row_no, "indicator_id", "unknown_indicator", {"indicator": iid}))
+        elif ind.computed:
+            errs.append(RowError(row_no, "indicator_id", "computed_indicator", {"indicator": iid}))
+        clean["indicator_id"] = iid
+        unit_text = row.get("unit_id")
+        if _blank(unit_text):
+            unit_text = row.get("unit_name")
+        unit = None if _blank(unit_text) else resolve_unit(str(unit_text), self.units)
+        if unit is None:
+            errs.append(RowError(row_no, "unit_id", "unknown_unit",
+                                 {"unit": "" if _blank(unit_text) else str(unit_text).strip()}))
+        elif ind is not None and unit.level not in ind.scope:
+            errs.append(RowError(row_no, "unit_id", "unit_not_in_scope", {"unit": unit.name, "indicator": iid}))
+        clean["unit_id"] = unit.id if unit else ""
+        period = parse_period(row.get("period"))
+        last = _dt.date.today().year
+        if period is None or not fw.first_year <= period <= last:
+            errs.append(RowError(row_no, "period", "unknown_period",
+                                 {"period": "" if _blank(row.get("period")) else str(row.get("period")).strip(),
+                                  "first": str(fw.first_year), "last": str(last)}))
+        clean["period"] = period
+        value = parse_number(row.get("value"))
+        raw_value = "" if _blank(row.get("value")) else str(row.get("value")).strip()
+        if value is None:
+            errs.append(RowError(row_no, "value", "bad_number", {"value": raw_value}))
+        elif ind is not None:
+            spec = fw.units[ind.unit]
+            if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max) \
+                    or (spec.integer and not float(value).is_integer()):
+                errs.append(RowError(row_no, "value", "out_of_range",
+                                     {"value": raw_value, "unit": spec.id,
+                                      "min": "" if spec.min is None else str(spec.min),
+                                      "max": "" if spec.max is None else str(spec.max)}))
+        clean["value"] = value
+        unit_col = "" if _blank(row.get("unit")) else str(row.get("unit")).strip()
+        measured = fw.unit_for_alias(unit_col) if unit_col else None
+        if ind is not None and measured != ind.unit:
+            errs.append(RowError(row_no, "unit", "wrong_unit", {"unit": unit_col, "expected": ind.unit}))
+        clean["unit"] = ind.unit if ind is not None else unit_col
+        if _blank(row.get("source")):
+            errs.append(RowError(row_no, "source", "missing_source", {}))
+        clean["source"] = "" if _blank(row.get("source")) else str(row.get("source")).strip()
+        clean["evidence"] = "" if _blank(row.get("evidence")) else str(row.get("evidence")).strip()
+        url = "" if _blank(row.get("evidence_url")) else str(row.get("evidence_url")).strip()
+        if url and not re.match(r"^https?://\S+$", url):
+            errs.append(RowError(row_no, "evidence_url", "bad_url", {"url": url}))
+        clean["evidence_url"] = url
+        return errs, clean
+
+    def validate_frame(self, df: pd.DataFrame) -> ImportReport:
+        """Validate a whole table (header row = sheet row 1)."""
+        report = ImportReport()
+        cols = {str(c).strip().lower(): c for c in df.columns}
+        missing = [c for c in REQUIRED_COLUMNS if c not in cols]
+        if "unit_id" not in cols and "unit_name" not in cols:
+            missing.append("unit_id")
+        if missing:
+            report.errors.append(RowError(0, ", ".join(missing), "missing_columns", {"columns": ", ".join(missing)}))
+            return report
+        seen: dict[tuple, int] = {}
+        for i, raw in enumerate(df.to_dict("records")):
+            row_no = i + 2
+            row = {k: raw.get(cols[k]) for k in TEMPLATE_COLUMNS if k in cols}
+            if all(_blank(row.get(k)) for k in ("value", "source", "evidence", "evidence_url", "period")):
+                report.skipped_blank += 1   # an untouched template row
+                continue
+            report.rows += 1
+            errs, clean = self.validate_row(row, row_no)
+            if not errs:
+                key = (clean["indicator_id"], clean["unit_id"], clean["period"])
+                if key in seen:
+                    errs.append(RowError(row_no, "period", "duplicate_row", {"other": seen[key]}))
+                else:
+                    seen[key] = row_no
+            report.errors.extend(errs)
+            if not errs:
+                report.valid.append(clean)
+        if report.rows == 0 and not report.errors:
+            report.errors.append(RowError(0, "", "empty_file", {}))
+        return report
+
+    def import_frame(self, editor: Editor, df: pd.DataFrame, dry_run: bool = False) -> ImportReport:
+        """Validate ``df`` as a whole and, if every row is valid, write all rows in one
+        transaction (each a new version; earlier ones stay in the history). Raises
+        ``ImportRejected`` (with the full report) when any row is bad: nothing is written."""
+        editor = _require_editor(editor)
+        report = self.validate_frame(df)
+        if not report.ok:
+            raise ImportRejected(report)
+        if dry_run:
+            return report
+        with self._write() as conn:
+            for clean in report.valid:
+                current = self._version(conn, clean["indicator_id"], clean["unit_id"], clean["period"])
+                seeded = any(v.indicator_id == clean["indicator_id"] and v.unit_id == clean["unit_id"]
+                             and v.period == clean["period"] for v in self.framework.values)
+                if current or seeded:
+                    report.replaced += 1
+                self._insert_value(conn, clean, editor, current + 1)
+                self._audit(conn, editor.username, "value_imported", _subject(clean),
+                            {"version": current + 1, "previous_version": current, **clean})
+                report.written += 1
+            self._audit(conn, editor.username, "import", "file",
+                        {"rows": report.written, "replaced": report.replaced})
+        return report
+
+    def import_file(self, editor: Editor, path: str | Path, dry_run: bool = False) -> ImportReport:
+        """Import a CSV or XLSX file (see ``import_frame``)."""
+        return self.import_frame(editor, read_table(path), dry_run=dry_run)
+
+    # -- template and export
+    def template_frame(self, lang: str = "vi") -> pd.DataFrame:
+        """One row per manual indicator and unit in scope, values left blank to fill in."""
+        rows = []
+        for ind in self.framework.indicators.values():
+            if ind.computed:
+                continue
+            for u in self.units:
+                if u.level in ind.scope and (u.level != "ward"):
+                    rows.append({"indicator_id": ind.id, "unit_id": u.id, "unit_name": u.name, "period": "",
+                                 "value": "", "unit": ind.unit, "source": "", "evidence": "", "evidence_url": ""})
+        return pd.DataFrame(rows, columns=list(TEMPLATE_COLUMNS))
+
+    def export_frame(self, lang: str = "vi", history: bool = False) -> pd.DataFrame:
+        """Values (current by default, every version with ``history``) in the template's
+        columns plus version, method, who and when — re-importable."""
+        names = {u.id: u.name for u in self.units}
+        rows = []
+        for iid in self.framework.indicators:
+            vals = self.history(iid) if history else self.latest_values(iid)
+            for v in vals:
+                rows.append({"indicator_id": v.indicator_id, "unit_id": v.unit_id,
+                             "unit_name": names.get(v.unit_id, ""), "period": v.period, "value": v.value,
+                             "unit": v.unit, "source": self.framework.source_text(v.source, lang),
+                             "evidence": v.evidence, "evidence_url": v.evidence_url, "version": v.version,
+                             "method": v.method, "entered_by": v.entered_by, "entered_at": v.entered_at})
+        return pd.DataFrame(rows, columns=list(TEMPLATE_COLUMNS) + ["version", "method", "entered_by", "entered_at"])
+
+
+class _Conflict(AtlasError):
+    """Raised inside the write transaction (so it rolls back) when the version moved on."""
+
+    def __init__(self, clean: dict, expected: int, current: int, other: Any) -> None:
+        self.expected, self.current = expected, current
+        super().__init__("store_errors.conflict", indicator=clean["indicator_id"], unit=clean["unit_id"],
+                         period=str(clean["period"]), who=other["entered_by"] if other else "?",
+                         when=other["entered_at"] if other else "?",
+                         value=other["value"] if other else float("nan"), mine=clean["value"])
+
+
+def _subject(clean: dict) -> str:
+    return f"{clean['indicator_id']}|{clean['unit_id']}|{clean['period']}"
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a schema script into statements (triggers contain ';' inside BEGIN ... END)."""
+    out, buf = [], []
+    for line in script.strip().splitlines():
+        buf.append(line)
+        joined = "\n".join(buf).strip()
+        if joined.endswith(";") and (("BEGIN" not in joined) or joined.endswith("END;")):
+            out.append(joined)
+            buf = []
+    return out
+
+
+def read_table(path: str | Path | io.BytesIO, name: str | None = None) -> pd.DataFrame:
+    """Read an import file (``.csv`` UTF-8 or ``.xlsx``) with every cell as text/number."""
+    name = name or str(path)
+    suffix = Path(name).suffix.lower()
+    try:
+        if suffix == ".csv":
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+        if suffix in (".xlsx", ".xlsm"):
+            return pd.read_excel(path, dtype=object, engine="openpyxl")
+    except FileNotFoundError:
+        raise AtlasError("store_errors.file_missing", path=name) from None
+    except Exception as exc:  # noqa: BLE001 — any parse failure is a bad file to the user
+        raise AtlasError("store_errors.unreadable_file", path=name, reason=type(exc).__name__) from None
+    raise AtlasError("store_errors.bad_format", path=name)
+
+
+def frame_bytes(df: pd.DataFrame, fmt: str) -> bytes:
+    """``df`` as CSV (UTF-8 with BOM so Excel shows Vietnamese) or XLSX bytes."""
+    if fmt == "csv":
+        return df.to_csv(index=False).encode("utf-8-sig")
+    buf = io.BytesIO()
+    df.to_excel(buf, index=False, engine="openpyxl")
+    return buf.getvalue()
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``df`` to ``.csv`` or ``.xlsx`` (by extension)."""
+    p = Path(path)
+    fmt = p.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "xlsx"):
+        raise AtlasError("store_errors.bad_format", path=str(p))
+    try:
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_bytes(frame_bytes(df, fmt))
+    except OSError as exc:
+        raise AtlasError("errors.unwritable", path=str(p), reason=exc.strerror or str(exc)) from None
+    return p
