@@ -128,9 +128,9 @@ def iter_cells(grid: PopulationGrid, unit_geoms: np.ndarray, chunk_cells: int = 
     t = grid.transform
     for r0 in range(0, nrows, rows_per):
         r1 = min(nrows, r0 + rows_per)
-        bt = t * Affine.translation(0, r0)
-        x0, y0 = bt * (0, 0)
-        x1, y1 = bt * (ncols, r1 - r0)
+        bt = t @ Affine.translation(0, r0)
+        x0, y0 = bt @ (0, 0)
+        x1, y1 = bt @ (ncols, r1 - r0)
         hit = tree.query(shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
         if len(hit) == 0:
             continue

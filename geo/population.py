@@ -53,8 +53,8 @@ class PopulationGrid:
     def bounds(self) -> tuple[float, float, float, float]:
         """(minx, miny, maxx, maxy) of the grid."""
         nrows, ncols = self.shape
-        x0, y0 = self.transform * (0, 0)
-        x1, y1 = self.transform * (ncols, nrows)
+        x0, y0 = self.transform @ (0, 0)
+        x1, y1 = self.transform @ (ncols, nrows)
         return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
 
     def total(self) -> float:

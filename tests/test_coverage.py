@@ -1,0 +1,279 @@
+"""Per-unit coverage on small grids computed by hand, plus property tests."""
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import shapely
+from affine import Affine
+from hypothesis import given, settings, strategies as st
+
+from geo import coverage as cov
+from geo.errors import AtlasError
+from geo.paths import METRIC_CRS
+from geo.population import PopulationGrid, census_grid
+
+X0, Y0 = 430_000.0, 2_380_000.0
+
+
+@pytest.fixture(autouse=True)
+def _workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+
+
+def row_grid(values) -> PopulationGrid:
+    """One row of 100 m cells starting at (X0, Y0); cell i is centred at X0 + 50 + 100 i."""
+    v = np.atleast_2d(np.asarray(values, dtype=float))
+    return PopulationGrid(values=v, transform=Affine(100, 0, X0, 0, -100, Y0 + 100 * v.shape[0]), crs=METRIC_CRS)
+
+
+def units_by_cols(splits, nrows=1, crs=METRIC_CRS):
+    """Units spanning columns [a, b) of the row grid."""
+    geoms = [shapely.box(X0 + 100 * a, Y0, X0 + 100 * b, Y0 + 100 * nrows) for a, b in splits]
+    gdf = gpd.GeoDataFrame({"uid": [f"u{i}" for i in range(len(splits))],
+                            "uname": [chr(65 + i) for i in range(len(splits))]}, geometry=geoms, crs=METRIC_CRS)
+    return gdf.to_crs(crs)
+
+
+def points(xs, ys=None, crs=METRIC_CRS, **cols):
+    ys = ys if ys is not None else [Y0 + 50] * len(xs)
+    return gpd.GeoDataFrame(cols, geometry=shapely.points(np.column_stack((xs, ys))), crs=METRIC_CRS).to_crs(crs)
+
+
+def centre(i):
+    return X0 + 50 + 100 * i
+
+
+# --------------------------------------------------------------------------- hand-computed
+
+
+def test_coverage_by_hand():
+    """Pops 1..5, facility on cell 0: distances 0,100,200,300,400; radius 250 covers cells 0-2."""
+    grid = row_grid([1, 2, 3, 4, 5])
+    units = units_by_cols([(0, 2), (2, 5)])
+    df = cov.coverage_by_unit(points([centre(0)]), units, grid, 250, "uid", "uname")
+    assert list(df.columns) == cov.COLUMNS
+    a, b = df.iloc[0], df.iloc[1]
+    assert (a.unit_id, a.unit_name) == ("u0", "A")
+    assert (a.population, a.covered_population, a.covered_share, a.beyond_population) == (3, 3, 1.0, 0)
+    assert (b.population, b.covered_population, b.covered_share, b.beyond_population) == (12, 3, 0.25, 9)
+    # weighted lower quantiles: A {0:1, 100:2}; B {200:3, 300:4, 400:5}
+    assert (a.median_distance_m, a.p90_distance_m) == pytest.approx((100, 100))
+    assert (b.median_distance_m, b.p90_distance_m) == pytest.approx((300, 400))
+
+
+def test_detour_shrinks_the_reach_and_scales_distances():
+    grid = row_grid([1, 2, 3, 4, 5])
+    df = cov.coverage_by_unit(points([centre(0)]), units_by_cols([(0, 2), (2, 5)]), grid, 250, "uid", "uname",
+                              detour=1.3)
+    # 200 m × 1.3 = 260 > 250: cell 2 is no longer covered
+    assert df.covered_population.tolist() == [3, 0]
+    assert df.median_distance_m.tolist() == pytest.approx([130, 390])
+
+
+def test_boundary_is_inclusive_and_two_facilities_take_the_nearest():
+    grid = row_grid([1, 1, 1, 1, 1])
+    df = cov.coverage_by_unit(points([centre(0), centre(4)]), units_by_cols([(0, 5)]), grid, 100, "uid", "uname")
+    # cells 0,1 (d 0,100) and 3,4 covered; cell 2 is 200 from both
+    assert df.covered_population.iloc[0] == 4
+    assert df.beyond_population.iloc[0] == 1
+
+
+def test_no_facilities_means_nobody_covered():
+    grid = row_grid([1, 2, 3])
+    df = cov.coverage_by_unit(points([]), units_by_cols([(0, 3)]), grid, 1000, "uid", "uname")
+    assert df.covered_population.iloc[0] == 0 and df.covered_share.iloc[0] == 0
+    assert math.isnan(df.median_distance_m.iloc[0])
+
+
+def test_empty_unit_has_nan_share():
+    grid = row_grid([1, 2, 0, 0])
+    df = cov.coverage_by_unit(points([centre(0)]), units_by_cols([(0, 2), (2, 4)]), grid, 50, "uid", "uname")
+    assert df.population.iloc[1] == 0 and math.isnan(df.covered_share.iloc[1])
+
+
+def test_crs_of_inputs_does_not_matter():
+    grid = row_grid(np.arange(1, 21))
+    units_m = units_by_cols([(0, 7), (7, 20)])
+    fac_m = points([centre(3), centre(15) + 20])
+    a = cov.coverage_by_unit(fac_m, units_m, grid, 330, "uid", "uname")
+    b = cov.coverage_by_unit(fac_m.to_crs(4326), units_m.to_crs(32648), grid, 330, "uid", "uname")
+    pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=1e-4)
+
+
+def test_chunked_and_histogram_modes_agree_with_exact():
+    rng = np.random.default_rng(7)
+    grid = row_grid(rng.uniform(0, 10, size=(40, 60)))
+    units = units_by_cols([(0, 20), (20, 45), (45, 60)], nrows=40)
+    fac = points(X0 + rng.uniform(0, 6000, 5), Y0 + rng.uniform(0, 4000, 5))
+    exact = cov.coverage_by_unit(fac, units, grid, 700, "uid", "uname")
+    chunked = cov.coverage_by_unit(fac, units, grid, 700, "uid", "uname", chunk_cells=130)
+    hist = cov.coverage_by_unit(fac, units, grid, 700, "uid", "uname", chunk_cells=500, exact=False)
+    pd.testing.assert_frame_equal(exact, chunked)
+    pd.testing.assert_frame_equal(exact.drop(columns=["median_distance_m", "p90_distance_m"]),
+                                  hist.drop(columns=["median_distance_m", "p90_distance_m"]))
+    np.testing.assert_allclose(hist.median_distance_m, exact.median_distance_m, rtol=0.015)
+    np.testing.assert_allclose(hist.p90_distance_m, exact.p90_distance_m, rtol=0.015)
+
+
+def test_prepared_cells_give_the_same_table():
+    grid = row_grid([[1, 2, 3, 4, 5], [5, 4, 3, 2, 1]])
+    units = units_by_cols([(0, 2), (2, 5)], nrows=2)
+    fac = points([centre(1)])
+    cells = cov.prepare_cells(grid, units, "uid", "uname")
+    d = cov.nearest_distance(cells, cov.facility_xy(fac, grid.crs))
+    pd.testing.assert_frame_equal(cov.coverage_from_costs(cells, d, 180),
+                                  cov.coverage_by_unit(fac, units, grid, 180, "uid", "uname"))
+
+
+def test_bad_arguments():
+    grid = row_grid([1])
+    units = units_by_cols([(0, 1)])
+    for kwargs, key in (({"radius_m": 0}, "coverage_errors.bad_radius"),
+                        ({"radius_m": float("nan")}, "coverage_errors.bad_radius"),
+                        ({"radius_m": 10, "detour": 0.5}, "coverage_errors.bad_detour")):
+        with pytest.raises(AtlasError) as e:
+            cov.coverage_by_unit(points([X0]), units, grid, unit_id="uid", unit_name="uname", **kwargs)
+        assert e.value.key == key
+    with pytest.raises(AtlasError) as e:
+        cov.coverage_by_unit(points([X0]), units, grid, 10, "nope", "uname")
+    assert e.value.key == "coverage_errors.no_unit_column"
+
+
+def test_two_step_fca_by_hand():
+    """Pops 10 each; capacity 2 at cell 0, 1 at cell 3; radius 150: R0 = 2/20, R3 = 1/20."""
+    grid = row_grid([10, 10, 10, 10])
+    fac = points([centre(0), centre(3)], beds=[2, 1])
+    df = cov.two_step_fca(fac, units_by_cols([(0, 2), (2, 4)]), grid, 150, "uid", "uname", capacity_col="beds")
+    assert df.access_ratio.tolist() == pytest.approx([100.0, 50.0])  # per 1,000 people
+    # radius 250: R0 = 2/30 (cells 0-2), R3 = 1/30 (cells 1-3); cells: 2/30, 3/30, 3/30, 1/30
+    df = cov.two_step_fca(fac, units_by_cols([(0, 2), (2, 4)]), grid, 250, "uid", "uname", capacity_col="beds")
+    assert df.access_ratio.tolist() == pytest.approx([1000 * 2.5 / 30, 1000 * 2 / 30])
+    # the whole capacity is handed out when everyone is in reach of something
+    assert (df.capacity_in_reach.sum()) == pytest.approx(3.0)
+    # default capacity 1
+    df1 = cov.two_step_fca(fac, units_by_cols([(0, 4)]), grid, 150, "uid", "uname")
+    assert df1.capacity_in_reach.iloc[0] == pytest.approx(2.0)
+
+
+def test_what_if_add_and_close():
+    grid = row_grid([1, 2, 3, 4, 5])
+    units = units_by_cols([(0, 2), (2, 5)])
+    fac = points([centre(0), centre(1)]).to_crs(4326)
+    lon, lat = shapely.get_coordinates(points([centre(4)]).to_crs(4326).geometry.to_numpy())[0]
+    res = cov.what_if(fac, units, grid, 50, "uid", "uname", added_lonlat=[(lon, lat)], closed=[0])
+    # before: cells 0,1 covered (3 people); after: cell 0 closed, cells 1 and 4 covered
+    assert res.covered_before.tolist() == [3, 0]
+    assert res.covered_after.tolist() == [2, 5]
+    assert res.change.tolist() == [-1, 5]
+    scen = cov.scenario_facilities(fac, [(lon, lat)], closed=[0])
+    assert len(scen) == 2 and scen.proposed.tolist() == [False, True]
+
+
+def test_covered_area_is_the_union_of_discs():
+    fac = points([X0, X0 + 100, X0 + 10_000])
+    area = cov.covered_area(fac, 1000, out_crs=METRIC_CRS)
+    a1 = shapely.buffer(shapely.Point(0, 0), 1000, quad_segs=4).area
+    two = shapely.union_all([shapely.Point(0, 0).buffer(1000, quad_segs=4), shapely.Point(100, 0).buffer(1000, quad_segs=4)]).area
+    assert area.geometry.iloc[0].area == pytest.approx(two + a1, rel=1e-6)
+    assert cov.covered_area(points([]), 1000).geometry.iloc[0].is_empty
+
+
+def test_distance_raster_and_geotiff(tmp_path):
+    grid = row_grid([[1, 1, 1], [1, 1, 1]])
+    fac = points([centre(0)], [Y0 + 150])  # centre of the top-left cell
+    d = cov.distance_raster(fac, grid)
+    np.testing.assert_allclose(d, [[0, 100, 200], [100, math.hypot(100, 100), math.hypot(200, 100)]], rtol=1e-6)
+    with rasterio.open(cov.write_distance_geotiff(fac, grid, tmp_path / "d.tif")) as src:
+        np.testing.assert_allclose(src.read(1), d)
+        assert src.transform == grid.transform
+
+
+def test_hotspots_and_covered_mask():
+    grid = row_grid(np.array([[1.0] * 30]))
+    cells = cov.prepare_cells(grid, units_by_cols([(0, 30)]), "uid", "uname")
+    cost = cov.nearest_distance(cells, np.array([[centre(0), Y0 + 50]]))
+    hs = cov.hotspots(cells, cost, 450, block=10, top=5, out_crs=METRIC_CRS)
+    # cells 0-4 covered; blocks of 10 cells have 5, 10, 10 people beyond
+    assert hs.people_beyond.tolist() == [10, 10, 5]
+    assert hs.unit_name.tolist() == ["A", "A", "A"]
+    assert hs.geometry.iloc[2].bounds == pytest.approx((X0, Y0 - 900, X0 + 1000, Y0 + 100))
+    m = cov.covered_mask(cells, cost, 450)
+    assert m.sum() == 5
+    poly = cov.mask_polygons(m, grid.transform, grid.crs, out_crs=METRIC_CRS)
+    assert poly.geometry.iloc[0].area == pytest.approx(5 * 100 * 100)
+
+
+def test_sentences():
+    df = pd.DataFrame({"unit_id": [1, 2, 3], "unit_name": ["Phổ Yên", "Sông Công", "Đại Từ"],
+                       "population": [200000.0, 50000.0, 10.0], "covered_population": [181563.0, 50000.0, 10.0],
+                       "covered_share": [0.9078, 1.0, 1.0], "beyond_population": [18437.0, 0.0, 0.0],
+                       "median_distance_m": [1.0] * 3, "p90_distance_m": [1.0] * 3})
+    vi = cov.coverage_sentences(df, "vi", cov.facility_label("health", "vi"), radius_m=2000)
+    assert vi == ["Phổ Yên: 18.400 người ở xa cơ sở y tế hơn 2 km"]
+    en = cov.coverage_sentences(df, "en", cov.facility_label("health", "en"), radius_m=1500)
+    assert en == ["Phổ Yên: 18,400 people live farther than 1.5 km from a health facility"]
+    assert "1,5 km" in cov.coverage_sentences(df, "vi", "x", radius_m=1500)[0]
+    assert "15 phút" in cov.coverage_sentences(df, "vi", "x", minutes=15)[0]
+    assert "40.000" not in cov.total_sentence(df, "vi", "x", radius_m=800) and "800 m" in cov.total_sentence(df, "vi", "x", radius_m=800)
+
+
+def test_real_communes_population_is_kept():
+    """Shipped data: census grid from communes, coverage per commune returns the census figures."""
+    from layers.catalog import load_layer
+
+    communes = load_layer("communes")
+    grid = census_grid(communes, "population_2019")
+    health = load_layer("infrastructure").query("category == 'health'")
+    df = cov.coverage_by_unit(health, communes, grid, 2000, "commune_id", "commune_vn")
+    assert len(df) == len(communes)
+    assert df.population.sum() == pytest.approx(communes.population_2019.sum(), rel=1e-3)
+    ok = communes.population_2019.notna().to_numpy()
+    np.testing.assert_allclose(df.population.to_numpy()[ok], communes.population_2019.to_numpy()[ok], rtol=0.02, atol=50)
+    assert df.covered_share.dropna().between(0, 1).all()
+    assert 0 < df.covered_population.sum() < df.population.sum()
+
+
+# --------------------------------------------------------------------------- properties
+
+coords = st.tuples(st.floats(-300, 1500), st.floats(-300, 1300))
+
+
+@st.composite
+def scenes(draw):
+    nr, nc = draw(st.integers(1, 12)), draw(st.integers(1, 15))
+    vals = np.array(draw(st.lists(st.floats(0, 1000), min_size=nr * nc, max_size=nr * nc))).reshape(nr, nc)
+    splits = sorted(set(draw(st.lists(st.integers(1, max(1, nc - 1)), max_size=3))) | {0, nc})
+    facs = draw(st.lists(coords, min_size=0, max_size=6))
+    return row_grid(vals), units_by_cols(list(zip(splits[:-1], splits[1:])), nrows=nr), facs
+
+
+def _fac(xy):
+    return points([X0 + x for x, _ in xy], [Y0 + y for _, y in xy])
+
+
+@settings(max_examples=40, deadline=None)
+@given(scenes(), st.floats(10, 1500), st.floats(0, 1000), coords)
+def test_coverage_properties(scene, r1, dr, extra):
+    grid, units, facs = scene
+    fac = _fac(facs)
+    base = cov.coverage_by_unit(fac, units, grid, r1, "uid", "uname")
+    wider = cov.coverage_by_unit(fac, units, grid, r1 + dr, "uid", "uname")
+    more = cov.coverage_by_unit(_fac(facs + [extra]), units, grid, r1, "uid", "uname")
+    eps = 1e-9 * max(1.0, grid.total())
+    assert (wider.covered_population >= base.covered_population - eps).all()
+    assert (more.covered_population >= base.covered_population - eps).all()
+    for df in (base, wider, more):
+        s = df.covered_share.dropna()
+        assert ((s >= 0) & (s <= 1)).all()
+        assert (df.covered_population <= df.population + eps).all()
+        assert df.population.sum() == pytest.approx(grid.total(), rel=1e-9, abs=1e-9)
+    # medians never exceed the 90th percentile, and nearest distances never grow with more facilities
+    ok = base.median_distance_m.notna()
+    assert (base.median_distance_m[ok] <= base.p90_distance_m[ok] + 1e-9).all()
+    ok = ok & more.median_distance_m.notna()
+    assert (more.median_distance_m[ok] <= base.median_distance_m[ok] + 1e-9).all()
