@@ -1,0 +1,243 @@
+"""Legacy Vietnamese text encodings (TCVN3/ABC, VNI-Windows, CP1258) → Unicode NFC.
+
+Old DBF files hold TCVN3 or VNI text with no ``.cpg``; read as Latin-1 they show
+``Th¸i Nguyªn`` (TCVN3) or ``Thaùi Nguyeân`` (VNI). The decision is made per column,
+never per string: :func:`detect_column` looks at every value of a column at once.
+
+Values are handled as Latin-1 "byte strings" (each char ``<= U+00FF`` stands for one
+byte), which is what GDAL returns for a DBF read with ``encoding="latin1"`` and what a
+GeoJSON made from such a DBF usually contains.
+
+>>> decode_tcvn3("Th¸i Nguyªn")
+'Thái Nguyên'
+>>> decode_vni("Thaùi Nguyeân")
+'Thái Nguyên'
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+
+ENCODINGS = ("auto", "utf-8", "tcvn3", "vni", "cp1258")
+
+# --- TCVN3 (ABC, TCVN 5712:1993 VN3): one byte per character -------------------------
+# tones in the order grave, hook, tilde, acute, dot below
+_TCVN3_ROWS = {
+    "a": ("\xb5\xb6\xb7\xb8\xb9", "àảãáạ"),
+    "ă": ("\xbb\xbc\xbd\xbe\xc6", "ằẳẵắặ"),
+    "â": ("\xc7\xc8\xc9\xca\xcb", "ầẩẫấậ"),
+    "e": ("\xcc\xce\xcf\xd0\xd1", "èẻẽéẹ"),
+    "ê": ("\xd2\xd3\xd4\xd5\xd6", "ềểễếệ"),
+    "i": ("\xd7\xd8\xdc\xdd\xde", "ìỉĩíị"),
+    "o": ("\xdf\xe1\xe2\xe3\xe4", "òỏõóọ"),
+    "ô": ("\xe5\xe6\xe7\xe8\xe9", "ồổỗốộ"),
+    "ơ": ("\xea\xeb\xec\xed\xee", "ờởỡớợ"),
+    "u": ("\xef\xf1\xf2\xf3\xf4", "ùủũúụ"),
+    "ư": ("\xf5\xf6\xf7\xf8\xf9", "ừửữứự"),
+    "y": ("\xfa\xfb\xfc\xfd\xfe", "ỳỷỹýỵ"),
+}
+TCVN3_TABLE: dict[str, str] = {
+    "\xa1": "Ă", "\xa2": "Â", "\xa3": "Ê", "\xa4": "Ô", "\xa5": "Ơ", "\xa6": "Ư", "\xa7": "Đ",
+    "\xa8": "ă", "\xa9": "â", "\xaa": "ê", "\xab": "ô", "\xac": "ơ", "\xad": "ư", "\xae": "đ",
+}
+for _src, _dst in _TCVN3_ROWS.values():
+    TCVN3_TABLE.update(zip(_src, _dst))
+_TCVN3_TRANS = str.maketrans(TCVN3_TABLE)
+# bytes 0xA1–0xBF: used constantly by TCVN3 (ă â đ ê ô ơ ư, à-row), never by VNI/CP1258 text
+_TCVN3_SIGNATURE = re.compile("[\xa1-\xbf]")
+
+# --- VNI-Windows: base letter followed by a modifier byte ----------------------------
+_VNI_TONES = {"ù": "\u0301", "ø": "\u0300", "û": "\u0309", "õ": "\u0303", "ï": "\u0323"}
+_VNI_PAIRS: dict[str, str] = {}
+
+
+def _vni_build() -> None:
+    tones = dict(_VNI_TONES)
+    for lower, upper in (("a", "A"), ("e", "E"), ("o", "O"), ("u", "U"), ("y", "Y")):
+        for mod, comb in tones.items():
+            _VNI_PAIRS[lower + mod] = lower + comb
+            _VNI_PAIRS[upper + mod.upper()] = upper + comb
+            _VNI_PAIRS[upper + mod] = upper + comb  # mixed case seen in the wild
+    # circumflex (â ê ô) with tones: â=aâ, ấ=aá, ầ=aà, ẩ=aå, ẫ=aã, ậ=aä
+    circ = {"â": "", "á": "\u0301", "à": "\u0300", "å": "\u0309", "ã": "\u0303", "ä": "\u0323"}
+    for lower, upper in (("a", "A"), ("e", "E"), ("o", "O")):
+        for mod, comb in circ.items():
+            _VNI_PAIRS[lower + mod] = lower + "\u0302" + comb
+            _VNI_PAIRS[upper + mod.upper()] = upper + "\u0302" + comb
+            _VNI_PAIRS[upper + mod] = upper + "\u0302" + comb
+    # breve (ă) with tones: ă=aê, ắ=aé, ằ=aè, ẳ=aú, ẵ=aü, ặ=aë
+    breve = {"ê": "", "é": "\u0301", "è": "\u0300", "ú": "\u0309", "ü": "\u0303", "ë": "\u0323"}
+    for mod, comb in breve.items():
+        _VNI_PAIRS["a" + mod] = "a\u0306" + comb
+        _VNI_PAIRS["A" + mod.upper()] = "A\u0306" + comb
+        _VNI_PAIRS["A" + mod] = "A\u0306" + comb
+    # horn letters ơ (ô) and ư (ö) with tones
+    for base, horn in (("ô", "o\u031b"), ("ö", "u\u031b")):
+        for mod, comb in tones.items():
+            _VNI_PAIRS[base + mod] = horn + comb
+            _VNI_PAIRS[base.upper() + mod.upper()] = horn.upper() + comb
+            _VNI_PAIRS[base.upper() + mod] = horn.upper() + comb
+
+
+_vni_build()
+VNI_SINGLES: dict[str, str] = {
+    "ô": "ơ", "Ô": "Ơ", "ö": "ư", "Ö": "Ư", "ñ": "đ", "Ñ": "Đ",
+    "æ": "ỉ", "Æ": "Ỉ", "ó": "ĩ", "Ó": "Ĩ", "ò": "ị", "Ò": "Ị", "î": "ỵ", "Î": "Ỵ",
+    # í ì Í Ì are themselves in VNI
+}
+_VNI_RE = re.compile("|".join(sorted(map(re.escape, _VNI_PAIRS), key=len, reverse=True)))
+_VNI_SINGLE_RE = re.compile("[" + "".join(VNI_SINGLES) + "]")
+
+# every letter of the Vietnamese alphabet (NFC), to judge a decoding
+_VI_LETTERS = set(
+    unicodedata.normalize("NFC", c)
+    for c in "aăâbcdđeêghiklmnoôơpqrstuưvxyfjwz"
+) | set("àảãáạằẳẵắặầẩẫấậèẻẽéẹềểễếệìỉĩíịòỏõóọồổỗốộờởỡớợùủũúụừửữứựỳỷỹýỵ")
+_VI_LETTERS |= {c.upper() for c in _VI_LETTERS}
+
+
+def decode_tcvn3(text: str) -> str:
+    """TCVN3 (as Latin-1 chars) → Unicode NFC."""
+    return unicodedata.normalize("NFC", text.translate(_TCVN3_TRANS))
+
+
+def decode_vni(text: str) -> str:
+    """VNI-Windows (as Latin-1/CP1252 chars) → Unicode NFC."""
+    out = _VNI_RE.sub(lambda m: _VNI_PAIRS[m.group(0)], text)
+    out = _VNI_SINGLE_RE.sub(lambda m: VNI_SINGLES[m.group(0)], out)
+    return unicodedata.normalize("NFC", out)
+
+
+def _as_bytes(text: str) -> bytes | None:
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return None
+
+
+def decode_cp1258(text: str) -> str:
+    """Windows-1258 (as Latin-1 chars) → Unicode NFC."""
+    raw = _as_bytes(text)
+    if raw is None:
+        return unicodedata.normalize("NFC", text)
+    return unicodedata.normalize("NFC", raw.decode("cp1258", errors="replace"))
+
+
+def decode_utf8(text: str) -> str:
+    """UTF-8 bytes read as Latin-1 (mojibake such as ``ThÃ¡i``) → Unicode NFC."""
+    raw = _as_bytes(text)
+    if raw is None:
+        return unicodedata.normalize("NFC", text)
+    return unicodedata.normalize("NFC", raw.decode("utf-8", errors="replace"))
+
+
+DECODERS = {"tcvn3": decode_tcvn3, "vni": decode_vni, "cp1258": decode_cp1258, "utf-8": decode_utf8}
+
+
+def _junk(text: str) -> int:
+    """How many non-ASCII characters are not Vietnamese letters (lower is better)."""
+    return sum(1 for c in text if ord(c) > 127 and c not in _VI_LETTERS)
+
+
+def detect_column(values: Iterable[str]) -> str:
+    """Which encoding the text of one column is in.
+
+    Returns ``"ascii"`` (nothing to do), ``"unicode"`` (already proper Unicode),
+    ``"utf-8"`` (UTF-8 bytes read as Latin-1), ``"tcvn3"``, ``"vni"``, ``"cp1258"`` or
+    ``"latin-1"`` (non-ASCII text that is none of the above; left as it is).
+    """
+    texts = [v for v in values if isinstance(v, str)]
+    joined = "\n".join(texts)
+    if not joined or joined.isascii():
+        return "ascii"
+    if any(ord(c) > 0xFF for c in joined):
+        return "unicode"
+    raw = joined.encode("latin-1")
+    try:
+        raw.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    scores: dict[str, int] = {}
+    if _TCVN3_SIGNATURE.search(joined):
+        scores["tcvn3"] = _junk(decode_tcvn3(joined))
+    if _VNI_RE.search(joined):
+        scores["vni"] = _junk(decode_vni(joined))
+    cp = raw.decode("cp1258", errors="replace")
+    if any(unicodedata.combining(c) for c in cp):
+        composed = unicodedata.normalize("NFC", cp)
+        if not any(unicodedata.combining(c) for c in composed):
+            scores["cp1258"] = _junk(composed)
+    latin = _junk(joined)
+    if not scores:
+        return "latin-1"
+    best = min(scores, key=lambda k: (scores[k], list(scores).index(k)))
+    # a legacy decoding must explain the text at least as well as leaving it alone
+    return best if scores[best] <= latin else "latin-1"
+
+
+def convert_value(value, encoding: str):
+    """Convert one value (non-strings pass through) from ``encoding``."""
+    if not isinstance(value, str):
+        return value
+    if encoding in ("tcvn3", "vni", "cp1258") and any(ord(c) > 0xFF for c in value):
+        return unicodedata.normalize("NFC", value)  # already real Unicode: leave it
+    if encoding in DECODERS:
+        return DECODERS[encoding](value)
+    return unicodedata.normalize("NFC", value)
+
+
+def fix_frame_text(df: pd.DataFrame, encoding: str = "auto",
+                   raw: bool = False) -> tuple[pd.DataFrame, dict[str, str], dict[str, str]]:
+    """Convert every text column (and the column names) of ``df`` to Unicode NFC.
+
+    ``encoding="auto"`` decides per column; any other value of :data:`ENCODINGS` forces it.
+    ``raw`` says the text was read as Latin-1 bytes (no ``.cpg``), so "utf-8" is tried.
+    Returns the new frame, ``{column: encoding}`` for the columns that were converted
+    and ``{old name: new name}`` for renamed columns.
+    """
+    converted: dict[str, str] = {}
+    out = df.copy()
+    geom_name = getattr(df, "_geometry_column_name", None)
+    for col in df.columns:
+        if col == geom_name:
+            continue
+        series = df[col]
+        if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
+            continue
+        values = series[series.map(lambda v: isinstance(v, str))]
+        if values.empty:
+            continue
+        uniq = pd.unique(values.to_numpy(dtype=object))
+        enc = encoding if encoding != "auto" else detect_column(uniq)
+        if enc == "utf-8" and encoding == "auto" and not raw and not _looks_mojibake(uniq):
+            enc = "unicode"
+        if enc in DECODERS:
+            mapping = {u: convert_value(u, enc) for u in uniq}
+            if any(k != v for k, v in mapping.items()):
+                converted[str(col)] = enc
+            out[col] = series.map(lambda v: mapping.get(v, v) if isinstance(v, str) else v)
+        else:
+            mapping = {u: unicodedata.normalize("NFC", u) for u in uniq}
+            out[col] = series.map(lambda v: mapping.get(v, v) if isinstance(v, str) else v)
+    names = [str(c) for c in df.columns if c != geom_name]
+    renamed: dict[str, str] = {}
+    enc_names = encoding if encoding != "auto" else detect_column(names)
+    if enc_names in DECODERS:
+        for name in names:
+            new = convert_value(name, enc_names)
+            if new != name:
+                renamed[name] = new
+    if renamed:
+        out = out.rename(columns=renamed)
+    return out, converted, renamed
+
+
+def _looks_mojibake(values: np.ndarray) -> bool:
+    """UTF-8 read as Latin-1 shows 'Ã'/'Â'/'Ä'/'Æ'/'á»' pairs; real Latin-1 text rarely does."""
+    joined = "".join(values)
+    return bool(re.search("[\xc2-\xc6\xe1][\x80-\xbf]", joined))
