@@ -121,6 +121,7 @@ class Framework:
     values: tuple[Value, ...]
     first_year: int
     smart_cities: tuple[str, ...]
+    computed_period: int = 0
 
     def indicator(self, indicator_id: str) -> Indicator:
         """The indicator ``indicator_id`` or an ``AtlasError``."""
@@ -193,7 +194,8 @@ def parse_framework(text: str) -> Framework:
                             evidence=raw.get("evidence", ""), evidence_url=raw.get("evidence_url", "")))
     return Framework(indicators=indicators, units=units, sources=sources, values=tuple(values),
                      first_year=int(meta.get("first_year", 2015)),
-                     smart_cities=tuple(str(c) for c in meta.get("smart_cities", ())))
+                     smart_cities=tuple(str(c) for c in meta.get("smart_cities", ())),
+                     computed_period=int(meta.get("computed_period", 0)))
 
 
 @lru_cache(maxsize=4)
@@ -440,3 +442,62 @@ def computed_values(indicator: Indicator, df: pd.DataFrame, period: int) -> list
     return [Value(indicator_id=indicator.id, unit_id=str(r.unit_key), period=period, value=float(r.value),
                   unit=indicator.unit, source=indicator.source, method="computed",
                   entered_by="coverage_engine") for r in df.itertuples() if not pd.isna(r.value)]
+
+
+# ---------------------------------------------------------------- scorecard
+
+def _fmt_value(value: float | None, spec: UnitSpec, lang: str) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return t("common.no_data", lang)
+    if spec.id == "percent":
+        return fmt_number(value, lang, 1) + "%"
+    return fmt_number(value, lang, 0 if spec.integer else None)
+
+
+def fmt_target(tg: Target | None, spec: UnitSpec, lang: str) -> str:
+    """A target as text ("> 90,0%", "<= 15"), or "no data" when none."""
+    if tg is None:
+        return "—"
+    return f"{tg.op} {_fmt_value(tg.value, spec, lang)}"
+
+
+def scorecard(fw: Framework, store: Any, unit: AdminUnit, lang: str,
+              computed: Any = None) -> list[dict[str, Any]]:
+    """One row per indicator tracked at ``unit``'s level: latest value, 2025/2030 targets,
+    status and the gap sentence. ``store`` gives ``history``/``targets``; ``computed`` is a
+    callable ``(indicator, level) -> DataFrame`` (``compute_indicator``) for map-computed
+    indicators (skipped when ``None``)."""
+    rows = []
+    for ind in fw.indicators.values():
+        if unit.level not in ind.scope:
+            continue
+        spec = fw.units[ind.unit]
+        targets = store.targets(ind.id)
+        pop = cov = None
+        if ind.computed:
+            if computed is None:
+                continue
+            df = computed(ind, unit.level)
+            df = df[df["unit_key"] == unit.id]
+            hist = computed_values(ind, df, fw.computed_period)
+            if len(df):
+                pop, cov = float(df["population"].iloc[0]), float(df["covered_population"].iloc[0])
+        else:
+            hist = store.history(ind.id, unit.id)
+        st = status(hist, targets, ind.direction)
+        by_year = {tg.year: tg for tg in targets}
+        latest = st.latest
+        rows.append({
+            "indicator_id": ind.id, "indicator": ind.name(lang),
+            "value": latest.value if latest else None,
+            "value_text": _fmt_value(latest.value if latest else None, spec, lang),
+            "period": latest.period if latest else None,
+            "target_2025": fmt_target(by_year.get(2025), spec, lang),
+            "target_2030": fmt_target(by_year.get(2030), spec, lang),
+            "status": st.code, "status_text": t(f"readiness.status_{st.code}", lang),
+            "source": fw.source_text(latest.source, lang) if latest else "",
+            "evidence": (latest.evidence + (" " + latest.evidence_url if latest.evidence_url else "")).strip()
+            if latest else "",
+            "gap": gap_sentence(ind, unit.name, st, lang, population=pop, covered=cov, integer=spec.integer),
+        })
+    return rows

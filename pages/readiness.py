@@ -1,0 +1,318 @@
+"""Smart-city readiness: scorecard, trend and evidence, three cities compared, indicator map,
+gaps in words, data entry (form + validated file import) for signed-in editors."""
+from __future__ import annotations
+
+import datetime as _dt
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from geo.auth import Editor, authenticate
+from geo.errors import AtlasError
+from geo.i18n import fmt_number, t
+from geo.indicators import (AdminUnit, Framework, Indicator, admin_units, compute_indicator, load_framework,
+                            scorecard)
+from geo.store import ImportRejected, Store, frame_bytes, read_table
+from pages.common import current_lang, show_error, tr
+
+EDITOR_KEY = "ind_editor"          # the signed-in Editor (or None)
+SEEN_KEY = "ind_seen_versions"     # {(indicator, unit, period): version seen when the form opened}
+TARGET_SEEN_KEY = "ind_seen_target_versions"
+for _key, _default in ((EDITOR_KEY, None), (SEEN_KEY, {}), (TARGET_SEEN_KEY, {}),
+                       ("ind_level", "city"), ("ind_import_report", None)):
+    if _key not in st.session_state:
+        st.session_state[_key] = _default
+
+lang = current_lang()
+
+
+@st.cache_resource(show_spinner=False)
+def _computed(indicator_id: str, level: str, radius_m: float, _ind: Indicator) -> pd.DataFrame:
+    """Coverage of a computed indicator per unit (cached per indicator, level and radius)."""
+    return compute_indicator(_ind, level)
+
+
+def computed_for(ind: Indicator, level: str) -> pd.DataFrame:
+    return _computed(ind.id, level, ind.radius_m, ind)
+
+
+@st.cache_resource(show_spinner=False)
+def _layer(layer_id: str):
+    from layers.catalog import load_layer
+
+    return load_layer(layer_id)
+
+
+def _unit_label(u: AdminUnit) -> str:
+    return tr("readiness.smart_city_mark", name=u.name) if u.smart_city else u.name
+
+
+# ---------------------------------------------------------------- sidebar: editor sign-in
+def sidebar_sign_in() -> Editor | None:
+    with st.sidebar:
+        st.subheader(tr("readiness.sign_in_title"))
+        editor = st.session_state[EDITOR_KEY]
+        if editor is not None:
+            st.success(tr("readiness.signed_in_as", name=editor.name))
+            if st.button(tr("readiness.sign_out"), key="ind_sign_out"):
+                st.session_state[EDITOR_KEY] = None
+                st.rerun()
+            return editor
+        with st.form("ind_sign_in_form"):
+            user = st.text_input(tr("readiness.username"), key="ind_user")
+            pw = st.text_input(tr("readiness.password"), type="password", key="ind_password")
+            if st.form_submit_button(tr("readiness.sign_in")):
+                try:
+                    st.session_state[EDITOR_KEY] = authenticate(user, pw)
+                    st.rerun()
+                except AtlasError as err:
+                    show_error(err)
+    return None
+
+
+# ---------------------------------------------------------------- scorecard
+def scorecard_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...]) -> None:
+    levels = ["province", "city", "ward"]
+    level = st.radio(tr("readiness.level"), levels, format_func=lambda lv: tr(f"readiness.level_{lv}"),
+                     horizontal=True, key="ind_level")
+    choices = [u for u in units if u.level == level]
+    unit = st.selectbox(tr("readiness.unit"), choices, format_func=_unit_label, key=f"ind_unit_{level}")
+    rows = scorecard(fw, store, unit, lang, computed_for)
+    if not rows:
+        st.info(tr("readiness.no_indicator_in_scope"))
+        return
+    table = pd.DataFrame({
+        tr("readiness.col_indicator"): [r["indicator"] for r in rows],
+        tr("readiness.col_latest"): [r["value_text"] for r in rows],
+        tr("readiness.col_period"): [str(r["period"]) if r["period"] else "" for r in rows],
+        tr("readiness.col_target_2025"): [r["target_2025"] for r in rows],
+        tr("readiness.col_target_2030"): [r["target_2030"] for r in rows],
+        tr("readiness.col_status"): [r["status_text"] for r in rows],
+        tr("readiness.col_source"): [r["source"] for r in rows],
+        tr("readiness.col_evidence"): [r["evidence"] for r in rows],
+    })
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.markdown(f"**{tr('readiness.gap_title')}**")
+    for r in rows:
+        st.markdown(f"- {r['gap']}")
+
+    st.subheader(tr("readiness.trend_title"))
+    in_scope = [ind for ind in fw.indicators.values() if level in ind.scope]
+    ind = st.selectbox(tr("readiness.trend_pick"), in_scope, format_func=lambda i: i.name(lang),
+                       key=f"ind_trend_{level}")
+    st.caption(ind.note(lang))
+    if ind.computed:
+        st.info(tr("readiness.computed_note", method=fw.source_text(ind.source, lang)))
+        return
+    hist = store.history(ind.id, unit.id)
+    if not hist:
+        st.info(tr("readiness.trend_none"))
+        return
+    current = {v.period: v for v in hist}   # newest version per year (history is sorted)
+    col_year, col_val = tr("readiness.col_period"), tr("readiness.col_value")
+    line = pd.DataFrame({col_year: [str(p) for p in sorted(current)],
+                         col_val: [current[p].value for p in sorted(current)]})
+    chart = alt.Chart(line).mark_line(point=True).encode(
+        x=alt.X(f"{col_year}:O"),
+        y=alt.Y(f"{col_val}:Q", scale=alt.Scale(reverse=ind.direction == "lower", zero=False)))
+    targets = store.targets(ind.id)
+    if targets:
+        tdf = pd.DataFrame({col_year: [str(tg.year) for tg in targets], col_val: [tg.value for tg in targets],
+                            tr("readiness.col_target"): [f"{tg.op} {fmt_number(tg.value, lang)}" for tg in targets]})
+        chart = chart + alt.Chart(tdf).mark_point(shape="diamond", size=120, color="#dc2626", filled=True).encode(
+            x=f"{col_year}:O", y=f"{col_val}:Q", tooltip=[tr("readiness.col_target")])
+    st.altair_chart(chart, width="stretch")
+    st.markdown(f"**{tr('readiness.evidence_title')}**")
+    st.dataframe(pd.DataFrame({
+        tr("readiness.col_period"): [str(v.period) for v in hist],
+        tr("readiness.col_value"): [fmt_number(v.value, lang) for v in hist],
+        tr("readiness.col_version"): [v.version for v in hist],
+        tr("readiness.col_source"): [fw.source_text(v.source, lang) for v in hist],
+        tr("readiness.col_evidence"): [v.evidence for v in hist],
+        tr("readiness.col_link"): [v.evidence_url for v in hist],
+        tr("readiness.col_by"): [v.entered_by for v in hist],
+        tr("readiness.col_at"): [v.entered_at for v in hist],
+    }), hide_index=True, width="stretch")
+
+
+# ---------------------------------------------------------------- three cities
+def compare_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...]) -> None:
+    st.caption(tr("readiness.compare_caption"))
+    by_id = {u.id: u for u in units}
+    cities = [by_id[f"district:{c}"] for c in fw.smart_cities if f"district:{c}" in by_id]
+    cards = {c.id: {r["indicator_id"]: r for r in scorecard(fw, store, c, lang, computed_for)} for c in cities}
+    ids = [i for i in fw.indicators if "city" in fw.indicators[i].scope]
+    table = pd.DataFrame({tr("readiness.col_indicator"): [fw.indicators[i].name(lang) for i in ids]})
+    for c in cities:
+        table[c.name] = [f"{cards[c.id][i]['value_text']} · {cards[c.id][i]['status_text']}" for i in ids]
+    st.dataframe(table, hide_index=True, width="stretch")
+    st.markdown(f"**{tr('readiness.gap_title')}**")
+    for c in cities:
+        for i in ids:
+            st.markdown(f"- {cards[c.id][i]['gap']}")
+
+
+# ---------------------------------------------------------------- map
+def map_tab(fw: Framework) -> None:
+    computed = [ind for ind in fw.indicators.values() if ind.computed]
+    ind = st.selectbox(tr("readiness.map_indicator"), computed, format_func=lambda i: i.name(lang), key="ind_map_ind")
+    level = st.radio(tr("readiness.map_level"), ["city", "ward"], format_func=lambda lv: tr(f"readiness.level_{lv}"),
+                     horizontal=True, key="ind_map_level")
+    df = computed_for(ind, level)
+    layer_id, id_col = ("districts", "level2_id") if level == "city" else ("wards_2025", "gso_code")
+    gdf = _layer(layer_id)[[id_col, "name" if level == "city" else "name_full", "geometry"]].copy()
+    gdf.columns = ["unit_id", "name", "geometry"]
+    gdf["unit_id"] = gdf["unit_id"].astype(str)
+    gdf = gdf.merge(df[["unit_id", "value", "covered_population", "population"]].assign(
+        unit_id=lambda d: d["unit_id"].astype(str)), on="unit_id", how="left")
+    gdf["readiness_share"] = gdf["value"].round(1)
+    try:
+        from streamlit_folium import st_folium
+
+        from layers.catalog import Catalog, get_catalog
+        from layers.render import add_choropleth, new_map
+
+        base = get_catalog()
+        fields = dict(base.fields)
+        fields["readiness_share"] = {code: t("readiness.share", code) for code in ("vi", "en")}
+        cat = Catalog(layers=base.layers, categories=base.categories, fields=fields)
+        m = new_map(lang, "positron")
+        add_choropleth(m, gdf, "readiness_share", lang, ind.name(lang), tooltip_fields=["name", "readiness_share"],
+                       scheme="quantiles", k=5, legend_title=tr("readiness.map_legend", indicator=ind.name(lang)),
+                       palette="RdYlGn", catalog=cat, note=ind.note(lang))
+        st_folium(m, key=f"ind_map_{ind.id}_{level}", height=520, use_container_width=True, returned_objects=[])
+    except (ImportError, AtlasError):
+        st.info(tr("readiness.map_unavailable"))
+    st.dataframe(pd.DataFrame({
+        tr("readiness.unit"): gdf["name"],
+        tr("readiness.share"): [fmt_number(v, lang, 1) for v in gdf["value"]],
+        tr("readiness.covered"): [fmt_number(round(v), lang) if pd.notna(v) else fmt_number(None, lang)
+                                  for v in gdf["covered_population"]],
+    }), hide_index=True, width="stretch")
+
+
+# ---------------------------------------------------------------- data entry
+def entry_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], editor: Editor | None) -> None:
+    st.subheader(tr("readiness.import_title"))
+    st.caption(tr("readiness.import_help"))
+    template = store.template_frame(lang)
+    c1, c2, c3 = st.columns(3)
+    c1.download_button(tr("readiness.template_csv"), frame_bytes(template, "csv"), "readiness_template.csv",
+                       "text/csv", key="ind_tpl_csv")
+    c2.download_button(tr("readiness.template_xlsx"), frame_bytes(template, "xlsx"), "readiness_template.xlsx",
+                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="ind_tpl_xlsx")
+    c3.download_button(tr("readiness.export_csv"), frame_bytes(store.export_frame(lang), "csv"),
+                       "readiness_values.csv", "text/csv", key="ind_export_csv")
+    if editor is None:
+        st.info(tr("readiness.viewer_note"))
+        return
+
+    upload = st.file_uploader(tr("readiness.upload"), type=["csv", "xlsx"], key="ind_upload")
+    if upload is not None and st.button(tr("readiness.import_button"), key="ind_import_go"):
+        try:
+            report = store.import_frame(editor, read_table(upload, upload.name))
+            st.success(tr("readiness.import_ok", n=report.written, replaced=report.replaced,
+                          skipped=report.skipped_blank))
+        except ImportRejected as rej:
+            show_error(rej)
+            st.dataframe(rej.report.table(lang), hide_index=True, width="stretch")
+        except AtlasError as err:
+            show_error(err)
+
+    st.subheader(tr("readiness.entry_value_title"))
+    manual = [ind for ind in fw.indicators.values() if not ind.computed]
+    if not manual:
+        st.info(tr("readiness.entry_no_manual"))
+        return
+    ind = st.selectbox(tr("readiness.col_indicator"), manual, format_func=lambda i: i.name(lang), key="ind_entry_ind")
+    in_scope = [u for u in units if u.level in ind.scope]
+    unit = st.selectbox(tr("readiness.unit"), in_scope, format_func=_unit_label, key="ind_entry_unit")
+    period = int(st.number_input(tr("readiness.col_period"), min_value=fw.first_year,
+                                 max_value=_dt.date.today().year, value=_dt.date.today().year - 1, step=1,
+                                 key="ind_entry_period"))
+    key = (ind.id, unit.id, period)
+    seen = st.session_state[SEEN_KEY]
+    if key not in seen:                      # remember the version this editor is looking at
+        seen[key] = store.current_version(*key)
+    current = [v for v in store.history(ind.id, unit.id) if v.period == period]
+    if current:
+        v = current[-1]
+        st.caption(tr("readiness.entry_current", value=fmt_number(v.value, lang), version=v.version,
+                      who=v.entered_by, when=v.entered_at or "—"))
+    else:
+        st.caption(tr("readiness.entry_none"))
+    if st.button(tr("readiness.entry_reload"), key="ind_entry_reload"):
+        seen[key] = store.current_version(*key)
+        st.rerun()
+    with st.form("ind_entry_form"):
+        value = st.text_input(tr("readiness.entry_value"), key="ind_entry_value")
+        source = st.text_input(tr("readiness.entry_source"), key="ind_entry_source")
+        evidence = st.text_area(tr("readiness.entry_evidence"), key="ind_entry_evidence")
+        link = st.text_input(tr("readiness.entry_link"), key="ind_entry_link")
+        if st.form_submit_button(tr("readiness.entry_save")):
+            try:
+                rec = store.record_value(editor, ind.id, unit.id, period, value, source, evidence, link,
+                                         expected_version=seen[key])
+                seen[key] = rec.version
+                st.success(tr("readiness.entry_saved", version=rec.version))
+            except AtlasError as err:
+                show_error(err)
+
+    st.subheader(tr("readiness.target_title"))
+    with st.form("ind_target_form"):
+        t_ind = st.selectbox(tr("readiness.col_indicator"), list(fw.indicators.values()),
+                             format_func=lambda i: i.name(lang), key="ind_target_ind")
+        t_year = int(st.number_input(tr("readiness.target_year"), min_value=2025, max_value=2100, value=2030,
+                                     step=1, key="ind_target_year"))
+        t_op = st.selectbox(tr("readiness.target_op"), [">", ">=", "<", "<="], key="ind_target_op")
+        t_value = st.text_input(tr("readiness.target_value"), key="ind_target_value")
+        t_source = st.text_input(tr("readiness.target_source"), key="ind_target_source")
+        if st.form_submit_button(tr("readiness.target_save")):
+            tkey = (t_ind.id, t_year)
+            tseen = st.session_state[TARGET_SEEN_KEY]
+            if tkey not in tseen:
+                tseen[tkey] = max((tg.version for tg in store.recorded_targets(t_ind.id) if tg.year == t_year),
+                                  default=0)
+            try:
+                tg = store.record_target(editor, t_ind.id, t_year, t_op, t_value, t_source,
+                                         expected_version=tseen[tkey])
+                tseen[tkey] = tg.version
+                st.success(tr("readiness.target_saved", year=str(tg.year), op=tg.op, value=tg.value))
+            except AtlasError as err:
+                show_error(err)
+
+    with st.expander(tr("readiness.audit_title")):
+        log = store.audit_log(limit=100)
+        if log.empty:
+            st.caption(tr("readiness.audit_empty"))
+        else:
+            st.dataframe(log, hide_index=True, width="stretch")
+
+
+# ---------------------------------------------------------------- page
+st.title(tr("readiness.title"))
+st.caption(tr("readiness.intro"))
+try:
+    framework = load_framework()
+    store = Store(framework=framework)
+    all_units = admin_units()
+except AtlasError as err:
+    show_error(err)
+    st.stop()
+editor = sidebar_sign_in()
+with st.expander(tr("readiness.rule_title")):
+    st.markdown(tr("readiness.rule"))
+tabs = st.tabs([tr("readiness.tab_scorecard"), tr("readiness.tab_compare"), tr("readiness.tab_map"),
+                tr("readiness.tab_entry")])
+try:
+    with tabs[0]:
+        scorecard_tab(framework, store, all_units)
+    with tabs[1]:
+        compare_tab(framework, store, all_units)
+    with tabs[2]:
+        map_tab(framework)
+    with tabs[3]:
+        entry_tab(framework, store, all_units, editor)
+except AtlasError as err:
+    show_error(err)
