@@ -1,0 +1,530 @@
+"""The council deck: one city's (or the province's) story in six slides, PPTX or PDF.
+
+Slides: title; the unit on the map with its communes/wards; infrastructure by category;
+coverage per service (table); readiness scorecard against the 2025/2030 targets; sources.
+The content is built once (``build_deck``) and rendered by ``to_pptx`` (python-pptx) or
+``to_pdf`` (matplotlib ``PdfPages``, one page per slide). Text is Vietnamese by default.
+A section whose engine (``geo.coverage``, ``geo.indicators``) is not available says
+"no data" on its slide instead of failing the deck.
+
+>>> build_report("TP Sông Công", "pptx", "/tmp/song_cong.pptx")   # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import geopandas as gpd
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from geo.errors import AtlasError
+from geo.export import Credits
+from geo.i18n import DEFAULT_LANG, fmt_number, fmt_percent, t
+from geo.paths import METRIC_CRS
+from geo.printmap import (UnitLayers, marker_color, rc, render_map, resolve_unit, unit_layers,
+                          unit_map_layers, data_date_of)
+
+SLIDE_IN = (13.333, 7.5)  # 16:9
+SLIDE_DPI = 150
+# services on the coverage slide: category → default radius (m); indicator radii override
+SERVICES = {"health": 2000.0, "education": 1000.0, "public_admin": 3000.0, "market": 2000.0, "post": 3000.0}
+
+
+@dataclass
+class Table:
+    header: list[str]
+    rows: list[list[str]]
+
+
+@dataclass
+class Slide:
+    """Renderer-neutral content of one slide."""
+
+    title: str
+    subtitle: str = ""
+    bullets: list[str] = field(default_factory=list)
+    figure: Callable[[tuple[float, float]], Figure] | None = None  # size (in) → Figure
+    table: Table | None = None
+    note: str = ""  # small footer line (sources/caveats)
+    kind: str = "content"  # "title" | "content"
+
+
+@dataclass
+class Deck:
+    unit_name: str
+    lang: str
+    slides: list[Slide]
+    credits: Credits
+
+
+def _no_data(reason: str, lang: str) -> list[str]:
+    return [t("report.no_data_slide", lang, reason=reason)]
+
+
+def _module_missing(exc: ImportError, lang: str) -> str:
+    return t("report.module_missing", lang, module=getattr(exc, "name", None) or str(exc))
+
+
+# ---------------------------------------------------------------------------- sections
+
+
+def _title_slide(ul: UnitLayers, lang: str) -> Slide:
+    name = ul.unit.name(lang)
+    pop = ul.districts["population_2019"].sum() if "population_2019" in ul.districts else float("nan")
+    area = gpd.GeoSeries([ul.unit.geometry], crs=4326).to_crs(METRIC_CRS).area.iloc[0] / 1e6
+    return Slide(title=t("report.deck_title", lang, name=name),
+                 subtitle=t("report.deck_subtitle", lang, date=_dt.date.today().strftime("%d/%m/%Y")),
+                 bullets=[t("report.population_line", lang, pop=fmt_number(pop, lang), area=fmt_number(area, lang, 1)),
+                          t("report.prepared_by", lang)], kind="title")
+
+
+def _map_slide(ul: UnitLayers, lang: str) -> Slide:
+    name = ul.unit.name(lang)
+    credits = Credits.combine(t("print.credits", lang), ul.credits)
+
+    def fig(size: tuple[float, float]) -> Figure:
+        return render_map(unit_map_layers(ul, lang, with_infrastructure=False), title=name,
+                          subtitle=t("report.units_count", lang, communes=len(ul.communes), wards=len(ul.wards)),
+                          lang=lang, data_date=data_date_of(ul.credits), credits=credits, figsize_in=size,
+                          dpi=SLIDE_DPI)
+
+    return Slide(title=t("report.map_title", lang, name=name), figure=fig, note=t("report.map_note", lang))
+
+
+def _infra_slide(ul: UnitLayers, lang: str) -> Slide:
+    from layers.catalog import get_catalog
+
+    cats = get_catalog().categories
+    infra = ul.infrastructure
+    counts = infra["category"].value_counts() if "category" in infra else pd.Series(dtype=int)
+    pop = float(ul.districts["population_2019"].sum()) if "population_2019" in ul.districts else float("nan")
+    order = [c for c in cats if c != "other"] + ["other"]
+    rows, labels, values, colors = [], [], [], []
+    for cid in order:
+        n = int(counts.get(cid, 0))
+        per = n / pop * 10000 if pop and pop > 0 else float("nan")
+        rows.append([cats[cid].title(lang), fmt_number(n, lang), fmt_number(per, lang, 1)])
+        labels.append(cats[cid].title(lang))
+        values.append(n)
+        colors.append(marker_color(cats[cid].color))
+    if not len(infra):
+        return Slide(title=t("report.infra_title", lang), bullets=_no_data(t("report.no_data", lang), lang))
+
+    def fig(size: tuple[float, float]) -> Figure:
+        with plt.rc_context(rc()):
+            f = Figure(figsize=size, dpi=SLIDE_DPI)
+            ax = f.add_axes((0.32, 0.1, 0.62, 0.85))
+            ax.barh(labels[::-1], values[::-1], color=colors[::-1])
+            for y, v in enumerate(values[::-1]):
+                ax.text(v, y, f" {fmt_number(v, lang)}", va="center", fontsize=11)
+            ax.set_xlabel(t("report.count", lang), fontsize=11)
+            ax.tick_params(labelsize=12)
+            for s in ("top", "right"):
+                ax.spines[s].set_visible(False)
+        return f
+
+    return Slide(title=t("report.infra_title", lang), figure=fig,
+                 table=Table([t("report.category", lang), t("report.count", lang), t("report.per_10k", lang)], rows),
+                 note=t("report.infra_note", lang))
+
+
+def _radii() -> dict[str, float]:
+    radii = dict(SERVICES)
+    try:
+        from geo.indicators import load_framework
+
+        for ind in load_framework().indicators.values():
+            if getattr(ind, "category", "") in radii and getattr(ind, "radius_m", 0):
+                radii[ind.category] = float(ind.radius_m)
+    except (ImportError, AtlasError):
+        pass
+    return radii
+
+
+def coverage_table(ul: UnitLayers, lang: str) -> pd.DataFrame:
+    """Coverage of each service for the unit as a whole: one row per category.
+
+    Population is spread from the 2019 census by district (``geo.population.census_grid``, as
+    the readiness indicators do); facilities anywhere in the infrastructure layer count
+    (people cross boundaries).
+    """
+    from geo.coverage import coverage_by_unit
+    from geo.population import census_grid
+    from layers.catalog import load_layer
+
+    # the same population grid as the readiness indicators (geo.indicators.compute_indicator:
+    # census by district), so the coverage slide and the scorecard show the same shares
+    districts = ul.districts
+    if districts.empty or "population_2019" not in districts:
+        raise AtlasError("report.no_data_slide", reason=t("report.no_data", lang))
+    grid = census_grid(districts, "population_2019", cell_m=100.0)
+    unit_gdf = gpd.GeoDataFrame({"uid": [ul.unit.key], "uname": [ul.unit.name(lang)]},
+                                geometry=[ul.unit.geometry], crs=4326)
+    infra = load_layer("infrastructure")
+    rows = []
+    for cat, radius in _radii().items():
+        fac = infra[infra["category"] == cat]
+        if fac.empty:
+            rows.append({"category": cat, "radius_m": radius, "population": float("nan"),
+                         "covered_population": float("nan"), "covered_share": float("nan"),
+                         "median_distance_m": float("nan")})
+            continue
+        df = coverage_by_unit(fac, unit_gdf, grid, radius, "uid", "uname")
+        r = df.iloc[0]
+        rows.append({"category": cat, "radius_m": radius, "population": float(r["population"]),
+                     "covered_population": float(r["covered_population"]),
+                     "covered_share": float(r["covered_share"]),
+                     "median_distance_m": float(r.get("median_distance_m", float("nan")))})
+    return pd.DataFrame(rows)
+
+
+def _coverage_slide(ul: UnitLayers, lang: str) -> Slide:
+    from layers.catalog import get_catalog
+
+    title = t("report.coverage_title", lang)
+    try:
+        df = coverage_table(ul, lang)
+    except ImportError as exc:
+        return Slide(title=title, bullets=_no_data(_module_missing(exc, lang), lang))
+    except AtlasError as err:
+        return Slide(title=title, bullets=_no_data(err.message(lang), lang))
+    cats = get_catalog().categories
+    rows = []
+    for r in df.itertuples():
+        med = r.median_distance_m
+        rows.append([cats[r.category].title(lang), f"{fmt_number(r.radius_m, lang)} m",
+                     fmt_number(r.population, lang, 0), fmt_number(r.covered_population, lang, 0),
+                     fmt_percent(r.covered_share, lang),
+                     t("report.no_data", lang) if med is None or (isinstance(med, float) and math.isnan(med))
+                     else f"{fmt_number(med / 1000.0, lang, 1)} km"])
+    labels = [cats[c].title(lang) for c in df["category"]]
+    shares = [0.0 if pd.isna(v) else 100 * v for v in df["covered_share"]]
+    colors = [marker_color(cats[c].color) for c in df["category"]]
+
+    def fig(size: tuple[float, float]) -> Figure:
+        with plt.rc_context(rc()):
+            f = Figure(figsize=size, dpi=SLIDE_DPI)
+            ax = f.add_axes((0.32, 0.12, 0.6, 0.82))
+            ax.barh(labels[::-1], shares[::-1], color=colors[::-1])
+            ax.set_xlim(0, 100)
+            for y, v in enumerate(shares[::-1]):
+                ax.text(v, y, f" {fmt_number(v, lang, 1)}%", va="center", fontsize=11)
+            ax.set_xlabel(f"{t('report.covered_share', lang)} (%)", fontsize=11)
+            ax.tick_params(labelsize=12)
+            for s in ("top", "right"):
+                ax.spines[s].set_visible(False)
+        return f
+
+    header = [t("report.service", lang), t("report.radius", lang), t("report.population", lang),
+              t("report.covered", lang), t("report.covered_share", lang), t("report.median_distance", lang)]
+    note = t("report.coverage_note", lang, radius="/".join(fmt_number(v, lang) for v in dict.fromkeys(df["radius_m"])))
+    return Slide(title=title, figure=fig, table=Table(header, rows), note=note)
+
+
+def scorecard(unit_key: str, lang: str = DEFAULT_LANG) -> pd.DataFrame:
+    """Readiness of a unit against the 2025 and 2030 targets, via ``geo.indicators``/``geo.store``.
+
+    ``unit_key``: "province" or a district level2_id. Columns: indicator, value, period,
+    target_2025, target_2030, status (code), status_label.
+    """
+    from geo import indicators as ind_mod
+
+    fw = ind_mod.load_framework()
+    unit_id = ind_mod.PROVINCE_ID if unit_key == "province" else f"district:{unit_key}"
+    level = "province" if unit_key == "province" else "city"
+    store = None
+    try:
+        from geo.store import Store
+
+        store = Store(framework=fw)
+    except Exception:  # noqa: BLE001 — no workspace yet: file values only
+        store = None
+    rows = []
+    for ind in fw.indicators.values():
+        if level not in ind.scope:
+            continue
+        history = [v for v in fw.values if v.indicator_id == ind.id and v.unit_id == unit_id]
+        targets = list(ind.targets)
+        if store is not None:
+            try:
+                history += store.history(ind.id, unit_id)
+                targets = store.targets(ind.id)
+            except Exception:  # noqa: BLE001 — store unreadable: keep the file's facts
+                pass
+        if getattr(ind, "computed", False) or ind.method == "computed":
+            try:
+                df = ind_mod.compute_indicator(ind, level)
+                history += ind_mod.computed_values(ind, df[df["unit_key"] == unit_id], _dt.date.today().year)
+            except (ImportError, AtlasError):
+                pass
+        history.sort(key=lambda v: (v.period, v.version))
+        st = ind_mod.status(history, targets, ind.direction)
+        spec = fw.units.get(ind.unit)
+        unit_label = (spec.label_en if lang == "en" else spec.label_vi) if spec else ind.unit
+        integer = bool(getattr(spec, "integer", False))
+
+        def show(v: float | None) -> str:
+            if v is None:
+                return t("report.no_data", lang)
+            return f"{fmt_number(v, lang, 0 if integer else 1)} {unit_label}".strip()
+
+        def tgt(year: int) -> str:
+            hit = [x for x in targets if x.year == year]
+            return f"{hit[-1].op} {show(hit[-1].value)}" if hit else "—"
+
+        latest = history[-1] if history else None
+        rows.append({"indicator": ind.name_en if lang == "en" else ind.name_vi,
+                     "value": show(latest.value if latest else None),
+                     "period": str(latest.period) if latest else "",
+                     "target_2025": tgt(2025), "target_2030": tgt(2030), "status": st.code,
+                     "status_label": t(f"readiness.status_{st.code}", lang)})
+    return pd.DataFrame(rows)
+
+
+_STATUS_COLORS = {"met": "#16a34a", "on_track": "#65a30d", "behind": "#dc2626", "no_data": "#9ca3af",
+                  "no_target": "#6b7280"}
+
+
+def _scorecard_slide(ul: UnitLayers, lang: str) -> Slide:
+    title = t("report.scorecard_title", lang)
+    try:
+        df = scorecard(ul.unit.key, lang)
+    except ImportError as exc:
+        return Slide(title=title, bullets=_no_data(_module_missing(exc, lang), lang))
+    except AtlasError as err:
+        return Slide(title=title, bullets=_no_data(err.message(lang), lang))
+    if df.empty:
+        return Slide(title=title, bullets=_no_data(t("report.no_data", lang), lang))
+    rows = [[r.indicator, f"{r.value} ({r.period})" if r.period else r.value, r.target_2025, r.target_2030,
+             r.status_label] for r in df.itertuples()]
+    header = [t("report.indicator", lang), t("report.value", lang), t("report.target_2025", lang),
+              t("report.target_2030", lang), t("report.status", lang)]
+    return Slide(title=title, table=Table(header, rows), note=t("readiness.rule_title", lang) + ": "
+                 + t("readiness.rule", lang).split("\n")[0].replace("**", ""))
+
+
+def _sources_slide(ul: UnitLayers, lang: str) -> Slide:
+    bullets = []
+    for c in ul.credits:
+        mark = f" [{t('common.derived', lang)}]" if c.derived else ""
+        bullets.append(f"{c.title}{mark}: {c.source} — {c.licence} — {c.vintage}")
+    try:
+        from geo.indicators import load_framework
+
+        fw = load_framework()
+        used = dict.fromkeys(i.source for i in fw.indicators.values())
+        bullets += [fw.source_text(s, lang) for s in used]
+    except (ImportError, AtlasError):
+        pass
+    bullets += [t("report.caveat_derived", lang), t("report.caveat_osm", lang)]
+    return Slide(title=t("report.sources_title", lang), bullets=bullets)
+
+
+def build_deck(unit: Any, lang: str = DEFAULT_LANG) -> Deck:
+    """The content of the deck for ``unit`` (free text, see ``geo.printmap.resolve_unit``)."""
+    u = resolve_unit(unit)
+    ul = unit_layers(u, lang)
+    slides = [_title_slide(ul, lang), _map_slide(ul, lang), _infra_slide(ul, lang), _coverage_slide(ul, lang),
+              _scorecard_slide(ul, lang), _sources_slide(ul, lang)]
+    return Deck(u.name(lang), lang, slides, Credits.combine(t("print.credits", lang), ul.credits))
+
+
+# ---------------------------------------------------------------------------- renderers
+
+
+def _fig_png(slide: Slide, size: tuple[float, float]) -> bytes:
+    fig = slide.figure(size)  # type: ignore[misc]
+    buf = io.BytesIO()
+    with plt.rc_context(rc()):
+        fig.savefig(buf, format="png", dpi=SLIDE_DPI)
+    return buf.getvalue()
+
+
+def to_pptx(deck: Deck, out: str | Path) -> Path:
+    """Write the deck as a 16:9 PowerPoint file."""
+    from pptx import Presentation
+    from pptx.util import Emu, Inches, Pt
+
+    prs = Presentation()
+    prs.slide_width, prs.slide_height = Inches(SLIDE_IN[0]), Inches(SLIDE_IN[1])
+    W = SLIDE_IN[0]
+    total = len(deck.slides)
+    for n, s in enumerate(deck.slides, start=1):
+        if s.kind == "title":
+            slide = prs.slides.add_slide(prs.slide_layouts[0])
+            slide.shapes.title.text = s.title
+            slide.shapes.title.left, slide.shapes.title.width = Inches(0.7), Inches(W - 1.4)
+            sub = slide.placeholders[1]
+            sub.left, sub.width = Inches(0.7), Inches(W - 1.4)
+            sub.text_frame.text = s.subtitle
+            for b in s.bullets:
+                p = sub.text_frame.add_paragraph()
+                p.text = b
+                p.font.size = Pt(18)
+            continue
+        slide = prs.slides.add_slide(prs.slide_layouts[5])
+        title = slide.shapes.title
+        title.text = s.title
+        title.left, title.top, title.width, title.height = Inches(0.5), Inches(0.25), Inches(W - 1.0), Inches(0.9)
+        for p in title.text_frame.paragraphs:
+            p.font.size = Pt(30)
+        top, bottom = 1.2, SLIDE_IN[1] - 0.55
+        left_w = W - 1.0
+        if s.table is not None and s.figure is not None:
+            left_w = (W - 1.0) * 0.5
+        if s.figure is not None:
+            size = (left_w, bottom - top) if s.table is not None else (W - 1.0, bottom - top)
+            png = _fig_png(s, size)
+            slide.shapes.add_picture(io.BytesIO(png), Inches(0.5), Inches(top), width=Inches(size[0]))
+        if s.table is not None:
+            x = 0.5 + (left_w + 0.2 if s.figure is not None else 0)
+            w = W - 0.5 - x
+            nrows, ncols = len(s.table.rows) + 1, len(s.table.header)
+            row_h = min(0.45, (bottom - top) / nrows)
+            shape = slide.shapes.add_table(nrows, ncols, Inches(x), Inches(top), Inches(w), Inches(row_h * nrows))
+            tbl = shape.table
+            size_pt = 14 if nrows <= 8 and ncols <= 4 else 11
+            for j, h in enumerate(s.table.header):
+                tbl.cell(0, j).text = h
+            for i, row in enumerate(s.table.rows, start=1):
+                for j, v in enumerate(row):
+                    tbl.cell(i, j).text = str(v)
+            for i in range(nrows):
+                for j in range(ncols):
+                    for p in tbl.cell(i, j).text_frame.paragraphs:
+                        p.font.size = Pt(size_pt)
+            if s.figure is None and ncols >= 4:
+                tbl.columns[0].width = Emu(int(Inches(w) * 0.38))
+                rest = (Inches(w) - tbl.columns[0].width) // (ncols - 1)
+                for j in range(1, ncols):
+                    tbl.columns[j].width = Emu(int(rest))
+        if s.bullets:
+            box = slide.shapes.add_textbox(Inches(0.6), Inches(top), Inches(W - 1.2), Inches(bottom - top))
+            tf = box.text_frame
+            tf.word_wrap = True
+            for i, b in enumerate(s.bullets):
+                p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
+                p.text = "• " + b
+                p.font.size = Pt(16 if len(s.bullets) <= 6 else 13)
+                p.space_after = Pt(6)
+        footer = slide.shapes.add_textbox(Inches(0.5), Inches(SLIDE_IN[1] - 0.5), Inches(W - 1.0), Inches(0.4))
+        ft = footer.text_frame
+        ft.word_wrap = True
+        ft.text = (s.note + "   " if s.note else "") + t("report.slide_of", deck.lang, n=n, total=total)
+        for p in ft.paragraphs:
+            p.font.size = Pt(10)
+    out = Path(out)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        prs.core_properties.title = deck.slides[0].title
+        prs.core_properties.language = deck.lang
+        prs.save(out)
+    except OSError as exc:
+        raise AtlasError("errors.unwritable", path=str(out), reason=exc.strerror or str(exc)) from None
+    return out
+
+
+def _pdf_page(s: Slide, n: int, total: int, lang: str) -> Figure:
+    import textwrap
+
+    W, H = SLIDE_IN
+    fig = Figure(figsize=SLIDE_IN, dpi=SLIDE_DPI)
+    if s.kind == "title":
+        fig.text(0.06, 0.62, textwrap.fill(s.title, 48), fontsize=32, fontweight="bold", va="bottom")
+        fig.text(0.06, 0.55, s.subtitle, fontsize=20, va="top", color="#374151")
+        fig.text(0.06, 0.45, "\n".join(s.bullets), fontsize=16, va="top", linespacing=1.6)
+        return fig
+    fig.text(0.04, 0.95, s.title, fontsize=26, fontweight="bold", va="top")
+    top, bottom = 1.2 / H, 0.55 / H
+    table_left = 0.04
+    if s.figure is not None:
+        fw = 0.5 if s.table is not None else 0.92
+        png = _fig_png(s, (fw * W, (1 - top - bottom) * H))
+        ax = fig.add_axes((0.04, bottom, fw, 1 - top - bottom))
+        ax.imshow(plt.imread(io.BytesIO(png), format="png"))
+        ax.set_axis_off()
+        table_left = 0.04 + fw + 0.02
+    if s.table is not None:
+        ax = fig.add_axes((table_left, bottom + 0.05, 0.96 - table_left, 1 - top - bottom - 0.05))
+        ax.set_axis_off()
+        ncols = len(s.table.header)
+        avail = 0.96 - table_left
+        first = 0.4 if ncols >= 4 and s.figure is None else 1.0 / ncols
+        widths = [first] + [(1 - first) / (ncols - 1)] * (ncols - 1) if ncols > 1 else [1.0]
+        chars = [max(8, int(w * avail * W * 9)) for w in widths]  # ~9 chars per inch at 11 pt
+        cells = [[textwrap.fill(str(v), chars[j]) for j, v in enumerate(r)] for r in s.table.rows]
+        header = [textwrap.fill(h, chars[j]) for j, h in enumerate(s.table.header)]
+        tab = ax.table(cellText=cells, colLabels=header, loc="upper center", cellLoc="left", colLoc="left",
+                       colWidths=widths)
+        tab.auto_set_font_size(False)
+        tab.set_fontsize(11 if ncols <= 5 else 10)
+        line_h = 0.045 * (H / 7.5) / max(1.0, (1 - top - bottom))
+        for (i, j), cell in tab.get_celld().items():
+            text = header[j] if i == 0 else cells[i - 1][j]
+            lines = max((header[k] if i == 0 else cells[i - 1][k]).count("\n") + 1 for k in range(ncols))
+            cell.set_height(line_h * (lines + 0.8))
+            if i == 0:
+                cell.set_text_props(fontweight="bold")
+                cell.set_facecolor("#e5e7eb")
+            _ = text
+    if s.bullets:
+        text = "\n".join(textwrap.fill("• " + b, 130, subsequent_indent="   ") for b in s.bullets)
+        fig.text(0.05, 1 - top, text, fontsize=14 if len(s.bullets) <= 6 else 11.5, va="top", linespacing=1.5)
+    foot = (s.note + "   " if s.note else "") + t("report.slide_of", lang, n=n, total=total)
+    fig.text(0.04, 0.02, textwrap.fill(foot, 190), fontsize=9, color="#6b7280", va="bottom")
+    return fig
+
+
+def to_pdf(deck: Deck, out: str | Path) -> Path:
+    """Write the deck as a PDF, one landscape page per slide (fonts embedded as TrueType)."""
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    out = Path(out)
+    total = len(deck.slides)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with plt.rc_context(rc()):
+            with PdfPages(out, metadata={"Title": deck.slides[0].title, "Creator": t("export.atlas", "en")}) as pdf:
+                for n, s in enumerate(deck.slides, start=1):
+                    pdf.savefig(_pdf_page(s, n, total, deck.lang))
+    except OSError as exc:
+        raise AtlasError("errors.unwritable", path=str(out), reason=exc.strerror or str(exc)) from None
+    return out
+
+
+def build_report(unit: Any, fmt: str, out: str | Path, lang: str = DEFAULT_LANG) -> Path:
+    """Build the deck for ``unit`` and write it as ``fmt`` ("pptx" or "pdf") to ``out``."""
+    fmt = str(fmt).lower().lstrip(".")
+    if fmt not in ("pptx", "pdf"):
+        raise AtlasError("report.bad_format", fmt=fmt)
+    out = Path(out)
+    if out.is_dir():
+        out = out / f"deck.{fmt}"
+    elif out.suffix.lower() != f".{fmt}":
+        out = out.with_suffix(f".{fmt}")
+    deck = build_deck(unit, lang)
+    return to_pptx(deck, out) if fmt == "pptx" else to_pdf(deck, out)
+
+
+def report_bytes(unit: Any, fmt: str, lang: str = DEFAULT_LANG) -> tuple[str, bytes, str]:
+    """The deck in memory for a download button: (file name, bytes, MIME type)."""
+    import tempfile
+
+    from geo.export import _safe_layer_name
+
+    u = resolve_unit(unit)
+    mime = {"pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            "pdf": "application/pdf"}.get(fmt, "application/octet-stream")
+    with tempfile.TemporaryDirectory(prefix="atlas_deck_") as tmp:
+        path = build_report(u, fmt, Path(tmp) / f"{_safe_layer_name(u.name(lang))}.{fmt}", lang)
+        return path.name, path.read_bytes(), mime
+
+
+__all__ = ["Slide", "Table", "Deck", "build_deck", "build_report", "report_bytes", "to_pptx", "to_pdf",
+           "scorecard", "coverage_table", "SERVICES"]
