@@ -1,0 +1,262 @@
+"""Indicator framework: seeded facts, status rules, gaps, computed indicators vs the coverage engine."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from geo.errors import AtlasError
+from geo.indicators import (FRAMEWORK_FILE, PROVINCE_ID, Target, Value, compute_indicator, computed_values,
+                            gap_sentence, load_framework, merge_targets, meets, parse_framework, people_gap,
+                            resolve_unit, scorecard, status, target_for, units_by_id)
+
+
+@pytest.fixture(scope="module")
+def fw():
+    return load_framework()
+
+
+def _v(period, value, version=1, unit_id=PROVINCE_ID, iid="x"):
+    return Value(indicator_id=iid, unit_id=unit_id, period=period, value=value, unit="percent", source="s",
+                 version=version)
+
+
+# ---------------------------------------------------------------- the seeded framework
+
+def test_resolution_targets_exactly_as_published(fw):
+    def targets(iid):
+        return [(tg.year, tg.op, tg.value) for tg in fw.indicators[iid].targets]
+
+    assert targets("online_services_level4") == [(2025, ">", 90)]
+    assert "mobile" in fw.indicators["online_services_level4"].note_en
+    assert targets("digital_enterprises") == [(2025, ">", 700), (2030, ">", 3000)]
+    assert targets("smart_cities") == [(2025, ">=", 3)]
+    assert targets("dti_rank") == [(2025, "<=", 15), (2030, "<=", 10)]
+    assert fw.indicators["dti_rank"].direction == "lower"
+    assert targets("online_services_satisfaction") == [(2030, ">", 90)]
+    for iid in ("online_services_level4", "digital_enterprises", "smart_cities", "dti_rank",
+                "online_services_satisfaction"):
+        assert fw.indicators[iid].source == "resolution_2020"
+        assert fw.indicators[iid].method == "manual"
+        assert "31-12-2020" in fw.source_text("resolution_2020", "en")
+
+
+def test_smart_cities_named_are_the_three_cities(fw):
+    units = units_by_id()
+    names = {units[f"district:{c}"].name for c in fw.smart_cities}
+    assert names == {"Thành phố Thái Nguyên", "Thành phố Sông Công", "Thành phố Phổ Yên"}
+    assert all(units[f"district:{c}"].smart_city for c in fw.smart_cities)
+
+
+def test_computed_indicators_and_editable_distances(fw):
+    spec = {iid: (fw.indicators[iid].category, fw.indicators[iid].radius_m, fw.indicators[iid].method)
+            for iid in ("health_access", "school_access", "admin_access")}
+    assert spec == {"health_access": ("health", 2000, "computed"), "school_access": ("education", 1000, "computed"),
+                    "admin_access": ("public_admin", 3000, "computed")}
+    assert "amenity=school" in fw.indicators["school_access"].note_en   # says what OSM cannot tell
+    text = FRAMEWORK_FILE.read_text(encoding="utf-8").replace("radius_m = 2000", "radius_m = 1500")
+    assert parse_framework(text).indicators["health_access"].radius_m == 1500
+
+
+def test_only_the_known_facts_are_seeded(fw):
+    seeded = sorted((v.indicator_id, v.unit_id, v.period, v.value, v.source) for v in fw.values)
+    assert seeded == [("dti_rank", PROVINCE_ID, 2020, 12, "mic_dti_2020"),
+                      ("dti_rank", PROVINCE_ID, 2021, 8, "dti_gov_vn"),
+                      ("dti_rank", PROVINCE_ID, 2022, 8, "dti_gov_vn"),
+                      ("dti_rank", PROVINCE_ID, 2024, 8, "most_dti_2024")]
+    assert "Science and Technology" in fw.source_text("most_dti_2024", "en")
+
+
+@pytest.mark.parametrize("bad, fragment", [
+    ('op = ">"', 'op = "=>"'),
+    ('unit = "rank"', 'unit = "stars"'),
+    ('direction = "lower"', 'direction = "sideways"'),
+    ('id = "smart_cities"', 'id = "dti_rank"'),
+])
+def test_malformed_framework_is_refused(bad, fragment):
+    text = FRAMEWORK_FILE.read_text(encoding="utf-8").replace(bad, fragment, 1)
+    with pytest.raises(ValueError):
+        parse_framework(text)
+
+
+def test_missing_or_bad_framework_file_is_an_atlas_error(tmp_path):
+    with pytest.raises(AtlasError) as exc:
+        load_framework(tmp_path / "nope.toml")
+    assert exc.value.key == "indicators.framework_missing"
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[indicator]]\nid = "a"\n', encoding="utf-8")
+    with pytest.raises(AtlasError) as exc:
+        load_framework(bad)
+    assert exc.value.key == "indicators.framework_bad"
+
+
+# ---------------------------------------------------------------- status rules
+
+T25 = Target(2025, ">", 90.0, "s")
+T30 = Target(2030, ">", 95.0, "s")
+
+
+def test_meets_all_ops():
+    assert meets(91, ">", 90) and not meets(90, ">", 90)
+    assert meets(90, ">=", 90) and not meets(89.9, ">=", 90)
+    assert meets(9, "<", 10) and not meets(10, "<", 10)
+    assert meets(10, "<=", 10) and not meets(11, "<=", 10)
+
+
+def test_status_no_data_and_no_target():
+    assert status([], [T25], "higher").code == "no_data"
+    assert status([_v(2024, 50)], [], "higher").code == "no_target"
+
+
+def test_status_met_uses_the_target_due_next():
+    assert target_for(2024, [T30, T25]) is T25
+    assert target_for(2026, [T25, T30]) is T30
+    assert target_for(2031, [T25, T30]) is T30          # all past: the last one
+    st = status([_v(2024, 91)], [T25, T30], "higher")
+    assert st.code == "met" and st.target is T25
+    st = status([_v(2026, 94)], [T25, T30], "higher")     # 2025 met but 2030 (95) is the one due now
+    assert st.code == "behind" and st.target is T30
+
+
+def test_status_on_track_and_behind_by_straight_line():
+    # baseline 2020: 50 → target > 90 in 2025: required in 2023 = 50 + 40 * 3/5 = 74
+    st = status([_v(2020, 50), _v(2023, 75)], [T25], "higher")
+    assert st.code == "on_track" and math.isclose(st.required, 74.0)
+    assert status([_v(2020, 50), _v(2023, 73)], [T25], "higher").code == "behind"
+
+
+def test_status_single_value_or_passed_deadline_is_behind():
+    assert status([_v(2023, 89)], [T25], "higher").code == "behind"
+    assert status([_v(2020, 10), _v(2025, 90)], [T25], "higher").code == "behind"   # > 90 not met at deadline
+
+
+def test_status_lower_is_better_rank():
+    top15 = Target(2025, "<=", 15, "s")
+    assert status([_v(2020, 12), _v(2024, 8)], [top15], "lower").code == "met"
+    top10 = Target(2030, "<=", 10, "s")
+    # rank 30 in 2020 → 10 in 2030: required in 2024 = 30 - 20 * 4/10 = 22
+    assert status([_v(2020, 30), _v(2024, 21)], [top10], "lower").code == "on_track"
+    assert status([_v(2020, 30), _v(2024, 23)], [top10], "lower").code == "behind"
+
+
+def test_status_uses_newest_version_of_each_year():
+    hist = [_v(2024, 95, version=0), _v(2024, 80, version=2), _v(2024, 99, version=1)]
+    st = status(hist, [T25], "higher")
+    assert st.latest.value == 80 and st.code == "behind"
+
+
+def test_seeded_dti_rank_is_met(fw):
+    ind = fw.indicators["dti_rank"]
+    hist = [v for v in fw.values if v.indicator_id == "dti_rank"]
+    st = status(hist, ind.targets, ind.direction)
+    assert st.code == "met" and st.latest.period == 2024 and st.latest.value == 8
+
+
+def test_recorded_target_replaces_file_target_for_its_year():
+    recorded = [Target(2030, ">", 97, "plan A", version=1), Target(2030, ">", 98, "plan B", version=2),
+                Target(2035, ">", 99, "plan C", version=1)]
+    merged = merge_targets([T25, T30], recorded)
+    assert [(tg.year, tg.value, tg.source) for tg in merged] == [(2025, 90, "s"), (2030, 98, "plan B"),
+                                                                 (2035, 99, "plan C")]
+
+
+# ---------------------------------------------------------------- gaps
+
+def test_people_gap_exact():
+    ge = Target(2030, ">=", 80.0, "s")
+    gt = Target(2030, ">", 80.0, "s")
+    assert people_gap(1000, 700, ge) == 100
+    assert people_gap(1000, 700, gt) == 101
+    assert people_gap(1000, 800, ge) == 0
+    assert people_gap(1000, 799.5, ge) == 1
+    assert people_gap(0, 0, ge) == 0
+    n = people_gap(69382, 9538.7, ge)
+    assert ge.met_by(100 * (9538.7 + n) / 69382) and not ge.met_by(100 * (9538.7 + n - 1) / 69382)
+
+
+def test_gap_sentences(fw):
+    ind = fw.indicators["health_access"]
+    tg = Target(2030, ">=", 80.0, "plan")
+    st = status([_v(2026, 50.0, iid=ind.id)], [tg], "higher")
+    text = gap_sentence(ind, "TP Sông Công", st, "vi", population=10000, covered=5000)
+    assert text == "TP Sông Công: cần thêm 3.000 người trong phạm vi 2 km tới cơ sở y tế để đạt mục tiêu 2030."
+    en = gap_sentence(ind, "TP Sông Công", st, "en", population=10000, covered=5000)
+    assert "3,000 more people" in en and "2 km" in en and "2030" in en
+    rank = fw.indicators["dti_rank"]
+    st = status([_v(2020, 20), _v(2024, 19)], [Target(2030, "<=", 10, "s")], "lower")
+    assert "9" in gap_sentence(rank, "Tỉnh Thái Nguyên", st, "en", integer=True)
+    assert "no data" in gap_sentence(rank, "X", status([], [], "lower"), "en")
+    met = status([_v(2024, 8)], [Target(2025, "<=", 15, "s")], "lower")
+    assert "meets the 2025 target" in gap_sentence(rank, "X", met, "en")
+
+
+def test_resolve_unit_by_id_or_name():
+    assert resolve_unit("district:165").name == "Thành phố Sông Công"
+    assert resolve_unit("thanh pho song cong").id == "district:165"
+    assert resolve_unit("Nowhere") is None
+
+
+# ---------------------------------------------------------------- computed indicators = coverage engine
+
+def test_computed_indicator_equals_coverage_by_unit(fw):
+    from geo.coverage import coverage_by_unit
+    from geo.population import census_grid
+    from layers.catalog import load_layer
+
+    ind = fw.indicators["health_access"]
+    districts = load_layer("districts")
+    infra = load_layer("infrastructure")
+    facilities = infra[infra["category"] == "health"]
+    expected = coverage_by_unit(facilities, districts, census_grid(districts, "population_2019"), 2000.0,
+                                "level2_id", "name")
+    got = compute_indicator(ind, "city")
+    assert list(got["unit_key"]) == [f"district:{u}" for u in expected["unit_id"]]
+    assert got["value"].tolist() == pytest.approx((100 * expected["covered_share"]).tolist())
+    assert got["covered_population"].tolist() == pytest.approx(expected["covered_population"].tolist())
+    prov = compute_indicator(ind, "province")
+    assert prov["value"].iloc[0] == pytest.approx(100 * expected["covered_population"].sum()
+                                                  / expected["population"].sum())
+    vals = computed_values(ind, got, 2026)
+    assert {v.unit_id for v in vals} == set(got["unit_key"]) and all(v.method == "computed" for v in vals)
+
+
+def test_computed_indicator_follows_the_radius(fw):
+    ind = fw.indicators["admin_access"]
+    wide = compute_indicator(ind, "city")
+    narrow = compute_indicator(ind, "city", radius_m=500)
+    assert (narrow["covered_population"].to_numpy() <= wide["covered_population"].to_numpy() + 1e-6).all()
+    assert narrow["covered_population"].sum() < wide["covered_population"].sum()
+
+
+def test_manual_indicator_cannot_be_computed(fw):
+    with pytest.raises(AtlasError) as exc:
+        compute_indicator(fw.indicators["dti_rank"], "city")
+    assert exc.value.key == "indicators.not_computed"
+
+
+class _FakeStore:
+    def __init__(self, fw, targets=None):
+        self.fw, self._targets = fw, targets or {}
+
+    def targets(self, iid):
+        return merge_targets(self.fw.indicators[iid].targets, self._targets.get(iid, []))
+
+    def history(self, iid, unit_id=None):
+        return [v for v in self.fw.values if v.indicator_id == iid and (unit_id is None or v.unit_id == unit_id)]
+
+
+def test_scorecard_rows(fw):
+    units = units_by_id()
+    target = Target(2030, ">=", 60, "plan", version=1)
+    store = _FakeStore(fw, {"health_access": [target]})
+    rows = {r["indicator_id"]: r for r in scorecard(fw, store, units[PROVINCE_ID], "vi", compute_indicator)}
+    assert rows["dti_rank"]["status"] == "met" and rows["dti_rank"]["value"] == 8
+    assert rows["online_services_level4"]["status"] == "no_data"
+    assert rows["online_services_level4"]["value_text"] == "không có dữ liệu"
+    assert rows["digital_enterprises"]["target_2030"] == "> 3.000"
+    health = rows["health_access"]
+    assert health["status"] in ("met", "behind")
+    if health["status"] == "behind":
+        assert "cần thêm" in health["gap"] and "2030" in health["gap"]
+    city_rows = scorecard(fw, store, units["district:165"], "en", None)
+    assert city_rows == []   # no manual indicator is tracked per city; computed skipped without the engine
