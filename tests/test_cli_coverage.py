@@ -1,0 +1,136 @@
+"""``python -m geo coverage``: files in different CRSs in, a table out; bad input → exit 2."""
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import rasterio
+import shapely
+from affine import Affine
+
+from geo.cli import main
+from geo.coverage import coverage_by_unit
+from geo.population import read_population_raster
+
+# UTM 48N metres: a 1 km × 0.5 km raster of 100 m cells
+UX, UY = 590_000.0, 2_390_000.0
+
+
+@pytest.fixture(autouse=True)
+def _workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+
+
+@pytest.fixture
+def files(tmp_path):
+    vals = np.arange(1, 51, dtype="float32").reshape(5, 10)
+    tif = tmp_path / "pop_utm48n.tif"
+    with rasterio.open(tif, "w", driver="GTiff", width=10, height=5, count=1, dtype="float32",
+                       crs="EPSG:32648", transform=Affine(100, 0, UX, 0, -100, UY + 500)) as dst:
+        dst.write(vals, 1)
+    units = gpd.GeoDataFrame({"code": ["W", "E"], "ten": ["Tây", "Đông"]},
+                             geometry=[shapely.box(UX, UY, UX + 400, UY + 500), shapely.box(UX + 400, UY, UX + 1000, UY + 500)],
+                             crs="EPSG:32648").to_crs(4326)
+    units_path = tmp_path / "units.geojson"
+    units.to_file(units_path, driver="GeoJSON")
+    fac = gpd.GeoDataFrame({"name": ["Trạm A"], "beds": [4]}, geometry=[shapely.Point(UX + 150, UY + 250)],
+                           crs="EPSG:32648").to_crs(4326)
+    fac_path = tmp_path / "fac.geojson"
+    fac.to_file(fac_path, driver="GeoJSON")
+    road = gpd.GeoDataFrame({"highway": ["residential"]},
+                            geometry=[shapely.LineString([(UX, UY + 250), (UX + 1000, UY + 250)])], crs="EPSG:32648")
+    road_path = tmp_path / "roads.gpkg"
+    road.to_file(road_path, driver="GPKG")
+    return {"tif": tif, "units": units_path, "fac": fac_path, "roads": road_path, "dir": tmp_path}
+
+
+def test_csv_from_files_in_mixed_crs(files, capsys):
+    out = files["dir"] / "out.csv"
+    rc = main(["coverage", "--facilities", str(files["fac"]), "--units", str(files["units"]), "--unit-id", "code",
+               "--unit-name", "ten", "--radius-m", "260", "--population", str(files["tif"]), "--out", str(out)])
+    assert rc == 0
+    df = pd.read_csv(out)
+    for col in ("unit_id", "unit_name", "population", "covered_population", "covered_share"):
+        assert col in df.columns
+    assert df.unit_id.tolist() == ["W", "E"] and df.unit_name.tolist() == ["Tây", "Đông"]
+    assert df.population.sum() == pytest.approx(sum(range(1, 51)))
+    want = coverage_by_unit(gpd.read_file(files["fac"]), gpd.read_file(files["units"]),
+                            read_population_raster(files["tif"]), 260, "code", "ten")
+    np.testing.assert_allclose(df.covered_population, want.covered_population)
+    assert 0 < df.covered_population.sum() < df.population.sum()
+    printed = capsys.readouterr().out
+    assert "out.csv" in printed and "260 m" in printed
+
+
+def test_geopackage_output_and_2sfca_and_raster(files):
+    out = files["dir"] / "out.gpkg"
+    tif = files["dir"] / "dist.tif"
+    rc = main(["coverage", "--facilities", str(files["fac"]), "--units", str(files["units"]), "--unit-id", "code",
+               "--unit-name", "ten", "--radius-m", "1000", "--population", str(files["tif"]),
+               "--capacity-col", "beds", "--raster-out", str(tif), "--out", str(out)])
+    assert rc == 0
+    gdf = gpd.read_file(out)
+    assert gdf.crs.to_epsg() == 4326 and len(gdf) == 2
+    # everyone within 1 km shares the 4 beds: 4 / 1275 people × 1000 in both units where all are in reach
+    assert gdf.access_ratio.dropna().min() > 0
+    with rasterio.open(tif) as src:
+        d = src.read(1)
+        assert d.shape == (5, 10) and d.min() == pytest.approx(0, abs=1e-3)  # the facility sits on a cell centre
+        assert d.max() == pytest.approx(np.hypot(850, 200), rel=1e-4)
+
+
+def test_network_mode_with_a_road_file(files):
+    out = files["dir"] / "net.csv"
+    rc = main(["coverage", "--facilities", str(files["fac"]), "--units", str(files["units"]), "--unit-id", "code",
+               "--unit-name", "ten", "--mode", "network", "--roads", str(files["roads"]), "--minutes", "4",
+               "--speed-profile", "walk", "--population", str(files["tif"]), "--out", str(out)])
+    assert rc == 0
+    df = pd.read_csv(out)
+    assert "median_minutes" in df.columns
+    # walking 5 km/h: 4 min = 333 m along the road (plus the legs to it) — the west unit is reached
+    assert df.covered_population.iloc[0] > 0
+    assert df.covered_population.iloc[1] < df.population.iloc[1]
+
+
+def test_catalog_layers(tmp_path):
+    out = tmp_path / "cities.geojson"
+    rc = main(["--lang", "vi", "coverage", "--facilities", "infrastructure:health", "--units", "smart_cities",
+               "--radius-m", "2000", "--out", str(out)])
+    assert rc == 0
+    gdf = gpd.read_file(out)
+    assert len(gdf) == 3 and gdf.covered_share.between(0, 1).all()
+    assert gdf.population_source.iloc[0].startswith("mô hình hoá")
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--radius-m", "-5"], "positive"),
+    (["--radius-m", "abc"], "number"),
+    (["--radius-m", "100", "--out", "x.txt"], ".csv"),
+    (["--radius-m", "100", "--mode", "network"], "road"),
+    (["--radius-m", "100", "--population", "missing.tif"], "missing.tif"),
+    (["--radius-m", "100", "--unit-id", "nope"], "nope"),
+    (["--radius-m", "100", "--detour", "0.5"], "0.5"),
+])
+def test_bad_arguments_exit_2(files, capsys, argv, needle):
+    base = ["coverage", "--facilities", str(files["fac"]), "--units", str(files["units"]), "--unit-id", "code",
+            "--unit-name", "ten", "--out", str(files["dir"] / "o.csv")]
+    # later options override earlier ones in argparse
+    try:
+        rc = main(base + argv)
+    except SystemExit as e:
+        rc = e.code
+    assert rc == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and needle in err and "Traceback" not in err
+
+
+def test_unknown_sources_and_bad_files(files, capsys):
+    bad = files["dir"] / "bad.geojson"
+    bad.write_text("{not json")
+    for facilities in ("infrastructure:spaceports", "no_such_layer", str(bad)):
+        rc = main(["coverage", "--facilities", facilities, "--units", str(files["units"]), "--unit-id", "code",
+                   "--unit-name", "ten", "--radius-m", "100", "--out", str(files["dir"] / "o.csv")])
+        assert rc == 2
+    err = capsys.readouterr().err
+    assert err.count("error: ") == 3
