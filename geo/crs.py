@@ -146,7 +146,7 @@ def resolve_crs(declared: CRS | None, bounds: tuple[float, float, float, float],
         crs = override if isinstance(override, CRS) else parse_crs(override, file)
         return CrsDecision(crs, BASIS_OVERRIDE, {})
     if declared is not None:
-        if is_local_tm3_106_30(declared):
+        if is_local_tm3_106_30(declared) and not declared.equals(CRS.from_epsg(VN2000_TM3_TN)):
             return CrsDecision(CRS.from_epsg(VN2000_TM3_TN), BASIS_LOCAL_TM3, {})
         if declared.is_geographic and not looks_geographic(bounds):
             guess = guess_crs(bounds)

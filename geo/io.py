@@ -19,6 +19,7 @@ import json
 import logging
 import math
 import re
+import shutil
 import tempfile
 import unicodedata
 import warnings
@@ -265,9 +266,11 @@ def _sidecar(shp: Path, ext: str) -> Path | None:
     return None
 
 
-def _read_shapefile(shp: Path, fname: str, encoding: str, report: ImportReport) -> _Raw:
+def _read_shapefile(shp: Path, fname: str, encoding: str, report: ImportReport, tmp: Path) -> _Raw:
+    parts = {}
     for ext in (".shx", ".dbf"):
-        if _sidecar(shp, ext) is None:
+        parts[ext] = _sidecar(shp, ext)
+        if parts[ext] is None:
             raise AtlasError("import_errors.shp_missing_part", file=fname, shp=shp.name, part=shp.stem + ext)
     declared = None
     prj = _sidecar(shp, ".prj")
@@ -276,7 +279,12 @@ def _read_shapefile(shp: Path, fname: str, encoding: str, report: ImportReport) 
             declared = CRS.from_user_input(prj.read_text(encoding="latin-1").strip())
         except Exception:  # noqa: BLE001 - unreadable .prj: fall back to a guess, say so
             report.warn("prj_unreadable", prj=prj.name)
-    gdf = _read_ogr(shp, fname, "Shapefile", encoding="latin1")
+    # GDAL reads only .shp/.shx/.dbf copied to a private folder: the .prj is ours to
+    # interpret (GDAL's own lookup of a non-EPSG .prj costs ~0.3 s and guesses nothing)
+    work = Path(tempfile.mkdtemp(prefix="shp_", dir=tmp))
+    for src in (shp, parts[".shx"], parts[".dbf"]):
+        shutil.copyfile(src, work / ("layer" + src.suffix.lower()))
+    gdf = _read_ogr(work / "layer.shp", fname, "Shapefile", encoding="latin1")
     gdf = gdf.set_crs(None, allow_override=True) if gdf.crs is not None else gdf
     cpg = _sidecar(shp, ".cpg")
     raw = _Raw(gdf, declared=declared, raw_text=True)
@@ -306,9 +314,13 @@ def _decode_frame(gdf: gpd.GeoDataFrame, pyenc: str) -> gpd.GeoDataFrame:
         return v
     out = gdf.copy()
     for col in out.columns:
-        if col != out.geometry.name and out[col].dtype == object:
+        if col != out.geometry.name and _is_text(out[col]):
             out[col] = out[col].map(dec)
     return out.rename(columns={c: dec(c) for c in out.columns if c != out.geometry.name})
+
+
+def _is_text(series: pd.Series) -> bool:
+    return pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)
 
 
 def _geojson_crs(member: Any) -> CRS | None:
@@ -339,7 +351,7 @@ def _read_geojson(path: Path, fname: str, report: ImportReport) -> _Raw:
             "Polygon", "MultiPolygon", "GeometryCollection"):
         raise AtlasError("import_errors.json_not_geojson", file=fname)
     declared = None
-    if "crs" in data:
+    if "crs" in data and data["crs"] is not None:
         try:
             declared = _geojson_crs(data["crs"])
         except Exception:  # noqa: BLE001
@@ -716,13 +728,14 @@ def _clean_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 def _truncate(gdf: gpd.GeoDataFrame, cap: int) -> tuple[gpd.GeoDataFrame, int]:
     n = 0
     for col in gdf.columns:
-        if col == gdf.geometry.name or gdf[col].dtype != object:
+        if col == gdf.geometry.name or not _is_text(gdf[col]):
             continue
         lens = gdf[col].map(lambda v: len(v) if isinstance(v, str) else 0)
         long = lens > cap
         if long.any():
             n += int(long.sum())
-            gdf.loc[long, col] = gdf.loc[long, col].map(lambda v: v[:cap] + "…")
+            gdf[col] = gdf[col].astype(object).where(~long, gdf[col].map(
+                lambda v: v[:cap] + "…" if isinstance(v, str) else v))
     return gdf, n
 
 
@@ -884,7 +897,7 @@ def _read_vector(path: Path, fname: str, layer: str | None, encoding: str, overr
             else:
                 shp = shps[0]
             report.layer = shp.stem
-            return _read_shapefile(shp, fname, encoding, report)
+            return _read_shapefile(shp, fname, encoding, report, tmp)
         if any(p.suffix.lower() in (".dbf", ".shx", ".prj") for p in files):
             stem = next(p.stem for p in files if p.suffix.lower() in (".dbf", ".shx", ".prj"))
             raise AtlasError("import_errors.shp_missing_part", file=fname, shp=stem + ".shp", part=stem + ".shp")
@@ -893,15 +906,15 @@ def _read_vector(path: Path, fname: str, layer: str | None, encoding: str, overr
             raise AtlasError("import_errors.zip_no_data", file=fname)
         inner_fmt = VECTOR_EXT[inner[0].suffix.lower()]
         report.format = inner_fmt
-        return _read_plain(inner[0], inner_fmt, fname, layer, encoding, override, report, limits)
-    return _read_plain(path, fmt, fname, layer, encoding, override, report, limits)
+        return _read_plain(inner[0], inner_fmt, fname, layer, encoding, override, report, limits, tmp)
+    return _read_plain(path, fmt, fname, layer, encoding, override, report, limits, tmp)
 
 
 def _read_plain(path: Path, fmt: str, fname: str, layer, encoding, override, report: ImportReport,
-                limits: Limits) -> _Raw:
+                limits: Limits, tmp: Path) -> _Raw:
     if fmt == "shapefile":
         report.layer = path.stem
-        return _read_shapefile(path, fname, encoding, report)
+        return _read_shapefile(path, fname, encoding, report, tmp)
     if fmt == "geopackage":
         return _read_geopackage(path, fname, layer, report)
     if fmt == "geojson":
