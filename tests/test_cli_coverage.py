@@ -77,7 +77,7 @@ def test_geopackage_output_and_2sfca_and_raster(files):
     with rasterio.open(tif) as src:
         d = src.read(1)
         assert d.shape == (5, 10) and d.min() == pytest.approx(0, abs=1e-3)  # the facility sits on a cell centre
-        assert d.max() == pytest.approx(np.hypot(850, 200), rel=1e-4)
+        assert d.max() == pytest.approx(np.hypot(800, 200), rel=1e-4)
 
 
 def test_network_mode_with_a_road_file(files):
