@@ -1,0 +1,381 @@
+"""The indicator store: history, audit, conflicts, atomic writes, GeoPackage sharing, import validation."""
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+from shapely.geometry import Point
+
+from geo.auth import Editor, configure_test_editor
+from geo.errors import AtlasError
+from geo.indicators import PROVINCE_ID, load_framework
+from geo.store import GPKG_APPLICATION_ID, ImportRejected, Store, read_table, write_table
+
+P = PROVINCE_ID
+
+
+@pytest.fixture()
+def ws(tmp_path, monkeypatch):
+    path = tmp_path / "atlas.gpkg"
+    monkeypatch.setenv("ATLAS_WORKSPACE", str(path))
+    return path
+
+
+@pytest.fixture()
+def store(ws):
+    return Store(framework=load_framework())   # path from ATLAS_WORKSPACE
+
+
+@pytest.fixture()
+def editors(tmp_path, monkeypatch):
+    path, lan = configure_test_editor(tmp_path, "lan", "lan-password-1", "Lan")
+    _, minh = configure_test_editor(tmp_path / "m", "minh", "minh-password-1", "Minh")
+    monkeypatch.setenv("ATLAS_EDITORS_FILE", str(path))
+    return lan, minh
+
+
+def _count(path, table):
+    with sqlite3.connect(path) as conn:
+        return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+# ---------------------------------------------------------------- values, history, audit
+
+def test_store_uses_workspace_env_and_reading_creates_nothing(store, ws):
+    assert store.path == ws
+    assert store.stored_values() == [] and store.audit_log().empty
+    assert store.current_version("dti_rank", P, 2024) == 0
+    assert not ws.exists()
+
+
+def test_new_value_never_overwrites_history_kept(store, editors, ws):
+    lan, minh = editors
+    r1 = store.record_value(lan, "digital_enterprises", P, 2023, "650", "Sở KH&CN report 2023",
+                            evidence="table 3", evidence_url="https://example.org/r")
+    assert r1.version == 1 and r1.entered_by == "lan" and r1.value == 650
+    r2 = store.record_value(minh, "digital_enterprises", P, 2023, 655, "corrected report", expected_version=1)
+    assert r2.version == 2
+    hist = store.history("digital_enterprises", P)
+    assert [(v.version, v.value, v.entered_by) for v in hist] == [(1, 650, "lan"), (2, 655, "minh")]
+    assert [v.value for v in store.latest_values("digital_enterprises", P)] == [655]
+    log = store.audit_log()
+    assert list(log["action"]) == ["value_saved", "value_saved"]
+    assert list(log["actor"]) == ["minh", "lan"]
+    detail = json.loads(log["detail"].iloc[0])
+    assert detail["previous_version"] == 1 and detail["value"] == 655
+
+
+def test_seeded_facts_are_version_zero_and_can_be_superseded(store, editors):
+    lan, _ = editors
+    hist = store.history("dti_rank", P)
+    assert [(v.period, v.value, v.version) for v in hist] == [(2020, 12, 0), (2021, 8, 0), (2022, 8, 0), (2024, 8, 0)]
+    store.record_value(lan, "dti_rank", P, 2024, 8, "MoST 2024 ranking", evidence="re-checked", expected_version=0)
+    hist = store.history("dti_rank", P)
+    assert [(v.period, v.version) for v in hist if v.period == 2024] == [(2024, 0), (2024, 1)]
+
+
+def test_audit_and_history_are_append_only(store, editors, ws):
+    lan, _ = editors
+    store.record_value(lan, "digital_enterprises", P, 2023, 650, "report")
+    store.record_target(lan, "digital_enterprises", 2030, ">", 3500, "plan")
+    with sqlite3.connect(ws) as conn:
+        for sql in ("UPDATE ind_audit SET actor='x'", "DELETE FROM ind_audit",
+                    "UPDATE ind_values SET value=1", "DELETE FROM ind_values", "UPDATE ind_targets SET value=1",
+                    "DELETE FROM ind_targets"):
+            with pytest.raises(sqlite3.IntegrityError):
+                conn.execute(sql)
+    assert _count(ws, "ind_audit") == 2 and _count(ws, "ind_values") == 1 and _count(ws, "ind_targets") == 1
+
+
+def test_conflict_second_editor_gets_clear_message_and_nothing_is_lost(store, editors, ws):
+    lan, minh = editors
+    store.record_value(lan, "online_services_level4", P, 2024, 80, "report A")
+    seen_by_lan = seen_by_minh = store.current_version("online_services_level4", P, 2024)   # both open v1
+    store.record_value(lan, "online_services_level4", P, 2024, 85, "report B", expected_version=seen_by_lan)
+    with pytest.raises(AtlasError) as exc:
+        store.record_value(minh, "online_services_level4", P, 2024, 70, "report C", expected_version=seen_by_minh)
+    err = exc.value
+    assert err.key == "store_errors.conflict"
+    msg = err.message("en")
+    assert "lan" in msg and "NOT saved" in msg and "85" in msg and "70" in msg
+    assert "CHƯA được lưu" in err.message("vi")
+    # the first editor's value stands; the refused value is kept in the audit log
+    assert [v.value for v in store.latest_values("online_services_level4", P)] == [85]
+    log = store.audit_log()
+    refused = log[log["action"] == "conflict_rejected"]
+    assert len(refused) == 1 and refused["actor"].iloc[0] == "minh"
+    assert json.loads(refused["detail"].iloc[0])["value"] == 70
+    # after loading the newest version, the save goes through
+    rec = store.record_value(minh, "online_services_level4", P, 2024, 70, "report C",
+                             expected_version=store.current_version("online_services_level4", P, 2024))
+    assert rec.version == 3
+
+
+def test_two_store_objects_on_one_file_see_each_other(ws, editors):
+    lan, minh = editors
+    a, b = Store(framework=load_framework()), Store(framework=load_framework())
+    a.record_value(lan, "smart_cities", P, 2024, 3, "decision")
+    with pytest.raises(AtlasError):
+        b.record_value(minh, "smart_cities", P, 2024, 2, "other", expected_version=0)
+    assert b.current_version("smart_cities", P, 2024) == 1
+
+
+def test_viewers_cannot_write(store, ws):
+    fake = type("NotEditor", (), {"username": "eve", "name": "Eve"})()
+    for who in (None, fake, "eve"):
+        with pytest.raises(AtlasError) as exc:
+            store.record_value(who, "smart_cities", P, 2024, 3, "x")
+        assert exc.value.key == "store_errors.not_editor"
+        with pytest.raises(AtlasError):
+            store.record_target(who, "smart_cities", 2030, ">=", 3, "x")
+        with pytest.raises(AtlasError):
+            store.import_frame(who, pd.DataFrame())
+    assert not ws.exists()
+
+
+@pytest.mark.parametrize("kwargs, key", [
+    ({"value": "abc"}, "bad_number"),
+    ({"source": "  "}, "missing_source"),
+    ({"period": 1990}, "unknown_period"),
+    ({"unit_id": "district:165"}, "unit_not_in_scope"),
+    ({"indicator_id": "health_access"}, "computed_indicator"),
+    ({"value": 140}, "out_of_range"),
+])
+def test_form_entry_is_validated(store, editors, kwargs, key):
+    lan, _ = editors
+    args = {"indicator_id": "online_services_level4", "unit_id": P, "period": 2024, "value": 80, "source": "r"}
+    args.update(kwargs)
+    with pytest.raises(AtlasError) as exc:
+        store.record_value(lan, **args)
+    assert exc.value.key == f"store_errors.{key}"
+    assert store.stored_values() == []
+
+
+# ---------------------------------------------------------------- targets
+
+def test_recorded_target_replaces_file_target_and_keeps_history(store, editors):
+    lan, minh = editors
+    assert [(tg.year, tg.value) for tg in store.targets("digital_enterprises")] == [(2025, 700), (2030, 3000)]
+    store.record_target(lan, "digital_enterprises", 2030, ">", 3500, "Plan adopted after 2025")
+    eff = store.targets("digital_enterprises")
+    assert [(tg.year, tg.value, tg.source, tg.entered_by) for tg in eff] == [
+        (2025, 700, "resolution_2020", "data/indicators.toml"), (2030, 3500, "Plan adopted after 2025", "lan")]
+    with pytest.raises(AtlasError) as exc:   # someone else saw version 0 too
+        store.record_target(minh, "digital_enterprises", 2030, ">", 4000, "other", expected_version=0)
+    assert exc.value.key == "store_errors.target_conflict"
+    store.record_target(minh, "digital_enterprises", 2030, ">", 4000, "newer plan", expected_version=1)
+    assert store.targets("digital_enterprises")[-1].value == 4000
+    assert [tg.version for tg in store.recorded_targets("digital_enterprises")] == [1, 2]
+    assert load_framework().indicators["digital_enterprises"].targets[-1].value == 3000   # file unchanged
+
+
+@pytest.mark.parametrize("args, key", [
+    (("dti_rank", 2030, "=>", 10, "plan"), "bad_op"),
+    (("dti_rank", 2030, "<=", "ten", "plan"), "bad_number"),
+    (("dti_rank", 2030, "<=", 10, ""), "missing_source"),
+    (("dti_rank", "soon", "<=", 10, "plan"), "unknown_period"),
+    (("nope", 2030, "<=", 10, "plan"), None),
+])
+def test_bad_targets_refused(store, editors, args, key):
+    with pytest.raises(AtlasError) as exc:
+        store.record_target(editors[0], *args)
+    assert exc.value.key == (f"store_errors.{key}" if key else "indicators.unknown")
+
+
+# ---------------------------------------------------------------- atomicity and the shared GeoPackage
+
+def test_crash_mid_write_leaves_store_unchanged(store, editors, ws, monkeypatch):
+    lan, _ = editors
+    store.record_value(lan, "smart_cities", P, 2023, 2, "before")
+    before_values, before_audit = _count(ws, "ind_values"), _count(ws, "ind_audit")
+    df = pd.DataFrame({"indicator_id": ["smart_cities"] * 3, "unit_id": [P] * 3, "period": [2020, 2021, 2022],
+                       "value": [0, 1, 2], "unit": ["cities"] * 3, "source": ["r"] * 3})
+    real = Store._insert_value
+    calls = {"n": 0}
+
+    def crashing(self, conn, clean, editor, version):
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("power cut")
+        return real(self, conn, clean, editor, version)
+
+    monkeypatch.setattr(Store, "_insert_value", crashing)
+    with pytest.raises(RuntimeError):
+        store.import_frame(lan, df)
+    assert calls["n"] == 3
+    assert _count(ws, "ind_values") == before_values and _count(ws, "ind_audit") == before_audit
+
+
+def test_new_workspace_is_a_geopackage_shared_with_gdal_layers(store, editors, ws):
+    import pyogrio
+
+    store.record_value(editors[0], "smart_cities", P, 2024, 3, "decision")
+    with sqlite3.connect(ws) as conn:
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == GPKG_APPLICATION_ID
+    gdf = gpd.GeoDataFrame({"name": ["a"]}, geometry=[Point(105.8, 21.6)], crs=4326)
+    gdf.to_file(ws, layer="user_points", driver="GPKG", engine="pyogrio")
+    # GDAL lists unregistered tables too: every table of ours carries the ind_ prefix to filter on
+    names = [name for name, _ in pyogrio.list_layers(ws)]
+    assert [n for n in names if not n.startswith("ind_")] == ["user_points"]
+    assert store.current_version("smart_cities", P, 2024) == 1                 # and they survived
+    store.record_value(editors[0], "smart_cities", P, 2024, 3, "again", expected_version=1)
+    assert len(gpd.read_file(ws, layer="user_points")) == 1
+
+
+def test_store_adds_its_tables_to_an_existing_gdal_geopackage(tmp_path, editors, monkeypatch):
+    path = tmp_path / "gdal.gpkg"
+    gpd.GeoDataFrame({"v": [1]}, geometry=[Point(0, 0)], crs=4326).to_file(path, layer="mine", driver="GPKG")
+    st = Store(path, framework=load_framework())
+    st.record_value(editors[0], "smart_cities", P, 2024, 3, "decision")
+    assert len(gpd.read_file(path, layer="mine")) == 1
+    assert [v.value for v in st.stored_values("smart_cities")] == [3]
+
+
+def test_unopenable_workspace_is_a_clear_error(tmp_path, editors):
+    bad = tmp_path / "junk.gpkg"
+    bad.write_bytes(b"this is not a database at all" * 100)
+    with pytest.raises(AtlasError) as exc:
+        Store(bad, framework=load_framework()).record_value(editors[0], "smart_cities", P, 2024, 3, "x")
+    assert exc.value.key == "store_errors.unavailable"
+
+
+# ---------------------------------------------------------------- import validation
+
+GOOD = {"indicator_id": "online_services_level4", "unit_id": P, "unit_name": "", "period": "2024",
+        "value": "85.5", "unit": "%", "source": "Báo cáo UBND tỉnh", "evidence": "", "evidence_url": ""}
+
+
+def _frame(*overrides):
+    return pd.DataFrame([{**GOOD, **o} for o in overrides])
+
+
+@pytest.mark.parametrize("override, key, column", [
+    ({"indicator_id": "no_such"}, "unknown_indicator", "indicator_id"),
+    ({"indicator_id": "school_access"}, "computed_indicator", "indicator_id"),
+    ({"unit_id": "district:999"}, "unknown_unit", "unit_id"),
+    ({"unit_id": "", "unit_name": "Huyện Không Có"}, "unknown_unit", "unit_id"),
+    ({"unit_id": "ward:05809"}, "unit_not_in_scope", "unit_id"),
+    ({"period": "2010"}, "unknown_period", "period"),
+    ({"period": "2099"}, "unknown_period", "period"),
+    ({"period": "năm ngoái"}, "unknown_period", "period"),
+    ({"period": "2024.5"}, "unknown_period", "period"),
+    ({"value": "abc"}, "bad_number", "value"),
+    ({"value": ""}, "bad_number", "value"),
+    ({"value": "1.286.751"}, "bad_number", "value"),
+    ({"value": "1,286"}, "bad_number", "value"),
+    ({"value": "nan"}, "bad_number", "value"),
+    ({"value": "101"}, "out_of_range", "value"),
+    ({"value": "-1"}, "out_of_range", "value"),
+    ({"indicator_id": "dti_rank", "unit": "rank", "value": "0"}, "out_of_range", "value"),
+    ({"indicator_id": "digital_enterprises", "unit": "count", "value": "700.5"}, "out_of_range", "value"),
+    ({"unit": "kg"}, "wrong_unit", "unit"),
+    ({"unit": ""}, "wrong_unit", "unit"),
+    ({"indicator_id": "dti_rank", "unit": "%", "value": "8"}, "wrong_unit", "unit"),
+    ({"source": ""}, "missing_source", "source"),
+    ({"evidence_url": "javascript:alert(1)"}, "bad_url", "evidence_url"),
+])
+def test_every_rejection_reason_and_nothing_written(store, editors, ws, override, key, column):
+    lan, _ = editors
+    df = _frame({"period": "2023"}, override, {"period": "2022", "value": "70"})   # bad row is sheet row 3
+    with pytest.raises(ImportRejected) as exc:
+        store.import_frame(lan, df)
+    report = exc.value.report
+    assert (3, column, key) in [(e.row, e.column, e.key) for e in report.errors]
+    assert report.bad_rows() == [3]
+    assert exc.value.key == "store_errors.import_rejected"
+    for lang in ("vi", "en"):
+        assert all(e.message(lang) and not e.message(lang).startswith("store_errors.") for e in report.errors)
+    assert store.stored_values() == []
+    assert not ws.exists() or _count(ws, "ind_values") == 0
+
+
+def test_report_lists_every_bad_row_and_reason(store, editors):
+    df = _frame({}, {"indicator_id": "zzz", "source": ""}, {}, {"value": "x", "period": "1900"})
+    with pytest.raises(ImportRejected) as exc:
+        store.import_frame(editors[0], df)
+    rep = exc.value.report
+    got = sorted((e.row, e.key) for e in rep.errors)
+    assert (3, "unknown_indicator") in got and (3, "missing_source") in got
+    assert (4, "duplicate_row") in got                      # same indicator/unit/year as row 2
+    assert (5, "bad_number") in got and (5, "unknown_period") in got
+    assert rep.bad_rows() == [3, 4, 5]
+    table = rep.table("en")
+    assert list(table.columns) == ["Row", "Column", "Reason"] and len(table) == len(rep.errors)
+    assert "row 2" in [e for e in rep.errors if e.key == "duplicate_row"][0].message("en")
+
+
+def test_file_level_rejections(store, editors, tmp_path):
+    lan, _ = editors
+    with pytest.raises(ImportRejected) as exc:
+        store.import_frame(lan, pd.DataFrame({"indicator_id": ["dti_rank"], "value": [8]}))
+    assert exc.value.report.errors[0].key == "missing_columns"
+    assert "period" in exc.value.report.errors[0].message("en")
+    with pytest.raises(ImportRejected) as exc:
+        store.import_frame(lan, store.template_frame())          # untouched template
+    assert [e.key for e in exc.value.report.errors] == ["empty_file"]
+    txt = tmp_path / "values.txt"
+    txt.write_text("x", encoding="utf-8")
+    with pytest.raises(AtlasError) as exc:
+        store.import_file(lan, txt)
+    assert exc.value.key == "store_errors.bad_format"
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not really a workbook")
+    with pytest.raises(AtlasError) as exc:
+        store.import_file(lan, broken)
+    assert exc.value.key == "store_errors.unreadable_file"
+    with pytest.raises(AtlasError) as exc:
+        store.import_file(lan, tmp_path / "missing.csv")
+    assert exc.value.key == "store_errors.file_missing"
+
+
+def test_valid_csv_and_xlsx_import_everything(store, editors, tmp_path):
+    lan, _ = editors
+    tpl = store.template_frame()
+    assert set(tpl["indicator_id"]) == {"online_services_level4", "digital_enterprises", "smart_cities", "dti_rank",
+                                        "online_services_satisfaction"}
+    assert set(tpl["unit_id"]) == {P}
+    tpl = tpl.astype(object)
+    i = tpl.index[tpl["indicator_id"] == "online_services_level4"][0]
+    tpl.loc[i, ["period", "value", "source", "evidence_url"]] = ["2024", "87,5", "Báo cáo 2024",
+                                                                 "https://thainguyen.gov.vn/x"]
+    j = tpl.index[tpl["indicator_id"] == "dti_rank"][0]
+    tpl.loc[j, ["period", "value", "unit", "source"]] = ["2024", "8", "hạng", "MoST 2024"]
+    csv = write_table(tpl, tmp_path / "filled.csv")
+    rep = store.import_file(lan, csv)
+    assert (rep.written, rep.replaced, rep.skipped_blank) == (2, 1, len(tpl) - 2)   # dti 2024 was a seeded fact
+    assert [v.value for v in store.latest_values("online_services_level4", P)] == [87.5]
+    xlsx = write_table(tpl, tmp_path / "filled.xlsx")
+    rep = store.import_file(lan, xlsx)
+    assert rep.written == 2 and rep.replaced == 2
+    assert [v.version for v in store.history("online_services_level4", P)] == [1, 2]
+    assert "import" in set(store.audit_log()["action"])
+
+
+def test_dry_run_validates_without_writing(store, editors):
+    rep = store.import_frame(editors[0], _frame({}), dry_run=True)
+    assert rep.ok and rep.rows == 1 and store.stored_values() == []
+
+
+def test_export_round_trip(store, editors, tmp_path):
+    lan, _ = editors
+    store.record_value(lan, "smart_cities", P, 2024, 3, "decision", evidence="QĐ", evidence_url="https://a.b/c")
+    out = write_table(store.export_frame("en"), tmp_path / "export.csv")
+    back = read_table(out)
+    assert len(back) == 5   # four seeded DTI ranks + one stored value
+    row = back[back["indicator_id"] == "smart_cities"].iloc[0]
+    assert (row["value"], row["entered_by"], row["evidence_url"]) == ("3.0", "lan", "https://a.b/c")
+    rep = store.import_frame(lan, back, dry_run=True)   # an export is a valid import file
+    assert rep.ok and rep.rows == 5
+    hist = store.export_frame("en", history=True)
+    assert len(hist) == 5
+    with pytest.raises(AtlasError):
+        write_table(back, tmp_path / "out.json")
+
+
+def test_editor_class_is_what_grants_writes(store):
+    ghost = Editor(username="ghost", name="Ghost")   # constructed directly (as a test would); still audited
+    store.record_value(ghost, "smart_cities", P, 2024, 3, "x")
+    assert store.audit_log()["actor"].tolist() == ["ghost"]
