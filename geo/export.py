@@ -337,7 +337,7 @@ def _write_vector_files(gdf: gpd.GeoDataFrame, spec: FormatSpec, base: Path, cre
         path = base.with_suffix(".kml")
         out = gdf
         name_col = next((c for c in ("name_full", "name", "commune_vn", "ten") if c in gdf.columns), None)
-        if name_col and "Name" not in gdf.columns:
+        if name_col and not any(str(c).lower() == "name" for c in gdf.columns):
             out = gdf.assign(Name=gdf[name_col])
         pyogrio.write_dataframe(out, path, driver="LIBKML", layer=layer_name,
                                 dataset_options={"NAME": credits.title, "DESCRIPTION": credits.text(lang, 4326)})
@@ -361,7 +361,7 @@ def _write_vector_files(gdf: gpd.GeoDataFrame, spec: FormatSpec, base: Path, cre
             files.append(csvt)
         prj = path.with_suffix(".prj")
         if csv_geometry != "latlon":
-            prj.write_text(gdf.crs.to_wkt("WKT1_ESRI"), encoding="utf-8")
+            prj.write_text(gdf.crs.to_wkt("WKT1_GDAL"), encoding="utf-8")
             files.append(prj)
         return files, renamed, notes
     if spec.id == "shp":
@@ -505,11 +505,11 @@ def export_raster(raster: Any, out: str | os.PathLike, *, credits: Credits, crs:
     if target is not None and not pyproj.CRS.from_user_input(rd.crs).equals(target):
         dst_crs = rasterio.crs.CRS.from_user_input(target.to_wkt())
         h, w = arr.shape
-        left, top = rd.transform * (0, 0)
-        right, bottom = rd.transform * (w, h)
-        transform, width, height = calculate_default_transform(src_crs, dst_crs, w, h,
-                                                               left=min(left, right), bottom=min(top, bottom),
-                                                               right=max(left, right), top=max(top, bottom))
+        from rasterio.transform import array_bounds
+
+        west, south, east, north = array_bounds(h, w, rd.transform)
+        transform, width, height = calculate_default_transform(src_crs, dst_crs, w, h, left=west, bottom=south,
+                                                               right=east, top=north)
         dst = np.full((height, width), nodata if nodata is not None else 0, dtype=arr.dtype)
         reproject(arr, dst, src_transform=rd.transform, src_crs=src_crs, dst_transform=transform,
                   dst_crs=dst_crs, src_nodata=nodata, dst_nodata=nodata,
