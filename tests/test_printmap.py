@@ -1,0 +1,112 @@
+"""Print maps: exact paper size at 300 dpi, every element present, Vietnamese text renderable."""
+from __future__ import annotations
+
+import re
+import warnings
+
+import pytest
+from matplotlib import font_manager
+from matplotlib.ft2font import FT2Font
+
+from geo.errors import AtlasError
+from geo.printmap import (PAPERS_MM, PRINT_DPI, render_map, resolve_unit, save_figure, unit_layers,
+                          unit_map_figure, unit_map_layers)
+
+
+@pytest.fixture(autouse=True)
+def _workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+
+
+@pytest.fixture(scope="module")
+def song_cong_fig():
+    return unit_map_figure("TP Sông Công", lang="vi", paper="A4")
+
+
+def _texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text") and callable(a.get_text))
+            if t.get_text()]
+
+
+def test_a4_png_is_300_dpi_landscape(tmp_path, song_cong_fig):
+    from PIL import Image
+
+    out = save_figure(song_cong_fig, tmp_path / "map.png")
+    with Image.open(out) as im:
+        w, h = im.size
+        dpi = im.info.get("dpi", (0, 0))[0]
+    exp_w = round(PAPERS_MM["A4"][0] / 25.4 * PRINT_DPI)
+    exp_h = round(PAPERS_MM["A4"][1] / 25.4 * PRINT_DPI)
+    assert abs(w - exp_w) <= 1 and abs(h - exp_h) <= 1 and w > h
+    assert round(dpi) == PRINT_DPI
+
+
+def test_map_has_title_legend_scale_north_credits_crs(song_cong_fig):
+    texts = "\n".join(_texts(song_cong_fig))
+    assert "Bản đồ Thành phố Sông Công" in texts
+    assert "Chú giải" in texts  # legend title
+    assert re.search(r"Tỷ lệ xấp xỉ 1:[\d.]+", texts)
+    assert "km" in texts  # scale bar unit
+    assert "\nB\n" in f"\n{texts}\n"  # north arrow (Bắc)
+    assert "EPSG:9213" in texts and "Thời điểm dữ liệu" in texts
+    assert "ODbL" in texts and "OpenStreetMap" in texts  # credits from the catalog
+    assert "dẫn xuất" in texts.lower()  # derived layers say so
+
+
+def test_vietnamese_glyphs_exist_in_the_font_used(song_cong_fig):
+    text_artists = [t for t in song_cong_fig.findobj(lambda a: hasattr(a, "get_fontproperties")
+                                                     and hasattr(a, "get_text")) if t.get_text()]
+    assert text_artists
+    checked = 0
+    for art in text_artists:
+        path = font_manager.findfont(art.get_fontproperties(), fallback_to_default=False)
+        assert "DejaVu" in path
+        font = FT2Font(path)
+        for ch in set(art.get_text()) - set(" \n"):
+            assert font.get_char_index(ord(ch)) != 0, (ch, art.get_text())
+            checked += 1
+    assert checked > 50
+    assert any(c in "".join(t.get_text() for t in text_artists) for c in "ơưđộẫ")
+
+
+def test_draws_without_glyph_warnings_a3_pdf(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = unit_map_figure("Phổ Yên", lang="en", paper="A3", with_infrastructure=False)
+        out = save_figure(fig, tmp_path / "map.pdf")
+    data = out.read_bytes()
+    assert data.startswith(b"%PDF")
+    assert data.count(b"/Type /Page\n") + data.count(b"/Type /Page ") >= 1
+    # A3 landscape media box in points
+    box = re.search(rb"/MediaBox \[ ?0 0 ([\d.]+) ([\d.]+) ?\]", data)
+    assert box and float(box.group(1)) == pytest.approx(420 / 25.4 * 72, abs=1)
+    assert b"DejaVuSans" in data  # the font is embedded
+
+
+def test_unit_resolution_is_accent_and_case_insensitive():
+    assert resolve_unit("tp song cong").key == "165"
+    assert resolve_unit("THÀNH PHỐ SÔNG CÔNG").key == "165"
+    assert resolve_unit("Phổ Yên").key == "172"
+    assert resolve_unit("TP. Thái Nguyên").key == "164"
+    assert resolve_unit("Tỉnh Thái Nguyên").key == "province"
+    with pytest.raises(AtlasError) as err:
+        resolve_unit("Hà Nội")
+    assert err.value.key == "report.unknown_unit"
+
+
+def test_unit_layers_are_inside_the_unit():
+    ul = unit_layers("TP Sông Công")
+    assert 5 <= len(ul.communes) <= 20
+    # spatial, not by 2009 district name: Xã Lương Sơn moved from TP Thái Nguyên in 2015
+    assert ul.communes.representative_point().within(ul.unit.geometry).all()
+    assert (ul.communes["district_vn"] == "Thị xã Sông Công").sum() >= len(ul.communes) - 2
+    assert len(ul.wards) >= 1 and len(ul.infrastructure) > 0
+    assert ul.infrastructure.within(ul.unit.geometry).all()
+
+
+def test_render_refuses_bad_paper_and_empty():
+    ul = unit_layers("TP Sông Công")
+    with pytest.raises(AtlasError):
+        render_map(unit_map_layers(ul), title="x", paper="Letter")
+    with pytest.raises(AtlasError):
+        render_map([], title="x")
