@@ -526,6 +526,22 @@ def _to_number(series: pd.Series) -> pd.Series:
     return pd.to_numeric(s, errors="coerce").astype(float)
 
 
+def _numeric_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Text columns whose every value is a number become numbers (codes with a leading 0 stay text)."""
+    for col in df.columns:
+        s = df[col]
+        if not _is_text(s):
+            continue
+        vals = s.dropna().astype(str).str.strip()
+        vals = vals[vals != ""]
+        if vals.empty or vals.str.match(r"^[+-]?0\d").any():
+            continue
+        nums = _to_number(vals)
+        if nums.notna().all():
+            df[col] = _to_number(s.astype("string").fillna(""))
+    return df
+
+
 def _find(cols: dict[str, str], names: set[str]) -> str | None:
     for norm, orig in cols.items():
         if norm in names:
@@ -557,7 +573,7 @@ def _table_to_points(df: pd.DataFrame, fname: str, report: ImportReport, overrid
         raise AtlasError("import_errors.no_valid_coords", file=fname, x=str(a), y=str(b))
     xv, yv = x[ok].to_numpy(), y[ok].to_numpy()
     geographic = mode == "lonlat" or (np.nanmedian(np.abs(xv)) <= 180 and np.nanmedian(np.abs(yv)) <= 180)
-    if geographic and override is None:
+    if geographic:
         # latitude column holding longitudes (|lat| > 90) while the other fits: swapped
         lat_bad = np.mean(np.abs(yv) > 90)
         lon_as_lat_ok = np.mean(np.abs(xv) <= 90)
@@ -570,7 +586,7 @@ def _table_to_points(df: pd.DataFrame, fname: str, report: ImportReport, overrid
             report.dropped_out_of_range = int(out.sum())
             report.out_of_range_rows = [int(i) + 2 for i in np.flatnonzero(out.to_numpy())[:50]]
         ok &= ~out
-    elif mode == "xy" and override is None:
+    elif mode == "xy":
         # Vietnamese surveyors: X = northing, Y = easting
         if np.nanmedian(xv) > 1_000_000 > np.nanmedian(yv):
             x, y = y, x
@@ -579,7 +595,7 @@ def _table_to_points(df: pd.DataFrame, fname: str, report: ImportReport, overrid
     if not ok.any():
         raise AtlasError("import_errors.no_valid_coords", file=fname, x=str(a), y=str(b))
     z = _to_number(df[zcol]) if zcol is not None else None
-    keep = df.loc[ok].copy()
+    keep = _numeric_columns(df.loc[ok].copy())
     xs, ys = x[ok].to_numpy(), y[ok].to_numpy()
     if z is not None:
         zs = z[ok].fillna(0.0).to_numpy()

@@ -1,0 +1,52 @@
+"""``python -m geo check PATH``: read a file the way the Data page does and print the report.
+
+Exit 0 when the data was read (warnings allowed), 2 with ``error: ...`` when refused.
+``--out OUT.gpkg`` writes the normalised layer (EPSG:4326, UTF-8, valid geometry).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from geo.encoding import ENCODINGS
+from geo.errors import AtlasError
+from geo.i18n import t
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``check`` command."""
+    p = subparsers.add_parser("check", help=t("cli_check.help", "en"), description=t("cli_check.help", "en"))
+    p.add_argument("path", help="file to read (.zip .shp .gpkg .geojson .json .kml .kmz .csv .xlsx .tif)")
+    p.add_argument("--layer", default=None, help="GeoPackage layer, shapefile in a zip, or XLSX sheet")
+    p.add_argument("--crs", default=None, help="override the coordinate system (EPSG code, e.g. 9213)")
+    p.add_argument("--encoding", default="auto", choices=ENCODINGS, help="text encoding of the attributes")
+    p.add_argument("--kind", default=None, choices=("points", "lines", "polygons"),
+                   help="keep one geometry kind of a mixed layer")
+    p.add_argument("--out", default=None, help="write the normalised layer to OUT.gpkg")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Handler of ``check``; refusals propagate as ``AtlasError`` (exit 2 in geo.cli)."""
+    from geo import io
+
+    lang = getattr(args, "lang", "en")
+    path = Path(args.path)
+    if args.out is not None and Path(args.out).suffix.lower() != ".gpkg":
+        raise AtlasError("import_errors.out_not_gpkg", path=args.out)
+    if io.is_raster(path):
+        _, report = io.read_raster(path, crs=args.crs)
+        gdf = None
+    else:
+        gdf, report = io.read_any(path, layer=args.layer, crs=args.crs, encoding=args.encoding, kind=args.kind)
+    out = sys.stdout
+    for line in report.lines(lang):
+        out.write(line + "\n")
+    if args.out is not None and gdf is not None:
+        target = Path(args.out)
+        if target.exists():
+            target.unlink()
+        io.write_normalised(gdf, target, layer=report.layer or path.stem)
+        out.write(t("cli_check.wrote", lang, path=str(target), features=len(gdf)) + "\n")
+    return 0
