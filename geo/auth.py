@@ -7,8 +7,8 @@ The file is ``$ATLAS_EDITORS_FILE`` or ``workspace/editors.toml`` (git-ignored):
     password_hash = "$2b$12$..."
 
 Only hashes are stored. Add an editor with ``python -m geo indicators add-editor USER``.
-Tests point ``ATLAS_EDITORS_FILE`` at a temporary file and call ``add_editor(..., rounds=4)``
-(the fastest bcrypt cost) — see ``configure_test_editor``.
+Tests point ``ATLAS_EDITORS_FILE`` at a temporary file, set ``ATLAS_BCRYPT_ROUNDS=4`` (the
+fastest bcrypt cost) and use ``configure_test_editor``.
 """
 from __future__ import annotations
 
@@ -42,9 +42,18 @@ def editors_path() -> Path:
     return Path(os.environ.get("ATLAS_EDITORS_FILE", REPO_ROOT / "workspace" / "editors.toml"))
 
 
-def hash_password(password: str, rounds: int = DEFAULT_ROUNDS) -> str:
+def bcrypt_rounds() -> int:
+    """The bcrypt cost: ``$ATLAS_BCRYPT_ROUNDS`` (tests use 4, the minimum) or 12."""
+    try:
+        return max(4, min(16, int(os.environ.get("ATLAS_BCRYPT_ROUNDS", DEFAULT_ROUNDS))))
+    except ValueError:
+        return DEFAULT_ROUNDS
+
+
+def hash_password(password: str, rounds: int | None = None) -> str:
     """A bcrypt hash of ``password`` (bcrypt uses at most 72 bytes)."""
-    return bcrypt.hashpw(password.encode("utf-8")[:72], bcrypt.gensalt(rounds=rounds)).decode("ascii")
+    salt = bcrypt.gensalt(rounds=rounds or bcrypt_rounds())
+    return bcrypt.hashpw(password.encode("utf-8")[:72], salt).decode("ascii")
 
 
 def verify_password(password: str, hashed: str) -> bool:
@@ -73,7 +82,7 @@ def authenticate(username: str, password: str, path: str | Path | None = None) -
     editors = load_editors(path)
     entry = editors.get((username or "").strip().lower())
     # check a dummy hash for unknown users so timing does not reveal which names exist
-    hashed = entry.get("password_hash", "") if entry else _dummy_hash()
+    hashed = entry.get("password_hash", "") if entry else _dummy_hash(bcrypt_rounds())
     ok = verify_password(password or "", hashed)
     if not entry or not ok:
         raise AtlasError("editor_auth.bad_credentials")
@@ -85,7 +94,7 @@ def _toml_str(s: str) -> str:
 
 
 def add_editor(username: str, password: str, name: str = "", path: str | Path | None = None,
-               rounds: int = DEFAULT_ROUNDS) -> Path:
+               rounds: int | None = None) -> Path:
     """Add or replace an editor in the secrets file (written atomically; only the hash is kept)."""
     user = (username or "").strip().lower()
     if not _USERNAME.match(user):
@@ -122,6 +131,6 @@ def configure_test_editor(tmp_dir: str | Path, username: str = "tester", passwor
     return path, authenticate(username, password, path)
 
 
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    return hash_password("not-a-password", DEFAULT_ROUNDS)
+@lru_cache(maxsize=4)
+def _dummy_hash(rounds: int) -> str:
+    return hash_password("not-a-password", rounds)

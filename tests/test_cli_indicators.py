@@ -1,0 +1,111 @@
+"""``python -m geo indicators ...`` end to end through ``geo.cli.main``."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from geo.cli import main
+from geo.indicators import PROVINCE_ID
+
+PW = "cli-password-1"
+
+
+@pytest.fixture()
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+    monkeypatch.setenv("ATLAS_EDITORS_FILE", str(tmp_path / "editors.toml"))
+    monkeypatch.setenv("ATLAS_EDITOR_PASSWORD", PW)
+    monkeypatch.setenv("ATLAS_BCRYPT_ROUNDS", "4")
+    return tmp_path
+
+
+def _run(capsys, *argv):
+    rc = main(list(argv))
+    out = capsys.readouterr()
+    return rc, out.out, out.err
+
+
+def test_list(env, capsys):
+    rc, out, _ = _run(capsys, "indicators", "list")
+    assert rc == 0
+    lines = out.strip().splitlines()
+    assert lines[0].split("\t") == ["id", "name", "unit", "method", "targets"]
+    rows = {line.split("\t")[0]: line.split("\t") for line in lines[1:]}
+    assert rows["digital_enterprises"][4] == "2025: > 700; 2030: > 3,000"
+    assert rows["dti_rank"][4] == "2025: <= 15; 2030: <= 10"
+    assert rows["health_access"][4] == "no target"
+    rc, out, _ = _run(capsys, "--lang", "vi", "indicators", "list")
+    assert "3.000" in out and "chưa có mục tiêu" in out
+
+
+def test_show_manual_with_history_and_status(env, capsys):
+    rc, out, _ = _run(capsys, "indicators", "show", "dti_rank", "--unit", "Tỉnh Thái Nguyên")
+    assert rc == 0
+    assert "Tỉnh Thái Nguyên: met" in out
+    assert "2020\t12\tv0" in out and "2024\t8\tv0" in out
+    assert "Ministry of Science and Technology" in out
+    rc, out, _ = _run(capsys, "indicators", "show", "online_services_level4")
+    assert rc == 0 and "no data" in out
+
+
+def test_show_computed_for_a_city(env, capsys):
+    rc, out, _ = _run(capsys, "indicators", "show", "health_access", "--unit", "district:165")
+    assert rc == 0
+    assert "Thành phố Sông Công\t" in out and "%" in out and "no target" in out
+
+
+@pytest.mark.parametrize("argv", [
+    ("indicators", "show", "nope"),
+    ("indicators", "show", "dti_rank", "--unit", "Atlantis"),
+    ("indicators", "show", "dti_rank", "--unit", "district:165"),
+    ("indicators", "import", "missing.csv", "--user", "lan"),
+    ("indicators", "export", "--out", "x.json"),
+])
+def test_refusals_exit_2_with_one_error_line(env, capsys, argv):
+    from geo.auth import add_editor
+
+    add_editor("lan", PW, path=env / "editors.toml", rounds=4)
+    rc, _, err = _run(capsys, *argv)
+    assert rc == 2 and err.startswith("error: ")
+
+
+def test_add_editor_import_export(env, capsys, monkeypatch):
+    rc, out, _ = _run(capsys, "indicators", "add-editor", "lan", "--name", "Lan")
+    assert rc == 0 and "lan" in out
+    assert PW not in (env / "editors.toml").read_text(encoding="utf-8")
+
+    good = env / "good.csv"
+    pd.DataFrame([{"indicator_id": "smart_cities", "unit_id": PROVINCE_ID, "period": 2024, "value": 3,
+                   "unit": "cities", "source": "decision"}]).to_csv(good, index=False)
+    rc, out, _ = _run(capsys, "indicators", "import", str(good), "--user", "lan", "--dry-run")
+    assert rc == 0 and "nothing written" in out
+    rc, out, _ = _run(capsys, "indicators", "import", str(good), "--user", "lan")
+    assert rc == 0 and "Imported 1 values" in out
+
+    bad = env / "bad.csv"
+    pd.DataFrame([{"indicator_id": "smart_cities", "unit_id": PROVINCE_ID, "period": 2023, "value": 2,
+                   "unit": "cities", "source": "x"},
+                  {"indicator_id": "smart_cities", "unit_id": "Nowhere", "period": 2024, "value": "many",
+                   "unit": "cities", "source": ""}]).to_csv(bad, index=False)
+    rc, _, err = _run(capsys, "indicators", "import", str(bad), "--user", "lan")
+    assert rc == 2
+    assert "Row 3 [unit_id]" in err and "Row 3 [value]" in err and "Row 3 [source]" in err
+    assert err.strip().splitlines()[-1].startswith("error: File rejected")
+
+    monkeypatch.setenv("ATLAS_EDITOR_PASSWORD", "wrong-password")
+    rc, _, err = _run(capsys, "indicators", "import", str(good), "--user", "lan")
+    assert rc == 2 and "Wrong username or password" in err
+    monkeypatch.setenv("ATLAS_EDITOR_PASSWORD", PW)
+
+    rc, out, _ = _run(capsys, "indicators", "set-target", "smart_cities", "2030", ">=", "5", "--source", "plan",
+                      "--user", "lan")
+    assert rc == 0
+    rc, out, _ = _run(capsys, "indicators", "list")
+    assert "2025: >= 3; 2030: >= 5" in out
+
+    for name in ("out.csv", "out.xlsx"):
+        rc, out, _ = _run(capsys, "indicators", "export", "--out", str(env / name))
+        assert rc == 0 and "Exported 5 rows" in out
+    df = pd.read_excel(env / "out.xlsx")
+    assert sorted(df["indicator_id"]) == ["dti_rank"] * 4 + ["smart_cities"]
+    assert df.loc[df["indicator_id"] == "smart_cities", "entered_by"].iloc[0] == "lan"
