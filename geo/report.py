@@ -233,8 +233,9 @@ def scorecard(unit_key: str, lang: str = DEFAULT_LANG) -> pd.DataFrame:
     ``unit_key``: "province" or a district level2_id. Columns: indicator, value, period,
     target_2025, target_2030, status (code), status_label.
     """
-    from geo import indicators as ind_mod
+    import importlib
 
+    ind_mod = importlib.import_module("geo.indicators")
     fw = ind_mod.load_framework()
     unit_id = ind_mod.PROVINCE_ID if unit_key == "province" else f"district:{unit_key}"
     level = "province" if unit_key == "province" else "city"
