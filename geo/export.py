@@ -246,8 +246,11 @@ class ExportResult:
 def _check_writable(path: Path) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        existed = path.exists()
         with open(path, "ab"):
             pass
+        if not existed:
+            path.unlink()
     except OSError as exc:
         raise AtlasError("errors.unwritable", path=str(path), reason=exc.strerror or str(exc)) from None
 

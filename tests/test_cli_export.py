@@ -1,0 +1,74 @@
+"""``python -m geo export`` and ``python -m geo report`` through the real dispatcher."""
+from __future__ import annotations
+
+import zipfile
+
+import pyogrio
+import pytest
+
+from geo.cli import main
+
+
+@pytest.fixture(autouse=True)
+def _workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+
+
+def test_export_catalog_layer_to_vn2000_gpkg(tmp_path, capsys):
+    out = tmp_path / "districts.gpkg"
+    assert main(["export", "districts", "--format", "gpkg", "--crs", "9213", "--out", str(out)]) == 0
+    back = pyogrio.read_dataframe(out)
+    assert back.crs.to_epsg() == 9213 and len(back) == 9
+    assert "Thành phố Sông Công" in set(back["name"])
+    printed = capsys.readouterr().out
+    assert str(out) in printed and "credits.txt" in printed
+
+
+def test_export_shapefile_zip_prints_renamed_fields(tmp_path, capsys):
+    out = tmp_path / "communes.zip"
+    assert main(["export", "communes", "--format", "shp", "--out", str(out)]) == 0
+    assert "population_2019 →" in capsys.readouterr().out
+    assert "CREDITS.txt" in zipfile.ZipFile(out).namelist()
+
+
+def test_export_file_path_to_latlon_csv(tmp_path):
+    src = tmp_path / "in.geojson"
+    assert main(["export", "wards_2025_points", "--format", "geojson", "--out", str(src)]) == 0
+    out = tmp_path / "pts.csv"
+    assert main(["export", str(src), "--format", "csv", "--csv-geometry", "latlon", "--out", str(out)]) == 0
+    head = out.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert head.endswith("lon,lat")
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["export", "no_such_layer", "--format", "gpkg", "--out", "x.gpkg"], "no_such_layer"),
+    (["export", "communes", "--format", "geojson", "--crs", "9213", "--out", "x.geojson"], "WGS 84"),
+    (["export", "communes", "--format", "tif", "--out", "x.tif"], "GeoTIFF"),
+    (["export", "communes", "--format", "gpkg", "--crs", "nonsense", "--out", "x.gpkg"], "nonsense"),
+    (["report", "--unit", "Hà Nội", "--format", "pptx", "--out", "x.pptx"], "Hà Nội"),
+])
+def test_user_errors_exit_2_with_one_line(tmp_path, capsys, monkeypatch, argv, needle):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and needle in err and "\n" not in err
+    assert not list(tmp_path.glob("x.*"))
+
+
+def test_bad_format_choice_exits_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["export", "communes", "--format", "dxf", "--out", "x.dxf"])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_messages_in_vietnamese(tmp_path, capsys):
+    assert main(["--lang", "vi", "export", "khong_co", "--format", "gpkg", "--out", str(tmp_path / "x.gpkg")]) == 2
+    assert "Không tìm thấy" in capsys.readouterr().err
+
+
+def test_report_pdf(tmp_path, capsys):
+    out = tmp_path / "deck.pdf"
+    assert main(["report", "--unit", "TP Sông Công", "--format", "pdf", "--out", str(out)]) == 0
+    assert out.read_bytes().startswith(b"%PDF")
+    assert str(out) in capsys.readouterr().out
