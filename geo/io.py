@@ -538,7 +538,10 @@ def _numeric_columns(df: pd.DataFrame) -> pd.DataFrame:
             continue
         nums = _to_number(vals)
         if nums.notna().all():
-            df[col] = _to_number(s.astype("string").fillna(""))
+            full = _to_number(s.astype("string").fillna(""))
+            if full.notna().all() and (full % 1 == 0).all() and (full.abs() < 2**53).all():
+                full = full.astype("int64")
+            df[col] = full
     return df
 
 

@@ -1,0 +1,263 @@
+"""geo.io against the generated corpus: every case has one exact expected outcome."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import shapely
+from pyproj import CRS, Transformer
+
+from geo.errors import AtlasError
+from geo.io import list_layers_in, read_any, read_raster
+from geo.safezip import Limits
+from tests import corpus as C
+
+OK, ERR = "ok", "error"
+# case → (outcome, report fields or error key)
+EXPECT: dict[str, tuple[str, object]] = {
+    "csv_huge_value": (OK, {"features": 2, "truncated_values": 1, "crs_basis": "crs_guess_degrees"}),
+    "csv_no_coords": (ERR, "import_errors.no_coord_columns"),
+    "csv_out_of_range": (OK, {"features": 3, "dropped_out_of_range": 1, "out_of_range_rows": [5],
+                              "dropped_bad_coords": 2}),
+    "csv_surveyor_xy": (OK, {"features": 3, "surveyor_xy": True, "crs": "EPSG:9213 VN-2000 / TM-3 106-30",
+                             "crs_basis": "crs_guess_metric"}),
+    "csv_swapped": (OK, {"features": 3, "swapped": True}),
+    "csv_tcvn3": (OK, {"features": 3, "encodings": {"ten": "tcvn3"}}),
+    "csv_vn_bom": (OK, {"features": 3, "encodings": {}, "encoding_basis": "bom", "swapped": False}),
+    "geojson_bowtie": (OK, {"features": 2, "repaired": 1, "kinds": {"polygons": 2}}),
+    "geojson_empty": (ERR, "import_errors.empty_file"),
+    "geojson_metric_nocrs": (OK, {"features": 3, "crs": "EPSG:9213 VN-2000 / TM-3 106-30",
+                                  "crs_basis": "crs_guess_metric"}),
+    "geojson_old_crs": (OK, {"features": 3, "crs": "EPSG:9213 VN-2000 / TM-3 106-30", "crs_basis": "crs_declared"}),
+    "geojson_tcvn3_mojibake": (OK, {"features": 3, "encodings": {"name": "tcvn3"}}),
+    "geojson_truncated": (ERR, "import_errors.json_invalid"),
+    "geojson_xss": (OK, {"features": 3, "encodings": {}}),
+    "geojson_z": (OK, {"features": 3, "has_z": True}),
+    "geotiff": (OK, {"crs": "EPSG:9213 VN-2000 / TM-3 106-30", "crs_basis": "crs_declared"}),
+    "gpkg_multilayer": (ERR, "import_errors.choose_layer"),
+    "gpkg_nan": (OK, {"features": 2, "features_in": 5, "dropped_empty": 1, "dropped_nonfinite": 2}),
+    "json_not_geojson": (ERR, "import_errors.json_not_geojson"),
+    "kml_billion_laughs": (ERR, "import_errors.xml_unsafe"),
+    "kml_mixed": (ERR, "import_errors.mixed_geometry"),
+    "kml_xxe": (ERR, "import_errors.xml_unsafe"),
+    "kmz": (OK, {"features": 2, "crs_basis": "crs_spec", "kinds": {"points": 2}}),
+    "shp_local_prj": (OK, {"features": 3, "crs": "EPSG:9213 VN-2000 / TM-3 106-30", "crs_basis": "crs_local_tm3",
+                           "encoding_basis": "cpg", "encodings": {}}),
+    "shp_missing_dbf": (ERR, "import_errors.shp_missing_part"),
+    "shp_missing_shx": (ERR, "import_errors.shp_missing_part"),
+    "shp_tcvn3": (OK, {"features": 3, "encodings": {"ten": "tcvn3"}, "encoding_basis": "auto"}),
+    "shp_utf8_nocpg": (OK, {"features": 3, "encodings": {"ten": "utf-8"}}),
+    "shp_vn2000_noprj": (OK, {"features": 3, "crs_basis": "crs_guess_metric", "kinds": {"polygons": 3}}),
+    "shp_vn2000_prj": (OK, {"features": 3, "crs_basis": "crs_declared", "encodings": {}}),
+    "shp_vni": (OK, {"features": 3, "encodings": {"ten": "vni"}}),
+    "shp_wgs84_prj_metres": (OK, {"features": 3, "crs_basis": "crs_declared_mismatch",
+                                  "crs": "EPSG:9213 VN-2000 / TM-3 106-30"}),
+    "xlsx_vn": (OK, {"features": 3, "layer": "Cơ sở y tế", "layers": ["Cơ sở y tế", "Ghi chú"]}),
+    "zip_absolute": (ERR, "import_errors.zip_slip"),
+    "zip_bomb": (ERR, "import_errors.zip_bomb"),
+    "zip_corrupt": (ERR, "import_errors.zip_corrupt"),
+    "zip_lying_header": (ERR, "import_errors.json_invalid"),
+    "zip_slip": (ERR, "import_errors.zip_slip"),
+    "zip_symlink": (ERR, "import_errors.zip_link"),
+}
+
+_TO_WGS = Transformer.from_crs(9213, 4326, always_xy=True)
+
+
+def test_corpus_is_large_and_fully_specified():
+    assert len(C.CORPUS) >= 25
+    assert set(C.CORPUS) == set(EXPECT)
+
+
+def _read(name: str, tmp_path: Path, **kw):
+    path = C.CORPUS[name](tmp_path)
+    if name == "geotiff":
+        return read_raster(path, **kw)
+    return read_any(path, **kw)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECT))
+def test_corpus_case(name, tmp_path):
+    outcome, detail = EXPECT[name]
+    if outcome == ERR:
+        path = C.CORPUS[name](tmp_path)
+        with pytest.raises(AtlasError) as exc:
+            read_any(path)
+        assert exc.value.key == detail
+        for lang in ("vi", "en"):
+            msg = exc.value.message(lang)
+            assert msg != detail and "{" not in msg and "\n" not in msg
+            assert f"'{path.name}'" in msg
+        return
+    data, report = _read(name, tmp_path)
+    for field, value in detail.items():
+        assert getattr(report, field) == value, field
+    if name != "geotiff":
+        assert data.crs.equals(CRS.from_epsg(4326))
+        assert shapely.is_valid(np.asarray(data.geometry.values)).all()
+        assert len(data) == report.features
+    lines = report.lines("vi")
+    assert lines[0] == f"Tệp: {report.file}" and all("{" not in ln for ln in lines)
+
+
+def _assert_places(gdf, tol=1e-6):
+    centers = shapely.centroid(np.asarray(gdf.geometry.values))
+    exp = np.array([p[:2] for p in C.PLACES])
+    got = shapely.get_coordinates(centers)
+    assert np.abs(got - exp).max() < tol
+
+
+@pytest.mark.parametrize("name", ["shp_vn2000_prj", "shp_vn2000_noprj", "shp_local_prj", "shp_tcvn3", "shp_vni",
+                                  "shp_utf8_nocpg", "shp_wgs84_prj_metres"])
+def test_shapefiles_land_on_the_places_with_unicode_names(name, tmp_path):
+    gdf, _ = _read(name, tmp_path)
+    assert list(gdf["ten"]) == C.UNICODE_NAMES
+    _assert_places(gdf, tol=1e-6)
+
+
+def test_local_prj_is_not_read_as_wgs84(tmp_path):
+    """Reading the local TM-3 .prj literally (WGS84 datum) would put the data ~200 m off."""
+    gdf, _ = _read("shp_local_prj", tmp_path)
+    literal = Transformer.from_crs(CRS.from_wkt(C.LOCAL_TM3_PRJ), 4326, always_xy=True)
+    e, n = C.vn2000_xy()[0]
+    lon_lit, lat_lit = literal.transform(e, n)
+    lon, lat = shapely.get_coordinates(shapely.centroid(gdf.geometry.values[0]))[0]
+    off_m = np.hypot((lon - lon_lit) * 103_600, (lat - lat_lit) * 110_700)
+    assert 150 < off_m < 300
+    assert abs(lon - C.PLACES[0][0]) < 1e-6 and abs(lat - C.PLACES[0][1]) < 1e-6
+
+
+def test_override_wins_over_prj_and_guess(tmp_path):
+    gdf, report = _read("shp_vn2000_prj", tmp_path, crs="EPSG:3405")
+    assert report.crs == "EPSG:3405 VN-2000 / UTM zone 48N" and report.crs_basis == "crs_override"
+    xy = C.vn2000_xy()
+    lon, _ = Transformer.from_crs(3405, 4326, always_xy=True).transform(*xy[0])
+    assert abs(shapely.centroid(gdf.geometry.values[0]).x - lon) < 1e-6
+
+
+def test_bad_override_refused(tmp_path):
+    with pytest.raises(AtlasError) as exc:
+        _read("csv_vn_bom", tmp_path, crs="EPSG:99999999")
+    assert exc.value.key == "import_errors.bad_crs"
+
+
+def test_tables_land_on_the_places(tmp_path):
+    for name in ("csv_vn_bom", "csv_swapped", "csv_tcvn3", "xlsx_vn", "csv_surveyor_xy", "geojson_old_crs",
+                 "geojson_metric_nocrs"):
+        (tmp_path / name).mkdir()
+        gdf, _ = _read(name, tmp_path / name)
+        _assert_places(gdf, tol=1e-6)
+
+
+def test_vietnamese_csv_headers_values_and_numbers(tmp_path):
+    gdf, _ = _read("csv_vn_bom", tmp_path)
+    assert list(gdf.columns) == ["Tên", "Vĩ độ", "Kinh độ", "Số học sinh", "geometry"]
+    assert list(gdf["Tên"]) == C.UNICODE_NAMES
+    assert list(gdf["Số học sinh"]) == [0, 100, 200]
+
+
+def test_swapped_and_surveyor_warnings(tmp_path):
+    _, rep = _read("csv_swapped", tmp_path)
+    assert rep.warnings[0] == ("swapped_latlon", {"x": "lon", "y": "lat"})
+    _, rep = _read("csv_surveyor_xy", tmp_path)
+    assert rep.warnings == [("surveyor_xy", {"x": "X", "y": "Y"})]
+
+
+def test_huge_value_is_truncated(tmp_path):
+    gdf, _ = _read("csv_huge_value", tmp_path)
+    assert len(gdf["note"].iloc[0]) == Limits().max_text_chars + 1
+    assert gdf["note"].iloc[1] == "short"
+
+
+def test_bowtie_repaired_into_two_triangles(tmp_path):
+    gdf, _ = _read("geojson_bowtie", tmp_path)
+    bow = gdf.loc[gdf["name"] == "bow", "geometry"].iloc[0]
+    assert bow.geom_type == "MultiPolygon" and len(bow.geoms) == 2
+    assert bow.area == pytest.approx(0.01 * 0.01 / 2, rel=1e-9)
+
+
+def test_xss_text_kept_verbatim_as_data(tmp_path):
+    gdf, _ = _read("geojson_xss", tmp_path)
+    assert list(gdf["name"]) == [C.XSS, "a & b", "<script>x</script>"]
+    assert C.XSS in gdf.columns
+
+
+def test_z_kept(tmp_path):
+    gdf, _ = _read("geojson_z", tmp_path)
+    assert list(gdf.geometry.z) == [50.0, 51.0, 52.0]
+
+
+def test_xxe_never_reads_the_secret(tmp_path):
+    with pytest.raises(AtlasError) as exc:
+        _read("kml_xxe", tmp_path)
+    assert C.SECRET not in exc.value.message("en") and C.SECRET not in exc.value.message("vi")
+
+
+def test_mixed_kml_split_by_kind(tmp_path):
+    path = C.make_kml_mixed(tmp_path)
+    pts, rep = read_any(path, kind="points")
+    assert rep.left_out == {"polygons": 1} and rep.kind == "points" and len(pts) == 2
+    assert list(pts["name"]) == ["Trường A", "Trường B"]
+    assert list(pts["folder"]) == ["Trường học", "Trường học"]
+    assert pts["cap"].iloc[0] == "THCS"
+    polys, rep = read_any(path, kind="polygons")
+    assert len(polys) == 1 and rep.left_out == {"points": 2}
+    with pytest.raises(AtlasError) as exc:
+        read_any(path, kind="lines")
+    assert exc.value.key == "import_errors.kind_absent"
+
+
+def test_geopackage_layers_listed_and_chosen(tmp_path):
+    path = C.make_gpkg_multilayer(tmp_path)
+    assert list_layers_in(path) == ["diem", "vung"]
+    gdf, rep = read_any(path, layer="vung")
+    assert rep.layer == "vung" and rep.kinds == {"polygons": 3}
+    _assert_places(gdf)
+    with pytest.raises(AtlasError) as exc:
+        read_any(path, layer="nope")
+    assert exc.value.key == "import_errors.layer_not_found" and "diem, vung" in exc.value.message("en")
+
+
+def test_raster_sum_skips_nodata(tmp_path):
+    info, rep = _read("geotiff", tmp_path)
+    assert info.total == float(sum(range(2, 13)))
+    assert (info.width, info.height, info.count) == (4, 3, 1)
+    assert rep.raster["total"] == 77.0
+
+
+def test_zip_bomb_refused_fast(tmp_path):
+    path = C.make_zip_bomb(tmp_path)
+    start = time.perf_counter()
+    with pytest.raises(AtlasError):
+        read_any(path)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_zip_slip_writes_nothing_outside(tmp_path):
+    for maker in (C.make_zip_slip, C.make_zip_absolute):
+        with pytest.raises(AtlasError):
+            read_any(maker(tmp_path))
+    assert not list(tmp_path.parent.rglob("evil_*.txt"))
+
+
+def test_size_cap(tmp_path):
+    path = C.make_csv_huge_value(tmp_path)
+    with pytest.raises(AtlasError) as exc:
+        read_any(path, limits=Limits(max_file_bytes=1000))
+    assert exc.value.key == "import_errors.too_big"
+
+
+def test_forced_encoding(tmp_path):
+    gdf, rep = _read("shp_vni", tmp_path, encoding="vni")
+    assert list(gdf["ten"]) == C.UNICODE_NAMES and rep.encoding_basis == "override"
+    with pytest.raises(AtlasError) as exc:
+        read_any(C.make_csv_vn_bom(tmp_path), encoding="koi8")
+    assert exc.value.key == "import_errors.bad_encoding"
+
+
+def test_display_name_used_in_messages(tmp_path):
+    with pytest.raises(AtlasError) as exc:
+        read_any(C.make_geojson_empty(tmp_path), display_name="ranh_gioi.geojson")
+    assert "ranh_gioi.geojson" in exc.value.message("vi")
