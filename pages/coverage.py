@@ -1,0 +1,436 @@
+"""Service coverage: who is within reach of a kind of facility, and what a change would do.
+
+Thin page: widgets → ``geo.population`` / ``geo.coverage`` / ``geo.network`` → ``layers.render``.
+Heavy objects are cached so that a rerun changing only the distance re-thresholds cached
+per-cell distances (no reloading, reprojecting or re-gridding):
+
+* population grid per source (``st.cache_resource``), cells labelled with their unit per
+  (grid, unit layer) (``st.cache_resource``), facilities in the grid CRS per source;
+* nearest-facility distances (or network costs) per (grid, units, facility set) in the
+  session, computed in chunks with a progress bar.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib
+import tempfile
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from geo import coverage as cov
+from geo.cli_coverage import UNIT_DEFAULTS
+from geo.errors import AtlasError
+from geo.i18n import fmt_number, fmt_percent, t
+from geo.paths import METRIC_CRS
+from geo.population import LABEL_CENSUS_COMMUNE, LABEL_CENSUS_WARD, census_grid, read_population_raster
+from geo.text import escape
+from layers.catalog import get_catalog
+from pages.common import cached_layer, current_lang, show_error, tr
+
+lang = current_lang()
+catalog = get_catalog()
+for key, value in {"cov_added": [], "cov_closed": [], "cov_last_click": None, "cov_click_adds": False,
+                   "_cov_costs": {}}.items():
+    st.session_state.setdefault(key, value)
+
+UNIT_CHOICES = {"cities": "smart_cities", "districts": "districts", "communes": "communes", "wards": "wards_2025"}
+POP_CHOICES = {"commune": ("communes", "population_2019", LABEL_CENSUS_COMMUNE),
+               "ward": ("wards_2025", "population_2025", LABEL_CENSUS_WARD)}
+MAX_PAGE_CELLS = 20_000_000
+COST_CACHE_SIZE = 6
+
+
+# ---- cached building blocks ------------------------------------------------------------
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def census_grid_for(source: str):
+    """Census-modelled population grid (100 m) for ``source`` in POP_CHOICES."""
+    layer, col, label = POP_CHOICES[source]
+    return census_grid(cached_layer(layer), col, 100.0, label_key=label)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def raster_grid_for(digest: str, _data: bytes, name: str):
+    """A user's population GeoTIFF (keyed by content digest)."""
+    with tempfile.TemporaryDirectory(prefix="atlas_pop_") as tmp:
+        path = Path(tmp) / "population.tif"
+        path.write_bytes(_data)
+        return read_population_raster(path)
+
+
+def units_for(choice: str) -> tuple[gpd.GeoDataFrame, str, str]:
+    """The unit layer, its id column and name column."""
+    layer = UNIT_CHOICES[choice]
+    if layer == "smart_cities":
+        d = cached_layer("districts")
+        gdf = d[d["smart_city"].fillna(False).astype(bool)]
+    else:
+        gdf = cached_layer(layer)
+    uid, uname, _ = UNIT_DEFAULTS[layer]
+    return gdf, uid, uname
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def cells_for(grid_key: str, unit_choice: str, _grid):
+    """Populated cells of the grid labelled with their unit (centre rule)."""
+    units, uid, uname = units_for(unit_choice)
+    return cov.prepare_cells(_grid, units, uid, uname)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def units_geo(unit_choice: str):
+    """Unit polygons in EPSG:4326 (for the map and exports)."""
+    units, _, _ = units_for(unit_choice)
+    return units.to_crs(4326)
+
+
+def workspace_point_layers() -> dict:
+    """User layers from ``geo.workspace`` (only if that module exists)."""
+    try:
+        ws = importlib.import_module("geo.workspace")
+    except ImportError:
+        return {}
+    try:
+        names = [x.get("name") if isinstance(x, dict) else getattr(x, "name", x) for x in ws.list_layers()]
+    except Exception:  # noqa: BLE001 — no workspace: no layers
+        return {}
+    return {f"ws:{n}": (lambda n=n: ws.read_layer(n)) for n in names if n}
+
+
+def base_facilities(source: str, user_layers: dict) -> gpd.GeoDataFrame:
+    if source.startswith("ws:"):
+        return user_layers[source]()
+    infra = cached_layer("infrastructure")
+    return infra[infra["category"] == source]
+
+
+def digest(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()
+
+
+def read_upload(upload) -> gpd.GeoDataFrame:
+    """A vector upload (GeoJSON / GeoPackage / zipped shapefile) via the import module."""
+    data = upload.getvalue()
+    with tempfile.TemporaryDirectory(prefix="atlas_up_") as tmp:
+        path = Path(tmp) / Path(upload.name).name
+        path.write_bytes(data)
+        return cov.read_vector_file(path, display_name=upload.name)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def road_graph_for(key: str, _roads: gpd.GeoDataFrame, profile: str, crs: str):
+    from geo.network import build_graph
+
+    return build_graph(_roads, profile, crs)
+
+
+def costs_with_progress(key: tuple, cells, cost_fn) -> np.ndarray:
+    """Per-cell cost, cached in the session; computed in chunks with a progress bar."""
+    store: dict = st.session_state["_cov_costs"]
+    if key in store:
+        return store[key]
+    bar = st.progress(0.0, text=tr("coverage.computing"))
+    n = len(cells.pop)
+    out = np.empty(n)
+    step = 250_000
+    for s in range(0, n, step):
+        out[s:s + step] = cost_fn(cells.xy[s:s + step])
+        bar.progress(min(1.0, (s + step) / max(n, 1)), text=tr("coverage.computing"))
+    bar.empty()
+    if len(store) >= COST_CACHE_SIZE:
+        store.pop(next(iter(store)))
+    store[key] = out
+    return out
+
+
+# ---- page --------------------------------------------------------------------------------
+
+st.title(tr("coverage.title"))
+st.caption(tr("coverage.intro"))
+st.info(tr("coverage.rule"))
+
+user_layers = workspace_point_layers()
+fac_options = list(catalog.categories) + list(user_layers)
+
+with st.sidebar:
+    fac_source = st.selectbox(tr("coverage.facilities"), fac_options, key="cov_facilities",
+                              format_func=lambda c: catalog.categories[c].title(lang) if c in catalog.categories
+                              else t("coverage.facilities_workspace", lang, name=c[3:]))
+    unit_choice = st.selectbox(tr("coverage.units"), list(UNIT_CHOICES), index=1, key="cov_units",
+                               format_func=lambda u: t(f"coverage.units_{u}", lang))
+    pop_choice = st.selectbox(tr("coverage.population_source"), ["commune", "ward", "upload"], key="cov_pop",
+                              format_func=lambda p: t(f"coverage.pop_{p}", lang))
+    pop_upload = st.file_uploader(tr("coverage.pop_upload"), type=["tif", "tiff"], key="cov_pop_file") \
+        if pop_choice == "upload" else None
+    mode = st.radio(tr("coverage.mode"), ["euclidean", "network"], key="cov_mode", horizontal=True,
+                    format_func=lambda m: t(f"coverage.mode_{m}", lang))
+    radius = st.number_input(tr("coverage.radius"), min_value=100, max_value=100_000, value=2000, step=250,
+                             key="cov_radius")
+    detour = 1.0
+    roads_upload = None
+    profile, limit_kind, minutes = "walk", "distance", None
+    if mode == "euclidean":
+        detour = st.number_input(tr("coverage.detour"), min_value=1.0, max_value=3.0, value=1.0, step=0.1,
+                                 key="cov_detour")
+    else:
+        roads_upload = st.file_uploader(tr("coverage.roads_upload"), type=["geojson", "json", "gpkg", "zip"],
+                                        key="cov_roads")
+        profile = st.radio(tr("coverage.speed_profile"), ["walk", "motorbike"], key="cov_profile", horizontal=True,
+                           format_func=lambda p: t(f"coverage.profile_{p}", lang))
+        limit_kind = st.radio(tr("coverage.network_limit"), ["time", "distance"], key="cov_limit", horizontal=True,
+                              format_func=lambda k: t(f"coverage.limit_{k}", lang))
+        if limit_kind == "time":
+            minutes = st.number_input(tr("coverage.minutes_limit"), min_value=1, max_value=240, value=15, step=5,
+                                      key="cov_minutes")
+    show_2sfca = st.checkbox(tr("coverage.access_ratio"), key="cov_2sfca") if mode == "euclidean" else False
+
+# ---- population grid ----------------------------------------------------------------------
+try:
+    with st.spinner(tr("coverage.building_grid")):
+        if pop_choice == "upload":
+            if pop_upload is None:
+                st.stop()
+            data = pop_upload.getvalue()
+            grid_key = "raster:" + digest(data)
+            grid = raster_grid_for(grid_key, data, pop_upload.name)
+        else:
+            grid_key = "census:" + pop_choice
+            grid = census_grid_for(pop_choice)
+        if grid.values.size > MAX_PAGE_CELLS:
+            raise AtlasError("coverage_errors.grid_too_big", cells=grid.values.size)
+        cells = cells_for(grid_key, unit_choice, grid)
+except AtlasError as err:
+    show_error(err)
+    st.stop()
+st.caption(f"{tr('coverage.population_source')}: {tr(grid.label_key)}")
+
+# ---- facilities and scenario ----------------------------------------------------------------
+try:
+    fac_all = base_facilities(fac_source, user_layers)
+except AtlasError as err:
+    show_error(err)
+    st.stop()
+fac_label = cov.facility_label(fac_source if fac_source in catalog.categories else None, lang)
+names = fac_all["name"] if "name" in fac_all.columns else pd.Series([""] * len(fac_all), index=fac_all.index)
+
+with st.expander(tr("coverage.whatif"), expanded=bool(st.session_state["cov_added"] or st.session_state["cov_closed"])):
+    st.caption(tr("coverage.whatif_help"))
+    st.toggle(tr("coverage.whatif_add_click"), key="cov_click_adds")
+    proposed_upload = st.file_uploader(tr("coverage.whatif_upload"), type=["geojson", "json", "gpkg", "zip", "csv"],
+                                       key="cov_proposed")
+    closed = st.multiselect(tr("coverage.whatif_closed"), list(fac_all.index),
+                            default=[i for i in st.session_state["cov_closed"] if i in fac_all.index],
+                            format_func=lambda i: f"{names.get(i) or '—'} (#{i})", key="cov_closed_pick")
+    st.session_state["cov_closed"] = list(closed)
+    if st.button(tr("coverage.whatif_clear"), key="cov_clear"):
+        st.session_state["cov_added"] = []
+        st.session_state["cov_closed"] = []
+        st.session_state["cov_last_click"] = None
+        st.rerun()
+
+proposed_gdf = None
+if proposed_upload is not None:
+    try:
+        proposed_gdf = read_upload(proposed_upload)
+    except AtlasError as err:
+        show_error(err)
+added = [tuple(p) for p in st.session_state["cov_added"]]
+scenario = bool(added or st.session_state["cov_closed"] or (proposed_gdf is not None and len(proposed_gdf)))
+fac_after = cov.scenario_facilities(fac_all, added, st.session_state["cov_closed"], proposed_gdf) if scenario else fac_all
+
+# ---- costs ----------------------------------------------------------------------------------
+fac_key = (fac_source, len(fac_all))
+
+
+def scenario_key() -> tuple:
+    up = digest(proposed_upload.getvalue()) if proposed_upload is not None else ""
+    return (tuple(added), tuple(st.session_state["cov_closed"]), up)
+
+
+threshold = float(radius)
+cost_label = "distance"
+try:
+    if mode == "euclidean":
+        xy_before = cov.facility_xy(fac_all, grid.crs)
+        cost_before = costs_with_progress(("euclid", grid_key, unit_choice, fac_key), cells,
+                                          cov.euclidean_cost(xy_before))
+        cost_after = None
+        if scenario:
+            cost_after = costs_with_progress(("euclid", grid_key, unit_choice, fac_key, scenario_key()), cells,
+                                             cov.euclidean_cost(cov.facility_xy(fac_after, grid.crs)))
+        cost_before = cost_before * detour
+        cost_after = cost_after * detour if cost_after is not None else None
+    else:
+        if roads_upload is None:
+            st.warning(tr("coverage.no_roads"))
+            st.stop()
+        roads_data = roads_upload.getvalue()
+        roads_key = digest(roads_data)
+        graph = road_graph_for(f"{roads_key}:{profile}:{grid.crs}", read_upload(roads_upload), profile, grid.crs)
+        st.caption(tr("coverage.roads_loaded", edges=graph.n_edges, nodes=graph.n_nodes))
+        from geo.network import network_cost_fn
+
+        metric = "time" if limit_kind == "time" else "distance"
+        threshold = float(minutes) if metric == "time" else float(radius)
+        cost_label = metric
+        cost_before = costs_with_progress(("net", grid_key, unit_choice, fac_key, roads_key, profile, metric), cells,
+                                          network_cost_fn(graph, cov.facility_xy(fac_all, grid.crs), metric))
+        cost_after = None
+        if scenario:
+            cost_after = costs_with_progress(
+                ("net", grid_key, unit_choice, fac_key, roads_key, profile, metric, scenario_key()), cells,
+                network_cost_fn(graph, cov.facility_xy(fac_after, grid.crs), metric))
+except AtlasError as err:
+    show_error(err)
+    st.stop()
+
+before = cov.coverage_from_costs(cells, cost_before, threshold)
+after = cov.coverage_from_costs(cells, cost_after, threshold) if cost_after is not None else None
+result = after if after is not None else before
+if cost_label == "time":
+    result = result.rename(columns={"median_distance_m": "median_minutes", "p90_distance_m": "p90_minutes"})
+if show_2sfca:
+    units_gdf, uid, uname = units_for(unit_choice)
+    cap_col = "beds" if "beds" in fac_after.columns else None
+    acc = cov.two_step_fca(fac_after, units_gdf, grid, float(radius), uid, uname, capacity_col=cap_col, detour=detour)
+    result = result.assign(access_ratio=acc["access_ratio"].to_numpy())
+if len(fac_after) == 0:
+    st.warning(tr("coverage.no_facilities"))
+
+reach_kw = {"minutes": minutes} if cost_label == "time" else {"radius_m": threshold}
+total_line = cov.total_sentence(result, lang, fac_label, **reach_kw)
+st.subheader(total_line)
+
+# ---- map ----------------------------------------------------------------------------------
+from layers.render import add_choropleth, add_gdf_layer, finish_map, new_map  # noqa: E402
+from pages.map_component import show_map  # noqa: E402
+
+final_cost = cost_after if cost_after is not None else cost_before
+map_key = ("cov_map", lang, grid_key, unit_choice, fac_key, scenario_key() if scenario else None, mode, detour,
+           threshold, cost_label, roads_upload.name if roads_upload is not None else None)
+if st.session_state.get("_cov_map_key") != map_key:
+    ugeo = units_geo(unit_choice)
+    col_name, col_share, col_share_txt = tr("coverage.col_unit_name"), tr("coverage.map_title"), tr("coverage.col_covered_share")
+    col_pop, col_beyond = tr("coverage.col_population"), tr("coverage.col_beyond_population")
+    shown = gpd.GeoDataFrame({
+        col_name: result["unit_name"].astype(str).to_numpy(),
+        col_share: result["covered_share"].to_numpy() * 100,
+        col_share_txt: [fmt_percent(s, lang) for s in result["covered_share"]],
+        col_pop: result["population"].round().to_numpy(),
+        col_beyond: result["beyond_population"].round().to_numpy(),
+    }, geometry=ugeo.geometry.to_numpy(), crs=4326)
+    m = new_map(lang, "positron")
+    add_choropleth(m, shown, col_share, lang, tr("coverage.map_title"),
+                   tooltip_fields=[col_name, col_share_txt, col_pop, col_beyond], scheme="equal_interval", k=5,
+                   legend_title=f"{tr('coverage.map_title')} (%) — {tr(grid.label_key)}", palette="RdYlGn")
+    area = cov.mask_polygons(cov.covered_mask(cells, final_cost, threshold), grid.transform, grid.crs)
+    if not area.geometry.iloc[0].is_empty:
+        add_gdf_layer(m, area[["geometry"]], lang, tr("coverage.covered_area"), kind="polygon", color="#2563eb")
+    hs = cov.hotspots(cells, final_cost, threshold, top=15)
+    if len(hs):
+        hs_show = gpd.GeoDataFrame({col_name: hs["unit_name"].astype(str).to_numpy(),
+                                    col_beyond: hs["people_beyond"].round().to_numpy()},
+                                   geometry=hs.geometry.to_numpy(), crs=hs.crs)
+        add_gdf_layer(m, hs_show, lang, tr("coverage.hotspots"), [col_name, col_beyond], kind="polygon",
+                      color="#9333ea")
+    if len(fac_all):
+        keep = fac_all.drop(index=[i for i in st.session_state["cov_closed"] if i in fac_all.index])
+        pts = gpd.GeoDataFrame({tr("common.name"): names.loc[keep.index].astype(str).to_numpy()},
+                               geometry=keep.geometry.to_numpy(), crs=fac_all.crs)
+        add_gdf_layer(m, pts, lang, tr("coverage.existing"), [tr("common.name")], kind="point", color="#111827")
+    new_pts = fac_after[fac_after.get("proposed", pd.Series(False, index=fac_after.index)).fillna(False).astype(bool)] \
+        if scenario else fac_after.iloc[0:0]
+    if len(new_pts):
+        add_gdf_layer(m, new_pts[[new_pts.geometry.name]], lang, tr("coverage.proposed"), kind="point", color="#dc2626")
+    finish_map(m, lang)
+    st.session_state["_cov_map"] = m
+    st.session_state["_cov_map_key"] = map_key
+out = show_map(st.session_state["_cov_map"], key="coverage_map", height=560)
+
+clicked = (out or {}).get("last_clicked")
+if clicked and clicked != st.session_state["cov_last_click"]:
+    st.session_state["cov_last_click"] = clicked
+    if st.session_state["cov_click_adds"]:
+        st.session_state["cov_added"] = st.session_state["cov_added"] + [[float(clicked["lng"]), float(clicked["lat"])]]
+        st.rerun()
+if st.session_state["cov_last_click"]:
+    c = st.session_state["cov_last_click"]
+    st.caption(tr("coverage.whatif_clicked", lat=fmt_number(round(c["lat"], 5), lang, 5),
+                  lon=fmt_number(round(c["lng"], 5), lang, 5)))
+
+# ---- what-if summary ---------------------------------------------------------------------
+if after is not None:
+    st.markdown(f"#### {tr('coverage.whatif')}")
+    n_added = len(added) + (len(proposed_gdf) if proposed_gdf is not None else 0)
+    st.caption(tr("coverage.whatif_count", added=n_added, closed=len(st.session_state["cov_closed"])))
+    tb, ta = cov.totals(before), cov.totals(after)
+    st.write(tr("coverage.whatif_total_change", before=fmt_number(round(tb["covered_population"]), lang),
+                after=fmt_number(round(ta["covered_population"]), lang),
+                change=fmt_number(round(ta["covered_population"] - tb["covered_population"]), lang)))
+    comp = cov.compare(before, after).sort_values("change", ascending=False)
+    comp = comp.assign(share_before=comp["share_before"] * 100, share_after=comp["share_after"] * 100)
+    comp_cols = ["unit_name", "population", "covered_before", "covered_after", "change", "share_before", "share_after"]
+    st.dataframe(comp[comp_cols].round(1).rename(columns={c: tr(f"coverage.col_{c}") for c in comp_cols}),
+                 hide_index=True, width="stretch")
+
+# ---- sentences and table ----------------------------------------------------------------------
+st.markdown(f"#### {tr('coverage.sentences')}")
+lines = cov.coverage_sentences(result.rename(columns={"median_minutes": "median_distance_m",
+                                                      "p90_minutes": "p90_distance_m"}), lang, fac_label,
+                               top=8, **reach_kw)
+st.markdown("\n".join(f"- {escape(s)}" for s in lines) or "—")
+
+st.markdown(f"#### {tr('coverage.table')}")
+table = result.sort_values("beyond_population", ascending=False).drop(columns=["unit_id"])
+table = table.assign(covered_share=table["covered_share"] * 100)
+st.dataframe(table.round(1).rename(columns={c: tr(f"coverage.col_{c}") for c in table.columns}),
+             hide_index=True, width="stretch")
+
+# ---- downloads ----------------------------------------------------------------------------
+st.markdown(f"#### {tr('coverage.downloads')}")
+export_frame = result.assign(population_source=tr(grid.label_key), rule=tr("coverage.rule"))
+stem = f"coverage_{fac_source.replace(':', '_')}_{unit_choice}"
+
+
+def _geo_bytes(driver: str) -> bytes:
+    gdf = cov.attach_geometry(export_frame, units_geo(unit_choice))
+    try:
+        from dataclasses import replace
+
+        from geo.export import Credits, export_bytes, layer_credits
+
+        parts = [layer_credits(lid, lang) for lid in
+                 dict.fromkeys([UNIT_CHOICES[unit_choice].replace("smart_cities", "districts"),
+                                "infrastructure", POP_CHOICES[pop_choice][0] if pop_choice in POP_CHOICES else "infrastructure"])]
+        credits = replace(Credits.combine(tr("coverage.title"), parts), modelled=True).with_notes(
+            tr(grid.label_key), tr("coverage.rule"))
+        fmt = "gpkg" if driver == "GPKG" else "geojson"
+        _, data, _ = export_bytes(gdf, fmt, credits=credits, lang=lang, name=stem)
+        return data
+    except ImportError:
+        with tempfile.TemporaryDirectory(prefix="atlas_dl_") as tmp:
+            path = Path(tmp) / ("out.gpkg" if driver == "GPKG" else "out.geojson")
+            gdf.to_file(path, driver=driver, engine="pyogrio")
+            return path.read_bytes()
+
+
+def _tif_bytes() -> bytes:
+    with tempfile.TemporaryDirectory(prefix="atlas_dl_") as tmp:
+        path = Path(tmp) / "distance.tif"
+        cov.write_distance_geotiff(fac_after, grid, path, detour=detour)
+        return path.read_bytes()
+
+
+d1, d2, d3, d4 = st.columns(4)
+d1.download_button(tr("coverage.dl_csv"), export_frame.to_csv(index=False).encode("utf-8"), f"{stem}.csv",
+                   "text/csv", key="cov_dl_csv")
+d2.download_button(tr("coverage.dl_geojson"), lambda: _geo_bytes("GeoJSON"), f"{stem}.geojson",
+                   "application/geo+json", key="cov_dl_geojson")
+d3.download_button(tr("coverage.dl_gpkg"), lambda: _geo_bytes("GPKG"), f"{stem}.gpkg",
+                   "application/geopackage+sqlite3", key="cov_dl_gpkg")
+if mode == "euclidean":
+    d4.download_button(tr("coverage.dl_tif"), _tif_bytes, f"{stem}_distance.tif", "image/tiff", key="cov_dl_tif")

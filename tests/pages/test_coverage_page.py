@@ -1,0 +1,87 @@
+"""Coverage page through streamlit.testing.v1.AppTest (map = unknown component)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo import coverage as cov
+from geo.population import census_grid
+from layers.catalog import load_layer
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "coverage.py")
+
+
+@pytest.fixture(autouse=True)
+def _workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+
+
+def run(at: AppTest) -> AppTest:
+    at.run(timeout=120)
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def frame_values(at: AppTest, idx: int = -1):
+    return at.dataframe[idx].value
+
+
+def test_default_view_matches_the_library():
+    at = AppTest.from_file(PAGE)
+    at.session_state["lang"] = "en"
+    at.session_state["cov_facilities"] = "health"
+    at.session_state["cov_units"] = "districts"
+    run(at)
+    # total sentence equals the library's own computation for the same inputs
+    districts = load_layer("districts")
+    grid = census_grid(load_layer("communes"), "population_2019")
+    health = load_layer("infrastructure").query("category == 'health'")
+    df = cov.coverage_by_unit(health, districts, grid, 2000, "level2_id", "name")
+    want = cov.total_sentence(df, "en", cov.facility_label("health", "en"), radius_m=2000)
+    assert any(h.value == want for h in at.subheader)
+    table = frame_values(at)
+    assert len(table) == 9
+    beyond = table["Beyond reach"].to_numpy()
+    assert (np.diff(beyond) <= 0).all()  # sorted by people beyond reach
+    assert any("farther than 2 km" in m.value for m in at.markdown)
+    labels = [b.label for b in at.get("download_button")]
+    assert len(labels) == 4
+
+
+def test_radius_change_reuses_cached_cells_and_changes_numbers():
+    at = AppTest.from_file(PAGE)
+    at.session_state["lang"] = "en"
+    run(at)
+    first = frame_values(at)["People covered"].sum()
+    cost_cache = dict(at.session_state["_cov_costs"])
+    at.number_input(key="cov_radius").set_value(5000)
+    run(at)
+    second = frame_values(at)["People covered"].sum()
+    assert second > first
+    # no new per-cell cost was computed: the radius only re-thresholds cached distances
+    assert set(at.session_state["_cov_costs"]) == set(cost_cache)
+
+
+def test_what_if_from_seeded_click():
+    at = AppTest.from_file(PAGE)
+    at.session_state["lang"] = "vi"
+    at.session_state["cov_units"] = "cities"
+    # a proposed health post in the middle of Võ Nhai-side of Thái Nguyên city and one in Phổ Yên
+    at.session_state["cov_added"] = [[105.70, 21.62], [105.87, 21.42]]
+    run(at)
+    comp = frame_values(at, 0)
+    assert len(comp) == 3
+    change = comp["Thay đổi"].to_numpy()
+    assert (change >= 0).all() and change.sum() > 0
+    assert any("2 cơ sở đề xuất" in c.value for c in at.caption)
+
+
+def test_network_mode_without_roads_says_so():
+    at = AppTest.from_file(PAGE)
+    at.session_state["lang"] = "en"
+    at.session_state["cov_mode"] = "network"
+    run(at)
+    assert any("No routable road layer" in w.value for w in at.warning)
