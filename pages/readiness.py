@@ -44,8 +44,10 @@ def _layer(layer_id: str):
     return load_layer(layer_id)
 
 
-def _unit_label(u: AdminUnit) -> str:
-    return tr("readiness.smart_city_mark", name=u.name) if u.smart_city else u.name
+def _unit_label(u: AdminUnit, _l: str = lang) -> str:
+    """Unit name, marked when it is one of the three smart cities (language bound at definition
+    so widget labels never depend on reading session state later)."""
+    return t("readiness.smart_city_mark", _l, name=u.name) if u.smart_city else u.name
 
 
 # ---------------------------------------------------------------- sidebar: editor sign-in
@@ -74,7 +76,7 @@ def sidebar_sign_in() -> Editor | None:
 # ---------------------------------------------------------------- scorecard
 def scorecard_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...]) -> None:
     levels = ["province", "city", "ward"]
-    level = st.radio(tr("readiness.level"), levels, format_func=lambda lv: tr(f"readiness.level_{lv}"),
+    level = st.radio(tr("readiness.level"), levels, format_func=lambda lv, _l=lang: t(f"readiness.level_{lv}", _l),
                      horizontal=True, key="ind_level")
     choices = [u for u in units if u.level == level]
     unit = st.selectbox(tr("readiness.unit"), choices, format_func=_unit_label, key=f"ind_unit_{level}")
@@ -99,7 +101,7 @@ def scorecard_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...]) -> 
 
     st.subheader(tr("readiness.trend_title"))
     in_scope = [ind for ind in fw.indicators.values() if level in ind.scope]
-    ind = st.selectbox(tr("readiness.trend_pick"), in_scope, format_func=lambda i: i.name(lang),
+    ind = st.selectbox(tr("readiness.trend_pick"), in_scope, format_func=lambda i, _l=lang: i.name(_l),
                        key=f"ind_trend_{level}")
     st.caption(ind.note(lang))
     if ind.computed:
@@ -156,8 +158,8 @@ def compare_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...]) -> No
 # ---------------------------------------------------------------- map
 def map_tab(fw: Framework) -> None:
     computed = [ind for ind in fw.indicators.values() if ind.computed]
-    ind = st.selectbox(tr("readiness.map_indicator"), computed, format_func=lambda i: i.name(lang), key="ind_map_ind")
-    level = st.radio(tr("readiness.map_level"), ["city", "ward"], format_func=lambda lv: tr(f"readiness.level_{lv}"),
+    ind = st.selectbox(tr("readiness.map_indicator"), computed, format_func=lambda i, _l=lang: i.name(_l), key="ind_map_ind")
+    level = st.radio(tr("readiness.map_level"), ["city", "ward"], format_func=lambda lv, _l=lang: t(f"readiness.level_{lv}", _l),
                      horizontal=True, key="ind_map_level")
     df = computed_for(ind, level)
     layer_id, id_col = ("districts", "level2_id") if level == "city" else ("wards_2025", "gso_code")
@@ -225,7 +227,7 @@ def entry_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], editor:
     if not manual:
         st.info(tr("readiness.entry_no_manual"))
         return
-    ind = st.selectbox(tr("readiness.col_indicator"), manual, format_func=lambda i: i.name(lang), key="ind_entry_ind")
+    ind = st.selectbox(tr("readiness.col_indicator"), manual, format_func=lambda i, _l=lang: i.name(_l), key="ind_entry_ind")
     in_scope = [u for u in units if u.level in ind.scope]
     unit = st.selectbox(tr("readiness.unit"), in_scope, format_func=_unit_label, key="ind_entry_unit")
     period = int(st.number_input(tr("readiness.col_period"), min_value=fw.first_year,
@@ -262,7 +264,7 @@ def entry_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], editor:
     st.subheader(tr("readiness.target_title"))
     with st.form("ind_target_form"):
         t_ind = st.selectbox(tr("readiness.col_indicator"), list(fw.indicators.values()),
-                             format_func=lambda i: i.name(lang), key="ind_target_ind")
+                             format_func=lambda i, _l=lang: i.name(_l), key="ind_target_ind")
         t_year = int(st.number_input(tr("readiness.target_year"), min_value=2025, max_value=2100, value=2030,
                                      step=1, key="ind_target_year"))
         t_op = st.selectbox(tr("readiness.target_op"), [">", ">=", "<", "<="], key="ind_target_op")

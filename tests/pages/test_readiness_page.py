@@ -1,0 +1,150 @@
+"""AppTest for pages/readiness.py: scorecard, rule, languages, comparison, gaps, sign-in, entry, conflicts."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo.auth import Editor, configure_test_editor
+from geo.i18n import t
+from geo.indicators import PROVINCE_ID, load_framework
+from geo.paths import REPO_ROOT
+from geo.store import Store
+
+PAGE = str(REPO_ROOT / "pages" / "readiness.py")
+LAST_YEAR = dt.date.today().year - 1
+
+
+@pytest.fixture()
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+    monkeypatch.setenv("ATLAS_BCRYPT_ROUNDS", "4")
+    path, editor = configure_test_editor(tmp_path, "lan", "lan-password-1", "Lan")
+    monkeypatch.setenv("ATLAS_EDITORS_FILE", str(path))
+    return editor
+
+
+def _app(**state) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=120)
+    for k, v in state.items():
+        at.session_state[k] = v
+    return at.run()
+
+
+def _texts(at) -> str:
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
+    parts += [e.value for e in at.error] + [s.value for s in at.success] + [x.value for x in at.title]
+    return "\n".join(str(p) for p in parts)
+
+
+def _button(at, label):
+    return next(b for b in at.button if b.label == label)
+
+
+def test_default_vietnamese_scorecard_rule_and_viewer_mode(env):
+    at = _app()
+    assert not at.exception
+    text = _texts(at)
+    assert t("readiness.title", "vi") in text
+    assert "**đúng tiến độ**" in text and "**chậm**" in text and "**đạt**" in text   # the rule is stated
+    card = at.dataframe[0].value
+    assert list(card.columns)[:2] == [t("readiness.col_indicator", "vi"), t("readiness.col_latest", "vi")]
+    assert set(card[t("readiness.col_indicator", "vi")]) == {
+        "Tỷ lệ dân số trong phạm vi 2 km tới cơ sở y tế", "Tỷ lệ dân số trong phạm vi 1 km tới trường tiểu học",
+        "Tỷ lệ dân số trong phạm vi 3 km tới điểm hành chính công"}
+    assert all(v.endswith("%") for v in card[t("readiness.col_latest", "vi")])
+    assert t("readiness.viewer_note", "vi") in text                      # viewers read only
+    assert not [b for b in at.button if b.label == t("readiness.entry_save", "vi")]
+
+
+def test_english_province_scorecard_with_seeded_dti(env):
+    at = _app(lang="en", ind_level="province")
+    assert not at.exception
+    text = _texts(at)
+    assert t("readiness.title", "en") in text and "đúng tiến độ" not in text
+    card = at.dataframe[0].value.set_index("Indicator")
+    dti = card.loc["Provincial digital-transformation index (DTI) rank"]
+    assert (dti["Latest value"], dti["Year"], dti["Status"]) == ("8", "2024", "met")
+    assert dti["2025 target"] == "<= 15" and dti["2030 target"] == "<= 10"
+    assert "Ministry of Science and Technology" in dti["Source"]
+    online = card.loc["Share of online public services at level 4"]
+    assert (online["Latest value"], online["Status"], online["2025 target"]) == ("no data", "no data", "> 90.0%")
+    assert "Tỉnh Thái Nguyên: Provincial digital-transformation index (DTI) rank meets the 2025 target." in text
+
+
+def test_three_cities_compared_and_gap_in_words_with_recorded_target(env):
+    Store(framework=load_framework()).record_target(env, "health_access", 2030, ">=", 95, "test plan")
+    at = _app(lang="vi")
+    assert not at.exception
+    compare = at.dataframe[1].value
+    assert {"Thành phố Thái Nguyên", "Thành phố Sông Công", "Thành phố Phổ Yên"} <= set(compare.columns)
+    text = _texts(at)
+    assert "Thành phố Sông Công: cần thêm" in text
+    assert "người trong phạm vi 2 km tới cơ sở y tế để đạt mục tiêu 2030" in text
+
+
+def test_sign_in_in_sidebar(env):
+    at = _app(lang="en")
+    at.sidebar.text_input(key="ind_user").input("lan")
+    at.sidebar.text_input(key="ind_password").input("wrong-password")
+    _button(at, "Sign in").click()
+    at.run()
+    assert at.session_state["ind_editor"] is None
+    assert any("Wrong username or password" in e.value for e in at.error)
+    at.sidebar.text_input(key="ind_password").input("lan-password-1")
+    _button(at, "Sign in").click()
+    at.run()
+    assert at.session_state["ind_editor"] == env
+    assert any("Signed in as Lan" in s.value for s in at.success)
+
+
+def test_editor_enters_a_value_and_history_is_kept(env):
+    at = _app(lang="en", ind_editor=env)
+    assert not at.exception
+    at.selectbox(key="ind_entry_ind").select_index(1)           # digital enterprises
+    at.run()
+    at.text_input(key="ind_entry_value").input("650")
+    at.text_input(key="ind_entry_source").input("Sở KH&CN report")
+    at.text_input(key="ind_entry_link").input("https://example.org/report")
+    _button(at, "Save value").click()
+    at.run()
+    assert not at.exception
+    assert any("Saved as version 1" in s.value for s in at.success)
+    store = Store(framework=load_framework())
+    rec = store.latest_values("digital_enterprises", PROVINCE_ID)
+    assert [(v.period, v.value, v.entered_by) for v in rec] == [(LAST_YEAR, 650, "lan")]
+    at.text_input(key="ind_entry_value").input("660")
+    _button(at, "Save value").click()
+    at.run()
+    assert any("Saved as version 2" in s.value for s in at.success)
+    assert [v.value for v in store.history("digital_enterprises", PROVINCE_ID)] == [650, 660]
+
+
+def test_conflict_shows_clear_message_and_keeps_other_value(env):
+    store = Store(framework=load_framework())
+    minh = Editor("minh", "Minh")
+    key = ("online_services_level4", PROVINCE_ID, LAST_YEAR)
+    at = _app(lang="en", ind_editor=env)        # Lan opens the form: version 0 seen
+    assert at.session_state["ind_seen_versions"][key] == 0
+    store.record_value(minh, *key, 88, "Minh's report")          # Minh saves meanwhile
+    at.text_input(key="ind_entry_value").input("70")
+    at.text_input(key="ind_entry_source").input("Lan's report")
+    _button(at, "Save value").click()
+    at.run()
+    errors = " ".join(e.value for e in at.error)
+    assert "was just saved by minh" in errors and "NOT saved" in errors
+    assert [v.value for v in store.latest_values("online_services_level4", PROVINCE_ID)] == [88]
+    _button(at, "Load the newest value").click()
+    at.run()
+    assert at.session_state["ind_seen_versions"][key] == 1
+
+
+def test_invalid_entry_is_refused_with_reason(env):
+    at = _app(lang="vi", ind_editor=env)
+    at.text_input(key="ind_entry_value").input("nhiều")
+    at.text_input(key="ind_entry_source").input("báo cáo")
+    _button(at, t("readiness.entry_save", "vi")).click()
+    at.run()
+    assert any("không phải là số" in e.value for e in at.error)
+    assert Store(framework=load_framework()).stored_values() == []
