@@ -1,0 +1,194 @@
+"""Shareable page state in the URL query parameters.
+
+The map explorer (and the Export page) keep what the user sees — layers, basemap, extent
+(bounding box or centre + zoom), selected unit, indicator, language — in
+``st.query_params``, so copying the address shares the view and opening it restores it.
+
+Parameters (all optional, short and readable):
+    layers=communes,infrastructure   basemap=none   bbox=105.8,21.5,105.9,21.6 (W,S,E,N)
+    center=21.59,105.84 (lat,lon)    zoom=12        unit=165    indicator=districts:population_2019
+    lang=en
+
+``encode_state``/``decode_state`` are pure (tested without a browser); ``read_state()`` and
+``write_state(**state)`` bind them to ``st.query_params``. Decoding is defensive: a value
+that does not parse or names an unknown layer is dropped, never raised.
+"""
+from __future__ import annotations
+
+import math
+from typing import Any, Mapping
+
+KEYS = ("layers", "basemap", "bbox", "center", "zoom", "unit", "indicator", "lang", "view", "present")
+_MAX_LEN = 500  # longest value accepted from a URL
+
+
+def _known_layers() -> set[str] | None:
+    try:
+        from layers.catalog import get_catalog
+
+        return set(get_catalog().layers)
+    except Exception:  # noqa: BLE001 — catalog unreadable: accept any ids, let the page refuse
+        return None
+
+
+def _known_basemaps() -> set[str] | None:
+    try:
+        from layers.render import BASEMAPS
+
+        return set(BASEMAPS)
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _floats(text: str, n: int) -> list[float] | None:
+    parts = [p.strip() for p in str(text).split(",")]
+    if len(parts) != n:
+        return None
+    try:
+        vals = [float(p) for p in parts]
+    except ValueError:
+        return None
+    return vals if all(math.isfinite(v) for v in vals) else None
+
+
+def _fmt(v: float) -> str:
+    return f"{round(float(v), 5):.5f}".rstrip("0").rstrip(".")
+
+
+def encode_state(state: Mapping[str, Any]) -> dict[str, str]:
+    """Page state → query parameters (strings). ``None``/empty values are left out.
+
+    ``bounds`` ([[south, west], [north, east]], Leaflet order) is accepted as well as ``bbox``.
+    """
+    out: dict[str, str] = {}
+    layers = state.get("layers")
+    if layers:
+        out["layers"] = ",".join(str(x) for x in layers)
+    elif layers is not None and "layers" in state:
+        out["layers"] = ""  # "no layers" is a state too
+    if state.get("basemap"):
+        out["basemap"] = str(state["basemap"])
+    bbox = state.get("bbox")
+    if bbox is None and state.get("bounds"):
+        (s, w), (n, e) = state["bounds"]
+        bbox = (w, s, e, n)
+    if bbox:
+        out["bbox"] = ",".join(_fmt(v) for v in bbox)
+    center = state.get("center")
+    if center:
+        out["center"] = ",".join(_fmt(v) for v in center)
+    if state.get("zoom") is not None:
+        out["zoom"] = str(int(state["zoom"]))
+    for key in ("unit", "indicator", "lang", "view"):
+        if state.get(key) not in (None, ""):
+            out[key] = str(state[key])
+    if state.get("present"):
+        out["present"] = "1"
+    return out
+
+
+def decode_state(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Query parameters → page state; only valid entries come back.
+
+    Returns keys among: layers (list[str]), basemap, bbox (W,S,E,N floats), bounds
+    ([[S,W],[N,E]] for Leaflet/folium), center ([lat, lon]), zoom (int), unit, indicator,
+    lang, view (int), present (bool).
+    """
+    from geo.i18n import LANGS
+
+    def get(key: str) -> str | None:
+        v = params.get(key)
+        if isinstance(v, (list, tuple)):
+            v = v[-1] if v else None
+        if v is None:
+            return None
+        v = str(v)
+        return v if len(v) <= _MAX_LEN else None
+
+    out: dict[str, Any] = {}
+    raw = get("layers")
+    if raw is not None:
+        known = _known_layers()
+        ids = [x.strip() for x in raw.split(",") if x.strip()]
+        out["layers"] = [x for x in dict.fromkeys(ids) if known is None or x in known]
+    raw = get("basemap")
+    if raw:
+        known = _known_basemaps()
+        if known is None or raw in known:
+            out["basemap"] = raw
+    raw = get("bbox")
+    if raw:
+        v = _floats(raw, 4)
+        if v and -180 <= v[0] < v[2] <= 180 and -90 <= v[1] < v[3] <= 90:
+            out["bbox"] = v
+            out["bounds"] = [[v[1], v[0]], [v[3], v[2]]]
+    raw = get("center")
+    if raw:
+        v = _floats(raw, 2)
+        if v and -90 <= v[0] <= 90 and -180 <= v[1] <= 180:
+            out["center"] = v
+    raw = get("zoom")
+    if raw:
+        try:
+            z = int(float(raw))
+            if 0 <= z <= 22:
+                out["zoom"] = z
+        except ValueError:
+            pass
+    for key in ("unit", "indicator"):
+        raw = get(key)
+        if raw:
+            out[key] = raw.strip()
+    raw = get("lang")
+    if raw in LANGS:
+        out["lang"] = raw
+    raw = get("view")
+    if raw and raw.isdigit():
+        out["view"] = int(raw)
+    if get("present") in ("1", "true", "yes"):
+        out["present"] = True
+    return out
+
+
+def read_state() -> dict[str, Any]:
+    """The state in the current page's URL (see ``decode_state``)."""
+    import streamlit as st
+
+    return decode_state({k: st.query_params.get_all(k) for k in st.query_params.keys()})
+
+
+def write_state(**state: Any) -> None:
+    """Put ``state`` into the URL. Keys given as ``None`` are removed; keys not given are
+    kept. Only changed parameters are written (no needless reruns/history entries)."""
+    import streamlit as st
+
+    encoded = encode_state(state)
+    for key in state:
+        name = "bbox" if key == "bounds" else key
+        if name in encoded:
+            if st.query_params.get(name) != encoded[name]:
+                st.query_params[name] = encoded[name]
+        elif name in st.query_params:
+            del st.query_params[name]
+
+
+def seed_session(mapping: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Copy the URL state into ``st.session_state`` once per session (before widgets are made).
+
+    ``mapping``: state key → session-state key (default: layers→layers, basemap→basemap,
+    bounds→map_bounds, unit→selected_unit_code, indicator→indicator). Returns the state read.
+    """
+    import streamlit as st
+
+    mapping = mapping or {"layers": "layers", "basemap": "basemap", "bounds": "map_bounds",
+                          "unit": "selected_unit_code", "indicator": "indicator"}
+    state = read_state()
+    if not st.session_state.get("_urlstate_seeded"):
+        for key, skey in mapping.items():
+            if key in state:
+                st.session_state[skey] = state[key]
+        st.session_state["_urlstate_seeded"] = True
+    return state
+
+
+__all__ = ["KEYS", "encode_state", "decode_state", "read_state", "write_state", "seed_session"]
