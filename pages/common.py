@@ -12,15 +12,25 @@ LANG_KEY = "lang"
 
 
 def language_switch() -> None:
-    """Sidebar switch Tiếng Việt / English; the choice lives in session state and the URL."""
+    """Sidebar switch Tiếng Việt / English.
+
+    The choice lives in ``session_state["lang"]`` (a plain key, not widget state, so it
+    survives navigation) and in the URL (``?lang=en``) so a shared link keeps it.
+    """
     if LANG_KEY not in st.session_state:
         qp = st.query_params.get(LANG_KEY)
         st.session_state[LANG_KEY] = qp if qp in LANGS else DEFAULT_LANG
+
+    def _changed() -> None:
+        st.session_state[LANG_KEY] = st.session_state["_lang_choice"]
+
     st.sidebar.radio(
         t("common.language", st.session_state[LANG_KEY]),
         options=list(LANGS),
+        index=list(LANGS).index(st.session_state[LANG_KEY]),
         format_func=lambda code: {"vi": "Tiếng Việt", "en": "English"}[code],
-        key=LANG_KEY,
+        key="_lang_choice",
+        on_change=_changed,
         horizontal=True,
     )
     if st.query_params.get(LANG_KEY) != st.session_state[LANG_KEY]:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
+import hashlib
+
 import branca
 import folium
 import streamlit_folium as sf
@@ -45,10 +47,31 @@ def _prepare(m: folium.Map) -> dict[str, Any]:
         "html": html, "header": header, "script": leaflet, "id": sf.get_full_id(m),
         "bounds": {"_southWest": {"lat": s, "lng": w}, "_northEast": {"lat": n, "lng": e}},
         "zoom": m.options.get("zoom"),
+        "version": hashlib.sha1(leaflet.encode()).hexdigest()[:16],
         "css_links": list(dict.fromkeys(css)), "js_links": list(dict.fromkeys(js)),
     }
     setattr(m, _ATTR, parts)
     return parts
+
+
+def _rebuild_js(version: str) -> str:
+    """JS run by the frontend on each render: rebuild the Leaflet map when it changed.
+
+    The streamlit-folium frontend creates the Leaflet map once per iframe and later only
+    evaluates ``feature_group`` code (in a scope where the current ``script`` and ``html``
+    arguments are visible). When the map id differs from the one drawn, this removes the
+    old map, legends and credits, then runs the new script in the same container.
+    """
+    return (
+        f'if (window.__atlas_map_id !== "{version}") {{'
+        " try { window.map.remove(); } catch (e) {}"
+        " document.querySelectorAll('.atlas-legend, .atlas-credits').forEach(function (e) { e.remove(); });"
+        " var atlasHolder = document.createElement('div'); atlasHolder.innerHTML = html;"
+        " atlasHolder.querySelectorAll('.folium-map').forEach(function (e) { e.remove(); });"
+        " document.body.appendChild(atlasHolder);"
+        ' (0, eval)(script + ";window.map = map_div; window.initComponent(map_div, false);");'
+        "}\n"
+    )
 
 
 def show_map(m: folium.Map, key: str, height: int = 620,
@@ -59,11 +82,12 @@ def show_map(m: folium.Map, key: str, height: int = 620,
     all_defaults = {"last_clicked": None, "last_object_clicked": None, "last_object_clicked_tooltip": None,
                     "bounds": parts["bounds"], "zoom": parts["zoom"]}
     defaults = {k: all_defaults.get(k) for k in returned}
-    hash_key = f"{key}:{parts['id']}"
+    version = parts["version"]
     value = sf._component_func(
-        script=parts["script"], header=parts["header"], html=parts["html"], id=parts["id"], key=hash_key,
+        script=parts["script"] + f'\nwindow.__atlas_map_id = "{version}";\n', header=parts["header"],
+        html=parts["html"], id=parts["id"], key=key,
         height=height, width=None, returned_objects=returned, default=defaults, zoom=None, center=None,
-        feature_group=None, return_on_hover=False, layer_control=None, pixelated=False,
+        feature_group=_rebuild_js(version), return_on_hover=False, layer_control=None, pixelated=False,
         css_links=parts["css_links"], js_links=parts["js_links"], on_change=None, wrap_longitude=False,
     )
     return value or defaults

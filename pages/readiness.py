@@ -13,7 +13,7 @@ from geo.errors import AtlasError
 from geo.i18n import fmt_number, t
 from geo.indicators import (AdminUnit, Framework, Indicator, admin_units, compute_indicator, load_framework,
                             scorecard)
-from geo.store import ImportRejected, Store, frame_bytes, read_table
+from geo.store import ImportRejected, Store, frame_bytes, read_table, template_xlsx
 from pages.common import current_lang, show_error, tr
 
 EDITOR_KEY = "ind_editor"          # the signed-in Editor (or None)
@@ -202,7 +202,7 @@ def entry_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], editor:
     c1, c2, c3 = st.columns(3)
     c1.download_button(tr("readiness.template_csv"), frame_bytes(template, "csv"), "readiness_template.csv",
                        "text/csv", key="ind_tpl_csv")
-    c2.download_button(tr("readiness.template_xlsx"), frame_bytes(template, "xlsx"), "readiness_template.xlsx",
+    c2.download_button(tr("readiness.template_xlsx"), template_xlsx(store, lang), "readiness_template.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="ind_tpl_xlsx")
     c3.download_button(tr("readiness.export_csv"), frame_bytes(store.export_frame(lang), "csv"),
                        "readiness_values.csv", "text/csv", key="ind_export_csv")
@@ -262,26 +262,36 @@ def entry_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], editor:
                 show_error(err)
 
     st.subheader(tr("readiness.target_title"))
+    t_ind = st.selectbox(tr("readiness.col_indicator"), list(fw.indicators.values()),
+                         format_func=lambda i, _l=lang: i.name(_l), key="ind_target_ind")
+    t_year = int(st.number_input(tr("readiness.target_year"), min_value=2025, max_value=2100, value=2030,
+                                 step=1, key="ind_target_year"))
+    tkey = (t_ind.id, t_year)
+    tseen = st.session_state[TARGET_SEEN_KEY]
+    recorded = [tg for tg in store.recorded_targets(t_ind.id) if tg.year == t_year]
+    if tkey not in tseen:                    # the version this editor is looking at
+        tseen[tkey] = max((tg.version for tg in recorded), default=0)
+    effective = {tg.year: tg for tg in store.targets(t_ind.id)}.get(t_year)
+    if effective is not None:
+        st.caption(tr("readiness.target_current", op=effective.op, value=fmt_number(effective.value, lang),
+                      source=fw.source_text(effective.source, lang), who=effective.entered_by))
+    else:
+        st.caption(tr("readiness.target_none"))
     with st.form("ind_target_form"):
-        t_ind = st.selectbox(tr("readiness.col_indicator"), list(fw.indicators.values()),
-                             format_func=lambda i, _l=lang: i.name(_l), key="ind_target_ind")
-        t_year = int(st.number_input(tr("readiness.target_year"), min_value=2025, max_value=2100, value=2030,
-                                     step=1, key="ind_target_year"))
         t_op = st.selectbox(tr("readiness.target_op"), [">", ">=", "<", "<="], key="ind_target_op")
         t_value = st.text_input(tr("readiness.target_value"), key="ind_target_value")
         t_source = st.text_input(tr("readiness.target_source"), key="ind_target_source")
         if st.form_submit_button(tr("readiness.target_save")):
-            tkey = (t_ind.id, t_year)
-            tseen = st.session_state[TARGET_SEEN_KEY]
-            if tkey not in tseen:
-                tseen[tkey] = max((tg.version for tg in store.recorded_targets(t_ind.id) if tg.year == t_year),
-                                  default=0)
             try:
                 tg = store.record_target(editor, t_ind.id, t_year, t_op, t_value, t_source,
                                          expected_version=tseen[tkey])
                 tseen[tkey] = tg.version
-                st.success(tr("readiness.target_saved", year=str(tg.year), op=tg.op, value=tg.value))
+                st.success(tr("readiness.target_saved", year=str(tg.year), op=tg.op,
+                              value=fmt_number(tg.value, lang)))
             except AtlasError as err:
+                if err.key == "store_errors.target_conflict":
+                    tseen[tkey] = max((x.version for x in store.recorded_targets(t_ind.id) if x.year == t_year),
+                                      default=0)
                 show_error(err)
 
     with st.expander(tr("readiness.audit_title")):

@@ -1,0 +1,353 @@
+"""Export & present: data downloads, print maps, the council deck, a standalone HTML map and
+presentation mode (full-width map, large type, saved views stepped through with the keyboard).
+"""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import streamlit as st
+
+from geo.errors import AtlasError
+from geo.i18n import t
+from pages.common import cached_layer, current_lang, show_error, tr, workspace_layers
+from pages.urlstate import read_state, write_state
+
+lang = current_lang()
+for _key, _default in {"export_file": None, "print_file": None, "deck_file": None, "html_file": None,
+                       "present_views": None, "present_on": False, "present_index": 0}.items():
+    st.session_state.setdefault(_key, _default)
+
+url_state = read_state()
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+@st.cache_resource(show_spinner=False)
+def _units() -> dict[str, Any]:
+    from geo.printmap import units
+
+    return units()
+
+
+def _unit_options() -> list[str]:
+    """Unit keys: the three smart cities, the province, then the other districts."""
+    from geo.printmap import SMART_CITY_IDS
+
+    all_units = _units()
+    first = [k for k in SMART_CITY_IDS if k in all_units] + ["province"]
+    return first + [k for k in all_units if k not in first]
+
+
+def _unit_label(key: str) -> str:
+    return _units()[key].name(lang)
+
+
+def _default_views() -> list[dict[str, Any]]:
+    """One view per smart city and one for the province (boundaries + infrastructure)."""
+    from geo.units import bounds_latlon
+
+    views = []
+    for key in _unit_options()[:4]:
+        unit = _units()[key]
+        views.append({"name": unit.name(lang), "layers": ["districts", "communes", "infrastructure"],
+                      "basemap": "none", "bounds": bounds_latlon(unit.geometry), "unit": key, "indicator": None})
+    return views
+
+
+def _view_from_url(name: str) -> dict[str, Any]:
+    from layers.catalog import get_catalog
+
+    layers = url_state.get("layers") or [lid for lid, ly in get_catalog().layers.items() if ly.default]
+    return {"name": name, "layers": layers, "basemap": url_state.get("basemap", "none"),
+            "bounds": url_state.get("bounds"), "unit": url_state.get("unit"),
+            "indicator": url_state.get("indicator")}
+
+
+def _map_view(view: dict[str, Any]):  # noqa: ANN202 — layers.views.MapView
+    from layers.views import MapView
+
+    mv = MapView(layers=list(view.get("layers") or []), basemap=view.get("basemap") or "none",
+                 bounds=view.get("bounds"), lang=lang)
+    indicator = view.get("indicator") or ""
+    if ":" in indicator:
+        layer_id, column = indicator.split(":", 1)
+        if layer_id in mv.layers:
+            mv.choropleth_layer, mv.choropleth_column = layer_id, column
+    return mv
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _folium_map(key: str, _view: dict[str, Any]):  # noqa: ANN202 — folium.Map
+    from layers.views import build_map
+
+    return build_map(_map_view(_view), loader=cached_layer)
+
+
+def _show_folium(m: Any, key: str, height: int) -> None:
+    try:
+        from pages.map_component import show_map
+
+        show_map(m, key=key, height=height, returned_objects=())
+    except ImportError:
+        from streamlit_folium import st_folium
+
+        st_folium(m, key=key, height=height, use_container_width=True, returned_objects=[])
+
+
+def _download(slot: str) -> None:
+    """The download button of a prepared file (name, bytes, mime) kept in session state."""
+    prepared = st.session_state.get(slot)
+    if prepared:
+        name, data, mime = prepared
+        st.download_button(tr("present.download", name=name), data=data, file_name=name, mime=mime,
+                           key=f"{slot}_download")
+
+
+# ---------------------------------------------------------------------------- presentation mode
+
+_PRESENT_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+[data-testid="stToolbar"], [data-testid="stDecoration"], footer { display: none !important; }
+.block-container, [data-testid="stMainBlockContainer"] { padding: 0.6rem 1.2rem !important; max-width: 100% !important; }
+h1 { font-size: 3rem !important; }
+[data-testid="stCaptionContainer"], .stMarkdown p { font-size: 1.5rem !important; }
+.stButton button p { font-size: 1.4rem !important; }
+</style>
+"""
+
+_KEYS_JS = """
+<script>
+(function () {
+  const doc = window.parent.document;
+  doc.__atlasPresentLabels = %s;
+  function press(e) {
+    const tgt = e.target;
+    if (tgt && (tgt.tagName === "INPUT" || tgt.tagName === "TEXTAREA")) return;
+    const labels = doc.__atlasPresentLabels || {};
+    let want = null;
+    if (e.key === "ArrowRight" || e.key === "PageDown" || e.key === " ") want = labels.next;
+    else if (e.key === "ArrowLeft" || e.key === "PageUp") want = labels.prev;
+    else if (e.key === "Escape") want = labels.stop;
+    if (!want) return;
+    const btn = Array.from(doc.querySelectorAll("button")).find(b => b.innerText.trim() === want);
+    if (btn) { e.preventDefault(); btn.click(); }
+  }
+  if (!doc.__atlasPresentKeys) { doc.__atlasPresentKeys = true; doc.addEventListener("keydown", press); }
+  // keys pressed while the map has the focus
+  for (const frame of doc.querySelectorAll("iframe")) {
+    try {
+      const inner = frame.contentDocument;
+      if (inner && !inner.__atlasPresentKeys) { inner.__atlasPresentKeys = true; inner.addEventListener("keydown", press); }
+    } catch (err) { /* another origin: skip */ }
+  }
+})();
+</script>
+"""
+
+
+def _present(views: list[dict[str, Any]]) -> None:
+    """Full-width map of the current saved view; ←/→ PageUp/PageDown step, Esc leaves."""
+    import streamlit.components.v1 as components
+
+    st.markdown(_PRESENT_CSS, unsafe_allow_html=True)
+    if not views:
+        st.info(tr("present.no_views"))
+        return
+    idx = min(max(int(st.session_state["present_index"]), 0), len(views) - 1)
+    view = views[idx]
+    prev_col, title_col, next_col, stop_col = st.columns([1, 6, 1, 1])
+    if prev_col.button(tr("present.prev"), key="present_prev", disabled=idx == 0):
+        st.session_state["present_index"] = idx - 1
+        st.rerun()
+    if next_col.button(tr("present.next"), key="present_next", disabled=idx >= len(views) - 1):
+        st.session_state["present_index"] = idx + 1
+        st.rerun()
+    if stop_col.button(tr("present.stop"), key="present_stop"):
+        st.session_state["present_on"] = False
+        write_state(present=None, view=None)
+        st.rerun()
+    title_col.markdown(f"# {_esc(view['name'])}")
+    st.caption(tr("present.view_counter", n=idx + 1, total=len(views), name=view["name"]) + " · "
+               + tr("present.keys_hint"))
+    write_state(present=True, view=idx, layers=view.get("layers"), basemap=view.get("basemap"),
+                bounds=view.get("bounds"), unit=view.get("unit"), indicator=view.get("indicator"))
+    try:
+        key = json.dumps({k: view.get(k) for k in ("layers", "basemap", "bounds", "indicator")}, sort_keys=True)
+        _show_folium(_folium_map(key + lang, view), key=f"present_map_{idx}", height=760)
+    except (ImportError, AtlasError) as exc:
+        st.warning(tr("present.render_missing", reason=_reason(exc)))
+    labels = {"next": tr("present.next"), "prev": tr("present.prev"), "stop": tr("present.stop")}
+    components.html(_KEYS_JS % json.dumps(labels, ensure_ascii=False), height=0)
+
+
+def _esc(text: Any) -> str:
+    from geo.text import escape
+
+    return escape(text)
+
+
+def _reason(exc: Exception) -> str:
+    return exc.message(lang) if isinstance(exc, AtlasError) else t("report.module_missing", lang,
+                                                                     module=getattr(exc, "name", "") or str(exc))
+
+
+# ---------------------------------------------------------------------------- page
+
+if st.session_state["present_views"] is None:
+    try:
+        st.session_state["present_views"] = _default_views()
+    except (ImportError, AtlasError):
+        st.session_state["present_views"] = []
+if url_state.get("present") and not st.session_state.get("_present_seeded"):
+    st.session_state["present_on"] = True
+    st.session_state["present_index"] = url_state.get("view", 0)
+st.session_state["_present_seeded"] = True
+
+if st.session_state["present_on"]:
+    _present(st.session_state["present_views"])
+    st.stop()
+
+st.title(tr("present.page_title"))
+tab_data, tab_print, tab_deck, tab_html, tab_present = st.tabs(
+    [tr("present.tab_data"), tr("present.tab_print"), tr("present.tab_deck"), tr("present.tab_html"),
+     tr("present.tab_present")])
+
+# ---- data downloads ----------------------------------------------------------------------
+with tab_data:
+    from geo.export import FORMATS, RASTER_FORMATS, VECTOR_FORMATS, computed_sources
+    from layers.catalog import get_catalog
+
+    catalog = get_catalog()
+    mine = workspace_layers()
+    sources = {lid: layer.title(lang) for lid, layer in catalog.layers.items()}
+    sources.update({f"workspace:{name}": f"📁 {name}" for name in mine})
+    sources.update({cid: tr(key) for cid, key in computed_sources().items()})
+    source_id = st.selectbox(tr("present.choose_layer"), list(sources), format_func=sources.get, key="export_layer")
+    is_raster = source_id in computed_sources()
+    fmts = RASTER_FORMATS if is_raster else VECTOR_FORMATS
+    fmt = st.selectbox(tr("present.choose_format"), list(fmts), format_func=lambda f: tr(f"export.fmt_{f}"),
+                       key="export_format")
+    crs_choice = st.radio(tr("present.choose_crs"), ["4326", "9213"], horizontal=True, key="export_crs",
+                          format_func=lambda c: tr("present.crs_wgs84") if c == "4326" else tr("present.crs_vn2000"),
+                          disabled=FORMATS[fmt].wgs84_only)
+    csv_geometry = "wkt"
+    if fmt == "csv":
+        csv_geometry = st.radio(tr("present.csv_geometry"), ["wkt", "latlon"], horizontal=True, key="export_csv",
+                                format_func=lambda g: tr(f"present.csv_{g}"))
+    if not is_raster and source_id in catalog.layers and catalog.layers[source_id].derived:
+        st.warning(tr("export.derived_note"))
+    if st.button(tr("present.prepare"), key="export_prepare", type="primary"):
+        from geo.export import export_bytes, layer_credits, resolve_source, user_credits
+
+        try:
+            with st.spinner(tr("present.prepare")):
+                if source_id.startswith("workspace:"):
+                    name = source_id.split(":", 1)[1]
+                    data, credits = mine[name](), user_credits(name, lang)
+                elif source_id in catalog.layers:
+                    data, credits = cached_layer(source_id), layer_credits(source_id, lang)
+                    name = source_id
+                else:
+                    src = resolve_source(source_id, lang)
+                    data, credits, name = src.raster, src.credits, src.name
+                crs = None if FORMATS[fmt].wgs84_only or crs_choice == "4326" else int(crs_choice)
+                st.session_state["export_file"] = export_bytes(data, fmt, credits=credits, crs=crs, lang=lang,
+                                                               name=name, csv_geometry=csv_geometry)
+        except AtlasError as err:
+            st.session_state["export_file"] = None
+            show_error(err)
+    _download("export_file")
+
+# ---- print map ---------------------------------------------------------------------------
+with tab_print:
+    units_opts = _unit_options()
+    p_unit = st.selectbox(tr("present.choose_unit"), units_opts, format_func=_unit_label, key="print_unit",
+                          index=units_opts.index(url_state["unit"]) if url_state.get("unit") in units_opts else 0)
+    c1, c2 = st.columns(2)
+    paper = c1.radio(tr("present.paper"), ["A4", "A3"], horizontal=True, key="print_paper")
+    p_fmt = c2.radio(tr("present.print_format"), ["png", "pdf"], horizontal=True, key="print_fmt",
+                     format_func=str.upper)
+    p_title = st.text_input(tr("present.map_title"), value=t("print.title_default", lang, name=_unit_label(p_unit)),
+                            key=f"print_title_{p_unit}_{lang}")
+    p_subtitle = st.text_input(tr("present.map_subtitle"), value="", key=f"print_subtitle_{p_unit}_{lang}")
+    if st.button(tr("present.render"), key="print_render", type="primary"):
+        from geo.export import _safe_layer_name
+        from geo.printmap import figure_bytes, unit_map_figure
+
+        try:
+            with st.spinner(tr("present.render")):
+                fig = unit_map_figure(p_unit, lang=lang, paper=paper, title=p_title, subtitle=p_subtitle or None)
+                data = figure_bytes(fig, p_fmt)
+                preview = figure_bytes(fig, "png", dpi=80) if p_fmt == "pdf" else data
+            st.session_state["print_file"] = (f"{_safe_layer_name(_unit_label(p_unit))}_{paper}.{p_fmt}", data,
+                                              "application/pdf" if p_fmt == "pdf" else "image/png")
+            st.session_state["print_preview"] = preview
+        except AtlasError as err:
+            st.session_state["print_file"] = None
+            show_error(err)
+    if st.session_state.get("print_file") and st.session_state.get("print_preview"):
+        st.image(st.session_state["print_preview"], width="stretch")
+    _download("print_file")
+
+# ---- council deck ------------------------------------------------------------------------
+with tab_deck:
+    d_unit = st.selectbox(tr("present.choose_unit"), _unit_options()[:4], format_func=_unit_label, key="deck_unit")
+    c1, c2 = st.columns(2)
+    d_fmt = c1.radio(tr("present.deck_format"), ["pptx", "pdf"], horizontal=True, key="deck_fmt",
+                     format_func=str.upper)
+    d_lang = c2.radio(tr("present.deck_lang"), ["vi", "en"], horizontal=True, key="deck_lang",
+                      index=0 if lang == "vi" else 1,
+                      format_func=lambda c: {"vi": "Tiếng Việt", "en": "English"}[c])
+    if st.button(tr("present.build_deck"), key="deck_build", type="primary"):
+        from geo.report import report_bytes
+
+        try:
+            with st.spinner(tr("present.build_deck")):
+                st.session_state["deck_file"] = report_bytes(d_unit, d_fmt, d_lang)
+        except AtlasError as err:
+            st.session_state["deck_file"] = None
+            show_error(err)
+    _download("deck_file")
+
+# ---- standalone HTML ---------------------------------------------------------------------
+with tab_html:
+    st.caption(tr("present.html_note"))
+    html_view = _view_from_url(tr("export.standalone"))
+    if st.button(tr("present.html_button"), key="html_build", type="primary"):
+        try:
+            from layers.render import standalone_html
+            from layers.views import build_map
+
+            with st.spinner(tr("present.html_button")):
+                html = standalone_html(build_map(_map_view(html_view), loader=cached_layer))
+            st.session_state["html_file"] = ("atlas_map.html", html.encode("utf-8"), "text/html")
+        except ImportError as exc:
+            st.warning(tr("present.render_missing", reason=_reason(exc)))
+        except AtlasError as err:
+            show_error(err)
+    _download("html_file")
+
+# ---- presentation ------------------------------------------------------------------------
+with tab_present:
+    views = st.session_state["present_views"]
+    st.subheader(tr("present.views"))
+    if views:
+        st.dataframe([{tr("present.view_name"): v["name"], tr("present.layers"): ", ".join(v.get("layers") or []),
+                       tr("present.basemap"): v.get("basemap") or "", tr("present.indicator"): v.get("indicator") or ""}
+                      for v in views], hide_index=True, width="stretch")
+    else:
+        st.info(tr("present.no_views"))
+    c1, c2 = st.columns([3, 1])
+    new_name = c1.text_input(tr("present.view_name"), value="", key="present_new_name")
+    if c2.button(tr("present.save_view"), key="present_save"):
+        views.append(_view_from_url(new_name or f"{tr('present.views')} {len(views) + 1}"))
+        st.rerun()
+    st.caption(tr("present.keys_hint"))
+    if st.button(tr("present.start"), key="present_start", type="primary", disabled=not views):
+        st.session_state["present_on"] = True
+        st.session_state["present_index"] = 0
+        st.rerun()
+    st.caption(tr("present.share_note"))
