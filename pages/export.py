@@ -150,8 +150,6 @@ _KEYS_JS = """
 
 def _present(views: list[dict[str, Any]]) -> None:
     """Full-width map of the current saved view; ←/→ PageUp/PageDown step, Esc leaves."""
-    import streamlit.components.v1 as components
-
     st.markdown(_PRESENT_CSS, unsafe_allow_html=True)
     if not views:
         st.info(tr("present.no_views"))
@@ -180,7 +178,8 @@ def _present(views: list[dict[str, Any]]) -> None:
     except (ImportError, AtlasError) as exc:
         st.warning(tr("present.render_missing", reason=_reason(exc)))
     labels = {"next": tr("present.next"), "prev": tr("present.prev"), "stop": tr("present.stop")}
-    components.html(_KEYS_JS % json.dumps(labels, ensure_ascii=False), height=0)
+    # our own script (labels from the string catalog), same-origin so it can listen on the page
+    st.iframe(_KEYS_JS % json.dumps(labels, ensure_ascii=False), height=1)
 
 
 def _esc(text: Any) -> str:
