@@ -1,0 +1,78 @@
+"""``python -m geo check``: exit 0 with the report, exit 2 with one ``error:`` line."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pyogrio
+import pytest
+
+from geo.cli import main
+from geo.paths import REPO_ROOT
+from tests import corpus as C
+
+
+@pytest.fixture(autouse=True)
+def _ws(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+
+
+def test_report_and_out(tmp_path, capsys):
+    out = tmp_path / "out.gpkg"
+    rc = main(["check", str(C.make_shp_tcvn3(tmp_path)), "--out", str(out)])
+    text = capsys.readouterr().out
+    assert rc == 0
+    assert "Column 'ten': converted from TCVN3 (ABC) to Unicode" in text
+    assert "recognised as VN-2000 (EPSG:9213)" in text
+    assert f"Wrote {out} (3 features, EPSG:4326, UTF-8)" in text
+    gdf = pyogrio.read_dataframe(out)
+    assert gdf.crs.to_epsg() == 4326 and list(gdf["ten"]) == C.UNICODE_NAMES
+
+
+def test_vietnamese_output(tmp_path, capsys):
+    assert main(["--lang", "vi", "check", str(C.make_csv_swapped(tmp_path))]) == 0
+    text = capsys.readouterr().out
+    assert "Định dạng: CSV" in text and "đã đổi lại" in text
+
+
+@pytest.mark.parametrize("maker, needle", [
+    (C.make_zip_bomb, "zip bomb"),
+    (C.make_zip_slip, "unsafe path"),
+    (C.make_kml_xxe, "XML DTD/entity"),
+    (C.make_gpkg_multilayer, "several layers (diem, vung)"),
+    (C.make_geojson_truncated, "not valid JSON"),
+])
+def test_refusals_exit_2_with_one_line(tmp_path, capsys, maker, needle):
+    rc = main(["check", str(maker(tmp_path))])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert err.startswith("error: ") and err.count("\n") == 1 and needle in err
+
+
+def test_options(tmp_path, capsys):
+    gpkg = C.make_gpkg_multilayer(tmp_path)
+    assert main(["check", str(gpkg), "--layer", "vung"]) == 0
+    assert "Layer: vung (of 2)" in capsys.readouterr().out
+    assert main(["check", str(C.make_csv_surveyor_xy(tmp_path)), "--crs", "9213"]) == 0
+    assert "EPSG:9213 VN-2000 / TM-3 106-30 — set by the user" in capsys.readouterr().out
+    assert main(["check", str(C.make_kml_mixed(tmp_path)), "--kind", "polygons"]) == 0
+    assert "Kept polygons; left out: points (2)" in capsys.readouterr().out
+    assert main(["check", str(C.make_shp_vni(tmp_path)), "--encoding", "vni"]) == 0
+    assert "Text encoding: set by the user" in capsys.readouterr().out
+    assert main(["check", str(C.make_geotiff(tmp_path))]) == 0
+    assert "Sum of band 1: 77" in capsys.readouterr().out
+    assert main(["check", str(gpkg), "--layer", "vung", "--out", str(tmp_path / "x.shp")]) == 2
+    assert "must end in .gpkg" in capsys.readouterr().err
+
+
+def test_bad_encoding_choice_is_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["check", "x.csv", "--encoding", "koi8"])
+    assert exc.value.code == 2 and capsys.readouterr().err.startswith("error: ")
+
+
+def test_real_process(tmp_path):
+    p = subprocess.run([sys.executable, "-m", "geo", "check", str(C.make_zip_corrupt(tmp_path))],
+                       cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 2 and p.stderr.startswith("error: The archive 'corrupt.zip' is damaged")
+    assert "Traceback" not in p.stderr
