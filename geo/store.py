@@ -389,7 +389,7 @@ class Store:
         editor = _require_editor(editor)
         self.framework.indicator(indicator_id)
         y = parse_period(year)
-        if y is None or not 2000 <= y <= 2100:
+        if y is None or not self.framework.first_year <= y <= 2100:
             raise AtlasError("store_errors.unknown_period", period=year, first=self.framework.first_year,
                              last=2100)
         if op not in (">", ">=", "<", "<="):
@@ -639,3 +639,21 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
     except OSError as exc:
         raise AtlasError("errors.unwritable", path=str(p), reason=exc.strerror or str(exc)) from None
     return p
+
+
+def template_xlsx(store: Store, lang: str = "vi") -> bytes:
+    """The import template as XLSX: the rows to fill in (first sheet, the one imported) and a
+    guide sheet listing each indicator, the unit spellings accepted, its levels and targets."""
+    fw = store.framework
+    guide = pd.DataFrame([{
+        "indicator_id": ind.id, t("readiness.guide_name", lang): ind.name(lang),
+        t("readiness.guide_unit", lang): ", ".join(dict.fromkeys((fw.units[ind.unit].id,) + fw.units[ind.unit].aliases)),
+        t("readiness.guide_scope", lang): ", ".join(t(f"readiness.level_{lv}", lang) for lv in ind.scope),
+        t("readiness.guide_targets", lang): "; ".join(f"{tg.year}: {tg.op} {tg.value:g}"
+                                                      for tg in store.targets(ind.id)),
+    } for ind in fw.indicators.values() if not ind.computed])
+    buf = io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
+        store.template_frame(lang).to_excel(xl, index=False, sheet_name="template")
+        guide.to_excel(xl, index=False, sheet_name=t("readiness.guide_sheet", lang))
+    return buf.getvalue()

@@ -379,3 +379,16 @@ def test_editor_class_is_what_grants_writes(store):
     ghost = Editor(username="ghost", name="Ghost")   # constructed directly (as a test would); still audited
     store.record_value(ghost, "smart_cities", P, 2024, 3, "x")
     assert store.audit_log()["actor"].tolist() == ["ghost"]
+
+
+def test_xlsx_template_has_rows_to_fill_and_a_guide(store):
+    import io
+
+    from geo.store import template_xlsx
+
+    sheets = pd.read_excel(io.BytesIO(template_xlsx(store, "en")), sheet_name=None)
+    assert list(sheets) == ["template", "Guide"]
+    assert len(read_table(io.BytesIO(template_xlsx(store, "en")), "t.xlsx")) == len(store.template_frame())
+    guide = sheets["Guide"].set_index("indicator_id")
+    assert "hạng" in guide.loc["dti_rank", "Accepted in the unit column"]
+    assert guide.loc["digital_enterprises", "Targets"] == "2025: > 700; 2030: > 3000"

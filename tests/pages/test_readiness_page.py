@@ -55,6 +55,7 @@ def test_default_vietnamese_scorecard_rule_and_viewer_mode(env):
         "Tỷ lệ dân số trong phạm vi 3 km tới điểm hành chính công"}
     assert all(v.endswith("%") for v in card[t("readiness.col_latest", "vi")])
     assert t("readiness.viewer_note", "vi") in text                      # viewers read only
+    assert t("readiness.map_unavailable", "vi") not in text                # the choropleth was drawn
     assert not [b for b in at.button if b.label == t("readiness.entry_save", "vi")]
 
 
@@ -148,3 +149,20 @@ def test_invalid_entry_is_refused_with_reason(env):
     at.run()
     assert any("không phải là số" in e.value for e in at.error)
     assert Store(framework=load_framework()).stored_values() == []
+
+
+def test_editor_records_a_newer_target(env):
+    at = _app(lang="en", ind_editor=env)
+    ids = [o for o in at.selectbox(key="ind_target_ind").options]
+    at.selectbox(key="ind_target_ind").select_index(ids.index("Number of digital-technology enterprises"))
+    at.run()
+    assert any("Target in force for this year: > 3,000" in c.value for c in at.caption)
+    at.selectbox(key="ind_target_op").select(">")
+    at.text_input(key="ind_target_value").input("3500")
+    at.text_input(key="ind_target_source").input("Plan adopted in 2026")
+    _button(at, "Save target").click()
+    at.run()
+    assert any("Saved the 2030 target: > 3,500" in s.value for s in at.success)
+    store = Store(framework=load_framework())
+    assert [(tg.year, tg.value) for tg in store.targets("digital_enterprises")] == [(2025, 700), (2030, 3500)]
+    assert "target_saved" in set(store.audit_log()["action"])
