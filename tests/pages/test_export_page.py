@@ -1,0 +1,91 @@
+"""The Export & present page through Streamlit's AppTest (no browser)."""
+from __future__ import annotations
+
+import io
+import zipfile
+
+from pathlib import Path
+
+import pyogrio
+import pytest
+from streamlit.testing.v1 import AppTest
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "export.py")
+
+
+@pytest.fixture(autouse=True)
+def _workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+
+
+def _page() -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_page_shows_five_tabs_in_vietnamese():
+    at = _page()
+    assert [t.label for t in at.tabs] == ["Tải dữ liệu", "In bản đồ", "Bộ trình chiếu", "Bản đồ HTML", "Trình chiếu"]
+    assert at.title[0].value == "Xuất bản & trình chiếu"
+
+
+def test_download_shapefile_in_vn2000(tmp_path):
+    at = _page()
+    at.selectbox(key="export_layer").select("districts").run()
+    at.selectbox(key="export_format").select("shp").run()
+    at.radio(key="export_crs").set_value("9213").run()
+    at.button(key="export_prepare").click().run()
+    assert not at.exception and not at.error
+    name, data, mime = at.session_state["export_file"]
+    assert name.endswith(".zip") and mime == "application/zip"
+    (tmp_path / name).write_bytes(data)
+    zf = zipfile.ZipFile(io.BytesIO(data))
+    assert "CREDITS.txt" in zf.namelist()
+    shp = [n for n in zf.namelist() if n.endswith(".shp")][0]
+    back = pyogrio.read_dataframe(f"/vsizip/{tmp_path / name}/{shp}")
+    assert back.crs.to_epsg() == 9213 and "Thành phố Phổ Yên" in set(back["name"])
+    assert [b.key for b in at.get("download_button")] == ["export_file_download"]
+
+
+def test_geojson_ignores_vn2000_choice_and_derived_warning():
+    at = _page()
+    at.selectbox(key="export_layer").select("wards_2025").run()
+    assert any("DẪN XUẤT" in w.value for w in at.warning)
+    at.selectbox(key="export_format").select("geojson").run()
+    assert at.radio(key="export_crs").disabled
+    at.button(key="export_prepare").click().run()
+    name, data, _ = at.session_state["export_file"]
+    assert name.endswith(".geojson") and b'"credits"' in data
+
+
+def test_print_map_png_preview():
+    at = _page()
+    at.selectbox(key="print_unit").select("165").run()
+    at.button(key="print_render").click().run()
+    assert not at.exception
+    name, data, mime = at.session_state["print_file"]
+    assert mime == "image/png" and data[:8] == b"\x89PNG\r\n\x1a\n" and "song_cong" in name
+
+
+def test_presentation_steps_through_views_and_writes_url():
+    at = _page()
+    at.button(key="present_start").click().run()
+    assert at.session_state["present_on"] is True
+    assert {b.key for b in at.button} >= {"present_prev", "present_next", "present_stop"}
+    first = at.query_params.get("unit")
+    at.button(key="present_next").click().run()
+    assert at.session_state["present_index"] == 1
+    assert at.query_params.get("present") in ("1", ["1"]) and at.query_params.get("unit") != first
+    at.button(key="present_stop").click().run()
+    assert at.session_state["present_on"] is False
+    assert "present" not in at.query_params
+
+
+def test_english_labels():
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    at.session_state["lang"] = "en"
+    at.run()
+    assert at.title[0].value == "Export & present"
+    assert at.button(key="deck_build").label == "Build the deck"
