@@ -182,7 +182,7 @@ def derive_wards_2025(communes: gpd.GeoDataFrame, crosswalk: pd.DataFrame,
 
     cm = cm.assign(gso_code=assign, method=method).dropna(subset=["gso_code"])
     dissolved = cm.dissolve(by="gso_code", aggfunc={"method": lambda s: ",".join(sorted(set(s)))})
-    dissolved["geometry"] = shapely.make_valid(dissolved.geometry.values)
+    dissolved["geometry"] = shapely.make_valid(dissolved.geometry.values, method="structure", keep_collapsed=False)
     dissolved = dissolved.to_crs(points.crs)
     keep = ["name_full", "name", "unit_type", "area_km2", "population_2025", "merged_from"]
     out = pts.set_index("gso_code")[keep].join(dissolved[["geometry", "method"]], how="inner")

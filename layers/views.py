@@ -28,7 +28,7 @@ class MapView:
     bounds: list[list[float]] | None = None
     categories: list[str] | None = None
     lang: str = "vi"
-    failures: list[tuple[str, str]] = field(default_factory=list)
+    failures: list[tuple[str, AtlasError]] = field(default_factory=list)
 
 
 def default_view(lang: str = "vi", catalog: Catalog | None = None) -> MapView:
@@ -58,7 +58,7 @@ def build_map(view: MapView, loader: Loader = load_layer, catalog: Catalog | Non
         try:
             gdf = loader(lid)
         except AtlasError as err:
-            view.failures.append((lid, err.message(view.lang)))
+            view.failures.append((lid, err))
             continue
         choropleth = lid == view.choropleth_layer and view.choropleth_column in gdf.columns
         if lid == "infrastructure" and view.categories is not None:

@@ -109,8 +109,8 @@ def cached_map(key: tuple, _view: MapView, user_layers: tuple[str, ...]) -> tupl
 view_key = (view.lang, view.basemap, tuple(view.layers), view.choropleth_layer, view.choropleth_column,
             view.scheme, view.k, str(view.bounds), tuple(view.categories or ()), tuple(my_selected))
 fmap, failures = cached_map(view_key, view, tuple(my_selected))
-for layer_id, message in failures:
-    st.warning(message)
+for layer_id, err in failures:
+    st.warning(err.message(lang))
 
 map_col, panel_col = st.columns([3, 1.3])
 with map_col:

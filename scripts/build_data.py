@@ -11,6 +11,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -38,7 +39,9 @@ def write(gdf: gpd.GeoDataFrame, name: str, out: Path) -> None:
     path = out / name
     if path.exists():
         path.unlink()
-    gdf.to_crs(4326).to_file(path, driver="GeoJSON", engine="pyogrio", COORDINATE_PRECISION=6)
+    gdf = gdf.to_crs(4326)
+    gdf = gdf.set_geometry(shapely.make_valid(gdf.geometry.values, method="structure", keep_collapsed=False))
+    gdf.to_file(path, driver="GeoJSON", engine="pyogrio", COORDINATE_PRECISION=7)
     print(f"wrote {path.name}: {len(gdf)} features")
 
 

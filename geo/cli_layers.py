@@ -1,0 +1,76 @@
+"""``python -m geo layers`` and ``python -m geo map``: the catalog and standalone HTML maps."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from geo.errors import AtlasError
+from geo.i18n import t
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("layers", help="list the catalog layers")
+    p.set_defaults(func=cmd_layers)
+    p = sub.add_parser("map", help="write a standalone HTML map of catalog layers")
+    p.add_argument("layers", help="comma-separated layer ids, e.g. districts,infrastructure")
+    p.add_argument("--out", required=True, help="output .html file")
+    p.add_argument("--basemap", default="none", choices=("none", "osm", "positron", "esri"))
+    p.add_argument("--map-lang", default="vi", choices=("vi", "en"), help="language of the map")
+    p.set_defaults(func=cmd_map)
+
+
+def cmd_layers(args: argparse.Namespace) -> int:
+    """Print id, title, kind, feature count, source and vintage of every catalog layer."""
+    from layers.catalog import get_catalog, load_layer
+
+    rows = [("id", "title", "kind", "features", "source", "vintage")]
+    for layer in get_catalog().layers.values():
+        try:
+            n = str(len(load_layer(layer.id)))
+        except AtlasError:
+            n = t("common.no_data", args.lang)
+        rows.append((layer.id, layer.title(args.lang), layer.kind, n, layer.source, layer.vintage))
+    widths = [min(max(len(r[i]) for r in rows), 48) for i in range(len(rows[0]))]
+    for row in rows:
+        sys.stdout.write("  ".join(cell[:48].ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n")
+    return 0
+
+
+def check_writable(path: Path) -> None:
+    """Refuse an output path we cannot write, before doing any work."""
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        raise AtlasError("errors.unwritable", path=str(path), reason="folder does not exist")
+    if path.is_dir():
+        raise AtlasError("errors.unwritable", path=str(path), reason="is a folder")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise AtlasError("errors.unwritable", path=str(path), reason="permission denied")
+
+
+def cmd_map(args: argparse.Namespace) -> int:
+    """Render the layers exactly as the app does, with every asset inlined."""
+    from layers.catalog import get_catalog
+    from layers.render import standalone_html
+    from layers.views import MapView, build_map
+
+    ids = [x.strip() for x in args.layers.split(",") if x.strip()]
+    catalog = get_catalog()
+    for lid in ids:
+        catalog.layer(lid)  # unknown id → AtlasError
+    out = Path(args.out)
+    check_writable(out)
+    view = MapView(layers=ids, basemap=args.basemap, lang=args.map_lang)
+    html = standalone_html(build_map(view, catalog=catalog))
+    if view.failures:
+        raise view.failures[0][1]
+    tmp = out.with_name(out.name + ".tmp")
+    try:
+        tmp.write_text(html, encoding="utf-8")
+        os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise AtlasError("errors.unwritable", path=str(out), reason=exc.strerror or str(exc)) from None
+    sys.stdout.write(f"{out} ({len(html):,} bytes)\n")
+    return 0
