@@ -39,7 +39,7 @@ from geo.population import PopulationGrid, write_grid_geotiff
 COLUMNS = ["unit_id", "unit_name", "population", "covered_population", "covered_share",
            "beyond_population", "median_distance_m", "p90_distance_m"]
 CHUNK_CELLS = 2_000_000
-EXACT_LIMIT = 6_000_000
+EXACT_LIMIT = 3_000_000
 _HIST_BASE = 1.02  # histogram bins: relative width 2 % (≤ 1 % error at the bin middle)
 _HIST_SCALE = 10.0  # metres; bins are fine (≪ 1 m) near 0
 _HIST_BINS = 700  # covers up to ~10 * 1.02**700 ≈ 10,000 km
@@ -102,15 +102,28 @@ def _check_radius(radius_m: float, detour: float = 1.0) -> None:
 # cells of the grid that hold people inside a unit
 # ---------------------------------------------------------------------------------------
 
-@dataclass
 class CellBlock:
-    """Populated cells of one row block that lie in a unit."""
+    """Populated cells of one row block (rows ``r0:r1`` of the grid) that lie in a unit."""
 
-    rows: np.ndarray
-    cols: np.ndarray
-    xy: np.ndarray
-    pop: np.ndarray
-    unit: np.ndarray  # index into the units frame
+    __slots__ = ("grid", "r0", "r1", "rows", "cols", "pop", "unit", "_xy")
+
+    def __init__(self, grid: PopulationGrid, r0: int, r1: int, rows: np.ndarray, cols: np.ndarray,
+                 pop: np.ndarray, unit: np.ndarray) -> None:
+        self.grid, self.r0, self.r1 = grid, r0, r1
+        self.rows, self.cols, self.pop, self.unit = rows, cols, pop, unit
+        self._xy: np.ndarray | None = None
+
+    @property
+    def xy(self) -> np.ndarray:
+        """Cell centres ``(n, 2)`` (computed on first use)."""
+        if self._xy is None:
+            self._xy = self.grid.cell_centres(self.rows, self.cols)
+        return self._xy
+
+    @property
+    def dense(self) -> bool:
+        """True when most cells of the row block are in the selection (a raster pass pays off)."""
+        return len(self.rows) >= 0.3 * (self.r1 - self.r0) * self.grid.shape[1]
 
 
 def iter_cells(grid: PopulationGrid, unit_geoms: np.ndarray, chunk_cells: int = CHUNK_CELLS,
@@ -148,7 +161,7 @@ def iter_cells(grid: PopulationGrid, unit_geoms: np.ndarray, chunk_cells: int = 
             continue
         pop = np.nan_to_num(vals[rr, cc].astype(np.float64))
         rows = rr + r0
-        yield CellBlock(rows=rows, cols=cc, xy=grid.cell_centres(rows, cc), pop=pop, unit=lab[rr, cc] - 1)
+        yield CellBlock(grid, r0, r1, rows, cc, pop, lab[rr, cc] - 1)
 
 
 @dataclass
@@ -197,17 +210,71 @@ def prepare_cells(grid: PopulationGrid, units: gpd.GeoDataFrame, unit_id: str, u
 # costs
 # ---------------------------------------------------------------------------------------
 
-def euclidean_cost(fac_xy: np.ndarray, detour: float = 1.0) -> CostFn:
+class EuclideanCost:
+    """Straight-line distance × ``detour`` to the nearest facility (inf if there is none).
+
+    Call it with points ``(n, 2)``; or ask :meth:`raster` for whole rows of a grid, which
+    uses the lattice: the candidates of a block of B×B cells are the K facilities nearest
+    to its centre, which is exact when the K-th is farther than the 1st + the block's
+    diameter (else that block falls back to a KD-tree query per cell).
+    """
+
+    def __init__(self, fac_xy: np.ndarray, detour: float = 1.0, block: int = 8, k: int = 8) -> None:
+        self.fac_xy = np.asarray(fac_xy, dtype=np.float64).reshape(-1, 2)
+        self.detour = float(detour)
+        self.tree = cKDTree(self.fac_xy) if len(self.fac_xy) else None
+        self.block, self.k = int(block), int(k)
+
+    def __call__(self, xy: np.ndarray) -> np.ndarray:
+        if self.tree is None:
+            return np.full(len(xy), np.inf)
+        d, _ = self.tree.query(xy, k=1, workers=-1)
+        return d * self.detour if self.detour != 1.0 else d
+
+    def raster(self, grid: PopulationGrid, r0: int, r1: int) -> np.ndarray:
+        """Cost for every cell of grid rows ``r0:r1`` → ``(r1 - r0, ncols)``."""
+        nrows, ncols = r1 - r0, grid.shape[1]
+        if self.tree is None:
+            return np.full((nrows, ncols), np.inf)
+        t = grid.transform
+        if t.b != 0 or t.d != 0:  # rotated grid: no lattice shortcut
+            rr, cc = np.meshgrid(np.arange(r0, r1), np.arange(ncols), indexing="ij")
+            return self(grid.cell_centres(rr.ravel(), cc.ravel())).reshape(nrows, ncols)
+        B = self.block
+        K = min(self.k, len(self.fac_xy))
+        nbr, nbc = -(-nrows // B), -(-ncols // B)
+        bi, bj = np.meshgrid(np.arange(nbr), np.arange(nbc), indexing="ij")
+        bx = t.c + t.a * (bj.ravel() * B + B / 2)
+        by = t.f + t.e * (r0 + bi.ravel() * B + B / 2)
+        centres = np.column_stack((bx, by))
+        dk, ik = self.tree.query(centres, k=K, workers=-1)
+        dk, ik = dk.reshape(len(centres), K), ik.reshape(len(centres), K)
+        h = 0.5 * math.hypot(t.a * (B - 1), t.e * (B - 1))
+        exact = (dk[:, -1] > dk[:, 0] + 2 * h + 1e-6) | (K == len(self.fac_xy))
+        off = np.arange(B) + 0.5 - B / 2
+        ox = np.tile(t.a * off, B)  # cell offsets from the block centre, row-major in the block
+        oy = np.repeat(t.e * off, B)
+        out = np.empty((len(centres), B * B))
+        idx = np.flatnonzero(exact)
+        step = max(1, 4_000_000 // (B * B * K))
+        for s in range(0, len(idx), step):
+            sel = idx[s:s + step]
+            rel = self.fac_xy[ik[sel]] - centres[sel, None, :]  # (m, K, 2)
+            dx = ox[None, :, None] - rel[:, None, :, 0]
+            dy = oy[None, :, None] - rel[:, None, :, 1]
+            out[sel] = np.sqrt((dx * dx + dy * dy).min(axis=2))
+        miss = np.flatnonzero(~exact)
+        if len(miss):
+            pts = np.column_stack(((centres[miss, 0, None] + ox[None, :]).ravel(),
+                                   (centres[miss, 1, None] + oy[None, :]).ravel()))
+            out[miss] = self.tree.query(pts, k=1, workers=-1)[0].reshape(len(miss), B * B)
+        full = out.reshape(nbr, nbc, B, B).transpose(0, 2, 1, 3).reshape(nbr * B, nbc * B)[:nrows, :ncols]
+        return full * self.detour if self.detour != 1.0 else full
+
+
+def euclidean_cost(fac_xy: np.ndarray, detour: float = 1.0) -> EuclideanCost:
     """Cost function: straight-line distance × ``detour`` to the nearest facility (inf if none)."""
-    if len(fac_xy) == 0:
-        return lambda xy: np.full(len(xy), np.inf)
-    tree = cKDTree(fac_xy)
-
-    def cost(xy: np.ndarray) -> np.ndarray:
-        d, _ = tree.query(xy, k=1, workers=-1)
-        return d * detour if detour != 1.0 else d
-
-    return cost
+    return EuclideanCost(fac_xy, detour)
 
 
 def nearest_distance(cells: CellSet, fac_xy: np.ndarray, detour: float = 1.0,
@@ -329,8 +396,13 @@ def coverage_with_cost(cost_fn: CostFn, units: gpd.GeoDataFrame, grid: Populatio
         exact = grid.values.size <= EXACT_LIMIT
     acc = _Accumulator(n, exact=exact)
     nrows = grid.shape[0]
+    raster = getattr(cost_fn, "raster", None)
     for block in iter_cells(grid, u.geometry.to_numpy(), chunk_cells):
-        acc.add(block.unit, block.pop, cost_fn(block.xy), threshold)
+        if raster is not None and block.dense:
+            cost = raster(grid, block.r0, block.r1)[block.rows - block.r0, block.cols]
+        else:
+            cost = cost_fn(block.xy)
+        acc.add(block.unit, block.pop, cost, threshold)
         if progress is not None:
             progress(min(1.0, (int(block.rows[-1]) + 1) / nrows))
     q50, q90 = acc.quantiles()
@@ -379,11 +451,9 @@ def distance_raster(facilities: gpd.GeoDataFrame, grid: PopulationGrid, detour: 
     nrows, ncols = grid.shape
     out = np.empty((nrows, ncols), dtype=np.float32)
     rows_per = max(1, chunk_cells // max(1, ncols))
-    cols = np.arange(ncols)
     for r0 in range(0, nrows, rows_per):
         r1 = min(nrows, r0 + rows_per)
-        rr, cc = np.meshgrid(np.arange(r0, r1), cols, indexing="ij")
-        out[r0:r1] = cost(grid.cell_centres(rr.ravel(), cc.ravel())).reshape(r1 - r0, ncols)
+        out[r0:r1] = cost.raster(grid, r0, r1)
     return out
 
 

@@ -277,3 +277,16 @@ def test_coverage_properties(scene, r1, dr, extra):
     assert (base.median_distance_m[ok] <= base.p90_distance_m[ok] + 1e-9).all()
     ok = ok & more.median_distance_m.notna()
     assert (more.median_distance_m[ok] <= base.median_distance_m[ok] + 1e-9).all()
+
+
+@pytest.mark.parametrize("n_fac, spread", [(1, 3000), (5, 3000), (300, 3000), (400, 150), (50, 60000)])
+def test_lattice_distances_equal_brute_force(n_fac, spread):
+    """The block/candidate raster path is exact: same distances as a brute-force minimum."""
+    rng = np.random.default_rng(n_fac)
+    grid = row_grid(np.ones((37, 53)))
+    fac = np.column_stack((X0 + 2650 + rng.normal(0, spread, n_fac), Y0 + 1850 + rng.normal(0, spread, n_fac)))
+    got = cov.EuclideanCost(fac, detour=1.2).raster(grid, 3, 37)
+    rr, cc = np.meshgrid(np.arange(3, 37), np.arange(53), indexing="ij")
+    xy = grid.cell_centres(rr.ravel(), cc.ravel())
+    brute = np.sqrt(((xy[:, None, :] - fac[None, :, :]) ** 2).sum(axis=2)).min(axis=1) * 1.2
+    np.testing.assert_allclose(got.ravel(), brute, rtol=1e-12, atol=1e-6)
