@@ -23,7 +23,7 @@ import json
 import math
 import re
 import sqlite3
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -32,7 +32,7 @@ import pandas as pd
 from geo.auth import Editor
 from geo.errors import AtlasError
 from geo.i18n import t
-from geo.indicators import (AdminUnit, Framework, SEED_AUTHOR, Target, Value, admin_units, load_framework,
+from geo.indicators import (AdminUnit, Framework, Target, Value, admin_units, load_framework,
                             merge_targets, resolve_unit)
 from geo.paths import workspace_path
 

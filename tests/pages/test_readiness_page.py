@@ -72,6 +72,14 @@ def test_english_province_scorecard_with_seeded_dti(env):
     online = card.loc["Share of online public services at level 4"]
     assert (online["Latest value"], online["Status"], online["2025 target"]) == ("no data", "no data", "> 90.0%")
     assert "Tỉnh Thái Nguyên: Provincial digital-transformation index (DTI) rank meets the 2025 target." in text
+    trend = at.selectbox(key="ind_trend_province")
+    trend.select_index(trend.options.index("Provincial digital-transformation index (DTI) rank"))
+    at.run()
+    assert not at.exception and len(at.get("vega_lite_chart")) == 1      # trend chart over the years
+    evidence = at.dataframe[1].value
+    assert list(evidence["Year"]) == ["2020", "2021", "2022", "2024"] and list(evidence["Value"]) == ["12", "8", "8", "8"]
+    assert "Ministry of Information and Communications" in evidence["Source"].iloc[0]
+    assert list(evidence["Source"].iloc[1:3]) == ["DTI ranking table on dti.gov.vn"] * 2
 
 
 def test_three_cities_compared_and_gap_in_words_with_recorded_target(env):
