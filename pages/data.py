@@ -1,0 +1,234 @@
+"""My data: upload a file, read the import report, preview it, save/rename/delete layers.
+
+Thin page: upload → ``geo.io.read_any`` / ``read_raster`` → ``layers.render`` → ``geo.workspace``.
+Every text that came from a file (names, columns, file names) is shown as plain text or
+with Markdown escaped; map tooltips are escaped by ``layers.render``.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+import streamlit as st
+
+from geo import io as gio
+from geo import workspace
+from geo.encoding import ENCODINGS
+from geo.errors import AtlasError
+from geo.safezip import Limits
+from pages.common import current_lang, tr
+
+lang = current_lang()
+for key, value in {"data_import": None, "data_staged": None, "data_tmpdir": None, "data_pending": None, "data_flash": None,
+                   "data_upload_n": 0}.items():
+    st.session_state.setdefault(key, value)
+
+UPLOAD_TYPES = ["zip", "shp", "gpkg", "geojson", "json", "kml", "kmz", "csv", "txt", "tsv", "xlsx", "tif", "tiff"]
+PREVIEW_MAX = 5000
+_MD = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+def plain(text: object) -> str:
+    """Markdown-escaped text: file names and attribute values stay literal."""
+    return _MD.sub(r"\\\1", str(text))
+
+
+def say_error(err: AtlasError) -> None:
+    st.error(plain(err.message(lang)))
+
+
+def _tmpdir() -> Path:
+    d = st.session_state["data_tmpdir"]
+    if d is None or not Path(d).is_dir():
+        d = tempfile.mkdtemp(prefix="atlas_upload_")
+        st.session_state["data_tmpdir"] = d
+    return Path(d)
+
+
+def _stage(name: str, data: bytes) -> Path:
+    """Write an upload to the session's private temp folder (only the extension is kept)."""
+    folder = _tmpdir()
+    for old in folder.iterdir():
+        shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+    suffix = Path(name).suffix.lower()
+    suffix = suffix if suffix.lstrip(".") in UPLOAD_TYPES else ".bin"
+    path = folder / f"upload{suffix}"
+    path.write_bytes(data)
+    return path
+
+
+def stage(name: str, data: bytes) -> dict:
+    """Write the upload once per content and list the layers it offers."""
+    digest = hashlib.sha256(data).hexdigest()
+    staged = st.session_state["data_staged"]
+    if staged is not None and staged["digest"] == digest and staged["name"] == name \
+            and Path(staged["path"] or "/nonexistent").is_file():
+        return staged
+    staged = {"digest": digest, "name": name, "path": None, "layers": [], "error": None}
+    try:
+        limits = Limits.from_env()
+        if len(data) > limits.max_file_bytes:
+            raise AtlasError("import_errors.too_big", file=name, size_mb=round(len(data) / 1048576, 1),
+                             cap_mb=round(limits.max_file_bytes / 1048576, 1))
+        staged["path"] = str(_stage(name, data))
+        try:
+            staged["layers"] = gio.list_layers_in(staged["path"], limits)
+        except AtlasError:
+            staged["layers"] = []
+    except AtlasError as err:
+        staged["error"] = err
+    st.session_state["data_staged"] = staged
+    st.session_state["data_import"] = None
+    return staged
+
+
+def do_import(staged: dict, layer: str | None, crs: str, encoding: str, kind: str | None) -> dict:
+    """Read a staged upload (re-read only when the file or an option changes)."""
+    key = (staged["digest"], staged["name"], layer, crs, encoding, kind)
+    current = st.session_state["data_import"]
+    if current is not None and current["key"] == key:
+        return current
+    name = staged["name"]
+    result = {"key": key, "name": name, "gdf": None, "raster": None, "report": None, "error": staged["error"]}
+    if result["error"] is None:
+        try:
+            path = Path(staged["path"])
+            limits = Limits.from_env()
+            if gio.is_raster(path):
+                result["raster"], result["report"] = gio.read_raster(path, crs=crs or None, limits=limits,
+                                                                     display_name=name)
+            else:
+                result["gdf"], result["report"] = gio.read_any(path, layer=layer, crs=crs or None,
+                                                               encoding=encoding, kind=kind, limits=limits,
+                                                               display_name=name)
+        except AtlasError as err:
+            result["error"] = err
+    st.session_state["data_import"] = result
+    return result
+
+
+def preview_map(gdf, name: str, key: str) -> None:
+    """The layer on an offline map (tooltips escaped by layers.render)."""
+    try:
+        from layers.render import add_gdf_layer, finish_map, geometry_kind, new_map
+        from pages.map_component import show_map
+    except ImportError:
+        return
+    shown = gdf.head(PREVIEW_MAX)
+    minx, miny, maxx, maxy = shown.total_bounds
+    m = new_map(lang, basemap="none", bounds=[[miny, minx], [maxy, maxx]], height=420)
+    fields = [c for c in shown.columns if c != "geometry"][:4]
+    add_gdf_layer(m, shown, lang, name, fields, geometry_kind(shown))
+    finish_map(m, lang)
+    show_map(m, key=key, height=420, returned_objects=[])
+
+
+# ---- page ------------------------------------------------------------------------------
+st.title(tr("data.title"))
+st.caption(tr("data.intro"))
+flash = st.session_state["data_flash"]
+if flash:
+    st.success(flash)
+    st.session_state["data_flash"] = None
+
+upload = st.file_uploader(tr("data.upload"), type=UPLOAD_TYPES, key=f"data_upload_{st.session_state['data_upload_n']}")
+pending = st.session_state["data_pending"]  # (name, bytes): set by tests and scripts
+source = (upload.name, upload.getvalue()) if upload is not None else pending
+
+if source is not None:
+    name, data = source
+    staged = stage(name, data)
+    previous = st.session_state["data_import"]
+    with st.expander(tr("data.options"), expanded=len(staged["layers"]) > 1 or bool(previous and previous["error"])):
+        layer_choices = staged["layers"]
+        auto = tr("data.kind_auto")
+        layer_labels = {None: auto, **{v: v for v in layer_choices}}
+        layer = (st.selectbox(tr("data.layer"), list(layer_labels), key="data_layer", format_func=layer_labels.get)
+                 if len(layer_choices) > 1 else None)
+        crs = st.text_input(tr("data.crs"), key="data_crs").strip()
+        encoding = st.selectbox(tr("data.encoding"), list(ENCODINGS), key="data_encoding")
+        kind_labels = {None: auto, **{k: tr(f"import_report.kind_{k}") for k in gio.KINDS}}
+        kind = st.selectbox(tr("data.kind"), list(kind_labels), key="data_kind", format_func=kind_labels.get)
+    result = do_import(staged, layer, crs, encoding, kind)
+    if result["error"] is not None:
+        say_error(result["error"])
+    else:
+        report = result["report"]
+        st.subheader(tr("data.report"))
+        st.text("\n".join(report.lines(lang)))
+        if report.warnings:
+            st.warning("\n\n".join(plain(w) for w in report.warning_texts(lang)))
+        if result["gdf"] is not None:
+            gdf = result["gdf"]
+            st.subheader(tr("data.preview"))
+            preview_map(gdf, name, key="data_preview_map")
+            st.caption(tr("data.attributes"))
+            st.dataframe(pd.DataFrame(gdf.drop(columns="geometry").head(20)), hide_index=True)
+        else:
+            st.info(tr("data.raster_note"))
+        default_name = Path(name).stem[:80] or "layer"
+        save_name = st.text_input(tr("data.save_name"), value=default_name, key="data_save_name")
+        if st.button(tr("data.save"), key="data_save", type="primary"):
+            try:
+                meta = {"source": name, "report": report.to_dict()}
+                if result["gdf"] is not None:
+                    info = workspace.save_layer(save_name, result["gdf"], meta)
+                else:
+                    info = workspace.save_raster(save_name, result["raster"].path, meta)
+                st.session_state["data_flash"] = plain(tr("data.saved", name=info["name"], features=info["features"]))
+                st.session_state["data_import"] = None
+                st.session_state["data_staged"] = None
+                st.session_state["data_pending"] = None
+                st.session_state["data_upload_n"] += 1
+                st.rerun()
+            except AtlasError as err:
+                say_error(err)
+
+# ---- saved layers -------------------------------------------------------------------------
+st.divider()
+st.subheader(tr("data.saved_layers"))
+saved = workspace.list_layers()
+if not saved:
+    st.info(tr("data.no_saved"))
+else:
+    def kind_label(k: str) -> str:
+        return tr("data.kind_raster") if k == "raster" else tr(f"import_report.kind_{k}")
+
+    table = pd.DataFrame({
+        tr("data.col_name"): [x["name"] for x in saved],
+        tr("data.col_kind"): [kind_label(x["kind"]) for x in saved],
+        tr("data.col_features"): [x["features"] for x in saved],
+        tr("data.col_source"): [x["source"] for x in saved],
+        tr("data.col_saved_at"): [x["saved_at"][:19].replace("T", " ") for x in saved],
+    })
+    st.table(table)
+    names = [x["name"] for x in saved]
+    vectors = [x["name"] for x in saved if x["kind"] != "raster"]
+    if vectors:
+        shown = st.selectbox(tr("data.preview"), vectors, key="data_show_saved")
+        try:
+            preview_map(workspace.read_layer(shown), shown, key="data_saved_map")
+        except AtlasError as err:
+            say_error(err)
+    with st.expander(tr("data.manage")):
+        target = st.selectbox(tr("data.pick_layer"), names, key="data_manage_pick")
+        new_name = st.text_input(tr("data.new_name"), key="data_new_name")
+        if st.button(tr("data.rename"), key="data_rename"):
+            try:
+                workspace.rename_layer(target, new_name)
+                st.session_state["data_flash"] = plain(tr("data.renamed", old=target, new=new_name.strip()))
+                st.rerun()
+            except AtlasError as err:
+                say_error(err)
+        sure = st.checkbox(tr("data.confirm_delete"), key="data_confirm_delete")
+        if st.button(tr("data.delete"), key="data_delete", disabled=not sure):
+            try:
+                workspace.delete_layer(target)
+                st.session_state["data_flash"] = plain(tr("data.deleted", name=target))
+                st.rerun()
+            except AtlasError as err:
+                say_error(err)

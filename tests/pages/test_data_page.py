@@ -1,0 +1,99 @@
+"""Data page through AppTest: import report, refusals, save, rename, delete."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from geo import workspace as ws
+from tests import corpus as C
+
+PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "data.py")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(autouse=True)
+def _workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+    monkeypatch.chdir(ROOT)
+
+
+def page(lang="en", pending=None) -> AppTest:
+    at = AppTest.from_file(PAGE, default_timeout=60)
+    at.session_state["lang"] = lang
+    if pending is not None:
+        at.session_state["data_pending"] = pending
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _upload(maker, tmp_path):
+    p = maker(tmp_path)
+    return (p.name, p.read_bytes())
+
+
+def test_empty_workspace(tmp_path):
+    at = page()
+    assert at.title[0].value == "My data"
+    assert [i.value for i in at.info] == ["No layers saved yet."]
+
+
+def test_report_then_save_rename_delete(tmp_path):
+    at = page(pending=_upload(C.make_shp_tcvn3, tmp_path))
+    report = at.text[0].value
+    assert "Column 'ten': converted from TCVN3 (ABC) to Unicode" in report
+    assert "recognised as VN-2000 (EPSG:9213)" in report
+    assert list(at.dataframe[0].value["ten"]) == C.UNICODE_NAMES
+    at.text_input(key="data_save_name").set_value("Phường (TCVN3)")
+    at.button(key="data_save").click().run()
+    assert not at.exception
+    assert [x["name"] for x in ws.list_layers()] == ["Phường (TCVN3)"]
+    assert at.success[0].value == r"Saved layer 'Phường \(TCVN3\)' \(3 features\)\."
+    assert list(at.table[0].value["Name"]) == ["Phường (TCVN3)"]
+    at.text_input(key="data_new_name").set_value("Wards")
+    at.button(key="data_rename").click().run()
+    assert [x["name"] for x in ws.list_layers()] == ["Wards"]
+    at.checkbox(key="data_confirm_delete").check().run()
+    at.button(key="data_delete").click().run()
+    assert ws.list_layers() == []
+    assert [i.value for i in at.info] == ["No layers saved yet."]
+
+
+def test_refusal_is_one_sentence_and_workspace_untouched(tmp_path):
+    at = page(lang="vi", pending=_upload(C.make_zip_bomb, tmp_path))
+    assert len(at.error) == 1
+    assert "bom zip" in at.error[0].value and "bomb" in at.error[0].value
+    assert not (tmp_path / "ws.gpkg").exists()
+
+
+def test_multilayer_offers_a_choice(tmp_path):
+    at = page(pending=_upload(C.make_gpkg_multilayer, tmp_path))
+    assert "several layers" in at.error[0].value
+    assert at.selectbox(key="data_layer").options == ["automatic", "diem", "vung"]
+    at.session_state["data_layer"] = "vung"
+    at.run()
+    assert not at.error and "Layer: vung (of 2)" in at.text[0].value
+
+
+def test_mixed_kml_kind_choice(tmp_path):
+    at = page(pending=_upload(C.make_kml_mixed, tmp_path))
+    assert "mixes geometry kinds" in at.error[0].value
+    at.session_state["data_kind"] = "points"
+    at.run()
+    assert not at.error and "Kept points; left out: polygons (1)" in at.text[0].value
+
+
+def test_warnings_and_markdown_escaped(tmp_path):
+    at = page(pending=_upload(C.make_csv_swapped, tmp_path))
+    assert "switched back" in at.warning[0].value
+    at = page(pending=("[x](http://evil.example)*.geojson", b""))
+    assert at.error[0].value.startswith(r"The file '\[x\]\(http\:")
+
+
+def test_raster_saved(tmp_path):
+    at = page(pending=_upload(C.make_geotiff, tmp_path))
+    assert "Sum of band 1: 77" in at.text[0].value
+    at.button(key="data_save").click().run()
+    assert [(x["name"], x["kind"]) for x in ws.list_layers()] == [("pop", "raster")]
