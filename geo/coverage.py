@@ -219,7 +219,7 @@ class EuclideanCost:
     diameter (else that block falls back to a KD-tree query per cell).
     """
 
-    def __init__(self, fac_xy: np.ndarray, detour: float = 1.0, block: int = 8, k: int = 8) -> None:
+    def __init__(self, fac_xy: np.ndarray, detour: float = 1.0, block: int = 8, k: int = 12) -> None:
         self.fac_xy = np.asarray(fac_xy, dtype=np.float64).reshape(-1, 2)
         self.detour = float(detour)
         self.tree = cKDTree(self.fac_xy) if len(self.fac_xy) else None
