@@ -479,7 +479,9 @@ def scorecard(fw: Framework, store: Any, unit: AdminUnit, lang: str,
                 continue
             df = computed(ind, unit.level)
             df = df[df["unit_key"] == unit.id]
-            hist = computed_values(ind, df, fw.computed_period)
+            # saved snapshots of earlier years + the live computation for the data's year
+            hist = [v for v in store.history(ind.id, unit.id) if v.period != fw.computed_period]
+            hist += computed_values(ind, df, fw.computed_period)
             if len(df):
                 pop, cov = float(df["population"].iloc[0]), float(df["covered_population"].iloc[0])
         else:

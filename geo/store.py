@@ -342,16 +342,42 @@ class Store:
             raise AtlasError(conflict.key, **conflict.params) from None
         return rec
 
-    def _insert_value(self, conn: sqlite3.Connection, clean: dict, editor: Editor, version: int) -> Value:
+    def record_snapshot(self, editor: Editor, indicator_id: str, df: pd.DataFrame, period: Any) -> int:
+        """Save a computed indicator's per-unit values (``compute_indicator`` output:
+        ``unit_key``, ``value``) as the values of ``period`` — one transaction, each a new
+        version — so its trend can be followed over the years. Returns the rows written."""
+        editor = _require_editor(editor)
+        ind = self.framework.indicator(indicator_id)
+        if not ind.computed:
+            raise AtlasError("indicators.not_computed", indicator=indicator_id)
+        y = parse_period(period)
+        last = _dt.date.today().year
+        if y is None or not self.framework.first_year <= y <= last:
+            raise AtlasError("store_errors.unknown_period", period=period, first=str(self.framework.first_year),
+                             last=str(last))
+        rows = [(str(k), float(v)) for k, v in zip(df["unit_key"], df["value"]) if pd.notna(v)]
+        evidence = f"radius_m={ind.radius_m:g}; category={ind.category}"
+        with self._write() as conn:
+            for unit_id, value in rows:
+                clean = {"indicator_id": ind.id, "unit_id": unit_id, "period": y, "value": value, "unit": ind.unit,
+                         "source": ind.source, "evidence": evidence, "evidence_url": ""}
+                version = self._version(conn, ind.id, unit_id, y) + 1
+                self._insert_value(conn, clean, editor, version, method="computed")
+            self._audit(conn, editor.username, "snapshot_saved", f"{ind.id}|{y}",
+                        {"rows": len(rows), "radius_m": ind.radius_m, "category": ind.category})
+        return len(rows)
+
+    def _insert_value(self, conn: sqlite3.Connection, clean: dict, editor: Editor, version: int,
+                      method: str = "manual") -> Value:
         at = _now()
         conn.execute("INSERT INTO ind_values (indicator_id, unit_id, period, version, value, unit, source, "
                      "evidence, evidence_url, method, entered_by, entered_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                      (clean["indicator_id"], clean["unit_id"], clean["period"], version, clean["value"],
-                      clean["unit"], clean["source"], clean["evidence"], clean["evidence_url"], "manual",
+                      clean["unit"], clean["source"], clean["evidence"], clean["evidence_url"], method,
                       editor.username, at))
         return Value(indicator_id=clean["indicator_id"], unit_id=clean["unit_id"], period=clean["period"],
                      value=clean["value"], unit=clean["unit"], source=clean["source"], evidence=clean["evidence"],
-                     evidence_url=clean["evidence_url"], method="manual", entered_by=editor.username,
+                     evidence_url=clean["evidence_url"], method=method, entered_by=editor.username,
                      entered_at=at, version=version)
 
     def stored_values(self, indicator_id: str | None = None, unit_id: str | None = None) -> list[Value]:
@@ -561,7 +587,8 @@ class Store:
 
     def export_frame(self, lang: str = "vi", history: bool = False) -> pd.DataFrame:
         """Values (current by default, every version with ``history``) in the template's
-        columns plus version, method, who and when — re-importable."""
+        columns plus version, method, who and when. Manual rows are re-importable; saved
+        snapshots of computed indicators (method "computed") are not (import refuses them)."""
         names = {u.id: u.name for u in self.units}
         rows = []
         for iid in self.framework.indicators:

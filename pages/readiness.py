@@ -11,8 +11,8 @@ import streamlit as st
 from geo.auth import Editor, authenticate
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, t
-from geo.indicators import (AdminUnit, Framework, Indicator, admin_units, compute_indicator, load_framework,
-                            scorecard)
+from geo.indicators import (AdminUnit, Framework, Indicator, admin_units, compute_indicator, computed_values,
+                            load_framework, scorecard)
 from geo.store import ImportRejected, Store, frame_bytes, read_table, template_xlsx
 from pages.common import current_lang, show_error, tr
 
@@ -74,7 +74,7 @@ def sidebar_sign_in() -> Editor | None:
 
 
 # ---------------------------------------------------------------- scorecard
-def scorecard_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...]) -> None:
+def scorecard_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], editor: Editor | None) -> None:
     levels = ["province", "city", "ward"]
     level = st.radio(tr("readiness.level"), levels, format_func=lambda lv, _l=lang: t(f"readiness.level_{lv}", _l),
                      horizontal=True, key="ind_level")
@@ -104,10 +104,19 @@ def scorecard_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...]) -> 
     ind = st.selectbox(tr("readiness.trend_pick"), in_scope, format_func=lambda i, _l=lang: i.name(_l),
                        key=f"ind_trend_{level}")
     st.caption(ind.note(lang))
-    if ind.computed:
-        st.info(tr("readiness.computed_note", method=fw.source_text(ind.source, lang)))
-        return
     hist = store.history(ind.id, unit.id)
+    if ind.computed:
+        st.info(tr("readiness.computed_note", year=str(fw.computed_period), method=fw.source_text(ind.source, lang)))
+        live_df = computed_for(ind, level)
+        hist = [v for v in hist if v.period != fw.computed_period]
+        hist += computed_values(ind, live_df[live_df["unit_key"] == unit.id], fw.computed_period)
+        if editor is not None and st.button(tr("readiness.snapshot_save", year=str(fw.computed_period),
+                                                level=tr(f"readiness.level_{level}")), key="ind_snapshot"):
+            try:
+                n = store.record_snapshot(editor, ind.id, live_df, fw.computed_period)
+                st.success(tr("readiness.snapshot_saved", n=n, year=str(fw.computed_period)))
+            except AtlasError as err:
+                show_error(err)
     if not hist:
         st.info(tr("readiness.trend_none"))
         return
@@ -319,7 +328,7 @@ tabs = st.tabs([tr("readiness.tab_scorecard"), tr("readiness.tab_compare"), tr("
                 tr("readiness.tab_entry")])
 try:
     with tabs[0]:
-        scorecard_tab(framework, store, all_units)
+        scorecard_tab(framework, store, all_units, editor)
     with tabs[1]:
         compare_tab(framework, store, all_units)
     with tabs[2]:

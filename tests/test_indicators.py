@@ -260,3 +260,22 @@ def test_scorecard_rows(fw):
         assert "cần thêm" in health["gap"] and "2030" in health["gap"]
     city_rows = scorecard(fw, store, units["district:165"], "en", None)
     assert city_rows == []   # no manual indicator is tracked per city; computed skipped without the engine
+
+
+def test_scorecard_computed_trend_uses_saved_snapshots(fw):
+    units = units_by_id()
+    snap = Value(indicator_id="health_access", unit_id="district:165", period=2022, value=1.0, unit="percent",
+                 source="coverage_engine", method="computed", version=1)
+
+    class _Store(_FakeStore):
+        def history(self, iid, unit_id=None):
+            return [snap] if iid == "health_access" and unit_id == "district:165" else []
+
+    store = _Store(fw, {"health_access": [Target(2030, ">=", 99.9, "plan", version=1)]})
+    rows = {r["indicator_id"]: r for r in scorecard(fw, store, units["district:165"], "en", compute_indicator)}
+    live = compute_indicator(fw.indicators["health_access"], "city").set_index("unit_key").loc["district:165", "value"]
+    assert rows["health_access"]["value"] == pytest.approx(live) and rows["health_access"]["period"] == fw.computed_period
+    # two points (2022 snapshot + live) → judged by the straight line to the 2030 target, not "single value"
+    expected = status([snap, Value("health_access", "district:165", fw.computed_period, live, "percent", "s",
+                                   version=0)], store.targets("health_access"), "higher").code
+    assert rows["health_access"]["status"] == expected

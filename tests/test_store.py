@@ -392,3 +392,22 @@ def test_xlsx_template_has_rows_to_fill_and_a_guide(store):
     guide = sheets["Guide"].set_index("indicator_id")
     assert "hạng" in guide.loc["dti_rank", "Accepted in the unit column"]
     assert guide.loc["digital_enterprises", "Targets"] == "2025: > 700; 2030: > 3000"
+
+
+def test_snapshot_of_a_computed_indicator_keeps_a_trend(store, editors, ws):
+    lan, _ = editors
+    df = pd.DataFrame({"unit_key": ["district:164", "district:165", "district:167"], "value": [40.0, 20.0, None]})
+    assert store.record_snapshot(lan, "health_access", df, 2024) == 2      # units without a value are skipped
+    df2 = df.assign(value=[45.0, 25.0, 5.0])
+    assert store.record_snapshot(lan, "health_access", df2, 2024) == 3
+    hist = store.history("health_access", "district:165")
+    assert [(v.period, v.value, v.version, v.method) for v in hist] == [(2024, 20.0, 1, "computed"),
+                                                                       (2024, 25.0, 2, "computed")]
+    assert "radius_m=2000" in hist[0].evidence
+    assert list(store.audit_log()["action"]) == ["snapshot_saved", "snapshot_saved"]
+    with pytest.raises(AtlasError) as exc:
+        store.record_snapshot(lan, "dti_rank", df, 2024)
+    assert exc.value.key == "indicators.not_computed"
+    with pytest.raises(AtlasError) as exc:
+        store.record_snapshot(None, "health_access", df, 2024)
+    assert exc.value.key == "store_errors.not_editor"

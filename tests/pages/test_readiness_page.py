@@ -76,7 +76,7 @@ def test_english_province_scorecard_with_seeded_dti(env):
     trend.select_index(trend.options.index("Provincial digital-transformation index (DTI) rank"))
     at.run()
     assert not at.exception and len(at.get("vega_lite_chart")) == 1      # trend chart over the years
-    evidence = at.dataframe[1].value
+    evidence = next(d.value for d in at.dataframe if "Entered by" in d.value.columns)
     assert list(evidence["Year"]) == ["2020", "2021", "2022", "2024"] and list(evidence["Value"]) == ["12", "8", "8", "8"]
     assert "Ministry of Information and Communications" in evidence["Source"].iloc[0]
     assert list(evidence["Source"].iloc[1:3]) == ["DTI ranking table on dti.gov.vn"] * 2
@@ -86,8 +86,9 @@ def test_three_cities_compared_and_gap_in_words_with_recorded_target(env):
     Store(framework=load_framework()).record_target(env, "health_access", 2030, ">=", 95, "test plan")
     at = _app(lang="vi")
     assert not at.exception
-    compare = at.dataframe[1].value
-    assert {"Thành phố Thái Nguyên", "Thành phố Sông Công", "Thành phố Phổ Yên"} <= set(compare.columns)
+    cities = {"Thành phố Thái Nguyên", "Thành phố Sông Công", "Thành phố Phổ Yên"}
+    compare = next(d.value for d in at.dataframe if cities <= set(d.value.columns))
+    assert len(compare) == 3 and all(" · " in v for v in compare["Thành phố Sông Công"])
     text = _texts(at)
     assert "Thành phố Sông Công: cần thêm" in text
     assert "người trong phạm vi 2 km tới cơ sở y tế để đạt mục tiêu 2030" in text
@@ -174,3 +175,13 @@ def test_editor_records_a_newer_target(env):
     store = Store(framework=load_framework())
     assert [(tg.year, tg.value) for tg in store.targets("digital_enterprises")] == [(2025, 700), (2030, 3500)]
     assert "target_saved" in set(store.audit_log()["action"])
+
+
+def test_editor_saves_a_computed_snapshot(env):
+    at = _app(lang="en", ind_editor=env)          # city level, TP Thái Nguyên, first trend indicator is computed
+    assert at.selectbox(key="ind_trend_city").value.id == "health_access"
+    _button(at, next(b.label for b in at.button if b.label.startswith("Save the computation"))).click()
+    at.run()
+    assert any("Saved 9 values" in s.value for s in at.success)
+    hist = Store(framework=load_framework()).history("health_access", "district:164")
+    assert len(hist) == 1 and hist[0].method == "computed" and hist[0].entered_by == "lan"
