@@ -54,6 +54,7 @@ class Category:
     icon: str
     color: str
     tags: tuple[str, ...]
+    default: bool = True
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" else self.title_vi
@@ -71,6 +72,10 @@ class Catalog:
             return self.layers[layer_id]
         except KeyError:
             raise AtlasError("errors.unknown_layer", layer=layer_id) from None
+
+    def default_categories(self) -> list[str]:
+        """Infrastructure categories shown when the map opens."""
+        return [cid for cid, c in self.categories.items() if c.default]
 
     def field_label(self, name: str, lang: str) -> str:
         entry = self.fields.get(name)
@@ -92,7 +97,7 @@ def parse_catalog(text: str) -> Catalog:
             raise ValueError(f"layer {layer.id}: unknown kind {layer.kind}")
         layers[layer.id] = layer
     categories = {cid: Category(id=cid, title_vi=c["title_vi"], title_en=c["title_en"], icon=c["icon"],
-                                color=c["color"], tags=tuple(c.get("tags", ())))
+                                color=c["color"], tags=tuple(c.get("tags", ())), default=c.get("default", True))
                   for cid, c in data.get("categories", {}).items()}
     return Catalog(layers=layers, categories=categories, fields=data.get("fields", {}))
 

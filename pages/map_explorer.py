@@ -45,7 +45,7 @@ with st.sidebar:
         view.k = st.slider(tr("map.classes"), 3, 7, 5, key="classes")
     if "infrastructure" in view.layers:
         view.categories = st.multiselect(tr("map.infra_categories"), list(catalog.categories),
-                                         default=list(catalog.categories), key="categories",
+                                         default=catalog.default_categories(), key="categories",
                                          format_func=lambda c: catalog.categories[c].title(lang))
     mine = workspace_layers()
     my_selected = st.multiselect(tr("map.my_layers"), list(mine), key="my_layers") if mine else []

@@ -1,0 +1,111 @@
+"""Folium rendering: offline assets, escaping, simplification, classification, CLI map."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from shapely.geometry import Point, box
+
+from layers.assets import LOCAL_ASSETS, URL_PREFIX, VENDOR_DIR
+from layers.catalog import get_catalog, load_layer, parse_catalog
+from layers.render import add_gdf_layer, classify, light_geometry, new_map, standalone_html
+from layers.views import MapView, build_map, default_view
+
+ROOT = Path(__file__).resolve().parents[1]
+XSS = '<img src=x onerror="window.__xss=1">'
+
+
+def test_every_referenced_asset_is_vendored_and_no_cdn_is_named() -> None:
+    html = build_map(default_view("vi")).get_root().render()
+    refs = re.findall(r'(?:src|href)="([^"]+)"', html)
+    assert refs, "page references no assets"
+    for ref in refs:
+        assert ref.startswith(URL_PREFIX), f"non-local asset {ref}"
+        assert (VENDOR_DIR / ref[len(URL_PREFIX):]).is_file()
+    assert not re.search(r"cdn\.jsdelivr|cdnjs|code\.jquery|bootstrapcdn|d3js", html)
+    for rel in filter(None, LOCAL_ASSETS.values()):
+        assert (VENDOR_DIR / rel).is_file(), rel
+
+
+def test_standalone_html_inlines_everything_and_basemap_none_has_no_tiles() -> None:
+    html = standalone_html(build_map(MapView(layers=["districts"], basemap="none")))
+    assert "<script src=" not in html and 'rel="stylesheet" href=' not in html
+    assert "L.tileLayer" not in html
+    assert "Thành phố Sông Công" in html
+    assert re.search(r"L\.map\(", html)
+
+
+def test_attribute_text_is_escaped_in_tooltips() -> None:
+    gdf = gpd.GeoDataFrame({"name": [XSS], "n": [1]}, geometry=[Point(105.8, 21.6)], crs=4326)
+    m = new_map("vi", "none")
+    add_gdf_layer(m, gdf, "vi", XSS, ["name"])
+    html = m.get_root().render()
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=" in html or "\\u0026lt;img" in html
+
+
+def test_coverage_simplify_keeps_shared_borders_and_rounds() -> None:
+    left = shapely.Polygon([(0, 0), (1, 0), (1.00001, 0.5), (1, 1), (0, 1)])
+    right = shapely.Polygon([(1, 0), (2, 0), (2, 1), (1, 1), (1.00001, 0.5)])
+    out = light_geometry(gpd.GeoSeries([left, right]), "polygon", 0.001)
+    assert shapely.intersection(out[0], out[1]).area == pytest.approx(0, abs=1e-12)
+    assert shapely.union_all(out).area == pytest.approx(2.0, rel=1e-4)  # no gap between neighbours
+    coords = shapely.get_coordinates(out)
+    assert np.allclose(coords, np.round(coords, 4))
+
+
+@pytest.mark.parametrize("scheme", ["quantiles", "natural_breaks", "equal_interval"])
+def test_classify_schemes_cover_all_values_and_flag_missing(scheme: str) -> None:
+    values = pd.Series([1, 2, 3, 4, 5, 6, 7, 8, 9, 100, np.nan])
+    classes, idx = classify(values, scheme, k=4)
+    assert len(classes.bins) == 4 and len(classes.colors) == 4
+    assert idx[-1] == -1 and (idx[:-1] >= 0).all()
+    assert classes.bins[-1] == 100
+    assert idx[9] == 3  # the largest value lands in the top class
+
+
+def test_catalog_rejects_bad_entries_and_loads_every_layer() -> None:
+    with pytest.raises(ValueError):
+        parse_catalog('[[layer]]\nid="a"\ntitle_vi="a"\ntitle_en="a"\nfile="a"\nkind="blob"\n'
+                      'category="x"\nsource="s"\nlicence="l"\nvintage="v"\n')
+    for layer_id, layer in get_catalog().layers.items():
+        gdf = load_layer(layer_id)
+        assert len(gdf) > 0 and gdf.crs.to_epsg() == 4326
+        assert set(layer.tooltip) <= set(gdf.columns) | {"category_label"}, layer_id
+
+
+def test_missing_or_corrupt_layer_is_reported_and_map_still_builds(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import layers.catalog as cat
+
+    for f in ("districts_pre2025.geojson", "province_pre2025.geojson"):
+        (tmp_path / f).write_bytes((ROOT / "data" / "shapefiles" / f).read_bytes())
+    (tmp_path / "communes_pre2025.geojson").write_text("{ not json")
+    monkeypatch.setattr(cat, "DATA_DIR", tmp_path)
+    view = default_view("en")
+    m = build_map(view)
+    reasons = {lid: err.message("en") for lid, err in view.failures}
+    assert "damaged" in reasons["communes"] and "missing" in reasons["infrastructure"]
+    assert "Thành phố Sông Công" in m.get_root().render()
+
+
+def test_cli_map_and_errors(tmp_path: Path) -> None:
+    out = tmp_path / "m.html"
+    ok = subprocess.run([sys.executable, "-m", "geo", "map", "districts,roads_national", "--out", str(out)],
+                        cwd=ROOT, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    assert "Thành phố Phổ Yên" in out.read_text() and "<script src=" not in out.read_text()
+    bad = subprocess.run([sys.executable, "-m", "geo", "map", "nope", "--out", str(out)],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: ") and len(bad.stderr.splitlines()) == 1
+    bad = subprocess.run([sys.executable, "-m", "geo", "map", "districts", "--out", str(tmp_path / "no" / "x.html")],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode == 2 and "error: " in bad.stderr and "Traceback" not in bad.stderr
+    listing = subprocess.run([sys.executable, "-m", "geo", "layers"], cwd=ROOT, capture_output=True, text=True)
+    assert listing.returncode == 0 and "wards_2025" in listing.stdout and "ODbL" not in listing.stdout.split("\n")[0]

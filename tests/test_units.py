@@ -1,0 +1,38 @@
+"""Unit search, click lookup and the side-panel facts on the shipped layers."""
+from __future__ import annotations
+
+import geopandas as gpd
+import shapely
+from shapely.geometry import Point, box
+
+from geo.units import facilities_by_category, search_units, unit_at, unit_facts
+from layers.catalog import load_layer
+
+
+def test_search_ignores_diacritics_and_case() -> None:
+    frames = {"districts": load_layer("districts"), "wards_2025": load_layer("wards_2025")}
+    names = [h.name for h in search_units("pho yen", frames)]
+    assert "Thành phố Phổ Yên" in names and "Phường Phổ Yên" in names
+    assert [h.name for h in search_units("SÔNG CÔNG", frames)][0].endswith("Sông Công")
+    assert search_units("zzzz", frames) == []
+
+
+def test_click_finds_song_cong_and_counts_its_facilities() -> None:
+    districts = load_layer("districts")
+    song_cong = districts[districts["level2_id"] == "165"]
+    pt = shapely.point_on_surface(song_cong.geometry.iloc[0])
+    idx = unit_at(districts, pt.x, pt.y)
+    assert districts.loc[idx, "name"] == "Thành phố Sông Công"
+    infra = load_layer("infrastructure")
+    facts = unit_facts("districts", districts.loc[idx], infra)
+    assert facts["population"] == 69_382 and facts["population_year"] == 2019
+    assert 90 < facts["area_km2"] < 100
+    inside = infra[infra.within(song_cong.geometry.iloc[0])]
+    assert facts["facilities"].sum() == len(inside) > 0
+
+
+def test_facility_counts_are_per_category() -> None:
+    pts = gpd.GeoDataFrame({"category": ["health", "health", "education", "health"]},
+                           geometry=[Point(0.5, 0.5), Point(0.2, 0.2), Point(0.3, 0.3), Point(5, 5)], crs=4326)
+    counts = facilities_by_category(box(0, 0, 1, 1), pts)
+    assert counts.to_dict() == {"health": 2, "education": 1}
