@@ -20,7 +20,7 @@ EDITOR_KEY = "ind_editor"          # the signed-in Editor (or None)
 SEEN_KEY = "ind_seen_versions"     # {(indicator, unit, period): version seen when the form opened}
 TARGET_SEEN_KEY = "ind_seen_target_versions"
 for _key, _default in ((EDITOR_KEY, None), (SEEN_KEY, {}), (TARGET_SEEN_KEY, {}),
-                       ("ind_level", "city"), ("ind_import_report", None)):
+                       ("ind_level", "city")):
     if _key not in st.session_state:
         st.session_state[_key] = _default
 
@@ -61,7 +61,7 @@ def sidebar_sign_in() -> Editor | None:
                 st.session_state[EDITOR_KEY] = None
                 st.rerun()
             return editor
-        with st.form("ind_sign_in_form"):
+        with st.form("ind_sign_in_form", clear_on_submit=True):   # the password never lingers
             user = st.text_input(tr("readiness.username"), key="ind_user")
             pw = st.text_input(tr("readiness.password"), type="password", key="ind_password")
             if st.form_submit_button(tr("readiness.sign_in")):
@@ -165,34 +165,52 @@ def compare_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...]) -> No
 
 
 # ---------------------------------------------------------------- map
-def map_tab(fw: Framework) -> None:
-    computed = [ind for ind in fw.indicators.values() if ind.computed]
-    ind = st.selectbox(tr("readiness.map_indicator"), computed, format_func=lambda i, _l=lang: i.name(_l), key="ind_map_ind")
-    level = st.radio(tr("readiness.map_level"), ["city", "ward"], format_func=lambda lv, _l=lang: t(f"readiness.level_{lv}", _l),
-                     horizontal=True, key="ind_map_level")
+def _map_frame(ind: Indicator, level: str):
+    """Unit polygons with the computed share (percent) of ``ind`` at ``level``."""
     df = computed_for(ind, level)
-    layer_id, id_col = ("districts", "level2_id") if level == "city" else ("wards_2025", "gso_code")
-    gdf = _layer(layer_id)[[id_col, "name" if level == "city" else "name_full", "geometry"]].copy()
+    layer_id, id_col, name_col = (("districts", "level2_id", "name") if level == "city"
+                                  else ("wards_2025", "gso_code", "name_full"))
+    gdf = _layer(layer_id)[[id_col, name_col, "geometry"]].copy()
     gdf.columns = ["unit_id", "name", "geometry"]
     gdf["unit_id"] = gdf["unit_id"].astype(str)
     gdf = gdf.merge(df[["unit_id", "value", "covered_population", "population"]].assign(
         unit_id=lambda d: d["unit_id"].astype(str)), on="unit_id", how="left")
     gdf["readiness_share"] = gdf["value"].round(1)
+    return gdf
+
+
+@st.cache_resource(show_spinner=False, max_entries=24)
+def _choropleth(indicator_id: str, level: str, map_lang: str, radius_m: float, _ind: Indicator, _gdf):
+    """The folium map for one indicator/level/language (built once, reused on reruns)."""
+    from layers.catalog import Catalog, get_catalog
+    from layers.render import add_choropleth, new_map
+
+    base = get_catalog()
+    fields = dict(base.fields)
+    fields["readiness_share"] = {code: t("readiness.share", code) for code in ("vi", "en")}
+    cat = Catalog(layers=base.layers, categories=base.categories, fields=fields)
+    m = new_map(map_lang, "positron")
+    add_choropleth(m, _gdf, "readiness_share", map_lang, _ind.name(map_lang),
+                   tooltip_fields=["name", "readiness_share"], scheme="quantiles", k=5,
+                   legend_title=t("readiness.map_legend", map_lang, indicator=_ind.name(map_lang)),
+                   palette="RdYlGn", catalog=cat, note=_ind.note(map_lang))
+    return m
+
+
+def map_tab(fw: Framework) -> None:
+    computed = [ind for ind in fw.indicators.values() if ind.computed]
+    ind = st.selectbox(tr("readiness.map_indicator"), computed, format_func=lambda i, _l=lang: i.name(_l),
+                       key="ind_map_ind")
+    level = st.radio(tr("readiness.map_level"), ["city", "ward"],
+                     format_func=lambda lv, _l=lang: t(f"readiness.level_{lv}", _l), horizontal=True,
+                     key="ind_map_level")
+    gdf = _map_frame(ind, level)
     try:
         from streamlit_folium import st_folium
 
-        from layers.catalog import Catalog, get_catalog
-        from layers.render import add_choropleth, new_map
-
-        base = get_catalog()
-        fields = dict(base.fields)
-        fields["readiness_share"] = {code: t("readiness.share", code) for code in ("vi", "en")}
-        cat = Catalog(layers=base.layers, categories=base.categories, fields=fields)
-        m = new_map(lang, "positron")
-        add_choropleth(m, gdf, "readiness_share", lang, ind.name(lang), tooltip_fields=["name", "readiness_share"],
-                       scheme="quantiles", k=5, legend_title=tr("readiness.map_legend", indicator=ind.name(lang)),
-                       palette="RdYlGn", catalog=cat, note=ind.note(lang))
-        st_folium(m, key=f"ind_map_{ind.id}_{level}", height=520, use_container_width=True, returned_objects=[])
+        m = _choropleth(ind.id, level, lang, ind.radius_m, ind, gdf)
+        st_folium(m, key=f"ind_map_{ind.id}_{level}_{lang}", height=520, use_container_width=True,
+                  returned_objects=[])
     except (ImportError, AtlasError):
         st.info(tr("readiness.map_unavailable"))
     st.dataframe(pd.DataFrame({

@@ -102,6 +102,7 @@ def test_sign_in_in_sidebar(env):
     at.run()
     assert at.session_state["ind_editor"] is None
     assert any("Wrong username or password" in e.value for e in at.error)
+    at.sidebar.text_input(key="ind_user").input("lan")
     at.sidebar.text_input(key="ind_password").input("lan-password-1")
     _button(at, "Sign in").click()
     at.run()
