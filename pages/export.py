@@ -80,9 +80,17 @@ def _map_view(view: dict[str, Any]):  # noqa: ANN202 — layers.views.MapView
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _folium_map(key: str, _view: dict[str, Any]):  # noqa: ANN202 — folium.Map
+    return _build(_view)
+
+
+def _build(view: dict[str, Any]):  # noqa: ANN202 — folium.Map
+    """The folium map of a view. Leaflet needs a maxZoom for clustered markers when no tile
+    layer sets one (basemap "none"), so it is set here."""
     from layers.views import build_map
 
-    return build_map(_map_view(_view), loader=cached_layer)
+    m = build_map(_map_view(view), loader=cached_layer)
+    m.options.setdefault("max_zoom", 19)
+    return m
 
 
 def _show_folium(m: Any, key: str, height: int) -> None:
@@ -318,10 +326,9 @@ with tab_html:
     if st.button(tr("present.html_button"), key="html_build", type="primary"):
         try:
             from layers.render import standalone_html
-            from layers.views import build_map
 
             with st.spinner(tr("present.html_button")):
-                html = standalone_html(build_map(_map_view(html_view), loader=cached_layer))
+                html = standalone_html(_build(html_view))
             st.session_state["html_file"] = ("atlas_map.html", html.encode("utf-8"), "text/html")
         except ImportError as exc:
             st.warning(tr("present.render_missing", reason=_reason(exc)))

@@ -1,0 +1,58 @@
+"""A shared URL restores the view (real app, chromium, network limited to localhost).
+
+Opening ``/export?present=1&view=1&lang=en`` must land in presentation mode on the second
+saved view (TP Sông Công) with the map drawn and the controls hidden; the keyboard steps
+to the next view and the address follows, so that address can be shared in turn.
+"""
+from __future__ import annotations
+
+import re
+
+from tests.e2e.conftest import map_frame
+
+
+def _warm(page, app_url: str) -> None:  # noqa: ANN001
+    """Open the app's root once: Streamlit treats a fresh server whose first request is a
+    deep link as a v1 ``pages/`` app until the main script has called ``st.navigation``."""
+    page.goto(app_url + "/", wait_until="domcontentloaded")
+    page.locator('[data-testid="stSidebarNav"]').first.wait_for(timeout=60000)
+
+
+def test_shared_presentation_url_restores_view_and_keys_step(app_url: str, offline_page) -> None:  # noqa: ANN001
+    page = offline_page
+    _warm(page, app_url)
+    page.goto(app_url + "/export?present=1&view=1&lang=en", wait_until="domcontentloaded")
+    heading = page.locator("h1").filter(has_text="Sông Công")
+    heading.first.wait_for(timeout=60000)
+    frame = map_frame(page)
+    assert frame.locator(".leaflet-overlay-pane path, .leaflet-overlay-pane canvas").count() > 0
+    # presentation mode: sidebar and header hidden, English labels from the URL
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    page.get_by_role("button", name="Next ▶").wait_for(timeout=15000)
+    assert "view=1" in page.url and "present=1" in page.url
+    # the address now carries the whole view: layers, basemap, extent, unit
+    for key in ("layers=", "basemap=none", "bbox=", "unit=165"):
+        assert key in page.url, page.url
+
+    # keyboard: → goes to the next saved view (Phổ Yên) and the URL follows
+    page.locator("h1").first.click()
+    page.keyboard.press("ArrowRight")
+    page.locator("h1").filter(has_text="Phổ Yên").first.wait_for(timeout=30000)
+    page.wait_for_function("() => window.location.search.includes('view=2')", timeout=15000)
+    assert re.search(r"unit=172", page.url)
+    # nothing left the machine (no basemap in these views)
+    assert page.blocked_requests == []
+
+
+def test_shared_url_opens_same_view_in_a_fresh_session(app_url: str, offline_page) -> None:  # noqa: ANN001
+    """The address copied from one session reproduces the view in another."""
+    page = offline_page
+    _warm(page, app_url)
+    page.goto(app_url + "/export?present=1&view=3&lang=vi", wait_until="domcontentloaded")
+    page.locator("h1").filter(has_text="Tỉnh Thái Nguyên").first.wait_for(timeout=60000)
+    shared = page.url
+    other = page.context.new_page()
+    other.goto(shared, wait_until="domcontentloaded")
+    other.locator("h1").filter(has_text="Tỉnh Thái Nguyên").first.wait_for(timeout=60000)
+    other.get_by_role("button", name="Sau ▶").wait_for(timeout=15000)  # Vietnamese from lang=vi
+    other.close()
