@@ -17,6 +17,12 @@ from pages.map_component import show_map
 from pages.common import cached_layer, current_lang, tr, workspace_layers
 
 lang = current_lang()
+
+
+def wkey(name: str) -> str:
+    """Widget key per language: labels are translated, so a switch starts widgets afresh."""
+    return f"{name}_{lang}"
+
 catalog = get_catalog()
 for key, value in {"map_bounds": None, "selected_unit": None, "last_click": None}.items():
     st.session_state.setdefault(key, value)
@@ -28,27 +34,27 @@ st.caption(tr("map.caption"))
 view = default_view(lang, catalog)
 with st.sidebar:
     view.basemap = st.selectbox(tr("map.basemap"), list(BASEMAPS), index=list(BASEMAPS).index("positron"),
-                                format_func=lambda b: tr(f"map.basemap_{b}"), key="basemap")
+                                format_func=lambda b: tr(f"map.basemap_{b}"), key=wkey("basemap"))
     view.layers = st.multiselect(tr("map.layers"), list(catalog.layers), default=view.layers,
-                                 format_func=lambda lid: catalog.layers[lid].title(lang), key="layers")
+                                 format_func=lambda lid: catalog.layers[lid].title(lang), key=wkey("layers"))
     polygon_layers = [lid for lid in view.layers if catalog.layers[lid].choropleth]
-    mode = st.radio(tr("map.units_display"), ["outline", "choropleth"], key="units_mode",
+    mode = st.radio(tr("map.units_display"), ["outline", "choropleth"], key=wkey("units_mode"),
                     format_func=lambda m: tr(f"map.mode_{m}"), horizontal=True)
     if mode == "choropleth" and polygon_layers:
-        view.choropleth_layer = st.selectbox(tr("map.choropleth_layer"), polygon_layers, key="choro_layer",
+        view.choropleth_layer = st.selectbox(tr("map.choropleth_layer"), polygon_layers, key=wkey("choro_layer"),
                                              format_func=lambda lid: catalog.layers[lid].title(lang))
         cols = list(catalog.layers[view.choropleth_layer].choropleth)
-        view.choropleth_column = st.selectbox(tr("map.choropleth_column"), cols, key="choro_column",
+        view.choropleth_column = st.selectbox(tr("map.choropleth_column"), cols, key=wkey("choro_column"),
                                               format_func=lambda c: catalog.field_label(c, lang))
-        view.scheme = st.selectbox(tr("map.scheme"), list(SCHEMES), key="scheme",
+        view.scheme = st.selectbox(tr("map.scheme"), list(SCHEMES), key=wkey("scheme"),
                                    format_func=lambda s: tr(f"map.scheme_{s}"))
-        view.k = st.slider(tr("map.classes"), 3, 7, 5, key="classes")
+        view.k = st.slider(tr("map.classes"), 3, 7, 5, key=wkey("classes"))
     if "infrastructure" in view.layers:
         view.categories = st.multiselect(tr("map.infra_categories"), list(catalog.categories),
-                                         default=catalog.default_categories(), key="categories",
+                                         default=catalog.default_categories(), key=wkey("categories"),
                                          format_func=lambda c: catalog.categories[c].title(lang))
     mine = workspace_layers()
-    my_selected = st.multiselect(tr("map.my_layers"), list(mine), key="my_layers") if mine else []
+    my_selected = st.multiselect(tr("map.my_layers"), list(mine), key=wkey("my_layers")) if mine else []
 
 
 def load_or_warn(layer_id: str) -> gpd.GeoDataFrame | None:
@@ -63,10 +69,10 @@ def load_or_warn(layer_id: str) -> gpd.GeoDataFrame | None:
 # ---- zoom and search ----------------------------------------------------------------
 zoom_col, search_col = st.columns([3, 2])
 with zoom_col:
-    zoom_choice = st.radio(tr("map.zoom_to"), ["province", *ZOOM_TARGETS], horizontal=True, key="zoom_to",
+    zoom_choice = st.radio(tr("map.zoom_to"), ["province", *ZOOM_TARGETS], horizontal=True, key=wkey("zoom_to"),
                            format_func=lambda z: tr(f"map.zoom_{z}"))
 with search_col:
-    query = st.text_input(tr("map.search"), key="unit_search")
+    query = st.text_input(tr("map.search"), key=wkey("unit_search"))
 
 districts = load_or_warn("districts")
 if zoom_choice != st.session_state.get("_last_zoom"):
@@ -86,7 +92,7 @@ if query:
         st.info(tr("map.search_none", q=query))
     else:
         labels = {f"{h.name} — {tr('map.level_' + catalog.layers[h.layer].unit_level)}": h for h in hits}
-        pick = st.selectbox(tr("map.search_pick"), list(labels), key="search_pick")
+        pick = st.selectbox(tr("map.search_pick"), list(labels), key=wkey("search_pick"))
         hit = labels[pick]
         if st.session_state.get("_last_pick") != pick:
             st.session_state["_last_pick"] = pick
@@ -118,7 +124,7 @@ with map_col:
 with panel_col:
     st.subheader(tr("map.panel_title"))
     click_layers = [lid for lid in UNIT_LAYERS if lid in unit_frames]
-    click_layer = st.selectbox(tr("map.panel_layer"), click_layers, key="click_layer",
+    click_layer = st.selectbox(tr("map.panel_layer"), click_layers, key=wkey("click_layer"),
                                format_func=lambda lid: tr("map.level_" + catalog.layers[lid].unit_level))
     clicked = (out or {}).get("last_clicked")
     if clicked and clicked != st.session_state["last_click"]:
@@ -142,7 +148,7 @@ with panel_col:
         if catalog.layers[layer_id].derived:
             st.caption(tr("map.derived_note"))
         c1, c2 = st.columns(2)
-        c1.metric(tr("map.population_year", year=facts["population_year"]), fmt_number(facts["population"], lang, 0))
+        c1.metric(tr("map.population_year", year=str(facts["population_year"])), fmt_number(facts["population"], lang, 0))
         c2.metric(f"{tr('common.area')} ({tr('common.km2')})", fmt_number(facts["area_km2"], lang, 1))
         st.metric(f"{tr('common.density')} ({tr('common.per_km2')})", fmt_number(facts["density"], lang, 0))
         st.markdown(f"**{tr('map.facilities_inside')}**")

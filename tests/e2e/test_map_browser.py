@@ -32,3 +32,29 @@ def test_basemap_off_makes_no_outside_request(app_url: str, offline_page) -> Non
     assert frame.locator(".leaflet-tile").count() == 0
     assert frame.locator(".atlas-label").count() == 3
     assert page.blocked_requests == []
+
+
+def test_click_song_cong_shows_its_figures(app_url: str, offline_page) -> None:  # noqa: ANN001
+    import shapely
+
+    from layers.catalog import load_layer
+
+    districts = load_layer("districts")
+    geom = districts.loc[districts["level2_id"] == "165"].geometry.iloc[0]
+    pt = shapely.point_on_surface(geom)
+    page = offline_page
+    page.goto(app_url + "/?lang=vi", wait_until="domcontentloaded")
+    frame = map_frame(page)
+    iframe = page.locator('iframe[title="streamlit_folium.st_folium"]')
+    page.frames[1].wait_for_function("() => window.map && window.map._loaded")
+    # hide markers/labels so the click lands on the map, then click Sông Công's interior point
+    x, y = page.frames[1].evaluate(
+        "([lat, lng]) => { document.querySelectorAll('.leaflet-marker-pane, .leaflet-shadow-pane')"
+        ".forEach(e => e.style.display = 'none'); const p = window.map.latLngToContainerPoint([lat, lng]);"
+        " return [p.x, p.y]; }", [pt.y, pt.x])
+    box = iframe.bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+    page.get_by_text("Thành phố Sông Công").first.wait_for(timeout=30000)
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert "69.382" in body  # census 2019 population, Vietnamese number format
+    assert frame.locator(".leaflet-overlay-pane").count() == 1

@@ -1,0 +1,68 @@
+"""AppTest for the entry point and the map explorer page."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import shapely
+from streamlit.testing.v1 import AppTest
+
+from layers.catalog import load_layer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _page(lang: str = "vi") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "map_explorer.py"), default_timeout=120)
+    at.session_state["lang"] = lang
+    return at
+
+
+def test_app_entry_runs_in_vietnamese_with_navigation() -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    assert at.title[0].value == "Bản đồ tỉnh Thái Nguyên và ba đô thị thông minh"
+    assert at.radio(key="_lang_choice").value == "vi"
+
+
+def test_map_page_widgets_and_language_switch() -> None:
+    at = _page("vi").run()
+    assert not at.exception
+    assert at.selectbox(key="basemap_vi").value == "positron"
+    assert "districts" in at.multiselect(key="layers_vi").value
+    assert at.radio(key="zoom_to_vi").options[0] == "Toàn tỉnh"
+    at.session_state["lang"] = "en"
+    at.run()
+    assert at.title[0].value == "Thái Nguyên province and its three smart cities"
+    assert at.radio(key="zoom_to_en").options[0] == "Whole province"
+
+
+def test_zoom_to_song_cong_shows_its_figures() -> None:
+    at = _page("vi").run()
+    at.radio(key="zoom_to_vi").set_value("tp_song_cong").run()
+    assert not at.exception
+    assert any("Thành phố Sông Công" in m.value for m in at.markdown)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Dân số (2019)"] == "69.382"
+
+
+def test_click_on_map_selects_the_unit_under_the_click() -> None:
+    at = _page("vi").run()
+    districts = load_layer("districts")
+    geom = districts.loc[districts["level2_id"] == "172"].geometry.iloc[0]
+    pt = shapely.point_on_surface(geom)
+    at.session_state["explorer_map"] = {"last_clicked": {"lat": pt.y, "lng": pt.x}}
+    at.run()
+    assert not at.exception
+    assert any("Thành phố Phổ Yên" in m.value for m in at.markdown)
+
+
+def test_search_without_diacritics_and_choropleth() -> None:
+    at = _page("vi").run()
+    at.text_input(key="unit_search_vi").set_value("pho yen").run()
+    options = at.selectbox(key="search_pick_vi").options
+    assert any("Phổ Yên" in o for o in options)
+    at.radio(key="units_mode_vi").set_value("choropleth").run()
+    assert not at.exception
+    assert at.selectbox(key="choro_column_vi").value == "population_2019"
+    at.selectbox(key="scheme_vi").set_value("natural_breaks").run()
+    assert not at.exception
