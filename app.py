@@ -8,16 +8,16 @@ import streamlit as st
 from geo.i18n import t
 from pages.common import current_lang, language_switch
 
-st.set_page_config(page_title="Atlas ĐTTM Thái Nguyên", page_icon="🗺️", layout="wide")
+st.set_page_config(page_title="Atlas ĐTTM Thái Nguyên", page_icon=":material/map:", layout="wide")
 language_switch()
 lang = current_lang()
 
 PAGES = [
-    ("pages/map_explorer.py", "nav.map", "🗺️", True),
-    ("pages/coverage.py", "nav.coverage", "🏥", False),
-    ("pages/readiness.py", "nav.readiness", "📊", False),
-    ("pages/data.py", "nav.data", "📥", False),
-    ("pages/export.py", "nav.export", "🖨️", False),
+    ("pages/map_explorer.py", "nav.map", ":material/map:", True),
+    ("pages/coverage.py", "nav.coverage", ":material/local_hospital:", False),
+    ("pages/readiness.py", "nav.readiness", ":material/insights:", False),
+    ("pages/data.py", "nav.data", ":material/upload_file:", False),
+    ("pages/export.py", "nav.export", ":material/print:", False),
 ]
 ROOT = Path(__file__).resolve().parent
 nav = st.navigation([st.Page(path, title=t(key, lang), icon=icon, default=default)

@@ -1,6 +1,9 @@
 """The real app in chromium with no network: Leaflet draws the province and the three cities."""
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from tests.e2e.conftest import map_frame
 
 
@@ -15,6 +18,13 @@ def test_map_draws_offline_with_three_cities(app_url: str, offline_page) -> None
     # Leaflet itself came from our server, and the map has drawn vector paths
     assert frame.locator(".leaflet-overlay-pane path, .leaflet-overlay-pane canvas").count() > 0
     assert not [u for u in page.blocked_requests if "leaflet" in u or "jquery" in u or "bootstrap" in u]
+    page.screenshot(path=str(Path(tempfile.gettempdir()) / "atlas_map_vi.png"))
+    # switch to English: the page title and the map's layer names follow
+    page.get_by_text("English").first.click()
+    page.get_by_role("heading", name="Thái Nguyên province and its three smart cities").wait_for(timeout=30000)
+    frame = map_frame(page)
+    frame.locator(".leaflet-control-layers", has_text="Districts/cities (pre-2025)").wait_for(timeout=30000)
+    assert frame.locator(".leaflet-control-layers").count() == 1  # the Vietnamese map was replaced
 
 
 def test_basemap_off_makes_no_outside_request(app_url: str, offline_page) -> None:  # noqa: ANN001
