@@ -424,17 +424,20 @@ def compute_indicator(indicator: Indicator, level: str, radius_m: float | None =
     df = coverage_by_unit(facilities, units, grid, radius_m or indicator.radius_m, id_col, name_col)
     df = pd.DataFrame(df).copy()
     if level == "province":
-        pop = float(df["population"].sum())
-        cov = float(df["covered_population"].sum())
-        df = pd.DataFrame({"unit_id": ["19"], "unit_name": [units_by_id()[PROVINCE_ID].name],
-                           "population": [pop], "covered_population": [cov],
-                           "covered_share": [cov / pop if pop else float("nan")],
-                           "beyond_population": [pop - cov]})
-        df["unit_key"] = PROVINCE_ID
-    else:
-        df["unit_key"] = prefix + df["unit_id"].astype(str)
+        return province_total(df)
+    df["unit_key"] = prefix + df["unit_id"].astype(str)
     df["value"] = 100.0 * df["covered_share"].astype(float)
     return df
+
+
+def province_total(city_df: pd.DataFrame) -> pd.DataFrame:
+    """The province row from per-district coverage (people and covered people summed)."""
+    pop = float(city_df["population"].sum())
+    cov = float(city_df["covered_population"].sum())
+    share = cov / pop if pop else float("nan")
+    return pd.DataFrame({"unit_id": ["19"], "unit_name": [units_by_id()[PROVINCE_ID].name], "population": [pop],
+                         "covered_population": [cov], "covered_share": [share], "beyond_population": [pop - cov],
+                         "unit_key": [PROVINCE_ID], "value": [100.0 * share]})
 
 
 def computed_values(indicator: Indicator, df: pd.DataFrame, period: int) -> list[Value]:

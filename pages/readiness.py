@@ -12,7 +12,7 @@ from geo.auth import Editor, authenticate
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, t
 from geo.indicators import (AdminUnit, Framework, Indicator, admin_units, compute_indicator, computed_values,
-                            load_framework, scorecard)
+                            load_framework, province_total, scorecard)
 from geo.store import ImportRejected, Store, frame_bytes, read_table, template_xlsx
 from pages.common import current_lang, show_error, tr
 
@@ -34,6 +34,8 @@ def _computed(indicator_id: str, level: str, radius_m: float, _ind: Indicator) -
 
 
 def computed_for(ind: Indicator, level: str) -> pd.DataFrame:
+    if level == "province":                      # the districts' totals: no second computation
+        return province_total(_computed(ind.id, "city", ind.radius_m, ind))
     return _computed(ind.id, level, ind.radius_m, ind)
 
 
