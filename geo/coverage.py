@@ -256,13 +256,19 @@ class EuclideanCost:
         oy = np.repeat(t.e * off, B)
         out = np.empty((len(centres), B * B))
         idx = np.flatnonzero(exact)
-        step = max(1, 4_000_000 // (B * B * K))
+        step = max(1, 1_000_000 // (B * B))
         for s in range(0, len(idx), step):
             sel = idx[s:s + step]
-            rel = self.fac_xy[ik[sel]] - centres[sel, None, :]  # (m, K, 2)
-            dx = ox[None, :, None] - rel[:, None, :, 0]
-            dy = oy[None, :, None] - rel[:, None, :, 1]
-            out[sel] = np.sqrt((dx * dx + dy * dy).min(axis=2))
+            rel = self.fac_xy[ik[sel]] - centres[sel, None, :]  # (m, K, 2) candidates from the block centre
+            best = np.full((len(sel), B * B), np.inf)
+            for j in range(K):  # running minimum of squared distances, in place (memory-light)
+                dx = ox[None, :] - rel[:, j, 0, None]
+                dy = oy[None, :] - rel[:, j, 1, None]
+                dx *= dx
+                dy *= dy
+                dx += dy
+                np.minimum(best, dx, out=best)
+            out[sel] = np.sqrt(best)
         miss = np.flatnonzero(~exact)
         if len(miss):
             pts = np.column_stack(((centres[miss, 0, None] + ox[None, :]).ravel(),
