@@ -132,6 +132,8 @@ class Credits:
             if "openstreetmap" in (c.source + c.licence).lower():
                 lines.append(t("export.osm_attribution", lang))
             lines.append("")
+        if self.parts and self.modelled and not any(c.modelled for c in self.parts):
+            lines.append(t("export.modelled_note", lang))
         if crs is not None:
             lines.append(f"{t('export.crs', lang)}: {crs_label(crs)}")
         if fmt:
@@ -482,7 +484,8 @@ def export_raster(raster: Any, out: str | os.PathLike, *, credits: Credits, crs:
                   lang: str = DEFAULT_LANG, resampling: str = "nearest") -> ExportResult:
     """Write a raster (``RasterData``, a raster file, or a grid object) as a GeoTIFF.
 
-    Optional reprojection (e.g. ``crs=9213``). Credits go into the TIFF tags
+    Optional reprojection (e.g. ``crs=9213``); ``resampling="sum"`` keeps totals of count
+    rasters such as population (GDAL sum resampling), "nearest" suits classes/distances. Credits go into the TIFF tags
     (``TIFFTAG_COPYRIGHT``, ``TIFFTAG_IMAGEDESCRIPTION`` and per-key tags) and a sidecar.
     """
     import rasterio
@@ -537,7 +540,7 @@ def export_raster(raster: Any, out: str | os.PathLike, *, credits: Credits, crs:
 
 
 def export_bytes(data: Any, fmt: str, *, credits: Credits, crs: Any = None, lang: str = DEFAULT_LANG,
-                 name: str = "layer", csv_geometry: str = "wkt") -> tuple[str, bytes, str]:
+                 name: str = "layer", csv_geometry: str = "wkt", resampling: str = "nearest") -> tuple[str, bytes, str]:
     """Export to memory for a download button: ``(file name, bytes, MIME type)``.
 
     GeoJSON, GeoPackage, KML and GeoTIFF come as the single file (credits embedded);
@@ -547,7 +550,8 @@ def export_bytes(data: Any, fmt: str, *, credits: Credits, crs: Any = None, lang
     stem = _safe_layer_name(name)
     with tempfile.TemporaryDirectory(prefix="atlas_dl_") as tmp:
         if spec.kind == "raster":
-            res = export_raster(data, Path(tmp) / f"{stem}.tif", credits=credits, crs=crs, lang=lang)
+            res = export_raster(data, Path(tmp) / f"{stem}.tif", credits=credits, crs=crs, lang=lang,
+                                resampling=resampling)
             return res.path.name, res.path.read_bytes(), spec.mime
         if not isinstance(data, gpd.GeoDataFrame):
             raise AtlasError("export.raster_needs_tif", name=credits.title)
@@ -571,6 +575,7 @@ class Source:
     credits: Credits
     gdf: gpd.GeoDataFrame | None = None
     raster: RasterData | None = None
+    resampling: str = "nearest"  # "sum" for counts (population) so totals survive reprojection
 
     @property
     def is_raster(self) -> bool:
@@ -596,9 +601,10 @@ def _population_grid(lang: str) -> Source:
     units = load_layer("communes")
     units = units[units["population_2019"].notna()]
     grid = census_grid(units, "population_2019", cell_m=100.0)
-    cred = Credits.combine(t("export.population_grid", lang), [layer_credits("communes", lang)])
-    cred = replace(cred, title=t("export.population_grid", lang), modelled=True)
-    return Source("population_grid", cred, raster=as_raster(grid, "population_grid"))
+    base = layer_credits("communes", lang)
+    cred = Credits(title=t("export.population_grid", lang), source=base.source, licence=base.licence,
+                   vintage=base.vintage, modelled=True)
+    return Source("population_grid", cred, raster=as_raster(grid, "population_grid"), resampling="sum")
 
 
 def resolve_source(name_or_path: str, lang: str = DEFAULT_LANG) -> Source:
@@ -667,7 +673,7 @@ def export_source(src: Source, fmt: str, out: str | os.PathLike, *, crs: Any = N
     if src.is_raster:
         if spec.kind != "raster":
             raise AtlasError("export.raster_needs_tif", name=src.name)
-        return export_raster(src.raster, out, credits=src.credits, crs=crs, lang=lang)
+        return export_raster(src.raster, out, credits=src.credits, crs=crs, lang=lang, resampling=src.resampling)
     if spec.kind == "raster":
         raise AtlasError("export.vector_not_tif", name=src.name)
     return export_vector(src.gdf, fmt, out, credits=src.credits, crs=crs, lang=lang,

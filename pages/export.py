@@ -249,6 +249,7 @@ with tab_data:
     if st.button(tr("present.prepare"), key="export_prepare", type="primary"):
         from geo.export import export_bytes, layer_credits, resolve_source, user_credits
 
+        resampling = "nearest"
         try:
             with st.spinner(tr("present.prepare")):
                 if source_id.startswith("workspace:"):
@@ -260,9 +261,11 @@ with tab_data:
                 else:
                     src = resolve_source(source_id, lang)
                     data, credits, name = src.raster, src.credits, src.name
+                resampling = "sum" if source_id == "population_grid" else "nearest"
                 crs = None if FORMATS[fmt].wgs84_only or crs_choice == "4326" else int(crs_choice)
                 st.session_state["export_file"] = export_bytes(data, fmt, credits=credits, crs=crs, lang=lang,
-                                                               name=name, csv_geometry=csv_geometry)
+                                                               name=name, csv_geometry=csv_geometry,
+                                                               resampling=resampling)
         except AtlasError as err:
             st.session_state["export_file"] = None
             show_error(err)

@@ -72,3 +72,20 @@ def test_report_pdf(tmp_path, capsys):
     assert main(["report", "--unit", "TP Sông Công", "--format", "pdf", "--out", str(out)]) == 0
     assert out.read_bytes().startswith(b"%PDF")
     assert str(out) in capsys.readouterr().out
+
+
+def test_population_grid_geotiff_keeps_total_when_reprojected(tmp_path):
+    import numpy as np
+    import rasterio
+
+    native, wgs = tmp_path / "pop.tif", tmp_path / "pop4326.tif"
+    assert main(["export", "population_grid", "--format", "tif", "--out", str(native)]) == 0
+    assert main(["export", str(native), "--format", "tif", "--crs", "4326", "--out", str(tmp_path / "x.tif")]) == 0
+    assert main(["export", "population_grid", "--format", "tif", "--crs", "4326", "--out", str(wgs)]) == 0
+    with rasterio.open(native) as a, rasterio.open(wgs) as b:
+        assert a.crs.to_epsg() == 9213 and b.crs.to_epsg() == 4326
+        total_a, total_b = np.nansum(a.read(1)), np.nansum(b.read(1))
+        assert b.tags()["modelled"] == "yes"
+    assert total_a > 1_000_000
+    assert abs(total_b - total_a) / total_a < 0.005  # sum resampling keeps the people
+    assert "MODELLED" in (tmp_path / "pop4326.tif.credits.txt").read_text(encoding="utf-8")

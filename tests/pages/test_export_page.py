@@ -89,3 +89,46 @@ def test_english_labels():
     at.run()
     assert at.title[0].value == "Export & present"
     assert at.button(key="deck_build").label == "Build the deck"
+
+
+def test_url_state_round_trip_and_rejects_junk():
+    from pages.urlstate import decode_state, encode_state
+
+    state = {"layers": ["communes", "infrastructure"], "basemap": "none", "bounds": [[21.5, 105.8], [21.6, 105.9]],
+             "unit": "165", "indicator": "districts:population_2019", "lang": "en", "zoom": 12}
+    back = decode_state(encode_state(state))
+    assert back["layers"] == state["layers"] and back["bounds"] == state["bounds"]
+    assert {k: back[k] for k in ("basemap", "unit", "indicator", "lang", "zoom")} == \
+        {k: state[k] for k in ("basemap", "unit", "indicator", "lang", "zoom")}
+    junk = decode_state({"layers": "communes,<script>x</script>", "bbox": "1,2,3", "lang": "fr", "zoom": "99",
+                         "basemap": "evil", "center": "91,200", "view": "-1"})
+    assert junk == {"layers": ["communes"]}
+
+
+def test_write_state_only_touches_given_keys():
+    at = AppTest.from_string(
+        "import streamlit as st\n"
+        "from pages.urlstate import read_state, write_state\n"
+        "write_state(layers=['districts'], bounds=[[21.4, 105.7], [21.6, 105.9]], unit=None)\n"
+        "st.session_state['seen'] = read_state()\n")
+    at.query_params["unit"] = "165"
+    at.query_params["lang"] = "en"
+    at.run()
+    assert not at.exception
+    assert at.query_params["layers"] in ("districts", ["districts"])
+    assert "unit" not in at.query_params and at.query_params["lang"] in ("en", ["en"])
+
+
+def test_standalone_html_download():
+    at = _page()
+    at.button(key="html_build").click().run()
+    assert not at.exception
+    prepared = at.session_state["html_file"]
+    if prepared is None:  # layers.render not available: the page said so
+        assert at.warning
+        return
+    name, data, mime = prepared
+    html = data.decode("utf-8")
+    assert name.endswith(".html") and mime == "text/html"
+    assert "L.map(" in html and "maxZoom" in html
+    assert not __import__("re").search(r'<script[^>]+src="https?://', html)  # everything inlined
