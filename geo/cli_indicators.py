@@ -1,4 +1,4 @@
-"""``python -m geo indicators list|show|import|export|set-target|add-editor``."""
+"""``python -m geo indicators list|show|import|export|set-target|snapshot|add-editor``."""
 from __future__ import annotations
 
 import argparse
@@ -45,6 +45,12 @@ def register(subparsers: Any) -> None:
     tg.add_argument("--source", required=True, help="the document that sets the target")
     tg.add_argument("--user", required=True)
     tg.set_defaults(func=cmd_set_target)
+
+    sn = sub.add_parser("snapshot", help="save a computed indicator's current values as that year's values (editor)")
+    sn.add_argument("indicator", metavar="ID")
+    sn.add_argument("--level", choices=("province", "city", "ward"), default="city")
+    sn.add_argument("--user", required=True)
+    sn.set_defaults(func=cmd_snapshot)
 
     ae = sub.add_parser("add-editor", help="add or reset an editor in the secrets file (password hashed)")
     ae.add_argument("username")
@@ -125,11 +131,14 @@ def cmd_show(args: argparse.Namespace) -> int:
             if only is not None:
                 df = df[df["unit_key"] == only.id]
             for row in df.itertuples():
-                vals = computed_values(ind, df[df["unit_key"] == row.unit_key], period=0)
-                stt = status(vals, targets, ind.direction)
-                print(f"{row.unit_name}\t{fmt_number(row.value, lang, 1)}%\t"
+                live = computed_values(ind, df[df["unit_key"] == row.unit_key], fw.computed_period)
+                saved = [v for v in store.history(ind.id, row.unit_key) if v.period != fw.computed_period]
+                stt = status(saved + live, targets, ind.direction)
+                print(f"{row.unit_name}\t{fw.computed_period}\t{fmt_number(row.value, lang, 1)}%\t"
                       f"{fmt_number(round(row.covered_population), lang)}/{fmt_number(round(row.population), lang)}"
                       f"\t{t(f'readiness.status_{stt.code}', lang)}")
+                for v in saved:
+                    print(f"  {v.period}\t{fmt_number(v.value, lang, 1)}%\tv{v.version}\t{v.entered_by}\t{v.entered_at}")
                 print("  " + gap_sentence(ind, row.unit_name, stt, lang, population=row.population,
                                           covered=row.covered_population))
         return 0
@@ -191,6 +200,22 @@ def cmd_set_target(args: argparse.Namespace) -> int:
     tg = store.record_target(editor, args.indicator, args.year, args.op, args.value, args.source,
                              expected_version=current)
     print(t("ind_cli.target_saved", lang, indicator=args.indicator, target=_fmt_target(tg, lang)))
+    return 0
+
+
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    from geo.indicators import compute_indicator, load_framework
+    from geo.store import Store
+
+    lang = _lang(args)
+    fw = load_framework()
+    ind = fw.indicator(args.indicator)
+    store = Store(framework=fw)
+    editor = _sign_in(args)
+    if not ind.computed:
+        raise AtlasError("indicators.not_computed", indicator=ind.id)
+    n = store.record_snapshot(editor, ind.id, compute_indicator(ind, args.level), fw.computed_period)
+    print(t("readiness.snapshot_saved", lang, n=n, year=str(fw.computed_period)))
     return 0
 
 

@@ -109,3 +109,18 @@ def test_add_editor_import_export(env, capsys, monkeypatch):
     df = pd.read_excel(env / "out.xlsx")
     assert sorted(df["indicator_id"]) == ["dti_rank"] * 4 + ["smart_cities"]
     assert df.loc[df["indicator_id"] == "smart_cities", "entered_by"].iloc[0] == "lan"
+
+
+def test_snapshot_then_show_lists_it(env, capsys):
+    from geo.auth import add_editor
+
+    add_editor("lan", PW, path=env / "editors.toml", rounds=4)
+    rc, out, _ = _run(capsys, "indicators", "snapshot", "admin_access", "--level", "city", "--user", "lan")
+    assert rc == 0 and "Saved 9 values" in out
+    rc, out, _ = _run(capsys, "indicators", "snapshot", "dti_rank", "--user", "lan")
+    assert rc == 2
+    from geo.indicators import load_framework
+    from geo.store import Store
+
+    saved = Store(framework=load_framework()).history("admin_access", "district:165")
+    assert [(v.period, v.method, v.entered_by) for v in saved] == [(load_framework().computed_period, "computed", "lan")]
