@@ -120,6 +120,8 @@ def preview_map(gdf, name: str, key: str) -> None:
         return
     shown = gdf.head(PREVIEW_MAX)
     minx, miny, maxx, maxy = shown.total_bounds
+    pad_x, pad_y = max((maxx - minx) * 0.1, 0.005), max((maxy - miny) * 0.1, 0.005)
+    minx, miny, maxx, maxy = minx - pad_x, miny - pad_y, maxx + pad_x, maxy + pad_y
     m = new_map(lang, basemap="none", bounds=[[miny, minx], [maxy, maxx]], height=420)
     fields = [c for c in shown.columns if c != "geometry"][:4]
     add_gdf_layer(m, shown, lang, name, fields, geometry_kind(shown))
