@@ -340,7 +340,8 @@ def gap_sentence(indicator: Indicator, unit_name: str, st: Status, lang: str,
         return t("readiness.gap_rank", lang, unit=unit_name, n=int(amount), target=int(tg.value),
                  year=str(tg.year), indicator=indicator.name(lang))
     if indicator.unit == "percent":
-        return t("readiness.gap_points", lang, unit=unit_name, n=fmt_number(amount, lang, 1),
+        key = "readiness.gap_points_over" if tg.op in (">", "<") else "readiness.gap_points"
+        return t(key, lang, unit=unit_name, n=fmt_number(amount, lang, 1),
                  year=str(tg.year), indicator=indicator.name(lang))
     return t("readiness.gap_amount", lang, unit=unit_name, n=amount, year=str(tg.year),
              indicator=indicator.name(lang))

@@ -186,6 +186,14 @@ def test_gap_sentences(fw):
     st = status([_v(2020, 20), _v(2024, 19)], [Target(2030, "<=", 10, "s")], "lower")
     assert "9" in gap_sentence(rank, "Tỉnh Thái Nguyên", st, "en", integer=True)
     assert "no data" in gap_sentence(rank, "X", status([], [], "lower"), "en")
+    online = fw.indicators["online_services_level4"]
+    st = status([_v(2024, 85.5)], online.targets, "higher")
+    assert gap_sentence(online, "Tỉnh Thái Nguyên", st, "vi") == (
+        "Tỉnh Thái Nguyên: Tỷ lệ dịch vụ công trực tuyến mức độ 4 cần tăng thêm hơn 4,5 điểm phần trăm "
+        "để đạt mục tiêu 2025.")
+    ent = fw.indicators["digital_enterprises"]
+    st = status([_v(2024, 650)], ent.targets, "higher")
+    assert "needs 51 more" in gap_sentence(ent, "P", st, "en", integer=True)   # > 700 means at least 701
     met = status([_v(2024, 8)], [Target(2025, "<=", 15, "s")], "lower")
     assert "meets the 2025 target" in gap_sentence(rank, "X", met, "en")
 
