@@ -47,6 +47,26 @@ CRS = "EPSG:9213"
 RADIUS = 1000.0  # walking reach; keeps coverage partial at these facility densities
 
 
+class Timer:
+    """Wall and CPU time (CPU = this process, all threads: less sensitive to a busy machine)."""
+
+    def __enter__(self):
+        self.w0, self.c0 = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self.w0
+        self.cpu = time.process_time() - self.c0
+
+    def __str__(self) -> str:
+        return f"{self.wall:.2f} s wall / {self.cpu:.2f} s CPU"
+
+
+def load_note() -> str:
+    la = os.getloadavg()[0]
+    return f"load average {la:.1f} on {os.cpu_count()} CPUs" + (" — machine busy, wall times inflated" if la > (os.cpu_count() or 1) else "")
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process (MB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -139,10 +159,11 @@ def part_national(quick: bool, full_baseline: bool) -> None:
     print(f"[national] synthetic data (seed {SEED}): {len(units):,} units, {len(fac):,} facilities, "
           f"{grid.values.size / 1e6:.2f} M cells ({nrows}×{ncols} at 100 m), {grid.total():,.0f} people; "
           f"generated in {time.perf_counter() - t0:.1f} s (not timed below)")
-    t0 = time.perf_counter()
-    ours = cov.coverage_by_unit(fac, units, grid, RADIUS, "uid", "uname")
-    t_ours = time.perf_counter() - t0
-    print(f"[national] ours (cKDTree/lattice distances + rasterize + bincount, chunked): {t_ours:.2f} s "
+    print(f"[national] {load_note()}")
+    with Timer() as tm:
+        ours = cov.coverage_by_unit(fac, units, grid, RADIUS, "uid", "uname")
+    t_ours = tm.wall
+    print(f"[national] ours (cKDTree/lattice distances + rasterize + bincount, chunked): {tm} "
           f"— {grid.values.size / 1e6 / t_ours:.1f} M cells/s; covered {ours.covered_population.sum():,.0f} "
           f"of {ours.population.sum():,.0f} people ({ours.covered_population.sum() / ours.population.sum():.1%})")
 
@@ -154,15 +175,15 @@ def part_national(quick: bool, full_baseline: bool) -> None:
               f"{sub.values.size / 1e6:.2f} M cells); ours is timed on the same window for the ratio")
     else:
         u, sub, f = units, grid, fac
-    t0 = time.perf_counter()
-    ours_w = cov.coverage_by_unit(f, u, sub, RADIUS, "uid", "uname")
-    t_ours_w = time.perf_counter() - t0
+    with Timer() as tw:
+        ours_w = cov.coverage_by_unit(f, u, sub, RADIUS, "uid", "uname")
+    t_ours_w = tw.wall
     unit_pop = ours_w["population"].to_numpy()  # handed to the baseline for free (not timed)
-    t0 = time.perf_counter()
-    base = naive(f, u, unit_pop, RADIUS)
-    t_naive = time.perf_counter() - t0
-    print(f"[national] naive (buffer + union + overlay + area-weighted): {t_naive:.2f} s; ours on the same "
-          f"data: {t_ours_w:.2f} s → ours is {t_naive / t_ours_w:.1f}× faster")
+    with Timer() as tn:
+        base = naive(f, u, unit_pop, RADIUS)
+    t_naive = tn.wall
+    print(f"[national] naive (buffer + union + overlay + area-weighted): {tn}; ours on the same "
+          f"data: {tw} → ours is {t_naive / t_ours_w:.1f}× faster (wall), {tn.cpu / tw.cpu:.1f}× (CPU)")
     if frac < 1.0:
         est = t_naive / frac
         print(f"[national] naive on the whole domain, extrapolated linearly from the window: ~{est:.0f} s "
@@ -189,10 +210,11 @@ def part_vietnam(quick: bool) -> None:
     print(f"[vietnam] synthetic whole-country grid: {grid.values.size / 1e6:.1f} M cells ({nrows}×{ncols} at 100 m, "
           f"float32 = {grid.values.nbytes / 2**20:,.0f} MB), {len(units):,} units, {len(fac):,} facilities; "
           f"peak RSS after generating data: {rss_data:,.0f} MB")
-    t0 = time.perf_counter()
-    df = cov.coverage_by_unit(fac, units, grid, RADIUS, "uid", "uname", chunk_cells=2_000_000)
-    t = time.perf_counter() - t0
-    print(f"[vietnam] ours, chunked by 2 M cells (histogram quantiles, exact covered counts): {t:.2f} s "
+    print(f"[vietnam] {load_note()}")
+    with Timer() as tm:
+        df = cov.coverage_by_unit(fac, units, grid, RADIUS, "uid", "uname", chunk_cells=2_000_000)
+    t = tm.wall
+    print(f"[vietnam] ours, chunked by 2 M cells (histogram quantiles, exact covered counts): {tm} "
           f"(target ≤ 20 s on 2 cores) — {grid.values.size / 1e6 / t:.1f} M cells/s; covered "
           f"{df.covered_population.sum() / df.population.sum():.1%} of {df.population.sum():,.0f} people")
     print(f"[vietnam] peak RSS {peak_rss_mb():,.0f} MB (data alone {rss_data:,.0f} MB → computation added "

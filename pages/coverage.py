@@ -295,7 +295,10 @@ if cost_label == "time":
     result = result.rename(columns={"median_distance_m": "median_minutes", "p90_distance_m": "p90_minutes"})
 if show_2sfca:
     units_gdf, uid, uname = units_for(unit_choice)
-    cap_col = "beds" if "beds" in fac_after.columns else None
+    numeric = [c for c in fac_all.columns if c != fac_all.geometry.name
+               and pd.to_numeric(fac_all[c], errors="coerce").notna().any()]
+    cap_col = st.selectbox(tr("coverage.capacity"), [None] + numeric, key="cov_capacity",
+                           format_func=lambda c: t("coverage.capacity_none", lang) if c is None else str(c))
     acc = cov.two_step_fca(fac_after, units_gdf, grid, float(radius), uid, uname, capacity_col=cap_col, detour=detour)
     result = result.assign(access_ratio=acc["access_ratio"].to_numpy())
 if len(fac_after) == 0:

@@ -85,3 +85,14 @@ def test_network_mode_without_roads_says_so():
     at.session_state["cov_mode"] = "network"
     run(at)
     assert any("No routable road layer" in w.value for w in at.warning)
+
+
+def test_2sfca_column_appears_when_asked():
+    at = AppTest.from_file(PAGE)
+    at.session_state["lang"] = "en"
+    at.session_state["cov_units"] = "cities"
+    at.session_state["cov_2sfca"] = True
+    run(at)
+    table = frame_values(at)
+    col = [c for c in table.columns if "2SFCA" in c]
+    assert col and (table[col[0]].dropna() >= 0).all() and table[col[0]].notna().any()
