@@ -122,17 +122,20 @@ def read_upload(upload) -> gpd.GeoDataFrame:
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def road_graph_for(key: str, _roads: gpd.GeoDataFrame, profile: str, crs: str):
+def road_graph_for(key: str, _upload, profile: str, crs: str):
+    """Road graph of an uploaded line layer (keyed by content digest + profile + CRS)."""
     from geo.network import build_graph
 
-    return build_graph(_roads, profile, crs)
+    return build_graph(read_upload(_upload), profile, crs)
 
 
-def costs_with_progress(key: tuple, cells, cost_fn) -> np.ndarray:
-    """Per-cell cost, cached in the session; computed in chunks with a progress bar."""
+def costs_with_progress(key: tuple, cells, make_cost) -> np.ndarray:
+    """Per-cell cost, cached in the session; computed (``make_cost()`` builds the cost
+    function only on a miss) in chunks with a progress bar."""
     store: dict = st.session_state["_cov_costs"]
     if key in store:
         return store[key]
+    cost_fn = make_cost()
     bar = st.progress(0.0, text=tr("coverage.computing"))
     n = len(cells.pop)
     out = np.empty(n)
@@ -255,13 +258,12 @@ threshold = float(radius)
 cost_label = "distance"
 try:
     if mode == "euclidean":
-        xy_before = cov.facility_xy(fac_all, grid.crs)
         cost_before = costs_with_progress(("euclid", grid_key, unit_choice, fac_key), cells,
-                                          cov.euclidean_cost(xy_before))
+                                          lambda: cov.euclidean_cost(cov.facility_xy(fac_all, grid.crs)))
         cost_after = None
         if scenario:
             cost_after = costs_with_progress(("euclid", grid_key, unit_choice, fac_key, scenario_key()), cells,
-                                             cov.euclidean_cost(cov.facility_xy(fac_after, grid.crs)))
+                                             lambda: cov.euclidean_cost(cov.facility_xy(fac_after, grid.crs)))
         cost_before = cost_before * detour
         cost_after = cost_after * detour if cost_after is not None else None
     else:
@@ -270,7 +272,7 @@ try:
             st.stop()
         roads_data = roads_upload.getvalue()
         roads_key = digest(roads_data)
-        graph = road_graph_for(f"{roads_key}:{profile}:{grid.crs}", read_upload(roads_upload), profile, grid.crs)
+        graph = road_graph_for(f"{roads_key}:{profile}:{grid.crs}", roads_upload, profile, grid.crs)
         st.caption(tr("coverage.roads_loaded", edges=graph.n_edges, nodes=graph.n_nodes))
         from geo.network import network_cost_fn
 
@@ -278,12 +280,12 @@ try:
         threshold = float(minutes) if metric == "time" else float(radius)
         cost_label = metric
         cost_before = costs_with_progress(("net", grid_key, unit_choice, fac_key, roads_key, profile, metric), cells,
-                                          network_cost_fn(graph, cov.facility_xy(fac_all, grid.crs), metric))
+                                          lambda: network_cost_fn(graph, cov.facility_xy(fac_all, grid.crs), metric))
         cost_after = None
         if scenario:
             cost_after = costs_with_progress(
                 ("net", grid_key, unit_choice, fac_key, roads_key, profile, metric, scenario_key()), cells,
-                network_cost_fn(graph, cov.facility_xy(fac_after, grid.crs), metric))
+                lambda: network_cost_fn(graph, cov.facility_xy(fac_after, grid.crs), metric))
 except AtlasError as err:
     show_error(err)
     st.stop()
