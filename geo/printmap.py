@@ -387,7 +387,9 @@ def render_map(layers: Sequence[MapLayer], *, title: str, subtitle: str = "", la
             spine.set_edgecolor("#9ca3af")
         denom = _draw_scalebar(ax, lang, base * 0.75)
         _draw_north(ax, lang, base)
-        # side panel: legend, notes, credits
+        # side panel: legend, notes, credits (long layer titles wrapped to the panel)
+        for h in handles:
+            h.set_label(_wrap(h.get_label(), 40))
         leg = side.legend(handles=handles, loc="upper left", title=t("print.legend", lang), frameon=False,
                           fontsize=base * 0.85, title_fontsize=base * 1.05, alignment="left",
                           borderaxespad=0.0)
@@ -504,6 +506,96 @@ def print_unit_map(unit: Unit | str, out: str | Path, *, fmt: str | None = None,
     return save_figure(fig, out, fmt)
 
 
+_CHORO_COLORS = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"]
+
+
+def choropleth_layers(gdf: gpd.GeoDataFrame, column: str, label: str, lang: str, k: int = 5) -> list[MapLayer]:
+    """A numeric column in ``k`` quantile classes: one ``MapLayer`` (legend entry) per class,
+    plus one for "no data"."""
+    import numpy as np
+
+    values = gdf[column].astype(float)
+    valid = values.dropna()
+    out: list[MapLayer] = []
+    if not valid.empty:
+        edges = np.unique(np.quantile(valid, np.linspace(0, 1, k + 1)))
+        if len(edges) < 2:
+            edges = np.array([valid.min(), valid.max() + 1e-9])
+        colors = _CHORO_COLORS if len(edges) - 1 == len(_CHORO_COLORS) else \
+            [_CHORO_COLORS[int(i)] for i in np.linspace(0, len(_CHORO_COLORS) - 1, len(edges) - 1)]
+        cls = np.clip(np.searchsorted(edges, values.to_numpy(), side="right") - 1, 0, len(edges) - 2)
+        for i in range(len(edges) - 1):
+            part = gdf[(cls == i) & values.notna().to_numpy()]
+            lo, hi = fmt_number(edges[i], lang, 0), fmt_number(edges[i + 1], lang, 0)
+            out.append(MapLayer(part, f"{label}: {lo} – {hi}", color="#6b7280", facecolor=colors[i],
+                                linewidth=0.3, zorder=1))
+    missing = gdf[values.isna().to_numpy()]
+    if not missing.empty:
+        out.append(MapLayer(missing, f"{label}: {t('common.no_data', lang)}", color="#6b7280",
+                            facecolor="#d1d5db", linewidth=0.3, zorder=1))
+    return out
+
+
+def catalog_map_layers(layer_ids: Sequence[str], lang: str = DEFAULT_LANG, loader: Any = None,
+                       extent: Sequence[float] | None = None,
+                       choropleth: tuple[str, str] | None = None) -> tuple[list[MapLayer], list[Credits]]:
+    """Print layers for catalog layer ids, styled like the web map (catalog ``style``).
+
+    ``extent`` (W, S, E, N in degrees) clips what is drawn; ``choropleth`` = (layer id,
+    numeric column) colours that layer by quantile classes. Missing files are skipped.
+    """
+    from layers.catalog import get_catalog, load_layer
+
+    loader = loader or load_layer
+    catalog = get_catalog()
+    layers: list[MapLayer] = []
+    credits: list[Credits] = []
+    for z, lid in enumerate(layer_ids):
+        layer = catalog.layers.get(lid)
+        if layer is None:
+            continue
+        try:
+            gdf = loader(lid)
+        except AtlasError:
+            continue
+        if extent is not None:
+            w, s_, e, n = extent
+            gdf = gdf.cx[w:e, s_:n]
+        credits.append(layer_credits(lid, lang))
+        style = layer.style or {}
+        title = layer.title(lang)
+        if lid == "infrastructure" and "category" in gdf:
+            cats = catalog.categories
+            order = [c for c in cats if c != "other"]
+            layers.append(MapLayer(gdf[gdf["category"].isin(order)], title, column="category",
+                                   categories={c: (cats[c].title(lang), marker_color(cats[c].color)) for c in order},
+                                   markersize=10, zorder=10 + z))
+            continue
+        if choropleth and choropleth[0] == lid and choropleth[1] in gdf.columns:
+            label = catalog.field_label(choropleth[1], lang)
+            layers.extend(choropleth_layers(gdf, choropleth[1], label, lang))
+        dash = "--" if style.get("dash_array") else "-"
+        fill = style.get("fill_opacity", 0.0) or 0.0
+        color = marker_color(style.get("color", "#374151"))
+        layers.append(MapLayer(gdf, title, color=color, facecolor="none" if fill < 0.1 else color,
+                               alpha=1.0 if fill < 0.1 else max(fill, 0.2), linestyle=dash,
+                               linewidth=float(style.get("weight", 1.0)) * 0.6, zorder=2 + z,
+                               markersize=float(style.get("radius", 4)) * 3))
+    return layers, credits
+
+
+def view_map_figure(layer_ids: Sequence[str], *, lang: str = DEFAULT_LANG, paper: str = "A4", title: str,
+                    subtitle: str = "", extent: Sequence[float] | None = None,
+                    choropleth: tuple[str, str] | None = None, loader: Any = None,
+                    dpi: int = PRINT_DPI) -> Figure:
+    """The print map of a web-map view (layers, extent W,S,E,N, optional choropleth)."""
+    layers, credits = catalog_map_layers(layer_ids, lang, loader, extent, choropleth)
+    ext = (extent[0], extent[1], extent[2], extent[3]) if extent is not None else None
+    return render_map(layers, title=title, subtitle=subtitle, lang=lang, paper=paper,
+                      data_date=data_date_of(credits), credits=Credits.combine(t("print.credits", lang), credits),
+                      extent=ext, dpi=dpi)
+
+
 def print_map(layers: Sequence[MapLayer], out: str | Path, *, fmt: str | None = None, **kwargs: Any) -> Path:
     """Render ``layers`` (see ``render_map`` for the keywords) and save to ``out``."""
     return save_figure(render_map(layers, **kwargs), out, fmt)
@@ -521,4 +613,5 @@ def figure_bytes(fig: Figure, fmt: str = "png", dpi: int = PRINT_DPI) -> bytes:
 
 __all__ = ["Unit", "UnitLayers", "MapLayer", "units", "unit_choices", "resolve_unit", "unit_layers",
            "render_map", "save_figure", "print_map", "print_unit_map", "unit_map_figure", "unit_map_layers",
-           "figure_bytes", "crs_note", "rc", "PAPERS_MM", "PRINT_DPI"]
+           "figure_bytes", "crs_note", "rc", "PAPERS_MM", "PRINT_DPI", "catalog_map_layers", "view_map_figure",
+           "choropleth_layers"]

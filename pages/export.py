@@ -274,25 +274,43 @@ with tab_data:
 # ---- print map ---------------------------------------------------------------------------
 with tab_print:
     units_opts = _unit_options()
-    p_unit = st.selectbox(tr("present.choose_unit"), units_opts, format_func=_unit_label, key="print_unit",
-                          index=units_opts.index(url_state["unit"]) if url_state.get("unit") in units_opts else 0)
+    p_source = st.radio(tr("present.print_source"), ["unit", "view"], horizontal=True, key="print_source",
+                        format_func=lambda v: tr(f"present.print_{v}"))
+    p_unit = units_opts[0]
+    if p_source == "unit":
+        p_unit = st.selectbox(tr("present.choose_unit"), units_opts, format_func=_unit_label, key="print_unit",
+                              index=units_opts.index(url_state["unit"]) if url_state.get("unit") in units_opts else 0)
+        default_title = t("print.title_default", lang, name=_unit_label(p_unit))
+    else:
+        print_view = _view_from_url(tr("present.view_title"))
+        st.caption(", ".join(print_view["layers"]))
+        default_title = tr("present.view_title")
     c1, c2 = st.columns(2)
     paper = c1.radio(tr("present.paper"), ["A4", "A3"], horizontal=True, key="print_paper")
     p_fmt = c2.radio(tr("present.print_format"), ["png", "pdf"], horizontal=True, key="print_fmt",
                      format_func=str.upper)
-    p_title = st.text_input(tr("present.map_title"), value=t("print.title_default", lang, name=_unit_label(p_unit)),
-                            key=f"print_title_{p_unit}_{lang}")
-    p_subtitle = st.text_input(tr("present.map_subtitle"), value="", key=f"print_subtitle_{p_unit}_{lang}")
+    p_title = st.text_input(tr("present.map_title"), value=default_title, key=f"print_title_{p_source}_{p_unit}_{lang}")
+    p_subtitle = st.text_input(tr("present.map_subtitle"), value="", key=f"print_subtitle_{p_source}_{p_unit}_{lang}")
     if st.button(tr("present.render"), key="print_render", type="primary"):
         from geo.export import _safe_layer_name
-        from geo.printmap import figure_bytes, unit_map_figure
+        from geo.printmap import figure_bytes, unit_map_figure, view_map_figure
 
         try:
             with st.spinner(tr("present.render")):
-                fig = unit_map_figure(p_unit, lang=lang, paper=paper, title=p_title, subtitle=p_subtitle or None)
+                if p_source == "unit":
+                    fig = unit_map_figure(p_unit, lang=lang, paper=paper, title=p_title,
+                                          subtitle=p_subtitle or None)
+                    stem = _safe_layer_name(_unit_label(p_unit))
+                else:
+                    indicator = print_view.get("indicator") or ""
+                    choro = tuple(indicator.split(":", 1)) if ":" in indicator else None
+                    fig = view_map_figure(print_view["layers"], lang=lang, paper=paper, title=p_title,
+                                          subtitle=p_subtitle, extent=url_state.get("bbox"), choropleth=choro,
+                                          loader=cached_layer)
+                    stem = _safe_layer_name(p_title)
                 data = figure_bytes(fig, p_fmt)
                 preview = figure_bytes(fig, "png", dpi=80) if p_fmt == "pdf" else data
-            st.session_state["print_file"] = (f"{_safe_layer_name(_unit_label(p_unit))}_{paper}.{p_fmt}", data,
+            st.session_state["print_file"] = (f"{stem}_{paper}.{p_fmt}", data,
                                               "application/pdf" if p_fmt == "pdf" else "image/png")
             st.session_state["print_preview"] = preview
         except AtlasError as err:

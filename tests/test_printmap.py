@@ -110,3 +110,18 @@ def test_render_refuses_bad_paper_and_empty():
         render_map(unit_map_layers(ul), title="x", paper="Letter")
     with pytest.raises(AtlasError):
         render_map([], title="x")
+
+
+def test_view_print_uses_catalog_styles_extent_and_choropleth(tmp_path):
+    from geo.printmap import view_map_figure
+
+    extent = (105.74, 21.43, 105.93, 21.56)  # around TP Sông Công
+    fig = view_map_figure(["districts", "wards_2025", "infrastructure"], title="Khung nhìn thử", lang="vi",
+                          extent=extent, choropleth=("districts", "density_2019"))
+    texts = "\n".join(_texts(fig))
+    assert "Khung nhìn thử" in texts and "Mật độ 2019" in texts and "DẪN XUẤT" in texts
+    ax = fig.axes[0]
+    x0, x1 = ax.get_xlim()
+    assert 15_000 < x1 - x0 < 40_000  # metres: the extent, not the whole province
+    out = save_figure(fig, tmp_path / "view.pdf")
+    assert out.stat().st_size > 10_000

@@ -132,3 +132,16 @@ def test_standalone_html_download():
     assert name.endswith(".html") and mime == "text/html"
     assert "L.map(" in html and "maxZoom" in html
     assert not __import__("re").search(r'<script[^>]+src="https?://', html)  # everything inlined
+
+
+def test_print_current_view_from_url():
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    at.query_params["layers"] = "districts,infrastructure"
+    at.query_params["bbox"] = "105.74,21.43,105.93,21.56"
+    at.run()
+    at.radio(key="print_source").set_value("view").run()
+    at.radio(key="print_fmt").set_value("pdf").run()
+    at.button(key="print_render").click().run()
+    assert not at.exception
+    name, data, mime = at.session_state["print_file"]
+    assert mime == "application/pdf" and data.startswith(b"%PDF") and name.endswith("_A4.pdf")
