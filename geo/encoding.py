@@ -209,21 +209,23 @@ def fix_frame_text(df: pd.DataFrame, encoding: str = "auto",
         series = df[col]
         if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
             continue
-        values = series[series.map(lambda v: isinstance(v, str))]
-        if values.empty:
+        uniq = [u for u in pd.unique(series.to_numpy(dtype=object)) if isinstance(u, str)]
+        if not uniq:
             continue
-        uniq = pd.unique(values.to_numpy(dtype=object))
         enc = encoding if encoding != "auto" else detect_column(uniq)
-        if enc == "utf-8" and encoding == "auto" and not raw and not _looks_mojibake(uniq):
+        if enc == "utf-8" and encoding == "auto" and not raw and not _looks_mojibake(np.asarray(uniq, dtype=object)):
             enc = "unicode"
         if enc in DECODERS:
             mapping = {u: convert_value(u, enc) for u in uniq}
-            if any(k != v for k, v in mapping.items()):
-                converted[str(col)] = enc
-            out[col] = series.map(lambda v: mapping.get(v, v) if isinstance(v, str) else v)
         else:
             mapping = {u: unicodedata.normalize("NFC", u) for u in uniq}
-            out[col] = series.map(lambda v: mapping.get(v, v) if isinstance(v, str) else v)
+        changed = {k: v for k, v in mapping.items() if k != v}
+        if not changed:
+            continue
+        if enc in DECODERS:
+            converted[str(col)] = enc
+        hit = series.isin(list(changed))
+        out[col] = series.astype(object).where(~hit, series.map(changed))
     names = [str(c) for c in df.columns if c != geom_name]
     renamed: dict[str, str] = {}
     enc_names = encoding if encoding != "auto" else detect_column(names)

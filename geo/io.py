@@ -58,6 +58,7 @@ _NORTH = {"northing", "north", "n", "bac", "toa do bac"}
 _X = {"x", "toa do x", "x m", "coord x", "x vn2000", "x vn 2000", "toa do x m", "xm"}
 _Y = {"y", "toa do y", "y m", "coord y", "y vn2000", "y vn 2000", "toa do y m", "ym"}
 _Z = {"z", "h", "cao do", "elevation", "altitude", "z m", "h m"}
+_WKT = {"wkt", "geometry", "geom", "the geom", "shape", "hinh hoc"}
 
 
 @dataclass
@@ -568,6 +569,9 @@ def _table_to_points(df: pd.DataFrame, fname: str, report: ImportReport, overrid
     elif xcol and ycol:
         mode, a, b = "xy", xcol, ycol
     else:
+        wkt = _find(cols, _WKT)
+        if wkt is not None:
+            return _wkt_table(df, wkt, fname, report)
         raise AtlasError("import_errors.no_coord_columns", file=fname, columns=", ".join(map(str, df.columns[:12])))
     x, y = _to_number(df[a]), _to_number(df[b])
     ok = x.notna() & y.notna() & np.isfinite(x) & np.isfinite(y)
@@ -605,7 +609,22 @@ def _table_to_points(df: pd.DataFrame, fname: str, report: ImportReport, overrid
         geom = gpd.points_from_xy(xs, ys, zs)
     else:
         geom = gpd.points_from_xy(xs, ys)
+    keep = keep.rename(columns={c: f"{c}_1" for c in keep.columns if str(c).lower() in _RESERVED})
     gdf = gpd.GeoDataFrame(keep.reset_index(drop=True), geometry=geom)
+    return _Raw(gdf, declared=None, raw_text=True)
+
+
+def _wkt_table(df: pd.DataFrame, col: str, fname: str, report: ImportReport) -> _Raw:
+    """A table whose geometry is a WKT column (QGIS/GDAL CSV exports)."""
+    text = df[col].astype("string").fillna("").str.strip()
+    geoms = shapely.from_wkt(text.to_numpy(dtype=object), on_invalid="ignore")
+    ok = ~pd.isna(geoms)
+    report.dropped_bad_coords = int((~ok).sum())
+    if not ok.any():
+        raise AtlasError("import_errors.no_valid_coords", file=fname, x=str(col), y=str(col))
+    keep = _numeric_columns(df.loc[ok].drop(columns=[col]).copy())
+    keep = keep.rename(columns={c: f"{c}_1" for c in keep.columns if str(c).lower() in _RESERVED})
+    gdf = gpd.GeoDataFrame(keep.reset_index(drop=True), geometry=list(geoms[ok]))
     return _Raw(gdf, declared=None, raw_text=True)
 
 
@@ -749,8 +768,7 @@ def _truncate(gdf: gpd.GeoDataFrame, cap: int) -> tuple[gpd.GeoDataFrame, int]:
     for col in gdf.columns:
         if col == gdf.geometry.name or not _is_text(gdf[col]):
             continue
-        lens = gdf[col].map(lambda v: len(v) if isinstance(v, str) else 0)
-        long = lens > cap
+        long = (gdf[col].astype(object).str.len() > cap).fillna(False).astype(bool)
         if long.any():
             n += int(long.sum())
             gdf[col] = gdf[col].astype(object).where(~long, gdf[col].map(

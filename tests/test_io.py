@@ -261,3 +261,119 @@ def test_display_name_used_in_messages(tmp_path):
     with pytest.raises(AtlasError) as exc:
         read_any(C.make_geojson_empty(tmp_path), display_name="ranh_gioi.geojson")
     assert "ranh_gioi.geojson" in exc.value.message("vi")
+
+
+# --- more shapes of input -------------------------------------------------------------
+def test_plain_shapefile_path_with_sidecars(tmp_path):
+    import zipfile
+    z = C.make_shp_tcvn3(tmp_path)
+    folder = tmp_path / "plain"
+    with zipfile.ZipFile(z) as zf:
+        zf.extractall(folder)
+    before = sorted(p.name for p in folder.iterdir())
+    gdf, rep = read_any(folder / "tcvn3.shp")
+    assert list(gdf["ten"]) == C.UNICODE_NAMES and rep.crs_basis == "crs_local_tm3"
+    assert sorted(p.name for p in folder.iterdir()) == before  # nothing written next to the user's files
+
+
+def test_zip_with_two_shapefiles_needs_a_choice(tmp_path):
+    import zipfile
+    a, b = C.make_shp_tcvn3(tmp_path), C.make_shp_vni(tmp_path)
+    both = tmp_path / "both.zip"
+    with zipfile.ZipFile(both, "w") as out:
+        for src in (a, b):
+            with zipfile.ZipFile(src) as zf:
+                for info in zf.infolist():
+                    out.writestr(info.filename, zf.read(info))
+    assert list_layers_in(both) == ["tcvn3", "vni"]
+    with pytest.raises(AtlasError) as exc:
+        read_any(both)
+    assert exc.value.key == "import_errors.choose_layer"
+    gdf, rep = read_any(both, layer="vni")
+    assert rep.encodings == {"ten": "vni"} and list(gdf["ten"]) == C.UNICODE_NAMES
+
+
+def test_zip_holding_a_geojson(tmp_path):
+    import zipfile
+    src = C.make_geojson_old_crs(tmp_path)
+    z = tmp_path / "gj.zip"
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.write(src, "data/" + src.name)
+    gdf, rep = read_any(z)
+    assert rep.format == "geojson" and rep.crs_basis == "crs_declared"
+    _assert_places(gdf)
+
+
+def test_tcvn3_field_names_converted(tmp_path):
+    import zipfile
+    import geopandas as gpd
+    import pyogrio
+    src = tmp_path / "f"
+    src.mkdir()
+    gdf = gpd.GeoDataFrame({"Tªn": C.TCVN3_NAMES}, geometry=C.squares_9213().values)
+    pyogrio.write_dataframe(gdf, src / "f.shp", encoding="latin1")
+    (src / "f.cpg").unlink(missing_ok=True)
+    z = tmp_path / "f.zip"
+    with zipfile.ZipFile(z, "w") as zf:
+        for p in src.iterdir():
+            zf.write(p, p.name)
+    out, rep = read_any(z)
+    assert rep.renamed_columns == {"Tªn": "Tên"} and list(out["Tên"]) == C.UNICODE_NAMES
+
+
+def test_kmz_with_xxe_refused(tmp_path):
+    import zipfile
+    kml = C.make_kml_xxe(tmp_path)
+    z = tmp_path / "x.kmz"
+    with zipfile.ZipFile(z, "w") as zf:
+        zf.write(kml, "doc.kml")
+    with pytest.raises(AtlasError) as exc:
+        read_any(z)
+    assert exc.value.key == "import_errors.xml_unsafe"
+
+
+def test_xlsx_bomb_refused_before_opening(tmp_path):
+    bomb = C.make_zip_bomb(tmp_path)
+    x = tmp_path / "sheet.xlsx"
+    x.write_bytes(bomb.read_bytes())
+    with pytest.raises(AtlasError) as exc:
+        read_any(x)
+    assert exc.value.key == "import_errors.zip_bomb"
+
+
+def test_wkt_csv_and_geometry_named_columns(tmp_path):
+    p = tmp_path / "wkt.csv"
+    p.write_text('name,WKT\nA,"POINT (105.8442 21.5942)"\nB,"POLYGON ((105 21, 105.1 21, 105.1 21.1, 105 21))"\n'
+                 'C,not wkt\n', encoding="utf-8")
+    with pytest.raises(AtlasError) as exc:
+        read_any(p)
+    assert exc.value.key == "import_errors.mixed_geometry"
+    gdf, rep = read_any(p, kind="points")
+    assert list(gdf["name"]) == ["A"] and rep.dropped_bad_coords == 1 and rep.left_out == {"polygons": 1}
+    q = tmp_path / "geomcol.csv"
+    q.write_text("lat,lon,geometry\n21.5942,105.8442,x\n", encoding="utf-8")
+    gdf, _ = read_any(q)
+    assert list(gdf.columns) == ["lat", "lon", "geometry_1", "geometry"] and gdf["geometry_1"].iloc[0] == "x"
+
+
+def test_geojson_null_geometries_and_empty_collection(tmp_path):
+    import json
+    p = tmp_path / "nulls.geojson"
+    p.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"a": 1}, "geometry": None},
+        {"type": "Feature", "properties": {"a": 2}, "geometry": {"type": "Point", "coordinates": [105.8, 21.6]}}]}))
+    gdf, rep = read_any(p)
+    assert (len(gdf), rep.dropped_empty, rep.features_in) == (1, 1, 2)
+    e = tmp_path / "empty_fc.geojson"
+    e.write_text('{"type": "FeatureCollection", "features": []}')
+    with pytest.raises(AtlasError) as exc:
+        read_any(e)
+    assert exc.value.key == "import_errors.no_features"
+
+
+def test_unknown_format_refused(tmp_path):
+    p = tmp_path / "notes.docx"
+    p.write_bytes(b"\x00\x01binary")
+    with pytest.raises(AtlasError) as exc:
+        read_any(p)
+    assert exc.value.key == "import_errors.unknown_format"
