@@ -17,13 +17,12 @@ from geo.i18n import t
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``check`` command."""
     p = subparsers.add_parser("check", help=t("cli_check.help", "en"), description=t("cli_check.help", "en"))
-    p.add_argument("path", help="file to read (.zip .shp .gpkg .geojson .json .kml .kmz .csv .xlsx .tif)")
-    p.add_argument("--layer", default=None, help="GeoPackage layer, shapefile in a zip, or XLSX sheet")
-    p.add_argument("--crs", default=None, help="override the coordinate system (EPSG code, e.g. 9213)")
-    p.add_argument("--encoding", default="auto", choices=ENCODINGS, help="text encoding of the attributes")
-    p.add_argument("--kind", default=None, choices=("points", "lines", "polygons"),
-                   help="keep one geometry kind of a mixed layer")
-    p.add_argument("--out", default=None, help="write the normalised layer to OUT.gpkg")
+    p.add_argument("path", help=t("cli_check.arg_path", "en"))
+    p.add_argument("--layer", default=None, help=t("cli_check.arg_layer", "en"))
+    p.add_argument("--crs", default=None, help=t("cli_check.arg_crs", "en"))
+    p.add_argument("--encoding", default="auto", choices=ENCODINGS, help=t("cli_check.arg_encoding", "en"))
+    p.add_argument("--kind", default=None, choices=("points", "lines", "polygons"), help=t("cli_check.arg_kind", "en"))
+    p.add_argument("--out", default=None, help=t("cli_check.arg_out", "en"))
     p.set_defaults(func=run)
 
 
@@ -36,6 +35,8 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None and Path(args.out).suffix.lower() != ".gpkg":
         raise AtlasError("import_errors.out_not_gpkg", path=args.out)
     if io.is_raster(path):
+        if args.out is not None:
+            raise AtlasError("import_errors.out_raster", file=path.name)
         _, report = io.read_raster(path, crs=args.crs)
         gdf = None
     else:
@@ -45,8 +46,12 @@ def run(args: argparse.Namespace) -> int:
         out.write(line + "\n")
     if args.out is not None and gdf is not None:
         target = Path(args.out)
-        if target.exists():
-            target.unlink()
-        io.write_normalised(gdf, target, layer=report.layer or path.stem)
+        tmp = target.with_name(f".{target.stem}.partial.gpkg")
+        tmp.unlink(missing_ok=True)
+        try:
+            io.write_normalised(gdf, tmp, layer=report.layer or path.stem)
+            tmp.replace(target)
+        finally:
+            tmp.unlink(missing_ok=True)
         out.write(t("cli_check.wrote", lang, path=str(target), features=len(gdf)) + "\n")
     return 0

@@ -76,3 +76,13 @@ def test_real_process(tmp_path):
                        cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
     assert p.returncode == 2 and p.stderr.startswith("error: The archive 'corrupt.zip' is damaged")
     assert "Traceback" not in p.stderr
+
+
+def test_out_replaces_existing_file_and_refuses_raster(tmp_path, capsys):
+    out = tmp_path / "o.gpkg"
+    out.write_bytes(b"old")
+    assert main(["check", str(C.make_csv_vn_bom(tmp_path)), "--out", str(out)]) == 0
+    assert len(pyogrio.read_dataframe(out)) == 3
+    assert not list(tmp_path.glob(".*partial*"))
+    assert main(["check", str(C.make_geotiff(tmp_path)), "--out", str(out)]) == 2
+    assert "is a raster" in capsys.readouterr().err
