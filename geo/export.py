@@ -119,6 +119,8 @@ class Credits:
              n_features: int | None = None) -> str:
         """The sidecar text (UTF-8, one fact per line)."""
         lines = [t("export.atlas", lang), ""]
+        if self.parts:
+            lines += [f"{t('export.layer', lang)}: {self.title}", ""]
         blocks = self.parts or (self,)
         for c in blocks:
             lines.append(f"{t('export.layer', lang)}: {c.title}")
@@ -586,8 +588,67 @@ RASTER_EXTS = (".tif", ".tiff", ".vrt", ".img", ".asc")
 
 
 def computed_sources() -> dict[str, str]:
-    """Names of computed layers the CLI can export → i18n key of their title."""
+    """Names of computed layers the CLI can export → i18n key of their title.
+
+    Besides these, ``coverage:<category>[:<radius_m>]`` (per-ward coverage polygons) and
+    ``distance:<category>`` (distance raster) are computed on request.
+    """
     return {"population_grid": "export.population_grid"}
+
+
+def _category(name: str) -> str:
+    from layers.catalog import get_catalog
+
+    cats = get_catalog().categories
+    if name not in cats:
+        raise AtlasError("export.unknown_category", category=name, choices=", ".join(cats))
+    return name
+
+
+def _ward_grid_and_facilities(category: str) -> tuple[Any, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    from geo.population import census_grid
+    from layers.catalog import load_layer
+
+    wards = load_layer("wards_2025")
+    wards = wards[wards["population_2025"].notna()].reset_index(drop=True)
+    infra = load_layer("infrastructure")
+    return census_grid(wards, "population_2025", cell_m=100.0), wards, infra[infra["category"] == category]
+
+
+def _computed_source(name: str, lang: str) -> Source | None:
+    """``coverage:<category>[:<radius_m>]`` or ``distance:<category>`` (engine of #3)."""
+    kind, _, rest = name.partition(":")
+    if kind not in ("coverage", "distance") or not rest:
+        return None
+    from layers.catalog import get_catalog
+
+    parts = rest.split(":")
+    category = _category(parts[0])
+    service = get_catalog().categories[category].title(lang).lower()
+    try:
+        from geo import coverage as cov
+    except ImportError:
+        raise AtlasError("export.not_found", name=name) from None
+    base = [layer_credits("wards_2025", lang), layer_credits("infrastructure", lang)]
+    grid, wards, facilities = _ward_grid_and_facilities(category)
+    if kind == "distance":
+        title = t("export.distance_layer", lang, service=service)
+        arr = cov.distance_raster(facilities, grid)
+        cred = replace(Credits.combine(title, base), title=title, modelled=True)
+        return Source(name.replace(":", "_"), cred, raster=RasterData(arr, grid.transform, grid.crs, None, name))
+    radius = 2000.0
+    if len(parts) > 1:
+        try:
+            radius = float(parts[1])
+        except ValueError:
+            radius = -1.0
+        if not radius > 0:
+            raise AtlasError("export.bad_radius", radius=parts[1])
+    title = t("export.coverage_layer", lang, service=service, radius=radius)
+    df = cov.coverage_by_unit(facilities, wards, grid, radius, "gso_code", "name_full")
+    gdf = cov.attach_geometry(df, wards)
+    cred = replace(Credits.combine(title, base), title=title, modelled=True)
+    return Source(name.replace(":", "_"), cred, gdf=gdf)
 
 
 def _population_grid(lang: str) -> Source:
@@ -615,6 +676,9 @@ def resolve_source(name_or_path: str, lang: str = DEFAULT_LANG) -> Source:
         return Source(name_or_path, layer_credits(name_or_path, lang), gdf=load_layer(name_or_path))
     if name_or_path in computed_sources():
         return _population_grid(lang)
+    computed = _computed_source(name_or_path, lang)
+    if computed is not None:
+        return computed
     ws = _workspace_source(name_or_path, lang)
     if ws is not None:
         return ws

@@ -89,3 +89,21 @@ def test_population_grid_geotiff_keeps_total_when_reprojected(tmp_path):
     assert total_a > 1_000_000
     assert abs(total_b - total_a) / total_a < 0.005  # sum resampling keeps the people
     assert "MODELLED" in (tmp_path / "pop4326.tif.credits.txt").read_text(encoding="utf-8")
+
+
+def test_computed_coverage_layer_exports_with_modelled_credits(tmp_path):
+    out = tmp_path / "cov.zip"
+    assert main(["export", "coverage:health:3000", "--format", "shp", "--crs", "9213", "--out", str(out)]) == 0
+    zf = zipfile.ZipFile(out)
+    credits = zf.read("CREDITS.txt").decode("utf-8")
+    assert "3,000 m" in credits and "MODELLED" in credits and "DERIVED" in credits and "ODbL" in credits
+    back = pyogrio.read_dataframe(f"/vsizip/{out}/cov.shp")
+    assert back.crs.to_epsg() == 9213 and len(back) > 50
+    share_col = [c for c in back.columns if c.startswith("covered_sh")][0]
+    assert back[share_col].dropna().between(0, 1).all()
+
+
+@pytest.mark.parametrize("name,needle", [("coverage:spa", "spa"), ("coverage:health:-5", "-5")])
+def test_computed_layer_errors(tmp_path, capsys, name, needle):
+    assert main(["export", name, "--format", "gpkg", "--out", str(tmp_path / "x.gpkg")]) == 2
+    assert needle in capsys.readouterr().err
