@@ -232,8 +232,14 @@ with tab_data:
     sources = {lid: layer.title(lang) for lid, layer in catalog.layers.items()}
     sources.update({f"workspace:{name}": f"📁 {name}" for name in mine})
     sources.update({cid: tr(key) for cid, key in computed_sources().items()})
+    from geo.report import _radii
+
+    for cat, radius in _radii().items():
+        service = catalog.categories[cat].title(lang).lower()
+        sources[f"coverage:{cat}:{int(radius)}"] = tr("export.coverage_layer", service=service, radius=int(radius))
+        sources[f"distance:{cat}"] = tr("export.distance_layer", service=service)
     source_id = st.selectbox(tr("present.choose_layer"), list(sources), format_func=sources.get, key="export_layer")
-    is_raster = source_id in computed_sources()
+    is_raster = source_id in computed_sources() or source_id.startswith("distance:")
     fmts = RASTER_FORMATS if is_raster else VECTOR_FORMATS
     fmt = st.selectbox(tr("present.choose_format"), list(fmts), format_func=lambda f: tr(f"export.fmt_{f}"),
                        key="export_format")
@@ -260,8 +266,8 @@ with tab_data:
                     name = source_id
                 else:
                     src = resolve_source(source_id, lang)
-                    data, credits, name = src.raster, src.credits, src.name
-                resampling = "sum" if source_id == "population_grid" else "nearest"
+                    data = src.raster if src.is_raster else src.gdf
+                    credits, name, resampling = src.credits, src.name, src.resampling
                 crs = None if FORMATS[fmt].wgs84_only or crs_choice == "4326" else int(crs_choice)
                 st.session_state["export_file"] = export_bytes(data, fmt, credits=credits, crs=crs, lang=lang,
                                                                name=name, csv_geometry=csv_geometry,

@@ -145,3 +145,14 @@ def test_print_current_view_from_url():
     assert not at.exception
     name, data, mime = at.session_state["print_file"]
     assert mime == "application/pdf" and data.startswith(b"%PDF") and name.endswith("_A4.pdf")
+
+
+def test_download_computed_coverage_as_geopackage():
+    at = _page()
+    assert any("Độ bao phủ y tế trong 2.000 m" in o for o in at.selectbox(key="export_layer").options)
+    at.selectbox(key="export_layer").select("coverage:health:2000").run()
+    at.selectbox(key="export_format").select("gpkg").run()
+    at.button(key="export_prepare").click().run()
+    assert not at.exception and not at.error
+    name, data, mime = at.session_state["export_file"]
+    assert name.endswith(".gpkg") and data[:16] == b"SQLite format 3\x00"
