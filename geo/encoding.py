@@ -100,6 +100,30 @@ _VI_LETTERS = set(
 _VI_LETTERS |= {c.upper() for c in _VI_LETTERS}
 
 
+_SYLLABLE = re.compile(r"^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdghklmnpqrstvx])?[aeiouy]{1,3}(ng|nh|ch|[cmnpt])?$")
+_TONE_MARKS = set("\u0300\u0301\u0303\u0309\u0323")
+_WORD = re.compile(r"[^\W\d_]+")
+
+
+def _fold_word(word: str) -> str:
+    nfd = unicodedata.normalize("NFD", word)
+    base = "".join(c for c in nfd if not unicodedata.combining(c))
+    return base.replace("đ", "d").replace("Đ", "D").lower()
+
+
+def valid_share(text: str) -> float:
+    """Share of the words with non-ASCII letters that are plausible Vietnamese syllables."""
+    words = [w for w in _WORD.findall(unicodedata.normalize("NFC", text)) if not w.isascii()]
+    if not words:
+        return 1.0
+    ok = 0
+    for w in words:
+        tones = sum(1 for c in unicodedata.normalize("NFD", w) if c in _TONE_MARKS)
+        if tones <= 1 and _SYLLABLE.match(_fold_word(w)) and all(c in _VI_LETTERS for c in w):
+            ok += 1
+    return ok / len(words)
+
+
 def decode_tcvn3(text: str) -> str:
     """TCVN3 (as Latin-1 chars) → Unicode NFC."""
     return unicodedata.normalize("NFC", text.translate(_TCVN3_TRANS))
@@ -162,22 +186,34 @@ def detect_column(values: Iterable[str]) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    scores: dict[str, int] = {}
-    if _TCVN3_SIGNATURE.search(joined):
-        scores["tcvn3"] = _junk(decode_tcvn3(joined))
+    candidates: dict[str, str] = {}
     if _VNI_RE.search(joined):
-        scores["vni"] = _junk(decode_vni(joined))
-    cp = raw.decode("cp1258", errors="replace")
-    if any(unicodedata.combining(c) for c in cp):
-        composed = unicodedata.normalize("NFC", cp)
-        if not any(unicodedata.combining(c) for c in composed):
-            scores["cp1258"] = _junk(composed)
-    latin = _junk(joined)
-    if not scores:
-        return "latin-1"
-    best = min(scores, key=lambda k: (scores[k], list(scores).index(k)))
-    # a legacy decoding must explain the text at least as well as leaving it alone
-    return best if scores[best] <= latin else "latin-1"
+        candidates["vni"] = decode_vni(joined)
+    cp = unicodedata.normalize("NFC", raw.decode("cp1258", errors="replace"))
+    if any(unicodedata.combining(c) for c in raw.decode("cp1258", errors="replace")) and \
+            not any(unicodedata.combining(c) for c in cp):
+        candidates["cp1258"] = cp
+    candidates["tcvn3"] = decode_tcvn3(joined)
+    order = list(candidates)
+    scored = {k: (valid_share(v), -_junk(v), -order.index(k)) for k, v in candidates.items()}
+    best = max(scored, key=scored.__getitem__)
+    share, neg_junk, _ = scored[best]
+    latin_share, latin_junk = valid_share(joined), _junk(joined)
+    # a legacy decoding must read as Vietnamese and explain the text better than leaving
+    # it alone; TCVN3 remaps ordinary Latin-1 letters, so a tie never favours it
+    better = share > latin_share or -neg_junk < latin_junk or (best != "tcvn3" and share == latin_share
+                                                               and -neg_junk == latin_junk)
+    if share >= 0.5 and better:
+        return best
+    return "latin-1"
+    # a legacy decoding must explain the text better than leaving it alone (TCVN3 remaps
+    # ordinary Latin-1 letters, so it must be strictly better; VNI/CP1258 need their own
+    # two-character patterns, so a tie is enough)
+    for name in sorted(scores, key=lambda k: (scores[k], list(scores).index(k))):
+        better = scores[name] < latin or (name != "tcvn3" and scores[name] <= latin)
+        if better and valid_share(DECODERS[name](joined)) >= 0.5:
+            return name
+    return "latin-1"
 
 
 def convert_value(value, encoding: str):

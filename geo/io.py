@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import re
 import shutil
 import tempfile
@@ -990,7 +991,7 @@ def read_raster(path: str | Path, crs: Any = None, limits: Limits | None = None,
     import rasterio
     from rasterio.errors import RasterioError
     from rasterio.warp import transform_bounds
-    max_cells = int(float(__import__("os").environ.get("ATLAS_MAX_RASTER_CELLS", 200_000_000)))
+    max_cells = int(float(os.environ.get("ATLAS_MAX_RASTER_CELLS", 200_000_000)))
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -82,6 +82,7 @@ WARDS = ["Phường Hoàng Văn Thụ", "Xã Quyết Thắng", "Thị trấn Hù
     (WARDS, "unicode"),
     (["Ha Noi", "Thai Nguyen"], "ascii"),
     (["Café", "Crème brûlée"], "latin-1"),
+    (["Café 21°", "Hôtel ½ prix"], "latin-1"),
 ])
 def test_detect_column(column, expected):
     assert enc.detect_column(column) == expected
@@ -113,3 +114,22 @@ def test_output_is_nfc():
     df = pd.DataFrame({"a": [unicodedata.normalize("NFD", w) for w in WARDS]})
     out, _, _ = enc.fix_frame_text(df)
     assert all(unicodedata.is_normalized("NFC", v) for v in out["a"])
+
+
+def test_every_commune_name_detected_alone_in_every_encoding():
+    """Each real commune name of the shipped layer, alone in a column, in each legacy encoding."""
+    from layers.catalog import load_layer
+
+    names = sorted({n for n in load_layer("communes")["commune_vn"].dropna() if not n.isascii()})
+    assert len(names) > 200
+    for name_enc, encode in (("tcvn3", to_tcvn3), ("vni", to_vni), ("cp1258", to_cp1258),
+                             ("utf-8", lambda w: w.encode("utf-8").decode("latin-1"))):
+        wrong = [n for n in names if enc.detect_column([encode(n)]) != name_enc
+                 or enc.DECODERS[name_enc](encode(n)) != unicodedata.normalize("NFC", n)]
+        assert wrong == [], (name_enc, wrong[:5])
+
+
+@pytest.mark.parametrize("column", [["Café", "Crème brûlée"], ["Café 21°", "Hôtel ½ prix"], ["Müller", "Straße"],
+                                    ["São Paulo"], ["naïve"], ["Ñandú"]])
+def test_foreign_latin1_text_left_alone(column):
+    assert enc.detect_column(column) == "latin-1"
