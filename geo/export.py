@@ -702,6 +702,11 @@ def resolve_source(name_or_path: str, lang: str = DEFAULT_LANG) -> Source:
     raise AtlasError("export.not_found", name=name_or_path)
 
 
+def workspace_source(name: str, lang: str = DEFAULT_LANG) -> Source | None:
+    """A workspace layer (vector or raster) with its credits, or None when there is none."""
+    return _workspace_source(name, lang)
+
+
 def _workspace_source(name: str, lang: str) -> Source | None:
     """A user layer from ``geo.workspace`` (#5), if that module is there and knows ``name``."""
     try:
@@ -709,25 +714,25 @@ def _workspace_source(name: str, lang: str) -> Source | None:
     except ImportError:
         return None
     try:
-        names = [getattr(x, "name", x) if not isinstance(x, dict) else x.get("name") for x in workspace.list_layers()]
+        entries = [e if isinstance(e, dict) else {"name": getattr(e, "name", e)} for e in workspace.list_layers()]
     except Exception:  # noqa: BLE001 — an absent/empty workspace is "not there"
         return None
-    if name not in names:
+    info = next((e for e in entries if e.get("name") == name), None)
+    if info is None:
         return None
-    gdf = workspace.read_layer(name)
-    info: dict[str, Any] = {}
-    for getter in ("layer_info", "layer_metadata", "get_layer_info"):
-        fn = getattr(workspace, getter, None)
-        if fn is not None:
-            try:
-                got = fn(name)
-                info = got if isinstance(got, dict) else getattr(got, "__dict__", {})
-            except Exception:  # noqa: BLE001
-                info = {}
-            break
-    return Source(name, user_credits(name, lang, source=str(info.get("source", "") or ""),
-                                     licence=str(info.get("licence", "") or info.get("license", "") or ""),
-                                     vintage=str(info.get("vintage", "") or "")), gdf=gdf)
+    meta = info.get("meta") or {}
+    if isinstance(meta, str):
+        try:
+            meta = json.loads(meta)
+        except ValueError:
+            meta = {}
+    source = str(meta.get("source_description") or info.get("source") or meta.get("source") or "")
+    cred = user_credits(name, lang, source=t("export.user_source", lang, name=source) if source else "",
+                        licence=str(meta.get("licence") or meta.get("license") or ""),
+                        vintage=str(meta.get("vintage") or info.get("saved_at") or ""))
+    if info.get("kind") == "raster":
+        return Source(name, cred, raster=as_raster(workspace.raster_path(name), name))
+    return Source(name, cred, gdf=workspace.read_layer(name))
 
 
 def export_source(src: Source, fmt: str, out: str | os.PathLike, *, crs: Any = None,
@@ -748,5 +753,5 @@ __all__ = [
     "FORMATS", "VECTOR_FORMATS", "RASTER_FORMATS", "FormatSpec", "Credits", "RasterData", "ExportResult",
     "Source", "format_spec", "parse_crs", "crs_label", "layer_credits", "user_credits", "as_raster",
     "shapefile_field_names", "export_vector", "export_raster", "export_bytes", "resolve_source",
-    "export_source", "computed_sources",
+    "export_source", "computed_sources", "workspace_source",
 ]

@@ -104,6 +104,15 @@ def _show_folium(m: Any, key: str, height: int) -> None:
         st_folium(m, key=key, height=height, use_container_width=True, returned_objects=[])
 
 
+def _workspace_kind(name: str) -> str:
+    try:
+        from geo.workspace import list_layers
+
+        return next((e.get("kind", "") for e in list_layers() if e.get("name") == name), "")
+    except (ImportError, AtlasError):
+        return ""
+
+
 def _download(slot: str) -> None:
     """The download button of a prepared file (name, bytes, mime) kept in session state."""
     prepared = st.session_state.get(slot)
@@ -239,7 +248,8 @@ with tab_data:
         sources[f"coverage:{cat}:{int(radius)}"] = tr("export.coverage_layer", service=service, radius=int(radius))
         sources[f"distance:{cat}"] = tr("export.distance_layer", service=service)
     source_id = st.selectbox(tr("present.choose_layer"), list(sources), format_func=sources.get, key="export_layer")
-    is_raster = source_id in computed_sources() or source_id.startswith("distance:")
+    is_raster = source_id in computed_sources() or source_id.startswith("distance:") or \
+        (source_id.startswith("workspace:") and _workspace_kind(source_id.split(":", 1)[1]) == "raster")
     fmts = RASTER_FORMATS if is_raster else VECTOR_FORMATS
     fmt = st.selectbox(tr("present.choose_format"), list(fmts), format_func=lambda f: tr(f"export.fmt_{f}"),
                        key="export_format")
@@ -253,14 +263,17 @@ with tab_data:
     if not is_raster and source_id in catalog.layers and catalog.layers[source_id].derived:
         st.warning(tr("export.derived_note"))
     if st.button(tr("present.prepare"), key="export_prepare", type="primary"):
-        from geo.export import export_bytes, layer_credits, resolve_source, user_credits
+        from geo.export import export_bytes, layer_credits, resolve_source, workspace_source
 
         resampling = "nearest"
         try:
             with st.spinner(tr("present.prepare")):
                 if source_id.startswith("workspace:"):
-                    name = source_id.split(":", 1)[1]
-                    data, credits = mine[name](), user_credits(name, lang)
+                    src = workspace_source(source_id.split(":", 1)[1], lang)
+                    if src is None:
+                        raise AtlasError("export.not_found", name=source_id.split(":", 1)[1])
+                    data = src.raster if src.is_raster else src.gdf
+                    credits, name = src.credits, src.name
                 elif source_id in catalog.layers:
                     data, credits = cached_layer(source_id), layer_credits(source_id, lang)
                     name = source_id

@@ -274,3 +274,13 @@ def test_credits_combine_dedupes():
     c = Credits.combine("map", [a, b, a])
     assert len(c.parts) == 2 and a.source in c.source
     assert pd.notna(c.short("vi"))
+
+
+def test_workspace_layer_by_name(tmp_path):
+    workspace = pytest.importorskip("geo.workspace")
+    workspace.save_layer("Trạm y tế xã", _points(), meta={"source": "so_y_te.xlsx"})
+    src = resolve_source("Trạm y tế xã", "vi")
+    assert len(src.gdf) == 4 and "so_y_te.xlsx" in src.credits.source
+    res = export_source(src, "tab", tmp_path / "tram.zip", crs=9213, lang="vi")
+    zf = zipfile.ZipFile(res.path)
+    assert "so_y_te.xlsx" in zf.read("CREDITS.txt").decode("utf-8")

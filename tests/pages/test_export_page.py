@@ -156,3 +156,20 @@ def test_download_computed_coverage_as_geopackage():
     assert not at.exception and not at.error
     name, data, mime = at.session_state["export_file"]
     assert name.endswith(".gpkg") and data[:16] == b"SQLite format 3\x00"
+
+
+def test_download_workspace_layer():
+    workspace = pytest.importorskip("geo.workspace")
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    gdf = gpd.GeoDataFrame({"name": ["Trạm y tế Phường Mỏ Chè"]}, geometry=[Point(105.85, 21.47)], crs=4326)
+    workspace.save_layer("Điểm của tôi", gdf, meta={"source": "khao_sat.csv"})
+    at = _page()
+    at.selectbox(key="export_layer").select("workspace:Điểm của tôi").run()
+    at.selectbox(key="export_format").select("kml").run()
+    at.button(key="export_prepare").click().run()
+    assert not at.exception and not at.error
+    name, data, _ = at.session_state["export_file"]
+    assert name.endswith(".kml") and "Trạm y tế Phường Mỏ Chè" in data.decode("utf-8")
+    assert "khao_sat.csv" in data.decode("utf-8")
