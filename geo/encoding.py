@@ -47,8 +47,6 @@ TCVN3_TABLE: dict[str, str] = {
 for _src, _dst in _TCVN3_ROWS.values():
     TCVN3_TABLE.update(zip(_src, _dst))
 _TCVN3_TRANS = str.maketrans(TCVN3_TABLE)
-# bytes 0xA1–0xBF: used constantly by TCVN3 (ă â đ ê ô ơ ư, à-row), never by VNI/CP1258 text
-_TCVN3_SIGNATURE = re.compile("[\xa1-\xbf]")
 
 # --- VNI-Windows: base letter followed by a modifier byte ----------------------------
 _VNI_TONES = {"ù": "\u0301", "ø": "\u0300", "û": "\u0309", "õ": "\u0303", "ï": "\u0323"}

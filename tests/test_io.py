@@ -377,3 +377,31 @@ def test_unknown_format_refused(tmp_path):
     with pytest.raises(AtlasError) as exc:
         read_any(p)
     assert exc.value.key == "import_errors.unknown_format"
+
+
+def test_every_string_key_used_exists_in_both_languages():
+    import re
+
+    from geo.i18n import catalog
+    cat = catalog()
+    root = Path(__file__).resolve().parents[1]
+    used = set()
+    for f in ("geo/io.py", "geo/crs.py", "geo/safezip.py", "geo/workspace.py", "geo/cli_check.py", "pages/data.py"):
+        text = (root / f).read_text(encoding="utf-8")
+        used |= set(re.findall(r'"((?:import_errors|workspace_errors|import_report|data|cli_check)\.[a-z_0-9-]+)"',
+                               text))
+        used |= {f"import_report.{k}" for k in re.findall(r'report\.warn\("([a-z_]+)"', text)}
+    missing = sorted(k for k in used if k not in cat)
+    assert missing == []
+    for key in used:
+        vi, en = cat[key]["vi"], cat[key]["en"]
+        assert set(re.findall(r"\{(\w+)\}", vi)) == set(re.findall(r"\{(\w+)\}", en)), key
+
+
+@pytest.mark.parametrize("text", ['lat,lon\n21.5,105.8\n"21.6,105.9\n', "lat,lon\n21.5,105.8\n21.6,105.9,1,2\n"])
+def test_broken_csv_refused(tmp_path, text):
+    p = tmp_path / "ragged.csv"
+    p.write_text(text, encoding="utf-8")
+    with pytest.raises(AtlasError) as exc:
+        read_any(p)
+    assert exc.value.key == "import_errors.csv_invalid"
