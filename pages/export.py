@@ -220,6 +220,12 @@ if st.session_state["present_views"] is None:
 if url_state.get("present") and not st.session_state.get("_present_seeded"):
     st.session_state["present_on"] = True
     st.session_state["present_index"] = url_state.get("view", 0)
+    _views = st.session_state["present_views"]
+    _idx = st.session_state["present_index"]
+    if 0 <= _idx < len(_views) and ("layers" in url_state or "bounds" in url_state):
+        # the link carries the view itself: it wins over this session's copy of that view
+        _views[_idx] = {**_views[_idx], **{k: url_state[k] for k in ("layers", "basemap", "bounds", "unit",
+                                                                        "indicator") if k in url_state}}
 st.session_state["_present_seeded"] = True
 
 if st.session_state["present_on"]:

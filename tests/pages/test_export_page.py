@@ -173,3 +173,16 @@ def test_download_workspace_layer():
     name, data, _ = at.session_state["export_file"]
     assert name.endswith(".kml") and "Trạm y tế Phường Mỏ Chè" in data.decode("utf-8")
     assert "khao_sat.csv" in data.decode("utf-8")
+
+
+def test_presentation_link_restores_the_view_it_carries():
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    at.query_params.update({"present": "1", "view": "2", "layers": "districts,roads_national",
+                            "bbox": "105.8,21.4,105.95,21.5", "basemap": "none"})
+    at.run()
+    assert not at.exception
+    assert at.session_state["present_on"] is True and at.session_state["present_index"] == 2
+    view = at.session_state["present_views"][2]
+    assert view["layers"] == ["districts", "roads_national"]
+    assert view["bounds"] == [[21.4, 105.8], [21.5, 105.95]]
+    assert at.query_params["layers"] in ("districts,roads_national", ["districts,roads_national"])
