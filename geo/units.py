@@ -82,3 +82,10 @@ def unit_facts(layer: str, row: pd.Series, points: gpd.GeoDataFrame | None) -> d
         "facilities": facilities_by_category(row.geometry, points) if points is not None else pd.Series(dtype=int),
     }
     return facts
+
+
+def missing_ward_polygons(points: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> list[str]:
+    """Names of post-2025 units (official points) that have no derived polygon."""
+    have = set(polygons["gso_code"].astype(str).str.zfill(5))
+    codes = points["gso_code_2025"].astype(int).astype(str).str.zfill(5)
+    return sorted(points.loc[~codes.isin(have), "name_full"].astype(str))

@@ -53,10 +53,18 @@ def show_error(err: AtlasError) -> None:
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _cached_layer(layer_id: str, mtime: float | None):  # noqa: ANN202
+def _cached_layer(layer_id: str, version: tuple[str, float | None]):  # noqa: ANN202
     from layers.catalog import load_layer
 
     return load_layer(layer_id)
+
+
+def layer_version(layer_id: str) -> tuple[str, float | None]:
+    """(path, modification time) of a catalog layer's file: part of every cache key."""
+    from layers.catalog import get_catalog
+
+    path = get_catalog().layer(layer_id).path
+    return str(path), (path.stat().st_mtime if path.exists() else None)
 
 
 def cached_layer(layer_id: str):  # noqa: ANN201 — GeoDataFrame
@@ -66,11 +74,7 @@ def cached_layer(layer_id: str):  # noqa: ANN201 — GeoDataFrame
     keyed by layer id and file modification time. Failures raise ``AtlasError`` and are
     not cached, so a repaired file is picked up on the next run.
     """
-    from layers.catalog import get_catalog
-
-    path = get_catalog().layer(layer_id).path
-    mtime = path.stat().st_mtime if path.exists() else None
-    return _cached_layer(layer_id, mtime)
+    return _cached_layer(layer_id, layer_version(layer_id))
 
 
 def workspace_layers() -> dict:

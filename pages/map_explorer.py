@@ -9,12 +9,12 @@ import streamlit as st
 from geo.errors import AtlasError
 from geo.i18n import fmt_number
 from geo.text import escape
-from geo.units import UNIT_LAYERS, ZOOM_TARGETS, bounds_latlon, search_units, unit_at, unit_facts
+from geo.units import UNIT_LAYERS, missing_ward_polygons, ZOOM_TARGETS, bounds_latlon, search_units, unit_at, unit_facts
 from layers.catalog import get_catalog
 from layers.render import BASEMAPS, PROVINCE_BOUNDS, SCHEMES, add_gdf_layer, geometry_kind
 from layers.views import MapView, build_map, default_view
 from pages.map_component import show_map
-from pages.common import cached_layer, current_lang, tr, workspace_layers
+from pages.common import cached_layer, current_lang, layer_version, tr, workspace_layers
 
 lang = current_lang()
 
@@ -113,8 +113,17 @@ def cached_map(key: tuple, _view: MapView, user_layers: tuple[str, ...]) -> tupl
 
 
 view_key = (view.lang, view.basemap, tuple(view.layers), view.choropleth_layer, view.choropleth_column,
-            view.scheme, view.k, str(view.bounds), tuple(view.categories or ()), tuple(my_selected))
+            view.scheme, view.k, str(view.bounds), tuple(view.categories or ()), tuple(my_selected),
+            tuple(layer_version(lid) for lid in view.layers))
 fmap, failures = cached_map(view_key, view, tuple(my_selected))
+if "wards_2025" in view.layers:
+    st.caption(tr("map.derived_note"))
+    try:
+        without = missing_ward_polygons(cached_layer("wards_2025_points"), cached_layer("wards_2025"))
+    except AtlasError:
+        without = []
+    if without:
+        st.caption(tr("map.wards_without_polygon", names=", ".join(without)))
 for layer_id, err in failures:
     st.warning(err.message(lang))
 

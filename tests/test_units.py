@@ -5,7 +5,7 @@ import geopandas as gpd
 import shapely
 from shapely.geometry import Point, box
 
-from geo.units import facilities_by_category, search_units, unit_at, unit_facts
+from geo.units import facilities_by_category, missing_ward_polygons, search_units, unit_at, unit_facts
 from layers.catalog import load_layer
 
 
@@ -36,3 +36,10 @@ def test_facility_counts_are_per_category() -> None:
                            geometry=[Point(0.5, 0.5), Point(0.2, 0.2), Point(0.3, 0.3), Point(5, 5)], crs=4326)
     counts = facilities_by_category(box(0, 0, 1, 1), pts)
     assert counts.to_dict() == {"health": 2, "education": 1}
+
+
+def test_units_without_derived_polygon_are_listed() -> None:
+    points, polygons = load_layer("wards_2025_points"), load_layer("wards_2025")
+    missing = missing_ward_polygons(points, polygons)
+    assert len(missing) == len(points) - len(polygons)
+    assert missing == sorted(set(points["name_full"]) - set(polygons["name_full"]))

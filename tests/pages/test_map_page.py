@@ -66,3 +66,20 @@ def test_search_without_diacritics_and_choropleth() -> None:
     assert at.selectbox(key="choro_column_vi").value == "population_2019"
     at.selectbox(key="scheme_vi").set_value("natural_breaks").run()
     assert not at.exception
+
+
+def test_missing_and_corrupt_files_leave_the_rest_working(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import layers.catalog as cat
+
+    for f in ("districts_pre2025.geojson", "province_pre2025.geojson", "wards_2025_derived.geojson"):
+        (tmp_path / f).write_bytes((ROOT / "data" / "shapefiles" / f).read_bytes())
+    (tmp_path / "communes_pre2025.geojson").write_text('{"type": "FeatureCollection", "features": [')
+    monkeypatch.setattr(cat, "DATA_DIR", tmp_path)
+    at = _page("vi").run()
+    assert not at.exception
+    warnings = " ".join(w.value for w in at.warning)
+    assert "communes_pre2025.geojson" in warnings and "bị hỏng" in warnings
+    assert "infrastructure.geojson" in warnings and "Thiếu tệp" in warnings
+    at.radio(key="zoom_to_vi").set_value("pho_yen").run()
+    assert not at.exception
+    assert any("Thành phố Phổ Yên" in m.value for m in at.markdown)
