@@ -316,10 +316,12 @@ def _sources_slide(ul: UnitLayers, lang: str) -> Slide:
         mark = f" [{t('common.derived', lang)}]" if c.derived else ""
         bullets.append(f"{c.title}{mark}: {c.source} — {c.licence} — {c.vintage}")
     try:
-        from geo.indicators import load_framework
+        from geo.indicators import PROVINCE_ID, load_framework
 
         fw = load_framework()
-        used = dict.fromkeys(i.source for i in fw.indicators.values())
+        unit_id = PROVINCE_ID if ul.unit.key == "province" else f"district:{ul.unit.key}"
+        used = dict.fromkeys([i.source for i in fw.indicators.values()]
+                             + [v.source for v in fw.values if v.unit_id == unit_id])
         bullets += [fw.source_text(s, lang) for s in used]
     except (ImportError, AtlasError):
         pass
