@@ -181,11 +181,18 @@ def derive_wards_2025(communes: gpd.GeoDataFrame, crosswalk: pd.DataFrame,
         notes.append(f"{communes.loc[idx, 'commune_vn']} ({communes.loc[idx, 'district_vn']}): no unit found, dropped")
 
     cm = cm.assign(gso_code=assign, method=method).dropna(subset=["gso_code"])
-    dissolved = cm.dissolve(by="gso_code", aggfunc={"method": lambda s: ",".join(sorted(set(s)))})
+    agg: dict = {"method": lambda s: ",".join(sorted(set(s)))}
+    if "population_2019" in cm.columns:  # carry census 2019 across the reform (NaN if any part unknown)
+        agg["population_2019"] = lambda s: s.sum() if s.notna().all() else np.nan
+    dissolved = cm.dissolve(by="gso_code", aggfunc=agg).rename(columns={"population_2019": "population_2019_carried"})
+    # pre-2025 districts of each new unit, from the official crosswalk (not the 2009 polygons)
+    dissolved["old_districts"] = crosswalk.groupby("new_commune_id")["old_district"].agg(
+        lambda s: ", ".join(sorted(set(s)))).reindex(dissolved.index)
     dissolved["geometry"] = shapely.make_valid(dissolved.geometry.values, method="structure", keep_collapsed=False)
     dissolved = dissolved.to_crs(points.crs)
     keep = ["name_full", "name", "unit_type", "area_km2", "population_2025", "merged_from"]
-    out = pts.set_index("gso_code")[keep].join(dissolved[["geometry", "method"]], how="inner")
+    carried = [c for c in ("old_districts", "population_2019_carried") if c in dissolved.columns]
+    out = pts.set_index("gso_code")[keep].join(dissolved[["geometry", "method", *carried]], how="inner")
     out = gpd.GeoDataFrame(out.reset_index(), geometry="geometry", crs=points.crs)
     out["split_predecessor"] = out["gso_code"].isin(split_targets)
     out["polygon_derived"] = True

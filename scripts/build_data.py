@@ -78,7 +78,10 @@ def build(src: Path, out: Path) -> list[str]:
     points = read("points")
     write(points, "wards_2025_points.geojson", out)
     crosswalk = pd.read_csv(src / SRC["crosswalk"], dtype=str)
-    wards, notes = derive_wards_2025(read("communes"), crosswalk, points)
+    wards, notes = derive_wards_2025(communes, crosswalk, points)
+    smart_names = set(districts.loc[districts["smart_city"], "name"].map(join_key))
+    wards["in_smart_city_2020"] = wards["old_districts"].map(
+        lambda s: all(join_key(d) in smart_names for d in s.split(", ")))
     wards["split_note"] = wards["split_predecessor"].map(
         {True: "một xã cũ bị chia — ranh giới xấp xỉ / a predecessor was split — approximate boundary", False: ""})
     report += ["## Post-2025 wards derived from 2009 polygons"] + notes

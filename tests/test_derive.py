@@ -67,5 +67,12 @@ def test_shipped_derived_layers_are_consistent() -> None:
     wards = load_layer("wards_2025")
     assert wards["polygon_derived"].all() and len(wards) <= 92
     assert wards.is_valid.all()
+    # figures carried across the reform: census 2019 summed over predecessors, never invented
+    communes = load_layer("communes")
+    carried = wards["population_2019_carried"].dropna()
+    assert 0.9 * communes["population_2019"].sum() < carried.sum() <= communes["population_2019"].sum()
+    smart = wards.loc[wards["in_smart_city_2020"], "name_full"]
+    assert {"Phường Phổ Yên", "Phường Sông Công", "Phường Phan Đình Phùng"} <= set(smart)
+    assert "Xã Phú Bình" not in set(smart)
     infra = load_layer("infrastructure")
     assert set(infra["category"]) <= set(get_catalog().categories)
