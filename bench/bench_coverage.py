@@ -245,12 +245,13 @@ def part_app(quick: bool) -> None:
     d = cov.nearest_distance(cells, cov.facility_xy(fac, grid.crs))
     t_dist = time.perf_counter() - t0
     t0 = time.perf_counter()
-    cov.coverage_from_costs(cells, d, 2000)
+    q = cov.cost_quantiles(cells, d)
+    cov.coverage_from_costs(cells, d, 2000, q)
     t_first = time.perf_counter() - t0
     warm = []
     for r in (1000, 3000, 5000):
         t0 = time.perf_counter()
-        cov.coverage_from_costs(cells, d, r)
+        cov.coverage_from_costs(cells, d, r, q)
         warm.append(time.perf_counter() - t0)
     cold = t_load + t_grid + t_cells + t_dist + t_first
     print(f"[app] province ({grid.values.size / 1e6:.2f} M cells, {len(cells.pop) / 1e6:.2f} M populated, "

@@ -382,12 +382,22 @@ def _frame(unit_ids, unit_names, pop, cov, q50, q90) -> pd.DataFrame:
     })
 
 
-def coverage_from_costs(cells: CellSet, cost: np.ndarray, threshold: float) -> pd.DataFrame:
-    """Per-unit table from precomputed per-cell costs (``cost`` aligned with ``cells``)."""
-    acc = _Accumulator(cells.n_units, exact=True)
-    acc.add(cells.unit, cells.pop, cost, threshold)
-    q50, q90 = acc.quantiles()
-    return _frame(cells.unit_ids, cells.unit_names, acc.pop, acc.cov, q50, q90)
+def cost_quantiles(cells: CellSet, cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-unit population-weighted median and 90th percentile of ``cost`` (independent of
+    any radius: an interactive page computes them once per facility set)."""
+    q50, q90 = _weighted_quantiles(cells.unit, cost, cells.pop, cells.n_units, (0.5, 0.9))
+    return q50, q90
+
+
+def coverage_from_costs(cells: CellSet, cost: np.ndarray, threshold: float,
+                        quantiles: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
+    """Per-unit table from precomputed per-cell costs (``cost`` aligned with ``cells``);
+    pass ``quantiles`` from :func:`cost_quantiles` to skip the sort on a rerun."""
+    n = cells.n_units
+    pop = np.bincount(cells.unit, weights=cells.pop, minlength=n)
+    covered = np.bincount(cells.unit, weights=np.where(cost <= threshold, cells.pop, 0.0), minlength=n)
+    q50, q90 = quantiles if quantiles is not None else cost_quantiles(cells, cost)
+    return _frame(cells.unit_ids, cells.unit_names, pop, covered, q50, q90)
 
 
 def coverage_with_cost(cost_fn: CostFn, units: gpd.GeoDataFrame, grid: PopulationGrid, threshold: float,

@@ -143,11 +143,12 @@ def costs_with_progress(key: tuple, cells, make_cost) -> np.ndarray:
     for s in range(0, n, step):
         out[s:s + step] = cost_fn(cells.xy[s:s + step])
         bar.progress(min(1.0, (s + step) / max(n, 1)), text=tr("coverage.computing"))
+    quantiles = cov.cost_quantiles(cells, out)  # radius-independent: computed once per facility set
     bar.empty()
     if len(store) >= COST_CACHE_SIZE:
         store.pop(next(iter(store)))
-    store[key] = out
-    return out
+    store[key] = (out, quantiles)
+    return store[key]
 
 
 # ---- page --------------------------------------------------------------------------------
@@ -264,8 +265,9 @@ try:
         if scenario:
             cost_after = costs_with_progress(("euclid", grid_key, unit_choice, fac_key, scenario_key()), cells,
                                              lambda: cov.euclidean_cost(cov.facility_xy(fac_after, grid.crs)))
-        cost_before = cost_before * detour
-        cost_after = cost_after * detour if cost_after is not None else None
+        cost_before = (cost_before[0] * detour, tuple(q * detour for q in cost_before[1]))
+        cost_after = (cost_after[0] * detour, tuple(q * detour for q in cost_after[1])) \
+            if cost_after is not None else None
     else:
         if roads_upload is None:
             st.warning(tr("coverage.no_roads"))
@@ -290,8 +292,8 @@ except AtlasError as err:
     show_error(err)
     st.stop()
 
-before = cov.coverage_from_costs(cells, cost_before, threshold)
-after = cov.coverage_from_costs(cells, cost_after, threshold) if cost_after is not None else None
+before = cov.coverage_from_costs(cells, cost_before[0], threshold, cost_before[1])
+after = cov.coverage_from_costs(cells, cost_after[0], threshold, cost_after[1]) if cost_after is not None else None
 result = after if after is not None else before
 if cost_label == "time":
     result = result.rename(columns={"median_distance_m": "median_minutes", "p90_distance_m": "p90_minutes"})
@@ -314,7 +316,7 @@ st.subheader(total_line)
 from layers.render import add_choropleth, add_gdf_layer, finish_map, new_map  # noqa: E402
 from pages.map_component import show_map  # noqa: E402
 
-final_cost = cost_after if cost_after is not None else cost_before
+final_cost = (cost_after if cost_after is not None else cost_before)[0]
 map_key = ("cov_map", lang, grid_key, unit_choice, fac_key, scenario_key() if scenario else None, mode, detour,
            threshold, cost_label, roads_upload.name if roads_upload is not None else None)
 if st.session_state.get("_cov_map_key") != map_key:
