@@ -37,6 +37,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--deck-lang", "--lang", dest="deck_lang", choices=("vi", "en"), default=None, help=t("report.cli_lang", _HELP_LANG))
     r.set_defaults(func=run_report)
 
+    m = subparsers.add_parser("print", help=t("print.cli_help", _HELP_LANG), description=t("print.cli_help", _HELP_LANG))
+    m.add_argument("--unit", "-u", default=None, help=t("report.cli_unit", _HELP_LANG))
+    m.add_argument("--layers", default=None, help=t("print.cli_layers", _HELP_LANG))
+    m.add_argument("--bbox", default=None, help=t("print.cli_bbox", _HELP_LANG))
+    m.add_argument("--paper", choices=("A4", "A3", "a4", "a3"), default="A4", help=t("print.cli_paper", _HELP_LANG))
+    m.add_argument("--format", "-f", dest="fmt", choices=("png", "pdf"), default=None,
+                   help=t("export.cli_format", _HELP_LANG))
+    m.add_argument("--title", default=None, help=t("print.cli_title", _HELP_LANG))
+    m.add_argument("--subtitle", default=None, help=t("print.cli_title", _HELP_LANG))
+    m.add_argument("--out", "-o", required=True, help=t("export.cli_out", _HELP_LANG))
+    m.add_argument("--map-lang", "--lang", dest="map_lang", choices=("vi", "en"), default=None,
+                   help=t("report.cli_lang", _HELP_LANG))
+    m.set_defaults(func=run_print)
+
 
 def run_export(args: argparse.Namespace) -> int:
     """Handler of ``export``: resolve the layer, write it, print what was written."""
@@ -61,6 +75,35 @@ def run_report(args: argparse.Namespace) -> int:
     deck_lang = args.deck_lang or "vi"
     path = build_report(args.unit, args.fmt, args.out, lang=deck_lang)
     print(t("export.written", msg_lang, path=str(path)))
+    return 0
+
+
+def run_print(args: argparse.Namespace) -> int:
+    """Handler of ``print``: a unit's standard map, or ``--layers`` (+ ``--bbox``) as a view."""
+    from geo.errors import AtlasError
+    from geo.printmap import save_figure, unit_map_figure, view_map_figure
+
+    msg_lang = getattr(args, "lang", "en")
+    lang = args.map_lang or "vi"
+    fmt = args.fmt or (args.out.rsplit(".", 1)[-1].lower() if "." in args.out else "png")
+    if args.unit:
+        fig = unit_map_figure(args.unit, lang=lang, paper=args.paper, title=args.title, subtitle=args.subtitle)
+    elif args.layers:
+        extent = None
+        if args.bbox:
+            try:
+                extent = [float(v) for v in args.bbox.split(",")]
+            except ValueError:
+                extent = []
+            if len(extent) != 4 or not (extent[0] < extent[2] and extent[1] < extent[3]):
+                raise AtlasError("print.bad_bbox", bbox=args.bbox)
+        fig = view_map_figure([x.strip() for x in args.layers.split(",") if x.strip()], lang=lang, paper=args.paper,
+                              title=args.title or t("present.view_title", lang), subtitle=args.subtitle or "",
+                              extent=extent)
+    else:
+        raise AtlasError("print.need_unit_or_layers")
+    out = save_figure(fig, args.out, fmt if fmt in ("png", "pdf") else "png")
+    print(t("export.written", msg_lang, path=str(out)))
     return 0
 
 

@@ -107,3 +107,25 @@ def test_computed_coverage_layer_exports_with_modelled_credits(tmp_path):
 def test_computed_layer_errors(tmp_path, capsys, name, needle):
     assert main(["export", name, "--format", "gpkg", "--out", str(tmp_path / "x.gpkg")]) == 2
     assert needle in capsys.readouterr().err
+
+
+def test_print_unit_map_and_view(tmp_path):
+    from PIL import Image
+
+    pdf = tmp_path / "sc.pdf"
+    assert main(["print", "--unit", "tp song cong", "--paper", "A3", "--out", str(pdf)]) == 0
+    assert pdf.read_bytes().startswith(b"%PDF")
+    png = tmp_path / "view.png"
+    assert main(["print", "--layers", "districts,roads_national", "--bbox", "105.74,21.43,105.93,21.56",
+                 "--title", "Sông Công", "--out", str(png)]) == 0
+    with Image.open(png) as im:
+        assert im.size[0] > 3000
+
+
+@pytest.mark.parametrize("argv", [["print", "--out", "x.png"],
+                                  ["print", "--layers", "districts", "--bbox", "1,2", "--out", "x.png"],
+                                  ["print", "--layers", "no_such", "--out", "x.png"]])
+def test_print_user_errors(tmp_path, monkeypatch, capsys, argv):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    assert capsys.readouterr().err.startswith("error: ")
