@@ -86,34 +86,32 @@ def _positive(value: str) -> float:
     try:
         x = float(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+        raise argparse.ArgumentTypeError(t("coverage_errors.not_a_number", "en", value=value)) from None
     if not math.isfinite(x) or x <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive number: {value!r}")
+        raise argparse.ArgumentTypeError(t("coverage_errors.not_positive", "en", value=value))
     return x
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("coverage", help=t("coverage.cli_help", "en"),
-                              description="Per-unit service coverage: people within a distance or travel time "
-                                          "of a facility. Rule: a cell belongs to the unit containing its centre; "
-                                          "it is covered when its centre is within reach of a facility.")
-    p.add_argument("--facilities", required=True, help="file, catalog layer, infrastructure:<category> or workspace layer")
-    p.add_argument("--units", required=True, help="file, catalog layer (districts, communes, wards_2025), smart_cities")
-    p.add_argument("--unit-id", default=None, help="unit id column (guessed for catalog layers)")
-    p.add_argument("--unit-name", default=None, help="unit name column (guessed for catalog layers)")
-    p.add_argument("--radius-m", type=_positive, default=None, help="distance in metres")
-    p.add_argument("--detour", type=float, default=1.0, help="detour factor (>= 1) for straight-line mode")
-    p.add_argument("--population", default=None, help="population GeoTIFF (any CRS); default: census grid")
+                              description=t("coverage.cli_description", "en"))
+    p.add_argument("--facilities", required=True, help=t("coverage.arg_facilities", "en"))
+    p.add_argument("--units", required=True, help=t("coverage.arg_units", "en"))
+    p.add_argument("--unit-id", default=None, help=t("coverage.arg_unit_id", "en"))
+    p.add_argument("--unit-name", default=None, help=t("coverage.arg_unit_name", "en"))
+    p.add_argument("--radius-m", type=_positive, default=None, help=t("coverage.arg_radius", "en"))
+    p.add_argument("--detour", type=float, default=1.0, help=t("coverage.arg_detour", "en"))
+    p.add_argument("--population", default=None, help=t("coverage.arg_population", "en"))
     p.add_argument("--population-source", choices=sorted(POP_SOURCES), default="communes",
-                   help="census figures the default grid is modelled from")
-    p.add_argument("--cell-m", type=_positive, default=100.0, help="census grid cell size (m)")
-    p.add_argument("--mode", choices=("euclidean", "network"), default="euclidean")
-    p.add_argument("--roads", default=None, help="road line layer for --mode network")
-    p.add_argument("--minutes", type=_positive, default=None, help="travel-time limit (network mode)")
-    p.add_argument("--speed-profile", choices=("walk", "motorbike"), default="walk")
-    p.add_argument("--capacity-col", default=None, help="facility capacity column: adds 2SFCA access_ratio")
-    p.add_argument("--raster-out", default=None, help="also write the distance-to-nearest raster (GeoTIFF)")
-    p.add_argument("--out", required=True, help="output .csv, .gpkg or .geojson")
+                   help=t("coverage.arg_population_source", "en"))
+    p.add_argument("--cell-m", type=_positive, default=100.0, help=t("coverage.arg_cell", "en"))
+    p.add_argument("--mode", choices=("euclidean", "network"), default="euclidean", help=t("coverage.arg_mode", "en"))
+    p.add_argument("--roads", default=None, help=t("coverage.arg_roads", "en"))
+    p.add_argument("--minutes", type=_positive, default=None, help=t("coverage.arg_minutes", "en"))
+    p.add_argument("--speed-profile", choices=("walk", "motorbike"), default="walk", help=t("coverage.arg_profile", "en"))
+    p.add_argument("--capacity-col", default=None, help=t("coverage.arg_capacity", "en"))
+    p.add_argument("--raster-out", default=None, help=t("coverage.arg_raster_out", "en"))
+    p.add_argument("--out", required=True, help=t("coverage.arg_out", "en"))
     p.set_defaults(func=run)
 
 
