@@ -57,3 +57,21 @@ def test_shared_url_opens_same_view_in_a_fresh_session(app_url: str, offline_pag
     other.locator("h1").filter(has_text="Tỉnh Thái Nguyên").first.wait_for(timeout=60000)
     other.get_by_role("button", name="Sau ▶").wait_for(timeout=15000)  # Vietnamese from lang=vi
     other.close()
+
+
+def test_standalone_html_draws_offline(offline_page, tmp_path) -> None:  # noqa: ANN001
+    """The exported standalone map (Export page → HTML) draws with the network cut."""
+    from layers.views import MapView, build_map
+    from layers.render import standalone_html
+
+    m = build_map(MapView(layers=["districts", "infrastructure"], basemap="none", lang="vi"))
+    m.options.setdefault("max_zoom", 19)  # as pages/export.py does for tile-less maps
+    html = standalone_html(m)
+    page = offline_page
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.set_content(html, wait_until="load")
+    page.locator(".leaflet-overlay-pane path, .leaflet-overlay-pane canvas").first.wait_for(timeout=30000)
+    page.locator(".marker-cluster, .awesome-marker").first.wait_for(timeout=30000)
+    assert errors == []
+    assert [u for u in page.blocked_requests if "fonts.gstatic.com" not in u] == []
