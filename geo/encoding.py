@@ -111,7 +111,7 @@ def _fold_word(word: str) -> str:
 
 def valid_share(text: str) -> float:
     """Share of the words with non-ASCII letters that are plausible Vietnamese syllables."""
-    words = [w for w in _WORD.findall(unicodedata.normalize("NFC", text)) if not w.isascii()]
+    words = [w for w in _WORD.findall(unicodedata.normalize("NFC", text)) if not w.isascii()][:3000]
     if not words:
         return 1.0
     ok = 0
@@ -172,7 +172,9 @@ def detect_column(values: Iterable[str]) -> str:
     ``"utf-8"`` (UTF-8 bytes read as Latin-1), ``"tcvn3"``, ``"vni"``, ``"cp1258"`` or
     ``"latin-1"`` (non-ASCII text that is none of the above; left as it is).
     """
-    texts = [v for v in values if isinstance(v, str)]
+    texts = [v for v in values if isinstance(v, str) and not v.isascii()]
+    if len(texts) > _SAMPLE:
+        texts = texts[:: len(texts) // _SAMPLE + 1]
     joined = "\n".join(texts)
     if not joined or joined.isascii():
         return "ascii"
@@ -214,6 +216,25 @@ def detect_column(values: Iterable[str]) -> str:
     return "latin-1"
 
 
+_SAMPLE = 2000
+
+
+def convert_many(values: list[str], encoding: str) -> dict[str, str]:
+    """``{value: converted}`` for the values that change (one decode call for all of them)."""
+    todo = [v for v in values if not v.isascii() or not unicodedata.is_normalized("NFC", v)]
+    if not todo:
+        return {}
+    if encoding in DECODERS and encoding != "utf-8" and not any("\x00" in v for v in todo):
+        legacy = [v for v in todo if max(v) <= "\xff"]
+        out = dict(zip(legacy, DECODERS[encoding]("\x00".join(legacy)).split("\x00"))) if legacy else {}
+        if len(out) != len(legacy):  # a value that decodes into the separator: go one by one
+            out = {v: convert_value(v, encoding) for v in legacy}
+        out.update({v: unicodedata.normalize("NFC", v) for v in todo if max(v) > "\xff"})
+    else:
+        out = {v: convert_value(v, encoding) for v in todo}
+    return {k: v for k, v in out.items() if k != v}
+
+
 def convert_value(value, encoding: str):
     """Convert one value (non-strings pass through) from ``encoding``."""
     if not isinstance(value, str):
@@ -222,7 +243,7 @@ def convert_value(value, encoding: str):
         return unicodedata.normalize("NFC", value)  # already real Unicode: leave it
     if encoding in DECODERS:
         return DECODERS[encoding](value)
-    return unicodedata.normalize("NFC", value)
+    return unicodedata.normalize("NFC", value)  # "nfc" and anything else: only normalise
 
 
 def fix_frame_text(df: pd.DataFrame, encoding: str = "auto",
@@ -243,23 +264,22 @@ def fix_frame_text(df: pd.DataFrame, encoding: str = "auto",
         series = df[col]
         if not (pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)):
             continue
-        uniq = [u for u in pd.unique(series.to_numpy(dtype=object)) if isinstance(u, str)]
+        arr = series.to_numpy(dtype=object, na_value=None)
+        codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+        uniq = [u for u in uniques if isinstance(u, str)]
         if not uniq:
             continue
         enc = encoding if encoding != "auto" else detect_column(uniq)
         if enc == "utf-8" and encoding == "auto" and not raw and not _looks_mojibake(np.asarray(uniq, dtype=object)):
             enc = "unicode"
-        if enc in DECODERS:
-            mapping = {u: convert_value(u, enc) for u in uniq}
-        else:
-            mapping = {u: unicodedata.normalize("NFC", u) for u in uniq}
-        changed = {k: v for k, v in mapping.items() if k != v}
+        changed = convert_many(uniq, enc if enc in DECODERS else "nfc")
         if not changed:
             continue
         if enc in DECODERS:
             converted[str(col)] = enc
-        hit = series.isin(list(changed))
-        out[col] = series.astype(object).where(~hit, series.map(changed))
+        new_uniques = np.array([changed.get(u, u) if isinstance(u, str) else u for u in uniques] + [None],
+                               dtype=object)
+        out[col] = pd.Series(new_uniques[codes], index=series.index, dtype=object)
     names = [str(c) for c in df.columns if c != geom_name]
     renamed: dict[str, str] = {}
     enc_names = encoding if encoding != "auto" else detect_column(names)

@@ -514,18 +514,25 @@ def _to_number(series: pd.Series) -> pd.Series:
     """Numbers from text the way Vietnamese sheets write them (``21,59``, ``2.398.123,4``)."""
     if pd.api.types.is_numeric_dtype(series):
         return pd.to_numeric(series, errors="coerce").astype(float)
-    s = series.astype("string").str.strip().str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
+    obj = series.astype(object)
+    fast = pd.to_numeric(obj, errors="coerce").astype(float)
+    todo = fast.isna() & obj.notna()
+    if not todo.any():
+        return fast
+    s = obj[todo].astype(str).str.strip().str.replace("\u00a0", "", regex=False).str.replace(" ", "", regex=False)
+    s = s[s != ""]
+    if s.empty:
+        return fast
     both = s.str.contains(",", regex=False) & s.str.contains(".", regex=False)
     comma_last = s.str.rfind(",") > s.str.rfind(".")
     # 2.398.123,45 → 2398123.45 ; 2,398,123.45 → 2398123.45
     s = s.mask(both & comma_last, s.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
     s = s.mask(both & ~comma_last, s.str.replace(",", "", regex=False))
-    multi_comma = s.str.count(",") > 1
-    s = s.mask(multi_comma, s.str.replace(",", "", regex=False))
+    s = s.mask(s.str.count(",") > 1, s.str.replace(",", "", regex=False))
     s = s.str.replace(",", ".", regex=False)
-    multi_dot = s.str.count(r"\.") > 1
-    s = s.mask(multi_dot, s.str.replace(".", "", regex=False))
-    return pd.to_numeric(s, errors="coerce").astype(float)
+    s = s.mask(s.str.count(r"\.") > 1, s.str.replace(".", "", regex=False))
+    fast.loc[s.index] = pd.to_numeric(s, errors="coerce").astype(float)
+    return fast
 
 
 def _numeric_columns(df: pd.DataFrame) -> pd.DataFrame:
@@ -536,11 +543,12 @@ def _numeric_columns(df: pd.DataFrame) -> pd.DataFrame:
             continue
         vals = s.dropna().astype(str).str.strip()
         vals = vals[vals != ""]
-        if vals.empty or vals.str.match(r"^[+-]?0\d").any():
+        if vals.empty or _to_number(vals.head(50)).isna().any() or vals.str.match(r"^[+-]?0\d").any():
             continue
         nums = _to_number(vals)
         if nums.notna().all():
-            full = _to_number(s.astype("string").fillna(""))
+            full = pd.Series(np.nan, index=s.index)
+            full.loc[nums.index] = nums
             if full.notna().all() and (full % 1 == 0).all() and (full.abs() < 2**53).all():
                 full = full.astype("int64")
             df[col] = full
