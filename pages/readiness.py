@@ -20,7 +20,7 @@ EDITOR_KEY = "ind_editor"          # the signed-in Editor (or None)
 SEEN_KEY = "ind_seen_versions"     # {(indicator, unit, period): version seen when the form opened}
 TARGET_SEEN_KEY = "ind_seen_target_versions"
 for _key, _default in ((EDITOR_KEY, None), (SEEN_KEY, {}), (TARGET_SEEN_KEY, {}),
-                       ("ind_level", "city")):
+                       ("ind_level", "city"), ("ind_section", "scorecard")):
     if _key not in st.session_state:
         st.session_state[_key] = _default
 
@@ -195,7 +195,7 @@ def _choropleth(indicator_id: str, level: str, map_lang: str, radius_m: float, _
     add_choropleth(m, _gdf, "readiness_share", map_lang, _ind.name(map_lang),
                    tooltip_fields=["name", "readiness_share"], scheme="quantiles", k=5,
                    legend_title=t("readiness.map_legend", map_lang, indicator=_ind.name(map_lang)),
-                   palette="RdYlGn", catalog=cat, note=_ind.note(map_lang))
+                   palette="RdYlGn", catalog=cat)
     return m
 
 
@@ -206,13 +206,13 @@ def map_tab(fw: Framework) -> None:
     level = st.radio(tr("readiness.map_level"), ["city", "ward"],
                      format_func=lambda lv, _l=lang: t(f"readiness.level_{lv}", _l), horizontal=True,
                      key="ind_map_level")
+    st.caption(ind.note(lang))
     gdf = _map_frame(ind, level)
     try:
-        from streamlit_folium import st_folium
+        from pages.map_component import show_map   # renders a cached folium map once (streamlit-folium)
 
         m = _choropleth(ind.id, level, lang, ind.radius_m, ind, gdf)
-        st_folium(m, key=f"ind_map_{ind.id}_{level}_{lang}", height=520, use_container_width=True,
-                  returned_objects=[])
+        show_map(m, key=f"ind_map_{ind.id}_{level}_{lang}", height=520, returned_objects=())
     except (ImportError, AtlasError):
         st.info(tr("readiness.map_unavailable"))
     st.dataframe(pd.DataFrame({
@@ -344,16 +344,18 @@ except AtlasError as err:
 editor = sidebar_sign_in()
 with st.expander(tr("readiness.rule_title")):
     st.markdown(tr("readiness.rule"))
-tabs = st.tabs([tr("readiness.tab_scorecard"), tr("readiness.tab_compare"), tr("readiness.tab_map"),
-                tr("readiness.tab_entry")])
+SECTIONS = ("scorecard", "compare", "map", "entry")
+section = st.segmented_control(tr("readiness.section"), SECTIONS, key="ind_section", label_visibility="collapsed",
+                               format_func=lambda sec, _l=lang: t(f"readiness.tab_{sec}", _l)) or "scorecard"
+# one section at a time: only what is shown is computed, and the map is drawn in a visible container
 try:
-    with tabs[0]:
+    if section == "scorecard":
         scorecard_tab(framework, store, all_units, editor)
-    with tabs[1]:
+    elif section == "compare":
         compare_tab(framework, store, all_units)
-    with tabs[2]:
+    elif section == "map":
         map_tab(framework)
-    with tabs[3]:
+    else:
         entry_tab(framework, store, all_units, editor)
 except AtlasError as err:
     show_error(err)

@@ -54,9 +54,23 @@ def test_default_vietnamese_scorecard_rule_and_viewer_mode(env):
         "Tỷ lệ dân số trong phạm vi 2 km tới cơ sở y tế", "Tỷ lệ dân số trong phạm vi 1 km tới trường tiểu học",
         "Tỷ lệ dân số trong phạm vi 3 km tới điểm hành chính công"}
     assert all(v.endswith("%") for v in card[t("readiness.col_latest", "vi")])
-    assert t("readiness.viewer_note", "vi") in text                      # viewers read only
-    assert t("readiness.map_unavailable", "vi") not in text                # the choropleth was drawn
+    at.session_state["ind_section"] = "entry"
+    at.run()
+    assert t("readiness.viewer_note", "vi") in _texts(at)               # viewers read only
     assert not [b for b in at.button if b.label == t("readiness.entry_save", "vi")]
+    assert {d.label for d in at.get("download_button")} >= {t("readiness.template_csv", "vi"),
+                                                             t("readiness.template_xlsx", "vi")}
+
+
+def test_map_section_draws_a_choropleth_of_a_computed_indicator(env):
+    at = _app(lang="en", ind_section="map")
+    assert not at.exception
+    assert t("readiness.map_unavailable", "en") not in _texts(at)        # the choropleth was drawn
+    table = at.dataframe[0].value
+    assert len(table) == 9 and "Thành phố Sông Công" in set(table["Unit"])
+    at.radio(key="ind_map_level").set_value("ward")
+    at.run()
+    assert not at.exception and len(at.dataframe[0].value) == 91
 
 
 def test_english_province_scorecard_with_seeded_dti(env):
@@ -84,7 +98,7 @@ def test_english_province_scorecard_with_seeded_dti(env):
 
 def test_three_cities_compared_and_gap_in_words_with_recorded_target(env):
     Store(framework=load_framework()).record_target(env, "health_access", 2030, ">=", 95, "test plan")
-    at = _app(lang="vi")
+    at = _app(lang="vi", ind_section="compare")
     assert not at.exception
     cities = {"Thành phố Thái Nguyên", "Thành phố Sông Công", "Thành phố Phổ Yên"}
     compare = next(d.value for d in at.dataframe if cities <= set(d.value.columns))
@@ -111,7 +125,7 @@ def test_sign_in_in_sidebar(env):
 
 
 def test_editor_enters_a_value_and_history_is_kept(env):
-    at = _app(lang="en", ind_editor=env)
+    at = _app(lang="en", ind_editor=env, ind_section="entry")
     assert not at.exception
     at.selectbox(key="ind_entry_ind").select_index(1)           # digital enterprises
     at.run()
@@ -136,7 +150,7 @@ def test_conflict_shows_clear_message_and_keeps_other_value(env):
     store = Store(framework=load_framework())
     minh = Editor("minh", "Minh")
     key = ("online_services_level4", PROVINCE_ID, LAST_YEAR)
-    at = _app(lang="en", ind_editor=env)        # Lan opens the form: version 0 seen
+    at = _app(lang="en", ind_editor=env, ind_section="entry")   # Lan opens the form: version 0 seen
     assert at.session_state["ind_seen_versions"][key] == 0
     store.record_value(minh, *key, 88, "Minh's report")          # Minh saves meanwhile
     at.text_input(key="ind_entry_value").input("70")
@@ -152,7 +166,7 @@ def test_conflict_shows_clear_message_and_keeps_other_value(env):
 
 
 def test_invalid_entry_is_refused_with_reason(env):
-    at = _app(lang="vi", ind_editor=env)
+    at = _app(lang="vi", ind_editor=env, ind_section="entry")
     at.text_input(key="ind_entry_value").input("nhiều")
     at.text_input(key="ind_entry_source").input("báo cáo")
     _button(at, t("readiness.entry_save", "vi")).click()
@@ -162,7 +176,7 @@ def test_invalid_entry_is_refused_with_reason(env):
 
 
 def test_editor_records_a_newer_target(env):
-    at = _app(lang="en", ind_editor=env)
+    at = _app(lang="en", ind_editor=env, ind_section="entry")
     ids = [o for o in at.selectbox(key="ind_target_ind").options]
     at.selectbox(key="ind_target_ind").select_index(ids.index("Number of digital-technology enterprises"))
     at.run()
