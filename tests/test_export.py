@@ -13,7 +13,7 @@ import pyogrio
 import pyproj
 import pytest
 import shapely
-from shapely.geometry import LineString, Point, Polygon
+from shapely.geometry import Point, Polygon
 
 from geo.errors import AtlasError
 from geo.export import (FORMATS, VECTOR_FORMATS, Credits, RasterData, export_bytes, export_raster,
