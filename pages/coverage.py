@@ -88,17 +88,40 @@ def units_geo(unit_choice: str):
     return units.to_crs(4326)
 
 
-def workspace_point_layers() -> dict:
-    """User layers from ``geo.workspace`` (only if that module exists)."""
+def workspace_entries() -> list[dict]:
+    """Saved user layers from ``geo.workspace`` (only if that module exists): dicts with
+    name, kind (points/lines/polygons/raster) and saved_at."""
     try:
         ws = importlib.import_module("geo.workspace")
     except ImportError:
-        return {}
+        return []
     try:
-        names = [x.get("name") if isinstance(x, dict) else getattr(x, "name", x) for x in ws.list_layers()]
+        return [x for x in ws.list_layers() if isinstance(x, dict) and x.get("name")]
     except Exception:  # noqa: BLE001 — no workspace: no layers
-        return {}
-    return {f"ws:{n}": (lambda n=n: ws.read_layer(n)) for n in names if n}
+        return []
+
+
+def workspace_point_layers(entries: list[dict]) -> dict:
+    """``{"ws:NAME": loader}`` for saved point/polygon layers (facilities)."""
+    ws = importlib.import_module("geo.workspace") if entries else None
+    return {f"ws:{e['name']}": (lambda n=e["name"]: ws.read_layer(n)) for e in entries
+            if e.get("kind") in ("points", "polygons")}
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def workspace_raster_grid(name: str, saved_at: str):
+    """A population raster saved in the workspace (keyed by name + save time)."""
+    ws = importlib.import_module("geo.workspace")
+    return read_population_raster(ws.raster_path(name))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def workspace_road_graph(name: str, saved_at: str, profile: str, crs: str):
+    """Road graph of a saved line layer (keyed by name + save time + profile + CRS)."""
+    from geo.network import build_graph
+
+    ws = importlib.import_module("geo.workspace")
+    return build_graph(ws.read_layer(name), profile, crs)
 
 
 def base_facilities(source: str, user_layers: dict) -> gpd.GeoDataFrame:
@@ -157,7 +180,11 @@ st.title(tr("coverage.title"))
 st.caption(tr("coverage.intro"))
 st.info(tr("coverage.rule"))
 
-user_layers = workspace_point_layers()
+ws_entries = workspace_entries()
+ws_saved = {e["name"]: str(e.get("saved_at", "")) for e in ws_entries}
+user_layers = workspace_point_layers(ws_entries)
+ws_rasters = [e["name"] for e in ws_entries if e.get("kind") == "raster"]
+ws_lines = [e["name"] for e in ws_entries if e.get("kind") == "lines"]
 fac_options = list(catalog.categories) + list(user_layers)
 
 with st.sidebar:
@@ -166,8 +193,10 @@ with st.sidebar:
                               else t("coverage.facilities_workspace", lang, name=c[3:]))
     unit_choice = st.selectbox(tr("coverage.units"), list(UNIT_CHOICES), index=1, key="cov_units",
                                format_func=lambda u: t(f"coverage.units_{u}", lang))
-    pop_choice = st.selectbox(tr("coverage.population_source"), ["commune", "ward", "upload"], key="cov_pop",
-                              format_func=lambda p: t(f"coverage.pop_{p}", lang))
+    pop_choice = st.selectbox(tr("coverage.population_source"),
+                              ["commune", "ward", "upload"] + [f"ws:{n}" for n in ws_rasters], key="cov_pop",
+                              format_func=lambda p: t("coverage.facilities_workspace", lang, name=p[3:])
+                              if p.startswith("ws:") else t(f"coverage.pop_{p}", lang))
     pop_upload = st.file_uploader(tr("coverage.pop_upload"), type=["tif", "tiff"], key="cov_pop_file") \
         if pop_choice == "upload" else None
     mode = st.radio(tr("coverage.mode"), ["euclidean", "network"], key="cov_mode", horizontal=True,
@@ -175,14 +204,17 @@ with st.sidebar:
     radius = st.number_input(tr("coverage.radius"), min_value=100, max_value=100_000, value=2000, step=250,
                              key="cov_radius")
     detour = 1.0
-    roads_upload = None
+    roads_upload = roads_saved = None
     profile, limit_kind, minutes = "walk", "distance", None
     if mode == "euclidean":
         detour = st.number_input(tr("coverage.detour"), min_value=1.0, max_value=3.0, value=1.0, step=0.1,
                                  key="cov_detour")
     else:
+        roads_saved = st.selectbox(tr("coverage.roads_saved"), [None] + ws_lines, key="cov_roads_saved",
+                                   format_func=lambda n: t("coverage.capacity_none", lang) if n is None
+                                   else t("coverage.facilities_workspace", lang, name=n)) if ws_lines else None
         roads_upload = st.file_uploader(tr("coverage.roads_upload"), type=["geojson", "json", "gpkg", "zip"],
-                                        key="cov_roads")
+                                        key="cov_roads") if roads_saved is None else None
         profile = st.radio(tr("coverage.speed_profile"), ["walk", "motorbike"], key="cov_profile", horizontal=True,
                            format_func=lambda p: t(f"coverage.profile_{p}", lang))
         limit_kind = st.radio(tr("coverage.network_limit"), ["time", "distance"], key="cov_limit", horizontal=True,
@@ -195,7 +227,10 @@ with st.sidebar:
 # ---- population grid ----------------------------------------------------------------------
 try:
     with st.spinner(tr("coverage.building_grid")):
-        if pop_choice == "upload":
+        if pop_choice.startswith("ws:"):
+            grid_key = f"ws:{pop_choice[3:]}:{ws_saved.get(pop_choice[3:], '')}"
+            grid = workspace_raster_grid(pop_choice[3:], ws_saved.get(pop_choice[3:], ""))
+        elif pop_choice == "upload":
             if pop_upload is None:
                 st.stop()
             data = pop_upload.getvalue()
@@ -247,7 +282,7 @@ scenario = bool(added or st.session_state["cov_closed"] or (proposed_gdf is not 
 fac_after = cov.scenario_facilities(fac_all, added, st.session_state["cov_closed"], proposed_gdf) if scenario else fac_all
 
 # ---- costs ----------------------------------------------------------------------------------
-fac_key = (fac_source, len(fac_all))
+fac_key = (fac_source, len(fac_all), ws_saved.get(fac_source[3:], "") if fac_source.startswith("ws:") else "")
 
 
 def scenario_key() -> tuple:
@@ -269,12 +304,15 @@ try:
         cost_after = (cost_after[0] * detour, tuple(q * detour for q in cost_after[1])) \
             if cost_after is not None else None
     else:
-        if roads_upload is None:
+        if roads_saved is not None:
+            roads_key = f"ws:{roads_saved}:{ws_saved.get(roads_saved, '')}"
+            graph = workspace_road_graph(roads_saved, ws_saved.get(roads_saved, ""), profile, grid.crs)
+        elif roads_upload is not None:
+            roads_key = digest(roads_upload.getvalue())
+            graph = road_graph_for(f"{roads_key}:{profile}:{grid.crs}", roads_upload, profile, grid.crs)
+        else:
             st.warning(tr("coverage.no_roads"))
             st.stop()
-        roads_data = roads_upload.getvalue()
-        roads_key = digest(roads_data)
-        graph = road_graph_for(f"{roads_key}:{profile}:{grid.crs}", roads_upload, profile, grid.crs)
         st.caption(tr("coverage.roads_loaded", edges=graph.n_edges, nodes=graph.n_nodes))
         from geo.network import network_cost_fn
 
@@ -318,7 +356,7 @@ from pages.map_component import show_map  # noqa: E402
 
 final_cost = (cost_after if cost_after is not None else cost_before)[0]
 map_key = ("cov_map", lang, grid_key, unit_choice, fac_key, scenario_key() if scenario else None, mode, detour,
-           threshold, cost_label, roads_upload.name if roads_upload is not None else None)
+           threshold, cost_label, roads_key if mode == "network" else None)
 if st.session_state.get("_cov_map_key") != map_key:
     ugeo = units_geo(unit_choice)
     col_name, col_share, col_share_txt = tr("coverage.col_unit_name"), tr("coverage.map_title"), tr("coverage.col_covered_share")

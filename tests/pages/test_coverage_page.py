@@ -96,3 +96,35 @@ def test_2sfca_column_appears_when_asked():
     table = frame_values(at)
     col = [c for c in table.columns if "2SFCA" in c]
     assert col and (table[col[0]].dropna() >= 0).all() and table[col[0]].notna().any()
+
+
+def test_network_mode_with_saved_workspace_layers(tmp_path):
+    """A road layer and facilities saved in the workspace drive the network mode."""
+    import geopandas as gpd
+    import shapely
+
+    from geo import workspace
+
+    # a straight east-west road through Thái Nguyên city with one facility on it
+    road = gpd.GeoDataFrame({"highway": ["primary"]},
+                            geometry=[shapely.LineString([(105.78, 21.59), (105.90, 21.59)])], crs=4326)
+    fac = gpd.GeoDataFrame({"name": ["Trạm thử"]}, geometry=[shapely.Point(105.84, 21.59)], crs=4326)
+    workspace.save_layer("duong_thu", road)
+    workspace.save_layer("tram_thu", fac)
+    at = AppTest.from_file(PAGE)
+    at.session_state["lang"] = "en"
+    at.session_state["cov_units"] = "cities"
+    at.session_state["cov_facilities"] = "ws:tram_thu"
+    at.session_state["cov_mode"] = "network"
+    at.session_state["cov_roads_saved"] = "duong_thu"
+    at.session_state["cov_profile"] = "motorbike"
+    at.session_state["cov_minutes"] = 10
+    run(at)
+    assert not at.warning or not any("No routable" in w.value for w in at.warning)
+    assert any("Road layer: 1 segments" in c.value for c in at.caption)
+    table = frame_values(at)
+    assert "Median time (minutes)" in table.columns
+    covered = dict(zip(table["Unit"], table["People covered"]))
+    # only Thái Nguyên city is along the road: 10 min at 45 km/h ≈ 7.5 km each way
+    assert covered["Thành phố Thái Nguyên"] > 0
+    assert covered["Thành phố Sông Công"] == 0 and covered["Thành phố Phổ Yên"] == 0
