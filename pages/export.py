@@ -14,7 +14,8 @@ from pages.common import cached_layer, current_lang, show_error, tr, workspace_l
 from pages.urlstate import read_state, write_state
 
 lang = current_lang()
-for _key, _default in {"export_file": None, "print_file": None, "deck_file": None, "html_file": None,
+for _key, _default in {"export_file": None, "print_file": None, "print_preview": None, "deck_file": None,
+                       "html_file": None,
                        "present_views": None, "present_on": False, "present_index": 0}.items():
     st.session_state.setdefault(_key, _default)
 
@@ -52,8 +53,16 @@ def _default_views() -> list[dict[str, Any]]:
     for key in _unit_options()[:4]:
         unit = _units()[key]
         views.append({"name": unit.name(lang), "layers": ["districts", "communes", "infrastructure"],
-                      "basemap": "none", "bounds": bounds_latlon(unit.geometry), "unit": key, "indicator": None})
+                      "basemap": "none", "bounds": bounds_latlon(unit.geometry), "unit": key, "indicator": None,
+                      "auto_name": True})
     return views
+
+
+def _view_name(view: dict[str, Any]) -> str:
+    """A default view is named after its unit in the current language; saved views keep theirs."""
+    if view.get("auto_name") and view.get("unit") in _units():
+        return _unit_label(view["unit"])
+    return str(view.get("name", ""))
 
 
 def _view_from_url(name: str) -> dict[str, Any]:
@@ -184,8 +193,8 @@ def _present(views: list[dict[str, Any]]) -> None:
         st.session_state["present_on"] = False
         write_state(present=None, view=None)
         st.rerun()
-    title_col.markdown(f"# {_esc(view['name'])}")
-    st.caption(tr("present.view_counter", n=idx + 1, total=len(views), name=view["name"]) + " · "
+    title_col.markdown(f"# {_esc(_view_name(view))}")
+    st.caption(tr("present.view_counter", n=idx + 1, total=len(views), name=_view_name(view)) + " · "
                + tr("present.keys_hint"))
     write_state(present=True, view=idx, layers=view.get("layers"), basemap=view.get("basemap"),
                 bounds=view.get("bounds"), unit=view.get("unit"), indicator=view.get("indicator"))
@@ -387,7 +396,7 @@ with tab_present:
     views = st.session_state["present_views"]
     st.subheader(tr("present.views"))
     if views:
-        st.dataframe([{tr("present.view_name"): v["name"], tr("present.layers"): ", ".join(v.get("layers") or []),
+        st.dataframe([{tr("present.view_name"): _view_name(v), tr("present.layers"): ", ".join(v.get("layers") or []),
                        tr("present.basemap"): v.get("basemap") or "", tr("present.indicator"): v.get("indicator") or ""}
                       for v in views], hide_index=True, width="stretch")
     else:
