@@ -268,12 +268,14 @@ def _sidecar(shp: Path, ext: str) -> Path | None:
     return None
 
 
-def _read_shapefile(shp: Path, fname: str, encoding: str, report: ImportReport, tmp: Path) -> _Raw:
+def _read_shapefile(shp: Path, fname: str, encoding: str, report: ImportReport, tmp: Path,
+                    label: str | None = None) -> _Raw:
     parts = {}
+    stem = label or shp.stem
     for ext in (".shx", ".dbf"):
         parts[ext] = _sidecar(shp, ext)
         if parts[ext] is None:
-            raise AtlasError("import_errors.shp_missing_part", file=fname, shp=shp.name, part=shp.stem + ext)
+            raise AtlasError("import_errors.shp_missing_part", file=fname, shp=stem + ".shp", part=stem + ext)
     declared = None
     prj = _sidecar(shp, ".prj")
     if prj is not None:
@@ -666,13 +668,26 @@ def _read_csv(path: Path, fname: str, report: ImportReport, override) -> _Raw:
     return raw
 
 
+def _caused_by(exc: BaseException, kind: type) -> bool:
+    seen = 0
+    while exc is not None and seen < 10:
+        if isinstance(exc, kind):
+            return True
+        exc = exc.__cause__ or exc.__context__
+        seen += 1
+    return False
+
+
 def _read_xlsx(path: Path, fname: str, layer: str | None, report: ImportReport, override,
                limits: Limits) -> _Raw:
     check_zip(path, limits)
     import openpyxl
+    from defusedxml import DefusedXmlException
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception:  # noqa: BLE001 - damaged or hostile workbook
+    except Exception as exc:  # noqa: BLE001 - damaged or hostile workbook
+        if _caused_by(exc, DefusedXmlException):
+            raise AtlasError("import_errors.xml_unsafe", file=fname) from None
         raise _unreadable(fname, "XLSX") from None
     try:
         report.layers = list(wb.sheetnames)
@@ -688,7 +703,9 @@ def _read_xlsx(path: Path, fname: str, layer: str | None, report: ImportReport, 
             rows.append(row)
     except AtlasError:
         raise
-    except Exception:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001
+        if _caused_by(exc, DefusedXmlException):
+            raise AtlasError("import_errors.xml_unsafe", file=fname) from None
         raise _unreadable(fname, "XLSX") from None
     finally:
         wb.close()
@@ -959,8 +976,8 @@ def _read_vector(path: Path, fname: str, layer: str | None, encoding: str, overr
 def _read_plain(path: Path, fmt: str, fname: str, layer, encoding, override, report: ImportReport,
                 limits: Limits, tmp: Path) -> _Raw:
     if fmt == "shapefile":
-        report.layer = path.stem
-        return _read_shapefile(path, fname, encoding, report, tmp)
+        report.layer = Path(fname).stem
+        return _read_shapefile(path, fname, encoding, report, tmp, label=Path(fname).stem)
     if fmt == "geopackage":
         return _read_geopackage(path, fname, layer, report)
     if fmt == "geojson":

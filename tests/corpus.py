@@ -383,6 +383,32 @@ def make_xlsx_vn(d: Path) -> Path:
     return p
 
 
+def make_xlsx_xxe(d: Path) -> Path:
+    """A workbook whose sheet XML declares an external entity pointing at a local file."""
+    src = make_xlsx_vn(d)
+    secret = d / "secret_xlsx.txt"
+    secret.write_text(SECRET)
+    out = d / "xxe.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                text = data.decode("utf-8").replace("Trạm y tế Thái Nguyên", "&xxe;")
+                data = (f'<?xml version="1.0"?><!DOCTYPE worksheet [<!ENTITY xxe SYSTEM "file://{secret}">]>'
+                        + text).encode("utf-8")
+            zout.writestr(info, data)
+    return out
+
+
+def make_shp_alone(d: Path) -> Path:
+    """Only the .shp of a shapefile (a planner uploads one file of the set)."""
+    z = make_shp_vn2000_prj(d)
+    out = d / "ranh_gioi.shp"
+    with zipfile.ZipFile(z) as zf:
+        out.write_bytes(zf.read("vn2000_prj.shp"))
+    return out
+
+
 def make_geotiff(d: Path) -> Path:
     import rasterio
     from rasterio.transform import from_origin

@@ -54,6 +54,8 @@ EXPECT: dict[str, tuple[str, object]] = {
     "shp_vni": (OK, {"features": 3, "encodings": {"ten": "vni"}}),
     "shp_wgs84_prj_metres": (OK, {"features": 3, "crs_basis": "crs_declared_mismatch",
                                   "crs": "EPSG:9213 VN-2000 / TM-3 106-30"}),
+    "xlsx_xxe": (ERR, "import_errors.xml_unsafe"),
+    "shp_alone": (ERR, "import_errors.shp_missing_part"),
     "xlsx_vn": (OK, {"features": 3, "layer": "Cơ sở y tế", "layers": ["Cơ sở y tế", "Ghi chú"]}),
     "zip_absolute": (ERR, "import_errors.zip_slip"),
     "zip_bomb": (ERR, "import_errors.zip_bomb"),
@@ -187,6 +189,12 @@ def test_xss_text_kept_verbatim_as_data(tmp_path):
 def test_z_kept(tmp_path):
     gdf, _ = _read("geojson_z", tmp_path)
     assert list(gdf.geometry.z) == [50.0, 51.0, 52.0]
+
+
+def test_lone_shp_names_the_missing_part(tmp_path):
+    with pytest.raises(AtlasError) as exc:
+        read_any(C.make_shp_alone(tmp_path))
+    assert exc.value.message("en").startswith("The file 'ranh_gioi.shp' has 'ranh_gioi.shp' but no 'ranh_gioi.shx'")
 
 
 def test_xxe_never_reads_the_secret(tmp_path):
