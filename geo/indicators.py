@@ -454,7 +454,7 @@ def _fmt_value(value: float | None, spec: UnitSpec, lang: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return t("common.no_data", lang)
     if spec.id == "percent":
-        return fmt_number(value, lang, 1) + "%"
+        return fmt_number(value, lang, 0 if float(value).is_integer() else 1) + "%"
     return fmt_number(value, lang, 0 if spec.integer else None)
 
 

@@ -125,7 +125,7 @@ def scorecard_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], edi
     current = {v.period: v for v in hist}   # newest version per year (history is sorted)
     col_year, col_val = tr("readiness.col_period"), tr("readiness.col_value")
     line = pd.DataFrame({col_year: [str(p) for p in sorted(current)],
-                         col_val: [current[p].value for p in sorted(current)]})
+                         col_val: [round(current[p].value, 2) for p in sorted(current)]})
     chart = alt.Chart(line).mark_line(point=True).encode(
         x=alt.X(f"{col_year}:O"),
         y=alt.Y(f"{col_val}:Q", scale=alt.Scale(reverse=ind.direction == "lower", zero=False)))

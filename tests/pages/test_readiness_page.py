@@ -84,7 +84,7 @@ def test_english_province_scorecard_with_seeded_dti(env):
     assert dti["2025 target"] == "<= 15" and dti["2030 target"] == "<= 10"
     assert "Ministry of Science and Technology" in dti["Source"]
     online = card.loc["Share of online public services at level 4"]
-    assert (online["Latest value"], online["Status"], online["2025 target"]) == ("no data", "no data", "> 90.0%")
+    assert (online["Latest value"], online["Status"], online["2025 target"]) == ("no data", "no data", "> 90%")
     assert "Tỉnh Thái Nguyên: Provincial digital-transformation index (DTI) rank meets the 2025 target." in text
     trend = at.selectbox(key="ind_trend_province")
     trend.select_index(trend.options.index("Provincial digital-transformation index (DTI) rank"))
