@@ -200,11 +200,12 @@ else:
     def kind_label(k: str) -> str:
         return tr("data.kind_raster") if k == "raster" else tr(f"import_report.kind_{k}")
 
+    # st.table renders cells as Markdown: escape it so names stay literal text
     table = pd.DataFrame({
-        tr("data.col_name"): [x["name"] for x in saved],
+        tr("data.col_name"): [plain(x["name"]) for x in saved],
         tr("data.col_kind"): [kind_label(x["kind"]) for x in saved],
         tr("data.col_features"): [x["features"] for x in saved],
-        tr("data.col_source"): [x["source"] for x in saved],
+        tr("data.col_source"): [plain(x["source"]) for x in saved],
         tr("data.col_saved_at"): [x["saved_at"][:19].replace("T", " ") for x in saved],
     })
     st.table(table)
