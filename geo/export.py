@@ -590,8 +590,9 @@ RASTER_EXTS = (".tif", ".tiff", ".vrt", ".img", ".asc")
 def computed_sources() -> dict[str, str]:
     """Names of computed layers the CLI can export → i18n key of their title.
 
-    Besides these, ``coverage:<category>[:<radius_m>]`` (per-ward coverage polygons) and
-    ``distance:<category>`` (distance raster) are computed on request.
+    Besides these, ``coverage:<category>[:<radius_m>]`` (per-ward coverage polygons),
+    ``covered:<category>[:<radius_m>]`` (covered-cells raster) and ``distance:<category>``
+    (distance raster) are computed on request.
     """
     return {"population_grid": "export.population_grid"}
 
@@ -616,9 +617,10 @@ def _ward_grid_and_facilities(category: str) -> tuple[Any, gpd.GeoDataFrame, gpd
 
 
 def _computed_source(name: str, lang: str) -> Source | None:
-    """``coverage:<category>[:<radius_m>]`` or ``distance:<category>`` (engine of #3)."""
+    """``coverage:<category>[:<radius_m>]`` (per-ward polygons), ``covered:<category>[:<radius_m>]``
+    (raster: 1 covered, 0 not, 255 nobody lives there) or ``distance:<category>`` (raster, m)."""
     kind, _, rest = name.partition(":")
-    if kind not in ("coverage", "distance") or not rest:
+    if kind not in ("coverage", "covered", "distance") or not rest:
         return None
     from layers.catalog import get_catalog
 
@@ -645,6 +647,13 @@ def _computed_source(name: str, lang: str) -> Source | None:
         if not radius > 0:
             raise AtlasError("export.bad_radius", radius=parts[1])
     title = t("export.coverage_layer", lang, service=service, radius=radius)
+    if kind == "covered":
+        title = t("export.covered_layer", lang, service=service, radius=radius)
+        dist = cov.distance_raster(facilities, grid)
+        people = np.nan_to_num(np.asarray(grid.values, dtype="float64"), nan=0.0)
+        arr = np.where(people > 0, (dist <= radius).astype("uint8"), np.uint8(255)).astype("uint8")
+        cred = replace(Credits.combine(title, base), title=title, modelled=True)
+        return Source(name.replace(":", "_"), cred, raster=RasterData(arr, grid.transform, grid.crs, 255, name))
     df = cov.coverage_by_unit(facilities, wards, grid, radius, "gso_code", "name_full")
     gdf = cov.attach_geometry(df, wards)
     cred = replace(Credits.combine(title, base), title=title, modelled=True)

@@ -261,9 +261,10 @@ with tab_data:
     for cat, radius in _radii().items():
         service = catalog.categories[cat].title(lang).lower()
         sources[f"coverage:{cat}:{int(radius)}"] = tr("export.coverage_layer", service=service, radius=int(radius))
+        sources[f"covered:{cat}:{int(radius)}"] = tr("export.covered_layer", service=service, radius=int(radius))
         sources[f"distance:{cat}"] = tr("export.distance_layer", service=service)
     source_id = st.selectbox(tr("present.choose_layer"), list(sources), format_func=sources.get, key="export_layer")
-    is_raster = source_id in computed_sources() or source_id.startswith("distance:") or \
+    is_raster = source_id in computed_sources() or source_id.startswith(("distance:", "covered:")) or \
         (source_id.startswith("workspace:") and _workspace_kind(source_id.split(":", 1)[1]) == "raster")
     fmts = RASTER_FORMATS if is_raster else VECTOR_FORMATS
     fmt = st.selectbox(tr("present.choose_format"), list(fmts), format_func=lambda f: tr(f"export.fmt_{f}"),

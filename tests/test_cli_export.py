@@ -129,3 +129,16 @@ def test_print_user_errors(tmp_path, monkeypatch, capsys, argv):
     monkeypatch.chdir(tmp_path)
     assert main(argv) == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_covered_cells_raster(tmp_path):
+    import numpy as np
+    import rasterio
+
+    out = tmp_path / "covered.tif"
+    assert main(["export", "covered:education:1000", "--format", "tif", "--out", str(out)]) == 0
+    with rasterio.open(out) as ds:
+        values = set(np.unique(ds.read(1)).tolist())
+        assert ds.nodata == 255 and ds.crs.to_epsg() == 9213
+        assert values <= {0, 1, 255} and {0, 1} <= values
+        assert ds.tags()["modelled"] == "yes"
