@@ -261,6 +261,14 @@ class Store:
             return
         conn = self._connect()
         try:
+            if self.path.exists() and self.path.stat().st_size > 0:   # already set up: no write lock needed
+                have = conn.execute("SELECT count(*) FROM sqlite_master WHERE name IN ('ind_values', 'ind_targets',"
+                                    " 'ind_audit', 'ind_values_no_update', 'ind_values_no_delete',"
+                                    " 'ind_targets_no_update', 'ind_targets_no_delete', 'ind_audit_no_update',"
+                                    " 'ind_audit_no_delete')").fetchone()[0]
+                if have == 9:
+                    self._ready = True
+                    return
             conn.execute("BEGIN IMMEDIATE")
             try:
                 app_id = conn.execute("PRAGMA application_id").fetchone()[0]

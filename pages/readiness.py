@@ -3,6 +3,7 @@ gaps in words, data entry (form + validated file import) for signed-in editors."
 from __future__ import annotations
 
 import datetime as _dt
+import time
 
 import altair as alt
 import pandas as pd
@@ -19,7 +20,9 @@ from pages.common import current_lang, show_error, tr
 EDITOR_KEY = "ind_editor"          # the signed-in Editor (or None)
 SEEN_KEY = "ind_seen_versions"     # {(indicator, unit, period): version seen when the form opened}
 TARGET_SEEN_KEY = "ind_seen_target_versions"
-for _key, _default in ((EDITOR_KEY, None), (SEEN_KEY, {}), (TARGET_SEEN_KEY, {}),
+FAIL_KEY, LOCK_KEY = "ind_sign_in_failures", "ind_sign_in_locked_until"
+MAX_FAILURES, LOCK_SECONDS = 5, 60
+for _key, _default in ((EDITOR_KEY, None), (SEEN_KEY, {}), (TARGET_SEEN_KEY, {}), (FAIL_KEY, 0), (LOCK_KEY, 0.0),
                        ("ind_level", "city"), ("ind_section", "scorecard")):
     if _key not in st.session_state:
         st.session_state[_key] = _default
@@ -67,10 +70,19 @@ def sidebar_sign_in() -> Editor | None:
             user = st.text_input(tr("readiness.username"), key="ind_user")
             pw = st.text_input(tr("readiness.password"), type="password", key="ind_password")
             if st.form_submit_button(tr("readiness.sign_in")):
+                wait = int(st.session_state[LOCK_KEY] - time.time())
+                if wait > 0:                     # too many wrong passwords in this session
+                    st.error(tr("readiness.sign_in_locked", seconds=wait))
+                    return None
                 try:
                     st.session_state[EDITOR_KEY] = authenticate(user, pw)
+                    st.session_state[FAIL_KEY] = 0
                     st.rerun()
                 except AtlasError as err:
+                    st.session_state[FAIL_KEY] += 1
+                    if st.session_state[FAIL_KEY] >= MAX_FAILURES:
+                        st.session_state[FAIL_KEY] = 0
+                        st.session_state[LOCK_KEY] = time.time() + LOCK_SECONDS
                     show_error(err)
     return None
 

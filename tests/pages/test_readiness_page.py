@@ -124,6 +124,21 @@ def test_sign_in_in_sidebar(env):
     assert any("Signed in as Lan" in s.value for s in at.success)
 
 
+def test_sign_in_locks_after_repeated_wrong_passwords(env):
+    at = _app(lang="en")
+    for _ in range(5):
+        at.sidebar.text_input(key="ind_user").input("lan")
+        at.sidebar.text_input(key="ind_password").input("guess-password")
+        _button(at, "Sign in").click()
+        at.run()
+    at.sidebar.text_input(key="ind_user").input("lan")
+    at.sidebar.text_input(key="ind_password").input("lan-password-1")   # right password, but locked
+    _button(at, "Sign in").click()
+    at.run()
+    assert at.session_state["ind_editor"] is None
+    assert any("Too many wrong passwords" in e.value for e in at.error)
+
+
 def test_editor_enters_a_value_and_history_is_kept(env):
     at = _app(lang="en", ind_editor=env, ind_section="entry")
     assert not at.exception
