@@ -411,3 +411,32 @@ def test_snapshot_of_a_computed_indicator_keeps_a_trend(store, editors, ws):
     with pytest.raises(AtlasError) as exc:
         store.record_snapshot(None, "health_access", df, 2024)
     assert exc.value.key == "store_errors.not_editor"
+
+
+def _racer(path, units, name, value, barrier, out):
+    st = Store(path, framework=load_framework(), units=units)
+    barrier.wait()
+    try:
+        st.record_value(Editor(name, name), "smart_cities", P, 2024, value, f"report {name}", expected_version=0)
+        out.put((name, "saved"))
+    except AtlasError as err:
+        out.put((name, err.key))
+
+
+def test_two_processes_saving_at_once_one_wins_one_gets_conflict(store, ws):
+    import multiprocessing as mp
+
+    units = store.units                         # loaded once here, inherited by the forked children
+    ctx = mp.get_context("fork")
+    barrier, out = ctx.Barrier(2), ctx.Queue()
+    procs = [ctx.Process(target=_racer, args=(ws, units, n, v, barrier, out)) for n, v in (("an", 3), ("binh", 2))]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(60)
+    results = dict(out.get(timeout=5) for _ in procs)
+    assert sorted(results.values()) == ["saved", "store_errors.conflict"]
+    winner = next(n for n, r in results.items() if r == "saved")
+    hist = store.history("smart_cities", P)
+    assert [(v.version, v.entered_by) for v in hist] == [(1, winner)]
+    assert set(store.audit_log()["action"]) == {"value_saved", "conflict_rejected"}
