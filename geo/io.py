@@ -38,7 +38,7 @@ from geo.crs import (BASIS_GUESS_DEGREES, CrsDecision, finite_bounds, parse_crs,
 from geo.encoding import ENCODINGS, fix_frame_text
 from geo.errors import AtlasError
 from geo.i18n import t
-from geo.safezip import Limits, check_size, check_zip, safe_extract
+from geo.safezip import Limits, check_zip, safe_extract
 from geo.text import fold
 
 log = logging.getLogger(__name__)
@@ -680,7 +680,7 @@ def _caused_by(exc: BaseException, kind: type) -> bool:
 
 def _read_xlsx(path: Path, fname: str, layer: str | None, report: ImportReport, override,
                limits: Limits) -> _Raw:
-    check_zip(path, limits)
+    check_zip(path, limits, fname)
     import openpyxl
     from defusedxml import DefusedXmlException
     try:
@@ -847,7 +847,7 @@ def _normalise(raw: _Raw, report: ImportReport, *, override, encoding: str, kind
     if oor.any():
         out_rows[np.unique(idx[oor])] = True
         report.dropped_out_of_range += int(out_rows.sum())
-        report.out_of_range_rows += [int(i) + 1 for i in np.flatnonzero(out_rows)[:50]]
+        report.out_of_range_rows += [int(i) + 1 for i in gdf.index[out_rows][:50]]
         gdf = gdf.loc[~out_rows]
     if len(gdf) == 0:
         raise AtlasError("import_errors.no_usable_geometry", file=fname, count=report.features_in)
@@ -885,16 +885,21 @@ def _normalise(raw: _Raw, report: ImportReport, *, override, encoding: str, kind
 
 
 # --------------------------------------------------------------------------- public
-def _prepare(path: str | Path, encoding: str, crs, limits: Limits | None) -> tuple[Path, Limits, Any]:
+def _prepare(path: str | Path, encoding: str, crs, limits: Limits | None,
+             display_name: str | None) -> tuple[Path, Limits, Any]:
     path = Path(path)
+    name = display_name or path.name
     if not path.is_file():
-        raise AtlasError("import_errors.not_found", file=path.name)
+        raise AtlasError("import_errors.not_found", file=name)
     if encoding not in ENCODINGS:
-        raise AtlasError("import_errors.bad_encoding", file=path.name, encoding=str(encoding)[:30],
+        raise AtlasError("import_errors.bad_encoding", file=name, encoding=str(encoding)[:30],
                          choices="|".join(ENCODINGS))
     limits = limits or Limits.from_env()
-    check_size(path, limits)
-    override = parse_crs(crs, path.name) if crs not in (None, "") else None
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise AtlasError("import_errors.too_big", file=name, size_mb=round(size / 1048576, 1),
+                         cap_mb=round(limits.max_file_bytes / 1048576, 1))
+    override = parse_crs(crs, name) if crs not in (None, "") else None
     return path, limits, override
 
 
@@ -909,7 +914,7 @@ def read_any(path: str | Path, layer: str | None = None, crs: Any = None, encodi
     a mixed layer. ``display_name`` names the file in messages (uploads live in temp files).
     Raises :class:`AtlasError` when the file is refused.
     """
-    path, limits, override = _prepare(path, encoding, crs, limits)
+    path, limits, override = _prepare(path, encoding, crs, limits, display_name)
     fname = display_name or path.name
     if kind is not None and kind not in KINDS:
         raise AtlasError("import_errors.bad_kind", file=fname, kind=str(kind)[:20], choices="|".join(KINDS))
@@ -936,7 +941,7 @@ def _read_vector(path: Path, fname: str, layer: str | None, encoding: str, overr
     if fmt == "geotiff":
         raise AtlasError("import_errors.is_raster", file=fname)
     if fmt in ("zip", "kmz"):
-        folder = safe_extract(path, tmp / "x", limits)
+        folder = safe_extract(path, tmp / "x", limits, fname)
         files = [p for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith(".")
                  and "__MACOSX" not in p.parts]
         if fmt == "kmz":
@@ -1010,7 +1015,7 @@ class RasterImport:
 def read_raster(path: str | Path, crs: Any = None, limits: Limits | None = None,
                 display_name: str | None = None) -> tuple[RasterImport, ImportReport]:
     """Check a GeoTIFF (CRS honoured, guessed or overridden; band 1 summed in blocks)."""
-    path, limits, override = _prepare(path, "auto", crs, limits)
+    path, limits, override = _prepare(path, "auto", crs, limits, display_name)
     fname = display_name or path.name
     report = ImportReport(file=fname, format="geotiff")
     import rasterio

@@ -50,11 +50,11 @@ class Limits:
         )
 
 
-def check_size(path: Path, limits: Limits) -> None:
+def check_size(path: Path, limits: Limits, name: str | None = None) -> None:
     """Refuse a file bigger than ``limits.max_file_bytes``."""
     size = Path(path).stat().st_size
     if size > limits.max_file_bytes:
-        raise AtlasError("import_errors.too_big", file=Path(path).name,
+        raise AtlasError("import_errors.too_big", file=name or Path(path).name,
                          size_mb=round(size / 1048576, 1), cap_mb=round(limits.max_file_bytes / 1048576, 1))
 
 
@@ -67,12 +67,14 @@ def _bad_name(name: str) -> bool:
     return any(part == ".." for part in PurePosixPath(norm).parts)
 
 
-def check_zip(path: Path, limits: Limits | None = None) -> list[zipfile.ZipInfo]:
-    """The archive's file members after every check; raises ``AtlasError`` on a refusal."""
+def check_zip(path: Path, limits: Limits | None = None, name: str | None = None) -> list[zipfile.ZipInfo]:
+    """The archive's file members after every check; raises ``AtlasError`` on a refusal.
+
+    ``name`` is the file name shown in messages (an upload's original name)."""
     limits = limits or Limits.from_env()
     path = Path(path)
-    check_size(path, limits)
-    fname = path.name
+    fname = name or path.name
+    check_size(path, limits, fname)
     try:
         with zipfile.ZipFile(path) as zf:
             infos = zf.infolist()
@@ -110,19 +112,24 @@ def check_zip(path: Path, limits: Limits | None = None) -> list[zipfile.ZipInfo]
     return files
 
 
-def safe_extract(path: Path, dest: Path | None = None, limits: Limits | None = None) -> Path:
+def safe_extract(path: Path, dest: Path | None = None, limits: Limits | None = None,
+                 name: str | None = None) -> Path:
     """Check ``path`` then extract it into ``dest`` (a new private temp folder by default).
 
     Each member is streamed with a byte budget equal to its declared size, so a lying
     header cannot make it write more; a bad CRC refuses the archive.
     """
     limits = limits or Limits.from_env()
-    infos = check_zip(path, limits)
-    dest = Path(dest) if dest else Path(tempfile.mkdtemp(prefix="atlas_zip_"))
+    infos = check_zip(path, limits, name)
+    if dest is None:
+        dest = Path(tempfile.mkdtemp(prefix="atlas_zip_"))
+    else:
+        dest = Path(dest)
+        dest.mkdir(mode=0o700, parents=False, exist_ok=False)
     os.chmod(dest, 0o700)
     root = dest.resolve()
     budget = limits.max_unzipped_bytes
-    fname = Path(path).name
+    fname = name or Path(path).name
     try:
         with zipfile.ZipFile(path) as zf:
             for info in infos:

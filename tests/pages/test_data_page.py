@@ -64,7 +64,7 @@ def test_report_then_save_rename_delete(tmp_path):
 def test_refusal_is_one_sentence_and_workspace_untouched(tmp_path):
     at = page(lang="vi", pending=_upload(C.make_zip_bomb, tmp_path))
     assert len(at.error) == 1
-    assert "bom zip" in at.error[0].value and "bomb" in at.error[0].value
+    assert "bom zip" in at.error[0].value and r"'bomb\.zip'" in at.error[0].value
     assert not (tmp_path / "ws.gpkg").exists()
 
 
@@ -90,6 +90,9 @@ def test_warnings_and_markdown_escaped(tmp_path):
     assert "switched back" in at.warning[0].value
     at = page(pending=("[x](http://evil.example)*.geojson", b""))
     assert at.error[0].value.startswith(r"The file '\[x\]\(http\:")
+    at = page(pending=("ranh gioi.csv", b"lat,lon\n21.5,105.8\n"))
+    at.text_input(key="data_crs").set_value("banana").run()
+    assert r"given for 'ranh gioi\.csv'" in at.error[0].value
 
 
 def test_raster_saved(tmp_path):
