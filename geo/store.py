@@ -248,7 +248,7 @@ class Store:
             try:
                 yield conn
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
             conn.execute("COMMIT")
         except sqlite3.OperationalError as exc:
@@ -281,7 +281,7 @@ class Store:
                 for stmt in _split_sql(_SCHEMA):
                     conn.execute(stmt)
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
             conn.execute("COMMIT")
         except sqlite3.DatabaseError as exc:
@@ -619,6 +619,15 @@ class _Conflict(AtlasError):
                          period=str(clean["period"]), who=other["entered_by"] if other else "?",
                          when=other["entered_at"] if other else "?",
                          value=other["value"] if other else float("nan"), mine=clean["value"])
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back if a transaction is still open (SQLite may have rolled back already)."""
+    try:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass
 
 
 def _subject(clean: dict) -> str:
