@@ -19,6 +19,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 import streamlit as st
 
 from geo import coverage as cov
@@ -351,46 +352,68 @@ total_line = cov.total_sentence(result, lang, fac_label, **reach_kw)
 st.subheader(total_line)
 
 # ---- map ----------------------------------------------------------------------------------
-from layers.render import add_choropleth, add_gdf_layer, finish_map, new_map  # noqa: E402
+from layers.catalog import Catalog, Layer  # noqa: E402
+from layers.render import add_catalog_layer, add_choropleth, finish_map, new_map  # noqa: E402
 from pages.map_component import show_map  # noqa: E402
+
+# Property keys sent to the browser are plain identifiers (folium writes the first unique
+# one as ``feature.properties.<key>`` into JavaScript); labels come from this page catalog.
+MAP_FIELDS = {
+    "unit_name": "coverage.col_unit_name", "share_pct": "coverage.map_title", "share_txt": "coverage.col_covered_share",
+    "population": "coverage.col_population", "beyond": "coverage.col_beyond_population", "name": "common.name",
+}
+map_catalog = Catalog(layers={}, categories=catalog.categories,
+                      fields={k: {"vi": t(v, "vi"), "en": t(v, "en")} for k, v in MAP_FIELDS.items()})
+
+
+def page_layer(layer_id: str, title_key: str, kind: str, style: dict, tooltip: tuple = ()) -> Layer:
+    """A map layer of this page (not a catalog file): title from the strings, own style."""
+    return Layer(id=layer_id, title_vi=t(title_key, "vi"), title_en=t(title_key, "en"), file="", kind=kind,
+                 category="coverage", source="", licence="", vintage="", tooltip=tooltip, style=style)
+
 
 final_cost = (cost_after if cost_after is not None else cost_before)[0]
 map_key = ("cov_map", lang, grid_key, unit_choice, fac_key, scenario_key() if scenario else None, mode, detour,
            threshold, cost_label, roads_key if mode == "network" else None)
 if st.session_state.get("_cov_map_key") != map_key:
     ugeo = units_geo(unit_choice)
-    col_name, col_share, col_share_txt = tr("coverage.col_unit_name"), tr("coverage.map_title"), tr("coverage.col_covered_share")
-    col_pop, col_beyond = tr("coverage.col_population"), tr("coverage.col_beyond_population")
     shown = gpd.GeoDataFrame({
-        col_name: result["unit_name"].astype(str).to_numpy(),
-        col_share: result["covered_share"].to_numpy() * 100,
-        col_share_txt: [fmt_percent(s, lang) for s in result["covered_share"]],
-        col_pop: result["population"].round().to_numpy(),
-        col_beyond: result["beyond_population"].round().to_numpy(),
+        "unit_name": result["unit_name"].astype(str).to_numpy(),
+        "share_pct": result["covered_share"].to_numpy() * 100,
+        "share_txt": [fmt_percent(s, lang) for s in result["covered_share"]],
+        "population": result["population"].round().to_numpy(),
+        "beyond": result["beyond_population"].round().to_numpy(),
     }, geometry=ugeo.geometry.to_numpy(), crs=4326)
     m = new_map(lang, "positron")
-    add_choropleth(m, shown, col_share, lang, tr("coverage.map_title"),
-                   tooltip_fields=[col_name, col_share_txt, col_pop, col_beyond], scheme="equal_interval", k=5,
-                   legend_title=f"{tr('coverage.map_title')} (%) — {tr(grid.label_key)}", palette="RdYlGn")
+    add_choropleth(m, shown, "share_pct", lang, tr("coverage.map_title"),
+                   tooltip_fields=["unit_name", "share_txt", "population", "beyond"], scheme="equal_interval", k=5,
+                   legend_title=f"{tr('coverage.map_title')} (%) — {tr(grid.label_key)}", palette="RdYlGn",
+                   catalog=map_catalog)
     area = cov.mask_polygons(cov.covered_mask(cells, final_cost, threshold), grid.transform, grid.crs)
     if not area.geometry.iloc[0].is_empty:
-        add_gdf_layer(m, area[["geometry"]], lang, tr("coverage.covered_area"), kind="polygon", color="#2563eb")
+        add_catalog_layer(m, page_layer("coverage_area", "coverage.covered_area", "polygon",
+                                        {"color": "#2563eb", "weight": 1, "fill_opacity": 0.15}),
+                          area[["geometry"]], lang, catalog=map_catalog)
     hs = cov.hotspots(cells, final_cost, threshold, top=15)
     if len(hs):
-        hs_show = gpd.GeoDataFrame({col_name: hs["unit_name"].astype(str).to_numpy(),
-                                    col_beyond: hs["people_beyond"].round().to_numpy()},
+        hs_show = gpd.GeoDataFrame({"unit_name": hs["unit_name"].astype(str).to_numpy(),
+                                    "beyond": hs["people_beyond"].round().to_numpy()},
                                    geometry=hs.geometry.to_numpy(), crs=hs.crs)
-        add_gdf_layer(m, hs_show, lang, tr("coverage.hotspots"), [col_name, col_beyond], kind="polygon",
-                      color="#9333ea")
+        add_catalog_layer(m, page_layer("coverage_hotspots", "coverage.hotspots", "polygon",
+                                        {"color": "#9333ea", "weight": 2, "fill_opacity": 0.3},
+                                        ("unit_name", "beyond")), hs_show, lang, catalog=map_catalog)
     if len(fac_all):
         keep = fac_all.drop(index=[i for i in st.session_state["cov_closed"] if i in fac_all.index])
-        pts = gpd.GeoDataFrame({tr("common.name"): names.loc[keep.index].astype(str).to_numpy()},
-                               geometry=keep.geometry.to_numpy(), crs=fac_all.crs)
-        add_gdf_layer(m, pts, lang, tr("coverage.existing"), [tr("common.name")], kind="point", color="#111827")
+        pts = gpd.GeoDataFrame({"name": names.loc[keep.index].astype(str).to_numpy()},
+                               geometry=shapely.point_on_surface(keep.geometry.to_numpy()), crs=fac_all.crs).to_crs(4326)
+        add_catalog_layer(m, page_layer("coverage_existing", "coverage.existing", "point",
+                                        {"color": "#111827", "radius": 4}, ("name",)), pts, lang, catalog=map_catalog)
     new_pts = fac_after[fac_after.get("proposed", pd.Series(False, index=fac_after.index)).fillna(False).astype(bool)] \
         if scenario else fac_after.iloc[0:0]
     if len(new_pts):
-        add_gdf_layer(m, new_pts[[new_pts.geometry.name]], lang, tr("coverage.proposed"), kind="point", color="#dc2626")
+        add_catalog_layer(m, page_layer("coverage_proposed", "coverage.proposed", "point",
+                                        {"color": "#dc2626", "radius": 7}),
+                          new_pts[[new_pts.geometry.name]].to_crs(4326), lang, catalog=map_catalog)
     finish_map(m, lang)
     st.session_state["_cov_map"] = m
     st.session_state["_cov_map_key"] = map_key
