@@ -137,14 +137,19 @@ def guess_crs(bounds: tuple[float, float, float, float]) -> CrsDecision | None:
 
 
 def resolve_crs(declared: CRS | None, bounds: tuple[float, float, float, float], *,
-                override=None, file: str = "", spec_crs: bool = False) -> CrsDecision:
+                override=None, file: str = "", spec_crs: bool = False,
+                spec_default: CRS | None = None) -> CrsDecision:
     """Decide the CRS of a layer (see module docstring); raises ``AtlasError`` if unknown.
 
-    ``spec_crs`` marks formats whose CRS is fixed by their specification (KML: WGS84).
+    ``spec_crs`` marks formats whose CRS is fixed by their specification (KML: WGS84);
+    ``spec_default`` is the CRS a format implies when the file names none (GeoJSON,
+    RFC 7946: WGS84) — used only when the coordinates are degrees.
     """
     if override not in (None, ""):
         crs = override if isinstance(override, CRS) else parse_crs(override, file)
         return CrsDecision(crs, BASIS_OVERRIDE, {})
+    if declared is None and spec_default is not None and looks_geographic(bounds):
+        return CrsDecision(spec_default, BASIS_SPEC, {})
     if declared is not None:
         if is_local_tm3_106_30(declared) and not declared.equals(CRS.from_epsg(VN2000_TM3_TN)):
             return CrsDecision(CRS.from_epsg(VN2000_TM3_TN), BASIS_LOCAL_TM3, {})

@@ -165,6 +165,7 @@ class _Raw:
     gdf: gpd.GeoDataFrame
     declared: CRS | None = None
     spec_crs: bool = False
+    spec_default: CRS | None = None  # what the format implies when the file names no CRS
     raw_text: bool = False  # text read as Latin-1 bytes (no .cpg)
     encoding_basis: str = "auto"
 
@@ -364,7 +365,7 @@ def _read_geojson(path: Path, fname: str, report: ImportReport) -> _Raw:
     gdf = _read_ogr(path, fname, "GeoJSON")
     if gdf.crs is not None:
         gdf = gdf.set_crs(None, allow_override=True)
-    return _Raw(gdf, declared=declared)
+    return _Raw(gdf, declared=declared, spec_default=CRS.from_epsg(4326))
 
 
 def _read_geopackage(path: Path, fname: str, layer: str | None, report: ImportReport) -> _Raw:
@@ -826,7 +827,8 @@ def _normalise(raw: _Raw, report: ImportReport, *, override, encoding: str, kind
     gdf, report.truncated_values = _truncate(gdf, limits.max_text_chars)
     # CRS
     bounds = finite_bounds(shapely.get_coordinates(np.asarray(gdf.geometry.values)))
-    decision: CrsDecision = resolve_crs(raw.declared, bounds, override=override, file=fname, spec_crs=raw.spec_crs)
+    decision: CrsDecision = resolve_crs(raw.declared, bounds, override=override, file=fname, spec_crs=raw.spec_crs,
+                                        spec_default=raw.spec_default)
     report.crs = decision.label
     report.crs_basis = decision.basis
     report.crs_params = decision.params

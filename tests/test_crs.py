@@ -90,3 +90,10 @@ def test_vn2000_is_not_wgs84():
     b = Transformer.from_crs(CRS.from_wkt(LOCAL_TM3_PRJ), 4326, always_xy=True).transform(e, n)
     dist = math.hypot((a[0] - b[0]) * 103_600, (a[1] - b[1]) * 110_700)
     assert 150 < dist < 300
+
+
+def test_geojson_default_applies_only_to_degrees():
+    d = gc.resolve_crs(None, (105.7, 21.4, 105.9, 21.7), spec_default=CRS.from_epsg(4326))
+    assert (d.crs.to_epsg(), d.basis) == (4326, gc.BASIS_SPEC)
+    d = gc.resolve_crs(None, TN, spec_default=CRS.from_epsg(4326))
+    assert (d.crs.to_epsg(), d.basis) == (9213, gc.BASIS_GUESS_METRIC)
