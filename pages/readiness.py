@@ -340,7 +340,13 @@ def entry_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], editor:
         if log.empty:
             st.caption(tr("readiness.audit_empty"))
         else:
-            st.dataframe(log, hide_index=True, width="stretch")
+            st.dataframe(pd.DataFrame({
+                tr("readiness.col_at"): log["at"],
+                tr("readiness.col_by"): log["actor"],
+                tr("readiness.audit_action"): [tr(f"readiness.audit_{a}") for a in log["action"]],
+                tr("readiness.audit_subject"): log["subject"],
+                tr("readiness.audit_detail"): log["detail"],
+            }), hide_index=True, width="stretch")
 
 
 # ---------------------------------------------------------------- page

@@ -205,6 +205,8 @@ def test_editor_records_a_newer_target(env):
     store = Store(framework=load_framework())
     assert [(tg.year, tg.value) for tg in store.targets("digital_enterprises")] == [(2025, 700), (2030, 3500)]
     assert "target_saved" in set(store.audit_log()["action"])
+    log = next(d.value for d in at.dataframe if "Action" in d.value.columns)
+    assert "target saved" in set(log["Action"]) and "lan" in set(log["Entered by"])
 
 
 def test_editor_saves_a_computed_snapshot(env):
