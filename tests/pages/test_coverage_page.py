@@ -128,3 +128,19 @@ def test_network_mode_with_saved_workspace_layers(tmp_path):
     # only Thái Nguyên city is along the road: 10 min at 45 km/h ≈ 7.5 km each way
     assert covered["Thành phố Thái Nguyên"] > 0
     assert covered["Thành phố Sông Công"] == 0 and covered["Thành phố Phổ Yên"] == 0
+
+
+def test_map_javascript_uses_only_identifier_property_keys():
+    """folium writes a unique property key as ``feature.properties.<key>`` into JavaScript:
+    a Vietnamese label with a space there broke the whole map."""
+    import re
+
+    at = AppTest.from_file(PAGE)
+    at.session_state["lang"] = "vi"
+    at.session_state["cov_units"] = "communes"
+    at.session_state["cov_added"] = [[105.80, 21.60]]
+    run(at)
+    html = at.session_state["_cov_map"].get_root().render()
+    keys = re.findall(r"feature\.properties\.([^\s)\];]+)", html)
+    assert all(re.fullmatch(r"[A-Za-z_]\w*", k) for k in keys), set(keys)
+    assert "Đơn vị" in html  # the labels are still translated (tooltip aliases)
