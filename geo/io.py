@@ -343,14 +343,29 @@ def _geojson_crs(member: Any) -> CRS | None:
     return CRS.from_user_input(text)
 
 
+_JSON_FULL_CHECK = 32 * 1024 * 1024  # parse with json up to this size; GDAL alone beyond
+
+
 def _read_geojson(path: Path, fname: str, report: ImportReport) -> _Raw:
-    raw_bytes = path.read_bytes()
-    if not raw_bytes.strip(b"\xef\xbb\xbf \t\r\n"):
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        head = fh.read(min(size, _JSON_FULL_CHECK) if size <= _JSON_FULL_CHECK else 1 << 16)
+    if not head.strip(b"\xef\xbb\xbf \t\r\n"):
         raise AtlasError("import_errors.empty_file", file=fname)
-    try:
-        data = json.loads(raw_bytes.decode("utf-8-sig"))
-    except (UnicodeDecodeError, ValueError, RecursionError):
-        raise AtlasError("import_errors.json_invalid", file=fname) from None
+    if size <= _JSON_FULL_CHECK:
+        try:
+            data = json.loads(head.decode("utf-8-sig"))
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            raise AtlasError("import_errors.json_invalid", file=fname) from None
+        del head
+    else:  # big file: GDAL streams it; the (old) crs member sits before the features
+        match = re.search(rb'"crs"\s*:\s*(\{[^{}]*(\{[^{}]*\})?[^{}]*\})', head)
+        data = {"type": "FeatureCollection"}
+        if match:
+            try:
+                data["crs"] = json.loads(match.group(1))
+            except ValueError:
+                data["crs"] = {}
     if not isinstance(data, dict) or data.get("type") not in (
             "FeatureCollection", "Feature", "Point", "MultiPoint", "LineString", "MultiLineString",
             "Polygon", "MultiPolygon", "GeometryCollection"):

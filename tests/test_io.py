@@ -414,3 +414,14 @@ def test_broken_csv_refused(tmp_path, text):
     with pytest.raises(AtlasError) as exc:
         read_any(p)
     assert exc.value.key == "import_errors.csv_invalid"
+
+
+def test_big_geojson_streams_through_gdal_and_keeps_crs_member(tmp_path, monkeypatch):
+    import geo.io as gio
+    monkeypatch.setattr(gio, "_JSON_FULL_CHECK", 100)  # force the big-file path
+    gdf, rep = read_any(C.make_geojson_old_crs(tmp_path))
+    assert rep.crs_basis == "crs_declared" and rep.crs.startswith("EPSG:9213")
+    _assert_places(gdf)
+    with pytest.raises(AtlasError) as exc:
+        read_any(C.make_geojson_truncated(tmp_path))
+    assert exc.value.key == "import_errors.unreadable"
