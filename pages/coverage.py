@@ -493,7 +493,19 @@ def _tif_bytes() -> bytes:
         return path.read_bytes()
 
 
-d1, d2, d3, d4 = st.columns(4)
+def _hotspots_bytes() -> bytes:
+    hs = cov.hotspots(cells, final_cost, threshold, top=200)
+    area = cov.mask_polygons(cov.covered_mask(cells, final_cost, threshold), grid.transform, grid.crs)
+    both = gpd.GeoDataFrame(pd.concat([hs.assign(layer="hotspot"),
+                                       area.drop(columns=["covered"]).assign(layer="covered_area")],
+                                      ignore_index=True), geometry="geometry", crs=4326)
+    with tempfile.TemporaryDirectory(prefix="atlas_dl_") as tmp:
+        path = Path(tmp) / "hotspots.geojson"
+        both.to_file(path, driver="GeoJSON", engine="pyogrio")
+        return path.read_bytes()
+
+
+d1, d2, d3, d4, d5 = st.columns(5)
 d1.download_button(tr("coverage.dl_csv"), export_frame.to_csv(index=False).encode("utf-8"), f"{stem}.csv",
                    "text/csv", key="cov_dl_csv")
 d2.download_button(tr("coverage.dl_geojson"), lambda: _geo_bytes("GeoJSON"), f"{stem}.geojson",
@@ -502,3 +514,5 @@ d3.download_button(tr("coverage.dl_gpkg"), lambda: _geo_bytes("GPKG"), f"{stem}.
                    "application/geopackage+sqlite3", key="cov_dl_gpkg")
 if mode == "euclidean":
     d4.download_button(tr("coverage.dl_tif"), _tif_bytes, f"{stem}_distance.tif", "image/tiff", key="cov_dl_tif")
+d5.download_button(tr("coverage.dl_hotspots"), _hotspots_bytes, f"{stem}_hotspots.geojson", "application/geo+json",
+                   key="cov_dl_hotspots")

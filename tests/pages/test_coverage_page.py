@@ -48,7 +48,7 @@ def test_default_view_matches_the_library():
     assert (np.diff(beyond) <= 0).all()  # sorted by people beyond reach
     assert any("farther than 2 km" in m.value for m in at.markdown)
     labels = [b.label for b in at.get("download_button")]
-    assert len(labels) == 4
+    assert len(labels) == 5
 
 
 def test_radius_change_reuses_cached_cells_and_changes_numbers():
