@@ -114,7 +114,9 @@ def do_import(staged: dict, layer: str | None, crs: str, encoding: str, kind: st
 def preview_map(gdf, name: str, key: str) -> None:
     """The layer on an offline map (tooltips escaped by layers.render)."""
     try:
-        from layers.render import add_gdf_layer, finish_map, geometry_kind, new_map
+        from layers.catalog import get_catalog
+        from layers.render import add_catalog_layer, add_gdf_layer, finish_map, geometry_kind, new_map
+        from pages.common import cached_layer
         from pages.map_component import show_map
     except ImportError:
         return
@@ -123,6 +125,10 @@ def preview_map(gdf, name: str, key: str) -> None:
     pad_x, pad_y = max((maxx - minx) * 0.1, 0.005), max((maxy - miny) * 0.1, 0.005)
     minx, miny, maxx, maxy = minx - pad_x, miny - pad_y, maxx + pad_x, maxy + pad_y
     m = new_map(lang, basemap="none", bounds=[[miny, minx], [maxy, maxx]], height=420)
+    try:  # the province outline for context (no tiles: the preview works offline)
+        add_catalog_layer(m, get_catalog().layer("province_post2025"), cached_layer("province_post2025"), lang)
+    except AtlasError:
+        pass
     fields = [c for c in shown.columns if c != "geometry"][:4]
     add_gdf_layer(m, shown, lang, name, fields, geometry_kind(shown))
     finish_map(m, lang)
