@@ -8,7 +8,7 @@ import streamlit as st
 from geo.i18n import t
 from pages.common import current_lang, language_switch
 
-st.set_page_config(page_title="Atlas ĐTTM Thái Nguyên", page_icon=":material/map:", layout="wide")
+st.set_page_config(page_title="Atlas ĐTTM Thái Nguyên", page_icon=str(Path(__file__).resolve().parent / "static" / "favicon.png"), layout="wide")
 language_switch()
 lang = current_lang()
 

@@ -64,6 +64,7 @@ def new_map(lang: str = "vi", basemap: str = "positron", bounds: list[list[float
     tiles_url, attribution = BASEMAPS.get(basemap, BASEMAPS["none"])
     m = folium.Map(location=[21.6, 105.85], zoom_start=9, tiles=None, control_scale=True,
                    prefer_canvas=True, height=height or "100%")
+    m.options["maxZoom"] = 19  # Leaflet needs it without a tile layer (MarkerCluster throws otherwise)
     if tiles_url:
         folium.TileLayer(tiles_url, attr=attribution, name=t(f"map.basemap_{basemap}", lang),
                          max_zoom=19, control=False).add_to(m)
