@@ -219,7 +219,7 @@ class EuclideanCost:
     diameter (else that block falls back to a KD-tree query per cell).
     """
 
-    def __init__(self, fac_xy: np.ndarray, detour: float = 1.0, block: int = 8, k: int = 12) -> None:
+    def __init__(self, fac_xy: np.ndarray, detour: float = 1.0, block: int = 8, k: int = 10) -> None:
         self.fac_xy = np.asarray(fac_xy, dtype=np.float64).reshape(-1, 2)
         self.detour = float(detour)
         self.tree = cKDTree(self.fac_xy) if len(self.fac_xy) else None
@@ -359,7 +359,7 @@ class _Accumulator:
         if self.exact:
             self.parts.append((unit, cost, pop))
         else:
-            self.hist += np.bincount(unit * _HIST_BINS + _hist_bin(cost), weights=pop,
+            self.hist += np.bincount(unit.astype(np.int64) * _HIST_BINS + _hist_bin(cost), weights=pop,
                                      minlength=self.n * _HIST_BINS)
 
     def quantiles(self) -> list[np.ndarray]:
