@@ -134,3 +134,37 @@ def test_unknown_sources_and_bad_files(files, capsys):
         assert rc == 2
     err = capsys.readouterr().err
     assert err.count("error: ") == 3
+
+
+def test_zipped_shapefile_units(files, tmp_path):
+    import zipfile
+
+    shp_dir = tmp_path / "shp"
+    shp_dir.mkdir()
+    gpd.read_file(files["units"]).to_file(shp_dir / "units.shp", encoding="utf-8")
+    zpath = tmp_path / "units.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        for p in shp_dir.iterdir():
+            zf.write(p, p.name)
+    out = tmp_path / "z.csv"
+    rc = main(["coverage", "--facilities", str(files["fac"]), "--units", str(zpath), "--unit-id", "code",
+               "--unit-name", "ten", "--radius-m", "260", "--population", str(files["tif"]), "--out", str(out)])
+    assert rc == 0
+    df = pd.read_csv(out)
+    assert df.unit_name.tolist() == ["Tây", "Đông"]
+    assert df.population.sum() == pytest.approx(sum(range(1, 51)))
+
+
+def test_wards_2025_with_their_own_population(tmp_path):
+    from layers.catalog import load_layer
+
+    out = tmp_path / "w.csv"
+    rc = main(["coverage", "--facilities", "infrastructure:education", "--units", "wards_2025",
+               "--population-source", "wards_2025", "--radius-m", "1500", "--out", str(out)])
+    assert rc == 0
+    df = pd.read_csv(out, dtype={"unit_id": str})
+    wards = load_layer("wards_2025")
+    assert len(df) == len(wards)
+    # the grid is modelled from the same figures, so each ward gets (almost exactly) its own population back
+    assert df.population.sum() == pytest.approx(wards.population_2025.sum(), rel=0.01)
+    assert df.population_source.iloc[0] == "modelled from 2025 figures, uniform within ward"
