@@ -473,6 +473,14 @@ def distance_raster(facilities: gpd.GeoDataFrame, grid: PopulationGrid, detour: 
     return out
 
 
+def distance_grid(facilities: gpd.GeoDataFrame, grid: PopulationGrid, detour: float = 1.0,
+                  chunk_cells: int = CHUNK_CELLS) -> PopulationGrid:
+    """The distance-to-nearest-facility surface as a raster object (``values`` in metres,
+    float32, same transform/CRS as ``grid``) — e.g. for ``geo.export.export_raster``."""
+    return PopulationGrid(values=distance_raster(facilities, grid, detour, chunk_cells), transform=grid.transform,
+                          crs=grid.crs, label_key="coverage.distance_label")
+
+
 def write_distance_geotiff(facilities: gpd.GeoDataFrame, grid: PopulationGrid, path,
                            detour: float = 1.0, chunk_cells: int = CHUNK_CELLS):
     """Write the distance-to-nearest-facility raster (metres, float32) as a GeoTIFF."""

@@ -290,3 +290,15 @@ def test_lattice_distances_equal_brute_force(n_fac, spread):
     xy = grid.cell_centres(rr.ravel(), cc.ravel())
     brute = np.sqrt(((xy[:, None, :] - fac[None, :, :]) ** 2).sum(axis=2)).min(axis=1) * 1.2
     np.testing.assert_allclose(got.ravel(), brute, rtol=1e-12, atol=1e-6)
+
+
+def test_distance_grid_is_exportable(tmp_path):
+    grid = row_grid([[1, 1, 1]])
+    dg = cov.distance_grid(points([centre(2)]), grid)
+    np.testing.assert_allclose(dg.values, [[200, 100, 0]])
+    assert dg.transform == grid.transform and dg.crs == grid.crs
+    try:
+        from geo.export import as_raster
+    except ImportError:
+        return
+    assert as_raster(dg, "distance") is not None
