@@ -16,6 +16,7 @@ UNIT_LAYERS = {
     "communes": ("commune_vn", "population_2019", 2019, "density_2019", None),
     "wards_2025": ("name_full", "population_2025", 2025, "density_2025", "unit_type"),
 }
+UNIT_CODE_COLUMNS = {"districts": "level2_id", "communes": "commune_id", "wards_2025": "gso_code"}
 ZOOM_TARGETS = {  # id -> (layer, filter column, value)
     "tp_thai_nguyen": ("districts", "level2_id", "164"),
     "tp_song_cong": ("districts", "level2_id", "165"),
@@ -89,3 +90,21 @@ def missing_ward_polygons(points: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) 
     have = set(polygons["gso_code"].astype(str).str.zfill(5))
     codes = points["gso_code_2025"].astype(int).astype(str).str.zfill(5)
     return sorted(points.loc[~codes.isin(have), "name_full"].astype(str))
+
+
+def unit_code(selected: tuple[str, int] | None, frames: dict[str, gpd.GeoDataFrame]) -> str | None:
+    """A stable code for a selected unit, for links: ``districts:165``, ``wards_2025:05809``."""
+    if not selected or selected[0] not in frames:
+        return None
+    layer, idx = selected
+    return f"{layer}:{frames[layer].at[idx, UNIT_CODE_COLUMNS[layer]]}"
+
+
+def unit_from_code(code: str | None, frames: dict[str, gpd.GeoDataFrame]) -> tuple[str, int] | None:
+    """Inverse of ``unit_code``; None when the code names no known unit."""
+    layer, _, value = str(code or "").partition(":")
+    if layer not in frames or not value:
+        return None
+    col = frames[layer][UNIT_CODE_COLUMNS[layer]].astype(str)
+    hits = frames[layer].index[(col == value).to_numpy()]
+    return (layer, int(hits[0])) if len(hits) else None

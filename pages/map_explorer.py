@@ -9,11 +9,12 @@ import streamlit as st
 from geo.errors import AtlasError
 from geo.i18n import fmt_number
 from geo.text import escape
-from geo.units import UNIT_LAYERS, missing_ward_polygons, ZOOM_TARGETS, bounds_latlon, search_units, unit_at, unit_facts
+from geo.units import UNIT_LAYERS, missing_ward_polygons, unit_code, unit_from_code, ZOOM_TARGETS, bounds_latlon, search_units, unit_at, unit_facts
 from layers.catalog import get_catalog
 from layers.render import BASEMAPS, PROVINCE_BOUNDS, SCHEMES, add_gdf_layer, geometry_kind
 from layers.views import MapView, build_map, default_view
 from pages.map_component import show_map
+from pages.urlstate import read_state, write_state
 from pages.common import cached_layer, current_lang, layer_version, tr, workspace_layers
 
 lang = current_lang()
@@ -24,8 +25,11 @@ def wkey(name: str) -> str:
     return f"{name}_{lang}"
 
 catalog = get_catalog()
-for key, value in {"map_bounds": None, "selected_unit": None, "last_click": None}.items():
-    st.session_state.setdefault(key, value)
+url = read_state()  # shared links: layers, basemap, extent, unit, indicator (pages/urlstate.py)
+if "_map_seeded" not in st.session_state:
+    st.session_state.update({"_map_seeded": True, "map_bounds": url.get("bounds"), "selected_unit": None,
+                             "last_click": None, "_last_zoom": "province", "_url_unit": url.get("unit")})
+url_layer, _, url_column = str(url.get("indicator", "")).partition(":")
 
 st.title(tr("map.title"))
 st.caption(tr("map.caption"))
@@ -33,18 +37,22 @@ st.caption(tr("map.caption"))
 # ---- controls -------------------------------------------------------------------------
 view = default_view(lang, catalog)
 with st.sidebar:
-    view.basemap = st.selectbox(tr("map.basemap"), list(BASEMAPS), index=list(BASEMAPS).index("positron"),
+    view.basemap = st.selectbox(tr("map.basemap"), list(BASEMAPS),
+                                index=list(BASEMAPS).index(url.get("basemap", "positron")),
                                 format_func=lambda b: tr(f"map.basemap_{b}"), key=wkey("basemap"))
-    view.layers = st.multiselect(tr("map.layers"), list(catalog.layers), default=view.layers,
+    view.layers = st.multiselect(tr("map.layers"), list(catalog.layers), default=url.get("layers", view.layers),
                                  format_func=lambda lid: catalog.layers[lid].title(lang), key=wkey("layers"))
     polygon_layers = [lid for lid in view.layers if catalog.layers[lid].choropleth]
     mode = st.radio(tr("map.units_display"), ["outline", "choropleth"], key=wkey("units_mode"),
+                    index=1 if url_layer in polygon_layers else 0,
                     format_func=lambda m: tr(f"map.mode_{m}"), horizontal=True)
     if mode == "choropleth" and polygon_layers:
         view.choropleth_layer = st.selectbox(tr("map.choropleth_layer"), polygon_layers, key=wkey("choro_layer"),
+                                             index=polygon_layers.index(url_layer) if url_layer in polygon_layers else 0,
                                              format_func=lambda lid: catalog.layers[lid].title(lang))
         cols = list(catalog.layers[view.choropleth_layer].choropleth)
         view.choropleth_column = st.selectbox(tr("map.choropleth_column"), cols, key=wkey("choro_column"),
+                                              index=cols.index(url_column) if url_column in cols else 0,
                                               format_func=lambda c: catalog.field_label(c, lang))
         view.scheme = st.selectbox(tr("map.scheme"), list(SCHEMES), key=wkey("scheme"),
                                    format_func=lambda s: tr(f"map.scheme_{s}"))
@@ -75,7 +83,7 @@ with search_col:
     query = st.text_input(tr("map.search"), key=wkey("unit_search"))
 
 districts = load_or_warn("districts")
-if zoom_choice != st.session_state.get("_last_zoom"):
+if zoom_choice != st.session_state["_last_zoom"]:
     st.session_state["_last_zoom"] = zoom_choice
     st.session_state["map_bounds"] = None
     if zoom_choice != "province" and districts is not None:
@@ -86,6 +94,9 @@ if zoom_choice != st.session_state.get("_last_zoom"):
             st.session_state["selected_unit"] = ("districts", int(rows.index[0]))
 
 unit_frames = {lid: gdf for lid in UNIT_LAYERS if (gdf := load_or_warn(lid)) is not None}
+if st.session_state["_url_unit"]:  # a shared link names a unit: select it once
+    st.session_state["selected_unit"] = unit_from_code(st.session_state["_url_unit"], unit_frames)
+    st.session_state["_url_unit"] = None
 if query:
     hits = search_units(query, unit_frames)
     if not hits:
@@ -167,6 +178,10 @@ with panel_col:
             "n": [int(counts.get(c, 0)) for c in catalog.categories],
         })
         st.dataframe(table, hide_index=True, width="stretch")
+
+write_state(layers=view.layers, basemap=view.basemap, bounds=st.session_state["map_bounds"],
+            unit=unit_code(st.session_state["selected_unit"], unit_frames),
+            indicator=f"{view.choropleth_layer}:{view.choropleth_column}" if view.choropleth_column else None)
 
 with st.expander(tr("common.credits")):
     rows = [{tr("common.name"): layer.title(lang), tr("common.source"): layer.source,

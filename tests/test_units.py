@@ -5,7 +5,8 @@ import geopandas as gpd
 import shapely
 from shapely.geometry import Point, box
 
-from geo.units import facilities_by_category, missing_ward_polygons, search_units, unit_at, unit_facts
+from geo.units import (facilities_by_category, missing_ward_polygons, search_units, unit_at, unit_code,
+                       unit_facts, unit_from_code)
 from layers.catalog import load_layer
 
 
@@ -43,3 +44,12 @@ def test_units_without_derived_polygon_are_listed() -> None:
     missing = missing_ward_polygons(points, polygons)
     assert len(missing) == len(points) - len(polygons)
     assert missing == sorted(set(points["name_full"]) - set(polygons["name_full"]))
+
+
+def test_unit_codes_round_trip() -> None:
+    frames = {"districts": load_layer("districts"), "wards_2025": load_layer("wards_2025")}
+    for layer, gdf in frames.items():
+        for idx in gdf.index[:5]:
+            code = unit_code((layer, int(idx)), frames)
+            assert unit_from_code(code, frames) == (layer, int(idx))
+    assert unit_from_code("districts:999", frames) is None and unit_from_code("nope", frames) is None

@@ -66,7 +66,8 @@ def test_click_song_cong_shows_its_figures(app_url: str, offline_page) -> None: 
         " return [p.x, p.y]; }", [pt.y, pt.x])
     box = iframe.bounding_box()
     page.mouse.click(box["x"] + x, box["y"] + y)
-    page.get_by_text("Thành phố Sông Công").first.wait_for(timeout=30000)
-    body = page.locator('[data-testid="stMain"]').inner_text()
-    assert "69.382" in body  # census 2019 population, Vietnamese number format
+    # the side panel: name, census 2019 population in the Vietnamese number format
+    page.get_by_role("heading", name="Thành phố Sông Công").wait_for(timeout=30000)
+    page.get_by_text("69.382", exact=True).first.wait_for(timeout=30000)
+    assert "unit=districts%3A165" in page.url or "unit=districts:165" in page.url
     assert frame.locator(".leaflet-overlay-pane").count() == 1

@@ -83,3 +83,18 @@ def test_missing_and_corrupt_files_leave_the_rest_working(tmp_path: Path, monkey
     at.radio(key="zoom_to_vi").set_value("pho_yen").run()
     assert not at.exception
     assert any("Thành phố Phổ Yên" in m.value for m in at.markdown)
+
+
+def test_page_state_lives_in_the_url_and_a_link_restores_it() -> None:
+    at = _page("vi")
+    at.query_params.update({"layers": "districts,wards_2025", "basemap": "none", "unit": "districts:165",
+                            "indicator": "wards_2025:density_2025"})
+    at.run()
+    assert not at.exception
+    assert at.multiselect(key="layers_vi").value == ["districts", "wards_2025"]
+    assert at.selectbox(key="basemap_vi").value == "none"
+    assert at.selectbox(key="choro_column_vi").value == "density_2025"
+    assert any("Thành phố Sông Công" in m.value for m in at.markdown)  # the linked unit is selected
+    at.radio(key="zoom_to_vi").set_value("pho_yen").run()
+    assert at.query_params["unit"] in ("districts:172", ["districts:172"])
+    assert at.query_params["bbox"] and at.query_params["layers"] in ("districts,wards_2025", ["districts,wards_2025"])
