@@ -489,6 +489,15 @@ def write_distance_geotiff(facilities: gpd.GeoDataFrame, grid: PopulationGrid, p
     return write_grid_geotiff(grid, path, values=d, nodata=-1.0)
 
 
+def cells_raster(cells: CellSet, values: np.ndarray, nodata: float = -1.0) -> np.ndarray:
+    """A full-grid float32 raster holding ``values`` (aligned with ``cells``) at their cells and
+    ``nodata`` elsewhere (e.g. network travel time of populated cells, for a GeoTIFF)."""
+    out = np.full(cells.grid_shape, nodata, dtype=np.float32)
+    v = np.where(np.isfinite(values), values, nodata).astype(np.float32)
+    out[cells.rows, cells.cols] = v
+    return out
+
+
 def covered_mask(cells: CellSet, cost: np.ndarray, threshold: float) -> np.ndarray:
     """Boolean grid: populated unit cells that are covered."""
     m = np.zeros(cells.grid_shape, dtype=bool)

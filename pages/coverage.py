@@ -487,9 +487,15 @@ def _geo_bytes(driver: str) -> bytes:
 
 
 def _tif_bytes() -> bytes:
+    """Euclidean: distance from every cell; network: travel cost of the populated cells."""
+    from geo.population import write_grid_geotiff
+
     with tempfile.TemporaryDirectory(prefix="atlas_dl_") as tmp:
         path = Path(tmp) / "distance.tif"
-        cov.write_distance_geotiff(fac_after, grid, path, detour=detour)
+        if mode == "euclidean":
+            cov.write_distance_geotiff(fac_after, grid, path, detour=detour)
+        else:
+            write_grid_geotiff(grid, path, values=cov.cells_raster(cells, final_cost), nodata=-1.0)
         return path.read_bytes()
 
 
@@ -512,7 +518,7 @@ d2.download_button(tr("coverage.dl_geojson"), lambda: _geo_bytes("GeoJSON"), f"{
                    "application/geo+json", key="cov_dl_geojson")
 d3.download_button(tr("coverage.dl_gpkg"), lambda: _geo_bytes("GPKG"), f"{stem}.gpkg",
                    "application/geopackage+sqlite3", key="cov_dl_gpkg")
-if mode == "euclidean":
-    d4.download_button(tr("coverage.dl_tif"), _tif_bytes, f"{stem}_distance.tif", "image/tiff", key="cov_dl_tif")
+d4.download_button(tr("coverage.dl_tif") if mode == "euclidean" else tr(f"coverage.dl_tif_{cost_label}"), _tif_bytes,
+                   f"{stem}_{'distance' if cost_label == 'distance' else 'minutes'}.tif", "image/tiff", key="cov_dl_tif")
 d5.download_button(tr("coverage.dl_hotspots"), _hotspots_bytes, f"{stem}_hotspots.geojson", "application/geo+json",
                    key="cov_dl_hotspots")

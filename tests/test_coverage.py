@@ -302,3 +302,10 @@ def test_distance_grid_is_exportable(tmp_path):
     except ImportError:
         return
     assert as_raster(dg, "distance") is not None
+
+
+def test_cells_raster_places_values_on_their_cells():
+    grid = row_grid([[1, 0, 2], [0, 3, 0]])
+    cells = cov.prepare_cells(grid, units_by_cols([(0, 3)], nrows=2), "uid", "uname")
+    r = cov.cells_raster(cells, np.array([10.0, np.inf, 30.0]))  # populated cells in row-major order
+    np.testing.assert_allclose(r, [[10, -1, -1], [-1, 30, -1]])
