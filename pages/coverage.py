@@ -41,7 +41,7 @@ for key, value in {"cov_added": [], "cov_closed": [], "cov_last_click": None, "c
 UNIT_CHOICES = {"cities": "smart_cities", "districts": "districts", "communes": "communes", "wards": "wards_2025"}
 POP_CHOICES = {"commune": ("communes", "population_2019", LABEL_CENSUS_COMMUNE),
                "ward": ("wards_2025", "population_2025", LABEL_CENSUS_WARD)}
-MAX_PAGE_CELLS = 20_000_000
+MAX_PAGE_CELLS = 8_000_000  # the page keeps its cells in memory (~50 B each); bigger → CLI (chunked)
 COST_CACHE_SIZE = 6
 
 
