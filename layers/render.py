@@ -114,8 +114,10 @@ def feature_collection(gdf: gpd.GeoDataFrame, props: pd.DataFrame, kind: str,
     geoms = light_geometry(gdf.geometry, kind, tolerance)
     gj = shapely.to_geojson(geoms)
     records = props.to_dict(orient="records") if len(props.columns) else [{} for _ in range(len(gdf))]
-    features = [{"type": "Feature", "properties": rec, "geometry": json.loads(g)}
-                for rec, g in zip(records, gj) if g is not None and g != "null"]
+    # an explicit feature id: otherwise folium picks a property as identifier and writes
+    # `feature.properties.<name>` into JavaScript, which breaks on names like "Đơn vị"
+    features = [{"type": "Feature", "id": i, "properties": rec, "geometry": json.loads(g)}
+                for i, (rec, g) in enumerate(zip(records, gj)) if g is not None and g != "null"]
     return {"type": "FeatureCollection", "features": features}
 
 

@@ -88,3 +88,19 @@ def workspace_layers() -> dict:
     except Exception:  # noqa: BLE001 — a broken workspace must not break the map
         return {}
     return {name: (lambda n=name: workspace.read_layer(n)) for name in names}
+
+
+def ensure_app_entry() -> None:
+    """Make a deep link (``/export?...``) on a freshly started server go through app.py.
+
+    With a ``pages/`` folder next to app.py, Streamlit starts in its old multipage mode
+    until some session has called ``st.navigation``: the first request for a page URL then
+    runs that page alone, without the app's navigation and language switch. A page called
+    that way switches the server to ``st.navigation`` mode and reruns; the rerun executes
+    app.py, which resolves the same page. No effect once app.py has run.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()

@@ -30,7 +30,9 @@ from geo.paths import METRIC_CRS
 from geo.population import LABEL_CENSUS_COMMUNE, LABEL_CENSUS_WARD, census_grid, read_population_raster
 from geo.text import escape
 from layers.catalog import get_catalog
-from pages.common import cached_layer, current_lang, show_error, tr
+from pages.common import cached_layer, current_lang, ensure_app_entry, show_error, tr
+
+ensure_app_entry()
 
 lang = current_lang()
 catalog = get_catalog()

@@ -20,7 +20,9 @@ from geo import workspace
 from geo.encoding import ENCODINGS
 from geo.errors import AtlasError
 from geo.safezip import Limits
-from pages.common import current_lang, tr
+from pages.common import current_lang, ensure_app_entry, tr
+
+ensure_app_entry()
 
 lang = current_lang()
 for key, value in {"data_import": None, "data_staged": None, "data_tmpdir": None, "data_pending": None, "data_flash": None,

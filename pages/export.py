@@ -10,8 +10,10 @@ import streamlit as st
 
 from geo.errors import AtlasError
 from geo.i18n import t
-from pages.common import cached_layer, current_lang, show_error, tr, workspace_layers
+from pages.common import cached_layer, current_lang, ensure_app_entry, show_error, tr, workspace_layers
 from pages.urlstate import read_state, write_state
+
+ensure_app_entry()
 
 lang = current_lang()
 for _key, _default in {"export_file": None, "print_file": None, "print_preview": None, "deck_file": None,

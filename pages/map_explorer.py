@@ -15,7 +15,10 @@ from layers.render import BASEMAPS, PROVINCE_BOUNDS, SCHEMES, add_gdf_layer, geo
 from layers.views import MapView, build_map, default_view
 from pages.map_component import show_map
 from pages.urlstate import read_state, write_state
-from pages.common import cached_layer, current_lang, layer_version, tr, workspace_layers
+from pages.common import (cached_layer, current_lang, ensure_app_entry, layer_version, tr,
+                          workspace_layers)
+
+ensure_app_entry()
 
 lang = current_lang()
 

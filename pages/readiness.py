@@ -15,7 +15,9 @@ from geo.i18n import fmt_number, t
 from geo.indicators import (AdminUnit, Framework, Indicator, admin_units, compute_indicator, computed_values,
                             load_framework, province_total, scorecard)
 from geo.store import ImportRejected, Store, frame_bytes, read_table, template_xlsx
-from pages.common import current_lang, show_error, tr
+from pages.common import current_lang, ensure_app_entry, show_error, tr
+
+ensure_app_entry()
 
 EDITOR_KEY = "ind_editor"          # the signed-in Editor (or None)
 SEEN_KEY = "ind_seen_versions"     # {(indicator, unit, period): version seen when the form opened}

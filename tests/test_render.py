@@ -51,6 +51,15 @@ def test_attribute_text_is_escaped_in_tooltips() -> None:
     assert "&lt;img src=x onerror=" in html or "\\u0026lt;img" in html
 
 
+def test_vietnamese_column_names_do_not_break_the_map_script() -> None:
+    gdf = gpd.GeoDataFrame({"Đơn vị": ["A", "B"], "Số dân": [1, 2]},
+                           geometry=[box(105.8, 21.5, 105.9, 21.6), box(105.9, 21.5, 106.0, 21.6)], crs=4326)
+    m = new_map("vi", "none")
+    add_gdf_layer(m, gdf, "vi", "Lớp của tôi", ["Đơn vị", "Số dân"])
+    html = m.get_root().render()
+    assert "feature.properties.Đơn" not in html and "properties.Số" not in html
+
+
 def test_coverage_simplify_keeps_shared_borders_and_rounds() -> None:
     left = shapely.Polygon([(0, 0), (1, 0), (1.00001, 0.5), (1, 1), (0, 1)])
     right = shapely.Polygon([(1, 0), (2, 0), (2, 1), (1, 1), (1.00001, 0.5)])

@@ -35,19 +35,20 @@ def e2e_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("e2e_ws") / "atlas.gpkg"
 
 
-@pytest.fixture(scope="session")
-def app_url(e2e_workspace: Path):  # noqa: ANN201
+def start_app(workspace: Path):  # noqa: ANN201
+    """Start ``streamlit run app.py`` on a free port; returns (process, base URL)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"chromium not found at {CHROMIUM}: install Debian's chromium (see .ci/run)")
     port = _free_port()
-    env = {**os.environ, "ATLAS_WORKSPACE": str(e2e_workspace)}
-    log = open(e2e_workspace.parent / "streamlit.log", "w")  # noqa: SIM115
+    env = {**os.environ, "ATLAS_WORKSPACE": str(workspace)}
+    log = open(workspace.parent / f"streamlit-{port}.log", "w")  # noqa: SIM115
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    proc.log = log  # type: ignore[attr-defined]
     deadline = time.time() + 60
     while time.time() < deadline:
         try:
@@ -58,14 +59,24 @@ def app_url(e2e_workspace: Path):  # noqa: ANN201
             time.sleep(0.5)
     else:
         proc.kill()
-        pytest.fail("streamlit did not start: " + (e2e_workspace.parent / "streamlit.log").read_text()[-2000:])
-    yield url
+        pytest.fail("streamlit did not start: " + (workspace.parent / f"streamlit-{port}.log").read_text()[-2000:])
+    return proc, url
+
+
+def stop_app(proc: subprocess.Popen) -> None:
     proc.terminate()
     try:
         proc.wait(10)
     except subprocess.TimeoutExpired:
         proc.kill()
-    log.close()
+    proc.log.close()  # type: ignore[attr-defined]
+
+
+@pytest.fixture(scope="session")
+def app_url(e2e_workspace: Path):  # noqa: ANN201
+    proc, url = start_app(e2e_workspace)
+    yield url
+    stop_app(proc)
 
 
 @pytest.fixture(scope="session")
