@@ -450,19 +450,28 @@ def computed_values(indicator: Indicator, df: pd.DataFrame, period: int) -> list
 
 # ---------------------------------------------------------------- scorecard
 
-def _fmt_value(value: float | None, spec: UnitSpec, lang: str) -> str:
+def fmt_value(value: float | None, spec: UnitSpec, lang: str, with_unit: bool = False) -> str:
+    """A value as text in ``lang``: "91,6%", "8"; with its unit: "hạng 8", "700 doanh nghiệp"."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return t("common.no_data", lang)
     if spec.id == "percent":
         return fmt_number(value, lang, 0 if float(value).is_integer() else 1) + "%"
-    return fmt_number(value, lang, 0 if spec.integer else None)
+    number = fmt_number(value, lang, 0 if spec.integer else None)
+    if not with_unit:
+        return number
+    return f"{spec.label(lang)} {number}" if spec.id == "rank" else f"{number} {spec.label(lang)}"
 
 
 def fmt_target(tg: Target | None, spec: UnitSpec, lang: str) -> str:
     """A target as text ("> 90,0%", "<= 15"), or "no data" when none."""
     if tg is None:
         return "—"
-    return f"{tg.op} {_fmt_value(tg.value, spec, lang)}"
+    return f"{op_symbol(tg.op)} {fmt_value(tg.value, spec, lang)}"
+
+
+def op_symbol(op: str) -> str:
+    """Comparison as printed: "<=" → "≤", ">=" → "≥"."""
+    return {"<=": "≤", ">=": "≥"}.get(op, op)
 
 
 def scorecard(fw: Framework, store: Any, unit: AdminUnit, lang: str,
@@ -496,7 +505,7 @@ def scorecard(fw: Framework, store: Any, unit: AdminUnit, lang: str,
         rows.append({
             "indicator_id": ind.id, "indicator": ind.name(lang),
             "value": latest.value if latest else None,
-            "value_text": _fmt_value(latest.value if latest else None, spec, lang),
+            "value_text": fmt_value(latest.value if latest else None, spec, lang),
             "period": latest.period if latest else None,
             "target_2025": fmt_target(by_year.get(2025), spec, lang),
             "target_2030": fmt_target(by_year.get(2030), spec, lang),

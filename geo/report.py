@@ -267,17 +267,16 @@ def scorecard(unit_key: str, lang: str = DEFAULT_LANG) -> pd.DataFrame:
         history.sort(key=lambda v: (v.period, v.version))
         st = ind_mod.status(history, targets, ind.direction)
         spec = fw.units.get(ind.unit)
-        unit_label = (spec.label_en if lang == "en" else spec.label_vi) if spec else ind.unit
-        integer = bool(getattr(spec, "integer", False))
-
         def show(v: float | None) -> str:
             if v is None:
                 return t("report.no_data", lang)
-            return f"{fmt_number(v, lang, 0 if integer else 1)} {unit_label}".strip()
+            if spec is None:
+                return f"{fmt_number(v, lang)} {ind.unit}".strip()
+            return ind_mod.fmt_value(v, spec, lang, with_unit=True)
 
         def tgt(year: int) -> str:
             hit = [x for x in targets if x.year == year]
-            return f"{hit[-1].op} {show(hit[-1].value)}" if hit else "—"
+            return f"{ind_mod.op_symbol(hit[-1].op)} {show(hit[-1].value)}" if hit else "—"
 
         latest = history[-1] if history else None
         rows.append({"indicator": ind.name_en if lang == "en" else ind.name_vi,
@@ -439,7 +438,7 @@ def _pdf_page(s: Slide, n: int, total: int, lang: str) -> Figure:
     W, H = SLIDE_IN
     fig = Figure(figsize=SLIDE_IN, dpi=SLIDE_DPI)
     if s.kind == "title":
-        fig.text(0.06, 0.62, textwrap.fill(s.title, 48), fontsize=32, fontweight="bold", va="bottom")
+        fig.text(0.06, 0.62, textwrap.fill(s.title, 42), fontsize=32, fontweight="bold", va="bottom")
         fig.text(0.06, 0.55, s.subtitle, fontsize=20, va="top", color="#374151")
         fig.text(0.06, 0.45, "\n".join(s.bullets), fontsize=16, va="top", linespacing=1.6)
         return fig

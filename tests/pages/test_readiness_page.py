@@ -81,7 +81,7 @@ def test_english_province_scorecard_with_seeded_dti(env):
     card = at.dataframe[0].value.set_index("Indicator")
     dti = card.loc["Provincial digital-transformation index (DTI) rank"]
     assert (dti["Latest value"], dti["Year"], dti["Status"]) == ("8", "2024", "met")
-    assert dti["2025 target"] == "<= 15" and dti["2030 target"] == "<= 10"
+    assert dti["2025 target"] == "≤ 15" and dti["2030 target"] == "≤ 10"
     assert "Ministry of Science and Technology" in dti["Source"]
     online = card.loc["Share of online public services at level 4"]
     assert (online["Latest value"], online["Status"], online["2025 target"]) == ("no data", "no data", "> 90%")
