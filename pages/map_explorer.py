@@ -178,7 +178,7 @@ with panel_col:
         counts = facts["facilities"]
         table = pd.DataFrame({
             tr("common.type"): [catalog.categories[c].title(lang) for c in catalog.categories],
-            "n": [int(counts.get(c, 0)) for c in catalog.categories],
+            tr("map.count"): [int(counts.get(c, 0)) for c in catalog.categories],
         })
         st.dataframe(table, hide_index=True, width="stretch")
 
