@@ -105,9 +105,36 @@ def join_census_2019(communes: gpd.GeoDataFrame, census: pd.DataFrame) -> tuple[
     pop = census["total"].astype("float64")
     out["population_2019"] = match.map(lambda i: pop.iloc[int(i)] if not np.isnan(i) else np.nan)
     out["census_2019_unit"] = match.map(lambda i: str(census["ward"].iloc[int(i)]) if not np.isnan(i) else None)
+    # the district the commune belonged to in 2019 (some moved after the 2009 geometry)
+    out["district_2019"] = match.map(lambda i: str(census["district"].iloc[int(i)]) if not np.isnan(i) else None)
+    out["district_2019"] = out["district_2019"].fillna(out["district_vn"])
     out["area_km2"] = out.to_crs(METRIC_CRS).area.to_numpy() / 1e6
     out["density_2019"] = out["population_2019"] / out["area_km2"]
     return out, report
+
+
+def districts_from_communes(districts: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """District polygons of the 2019 structure, dissolved from commune polygons.
+
+    The dvhcvn district outlines predate the 2017 transfers of Sơn Cẩm, Chùa Hang, Linh
+    Sơn, Huống Thượng and Đồng Liên into TP Thái Nguyên, while the census counts them
+    there. Dissolving communes by their 2019 district keeps geometry, population and the
+    commune layer consistent (shared borders coincide). Attributes stay from ``districts``.
+    """
+    key = communes["district_2019"].map(join_key)
+    dissolved = communes.assign(_key=key).dissolve(by="_key")[["geometry"]]
+    out = districts.copy()
+    keys = out["name"].map(join_key)
+    missing = sorted(out.loc[~keys.isin(dissolved.index), "name"])
+    geoms = keys.map(dissolved["geometry"])
+    out["geometry"] = [g if g is not None and not (isinstance(g, float)) else old
+                       for g, old in zip(geoms, out.geometry)]
+    out = out.set_geometry("geometry").set_crs(communes.crs, allow_override=True)
+    moved = communes[communes["district_2019"].map(join_key) != communes["district_vn"].map(join_key)]
+    notes = [f"{r.commune_vn}: in {r.district_vn} in the 2009 geometry, in {r.district_2019} in 2019"
+             for r in moved.itertuples()]
+    notes += [f"no communes for district {n}: dvhcvn outline kept" for n in missing]
+    return out, notes
 
 
 def crosswalk_targets(communes: gpd.GeoDataFrame, crosswalk: pd.DataFrame) -> tuple[pd.DataFrame, JoinReport]:

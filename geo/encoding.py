@@ -206,14 +206,6 @@ def detect_column(values: Iterable[str]) -> str:
     if share >= 0.5 and better:
         return best
     return "latin-1"
-    # a legacy decoding must explain the text better than leaving it alone (TCVN3 remaps
-    # ordinary Latin-1 letters, so it must be strictly better; VNI/CP1258 need their own
-    # two-character patterns, so a tie is enough)
-    for name in sorted(scores, key=lambda k: (scores[k], list(scores).index(k))):
-        better = scores[name] < latin or (name != "tcvn3" and scores[name] <= latin)
-        if better and valid_share(DECODERS[name](joined)) >= 0.5:
-            return name
-    return "latin-1"
 
 
 _SAMPLE = 2000

@@ -402,13 +402,28 @@ LEVEL_LAYERS = {"city": ("districts", "level2_id", "name", "population_2019", "d
                 "ward": ("wards_2025", "gso_code", "name_full", "population_2025", "ward:")}
 
 
+def population_grid_for(level: str, units: Any = None) -> Any:
+    """The population surface computed indicators use at ``level``.
+
+    Cities/districts/province: census 2019 spread uniformly within each *commune* (the
+    communes nest in the districts, so district totals are kept). Wards: the official 2025
+    ward figures, uniform within each ward. Shared by the readiness page and the deck.
+    """
+    from geo.population import census_grid
+    from layers.catalog import load_layer
+
+    if level in ("city", "province") and units is None:
+        return census_grid(load_layer("communes"), "population_2019")
+    layer, _, _, pop_col, _ = LEVEL_LAYERS["city" if level == "province" else level]
+    return census_grid(units if units is not None else load_layer(layer), pop_col)
+
+
 def compute_indicator(indicator: Indicator, level: str, radius_m: float | None = None,
                       units_gdf: Any = None, facilities: Any = None) -> pd.DataFrame:
     """Coverage of ``indicator`` per unit of ``level`` ("city", "ward" or "province") with the
     coverage engine. Columns: those of ``geo.coverage.coverage_by_unit`` plus ``unit_key``
     (our unit id) and ``value`` (covered share in percent). "province" sums the districts."""
     from geo.coverage import coverage_by_unit
-    from geo.population import census_grid
     from layers.catalog import load_layer
 
     if not indicator.computed:
@@ -421,7 +436,7 @@ def compute_indicator(indicator: Indicator, level: str, radius_m: float | None =
     if facilities is None:
         infra = load_layer("infrastructure")
         facilities = infra[infra["category"] == indicator.category]
-    grid = census_grid(units, pop_col)
+    grid = population_grid_for(layer_level, units_gdf)
     df = coverage_by_unit(facilities, units, grid, radius_m or indicator.radius_m, id_col, name_col)
     df = pd.DataFrame(df).copy()
     if level == "province":

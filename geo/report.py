@@ -150,22 +150,23 @@ def _radii() -> dict[str, float]:
 def coverage_table(ul: UnitLayers, lang: str) -> pd.DataFrame:
     """Coverage of each service for the unit as a whole: one row per category.
 
-    Population is spread from the 2019 census by district (``geo.population.census_grid``, as
-    the readiness indicators do); facilities anywhere in the infrastructure layer count
+    Population: census 2019 uniform within each commune (``geo.indicators.population_grid_for``,
+    as the readiness indicators); facilities anywhere in the infrastructure layer count
     (people cross boundaries).
     """
     from geo.coverage import coverage_by_unit
-    from geo.population import census_grid
     from layers.catalog import load_layer
 
-    # the same population grid as the readiness indicators (geo.indicators.compute_indicator:
-    # census by district), so the coverage slide and the scorecard show the same shares
-    districts = ul.districts
-    if districts.empty or "population_2019" not in districts:
+    # the same population grid as the readiness indicators (census 2019, uniform within
+    # each commune), so the coverage slide and the scorecard show the same shares
+    from geo.indicators import population_grid_for
+
+    if ul.districts.empty:
         raise AtlasError("report.no_data_slide", reason=t("report.no_data", lang))
-    grid = census_grid(districts, "population_2019", cell_m=100.0)
-    unit_gdf = gpd.GeoDataFrame({"uid": [ul.unit.key], "uname": [ul.unit.name(lang)]},
-                                geometry=[ul.unit.geometry], crs=4326)
+    grid = population_grid_for("city")
+    # the units exactly as the scorecard computes them (all districts, then this unit's row
+    # or the province sum), so a cell on a shared border counts in the same place
+    districts = load_layer("districts")
     infra = load_layer("infrastructure")
     rows = []
     for cat, radius in _radii().items():
@@ -175,12 +176,16 @@ def coverage_table(ul: UnitLayers, lang: str) -> pd.DataFrame:
                          "covered_population": float("nan"), "covered_share": float("nan"),
                          "median_distance_m": float("nan")})
             continue
-        df = coverage_by_unit(fac, unit_gdf, grid, radius, "uid", "uname")
-        r = df.iloc[0]
-        rows.append({"category": cat, "radius_m": radius, "population": float(r["population"]),
-                     "covered_population": float(r["covered_population"]),
-                     "covered_share": float(r["covered_share"]),
-                     "median_distance_m": float(r.get("median_distance_m", float("nan")))})
+        df = coverage_by_unit(fac, districts, grid, radius, "level2_id", "name")
+        if ul.unit.level == "province":
+            pop, cov = float(df["population"].sum()), float(df["covered_population"].sum())
+            median = float("nan")
+        else:
+            r = df[df["unit_id"].astype(str) == str(ul.unit.key)].iloc[0]
+            pop, cov = float(r["population"]), float(r["covered_population"])
+            median = float(r.get("median_distance_m", float("nan")))
+        rows.append({"category": cat, "radius_m": radius, "population": pop, "covered_population": cov,
+                     "covered_share": cov / pop if pop else float("nan"), "median_distance_m": median})
     return pd.DataFrame(rows)
 
 

@@ -26,7 +26,6 @@ from geo import coverage as cov
 from geo.cli_coverage import UNIT_DEFAULTS
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, fmt_percent, t
-from geo.paths import METRIC_CRS
 from geo.population import LABEL_CENSUS_COMMUNE, LABEL_CENSUS_WARD, census_grid, read_population_raster
 from geo.text import escape
 from layers.catalog import get_catalog

@@ -15,7 +15,8 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from geo.derive import SMART_CITY_DISTRICT_IDS, categorise_pois, derive_wards_2025, join_census_2019  # noqa: E402
+from geo.derive import (SMART_CITY_DISTRICT_IDS, categorise_pois, derive_wards_2025,  # noqa: E402
+                        districts_from_communes, join_census_2019)
 from geo.paths import DATA_DIR, METRIC_CRS, SHARED_SOURCES  # noqa: E402
 from geo.text import join_key  # noqa: E402
 from layers.catalog import get_catalog  # noqa: E402
@@ -58,22 +59,24 @@ def build(src: Path, out: Path) -> list[str]:
     tn_census = census[census["city"].map(join_key) == "thainguyen"]
     by_district = tn_census.groupby(tn_census["district"].map(join_key))["total"].sum()
 
-    districts = read("districts")
+    communes, join_report = join_census_2019(read("communes"), census)
+    report += ["## Census 2019 → 2009 commune polygons"] + join_report.lines()
+    write(communes, "communes_pre2025.geojson", out)
+
+    districts, moved = districts_from_communes(read("districts"), communes[communes["province_vn"] == "Thái Nguyên"])
+    report += ["## District polygons (2019 structure) dissolved from communes"] + moved
     districts["smart_city"] = districts["level2_id"].isin(SMART_CITY_DISTRICT_IDS)
     districts["smart_city_label"] = districts["smart_city"].map({True: "✔", False: ""})
     districts["area_km2"] = districts.to_crs(METRIC_CRS).area / 1e6
     districts["population_2019"] = districts["name"].map(join_key).map(by_district)
     districts["density_2019"] = districts["population_2019"] / districts["area_km2"]
+    districts["geometry_source"] = "2009 commune polygons dissolved by 2019 district (derived)"
     report.append(f"district population 2019 joined for {districts['population_2019'].notna().sum()}/9 "
                   f"districts; total {int(districts['population_2019'].sum()):,}")
     write(districts, "districts_pre2025.geojson", out)
     bk = read("districts_bk")
     bk["area_km2"] = bk.to_crs(METRIC_CRS).area / 1e6
     write(bk, "districts_bac_kan_pre2025.geojson", out)
-
-    communes, join_report = join_census_2019(read("communes"), census)
-    report += ["## Census 2019 → 2009 commune polygons"] + join_report.lines()
-    write(communes, "communes_pre2025.geojson", out)
 
     points = read("points")
     write(points, "wards_2025_points.geojson", out)

@@ -215,7 +215,8 @@ def test_computed_indicator_equals_coverage_by_unit(fw):
     districts = load_layer("districts")
     infra = load_layer("infrastructure")
     facilities = infra[infra["category"] == "health"]
-    expected = coverage_by_unit(facilities, districts, census_grid(districts, "population_2019"), 2000.0,
+    communes = load_layer("communes")  # census 2019 uniform within each commune
+    expected = coverage_by_unit(facilities, districts, census_grid(communes, "population_2019"), 2000.0,
                                 "level2_id", "name")
     got = compute_indicator(ind, "city")
     assert list(got["unit_key"]) == [f"district:{u}" for u in expected["unit_id"]]

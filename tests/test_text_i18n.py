@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import pytest
 
 from geo.i18n import LANGS, catalog, fmt_number, fmt_percent, t
 from geo.text import escape, fold, join_key, strip_unit_type
