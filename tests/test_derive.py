@@ -6,7 +6,7 @@ import pytest
 import pandas as pd
 from shapely.geometry import Point, box
 
-from geo.derive import categorise_pois, derive_wards_2025, join_census_2019
+from geo.derive import categorise_pois, derive_wards_2025, districts_from_communes, join_census_2019
 from layers.catalog import get_catalog, load_layer
 
 
@@ -76,3 +76,31 @@ def test_shipped_derived_layers_are_consistent() -> None:
     assert "Xã Phú Bình" not in set(smart)
     infra = load_layer("infrastructure")
     assert set(infra["category"]) <= set(get_catalog().categories)
+
+
+def test_district_polygons_follow_the_2019_structure() -> None:
+    communes = load_layer("communes")
+    districts = load_layer("districts")
+    tn = communes[communes["province_vn"] == "Thái Nguyên"]
+    inside = gpd.sjoin(tn.set_geometry(tn.representative_point()), districts[["name", "geometry"]],
+                       predicate="within")
+    city = inside[inside["name"] == "Thành phố Thái Nguyên"]
+    # communes transferred into the city in 2017 are inside its polygon now
+    assert {"Xã Sơn Cẩm", "Xã Linh Sơn", "Xã Huống Thượng", "Xã Đồng Liên"} <= set(city["commune_vn"])
+    # so the census population of the communes inside each district equals the district figure
+    by_district = inside.groupby("name")["population_2019"].sum()
+    expected = districts.set_index("name")["population_2019"]
+    matched = by_district.index[by_district.index != "Huyện Đại Từ"]  # one Đại Từ commune has no census match
+    assert (by_district[matched] == expected[matched]).all()
+
+
+def test_districts_from_communes_on_small_data() -> None:
+    communes = _communes().assign(district_2019=["Huyện A", "Huyện A", "Huyện B", "Huyện B"])
+    districts = gpd.GeoDataFrame({"name": ["Huyện A", "Huyện B", "Huyện C"]},
+                                 geometry=[box(0, 0, 1, 1)] * 3, crs=4326)
+    out, notes = districts_from_communes(districts, communes)
+    assert out.geometry.iloc[0].bounds == pytest.approx((105.80, 21.50, 105.82, 21.51))
+    assert out.geometry.iloc[1].bounds == pytest.approx((105.82, 21.50, 105.84, 21.51))
+    assert out.geometry.iloc[2].bounds == (0, 0, 1, 1)  # no communes: outline kept, and said so
+    assert any("Xã Ba" in n and "Huyện B" in n for n in notes)
+    assert any("Huyện C" in n for n in notes)
