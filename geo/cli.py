@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from geo.errors import AtlasError
+from geo.i18n import t
 
 COMMAND_MODULES = ("geo.cli_layers", "geo.cli_coverage", "geo.cli_indicators", "geo.cli_check", "geo.cli_export")
 
@@ -46,3 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # output piped into e.g. `head`: not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:  # noqa: BLE001 — no traceback reaches a user (ATLAS_DEBUG=1 shows it)
+        if os.environ.get("ATLAS_DEBUG"):
+            raise
+        sys.stderr.write(f"error: {t('errors.unexpected', args.lang, kind=type(exc).__name__, detail=str(exc)[:200])}\n")
+        return 2

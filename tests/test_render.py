@@ -118,3 +118,15 @@ def test_cli_map_and_errors(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "error: " in bad.stderr and "Traceback" not in bad.stderr
     listing = subprocess.run([sys.executable, "-m", "geo", "layers"], cwd=ROOT, capture_output=True, text=True)
     assert listing.returncode == 0 and "wards_2025" in listing.stdout and "ODbL" not in listing.stdout.split("\n")[0]
+
+
+def test_cli_never_shows_a_traceback(tmp_path: Path) -> None:
+    # an unreadable workspace path is refused or reported in one line, never a traceback
+    env = {**__import__("os").environ, "ATLAS_WORKSPACE": str(tmp_path / "f.gpkg" / "sub" / "x.gpkg")}
+    (tmp_path / "f.gpkg").write_text("a file, not a folder")
+    out = subprocess.run([sys.executable, "-m", "geo", "indicators", "export", "--out", str(tmp_path / "v.csv")],
+                         cwd=ROOT, capture_output=True, text=True, env=env)
+    assert "Traceback" not in out.stderr
+    assert out.returncode in (0, 2)
+    if out.returncode == 2:
+        assert out.stderr.startswith("error: ") and len(out.stderr.strip().splitlines()) == 1
