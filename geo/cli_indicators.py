@@ -140,7 +140,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                 for v in saved:
                     print(f"  {v.period}\t{fmt_number(v.value, lang, 1)}%\tv{v.version}\t{v.entered_by}\t{v.entered_at}")
                 print("  " + gap_sentence(ind, row.unit_name, stt, lang, population=row.population,
-                                          covered=row.covered_population))
+                                          covered=row.covered_population, targets=targets))
         return 0
     hist = store.history(ind.id, only.id if only else None)
     by_unit: dict[str, list] = {}
@@ -157,7 +157,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         for v in vals:
             print(f"  {v.period}\t{fmt_number(v.value, lang)}\tv{v.version}\t{fw.source_text(v.source, lang)}"
                   f"\t{v.evidence}\t{v.evidence_url}\t{v.entered_by}\t{v.entered_at}".rstrip())
-        print("  " + gap_sentence(ind, name, stt, lang, integer=spec.integer))
+        print("  " + gap_sentence(ind, name, stt, lang, integer=spec.integer, targets=targets))
     return 0
 
 

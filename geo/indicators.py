@@ -321,16 +321,33 @@ def people_gap(population: float, covered: float, tg: Target) -> int:
 
 def gap_sentence(indicator: Indicator, unit_name: str, st: Status, lang: str,
                  population: float | None = None, covered: float | None = None,
-                 integer: bool = False) -> str:
+                 integer: bool = False, targets: Sequence[Target] = ()) -> str:
     """The gap in words, e.g. "TP Sông Công: cần thêm 1.234 người trong phạm vi 2 km ...
-    để đạt mục tiêu 2030". Uses the latest target (the furthest year) for computed shares."""
+    để đạt mục tiêu 2030", to the target that applies (``st.target``). When that one is met
+    and ``targets`` has a later one (2030 after 2025), the sentence goes on to the later one."""
     if st.latest is None:
         return t("readiness.gap_no_data", lang, unit=unit_name, indicator=indicator.name(lang))
     if st.target is None:
         return t("readiness.gap_no_target", lang, unit=unit_name, indicator=indicator.name(lang))
     tg = st.target
     if st.code == "met":
-        return t("readiness.gap_met", lang, unit=unit_name, indicator=indicator.name(lang), year=str(tg.year))
+        later = sorted((x for x in targets if x.year > tg.year), key=lambda x: x.year)
+        met_years = [tg.year] + [x.year for x in later if x.met_by(st.latest.value)]
+        pending = [x for x in later if not x.met_by(st.latest.value)]
+        if not pending:
+            if len(met_years) == 1:
+                return t("readiness.gap_met", lang, unit=unit_name, indicator=indicator.name(lang), year=str(tg.year))
+            years = t("readiness.and_join", lang, first=", ".join(str(y) for y in met_years[:-1]),
+                      last=str(met_years[-1]))
+            return t("readiness.gap_met_all", lang, unit=unit_name, indicator=indicator.name(lang), years=years)
+        nxt = gap_sentence(indicator, unit_name, Status("behind", latest=st.latest, target=pending[0]), lang,
+                           population=population, covered=covered, integer=integer)
+        for prefix in (f"{unit_name}: {indicator.name(lang)} ", f"{unit_name}: "):   # said once already
+            if nxt.startswith(prefix):
+                nxt = nxt[len(prefix):]
+                break
+        return t("readiness.gap_met_then", lang, unit=unit_name, indicator=indicator.name(lang),
+                 year=str(tg.year), next=nxt)
     if indicator.computed and population is not None and covered is not None:
         n = people_gap(population, covered, tg)
         return t(f"readiness.gap_people_{indicator.category}", lang, unit=unit_name, n=n,
@@ -484,6 +501,19 @@ def fmt_target(tg: Target | None, spec: UnitSpec, lang: str) -> str:
     return f"{op_symbol(tg.op)} {fmt_value(tg.value, spec, lang)}"
 
 
+def fmt_when(iso: str) -> str:
+    """A stored ISO timestamp for people: "2026-11-26 08:14 UTC" ("" stays "")."""
+    if not iso:
+        return ""
+    try:
+        import datetime as _dt
+
+        moment = _dt.datetime.fromisoformat(iso).astimezone(_dt.timezone.utc)
+    except ValueError:
+        return iso
+    return moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
 def op_symbol(op: str) -> str:
     """Comparison as printed: "<=" → "≤", ">=" → "≥"."""
     return {"<=": "≤", ">=": "≥"}.get(op, op)
@@ -528,6 +558,7 @@ def scorecard(fw: Framework, store: Any, unit: AdminUnit, lang: str,
             "source": fw.source_text(latest.source, lang) if latest else "",
             "evidence": (latest.evidence + (" " + latest.evidence_url if latest.evidence_url else "")).strip()
             if latest else "",
-            "gap": gap_sentence(ind, unit.name, st, lang, population=pop, covered=cov, integer=spec.integer),
+            "gap": gap_sentence(ind, unit.name, st, lang, population=pop, covered=cov, integer=spec.integer,
+                                targets=targets),
         })
     return rows

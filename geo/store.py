@@ -347,7 +347,7 @@ class Store:
                 self._audit(conn, editor.username, "conflict_rejected", _subject(clean),
                             {"expected_version": conflict.expected, "current_version": conflict.current,
                              **clean})
-            raise AtlasError(conflict.key, **conflict.params) from None
+            raise ValueConflict(self.framework, {u.id: u.name for u in self.units}, conflict.params) from None
         return rec
 
     def record_snapshot(self, editor: Editor, indicator_id: str, df: pd.DataFrame, period: Any) -> int:
@@ -497,12 +497,14 @@ class Store:
             errs.append(RowError(row_no, "value", "bad_number", {"value": raw_value}))
         elif ind is not None:
             spec = fw.units[ind.unit]
-            if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max) \
-                    or (spec.integer and not float(value).is_integer()):
-                errs.append(RowError(row_no, "value", "out_of_range",
-                                     {"value": raw_value, "unit": spec.id,
-                                      "min": "" if spec.min is None else str(spec.min),
-                                      "max": "" if spec.max is None else str(spec.max)}))
+            bounds = {"value": raw_value, "unit": spec.id, "min": "" if spec.min is None else f"{spec.min:g}",
+                      "max": "" if spec.max is None else f"{spec.max:g}"}
+            if (spec.min is not None and value < spec.min) or (spec.max is not None and value > spec.max):
+                key = "out_of_range" if spec.max is not None and spec.min is not None else \
+                    ("below_min" if spec.min is not None else "above_max")
+                errs.append(RowError(row_no, "value", key, bounds))
+            elif spec.integer and not float(value).is_integer():
+                errs.append(RowError(row_no, "value", "not_integer", bounds))
         clean["value"] = value
         unit_col = "" if _blank(row.get("unit")) else str(row.get("unit")).strip()
         measured = fw.unit_for_alias(unit_col) if unit_col else None
@@ -619,6 +621,29 @@ class _Conflict(AtlasError):
                          period=str(clean["period"]), who=other["entered_by"] if other else "?",
                          when=other["entered_at"] if other else "?",
                          value=other["value"] if other else float("nan"), mine=clean["value"])
+
+
+class ValueConflict(AtlasError):
+    """Someone saved the same value first: the message names the indicator and the unit in the
+    reader's language, the other editor, when (UTC) and both values with their unit."""
+
+    def __init__(self, framework: Framework, unit_names: dict[str, str], params: dict[str, Any]) -> None:
+        self._framework, self._unit_names = framework, unit_names
+        super().__init__("store_errors.conflict", **params)
+
+    def message(self, lang: str = "vi") -> str:
+        from geo.indicators import fmt_value, fmt_when
+
+        p = dict(self.params)
+        ind = self._framework.indicators.get(p["indicator"])
+        if ind is not None:
+            spec = self._framework.units[ind.unit]
+            p["indicator"] = ind.name(lang)
+            p["value"] = fmt_value(p["value"], spec, lang, with_unit=True)
+            p["mine"] = fmt_value(p["mine"], spec, lang, with_unit=True)
+        p["unit"] = self._unit_names.get(p["unit"], p["unit"])
+        p["when"] = fmt_when(p["when"]) if p["when"] != "?" else p["when"]
+        return t(self.key, lang, **p)
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

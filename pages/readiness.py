@@ -13,7 +13,7 @@ from geo.auth import Editor, authenticate
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, t
 from geo.indicators import (AdminUnit, Framework, Indicator, admin_units, compute_indicator, computed_values,
-                            load_framework, province_total, scorecard)
+                            fmt_value, fmt_when, load_framework, province_total, scorecard)
 from geo.store import ImportRejected, Store, frame_bytes, read_table, template_xlsx
 from pages.common import current_lang, ensure_app_entry, show_error, tr
 
@@ -25,7 +25,7 @@ TARGET_SEEN_KEY = "ind_seen_target_versions"
 FAIL_KEY, LOCK_KEY = "ind_sign_in_failures", "ind_sign_in_locked_until"
 MAX_FAILURES, LOCK_SECONDS = 5, 60
 for _key, _default in ((EDITOR_KEY, None), (SEEN_KEY, {}), (TARGET_SEEN_KEY, {}), (FAIL_KEY, 0), (LOCK_KEY, 0.0),
-                       ("ind_level", "city"), ("ind_section", "scorecard")):
+                       ("ind_section", "scorecard")):
     if _key not in st.session_state:
         st.session_state[_key] = _default
 
@@ -55,6 +55,25 @@ def _unit_label(u: AdminUnit, _l: str = lang) -> str:
     """Unit name, marked when it is one of the three smart cities (language bound at definition
     so widget labels never depend on reading session state later)."""
     return t("readiness.smart_city_mark", _l, name=u.name) if u.smart_city else u.name
+
+
+def _sticky(widget, label: str, options: list, key: str, default=None, **kwargs):
+    """``st.radio``/``st.selectbox`` whose choice survives switching sections and languages.
+
+    Streamlit forgets a widget's state on a run that does not draw it, and a widget re-created
+    without ``index`` shows its first option even when the session says otherwise (the page then
+    showed "Province" over a district's scorecard). So the choice is also kept under a plain key
+    and always handed back as ``index``."""
+    kept = f"{key}__kept"
+    current = st.session_state.get(key, st.session_state.get(kept, default))
+    index = options.index(current) if current in options else 0
+
+    def _remember() -> None:
+        st.session_state[kept] = st.session_state[key]
+
+    value = widget(label, options, index=index, key=key, on_change=_remember, **kwargs)
+    st.session_state[kept] = value
+    return value
 
 
 # ---------------------------------------------------------------- sidebar: editor sign-in
@@ -92,10 +111,10 @@ def sidebar_sign_in() -> Editor | None:
 # ---------------------------------------------------------------- scorecard
 def scorecard_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], editor: Editor | None) -> None:
     levels = ["province", "city", "ward"]
-    level = st.radio(tr("readiness.level"), levels, format_func=lambda lv, _l=lang: t(f"readiness.level_{lv}", _l),
-                     horizontal=True, key="ind_level")
+    level = _sticky(st.radio, tr("readiness.level"), levels, "ind_level", default="city",
+                    format_func=lambda lv, _l=lang: t(f"readiness.level_{lv}", _l), horizontal=True)
     choices = [u for u in units if u.level == level]
-    unit = st.selectbox(tr("readiness.unit"), choices, format_func=_unit_label, key=f"ind_unit_{level}")
+    unit = _sticky(st.selectbox, tr("readiness.unit"), choices, f"ind_unit_{level}", format_func=_unit_label)
     rows = scorecard(fw, store, unit, lang, computed_for)
     if not rows:
         st.info(tr("readiness.no_indicator_in_scope"))
@@ -117,8 +136,8 @@ def scorecard_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], edi
 
     st.subheader(tr("readiness.trend_title"))
     in_scope = [ind for ind in fw.indicators.values() if level in ind.scope]
-    ind = st.selectbox(tr("readiness.trend_pick"), in_scope, format_func=lambda i, _l=lang: i.name(_l),
-                       key=f"ind_trend_{level}")
+    ind = _sticky(st.selectbox, tr("readiness.trend_pick"), in_scope, f"ind_trend_{level}",
+                  format_func=lambda i, _l=lang: i.name(_l))
     st.caption(ind.note(lang))
     hist = store.history(ind.id, unit.id)
     if ind.computed:
@@ -141,8 +160,9 @@ def scorecard_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], edi
     line = pd.DataFrame({col_year: [str(p) for p in sorted(current)],
                          col_val: [round(current[p].value, 2) for p in sorted(current)]})
     chart = alt.Chart(line).mark_line(point=True).encode(
-        x=alt.X(f"{col_year}:O"),
-        y=alt.Y(f"{col_val}:Q", scale=alt.Scale(reverse=ind.direction == "lower", zero=False)))
+        x=alt.X(f"{col_year}:O", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y(f"{col_val}:Q", scale=alt.Scale(reverse=ind.direction == "lower", zero=False),
+                axis=alt.Axis(format="~r")))
     targets = store.targets(ind.id)
     if targets:
         tdf = pd.DataFrame({col_year: [str(tg.year) for tg in targets], col_val: [tg.value for tg in targets],
@@ -159,7 +179,7 @@ def scorecard_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], edi
         tr("readiness.col_evidence"): [v.evidence for v in hist],
         tr("readiness.col_link"): [v.evidence_url for v in hist],
         tr("readiness.col_by"): [v.entered_by for v in hist],
-        tr("readiness.col_at"): [v.entered_at for v in hist],
+        tr("readiness.col_at"): [fmt_when(v.entered_at) for v in hist],
     }), hide_index=True, width="stretch")
 
 
@@ -215,11 +235,10 @@ def _choropleth(indicator_id: str, level: str, map_lang: str, radius_m: float, _
 
 def map_tab(fw: Framework) -> None:
     computed = [ind for ind in fw.indicators.values() if ind.computed]
-    ind = st.selectbox(tr("readiness.map_indicator"), computed, format_func=lambda i, _l=lang: i.name(_l),
-                       key="ind_map_ind")
-    level = st.radio(tr("readiness.map_level"), ["city", "ward"],
-                     format_func=lambda lv, _l=lang: t(f"readiness.level_{lv}", _l), horizontal=True,
-                     key="ind_map_level")
+    ind = _sticky(st.selectbox, tr("readiness.map_indicator"), computed, "ind_map_ind",
+                  format_func=lambda i, _l=lang: i.name(_l))
+    level = _sticky(st.radio, tr("readiness.map_level"), ["city", "ward"], "ind_map_level",
+                    format_func=lambda lv, _l=lang: t(f"readiness.level_{lv}", _l), horizontal=True)
     st.caption(ind.note(lang))
     gdf = _map_frame(ind, level)
     try:
@@ -270,9 +289,11 @@ def entry_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], editor:
     if not manual:
         st.info(tr("readiness.entry_no_manual"))
         return
-    ind = st.selectbox(tr("readiness.col_indicator"), manual, format_func=lambda i, _l=lang: i.name(_l), key="ind_entry_ind")
+    ind = _sticky(st.selectbox, tr("readiness.col_indicator"), manual, "ind_entry_ind",
+                  format_func=lambda i, _l=lang: i.name(_l))
     in_scope = [u for u in units if u.level in ind.scope]
-    unit = st.selectbox(tr("readiness.unit"), in_scope, format_func=_unit_label, key="ind_entry_unit")
+    unit = _sticky(st.selectbox, tr("readiness.unit"), in_scope, "ind_entry_unit", format_func=_unit_label)
+    spec = fw.units[ind.unit]
     period = int(st.number_input(tr("readiness.col_period"), min_value=fw.first_year,
                                  max_value=_dt.date.today().year, value=_dt.date.today().year - 1, step=1,
                                  key="ind_entry_period"))
@@ -283,15 +304,15 @@ def entry_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], editor:
     current = [v for v in store.history(ind.id, unit.id) if v.period == period]
     if current:
         v = current[-1]
-        st.caption(tr("readiness.entry_current", value=fmt_number(v.value, lang), version=v.version,
-                      who=v.entered_by, when=v.entered_at or "—"))
+        st.caption(tr("readiness.entry_current", value=fmt_value(v.value, spec, lang, with_unit=True),
+                      version=v.version, who=v.entered_by, when=fmt_when(v.entered_at) or "—"))
     else:
         st.caption(tr("readiness.entry_none"))
     if st.button(tr("readiness.entry_reload"), key="ind_entry_reload"):
         seen[key] = store.current_version(*key)
         st.rerun()
     with st.form("ind_entry_form"):
-        value = st.text_input(tr("readiness.entry_value"), key="ind_entry_value")
+        value = st.text_input(tr("readiness.entry_value_in", unit=spec.label(lang)), key="ind_entry_value")
         source = st.text_input(tr("readiness.entry_source"), key="ind_entry_source")
         evidence = st.text_area(tr("readiness.entry_evidence"), key="ind_entry_evidence")
         link = st.text_input(tr("readiness.entry_link"), key="ind_entry_link")
@@ -305,8 +326,8 @@ def entry_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], editor:
                 show_error(err)
 
     st.subheader(tr("readiness.target_title"))
-    t_ind = st.selectbox(tr("readiness.col_indicator"), list(fw.indicators.values()),
-                         format_func=lambda i, _l=lang: i.name(_l), key="ind_target_ind")
+    t_ind = _sticky(st.selectbox, tr("readiness.col_indicator"), list(fw.indicators.values()), "ind_target_ind",
+                    format_func=lambda i, _l=lang: i.name(_l))
     t_year = int(st.number_input(tr("readiness.target_year"), min_value=2025, max_value=2100, value=2030,
                                  step=1, key="ind_target_year"))
     tkey = (t_ind.id, t_year)
@@ -343,7 +364,7 @@ def entry_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], editor:
             st.caption(tr("readiness.audit_empty"))
         else:
             st.dataframe(pd.DataFrame({
-                tr("readiness.col_at"): log["at"],
+                tr("readiness.col_at"): [fmt_when(x) for x in log["at"]],
                 tr("readiness.col_by"): log["actor"],
                 tr("readiness.audit_action"): [tr(f"readiness.audit_{a}") for a in log["action"]],
                 tr("readiness.audit_subject"): log["subject"],

@@ -198,6 +198,35 @@ def test_gap_sentences(fw):
     assert "meets the 2025 target" in gap_sentence(rank, "X", met, "en")
 
 
+def test_gap_goes_on_to_the_later_target_once_the_due_one_is_met(fw):
+    ent = fw.indicators["digital_enterprises"]            # > 700 by 2025, > 3,000 by 2030
+    st = status([_v(2024, 800)], ent.targets, "higher")
+    assert st.code == "met" and st.target.year == 2025
+    vi = gap_sentence(ent, "Tỉnh Thái Nguyên", st, "vi", integer=True, targets=ent.targets)
+    assert vi == ("Tỉnh Thái Nguyên: Số doanh nghiệp công nghệ số đã đạt mục tiêu 2025; tiếp theo, "
+                  "cần thêm 2.201 để đạt mục tiêu 2030.")                      # 3,001 - 800
+    en = gap_sentence(ent, "P", st, "en", integer=True, targets=ent.targets)
+    assert "meets the 2025 target" in en and "needs 2,201 more to reach the 2030 target" in en
+    rank = fw.indicators["dti_rank"]                     # <= 15 by 2025, <= 10 by 2030
+    seeded = [v for v in fw.values if v.indicator_id == "dti_rank"]
+    st = status(seeded, rank.targets, "lower")
+    assert gap_sentence(rank, "X", st, "en", integer=True, targets=rank.targets) == (
+        "X: Provincial digital-transformation index (DTI) rank already meets the 2025 and 2030 targets.")
+    st = status([_v(2024, 12)], rank.targets, "lower")
+    text = gap_sentence(rank, "X", st, "en", integer=True, targets=rank.targets)
+    assert "meets the 2025 target" in text and "climb 2 more places (to rank 10 or better)" in text
+    # without the later targets the sentence stops at the one that applies
+    assert gap_sentence(rank, "X", st, "en", integer=True).endswith("meets the 2025 target.")
+
+
+def test_fmt_when_is_readable_utc():
+    from geo.indicators import fmt_when
+
+    assert fmt_when("2026-11-26T08:14:03+00:00") == "2026-11-26 08:14 UTC"
+    assert fmt_when("2026-11-26T15:14:03+07:00") == "2026-11-26 08:14 UTC"
+    assert fmt_when("") == ""
+
+
 def test_resolve_unit_by_id_or_name():
     assert resolve_unit("district:165").name == "Thành phố Sông Công"
     assert resolve_unit("thanh pho song cong").id == "district:165"

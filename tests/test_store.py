@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 
 import geopandas as gpd
@@ -100,8 +101,13 @@ def test_conflict_second_editor_gets_clear_message_and_nothing_is_lost(store, ed
     err = exc.value
     assert err.key == "store_errors.conflict"
     msg = err.message("en")
-    assert "lan" in msg and "NOT saved" in msg and "85" in msg and "70" in msg
-    assert "CHƯA được lưu" in err.message("vi")
+    assert "lan" in msg and "NOT saved" in msg and "85%" in msg and "70%" in msg
+    # people's words, not ids: the indicator and unit by name in the reader's language, time in UTC
+    assert "Share of online public services at level 4" in msg and "Tỉnh Thái Nguyên" in msg
+    assert "online_services_level4" not in msg and "province:19" not in msg
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", msg) and "+00:00" not in msg
+    vi = err.message("vi")
+    assert "CHƯA được lưu" in vi and "Tỷ lệ dịch vụ công trực tuyến mức độ 4" in vi
     # the first editor's value stands; the refused value is kept in the audit log
     assert [v.value for v in store.latest_values("online_services_level4", P)] == [85]
     log = store.audit_log()
@@ -269,8 +275,9 @@ def _frame(*overrides):
     ({"value": "nan"}, "bad_number", "value"),
     ({"value": "101"}, "out_of_range", "value"),
     ({"value": "-1"}, "out_of_range", "value"),
-    ({"indicator_id": "dti_rank", "unit": "rank", "value": "0"}, "out_of_range", "value"),
-    ({"indicator_id": "digital_enterprises", "unit": "count", "value": "700.5"}, "out_of_range", "value"),
+    ({"indicator_id": "dti_rank", "unit": "rank", "value": "0"}, "below_min", "value"),
+    ({"indicator_id": "digital_enterprises", "unit": "count", "value": "700.5"}, "not_integer", "value"),
+    ({"indicator_id": "digital_enterprises", "unit": "count", "value": "1.286"}, "not_integer", "value"),
     ({"unit": "kg"}, "wrong_unit", "unit"),
     ({"unit": ""}, "wrong_unit", "unit"),
     ({"indicator_id": "dti_rank", "unit": "%", "value": "8"}, "wrong_unit", "unit"),
@@ -288,6 +295,8 @@ def test_every_rejection_reason_and_nothing_written(store, editors, ws, override
     assert exc.value.key == "store_errors.import_rejected"
     for lang in ("vi", "en"):
         assert all(e.message(lang) and not e.message(lang).startswith("store_errors.") for e in report.errors)
+        assert all("()" not in e.message(lang) and "đến ," not in e.message(lang) and "to ," not in e.message(lang)
+                   for e in report.errors)   # no empty bound left in the sentence
     assert store.stored_values() == []
     assert not ws.exists() or _count(ws, "ind_values") == 0
 

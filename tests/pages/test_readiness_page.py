@@ -85,7 +85,8 @@ def test_english_province_scorecard_with_seeded_dti(env):
     assert "Ministry of Science and Technology" in dti["Source"]
     online = card.loc["Share of online public services at level 4"]
     assert (online["Latest value"], online["Status"], online["2025 target"]) == ("no data", "no data", "> 90%")
-    assert "Tỉnh Thái Nguyên: Provincial digital-transformation index (DTI) rank meets the 2025 target." in text
+    assert ("Tỉnh Thái Nguyên: Provincial digital-transformation index (DTI) rank already meets the 2025 and 2030 "
+            "targets.") in text
     trend = at.selectbox(key="ind_trend_province")
     trend.select_index(trend.options.index("Provincial digital-transformation index (DTI) rank"))
     at.run()
@@ -94,6 +95,24 @@ def test_english_province_scorecard_with_seeded_dti(env):
     assert list(evidence["Year"]) == ["2020", "2021", "2022", "2024"] and list(evidence["Value"]) == ["12", "8", "8", "8"]
     assert "Ministry of Information and Communications" in evidence["Source"].iloc[0]
     assert list(evidence["Source"].iloc[1:3]) == ["DTI ranking table on dti.gov.vn"] * 2
+
+
+def test_level_and_unit_survive_switching_sections_and_language(env):
+    at = _app(lang="vi")
+    at.radio(key="ind_level").set_value("ward")
+    at.run()
+    wards = at.selectbox(key="ind_unit_ward")
+    wards.select_index(5)
+    at.run()
+    chosen = at.selectbox(key="ind_unit_ward").value
+    for section, lang in (("entry", "vi"), ("entry", "en"), ("scorecard", "en")):
+        at.session_state["ind_section"] = section
+        at.session_state["lang"] = lang
+        at.run()
+        assert not at.exception
+    assert at.radio(key="ind_level").value == "ward" and at.radio(key="ind_level").index == 2
+    assert at.selectbox(key="ind_unit_ward").value == chosen
+    assert f"{chosen.name}: " in _texts(at)              # the scorecard shown is the chosen ward's
 
 
 def test_three_cities_compared_and_gap_in_words_with_recorded_target(env):
