@@ -92,6 +92,38 @@ def _positive(value: str) -> float:
     return x
 
 
+def _detour(value: str) -> float:
+    try:
+        x = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(t("coverage_errors.not_a_number", "en", value=value)) from None
+    if not math.isfinite(x) or x < 1.0:
+        raise argparse.ArgumentTypeError(t("coverage_errors.not_a_detour", "en", value=value))
+    return x
+
+
+def _check_output(path: Path, suffixes: tuple[str, ...], key: str) -> None:
+    """Refuse a wrong extension or a missing folder before any work is done."""
+    if path.suffix.lower() not in suffixes:
+        raise AtlasError(key, path=str(path))
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise AtlasError("coverage_errors.no_folder", path=str(path), folder=str(parent))
+
+
+def _check_mode_options(args) -> None:
+    """Options of the other mode are refused rather than silently ignored."""
+    if args.mode == "euclidean":
+        for opt, given in (("roads", args.roads), ("minutes", args.minutes),
+                           ("speed-profile", args.speed_profile is not None)):
+            if given:
+                raise AtlasError("coverage_errors.network_only", option=opt)
+        return
+    for opt, given in (("detour", args.detour not in (None, 1.0)), ("capacity-col", args.capacity_col)):
+        if given:
+            raise AtlasError("coverage_errors.euclidean_only", option=opt)
+
+
 def register(subparsers) -> None:
     p = subparsers.add_parser("coverage", help=t("coverage.cli_help", "en"),
                               description=t("coverage.cli_description", "en"))
@@ -100,7 +132,7 @@ def register(subparsers) -> None:
     p.add_argument("--unit-id", default=None, help=t("coverage.arg_unit_id", "en"))
     p.add_argument("--unit-name", default=None, help=t("coverage.arg_unit_name", "en"))
     p.add_argument("--radius-m", type=_positive, default=None, help=t("coverage.arg_radius", "en"))
-    p.add_argument("--detour", type=float, default=1.0, help=t("coverage.arg_detour", "en"))
+    p.add_argument("--detour", type=_detour, default=1.0, help=t("coverage.arg_detour", "en"))
     p.add_argument("--population", default=None, help=t("coverage.arg_population", "en"))
     p.add_argument("--population-source", choices=sorted(POP_SOURCES), default="communes",
                    help=t("coverage.arg_population_source", "en"))
@@ -108,7 +140,7 @@ def register(subparsers) -> None:
     p.add_argument("--mode", choices=("euclidean", "network"), default="euclidean", help=t("coverage.arg_mode", "en"))
     p.add_argument("--roads", default=None, help=t("coverage.arg_roads", "en"))
     p.add_argument("--minutes", type=_positive, default=None, help=t("coverage.arg_minutes", "en"))
-    p.add_argument("--speed-profile", choices=("walk", "motorbike"), default="walk", help=t("coverage.arg_profile", "en"))
+    p.add_argument("--speed-profile", choices=("walk", "motorbike"), default=None, help=t("coverage.arg_profile", "en"))
     p.add_argument("--capacity-col", default=None, help=t("coverage.arg_capacity", "en"))
     p.add_argument("--raster-out", default=None, help=t("coverage.arg_raster_out", "en"))
     p.add_argument("--out", required=True, help=t("coverage.arg_out", "en"))
@@ -122,13 +154,17 @@ def run(args) -> int:
 
     lang = getattr(args, "lang", "en")
     out = Path(args.out)
-    if out.suffix.lower() not in (".csv", ".gpkg", ".geojson"):
-        raise AtlasError("coverage_errors.bad_out", path=str(out))
+    _check_output(out, (".csv", ".gpkg", ".geojson"), "coverage_errors.bad_out")
+    if args.raster_out:
+        _check_output(Path(args.raster_out), (".tif", ".tiff"), "coverage_errors.bad_raster_out")
+    _check_mode_options(args)
     if args.mode == "network":
         if not args.roads:
             raise AtlasError("coverage_errors.no_roads")
         if args.minutes is None and args.radius_m is None:
             raise AtlasError("coverage_errors.no_limit")
+        if args.minutes is not None and args.radius_m is not None:
+            raise AtlasError("coverage_errors.both_limits")
     elif args.radius_m is None:
         raise AtlasError("coverage_errors.bad_radius", value="")
     units, _ = load_source(args.units)
@@ -147,19 +183,24 @@ def run(args) -> int:
     else:
         layer, col, label = POP_SOURCES[args.population_source]
         grid = census_grid(load_layer(layer), col, args.cell_m, label_key=label)
+    cost_fn = None  # network mode: the cost function, reused for --raster-out
     if args.mode == "network":
-        from geo.network import network_coverage_by_unit
+        from geo.network import build_graph, network_cost_fn, network_coverage_by_unit
 
         roads, _ = load_source(args.roads)
-        df = network_coverage_by_unit(facilities, units, grid, roads, unit_id, unit_name, minutes=args.minutes,
-                                      distance_m=None if args.minutes is not None else args.radius_m,
-                                      profile=args.speed_profile)
+        graph = build_graph(roads, args.speed_profile or "walk", grid.crs)
+        df = network_coverage_by_unit(facilities, units, grid, graph, unit_id, unit_name, minutes=args.minutes,
+                                      distance_m=None if args.minutes is not None else args.radius_m)
+        cost_fn = network_cost_fn(graph, cov.facility_xy(facilities, grid.crs),
+                                  "time" if args.minutes is not None else "distance")
     else:
         df = cov.coverage_by_unit(facilities, units, grid, args.radius_m, unit_id, unit_name, detour=args.detour)
         if args.capacity_col:
             acc = cov.two_step_fca(facilities, units, grid, args.radius_m, unit_id, unit_name,
                                    capacity_col=args.capacity_col, detour=args.detour)
             df["access_ratio"] = acc["access_ratio"].to_numpy()
+    if float(df["population"].sum()) <= 0:
+        raise AtlasError("coverage_errors.no_overlap")
     df["population_source"] = t(grid.label_key, lang)
     try:
         if out.suffix.lower() == ".csv":
@@ -169,7 +210,11 @@ def run(args) -> int:
             if out.exists():
                 out.unlink()
             gdf.to_file(out, driver="GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON", engine="pyogrio")
-        if args.raster_out:
+        if args.raster_out and cost_fn is not None:  # network: travel cost of the populated cells
+            from geo.population import write_grid_geotiff
+
+            write_grid_geotiff(grid, args.raster_out, values=cov.cost_raster(cost_fn, units, grid), nodata=-1.0)
+        elif args.raster_out:
             cov.write_distance_geotiff(facilities, grid, args.raster_out, detour=args.detour)
     except AtlasError:
         raise

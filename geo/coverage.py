@@ -91,11 +91,22 @@ def _check_units(units: gpd.GeoDataFrame, unit_id: str, unit_name: str) -> None:
         raise AtlasError("coverage_errors.no_units")
 
 
+def _finite(x) -> float | None:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
 def _check_radius(radius_m: float, detour: float = 1.0) -> None:
-    if radius_m is None or not math.isfinite(float(radius_m)) or float(radius_m) <= 0:
-        raise AtlasError("coverage_errors.bad_radius", value=radius_m)
-    if detour is None or not math.isfinite(float(detour)) or float(detour) < 1.0:
-        raise AtlasError("coverage_errors.bad_detour", value=detour)
+    # values are shown as typed (str): a NaN must read "nan", not the catalog's "no data"
+    r = _finite(radius_m)
+    if r is None or r <= 0:
+        raise AtlasError("coverage_errors.bad_radius", value=str(radius_m))
+    d = _finite(detour)
+    if d is None or d < 1.0:
+        raise AtlasError("coverage_errors.bad_detour", value=str(detour))
 
 
 # ---------------------------------------------------------------------------------------
@@ -489,6 +500,19 @@ def write_distance_geotiff(facilities: gpd.GeoDataFrame, grid: PopulationGrid, p
     return write_grid_geotiff(grid, path, values=d, nodata=-1.0)
 
 
+def cost_raster(cost_fn: CostFn, units: gpd.GeoDataFrame, grid: PopulationGrid, chunk_cells: int = CHUNK_CELLS,
+                nodata: float = -1.0) -> np.ndarray:
+    """A full-grid float32 raster of ``cost_fn`` at the populated cells inside ``units`` and
+    ``nodata`` elsewhere (and where unreachable), computed block by block — e.g. network
+    travel time for a GeoTIFF without materialising every cell."""
+    u = to_grid_crs(units, grid.crs, "units")
+    out = np.full(grid.shape, nodata, dtype=np.float32)
+    for block in iter_cells(grid, u.geometry.to_numpy(), chunk_cells):
+        c = np.asarray(cost_fn(block.xy), dtype=np.float64)
+        out[block.rows, block.cols] = np.where(np.isfinite(c), c, nodata).astype(np.float32)
+    return out
+
+
 def cells_raster(cells: CellSet, values: np.ndarray, nodata: float = -1.0) -> np.ndarray:
     """A full-grid float32 raster holding ``values`` (aligned with ``cells``) at their cells and
     ``nodata`` elsewhere (e.g. network travel time of populated cells, for a GeoTIFF)."""
@@ -575,10 +599,14 @@ def hotspots(cells: CellSet, cost: np.ndarray, threshold: float, block: int = 10
 # ---------------------------------------------------------------------------------------
 
 def capacities(facilities: gpd.GeoDataFrame, capacity_col: str | None) -> np.ndarray:
-    """Facility capacity (``capacity_col``, missing/invalid → 1), aligned with :func:`facility_xy`."""
+    """Facility capacity (``capacity_col``; missing/invalid values → 1), aligned with
+    :func:`facility_xy`. A named column the layer does not have is refused (``AtlasError``)."""
     g = facilities.geometry.to_numpy()
     keep = ~(shapely.is_missing(g) | shapely.is_empty(g))
-    if capacity_col and capacity_col in facilities.columns:
+    if capacity_col and capacity_col not in facilities.columns:
+        raise AtlasError("coverage_errors.no_capacity_column", column=capacity_col,
+                         columns=", ".join(str(c) for c in facilities.columns if c != facilities.geometry.name))
+    if capacity_col:
         cap = pd.to_numeric(facilities[capacity_col], errors="coerce").to_numpy(dtype=np.float64)
         cap = np.where(np.isfinite(cap) & (cap >= 0), cap, 1.0)
     else:
@@ -683,10 +711,12 @@ def what_if(facilities: gpd.GeoDataFrame, units: gpd.GeoDataFrame, grid: Populat
 # ---------------------------------------------------------------------------------------
 
 def fmt_distance(metres: float, lang: str) -> str:
-    """"2 km" / "1,5 km" / "800 m" in ``lang``."""
+    """"2 km" / "1,5 km" / "2,25 km" / "800 m" in ``lang`` (never rounds a radius the user typed
+    to a different one: 2,250 m reads "2,25 km", not "2,2 km")."""
     if metres >= 1000:
-        km = metres / 1000
-        return t("coverage.km", lang, value=fmt_number(round(km, 1), lang, 0 if float(km).is_integer() else 1))
+        km = round(metres / 1000, 2)
+        decimals = next(d for d in (0, 1, 2) if abs(km - round(km, d)) < 1e-9)
+        return t("coverage.km", lang, value=fmt_number(km, lang, decimals))
     return t("coverage.m", lang, value=fmt_number(round(metres), lang, 0))
 
 

@@ -29,6 +29,7 @@ from geo.paths import METRIC_CRS
 LABEL_CENSUS_COMMUNE = "coverage.pop_label_census_commune"
 LABEL_CENSUS_WARD = "coverage.pop_label_census_ward"
 LABEL_RASTER = "coverage.pop_label_raster"
+MAX_GRID_CELLS = 300_000_000  # ~3 GB while building; beyond that a cell size is surely a typo
 
 
 @dataclass
@@ -107,6 +108,8 @@ def census_grid(units: gpd.GeoDataFrame, pop_col: str, cell_m: float = 100.0,
     maxy = math.ceil(maxy / cell_m) * cell_m
     ncols = max(1, int(round((maxx - minx) / cell_m)))
     nrows = max(1, int(round((maxy - miny) / cell_m)))
+    if nrows * ncols > MAX_GRID_CELLS:
+        raise AtlasError("coverage_errors.grid_too_large", cells=nrows * ncols, cell_m=str(cell_m))
     transform = Affine(cell_m, 0.0, minx, 0.0, -cell_m, maxy)
     labels = rasterize(((g, int(i) + 1) for i, g in zip(idx, geoms[idx])), out_shape=(nrows, ncols),
                        transform=transform, fill=0, dtype="int32")
@@ -166,11 +169,14 @@ def read_population_raster(path: str | Path, band: int = 1) -> PopulationGrid:
                                   crs=f"EPSG:{epsg}" if epsg else crs_wkt, label_key=LABEL_RASTER)
         # geographic (or non-metre) raster: reproject into the metric CRS
         left, bottom, right, top = src.bounds
-        lat = (bottom + top) / 2
-        res_x = abs(src.transform.a) * 111_320.0 * math.cos(math.radians(lat))
-        res = max(1.0, round(res_x))
+        # about the native pixel size, in metres (GDAL's estimate works for degrees, feet, ...)
+        est, _, _ = calculate_default_transform(src.crs, METRIC_CRS, src.width, src.height,
+                                                left, bottom, right, top)
+        res = max(1.0, float(round(abs(est.a))))
         dst_transform, width, height = calculate_default_transform(
             src.crs, METRIC_CRS, src.width, src.height, left, bottom, right, top, resolution=res)
+        if width * height > MAX_GRID_CELLS:
+            raise AtlasError("coverage_errors.grid_too_large", cells=width * height, cell_m=str(res))
         out = np.zeros((height, width), dtype=np.float64)
         reproject(values, out, src_transform=src.transform, src_crs=src.crs, dst_transform=dst_transform,
                   dst_crs=METRIC_CRS, resampling=Resampling.sum, src_nodata=None, dst_nodata=0.0)

@@ -44,6 +44,7 @@ POP_CHOICES = {"commune": ("communes", "population_2019", LABEL_CENSUS_COMMUNE),
                "ward": ("wards_2025", "population_2025", LABEL_CENSUS_WARD)}
 MAX_PAGE_CELLS = 8_000_000  # the page keeps its cells in memory (~50 B each); bigger → CLI (chunked)
 COST_CACHE_SIZE = 6
+MAX_MAP_ROAD_EDGES = 20_000  # road segments drawn on the map (more would make the page heavy)
 
 
 # ---- cached building blocks ------------------------------------------------------------
@@ -176,6 +177,33 @@ def costs_with_progress(key: tuple, cells, make_cost) -> np.ndarray:
     return store[key]
 
 
+def radius_input() -> int:
+    """The distance limit (m): straight-line radius, or network distance (not shown for a time limit)."""
+    return st.number_input(tr("coverage.radius"), min_value=100, max_value=100_000, value=2000, step=250,
+                           key="cov_radius")
+
+
+def clear_scenario() -> None:
+    """Button callback: forget proposed/closed facilities (widget state included). The last
+    click is kept: the map keeps reporting it, and forgetting it would add it again."""
+    st.session_state["cov_added"] = []
+    st.session_state["cov_closed"] = []
+    st.session_state["cov_closed_pick"] = []
+
+
+def fmt_table(df: pd.DataFrame, shares: tuple[str, ...], decimals: dict | None = None) -> pd.DataFrame:
+    """Numbers as the language writes them (vi 1.286.751 / 45,6%); people rounded to whole persons."""
+    decimals = decimals or {}
+    out = df.copy()
+    for c in out.columns:
+        if c in shares:
+            out[c] = [fmt_percent(v, lang) for v in out[c]]
+        elif pd.api.types.is_numeric_dtype(out[c]):
+            d = decimals.get(c, 0)
+            out[c] = [fmt_number(round(float(v), d), lang, d) if pd.notna(v) else "—" for v in out[c]]
+    return out
+
+
 # ---- page --------------------------------------------------------------------------------
 
 st.title(tr("coverage.title"))
@@ -203,12 +231,11 @@ with st.sidebar:
         if pop_choice == "upload" else None
     mode = st.radio(tr("coverage.mode"), ["euclidean", "network"], key="cov_mode", horizontal=True,
                     format_func=lambda m: t(f"coverage.mode_{m}", lang))
-    radius = st.number_input(tr("coverage.radius"), min_value=100, max_value=100_000, value=2000, step=250,
-                             key="cov_radius")
     detour = 1.0
     roads_upload = roads_saved = None
-    profile, limit_kind, minutes = "walk", "distance", None
+    profile, limit_kind, minutes, radius = "walk", "distance", None, None
     if mode == "euclidean":
+        radius = radius_input()
         detour = st.number_input(tr("coverage.detour"), min_value=1.0, max_value=3.0, value=1.0, step=0.1,
                                  key="cov_detour")
     else:
@@ -224,6 +251,8 @@ with st.sidebar:
         if limit_kind == "time":
             minutes = st.number_input(tr("coverage.minutes_limit"), min_value=1, max_value=240, value=15, step=5,
                                       key="cov_minutes")
+        else:
+            radius = radius_input()
     show_2sfca = st.checkbox(tr("coverage.access_ratio"), key="cov_2sfca") if mode == "euclidean" else False
 
 # ---- population grid ----------------------------------------------------------------------
@@ -234,6 +263,7 @@ try:
             grid = workspace_raster_grid(pop_choice[3:], ws_saved.get(pop_choice[3:], ""))
         elif pop_choice == "upload":
             if pop_upload is None:
+                st.info(tr("coverage.pop_upload_prompt"))
                 st.stop()
             data = pop_upload.getvalue()
             grid_key = "raster:" + digest(data)
@@ -244,10 +274,17 @@ try:
         if grid.values.size > MAX_PAGE_CELLS:
             raise AtlasError("coverage_errors.grid_too_big", cells=grid.values.size)
         cells = cells_for(grid_key, unit_choice, grid)
+        unit_pop = cells.unit_population()
+        if float(unit_pop.sum()) <= 0:
+            raise AtlasError("coverage_errors.no_overlap")
 except AtlasError as err:
     show_error(err)
     st.stop()
 st.caption(f"{tr('coverage.population_source')}: {tr(grid.label_key)}")
+if pop_choice not in POP_CHOICES and (unit_pop <= 0).any():  # a raster that misses some units
+    empty_names = [str(n) for n in cells.unit_names[unit_pop <= 0]]
+    st.warning(tr("coverage.pop_partial", count=len(empty_names),
+                  names=", ".join(empty_names[:5]) + (", …" if len(empty_names) > 5 else "")))
 
 # ---- facilities and scenario ----------------------------------------------------------------
 try:
@@ -256,7 +293,7 @@ except AtlasError as err:
     show_error(err)
     st.stop()
 fac_label = cov.facility_label(fac_source if fac_source in catalog.categories else None, lang)
-names = fac_all["name"] if "name" in fac_all.columns else pd.Series([""] * len(fac_all), index=fac_all.index)
+names = (fac_all["name"] if "name" in fac_all.columns else pd.Series("", index=fac_all.index)).fillna("").astype(str)
 
 with st.expander(tr("coverage.whatif"), expanded=bool(st.session_state["cov_added"] or st.session_state["cov_closed"])):
     st.caption(tr("coverage.whatif_help"))
@@ -265,13 +302,10 @@ with st.expander(tr("coverage.whatif"), expanded=bool(st.session_state["cov_adde
                                        key="cov_proposed")
     closed = st.multiselect(tr("coverage.whatif_closed"), list(fac_all.index),
                             default=[i for i in st.session_state["cov_closed"] if i in fac_all.index],
-                            format_func=lambda i: f"{names.get(i) or '—'} (#{i})", key="cov_closed_pick")
+                            format_func=lambda i: f"{names.get(i) or '—'} (#{i})", key="cov_closed_pick",
+                            placeholder=tr("coverage.whatif_closed_placeholder"))
     st.session_state["cov_closed"] = list(closed)
-    if st.button(tr("coverage.whatif_clear"), key="cov_clear"):
-        st.session_state["cov_added"] = []
-        st.session_state["cov_closed"] = []
-        st.session_state["cov_last_click"] = None
-        st.rerun()
+    st.button(tr("coverage.whatif_clear"), key="cov_clear", on_click=clear_scenario)
 
 proposed_gdf = None
 if proposed_upload is not None:
@@ -292,7 +326,7 @@ def scenario_key() -> tuple:
     return (tuple(added), tuple(st.session_state["cov_closed"]), up)
 
 
-threshold = float(radius)
+threshold = float(radius) if radius is not None else float("nan")
 cost_label = "distance"
 try:
     if mode == "euclidean":
@@ -319,7 +353,7 @@ try:
         from geo.network import network_cost_fn
 
         metric = "time" if limit_kind == "time" else "distance"
-        threshold = float(minutes) if metric == "time" else float(radius)
+        threshold = float(minutes) if metric == "time" else float(radius)  # radius shown for a distance limit
         cost_label = metric
         cost_before = costs_with_progress(("net", grid_key, unit_choice, fac_key, roads_key, profile, metric), cells,
                                           lambda: network_cost_fn(graph, cov.facility_xy(fac_all, grid.crs), metric))
@@ -395,6 +429,11 @@ if st.session_state.get("_cov_map_key") != map_key:
         add_catalog_layer(m, page_layer("coverage_area", "coverage.covered_area", "polygon",
                                         {"color": "#2563eb", "weight": 1, "fill_opacity": 0.15}),
                           area[["geometry"]], lang, catalog=map_catalog)
+    if mode == "network" and graph.n_edges <= MAX_MAP_ROAD_EDGES:  # the roads the travel times follow
+        segs = shapely.linestrings(np.stack((graph.node_xy[graph.edge_a], graph.node_xy[graph.edge_b]), axis=1))
+        add_catalog_layer(m, page_layer("coverage_roads", "coverage.roads_layer", "line",
+                                        {"color": "#6b7280", "weight": 1}),
+                          gpd.GeoDataFrame(geometry=segs, crs=graph.crs).to_crs(4326), lang, catalog=map_catalog)
     hs = cov.hotspots(cells, final_cost, threshold, top=15)
     if len(hs):
         hs_show = gpd.GeoDataFrame({"unit_name": hs["unit_name"].astype(str).to_numpy(),
@@ -405,7 +444,7 @@ if st.session_state.get("_cov_map_key") != map_key:
                                         ("unit_name", "beyond")), hs_show, lang, catalog=map_catalog)
     if len(fac_all):
         keep = fac_all.drop(index=[i for i in st.session_state["cov_closed"] if i in fac_all.index])
-        pts = gpd.GeoDataFrame({"name": names.loc[keep.index].astype(str).to_numpy()},
+        pts = gpd.GeoDataFrame({"name": names.loc[keep.index].to_numpy()},
                                geometry=shapely.point_on_surface(keep.geometry.to_numpy()), crs=fac_all.crs).to_crs(4326)
         add_catalog_layer(m, page_layer("coverage_existing", "coverage.existing", "point",
                                         {"color": "#111827", "radius": 4}, ("name",)), pts, lang, catalog=map_catalog)
@@ -441,10 +480,9 @@ if after is not None:
                 after=fmt_number(round(ta["covered_population"]), lang),
                 change=fmt_number(round(ta["covered_population"] - tb["covered_population"]), lang)))
     comp = cov.compare(before, after).sort_values("change", ascending=False)
-    comp = comp.assign(share_before=comp["share_before"] * 100, share_after=comp["share_after"] * 100)
     comp_cols = ["unit_name", "population", "covered_before", "covered_after", "change", "share_before", "share_after"]
-    st.dataframe(comp[comp_cols].round(1).rename(columns={c: tr(f"coverage.col_{c}") for c in comp_cols}),
-                 hide_index=True, width="stretch")
+    st.dataframe(fmt_table(comp[comp_cols], ("share_before", "share_after"))
+                 .rename(columns={c: tr(f"coverage.col_{c}") for c in comp_cols}), hide_index=True, width="stretch")
 
 # ---- sentences and table ----------------------------------------------------------------------
 st.markdown(f"#### {tr('coverage.sentences')}")
@@ -455,13 +493,16 @@ st.markdown("\n".join(f"- {escape(s)}" for s in lines) or "—")
 
 st.markdown(f"#### {tr('coverage.table')}")
 table = result.sort_values("beyond_population", ascending=False).drop(columns=["unit_id"])
-table = table.assign(covered_share=table["covered_share"] * 100)
-st.dataframe(table.round(1).rename(columns={c: tr(f"coverage.col_{c}") for c in table.columns}),
-             hide_index=True, width="stretch")
+table = fmt_table(table, ("covered_share",), {"median_minutes": 1, "p90_minutes": 1, "access_ratio": 2})
+st.dataframe(table.rename(columns={c: tr(f"coverage.col_{c}") for c in table.columns}), hide_index=True,
+             width="stretch")
 
 # ---- downloads ----------------------------------------------------------------------------
 st.markdown(f"#### {tr('coverage.downloads')}")
 export_frame = result.assign(population_source=tr(grid.label_key), rule=tr("coverage.rule"))
+if after is not None:  # a what-if: keep the baseline next to the scenario
+    export_frame = export_frame.assign(covered_population_before=before["covered_population"].to_numpy(),
+                                       covered_change=(after["covered_population"] - before["covered_population"]).to_numpy())
 stem = f"coverage_{fac_source.replace(':', '_')}_{unit_choice}"
 
 

@@ -111,6 +111,13 @@ def test_catalog_layers(tmp_path):
     (["--radius-m", "100", "--population", "missing.tif"], "missing.tif"),
     (["--radius-m", "100", "--unit-id", "nope"], "nope"),
     (["--radius-m", "100", "--detour", "0.5"], "0.5"),
+    (["--radius-m", "100", "--detour", "nan"], ">= 1"),
+    (["--radius-m", "100", "--capacity-col", "giuong"], "giuong"),
+    (["--radius-m", "100", "--raster-out", "d.txt"], ".tif"),
+    (["--radius-m", "100", "--minutes", "5"], "--mode network"),
+    (["--radius-m", "100", "--mode", "network", "--roads", "r.gpkg", "--capacity-col", "beds"], "euclidean"),
+    (["--radius-m", "100", "--mode", "network", "--roads", "r.gpkg", "--minutes", "5"], "not both"),
+    (["--radius-m", "100", "--out", "no_such_folder/o.csv"], "does not exist"),
 ])
 def test_bad_arguments_exit_2(files, capsys, argv, needle):
     base = ["coverage", "--facilities", str(files["fac"]), "--units", str(files["units"]), "--unit-id", "code",
@@ -168,3 +175,47 @@ def test_wards_2025_with_their_own_population(tmp_path):
     # the grid is modelled from the same figures, so each ward gets (almost exactly) its own population back
     assert df.population.sum() == pytest.approx(wards.population_2025.sum(), rel=0.01)
     assert df.population_source.iloc[0] == "modelled from 2025 figures, uniform within ward"
+
+
+def test_options_of_the_other_mode_are_refused_not_ignored(files, capsys):
+    """--roads without --mode network would silently give straight-line results."""
+    out = files["dir"] / "o.csv"
+    rc = main(["coverage", "--facilities", str(files["fac"]), "--units", str(files["units"]), "--unit-id", "code",
+               "--unit-name", "ten", "--radius-m", "300", "--roads", str(files["roads"]), "--population",
+               str(files["tif"]), "--out", str(out)])
+    assert rc == 2 and not out.exists()
+    assert "--mode network" in capsys.readouterr().err
+
+
+def test_network_raster_holds_travel_times_not_straight_lines(files):
+    """--raster-out in network mode: the travel time of each populated cell along the road."""
+    from geo.coverage import facility_xy
+    from geo.network import build_graph, network_cost_fn
+
+    tif = files["dir"] / "minutes.tif"
+    rc = main(["coverage", "--facilities", str(files["fac"]), "--units", str(files["units"]), "--unit-id", "code",
+               "--unit-name", "ten", "--mode", "network", "--roads", str(files["roads"]), "--minutes", "4",
+               "--population", str(files["tif"]), "--raster-out", str(tif), "--out", str(files["dir"] / "n.csv")])
+    assert rc == 0
+    grid = read_population_raster(files["tif"])
+    with rasterio.open(tif) as src:
+        got = src.read(1)
+        assert src.transform == grid.transform
+    rr, cc = np.meshgrid(np.arange(5), np.arange(10), indexing="ij")
+    centres = grid.cell_centres(rr.ravel(), cc.ravel())
+    graph = build_graph(gpd.read_file(files["roads"]), "walk", grid.crs)
+    want = network_cost_fn(graph, facility_xy(gpd.read_file(files["fac"]), grid.crs), "time")(centres)
+    np.testing.assert_allclose(got.ravel(), want, rtol=1e-5)
+    # walking 5 km/h: the far east cell (≈ 850 m away) is ≈ 10 minutes, not a distance in metres
+    assert 9 < got.max() < 12
+
+
+def test_raster_outside_the_units_is_an_error(files, tmp_path, capsys):
+    far = tmp_path / "far.tif"
+    with rasterio.open(far, "w", driver="GTiff", width=3, height=3, count=1, dtype="float32", crs="EPSG:32648",
+                       transform=Affine(100, 0, UX + 50_000, 0, -100, UY)) as dst:
+        dst.write(np.ones((3, 3), dtype="float32"), 1)
+    rc = main(["coverage", "--facilities", str(files["fac"]), "--units", str(files["units"]), "--unit-id", "code",
+               "--unit-name", "ten", "--radius-m", "300", "--population", str(far), "--out", str(tmp_path / "o.csv")])
+    assert rc == 2
+    assert "No people" in capsys.readouterr().err

@@ -309,3 +309,38 @@ def test_cells_raster_places_values_on_their_cells():
     cells = cov.prepare_cells(grid, units_by_cols([(0, 3)], nrows=2), "uid", "uname")
     r = cov.cells_raster(cells, np.array([10.0, np.inf, 30.0]))  # populated cells in row-major order
     np.testing.assert_allclose(r, [[10, -1, -1], [-1, 30, -1]])
+
+
+def test_distances_in_sentences_keep_the_radius_typed():
+    assert cov.fmt_distance(2000, "en") == "2 km"
+    assert cov.fmt_distance(1500, "vi") == "1,5 km"
+    assert cov.fmt_distance(2250, "en") == "2.25 km"  # not "2.2 km": the sentence must state the real reach
+    assert cov.fmt_distance(800, "vi") == "800 m"
+
+
+def test_missing_capacity_column_is_refused():
+    grid = row_grid([10, 10])
+    fac = points([centre(0)], beds=[2])
+    with pytest.raises(AtlasError) as e:
+        cov.two_step_fca(fac, units_by_cols([(0, 2)]), grid, 150, "uid", "uname", capacity_col="giuong")
+    assert e.value.key == "coverage_errors.no_capacity_column" and "beds" in e.value.message("en")
+
+
+def test_bad_radius_message_shows_what_was_typed():
+    with pytest.raises(AtlasError) as e:
+        cov.coverage_by_unit(points([X0]), units_by_cols([(0, 1)]), row_grid([1]), float("nan"), "uid", "uname")
+    assert "'nan'" in e.value.message("en")
+
+
+def test_cost_raster_streams_any_cost_function():
+    """Populated cells inside a unit get the cost (unreachable → nodata); all other cells nodata."""
+    grid = row_grid([[1, 0, 2, 5], [3, 4, 0, 6]])
+    units = units_by_cols([(0, 3)], nrows=2)  # column 3 is outside every unit
+
+    def cost(xy):
+        c = xy[:, 0] - X0
+        return np.where(c > 200, np.inf, c)
+
+    r = cov.cost_raster(cost, units, grid, chunk_cells=3)
+    np.testing.assert_allclose(r, [[50, -1, -1, -1], [50, 150, -1, -1]])
+    assert r.dtype == np.float32

@@ -140,3 +140,23 @@ def test_grid_geotiff_round_trip(tmp_path):
     back = read_population_raster(write_grid_geotiff(g, tmp_path / "g.tif"))
     np.testing.assert_allclose(back.values, g.values)
     assert back.transform == g.transform
+
+
+def test_absurd_cell_size_is_refused_before_allocating():
+    units = boxes([(0, 0, 100_000, 100_000)], pop=[1000.0])
+    with pytest.raises(AtlasError) as e:
+        census_grid(units, "pop", cell_m=0.5)  # 4·10^10 cells
+    assert e.value.key == "coverage_errors.grid_too_large"
+
+
+def test_projected_raster_in_feet_is_resampled_to_metres(tmp_path):
+    """Not metres, not degrees: reprojected at about its native pixel size, total kept."""
+    feet = "+proj=utm +zone=48 +datum=WGS84 +units=us-ft +no_defs"
+    vals = np.full((20, 30), 2.0)
+    p = tmp_path / "feet.tif"
+    x0, y0 = 580_000 / 0.3048006096, 2_400_000 / 0.3048006096
+    _write_tif(p, vals, feet, Affine(328.0833, 0, x0, 0, -328.0833, y0))  # 100 m pixels
+    g = read_population_raster(p)
+    assert g.crs == METRIC_CRS
+    assert 80 < g.cell_size < 125
+    assert g.total() == pytest.approx(vals.sum(), rel=1e-6)

@@ -29,6 +29,16 @@ def frame_values(at: AppTest, idx: int = -1):
     return at.dataframe[idx].value
 
 
+def num(values, lang: str = "en") -> np.ndarray:
+    """Parse the page's formatted numbers back ("1,286,751" / "45.6%" in en; "1.286.751" / "45,6%" in vi)."""
+    out = []
+    for v in values:
+        v = str(v).rstrip("%")
+        v = v.replace(".", "").replace(",", ".") if lang == "vi" else v.replace(",", "")
+        out.append(float(v) if v not in ("—", "no data", "không có dữ liệu") else np.nan)
+    return np.array(out)
+
+
 def test_default_view_matches_the_library():
     at = AppTest.from_file(PAGE)
     at.session_state["lang"] = "en"
@@ -44,8 +54,12 @@ def test_default_view_matches_the_library():
     assert any(h.value == want for h in at.subheader)
     table = frame_values(at)
     assert len(table) == 9
-    beyond = table["Beyond reach"].to_numpy()
+    beyond = num(table["Beyond reach"])
     assert (np.diff(beyond) <= 0).all()  # sorted by people beyond reach
+    # numbers as the language writes them, people in whole persons, shares in %
+    want_beyond = df.sort_values("beyond_population", ascending=False)["beyond_population"].round().to_numpy()
+    np.testing.assert_allclose(beyond, want_beyond)
+    assert all("," in v for v in table["Population"]) and all(v.endswith("%") for v in table["Covered share"])
     assert any("farther than 2 km" in m.value for m in at.markdown)
     labels = [b.label for b in at.get("download_button")]
     assert len(labels) == 5
@@ -55,11 +69,11 @@ def test_radius_change_reuses_cached_cells_and_changes_numbers():
     at = AppTest.from_file(PAGE)
     at.session_state["lang"] = "en"
     run(at)
-    first = frame_values(at)["People covered"].sum()
+    first = num(frame_values(at)["People covered"]).sum()
     cost_cache = dict(at.session_state["_cov_costs"])
     at.number_input(key="cov_radius").set_value(5000)
     run(at)
-    second = frame_values(at)["People covered"].sum()
+    second = num(frame_values(at)["People covered"]).sum()
     assert second > first
     # no new per-cell cost was computed: the radius only re-thresholds cached distances
     assert set(at.session_state["_cov_costs"]) == set(cost_cache)
@@ -74,7 +88,7 @@ def test_what_if_from_seeded_click():
     run(at)
     comp = frame_values(at, 0)
     assert len(comp) == 3
-    change = comp["Thay đổi"].to_numpy()
+    change = num(comp["Thay đổi"], "vi")
     assert (change >= 0).all() and change.sum() > 0
     assert any("2 cơ sở đề xuất" in c.value for c in at.caption)
 
@@ -95,7 +109,8 @@ def test_2sfca_column_appears_when_asked():
     run(at)
     table = frame_values(at)
     col = [c for c in table.columns if "2SFCA" in c]
-    assert col and (table[col[0]].dropna() >= 0).all() and table[col[0]].notna().any()
+    access = num(table[col[0]])
+    assert col and (access[~np.isnan(access)] >= 0).all() and (access > 0).any()
 
 
 def test_network_mode_with_saved_workspace_layers(tmp_path):
@@ -124,7 +139,7 @@ def test_network_mode_with_saved_workspace_layers(tmp_path):
     assert any("Road layer: 1 segments" in c.value for c in at.caption)
     table = frame_values(at)
     assert "Median time (minutes)" in table.columns
-    covered = dict(zip(table["Unit"], table["People covered"]))
+    covered = dict(zip(table["Unit"], num(table["People covered"])))
     # only Thái Nguyên city is along the road: 10 min at 45 km/h ≈ 7.5 km each way
     assert covered["Thành phố Thái Nguyên"] > 0
     assert covered["Thành phố Sông Công"] == 0 and covered["Thành phố Phổ Yên"] == 0
@@ -144,3 +159,54 @@ def test_map_javascript_uses_only_identifier_property_keys():
     keys = re.findall(r"feature\.properties\.([^\s)\];]+)", html)
     assert all(re.fullmatch(r"[A-Za-z_]\w*", k) for k in keys), set(keys)
     assert "Đơn vị" in html  # the labels are still translated (tooltip aliases)
+
+
+def test_clear_forgets_added_and_closed_facilities():
+    at = AppTest.from_file(PAGE)
+    at.session_state["lang"] = "en"
+    at.session_state["cov_units"] = "cities"
+    at.session_state["cov_added"] = [[105.70, 21.62]]
+    run(at)
+    pick = at.multiselect(key="cov_closed_pick")
+    assert not any(o.startswith("nan ") for o in pick.options)  # facilities without a name read "—"
+    pick.set_value([int(pick.options[0].rsplit("#", 1)[1].rstrip(")"))])
+    run(at)
+    assert at.session_state["cov_closed"] and any("1 proposed, 1 closed" in c.value for c in at.caption)
+    at.button(key="cov_clear").click()
+    run(at)
+    assert at.session_state["cov_closed"] == [] and at.session_state["cov_added"] == []
+    assert at.multiselect(key="cov_closed_pick").value == []
+    assert not any("proposed," in c.value for c in at.caption)  # no what-if section any more
+
+
+def test_distance_input_only_where_it_is_used():
+    at = AppTest.from_file(PAGE)
+    at.session_state["lang"] = "en"
+    at.session_state["cov_mode"] = "network"
+    run(at)
+    labels = [n.label for n in at.number_input]
+    assert "Travel time (minutes)" in labels and "Distance (m)" not in labels
+    at.radio(key="cov_limit").set_value("distance")
+    run(at)
+    labels = [n.label for n in at.number_input]
+    assert "Distance (m)" in labels and "Travel time (minutes)" not in labels
+
+
+def test_raster_missing_some_units_is_flagged(tmp_path):
+    """A population GeoTIFF covering only part of the province: the page says which units hold nobody."""
+    import rasterio
+    from affine import Affine
+
+    from geo import workspace
+
+    # 5 km × 5 km of people around Thái Nguyên city centre, UTM 48N
+    tif = tmp_path / "pop.tif"
+    with rasterio.open(tif, "w", driver="GTiff", width=50, height=50, count=1, dtype="float32", crs="EPSG:32648",
+                       transform=Affine(100, 0, 586_000, 0, -100, 2_391_000)) as dst:
+        dst.write(np.full((50, 50), 10, dtype="float32"), 1)
+    workspace.save_raster("dan_so", tif)
+    at = AppTest.from_file(PAGE)
+    at.session_state["lang"] = "en"
+    at.session_state["cov_pop"] = "ws:dan_so"
+    run(at)
+    assert any("holds nobody in" in w.value and "Huyện Võ Nhai" in w.value for w in at.warning)
