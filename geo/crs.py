@@ -109,15 +109,20 @@ def _to_lonlat(code: int, x: float, y: float) -> tuple[float, float]:
     return float(lon), float(lat)
 
 
-def guess_crs(bounds: tuple[float, float, float, float]) -> CrsDecision | None:
-    """Guess a CRS from the data extent, or ``None`` when nothing fits."""
+def guess_crs(bounds: tuple[float, float, float, float],
+              center: tuple[float, float] | None = None) -> CrsDecision | None:
+    """Guess a CRS from the data extent, or ``None`` when nothing fits.
+
+    ``center`` (the median coordinate) is where candidates are tested; a few stray rows
+    (a degree value among metres) then cannot pull the guess to another zone."""
     minx, miny, maxx, maxy = bounds
     if not all(math.isfinite(v) for v in bounds):
         return None
     if looks_geographic(bounds):
         return CrsDecision(CRS.from_epsg(4326), BASIS_GUESS_DEGREES,
                            {"x": f"{minx:.3f}–{maxx:.3f}", "y": f"{miny:.3f}–{maxy:.3f}"})
-    cx, cy = (minx + maxx) / 2, (miny + maxy) / 2
+    cx, cy = center if center is not None and all(math.isfinite(v) for v in center) else \
+        ((minx + maxx) / 2, (miny + maxy) / 2)
     if not (0 <= minx and maxx <= 1_000_000 and 0 <= miny and maxy <= 3_000_000):
         return None
     fallback = None
@@ -138,7 +143,7 @@ def guess_crs(bounds: tuple[float, float, float, float]) -> CrsDecision | None:
 
 def resolve_crs(declared: CRS | None, bounds: tuple[float, float, float, float], *,
                 override=None, file: str = "", spec_crs: bool = False,
-                spec_default: CRS | None = None) -> CrsDecision:
+                spec_default: CRS | None = None, center: tuple[float, float] | None = None) -> CrsDecision:
     """Decide the CRS of a layer (see module docstring); raises ``AtlasError`` if unknown.
 
     ``spec_crs`` marks formats whose CRS is fixed by their specification (KML: WGS84);
@@ -154,16 +159,26 @@ def resolve_crs(declared: CRS | None, bounds: tuple[float, float, float, float],
         if is_local_tm3_106_30(declared) and not declared.equals(CRS.from_epsg(VN2000_TM3_TN)):
             return CrsDecision(CRS.from_epsg(VN2000_TM3_TN), BASIS_LOCAL_TM3, {})
         if declared.is_geographic and not looks_geographic(bounds):
-            guess = guess_crs(bounds)
+            guess = guess_crs(bounds, center)
             if guess is None:
                 raise AtlasError("import_errors.crs_unknown", file=file)
             guess.basis = BASIS_DECLARED_MISMATCH
             return guess
         return CrsDecision(declared, BASIS_SPEC if spec_crs else BASIS_DECLARED, {})
-    guess = guess_crs(bounds)
+    guess = guess_crs(bounds, center)
     if guess is None:
         raise AtlasError("import_errors.crs_unknown", file=file)
     return guess
+
+
+def median_center(xy: np.ndarray) -> tuple[float, float] | None:
+    """The median of the finite rows of an (n, 2+) coordinate array (``None`` if none)."""
+    if xy.size == 0:
+        return None
+    ok = np.isfinite(xy[:, 0]) & np.isfinite(xy[:, 1])
+    if not ok.any():
+        return None
+    return float(np.median(xy[ok, 0])), float(np.median(xy[ok, 1]))
 
 
 def finite_bounds(xy: np.ndarray) -> tuple[float, float, float, float]:

@@ -34,7 +34,7 @@ import pandas as pd
 import shapely
 from pyproj import CRS
 
-from geo.crs import (BASIS_GUESS_DEGREES, CrsDecision, finite_bounds, parse_crs, resolve_crs)
+from geo.crs import (BASIS_GUESS_DEGREES, CrsDecision, finite_bounds, median_center, parse_crs, resolve_crs)
 from geo.encoding import ENCODINGS, fix_frame_text
 from geo.errors import AtlasError
 from geo.i18n import t
@@ -51,15 +51,22 @@ KINDS = ("points", "lines", "polygons")
 _DIM_KIND = {0: "points", 1: "lines", 2: "polygons"}
 _RESERVED = {"fid", "ogc_fid", "geometry", "geom"}
 # folded header names (see _norm_header) of coordinate columns
-_LAT = {"lat", "latitude", "vi do", "vido", "lat dd", "y lat", "lat wgs84", "latitude wgs84"}
-_LON = {"lon", "lng", "long", "longitude", "kinh do", "kinhdo", "lon dd", "x lon", "lon wgs84",
+_LAT = {"lat", "latitude", "vi do", "vido", "vd", "lat dd", "y lat", "lat wgs84", "latitude wgs84"}
+_LON = {"lon", "lng", "long", "longitude", "kinh do", "kinhdo", "kd", "lon dd", "x lon", "lon wgs84",
         "longitude wgs84"}
 _EAST = {"easting", "east", "e", "dong", "toa do dong"}
 _NORTH = {"northing", "north", "n", "bac", "toa do bac"}
-_X = {"x", "toa do x", "x m", "coord x", "x vn2000", "x vn 2000", "toa do x m", "xm"}
-_Y = {"y", "toa do y", "y m", "coord y", "y vn2000", "y vn 2000", "toa do y m", "ym"}
+_X = {"x", "toa do x", "x m", "coord x", "x coord", "xcoord", "point x", "x vn2000", "x vn 2000", "toa do x m", "xm"}
+_Y = {"y", "toa do y", "y m", "coord y", "y coord", "ycoord", "point y", "y vn2000", "y vn 2000", "toa do y m", "ym"}
+# annotations planners put after a coordinate header: "Vĩ độ (WGS84)", "Kinh độ [độ]", "X_m"
+_HEADER_NOTE = re.compile(r"\s*[(\[{].*?[)\]}]\s*")
+_UNIT_TOKENS = {"wgs84", "wgs", "84", "vn2000", "vn", "2000", "m", "met", "dd", "deg", "degree", "degrees", "do"}
 _Z = {"z", "h", "cao do", "elevation", "altitude", "z m", "h m"}
 _WKT = {"wkt", "geometry", "geom", "the geom", "shape", "hinh hoc"}
+_ALL_NAMES = _LAT | _LON | _EAST | _NORTH | _X | _Y | _Z | _WKT
+# 21°35'39.1"N, 105°50′39″ E, 21° 35.65' (degrees, minutes, seconds; B/Đ = Bắc/Đông)
+_DMS = re.compile(r"^\s*([+-]?\d+(?:[.,]\d+)?)\s*[°º]\s*(?:(\d+(?:[.,]\d+)?)\s*['′’]\s*)?"
+                  r"(?:(\d+(?:[.,]\d+)?)\s*(?:\"|″|”|'')\s*)?([NSEWBĐnsewbđ])?\s*$")
 
 
 @dataclass
@@ -108,14 +115,17 @@ class ImportReport:
         """The warnings as sentences in ``lang``."""
         return [t(f"import_report.{k}", lang, file=self.file, **p) for k, p in self.warnings]
 
-    def lines(self, lang: str = "vi") -> list[str]:
-        """The report as short lines of text in ``lang``."""
+    def lines(self, lang: str = "vi", warnings: bool = True) -> list[str]:
+        """The report as short lines of text in ``lang`` (``warnings=False``: without the
+        warning sentences, for a page that shows them separately)."""
         tr = lambda key, **p: t(f"import_report.{key}", lang, **p)  # noqa: E731
         out = [tr("file", file=self.file), tr("format", format=tr(f"fmt_{self.format}"))]
         if self.layer:
             out.append(tr("layer", layer=self.layer, count=len(self.layers) or 1))
         if self.crs:
-            out.append(tr("crs", crs=self.crs, basis=tr(self.crs_basis, **self.crs_params)))
+            params = {k: v.replace(".", ",") if lang == "vi" and k in ("x", "y") and isinstance(v, str) else v
+                      for k, v in self.crs_params.items()}  # vi decimal comma: x 105,710–105,874
+            out.append(tr("crs", crs=self.crs, basis=tr(self.crs_basis, **params)))
         if self.encoding_basis:
             out.append(tr("encoding", basis=tr(f"enc_{self.encoding_basis}")))
         for col, enc in self.encodings.items():
@@ -127,8 +137,8 @@ class ImportReport:
             r = self.raster
             out.append(tr("raster", width=r["width"], height=r["height"], bands=r["count"], dtype=r["dtype"]))
             if r.get("total") is not None:
-                out.append(tr("raster_total", total=r["total"]))
-            return out + self.warning_texts(lang)
+                out.append(tr("raster_total", total=_n(r["total"], lang)))
+            return out + (self.warning_texts(lang) if warnings else [])
         out.append(tr("features", features=self.features, read=self.features_in))
         if self.kinds:
             out.append(tr("kinds", kinds=", ".join(f"{tr('kind_' + k)} ({_n(v, lang)})" for k, v in self.kinds.items())))
@@ -150,7 +160,7 @@ class ImportReport:
                           rows=", ".join(str(r) for r in self.out_of_range_rows[:10])))
         if self.truncated_values:
             out.append(tr("truncated", count=self.truncated_values))
-        return out + self.warning_texts(lang)
+        return out + (self.warning_texts(lang) if warnings else [])
 
 
 def _n(v: Any, lang: str) -> str:
@@ -528,8 +538,24 @@ def _norm_header(h: Any) -> str:
     return re.sub(r"[^a-z0-9]+", " ", fold(h)).strip()
 
 
-def _to_number(series: pd.Series) -> pd.Series:
-    """Numbers from text the way Vietnamese sheets write them (``21,59``, ``2.398.123,4``)."""
+def _header_variants(h: Any) -> list[str]:
+    """``h`` folded, then without bracketed notes and trailing unit/CRS words:
+    ``"Vĩ độ (WGS84)"`` → ``["vi do wgs84", "vi do"]``, ``"Kinh độ [độ]"`` → ``[..., "kinh do"]``."""
+    full = _norm_header(h)
+    out = [full]
+    bare = _norm_header(_HEADER_NOTE.sub(" ", str(h)))
+    words = bare.split()
+    while len(words) > 1 and words[-1] in _UNIT_TOKENS and " ".join(words) not in _ALL_NAMES:
+        words.pop()
+    for v in (bare, " ".join(words)):
+        if v and v not in out:
+            out.append(v)
+    return out
+
+
+def _to_number(series: pd.Series, dms: bool = False) -> pd.Series:
+    """Numbers from text the way Vietnamese sheets write them (``21,59``, ``2.398.123,4``);
+    ``dms=True`` (coordinate columns) also reads ``21°35'39"N``."""
     if pd.api.types.is_numeric_dtype(series):
         return pd.to_numeric(series, errors="coerce").astype(float)
     obj = series.astype(object)
@@ -550,7 +576,20 @@ def _to_number(series: pd.Series) -> pd.Series:
     s = s.str.replace(",", ".", regex=False)
     s = s.mask(s.str.count(r"\.") > 1, s.str.replace(".", "", regex=False))
     fast.loc[s.index] = pd.to_numeric(s, errors="coerce").astype(float)
+    left = fast.isna() & obj.notna()
+    if dms and left.any():
+        fast.loc[left[left].index] = _dms(obj[left].astype(str))
     return fast
+
+
+def _dms(text: pd.Series) -> pd.Series:
+    """Degrees-minutes-seconds text as decimal degrees (NaN when it is not DMS)."""
+    parts = text.str.extract(_DMS)
+    num = [pd.to_numeric(parts[i].str.replace(",", ".", regex=False), errors="coerce") for i in range(3)]
+    deg = num[0].abs() + num[1].fillna(0) / 60 + num[2].fillna(0) / 3600
+    bad = (num[1].fillna(0) >= 60) | (num[2].fillna(0) >= 60)
+    neg = num[0].lt(0) | parts[3].str.upper().isin(["S", "W"])
+    return deg.where(~neg, -deg).where(~bad).astype(float)
 
 
 def _numeric_columns(df: pd.DataFrame) -> pd.DataFrame:
@@ -583,7 +622,10 @@ def _find(cols: dict[str, str], names: set[str]) -> str | None:
 def _table_to_points(df: pd.DataFrame, fname: str, report: ImportReport, override) -> _Raw:
     if df.empty:
         raise AtlasError("import_errors.empty_file", file=fname)
-    cols = {_norm_header(c): c for c in df.columns}
+    cols = {_norm_header(c): c for c in df.columns}  # exact names first, then their variants
+    for c in df.columns:
+        for v in _header_variants(c)[1:]:
+            cols.setdefault(v, c)
     lat, lon = _find(cols, _LAT), _find(cols, _LON)
     east, north = _find(cols, _EAST), _find(cols, _NORTH)
     xcol, ycol = _find(cols, _X), _find(cols, _Y)
@@ -600,13 +642,19 @@ def _table_to_points(df: pd.DataFrame, fname: str, report: ImportReport, overrid
         if wkt is not None:
             return _wkt_table(df, wkt, fname, report)
         raise AtlasError("import_errors.no_coord_columns", file=fname, columns=", ".join(map(str, df.columns[:12])))
-    x, y = _to_number(df[a]), _to_number(df[b])
+    x, y = _to_number(df[a], dms=True), _to_number(df[b], dms=True)
     ok = x.notna() & y.notna() & np.isfinite(x) & np.isfinite(y)
     report.dropped_bad_coords = int((~ok).sum())
     if not ok.any():
         raise AtlasError("import_errors.no_valid_coords", file=fname, x=str(a), y=str(b))
     xv, yv = x[ok].to_numpy(), y[ok].to_numpy()
-    geographic = mode == "lonlat" or (np.nanmedian(np.abs(xv)) <= 180 and np.nanmedian(np.abs(yv)) <= 180)
+    degrees = bool(np.nanmedian(np.abs(xv)) <= 180 and np.nanmedian(np.abs(yv)) <= 180)
+    if override is not None:  # the user's CRS says whether these are degrees or metres
+        geographic = bool(override.is_geographic)
+    else:
+        geographic = degrees
+        if mode == "lonlat" and not degrees:  # "lat/lon" columns holding VN-2000 metres
+            report.warn("latlon_metres", x=str(a), y=str(b))
     if geographic:
         # latitude column holding longitudes (|lat| > 90) while the other fits: swapped
         lat_bad = np.mean(np.abs(yv) > 90)
@@ -620,12 +668,14 @@ def _table_to_points(df: pd.DataFrame, fname: str, report: ImportReport, overrid
             report.dropped_out_of_range = int(out.sum())
             report.out_of_range_rows = [int(i) + 2 for i in np.flatnonzero(out.to_numpy())[:50]]
         ok &= ~out
-    elif mode == "xy":
-        # Vietnamese surveyors: X = northing, Y = easting
-        if np.nanmedian(xv) > 1_000_000 > np.nanmedian(yv):
-            x, y = y, x
+    elif np.nanmedian(xv) > 1_000_000 > np.nanmedian(yv):
+        x, y = y, x
+        if mode == "xy":  # Vietnamese surveyors: X = northing, Y = easting
             report.surveyor_xy = True
             report.warn("surveyor_xy", x=str(a), y=str(b))
+        else:  # easting/northing (or lat/lon holding metres) the wrong way round
+            report.swapped = True
+            report.warn("swapped_en", x=str(a), y=str(b))
     if not ok.any():
         raise AtlasError("import_errors.no_valid_coords", file=fname, x=str(a), y=str(b))
     z = _to_number(df[zcol]) if zcol is not None else None
@@ -841,9 +891,11 @@ def _normalise(raw: _Raw, report: ImportReport, *, override, encoding: str, kind
     report.encoding_basis = "override" if encoding != "auto" else raw.encoding_basis
     gdf, report.truncated_values = _truncate(gdf, limits.max_text_chars)
     # CRS
-    bounds = finite_bounds(shapely.get_coordinates(np.asarray(gdf.geometry.values)))
-    decision: CrsDecision = resolve_crs(raw.declared, bounds, override=override, file=fname, spec_crs=raw.spec_crs,
-                                        spec_default=raw.spec_default)
+    all_xy = shapely.get_coordinates(np.asarray(gdf.geometry.values))
+    decision: CrsDecision = resolve_crs(raw.declared, finite_bounds(all_xy), override=override, file=fname,
+                                        spec_crs=raw.spec_crs, spec_default=raw.spec_default,
+                                        center=median_center(all_xy))
+    del all_xy
     report.crs = decision.label
     report.crs_basis = decision.basis
     report.crs_params = decision.params
@@ -871,6 +923,11 @@ def _normalise(raw: _Raw, report: ImportReport, *, override, encoding: str, kind
     b = gdf.total_bounds
     if b[2] < 101.5 or b[0] > 110.0 or b[3] < 7.5 or b[1] > 23.6:
         report.warn("outside_vietnam", crs=decision.label)
+    else:  # a few stray features (a row in other units, a typo) are reported, not hidden
+        fb = shapely.bounds(np.asarray(gdf.geometry.values))
+        stray = (fb[:, 2] < 101.0) | (fb[:, 0] > 110.5) | (fb[:, 3] < 7.0) | (fb[:, 1] > 24.1)
+        if stray.any():
+            report.warn("some_outside_vietnam", count=int(stray.sum()), features=len(gdf))
     # geometry
     geoms, report.repaired = _repair(np.asarray(gdf.geometry.values))
     gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=4326))
@@ -882,11 +939,11 @@ def _normalise(raw: _Raw, report: ImportReport, *, override, encoding: str, kind
     kinds = {_DIM_KIND[d]: int((dims == d).sum()) for d in (0, 1, 2) if (dims == d).any()}
     report.kinds = kinds
     if len(kinds) > 1:
+        counts = {k: kinds.get(k, 0) for k in KINDS}
         if kind is None:
-            raise AtlasError("import_errors.mixed_geometry", file=fname,
-                             kinds=", ".join(f"{k} ({v})" for k, v in kinds.items()))
+            raise AtlasError("import_errors.mixed_geometry", file=fname, **counts)
         if kind not in kinds:
-            raise AtlasError("import_errors.kind_absent", file=fname, kind=kind, kinds=", ".join(kinds))
+            raise AtlasError("import_errors.kind_absent", file=fname, **counts)
         keep = dims == {v: k for k, v in _DIM_KIND.items()}[kind]
         report.left_out = {k: v for k, v in kinds.items() if k != kind}
         gdf = gdf.loc[keep]
@@ -894,7 +951,7 @@ def _normalise(raw: _Raw, report: ImportReport, *, override, encoding: str, kind
     elif kinds:
         report.kind = next(iter(kinds))
         if kind is not None and kind != report.kind:
-            raise AtlasError("import_errors.kind_absent", file=fname, kind=kind, kinds=report.kind)
+            raise AtlasError("import_errors.kind_absent", file=fname, **{k: kinds.get(k, 0) for k in KINDS})
     report.has_z = bool(shapely.has_z(np.asarray(gdf.geometry.values)).any())
     gdf = _clean_columns(gdf).reset_index(drop=True)
     report.features = len(gdf)

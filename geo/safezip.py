@@ -2,7 +2,8 @@
 
 Refused: corrupt archives, absolute paths, ``..``, drive letters, symbolic links,
 encrypted members, too many members, a total uncompressed size or a compression ratio
-over the caps (zip bombs are refused from the central directory, in milliseconds).
+over the caps, per member and for the whole archive (zip bombs, also when split into
+many small members, are refused from the central directory, in milliseconds).
 Extraction goes only into a private temporary folder, streams with a byte budget and
 never trusts the declared sizes.
 """
@@ -18,6 +19,7 @@ from pathlib import Path, PurePosixPath
 from geo.errors import AtlasError
 
 _CHUNK = 1 << 16
+_TOTAL_RATIO_FLOOR = 16 * 1024 * 1024  # whole-archive ratio checked above this size
 
 
 def _env_mb(name: str, default: float) -> int:
@@ -109,6 +111,12 @@ def check_zip(path: Path, limits: Limits | None = None, name: str | None = None)
         if info.file_size > 1024 * 1024 and ratio > limits.max_ratio:
             raise AtlasError("import_errors.zip_bomb", file=fname, member=info.filename[:120], ratio=int(ratio))
         files.append(info)
+    # many small members that each stay under the per-member check (a zip bomb split
+    # into 1 MB pieces) are caught by the ratio of the whole archive
+    archive = max(path.stat().st_size, 1)
+    if total > _TOTAL_RATIO_FLOOR and total / archive > limits.max_ratio:
+        raise AtlasError("import_errors.zip_bomb_total", file=fname, ratio=int(total / archive),
+                         size_mb=round(total / 1048576, 1))
     return files
 
 

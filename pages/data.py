@@ -31,6 +31,10 @@ for key, value in {"data_import": None, "data_staged": None, "data_tmpdir": None
 
 UPLOAD_TYPES = ["zip", "shp", "gpkg", "geojson", "json", "kml", "kmz", "csv", "txt", "tsv", "xlsx", "tif", "tiff"]
 PREVIEW_MAX = 5000
+# refusals the reading options can resolve: the options open by themselves
+CHOICE_ERRORS = {"import_errors.choose_layer", "import_errors.layer_not_found", "import_errors.mixed_geometry",
+                 "import_errors.kind_absent", "import_errors.crs_unknown", "import_errors.bad_crs",
+                 "import_errors.crs_transform", "import_errors.bad_encoding"}
 _MD = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
 
 
@@ -54,8 +58,11 @@ def _tmpdir() -> Path:
 def _stage(name: str, data: bytes) -> Path:
     """Write an upload to the session's private temp folder (only the extension is kept)."""
     folder = _tmpdir()
-    for old in folder.iterdir():
-        shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
+    for old in folder.iterdir():  # (a statement, not an expression: Streamlit's magic would print None)
+        if old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
     suffix = Path(name).suffix.lower()
     suffix = suffix if suffix.lstrip(".") in UPLOAD_TYPES else ".bin"
     path = folder / f"upload{suffix}"
@@ -152,15 +159,21 @@ source = (upload.name, upload.getvalue()) if upload is not None else pending
 if source is not None:
     name, data = source
     staged = stage(name, data)
-    previous = st.session_state["data_import"]
-    with st.expander(tr("data.options"), expanded=len(staged["layers"]) > 1 or bool(previous and previous["error"])):
+    # read once with the options as they stand, so the options open when the file needs a choice
+    ss = st.session_state
+    wanted = ss.get("data_layer") if len(staged["layers"]) > 1 and ss.get("data_layer") in staged["layers"] else None
+    first = do_import(staged, wanted, str(ss.get("data_crs") or "").strip(), ss.get("data_encoding") or "auto",
+                      ss.get("data_kind"))
+    needs_choice = first["error"] is not None and first["error"].key in CHOICE_ERRORS
+    with st.expander(tr("data.options"), expanded=len(staged["layers"]) > 1 or needs_choice):
         layer_choices = staged["layers"]
         auto = tr("data.kind_auto")
         layer_labels = {None: auto, **{v: v for v in layer_choices}}
         layer = (st.selectbox(tr("data.layer"), list(layer_labels), key="data_layer", format_func=layer_labels.get)
                  if len(layer_choices) > 1 else None)
         crs = st.text_input(tr("data.crs"), key="data_crs").strip()
-        encoding = st.selectbox(tr("data.encoding"), list(ENCODINGS), key="data_encoding")
+        enc_labels = {e: tr(f"data.enc_label_{e}") for e in ENCODINGS}
+        encoding = st.selectbox(tr("data.encoding"), list(ENCODINGS), key="data_encoding", format_func=enc_labels.get)
         kind_labels = {None: auto, **{k: tr(f"import_report.kind_{k}") for k in gio.KINDS}}
         kind = st.selectbox(tr("data.kind"), list(kind_labels), key="data_kind", format_func=kind_labels.get)
     result = do_import(staged, layer, crs, encoding, kind)
@@ -169,7 +182,7 @@ if source is not None:
     else:
         report = result["report"]
         st.subheader(tr("data.report"))
-        st.text("\n".join(report.lines(lang)))
+        st.text("\n".join(report.lines(lang, warnings=False)))
         if report.warnings:
             st.warning("\n\n".join(plain(w) for w in report.warning_texts(lang)))
         if result["gdf"] is not None:

@@ -163,6 +163,15 @@ def make_zip_bomb(d: Path) -> Path:
     return raw_zip(d / "bomb.zip", [{"name": "bomb.shp", "data": data, "crc": 0, "usize": 1 << 30}])
 
 
+def make_zip_bomb_many(d: Path) -> Path:
+    """A zip bomb split into 100 members of 1 MiB (each under the per-member check)."""
+    comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+    zeros = b"\0" * (1 << 20)
+    data = comp.compress(zeros) + comp.flush()
+    return raw_zip(d / "bomb_many.zip", [{"name": f"part{i:03d}.csv", "data": data, "crc": zlib.crc32(zeros),
+                                          "usize": 1 << 20} for i in range(100)])
+
+
 def make_zip_lying_header(d: Path) -> Path:
     """Declares 10 bytes, holds 1 MB of data: extraction must stop at the declared size."""
     payload = bytes(range(256)) * 4096
@@ -347,6 +356,40 @@ def make_csv_surveyor_xy(d: Path) -> Path:
     xy = vn2000_xy()
     p = d / "khao_sat.csv"
     p.write_text("Điểm,X,Y\n" + "\n".join(f"M{i},{n:.3f},{e:.3f}" for i, (e, n) in enumerate(xy)), encoding="utf-8")
+    return p
+
+
+def make_csv_headers_with_units(d: Path) -> Path:
+    """Headers as planners write them: notes in brackets, one coordinate in DMS."""
+    p = d / "tram_y_te.csv"
+    lines = ["Tên trạm,Vĩ độ (WGS84),Kinh độ [độ]"]
+    for x, y, n in PLACES:
+        lines.append(f"{n},{y},{x}")
+    lines[1] = f"{PLACES[0][2]},21°35'39.12\"N,105°50'39.12\"E"  # 21.5942, 105.8442 in DMS
+    p.write_text("\n".join(lines), encoding="utf-8")
+    return p
+
+
+def make_csv_latlon_metres(d: Path) -> Path:
+    """Columns named lat/lon that hold VN-2000 metres (northing/easting)."""
+    p = d / "latlon_metres.csv"
+    p.write_text("name,lat,lon\n" + "\n".join(f"p{i},{n:.3f},{e:.3f}" for i, (e, n) in enumerate(vn2000_xy())))
+    return p
+
+
+def make_csv_arcgis_point_xy(d: Path) -> Path:
+    """ArcGIS 'Add XY Coordinates' export: POINT_X = easting, POINT_Y = northing (VN-2000)."""
+    p = d / "arcgis_xy.csv"
+    p.write_text("NAME,POINT_X,POINT_Y\n" + "\n".join(f"{n},{e:.3f},{nn:.3f}" for (e, nn), (_, _, n)
+                                                       in zip(vn2000_xy(), PLACES)), encoding="utf-8")
+    return p
+
+
+def make_csv_stray_row(d: Path) -> Path:
+    """VN-2000 metres with one row typed in degrees: the guess holds, the stray row is reported."""
+    p = d / "stray.csv"
+    rows = [f"M{i},{n:.3f},{e:.3f}" for i, (e, n) in enumerate(vn2000_xy())] + [f"sai,{PLACES[0][1]},{PLACES[0][0]}"]
+    p.write_text("Điểm,X,Y\n" + "\n".join(rows), encoding="utf-8")
     return p
 
 

@@ -37,6 +37,7 @@ def test_vietnamese_output(tmp_path, capsys):
 
 @pytest.mark.parametrize("maker, needle", [
     (C.make_zip_bomb, "zip bomb"),
+    (C.make_zip_bomb_many, "would unpack to 100 MB"),
     (C.make_zip_slip, "unsafe path"),
     (C.make_kml_xxe, "XML DTD/entity"),
     (C.make_gpkg_multilayer, "several layers (diem, vung)"),
@@ -86,3 +87,16 @@ def test_out_replaces_existing_file_and_refuses_raster(tmp_path, capsys):
     assert not list(tmp_path.glob(".*partial*"))
     assert main(["check", str(C.make_geotiff(tmp_path)), "--out", str(out)]) == 2
     assert "is a raster" in capsys.readouterr().err
+
+
+def test_crs_override_for_latlon_columns_holding_metres(tmp_path, capsys):
+    out = tmp_path / "m.gpkg"
+    assert main(["check", str(C.make_csv_latlon_metres(tmp_path)), "--crs", "EPSG:9213", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "EPSG:9213 VN-2000 / TM-3 106-30 — set by the user" in text and "hold metres" not in text
+    gdf = pyogrio.read_dataframe(out)
+    assert gdf.crs.to_epsg() == 4326
+    assert abs(gdf.geometry.x.iloc[0] - C.PLACES[0][0]) < 1e-6 and abs(gdf.geometry.y.iloc[0] - C.PLACES[0][1]) < 1e-6
+    # without the override the file is still read, with the guess and a warning printed
+    assert main(["check", str(C.make_csv_latlon_metres(tmp_path))]) == 0
+    assert "named longitude/latitude but hold metres" in capsys.readouterr().out

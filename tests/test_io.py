@@ -17,6 +17,15 @@ from tests import corpus as C
 OK, ERR = "ok", "error"
 # case → (outcome, report fields or error key)
 EXPECT: dict[str, tuple[str, object]] = {
+    "csv_arcgis_point_xy": (OK, {"features": 3, "crs": "EPSG:9213 VN-2000 / TM-3 106-30", "crs_basis": "crs_guess_metric",
+                                 "surveyor_xy": False, "swapped": False, "warnings": []}),
+    "csv_headers_with_units": (OK, {"features": 3, "dropped_bad_coords": 0, "crs_basis": "crs_guess_degrees",
+                                    "warnings": [("assumed_wgs84", {})]}),
+    "csv_latlon_metres": (OK, {"features": 3, "crs": "EPSG:9213 VN-2000 / TM-3 106-30", "crs_basis": "crs_guess_metric",
+                               "warnings": [("latlon_metres", {"x": "lon", "y": "lat"})]}),
+    "csv_stray_row": (OK, {"features": 4, "crs": "EPSG:9213 VN-2000 / TM-3 106-30", "surveyor_xy": True,
+                           "warnings": [("surveyor_xy", {"x": "X", "y": "Y"}),
+                                        ("some_outside_vietnam", {"count": 1, "features": 4})]}),
     "csv_huge_value": (OK, {"features": 2, "truncated_values": 1, "crs_basis": "crs_guess_degrees"}),
     "csv_no_coords": (ERR, "import_errors.no_coord_columns"),
     "csv_out_of_range": (OK, {"features": 3, "dropped_out_of_range": 1, "out_of_range_rows": [5],
@@ -60,6 +69,7 @@ EXPECT: dict[str, tuple[str, object]] = {
     "xlsx_vn": (OK, {"features": 3, "layer": "Cơ sở y tế", "layers": ["Cơ sở y tế", "Ghi chú"]}),
     "zip_absolute": (ERR, "import_errors.zip_slip"),
     "zip_bomb": (ERR, "import_errors.zip_bomb"),
+    "zip_bomb_many": (ERR, "import_errors.zip_bomb_total"),
     "zip_corrupt": (ERR, "import_errors.zip_corrupt"),
     "zip_lying_header": (ERR, "import_errors.json_invalid"),
     "zip_slip": (ERR, "import_errors.zip_slip"),
@@ -148,7 +158,7 @@ def test_bad_override_refused(tmp_path):
 
 def test_tables_land_on_the_places(tmp_path):
     for name in ("csv_vn_bom", "csv_swapped", "csv_tcvn3", "xlsx_vn", "csv_surveyor_xy", "geojson_old_crs",
-                 "geojson_metric_nocrs"):
+                 "geojson_metric_nocrs", "csv_headers_with_units", "csv_latlon_metres", "csv_arcgis_point_xy"):
         (tmp_path / name).mkdir()
         gdf, _ = _read(name, tmp_path / name)
         _assert_places(gdf, tol=1e-6)
@@ -425,3 +435,59 @@ def test_big_geojson_streams_through_gdal_and_keeps_crs_member(tmp_path, monkeyp
     with pytest.raises(AtlasError) as exc:
         read_any(C.make_geojson_truncated(tmp_path))
     assert exc.value.key == "import_errors.unreadable"
+
+
+def test_stray_row_does_not_move_the_guess(tmp_path):
+    """One row typed in degrees among VN-2000 metres: the others still land on the places."""
+    gdf, rep = _read("csv_stray_row", tmp_path)
+    _assert_places(gdf.iloc[:3])
+    assert not (101.0 <= gdf.geometry.x.iloc[3] <= 110.5 and 7.0 <= gdf.geometry.y.iloc[3] <= 24.1)
+    assert "1 of the 4 features lie outside Vietnam" in " ".join(rep.warning_texts("en"))
+
+
+def test_latlon_columns_holding_metres_with_a_crs_override(tmp_path):
+    gdf, rep = read_any(C.make_csv_latlon_metres(tmp_path), crs="9213")
+    assert rep.crs_basis == "crs_override" and rep.warnings == [] and rep.dropped_out_of_range == 0
+    _assert_places(gdf)
+
+
+def test_dms_coordinates(tmp_path):
+    gdf, rep = _read("csv_headers_with_units", tmp_path)
+    assert list(gdf["Vĩ độ (WGS84)"])[0] == "21°35'39.12\"N"  # the attribute text itself is kept
+    assert abs(gdf.geometry.y.iloc[0] - C.PLACES[0][1]) < 1e-6
+
+
+def test_mixed_geometry_message_is_translated(tmp_path):
+    path = C.make_kml_mixed(tmp_path)
+    with pytest.raises(AtlasError) as exc:
+        read_any(path)
+    vi, en = exc.value.message("vi"), exc.value.message("en")
+    assert "(điểm: 2, đường: 0, vùng: 1)" in vi and "(points: 2, lines: 0, polygons: 1)" in en
+    with pytest.raises(AtlasError) as exc:
+        read_any(path, kind="lines")
+    assert exc.value.key == "import_errors.kind_absent" and "'mixed.kml'" in exc.value.message("vi")
+
+
+def test_report_lines_without_warnings_and_vi_numbers(tmp_path):
+    _, rep = _read("csv_swapped", tmp_path)
+    with_w, without = rep.lines("vi"), rep.lines("vi", warnings=False)
+    assert with_w[:len(without)] == without and with_w[len(without):] == rep.warning_texts("vi")
+    assert rep.warning_texts("vi") and not set(rep.warning_texts("vi")) & set(without)
+    crs_line = next(ln for ln in without if ln.startswith("Hệ tọa độ"))
+    assert "x 105,710–105,874" in crs_line  # vi decimal comma
+    (tmp_path / "tif").mkdir()
+    _, rep = _read("geotiff", tmp_path / "tif")
+    assert "Tổng giá trị băng 1: 77" in rep.lines("vi")
+
+
+def test_zip_bomb_in_small_pieces_refused_fast_without_extracting(tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    path = C.make_zip_bomb_many(tmp_path)
+    start = time.perf_counter()
+    with pytest.raises(AtlasError) as exc:
+        read_any(path)
+    assert time.perf_counter() - start < 1.0
+    assert exc.value.key == "import_errors.zip_bomb_total" and "'bomb_many.zip'" in exc.value.message("vi")
+    assert sum(p.stat().st_size for p in tmp_path.rglob("*") if p.is_file()) < 2 * path.stat().st_size

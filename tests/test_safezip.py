@@ -127,3 +127,23 @@ def test_env_limits(monkeypatch):
     monkeypatch.setenv("ATLAS_MAX_ZIP_RATIO", "50")
     lim = Limits.from_env()
     assert lim.max_file_bytes == int(1.5 * 1024 * 1024) and lim.max_ratio == 50.0
+
+
+def test_whole_archive_ratio_catches_a_bomb_split_into_small_members(tmp_path):
+    path = C.make_zip_bomb_many(tmp_path)
+    start = time.perf_counter()
+    with pytest.raises(AtlasError) as exc:
+        safe_extract(path, tmp_path / "out")
+    assert time.perf_counter() - start < 1.0
+    assert exc.value.key == "import_errors.zip_bomb_total" and not (tmp_path / "out").exists()
+    assert exc.value.params["size_mb"] == 100.0 and exc.value.params["ratio"] > 200
+    # the same pieces, few enough to stay under the floor, are an ordinary archive
+    with zipfile.ZipFile(path) as zf:
+        infos = zf.infolist()[:10]
+        small = tmp_path / "small.zip"
+        with zipfile.ZipFile(small, "w", zipfile.ZIP_DEFLATED) as out:
+            for info in infos:
+                out.writestr(info.filename, zf.read(info))
+    assert len(check_zip(small)) == 10
+    # the cap is configurable: a looser ratio lets the big one through the check
+    assert len(check_zip(path, Limits(max_ratio=2000))) == 100

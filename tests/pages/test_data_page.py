@@ -100,3 +100,32 @@ def test_raster_saved(tmp_path):
     assert "Sum of band 1: 77" in at.text[0].value
     at.button(key="data_save").click().run()
     assert [(x["name"], x["kind"]) for x in ws.list_layers()] == [("pop", "raster")]
+
+
+def _all_values(at):
+    out = []
+    for kind in ("markdown", "text", "code", "json", "caption"):
+        out += [str(getattr(e, "value", "")).strip("`") for e in getattr(at, kind)]
+    return out
+
+
+def test_choice_refusal_opens_the_options_and_nothing_stray_is_printed(tmp_path):
+    at = page(lang="vi", pending=_upload(C.make_kml_mixed, tmp_path))
+    assert r"\(điểm\: 2, đường\: 0, vùng\: 1\)" in at.error[0].value and "Tuỳ chọn đọc" in at.error[0].value
+    assert at.expander[0].proto.expanded  # the kind choice is in view, not hidden
+    assert at.selectbox(key="data_kind").options == ["tự động", "điểm", "đường", "vùng"]
+    assert at.selectbox(key="data_encoding").options == ["tự nhận", "UTF-8 (Unicode)", "TCVN3 (ABC)",
+                                                         "VNI-Windows", "Windows-1258"]
+    # a second upload in the same session replaces the staged file: no Streamlit "magic"
+    # output of a bare expression ("None") appears
+    at.session_state["data_pending"] = _upload(C.make_csv_vn_bom, tmp_path)
+    at.run()
+    assert not at.exception and "Format: CSV" not in at.text[0].value and "Định dạng: CSV" in at.text[0].value
+    assert not at.expander[0].proto.expanded and "None" not in _all_values(at)
+
+
+def test_warnings_shown_once(tmp_path):
+    at = page(pending=_upload(C.make_csv_swapped, tmp_path))
+    report = at.text[0].value
+    assert "Format: CSV" in report and "switched back" not in report
+    assert len([w for w in at.warning if "switched back" in w.value]) == 1
