@@ -3,6 +3,7 @@ gaps in words, data entry (form + validated file import) for signed-in editors."
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import time
 
 import altair as alt
@@ -227,7 +228,7 @@ def _choropleth(indicator_id: str, level: str, map_lang: str, radius_m: float, _
     cat = Catalog(layers=base.layers, categories=base.categories, fields=fields)
     m = new_map(map_lang, "positron")
     add_choropleth(m, _gdf, "readiness_share", map_lang, _ind.name(map_lang),
-                   tooltip_fields=["name", "readiness_share"], scheme="quantiles", k=5,
+                   tooltip_fields=["name", "readiness_share"], scheme="equal_interval", k=5,
                    legend_title=t("readiness.map_legend", map_lang, indicator=_ind.name(map_lang)),
                    palette="RdYlGn", catalog=cat)
     return m
@@ -270,6 +271,7 @@ def entry_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], editor:
                        "readiness_values.csv", "text/csv", key="ind_export_csv")
     if editor is None:
         st.info(tr("readiness.viewer_note"))
+        audit_expander(store)                # viewers read everything, the change log included
         return
 
     upload = st.file_uploader(tr("readiness.upload"), type=["csv", "xlsx"], key="ind_upload")
@@ -358,16 +360,24 @@ def entry_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], editor:
                                       default=0)
                 show_error(err)
 
+    audit_expander(store)
+
+
+def audit_expander(store: Store) -> None:
+    """The append-only change log, newest first (who, when, what, the value concerned)."""
     with st.expander(tr("readiness.audit_title")):
         log = store.audit_log(limit=100)
         if log.empty:
             st.caption(tr("readiness.audit_empty"))
         else:
+            details = [json.loads(d) if d else {} for d in log["detail"]]
             st.dataframe(pd.DataFrame({
                 tr("readiness.col_at"): [fmt_when(x) for x in log["at"]],
                 tr("readiness.col_by"): log["actor"],
                 tr("readiness.audit_action"): [tr(f"readiness.audit_{a}") for a in log["action"]],
                 tr("readiness.audit_subject"): log["subject"],
+                tr("readiness.col_value"): [fmt_number(d["value"], lang) if isinstance(d.get("value"), (int, float))
+                                            else "" for d in details],
                 tr("readiness.audit_detail"): log["detail"],
             }), hide_index=True, width="stretch")
 

@@ -258,6 +258,23 @@ def test_computed_indicator_equals_coverage_by_unit(fw):
     assert {v.unit_id for v in vals} == set(got["unit_key"]) and all(v.method == "computed" for v in vals)
 
 
+def test_ward_indicator_equals_coverage_by_unit_on_2025_wards(fw):
+    from geo.coverage import coverage_by_unit
+    from geo.population import census_grid
+    from layers.catalog import load_layer
+
+    ind = fw.indicators["school_access"]
+    wards = load_layer("wards_2025")
+    infra = load_layer("infrastructure")
+    expected = coverage_by_unit(infra[infra["category"] == "education"], wards,
+                                census_grid(wards, "population_2025"), 1000.0, "gso_code", "name_full")
+    got = compute_indicator(ind, "ward")
+    assert list(got["unit_key"]) == [f"ward:{u}" for u in expected["unit_id"]]
+    assert got["value"].tolist() == pytest.approx((100 * expected["covered_share"]).tolist(), nan_ok=True)
+    assert got["population"].sum() == pytest.approx(wards["population_2025"].sum())   # 2025 figures kept
+    assert set(got["unit_key"]) <= set(units_by_id())     # every row is a unit the scorecard can show
+
+
 def test_computed_indicator_follows_the_radius(fw):
     ind = fw.indicators["admin_access"]
     wide = compute_indicator(ind, "city")

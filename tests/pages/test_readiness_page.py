@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -58,6 +59,8 @@ def test_default_vietnamese_scorecard_rule_and_viewer_mode(env):
     at.run()
     assert t("readiness.viewer_note", "vi") in _texts(at)               # viewers read only
     assert not [b for b in at.button if b.label == t("readiness.entry_save", "vi")]
+    assert not at.main.text_input and not at.main.get("file_uploader")   # nothing to change anything with
+    assert [e.label for e in at.expander] == [t("readiness.rule_title", "vi"), t("readiness.audit_title", "vi")]
     assert {d.label for d in at.get("download_button")} >= {t("readiness.template_csv", "vi"),
                                                              t("readiness.template_xlsx", "vi")}
 
@@ -226,6 +229,12 @@ def test_editor_records_a_newer_target(env):
     assert "target_saved" in set(store.audit_log()["action"])
     log = next(d.value for d in at.dataframe if "Action" in d.value.columns)
     assert "target saved" in set(log["Action"]) and "lan" in set(log["Entered by"])
+    assert list(log.loc[log["Action"] == "target saved", "Value"]) == ["3,500"]
+    assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", x) for x in log["Entered at"])
+    # a viewer (signed out) reads the same change log
+    viewer = _app(lang="en", ind_section="entry")
+    log = next(d.value for d in viewer.dataframe if "Action" in d.value.columns)
+    assert "target saved" in set(log["Action"])
 
 
 def test_editor_saves_a_computed_snapshot(env):
