@@ -433,18 +433,33 @@ class Store:
             raise AtlasError("store_errors.bad_number", value=value)
         if _blank(source):
             raise AtlasError("store_errors.missing_source")
-        with self._write() as conn:
-            row = conn.execute("SELECT max(version) FROM ind_targets WHERE indicator_id=? AND year=?",
-                               (indicator_id, y)).fetchone()
-            current = int(row[0] or 0)
-            if current != int(expected_version):
-                raise AtlasError("store_errors.target_conflict", indicator=indicator_id, year=str(y))
-            at = _now()
-            conn.execute("INSERT INTO ind_targets (indicator_id, year, version, op, value, source, entered_by, "
-                         "entered_at) VALUES (?,?,?,?,?,?,?,?)",
-                         (indicator_id, y, current + 1, op, x, str(source).strip(), editor.username, at))
-            self._audit(conn, editor.username, "target_saved", f"{indicator_id}|{y}",
-                        {"version": current + 1, "op": op, "value": x, "source": str(source).strip()})
+        mine = {"op": op, "value": x, "source": str(source).strip()}
+        try:
+            with self._write() as conn:
+                row = conn.execute("SELECT max(version) FROM ind_targets WHERE indicator_id=? AND year=?",
+                                   (indicator_id, y)).fetchone()
+                current = int(row[0] or 0)
+                if current != int(expected_version):
+                    other = conn.execute("SELECT op, value, entered_by, entered_at FROM ind_targets WHERE "
+                                         "indicator_id=? AND year=? AND version=?",
+                                         (indicator_id, y, current)).fetchone()
+                    raise _TargetConflict(int(expected_version), current, other)
+                at = _now()
+                conn.execute("INSERT INTO ind_targets (indicator_id, year, version, op, value, source, entered_by, "
+                             "entered_at) VALUES (?,?,?,?,?,?,?,?)",
+                             (indicator_id, y, current + 1, op, x, str(source).strip(), editor.username, at))
+                self._audit(conn, editor.username, "target_saved", f"{indicator_id}|{y}",
+                            {"version": current + 1, **mine})
+        except _TargetConflict as conflict:
+            # nothing is lost: the refused target is kept in the audit log for review
+            with self._write() as conn:
+                self._audit(conn, editor.username, "target_conflict_rejected", f"{indicator_id}|{y}",
+                            {"expected_version": conflict.expected, "current_version": conflict.current, **mine})
+            other = conflict.other
+            raise TargetConflict(self.framework, indicator_id=indicator_id, year=str(y),
+                                 who=other["entered_by"] if other else "?", when=other["entered_at"] if other else "?",
+                                 op=other["op"] if other else "?", value=other["value"] if other else float("nan"),
+                                 mine_op=op, mine=x) from None
         return Target(year=y, op=op, value=x, source=str(source).strip(), entered_by=editor.username,
                       entered_at=at, version=current + 1)
 
@@ -644,6 +659,34 @@ class ValueConflict(AtlasError):
         p["unit"] = self._unit_names.get(p["unit"], p["unit"])
         p["when"] = fmt_when(p["when"]) if p["when"] != "?" else p["when"]
         return t(self.key, lang, **p)
+
+
+class _TargetConflict(Exception):
+    """Raised inside the write transaction (so it rolls back) when the target version moved on."""
+
+    def __init__(self, expected: int, current: int, other: Any) -> None:
+        super().__init__("target conflict")
+        self.expected, self.current, self.other = expected, current, other
+
+
+class TargetConflict(AtlasError):
+    """Someone recorded the same year's target first: names the indicator, who, when and both targets."""
+
+    def __init__(self, framework: Framework, **params: Any) -> None:
+        self._framework = framework
+        super().__init__("store_errors.target_conflict", **params)
+
+    def message(self, lang: str = "vi") -> str:
+        from geo.indicators import fmt_value, fmt_when, op_symbol
+
+        p = dict(self.params)
+        ind = self._framework.indicators.get(p["indicator_id"])
+        name = ind.name(lang) if ind else p["indicator_id"]
+        spec = self._framework.units[ind.unit] if ind else None
+        fmt = (lambda v: fmt_value(v, spec, lang, with_unit=True)) if spec else (lambda v: str(v))
+        return t(self.key, lang, indicator=name, year=p["year"], who=p["who"],
+                 when=fmt_when(p["when"]) if p["when"] != "?" else "?",
+                 value=f"{op_symbol(p['op'])} {fmt(p['value'])}", mine=f"{op_symbol(p['mine_op'])} {fmt(p['mine'])}")
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

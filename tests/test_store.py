@@ -172,6 +172,14 @@ def test_recorded_target_replaces_file_target_and_keeps_history(store, editors):
     with pytest.raises(AtlasError) as exc:   # someone else saw version 0 too
         store.record_target(minh, "digital_enterprises", 2030, ">", 4000, "other", expected_version=0)
     assert exc.value.key == "store_errors.target_conflict"
+    msg = exc.value.message("en")
+    assert "Number of digital-technology enterprises" in msg and "lan" in msg and "NOT saved" in msg
+    assert "> 3,500 enterprises" in msg and "> 4,000 enterprises" in msg and "UTC" in msg
+    assert "> 4.000 doanh nghiệp" in exc.value.message("vi")
+    refused = store.audit_log().query("action == 'target_conflict_rejected'")   # the refused target is kept
+    assert len(refused) == 1 and refused["actor"].iloc[0] == "minh"
+    assert json.loads(refused["detail"].iloc[0])["value"] == 4000
+    assert [tg.value for tg in store.recorded_targets("digital_enterprises")] == [3500]
     store.record_target(minh, "digital_enterprises", 2030, ">", 4000, "newer plan", expected_version=1)
     assert store.targets("digital_enterprises")[-1].value == 4000
     assert [tg.version for tg in store.recorded_targets("digital_enterprises")] == [1, 2]

@@ -237,6 +237,21 @@ def test_editor_records_a_newer_target(env):
     assert "target saved" in set(log["Action"])
 
 
+def test_target_conflict_names_who_and_keeps_the_refused_target(env):
+    at = _app(lang="en", ind_editor=env, ind_section="entry")        # Lan opens the 2030 target form
+    Store(framework=load_framework()).record_target(Editor("minh", "Minh"), "online_services_level4", 2030, ">=",
+                                                    95, "Minh's plan")
+    at.text_input(key="ind_target_value").input("97")
+    at.text_input(key="ind_target_source").input("Lan's plan")
+    _button(at, "Save target").click()
+    at.run()
+    errors = " ".join(e.value for e in at.error)
+    assert "was just recorded by minh" in errors and "≥ 95%" in errors and "> 97%" in errors
+    store = Store(framework=load_framework())
+    assert [tg.value for tg in store.recorded_targets("online_services_level4")] == [95]
+    assert "target_conflict_rejected" in set(store.audit_log()["action"])
+
+
 def test_editor_saves_a_computed_snapshot(env):
     at = _app(lang="en", ind_editor=env)          # city level, TP Thái Nguyên, first trend indicator is computed
     assert at.selectbox(key="ind_trend_city").value.id == "health_access"
