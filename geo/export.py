@@ -389,7 +389,10 @@ def _write_vector_files(gdf: gpd.GeoDataFrame, spec: FormatSpec, base: Path, cre
         return [f for f in files if f.exists()], renamed, notes
     if spec.id == "tab":
         path = base.with_suffix(".tab")
-        out = gdf.set_crs(_mapinfo_crs(gdf.crs), allow_override=True)
+        mi_crs = _mapinfo_crs(gdf.crs)
+        if isinstance(mi_crs, str):  # VN-2000 written as WGS 84 ellipsoid + the EPSG:6960 shift
+            notes.append(t("export.mapinfo_vn2000", lang))
+        out = gdf.set_crs(mi_crs, allow_override=True)
         pyogrio.write_dataframe(out, path, driver="MapInfo File", layer=layer_name,
                                 layer_options={"ENCODING": "UTF-8"})
         files = [path.with_suffix(e) for e in (".tab", ".dat", ".map", ".id", ".ind")]

@@ -147,6 +147,32 @@ def _inside(gdf: gpd.GeoDataFrame, geom: Any) -> gpd.GeoDataFrame:
     return gdf[shapely.contains(geom, pts)]
 
 
+SLIVER_M2 = 1_000_000.0
+"""Holes smaller than this (m²) in a unit outline are gaps between the simplified commune
+polygons the districts were dissolved from, not enclaves: the printed boundary omits them."""
+
+
+def _without_slivers(geom: Any, max_area_m2: float = SLIVER_M2) -> Any:
+    """``geom`` (EPSG:4326) with its interior rings smaller than ``max_area_m2`` removed.
+
+    Only for drawing the unit outline: counts and selections keep the layer's geometry,
+    so the print map, the deck and the map page agree on what lies inside.
+    """
+    import shapely
+    from shapely.geometry import MultiPolygon, Polygon
+
+    metric = gpd.GeoSeries([geom], crs=4326).to_crs(METRIC_CRS).iloc[0]
+    parts = list(metric.geoms) if isinstance(metric, MultiPolygon) else [metric]
+    if not all(isinstance(p, Polygon) for p in parts) or not any(p.interiors for p in parts):
+        return geom
+    kept = []
+    for p in parts:
+        rings = [r for r in p.interiors if Polygon(r).area >= max_area_m2]
+        kept.append(Polygon(p.exterior, rings))
+    out = kept[0] if len(kept) == 1 else MultiPolygon(kept)
+    return shapely.make_valid(gpd.GeoSeries([out], crs=METRIC_CRS).to_crs(4326).iloc[0])
+
+
 @dataclass
 class UnitLayers:
     """The shipped layers cut to a unit (EPSG:4326)."""
@@ -182,7 +208,7 @@ def unit_layers(unit: Unit | str, lang: str = DEFAULT_LANG) -> UnitLayers:
             got[lid] = empty
             missing.append(lid)
     geom = unit.geometry
-    boundary = gpd.GeoDataFrame({"name": [unit.name(lang)]}, geometry=[geom], crs=4326)
+    boundary = gpd.GeoDataFrame({"name": [unit.name(lang)]}, geometry=[_without_slivers(geom)], crs=4326)
     districts = got["districts"]
     if unit.level == "district" and not districts.empty:
         districts = districts[districts["level2_id"].astype(str) == unit.key]
@@ -220,6 +246,7 @@ class MapLayer:
     categories: dict[str, tuple[str, str]] | None = None  # value → (label, colour)
     zorder: int = 2
     labels: str | None = None  # column to write as text labels (small)
+    keep_in_legend: bool = False  # listed in the legend even when nothing of it is in view
 
 
 def _kind(gdf: gpd.GeoDataFrame) -> str:
@@ -323,7 +350,12 @@ def render_map(layers: Sequence[MapLayer], *, title: str, subtitle: str = "", la
         side.set_axis_off()
         handles: list[Any] = []
         projected = []
-        for ly in shown:
+        for ly in layers:
+            if ly.gdf is None or ly.gdf.empty:
+                if ly.keep_in_legend:  # e.g. a choropleth class with no unit in the extent
+                    handles.append(Patch(facecolor=ly.facecolor, edgecolor=ly.color, linewidth=ly.linewidth * scale,
+                                         label=ly.label))
+                continue
             g = ly.gdf.to_crs(crs)
             projected.append(g)
             kind = _kind(g)
@@ -382,6 +414,7 @@ def render_map(layers: Sequence[MapLayer], *, title: str, subtitle: str = "", la
         ax.tick_params(labelsize=base * 0.6, colors="#6b7280")
         ax.set_xlabel("")
         ax.set_ylabel("")
+        ax.set_axisbelow(True)  # the km grid under the data, not across a choropleth
         ax.grid(True, color="#e5e7eb", linewidth=0.4 * scale, zorder=0)
         for spine in ax.spines.values():
             spine.set_edgecolor("#9ca3af")
@@ -480,7 +513,9 @@ def unit_map_layers(ul: UnitLayers, lang: str = DEFAULT_LANG, with_infrastructur
 def data_date_of(credits: Sequence[Credits]) -> str:
     """The vintages of ``credits`` as one short line: the first clause of each, unique, in order."""
     firsts = (re.split(r"[;(]", c.vintage)[0].strip(" ,") for c in credits if c.vintage)
-    return "; ".join(dict.fromkeys(f for f in firsts if f))
+    # "unknown (file committed …)" says nothing about the data's date: left out here (the
+    # credits block prints the full vintage)
+    return "; ".join(dict.fromkeys(f for f in firsts if f and f.lower() not in ("unknown", "không rõ")))
 
 
 def unit_map_figure(unit: Unit | str, *, lang: str = DEFAULT_LANG, paper: str = "A4", title: str | None = None,
@@ -506,33 +541,32 @@ def print_unit_map(unit: Unit | str, out: str | Path, *, fmt: str | None = None,
     return save_figure(fig, out, fmt)
 
 
-_CHORO_COLORS = ["#eff3ff", "#bdd7e7", "#6baed6", "#3182bd", "#08519c"]
+def choropleth_layers(gdf: gpd.GeoDataFrame, column: str, label: str, lang: str, k: int = 5,
+                      scheme: str = "quantiles", palette: str = "YlOrRd",
+                      extent: Sequence[float] | None = None) -> list[MapLayer]:
+    """A numeric column in classes exactly as the web map draws it (``layers.render.classify``:
+    same scheme, breaks, colours and labels): one ``MapLayer`` (legend entry) per class, plus
+    one for "no data". Classes come from the whole layer; ``extent`` (W, S, E, N degrees)
+    only clips what is drawn, so the printed legend matches the map page."""
+    from layers.render import NO_DATA_COLOR, classify
 
-
-def choropleth_layers(gdf: gpd.GeoDataFrame, column: str, label: str, lang: str, k: int = 5) -> list[MapLayer]:
-    """A numeric column in ``k`` quantile classes: one ``MapLayer`` (legend entry) per class,
-    plus one for "no data"."""
-    import numpy as np
-
-    values = gdf[column].astype(float)
-    valid = values.dropna()
+    classes, idx = classify(gdf[column], scheme, k, palette, lang)
+    if extent is not None:
+        w, s_, e, n = extent
+        inside = gdf.index.isin(gdf.cx[w:e, s_:n].index)
+    else:
+        inside = None
     out: list[MapLayer] = []
-    if not valid.empty:
-        edges = np.unique(np.quantile(valid, np.linspace(0, 1, k + 1)))
-        if len(edges) < 2:
-            edges = np.array([valid.min(), valid.max() + 1e-9])
-        colors = _CHORO_COLORS if len(edges) - 1 == len(_CHORO_COLORS) else \
-            [_CHORO_COLORS[int(i)] for i in np.linspace(0, len(_CHORO_COLORS) - 1, len(edges) - 1)]
-        cls = np.clip(np.searchsorted(edges, values.to_numpy(), side="right") - 1, 0, len(edges) - 2)
-        for i in range(len(edges) - 1):
-            part = gdf[(cls == i) & values.notna().to_numpy()]
-            lo, hi = fmt_number(edges[i], lang, 0), fmt_number(edges[i + 1], lang, 0)
-            out.append(MapLayer(part, f"{label}: {lo} – {hi}", color="#6b7280", facecolor=colors[i],
-                                linewidth=0.3, zorder=1))
-    missing = gdf[values.isna().to_numpy()]
+    for i, (color, lab) in enumerate(zip(classes.colors, classes.labels)):
+        mask = idx == i
+        part = gdf[mask & inside] if inside is not None else gdf[mask]
+        out.append(MapLayer(part, f"{label}: {lab}", color="#374151", facecolor=color, linewidth=0.3,
+                            alpha=0.75, zorder=1, keep_in_legend=True))
+    mask = idx < 0
+    missing = gdf[mask & inside] if inside is not None else gdf[mask]
     if not missing.empty:
-        out.append(MapLayer(missing, f"{label}: {t('common.no_data', lang)}", color="#6b7280",
-                            facecolor="#d1d5db", linewidth=0.3, zorder=1))
+        out.append(MapLayer(missing, f"{label}: {t('common.no_data', lang)}", color="#374151",
+                            facecolor=NO_DATA_COLOR, linewidth=0.3, zorder=1))
     return out
 
 
@@ -558,6 +592,10 @@ def catalog_map_layers(layer_ids: Sequence[str], lang: str = DEFAULT_LANG, loade
             gdf = loader(lid)
         except AtlasError:
             continue
+        if choropleth and choropleth[0] == lid and choropleth[1] in gdf.columns:
+            # classes from the whole layer (as the web map), before the extent clips it
+            label = catalog.field_label(choropleth[1], lang)
+            layers.extend(choropleth_layers(gdf, choropleth[1], label, lang, extent=extent))
         if extent is not None:
             w, s_, e, n = extent
             gdf = gdf.cx[w:e, s_:n]
@@ -571,9 +609,6 @@ def catalog_map_layers(layer_ids: Sequence[str], lang: str = DEFAULT_LANG, loade
                                    categories={c: (cats[c].title(lang), marker_color(cats[c].color)) for c in order},
                                    markersize=10, zorder=10 + z))
             continue
-        if choropleth and choropleth[0] == lid and choropleth[1] in gdf.columns:
-            label = catalog.field_label(choropleth[1], lang)
-            layers.extend(choropleth_layers(gdf, choropleth[1], label, lang))
         dash = "--" if style.get("dash_array") else "-"
         fill = style.get("fill_opacity", 0.0) or 0.0
         color = marker_color(style.get("color", "#374151"))

@@ -52,6 +52,7 @@ class Slide:
     figure: Callable[[tuple[float, float]], Figure] | None = None  # size (in) → Figure
     table: Table | None = None
     note: str = ""  # small footer line (sources/caveats)
+    caption: str = ""  # one sentence in body type under the table/figure, above the footer
     kind: str = "content"  # "title" | "content"
 
 
@@ -77,7 +78,12 @@ def _module_missing(exc: ImportError, lang: str) -> str:
 def _title_slide(ul: UnitLayers, lang: str) -> Slide:
     name = ul.unit.name(lang)
     pop = ul.districts["population_2019"].sum() if "population_2019" in ul.districts else float("nan")
-    area = gpd.GeoSeries([ul.unit.geometry], crs=4326).to_crs(METRIC_CRS).area.iloc[0] / 1e6
+    if "area_km2" in ul.districts and ul.districts["area_km2"].notna().all() and not ul.districts.empty:
+        # the districts' own figure (as the map page shows it); the province is their sum (the
+        # dissolved union would lose the slivers between the district polygons)
+        area = float(ul.districts["area_km2"].sum())
+    else:
+        area = gpd.GeoSeries([ul.unit.geometry], crs=4326).to_crs(METRIC_CRS).area.iloc[0] / 1e6
     return Slide(title=t("report.deck_title", lang, name=name),
                  subtitle=t("report.deck_subtitle", lang, date=_dt.date.today().strftime("%d/%m/%Y")),
                  bullets=[t("report.population_line", lang, pop=fmt_number(pop, lang), area=fmt_number(area, lang, 1)),
@@ -168,6 +174,13 @@ def coverage_table(ul: UnitLayers, lang: str) -> pd.DataFrame:
     # or the province sum), so a cell on a shared border counts in the same place
     districts = load_layer("districts")
     infra = load_layer("infrastructure")
+    cells = None
+    if ul.unit.level == "province":
+        from geo.coverage import prepare_cells
+
+        # the populated cells of all districts, once: the province median distance is the
+        # population-weighted median over exactly the cells the district rows sum
+        cells = prepare_cells(grid, districts, "level2_id", "name")
     rows = []
     for cat, radius in _radii().items():
         fac = infra[infra["category"] == cat]
@@ -179,7 +192,7 @@ def coverage_table(ul: UnitLayers, lang: str) -> pd.DataFrame:
         df = coverage_by_unit(fac, districts, grid, radius, "level2_id", "name")
         if ul.unit.level == "province":
             pop, cov = float(df["population"].sum()), float(df["covered_population"].sum())
-            median = float("nan")
+            median = _province_median(cells, fac)
         else:
             r = df[df["unit_id"].astype(str) == str(ul.unit.key)].iloc[0]
             pop, cov = float(r["population"]), float(r["covered_population"])
@@ -187,6 +200,24 @@ def coverage_table(ul: UnitLayers, lang: str) -> pd.DataFrame:
         rows.append({"category": cat, "radius_m": radius, "population": pop, "covered_population": cov,
                      "covered_share": cov / pop if pop else float("nan"), "median_distance_m": median})
     return pd.DataFrame(rows)
+
+
+def _province_median(cells: Any, facilities: gpd.GeoDataFrame) -> float:
+    """Population-weighted median distance (m) to the nearest of ``facilities`` over ``cells``."""
+    import numpy as np
+
+    from geo.coverage import facility_xy, nearest_distance
+
+    if cells is None or not len(cells.pop):
+        return float("nan")
+    dist = nearest_distance(cells, facility_xy(facilities, cells.crs))
+    pop = np.asarray(cells.pop, dtype="float64")
+    keep = (cells.unit >= 0) & (pop > 0)
+    if not keep.any():
+        return float("nan")
+    order = np.argsort(dist[keep], kind="stable")
+    cum = np.cumsum(pop[keep][order])
+    return float(dist[keep][order][np.searchsorted(cum, cum[-1] / 2.0)])
 
 
 def _coverage_slide(ul: UnitLayers, lang: str) -> Slide:
@@ -203,11 +234,11 @@ def _coverage_slide(ul: UnitLayers, lang: str) -> Slide:
     rows = []
     for r in df.itertuples():
         med = r.median_distance_m
-        rows.append([cats[r.category].title(lang), f"{fmt_number(r.radius_m, lang)} m",
+        rows.append([cats[r.category].title(lang), f"{fmt_number(r.radius_m, lang)}\u00a0m",  # no break before the unit
                      fmt_number(r.population, lang, 0), fmt_number(r.covered_population, lang, 0),
                      fmt_percent(r.covered_share, lang),
                      t("report.no_data", lang) if med is None or (isinstance(med, float) and math.isnan(med))
-                     else f"{fmt_number(med / 1000.0, lang, 1)} km"])
+                     else f"{fmt_number(med / 1000.0, lang, 1)}\u00a0km"])
     labels = [cats[c].title(lang) for c in df["category"]]
     shares = [0.0 if pd.isna(v) else 100 * v for v in df["covered_share"]]
     colors = [marker_color(cats[c].color) for c in df["category"]]
@@ -226,7 +257,7 @@ def _coverage_slide(ul: UnitLayers, lang: str) -> Slide:
                 ax.spines[s].set_visible(False)
         return f
 
-    header = [t("report.service", lang), t("report.radius", lang), t("report.population", lang),
+    header = [t("report.service", lang), t("report.radius", lang), t("report.population_grid", lang),
               t("report.covered", lang), t("report.covered_share", lang), t("report.median_distance", lang)]
     note = t("report.coverage_note", lang, radius="/".join(fmt_number(v, lang) for v in dict.fromkeys(df["radius_m"])))
     return Slide(title=title, figure=fig, table=Table(header, rows), note=note)
@@ -310,8 +341,9 @@ def _scorecard_slide(ul: UnitLayers, lang: str) -> Slide:
              r.status_label] for r in df.itertuples()]
     header = [t("report.indicator", lang), t("report.value", lang), t("report.target_2025", lang),
               t("report.target_2030", lang), t("report.status", lang)]
-    return Slide(title=title, table=Table(header, rows), note=t("readiness.rule_title", lang) + ": "
-                 + t("readiness.rule", lang).split("\n")[0].replace("**", ""))
+    caption = t("report.city_targets_note", lang) if ul.unit.level != "province" else ""
+    return Slide(title=title, table=Table(header, rows), caption=caption,
+                 note=t("readiness.rule_title", lang) + ": " + t("readiness.rule", lang).split("\n")[0].replace("**", ""))
 
 
 def _sources_slide(ul: UnitLayers, lang: str) -> Slide:
@@ -365,11 +397,20 @@ def to_pptx(deck: Deck, out: str | Path) -> Path:
     for n, s in enumerate(deck.slides, start=1):
         if s.kind == "title":
             slide = prs.slides.add_slide(prs.slide_layouts[0])
-            slide.shapes.title.text = s.title
-            slide.shapes.title.left, slide.shapes.title.width = Inches(0.7), Inches(W - 1.4)
+            title = slide.shapes.title
+            title.text = s.title
+            # all four set: setting only left/width writes an xfrm with top = height = 0
+            # (the title then sits on the top edge over the subtitle)
+            title.left, title.top, title.width, title.height = Inches(0.7), Inches(1.5), Inches(W - 1.4), Inches(2.2)
+            title.text_frame.word_wrap = True
+            for p in title.text_frame.paragraphs:
+                p.font.size = Pt(36)
+                p.font.bold = True
             sub = slide.placeholders[1]
-            sub.left, sub.width = Inches(0.7), Inches(W - 1.4)
+            sub.left, sub.top, sub.width, sub.height = Inches(0.7), Inches(4.0), Inches(W - 1.4), Inches(2.6)
+            sub.text_frame.word_wrap = True
             sub.text_frame.text = s.subtitle
+            sub.text_frame.paragraphs[0].font.size = Pt(22)
             for b in s.bullets:
                 p = sub.text_frame.add_paragraph()
                 p.text = b
@@ -406,11 +447,9 @@ def to_pptx(deck: Deck, out: str | Path) -> Path:
                 for j in range(ncols):
                     for p in tbl.cell(i, j).text_frame.paragraphs:
                         p.font.size = Pt(size_pt)
-            if s.figure is None and ncols >= 4:
-                tbl.columns[0].width = Emu(int(Inches(w) * 0.38))
-                rest = (Inches(w) - tbl.columns[0].width) // (ncols - 1)
-                for j in range(1, ncols):
-                    tbl.columns[j].width = Emu(int(rest))
+            if ncols >= 3:  # room by content: no header or number broken inside a word
+                for j, share in enumerate(_column_widths(s.table)):
+                    tbl.columns[j].width = Emu(int(Inches(w) * share))
         if s.bullets:
             box = slide.shapes.add_textbox(Inches(0.6), Inches(top), Inches(W - 1.2), Inches(bottom - top))
             tf = box.text_frame
@@ -420,6 +459,12 @@ def to_pptx(deck: Deck, out: str | Path) -> Path:
                 p.text = "• " + b
                 p.font.size = Pt(16 if len(s.bullets) <= 6 else 13)
                 p.space_after = Pt(6)
+        if s.caption:
+            box = slide.shapes.add_textbox(Inches(0.6), Inches(bottom - 1.0), Inches(W - 1.2), Inches(0.9))
+            box.text_frame.word_wrap = True
+            box.text_frame.text = s.caption
+            for p in box.text_frame.paragraphs:
+                p.font.size = Pt(16)
         footer = slide.shapes.add_textbox(Inches(0.5), Inches(SLIDE_IN[1] - 0.5), Inches(W - 1.0), Inches(0.4))
         ft = footer.text_frame
         ft.word_wrap = True
@@ -435,6 +480,21 @@ def to_pptx(deck: Deck, out: str | Path) -> Path:
     except OSError as exc:
         raise AtlasError("errors.unwritable", path=str(out), reason=exc.strerror or str(exc)) from None
     return out
+
+
+def _column_widths(table: Table) -> list[float]:
+    """Column shares of a table: by the longest word and the typical text of each column,
+    so numbers are never split and long names get the room."""
+    import numpy as np
+
+    cols = list(zip(table.header, *table.rows))
+    need = []
+    for col in cols:
+        words = max(len(w) for v in col for w in (str(v).split(" ") or [""]))  # NBSP joins
+        typical = float(np.median([len(str(v)) for v in col[1:]])) if len(col) > 1 else len(str(col[0]))
+        need.append(max(words + 3, min(typical, 40.0) + 1, 7.0))  # + cell margins
+    total = sum(need)
+    return [x / total for x in need]
 
 
 def _pdf_page(s: Slide, n: int, total: int, lang: str) -> Figure:
@@ -462,11 +522,15 @@ def _pdf_page(s: Slide, n: int, total: int, lang: str) -> Figure:
         ax.set_axis_off()
         ncols = len(s.table.header)
         avail = 0.96 - table_left
-        first = 0.4 if ncols >= 4 and s.figure is None else 1.0 / ncols
-        widths = [first] + [(1 - first) / (ncols - 1)] * (ncols - 1) if ncols > 1 else [1.0]
-        chars = [max(8, int(w * avail * W * 9)) for w in widths]  # ~9 chars per inch at 11 pt
-        cells = [[textwrap.fill(str(v), chars[j]) for j, v in enumerate(r)] for r in s.table.rows]
-        header = [textwrap.fill(h, chars[j]) for j, h in enumerate(s.table.header)]
+        widths = _column_widths(s.table)
+        chars = [max(6, int(w * avail * W * 9)) for w in widths]  # ~9 chars per inch at 11 pt
+
+        def fill(text: Any, width: int) -> str:
+            # never split a word (a number such as 1.286.751 must stay on one line)
+            return textwrap.fill(str(text), width, break_long_words=False, break_on_hyphens=False)
+
+        cells = [[fill(v, chars[j]) for j, v in enumerate(r)] for r in s.table.rows]
+        header = [fill(h, chars[j]) for j, h in enumerate(s.table.header)]
         tab = ax.table(cellText=cells, colLabels=header, loc="upper center", cellLoc="left", colLoc="left",
                        colWidths=widths)
         tab.auto_set_font_size(False)
@@ -476,6 +540,7 @@ def _pdf_page(s: Slide, n: int, total: int, lang: str) -> Figure:
             text = header[j] if i == 0 else cells[i - 1][j]
             lines = max((header[k] if i == 0 else cells[i - 1][k]).count("\n") + 1 for k in range(ncols))
             cell.set_height(line_h * (lines + 0.8))
+            cell.PAD = 0.03  # matplotlib pads by a share of the cell width: keep wide cells flush
             if i == 0:
                 cell.set_text_props(fontweight="bold")
                 cell.set_facecolor("#e5e7eb")
@@ -483,6 +548,8 @@ def _pdf_page(s: Slide, n: int, total: int, lang: str) -> Figure:
     if s.bullets:
         text = "\n".join(textwrap.fill("• " + b, 130, subsequent_indent="   ") for b in s.bullets)
         fig.text(0.05, 1 - top, text, fontsize=14 if len(s.bullets) <= 6 else 11.5, va="top", linespacing=1.5)
+    if s.caption:
+        fig.text(0.05, 0.11, textwrap.fill(s.caption, 120), fontsize=14, va="bottom", linespacing=1.4)
     foot = (s.note + "   " if s.note else "") + t("report.slide_of", lang, n=n, total=total)
     fig.text(0.04, 0.02, textwrap.fill(foot, 190), fontsize=9, color="#6b7280", va="bottom")
     return fig

@@ -11,7 +11,7 @@ import streamlit as st
 from geo.errors import AtlasError
 from geo.i18n import t
 from pages.common import cached_layer, current_lang, ensure_app_entry, show_error, tr, workspace_layers
-from pages.urlstate import read_state, write_state
+from pages.urlstate import current_view, read_state, unit_key, unit_param, write_state
 
 ensure_app_entry()
 
@@ -21,7 +21,8 @@ for _key, _default in {"export_file": None, "print_file": None, "print_preview":
                        "present_views": None, "present_on": False, "present_index": 0}.items():
     st.session_state.setdefault(_key, _default)
 
-url_state = read_state()
+url_state = read_state()  # what the address says (presentation links: present, view, the view itself)
+view_state = current_view()  # the map to act on: the URL's view, else the map page's last view
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -70,10 +71,25 @@ def _view_name(view: dict[str, Any]) -> str:
 def _view_from_url(name: str) -> dict[str, Any]:
     from layers.catalog import get_catalog
 
-    layers = url_state.get("layers") or [lid for lid, ly in get_catalog().layers.items() if ly.default]
-    return {"name": name, "layers": layers, "basemap": url_state.get("basemap", "none"),
-            "bounds": url_state.get("bounds"), "unit": url_state.get("unit"),
-            "indicator": url_state.get("indicator")}
+    layers = view_state.get("layers") or [lid for lid, ly in get_catalog().layers.items() if ly.default]
+    return {"name": name, "layers": layers, "basemap": view_state.get("basemap", "none"),
+            "bounds": view_state.get("bounds"), "unit": unit_key(view_state.get("unit")),
+            "indicator": view_state.get("indicator")}
+
+
+def _view_caption(view: dict[str, Any]) -> str:
+    """Layers (catalog titles), indicator and extent of a view, for the page."""
+    from layers.catalog import get_catalog
+
+    catalog = get_catalog()
+    parts = [", ".join(catalog.layers[lid].title(lang) for lid in view.get("layers") or [] if lid in catalog.layers)]
+    layer_id, _, column = str(view.get("indicator") or "").partition(":")
+    if column and layer_id in catalog.layers:
+        parts.append(f"{tr('present.indicator')}: {catalog.field_label(column, lang)}")
+    if view.get("bounds"):
+        (s, w), (n, e) = view["bounds"]
+        parts.append(f"{tr('present.extent')}: {w:.3f}, {s:.3f} – {e:.3f}, {n:.3f}")
+    return " · ".join(p for p in parts if p)
 
 
 def _map_view(view: dict[str, Any]):  # noqa: ANN202 — layers.views.MapView
@@ -184,7 +200,7 @@ def _present(views: list[dict[str, Any]]) -> None:
         return
     idx = min(max(int(st.session_state["present_index"]), 0), len(views) - 1)
     view = views[idx]
-    prev_col, title_col, next_col, stop_col = st.columns([1, 6, 1, 1])
+    prev_col, title_col, next_col, stop_col = st.columns([2, 9, 2, 3])
     if prev_col.button(tr("present.prev"), key="present_prev", disabled=idx == 0):
         st.session_state["present_index"] = idx - 1
         st.rerun()
@@ -193,13 +209,15 @@ def _present(views: list[dict[str, Any]]) -> None:
         st.rerun()
     if stop_col.button(tr("present.stop"), key="present_stop"):
         st.session_state["present_on"] = False
-        write_state(present=None, view=None)
+        # the address stops carrying the presented view: the page acts on the map page's view again
+        write_state(remember=False, present=None, view=None, layers=None, basemap=None, bounds=None, unit=None,
+                    indicator=None)
         st.rerun()
     title_col.markdown(f"# {_esc(_view_name(view))}")
     st.caption(tr("present.view_counter", n=idx + 1, total=len(views), name=_view_name(view)) + " · "
                + tr("present.keys_hint"))
-    write_state(present=True, view=idx, layers=view.get("layers"), basemap=view.get("basemap"),
-                bounds=view.get("bounds"), unit=view.get("unit"), indicator=view.get("indicator"))
+    write_state(remember=False, present=True, view=idx, layers=view.get("layers"), basemap=view.get("basemap"),
+                bounds=view.get("bounds"), unit=unit_param(view.get("unit")), indicator=view.get("indicator"))
     try:
         key = json.dumps({k: view.get(k) for k in ("layers", "basemap", "bounds", "indicator")}, sort_keys=True)
         _show_folium(_folium_map(key + lang, view), key=f"present_map_{idx}", height=760)
@@ -237,6 +255,8 @@ if url_state.get("present") and not st.session_state.get("_present_seeded"):
         # the link carries the view itself: it wins over this session's copy of that view
         _views[_idx] = {**_views[_idx], **{k: url_state[k] for k in ("layers", "basemap", "bounds", "unit",
                                                                         "indicator") if k in url_state}}
+        if "unit" in url_state:
+            _views[_idx]["unit"] = unit_key(url_state["unit"])
 st.session_state["_present_seeded"] = True
 
 if st.session_state["present_on"]:
@@ -315,12 +335,13 @@ with tab_print:
                         format_func=lambda v: tr(f"present.print_{v}"))
     p_unit = units_opts[0]
     if p_source == "unit":
+        _wanted = unit_key(view_state.get("unit"))
         p_unit = st.selectbox(tr("present.choose_unit"), units_opts, format_func=_unit_label, key="print_unit",
-                              index=units_opts.index(url_state["unit"]) if url_state.get("unit") in units_opts else 0)
+                              index=units_opts.index(_wanted) if _wanted in units_opts else 0)
         default_title = t("print.title_default", lang, name=_unit_label(p_unit))
     else:
         print_view = _view_from_url(tr("present.view_title"))
-        st.caption(", ".join(print_view["layers"]))
+        st.caption(_view_caption(print_view))
         default_title = tr("present.view_title")
     c1, c2 = st.columns(2)
     paper = c1.radio(tr("present.paper"), ["A4", "A3"], horizontal=True, key="print_paper")
@@ -342,7 +363,7 @@ with tab_print:
                     indicator = print_view.get("indicator") or ""
                     choro = tuple(indicator.split(":", 1)) if ":" in indicator else None
                     fig = view_map_figure(print_view["layers"], lang=lang, paper=paper, title=p_title,
-                                          subtitle=p_subtitle, extent=url_state.get("bbox"), choropleth=choro,
+                                          subtitle=p_subtitle, extent=view_state.get("bbox"), choropleth=choro,
                                           loader=cached_layer)
                     stem = _safe_layer_name(p_title)
                 data = figure_bytes(fig, p_fmt)
@@ -359,7 +380,10 @@ with tab_print:
 
 # ---- council deck ------------------------------------------------------------------------
 with tab_deck:
-    d_unit = st.selectbox(tr("present.choose_unit"), _unit_options()[:4], format_func=_unit_label, key="deck_unit")
+    _deck_units = _unit_options()[:4]
+    _wanted = unit_key(view_state.get("unit"))
+    d_unit = st.selectbox(tr("present.choose_unit"), _deck_units, format_func=_unit_label, key="deck_unit",
+                          index=_deck_units.index(_wanted) if _wanted in _deck_units else 0)
     c1, c2 = st.columns(2)
     d_fmt = c1.radio(tr("present.deck_format"), ["pptx", "pdf"], horizontal=True, key="deck_fmt",
                      format_func=str.upper)
@@ -407,7 +431,10 @@ with tab_present:
     c1, c2 = st.columns([3, 1])
     new_name = c1.text_input(tr("present.view_name"), value="", key="present_new_name")
     if c2.button(tr("present.save_view"), key="present_save"):
-        views.append(_view_from_url(new_name or f"{tr('present.views')} {len(views) + 1}"))
+        _new = _view_from_url(new_name or tr("present.view_default", n=len(views) + 1))
+        if not new_name and _new.get("unit") in _units():
+            _new["auto_name"] = True  # named after its unit, in the language of the moment
+        views.append(_new)
         st.rerun()
     st.caption(tr("present.keys_hint"))
     if st.button(tr("present.start"), key="present_start", type="primary", disabled=not views):

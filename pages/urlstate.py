@@ -6,7 +6,7 @@ The map explorer (and the Export page) keep what the user sees — layers, basem
 
 Parameters (all optional, short and readable):
     layers=communes,infrastructure   basemap=none   bbox=105.8,21.5,105.9,21.6 (W,S,E,N)
-    center=21.59,105.84 (lat,lon)    zoom=12        unit=165    indicator=districts:population_2019
+    center=21.59,105.84 (lat,lon)    zoom=12        unit=districts:165    indicator=districts:population_2019
     lang=en
 
 ``encode_state``/``decode_state`` are pure (tested without a browser); ``read_state()`` and
@@ -157,12 +157,35 @@ def read_state() -> dict[str, Any]:
     return decode_state({k: st.query_params.get_all(k) for k in st.query_params.keys()})
 
 
-def write_state(**state: Any) -> None:
+VIEW_KEYS = ("layers", "basemap", "bbox", "bounds", "center", "zoom", "unit", "indicator")
+LAST_VIEW_KEY = "_urlstate_last_view"  # session-state key of the last view a page wrote
+_LAST_VIEW = LAST_VIEW_KEY
+
+
+def write_state(remember: bool = True, **state: Any) -> None:
     """Put ``state`` into the URL. Keys given as ``None`` are removed; keys not given are
-    kept. Only changed parameters are written (no needless reruns/history entries)."""
+    kept. Only changed parameters are written (no needless reruns/history entries).
+
+    ``remember``: also keep the view part (layers, basemap, extent, unit, indicator) in the
+    session, so another page can use "the current map" after navigation (Streamlit drops
+    the query parameters when the user switches pages); see ``current_view``.
+    """
     import streamlit as st
 
     encoded = encode_state(state)
+    if remember:
+        last = dict(st.session_state.get(_LAST_VIEW) or {})
+        for key, value in decode_state(encoded).items():
+            if key in VIEW_KEYS:
+                last[key] = value
+        for key in state:
+            if key in VIEW_KEYS and state[key] is None:
+                last.pop(key, None)
+                if key == "bounds":
+                    last.pop("bbox", None)
+                elif key == "bbox":
+                    last.pop("bounds", None)
+        st.session_state[_LAST_VIEW] = last
     for key in state:
         name = "bbox" if key == "bounds" else key
         if name in encoded:
@@ -170,6 +193,39 @@ def write_state(**state: Any) -> None:
                 st.query_params[name] = encoded[name]
         elif name in st.query_params:
             del st.query_params[name]
+
+
+def current_view() -> dict[str, Any]:
+    """The map view to act on: the view in the URL when the address carries one (a shared
+    link), else the last view a page of this session wrote (the map the user just left)."""
+    import streamlit as st
+
+    state = read_state()
+    if any(k in state for k in ("layers", "bbox", "unit", "indicator")):
+        return state
+    last = {k: v for k, v in (st.session_state.get(_LAST_VIEW) or {}).items() if k not in state}
+    return {**state, **last}
+
+
+def unit_key(code: Any) -> str | None:
+    """The district/province key of a URL ``unit``: "districts:165" and "165" → "165",
+    "province" → "province"; other layers' codes (e.g. "wards_2025:05809") → None."""
+    text = str(code or "").strip()
+    if not text:
+        return None
+    layer, sep, value = text.partition(":")
+    if not sep:
+        return text
+    return value if layer == "districts" and value else None
+
+
+def unit_param(key: Any) -> str | None:
+    """The URL ``unit`` of a district/province key, in the map explorer's form
+    ("165" → "districts:165"; "province" stays; codes with a layer are kept)."""
+    text = str(key or "").strip()
+    if not text:
+        return None
+    return text if ":" in text or text == "province" else f"districts:{text}"
 
 
 def seed_session(mapping: Mapping[str, str] | None = None) -> dict[str, Any]:
@@ -191,4 +247,5 @@ def seed_session(mapping: Mapping[str, str] | None = None) -> dict[str, Any]:
     return state
 
 
-__all__ = ["KEYS", "encode_state", "decode_state", "read_state", "write_state", "seed_session"]
+__all__ = ["KEYS", "VIEW_KEYS", "LAST_VIEW_KEY", "encode_state", "decode_state", "read_state", "write_state", "current_view",
+           "unit_key", "unit_param", "seed_session"]

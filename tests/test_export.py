@@ -284,3 +284,11 @@ def test_workspace_layer_by_name(tmp_path):
     res = export_source(src, "tab", tmp_path / "tram.zip", crs=9213, lang="vi")
     zf = zipfile.ZipFile(res.path)
     assert "so_y_te.xlsx" in zf.read("CREDITS.txt").decode("utf-8")
+
+
+def test_mapinfo_vn2000_says_how_the_datum_is_written(tmp_path):
+    res = export_vector(_polygons(), "tab", tmp_path / "m.zip", credits=CREDITS, crs=9213, lang="en")
+    credits = zipfile.ZipFile(res.path).read("CREDITS.txt").decode("utf-8")
+    assert "EPSG:6960" in credits and "EPSG:9213" in credits
+    plain = export_vector(_polygons(), "tab", tmp_path / "w.zip", credits=CREDITS, lang="en")
+    assert "EPSG:6960" not in zipfile.ZipFile(plain.path).read("CREDITS.txt").decode("utf-8")

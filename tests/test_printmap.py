@@ -4,6 +4,7 @@ from __future__ import annotations
 import re
 import warnings
 
+import geopandas as gpd
 import pytest
 from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
@@ -125,3 +126,45 @@ def test_view_print_uses_catalog_styles_extent_and_choropleth(tmp_path):
     assert 15_000 < x1 - x0 < 40_000  # metres: the extent, not the whole province
     out = save_figure(fig, tmp_path / "view.pdf")
     assert out.stat().st_size > 10_000
+
+
+def test_boundary_drawn_without_dissolve_slivers_but_counts_use_the_layer():
+    from shapely.geometry import Polygon
+
+    from geo.printmap import SLIVER_M2
+
+    ul = unit_layers("TP Thái Nguyên")
+    drawn = ul.boundary.to_crs(9213).geometry.iloc[0]
+    parts = list(getattr(drawn, "geoms", [drawn]))
+    assert all(Polygon(r).area >= SLIVER_M2 for p in parts for r in p.interiors)
+    # same outline: only holes went away
+    raw = gpd.GeoSeries([ul.unit.geometry], crs=4326).to_crs(9213).iloc[0]
+    assert raw.area <= drawn.area < raw.area * 1.02
+    # facilities are those the layer's polygon holds (as on the map page)
+    assert ul.infrastructure.within(ul.unit.geometry).all()
+
+
+def test_data_date_leaves_out_unknown_vintages():
+    from geo.export import Credits
+    from geo.printmap import data_date_of
+
+    cs = [Credits("a", "s", "l", vintage="2019 structure; population 1-4-2019"),
+          Credits("b", "s", "l", vintage="unknown (file committed 2025-12)"),
+          Credits("c", "s", "l", vintage="2026-08-10 (POIs)")]
+    assert data_date_of(cs) == "2019 structure; 2026-08-10"
+
+
+def test_view_choropleth_legend_matches_the_web_map_classes():
+    """Printed classes are the web map's (layers.render.classify on the whole layer), even
+    when the extent shows only part of the layer."""
+    from layers.catalog import load_layer
+    from layers.render import classify
+
+    from geo.printmap import view_map_figure
+
+    classes, _ = classify(load_layer("districts")["density_2019"], "quantiles", 5, "YlOrRd", "vi")
+    fig = view_map_figure(["districts"], title="x", lang="vi", extent=(105.74, 21.43, 105.93, 21.56),
+                          choropleth=("districts", "density_2019"))
+    legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
+    for label in classes.labels:
+        assert any(label in entry for entry in legend), (label, legend)

@@ -89,3 +89,64 @@ def test_unknown_unit_and_format(tmp_path):
     assert "TP" in err.value.message("vi") or "Thành phố" in err.value.message("vi")
     with pytest.raises(AtlasError):
         report.build_report("TP Sông Công", "docx", tmp_path / "x.docx")
+
+
+def _inside_slide(prs, shape) -> bool:
+    return (shape.left >= 0 and shape.top >= 0 and shape.width > 0 and shape.height > 0
+            and shape.left + shape.width <= prs.slide_width and shape.top + shape.height <= prs.slide_height)
+
+
+def test_pptx_every_shape_has_a_box_on_the_slide(tmp_path, deck_vi):
+    """The title slide's title and subtitle have real, separate boxes (python-pptx writes
+    top = height = 0 when only left/width are set: the title then covers the subtitle)."""
+    prs = Presentation(report.to_pptx(deck_vi, tmp_path / "deck.pptx"))
+    for slide in prs.slides:
+        for shape in slide.shapes:
+            assert _inside_slide(prs, shape), (shape.name, shape.left, shape.top, shape.width, shape.height)
+    first = prs.slides[0]
+    title, sub = first.shapes.title, first.placeholders[1]
+    assert title.top + title.height <= sub.top  # stacked, not overlapping
+    assert "69.382" in sub.text_frame.text  # the census population of TP Sông Công, formatted vi
+
+
+def test_pdf_table_keeps_numbers_and_units_whole():
+    table = report.Table(["Dịch vụ", "Bán kính", "Dân số (lưới)", "Được phục vụ", "Tỷ lệ", "Khoảng cách trung vị"],
+                         [["Hành chính công", "3.000\u00a0m", "1.286.751", "871.834", "67,8%", "1,7\u00a0km"]] * 5)
+    from matplotlib.figure import Figure
+
+    # beside a chart, as on the coverage slide: the narrowest the table gets
+    slide = report.Slide(title="Độ bao phủ dịch vụ", table=table, figure=lambda size: Figure(figsize=size))
+    fig = report._pdf_page(slide, 4, 6, "vi")
+    tables = [tab for ax in fig.axes for tab in ax.tables]
+    assert len(tables) == 1
+    texts = [cell.get_text().get_text() for cell in tables[0].get_celld().values()]
+    assert any("1.286.751" in s for s in texts)
+    assert not any(re.search(r"\d\n[\d.,]", s) for s in texts), texts  # no number split over lines
+    assert not any(re.search(r"\d\n(m|km)\b", s) for s in texts)  # the unit stays with its number
+
+
+def test_province_coverage_has_median_distances_consistent_with_shares():
+    df = report.coverage_table(unit_layers("province"), "en")
+    assert df["median_distance_m"].notna().all()
+    # the population-weighted median is beyond the radius exactly when under half are covered
+    for r in df.itertuples():
+        assert (r.covered_share < 0.5) == (r.median_distance_m > r.radius_m), r
+
+
+def test_city_scorecard_says_where_the_targets_are():
+    sc = report._scorecard_slide(unit_layers("TP Sông Công"), "vi")
+    assert sc.table is not None and "toàn tỉnh" in sc.caption
+    prov = report._scorecard_slide(unit_layers("province"), "vi")
+    assert prov.caption == ""
+    assert any(r[2] != "—" for r in prov.table.rows)  # the province rows carry the 2025 targets
+
+
+def test_title_slide_figures_are_the_district_layer_figures():
+    from geo.i18n import fmt_number
+    from layers.catalog import load_layer
+
+    d = load_layer("districts")
+    for unit, rows in (("TP Sông Công", d[d["level2_id"].astype(str) == "165"]), ("province", d)):
+        line = report._title_slide(unit_layers(unit), "vi").bullets[0]
+        assert fmt_number(rows["population_2019"].sum(), "vi") in line
+        assert fmt_number(rows["area_km2"].sum(), "vi", 1) in line

@@ -75,12 +75,13 @@ def test_presentation_steps_through_views_and_writes_url():
     assert at.session_state["present_on"] is True
     assert {b.key for b in at.button} >= {"present_prev", "present_next", "present_stop"}
     first = at.query_params.get("unit")
+    assert first in ("districts:164", ["districts:164"])  # the map page's unit code: the link opens there too
     at.button(key="present_next").click().run()
     assert at.session_state["present_index"] == 1
     assert at.query_params.get("present") in ("1", ["1"]) and at.query_params.get("unit") != first
     at.button(key="present_stop").click().run()
     assert at.session_state["present_on"] is False
-    assert "present" not in at.query_params
+    assert "present" not in at.query_params and "unit" not in at.query_params and "layers" not in at.query_params
 
 
 def test_english_labels():
@@ -186,3 +187,57 @@ def test_presentation_link_restores_the_view_it_carries():
     assert view["layers"] == ["districts", "roads_national"]
     assert view["bounds"] == [[21.4, 105.8], [21.5, 105.95]]
     assert at.query_params["layers"] in ("districts,roads_national", ["districts,roads_national"])
+
+
+def test_unit_codes_between_map_page_and_export_page():
+    from pages.urlstate import unit_key, unit_param
+
+    assert unit_key("districts:165") == "165" and unit_key("165") == "165" and unit_key("province") == "province"
+    assert unit_key("wards_2025:05809") is None and unit_key("") is None
+    assert unit_param("165") == "districts:165" and unit_param("province") == "province"
+    assert unit_key(unit_param("172")) == "172"
+
+
+def test_current_view_survives_page_switch():
+    """Streamlit drops the query parameters on a page switch: the view the map page wrote
+    last is still "the current view" for the Export page."""
+    at = AppTest.from_string(
+        "import streamlit as st\n"
+        "from pages.urlstate import current_view, write_state\n"
+        "if st.session_state.get('phase', 0) == 0:\n"
+        "    write_state(layers=['districts', 'infrastructure'], basemap='none',\n"
+        "                bounds=[[21.43, 105.74], [21.56, 105.93]], unit='districts:165',\n"
+        "                indicator='districts:density_2019')\n"
+        "    write_state(remember=False, present=True, view=3, layers=['communes'])\n"
+        "else:\n"
+        "    st.session_state['seen'] = current_view()\n")
+    at.run()
+    assert not at.exception
+    at.session_state["phase"] = 1
+    for key in list(at.query_params):
+        del at.query_params[key]
+    at.run()
+    seen = at.session_state["seen"]
+    assert seen["layers"] == ["districts", "infrastructure"]  # not the presentation's write
+    assert seen["bbox"] == [105.74, 21.43, 105.93, 21.56] and seen["unit"] == "districts:165"
+    assert seen["indicator"] == "districts:density_2019" and seen["basemap"] == "none"
+    # a link that carries a view wins over the session's memory
+    at.query_params["layers"] = "roads_national"
+    at.run()
+    assert at.session_state["seen"]["layers"] == ["roads_national"] and "unit" not in at.session_state["seen"]
+
+
+def test_map_page_view_preselects_print_and_deck_unit_and_prints_its_choropleth():
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    at.query_params.update({"layers": "districts,infrastructure", "bbox": "105.74,21.43,105.93,21.56",
+                            "unit": "districts:165", "indicator": "districts:density_2019"})
+    at.run()
+    assert not at.exception
+    assert at.selectbox(key="print_unit").value == "165" and at.selectbox(key="deck_unit").value == "165"
+    at.radio(key="print_source").set_value("view").run()
+    caption = " ".join(c.value for c in at.caption)
+    assert "Huyện/thành phố (trước 2025)" in caption and "Mật độ 2019" in caption  # titles, not ids
+    at.button(key="print_render").click().run()
+    assert not at.exception and not at.error
+    name, data, mime = at.session_state["print_file"]
+    assert mime == "image/png" and data[:8] == b"\x89PNG\r\n\x1a\n"
