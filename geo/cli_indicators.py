@@ -97,7 +97,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from geo.indicators import (compute_indicator, computed_values, gap_sentence, load_framework,
+    from geo.indicators import (compute_indicator, computed_values, fmt_when, gap_sentence, load_framework,
                                 resolve_unit, status, units_by_id)
     from geo.store import Store
 
@@ -138,7 +138,7 @@ def cmd_show(args: argparse.Namespace) -> int:
                       f"{fmt_number(round(row.covered_population), lang)}/{fmt_number(round(row.population), lang)}"
                       f"\t{t(f'readiness.status_{stt.code}', lang)}")
                 for v in saved:
-                    print(f"  {v.period}\t{fmt_number(v.value, lang, 1)}%\tv{v.version}\t{v.entered_by}\t{v.entered_at}")
+                    print(f"  {v.period}\t{fmt_number(v.value, lang, 1)}%\tv{v.version}\t{v.entered_by}\t{fmt_when(v.entered_at)}")
                 print("  " + gap_sentence(ind, row.unit_name, stt, lang, population=row.population,
                                           covered=row.covered_population, targets=targets))
         return 0
@@ -156,7 +156,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(f"{name}: {t(f'readiness.status_{stt.code}', lang)}")
         for v in vals:
             print(f"  {v.period}\t{fmt_number(v.value, lang)}\tv{v.version}\t{fw.source_text(v.source, lang)}"
-                  f"\t{v.evidence}\t{v.evidence_url}\t{v.entered_by}\t{v.entered_at}".rstrip())
+                  f"\t{v.evidence}\t{v.evidence_url}\t{v.entered_by}\t{fmt_when(v.entered_at)}".rstrip())
         print("  " + gap_sentence(ind, name, stt, lang, integer=spec.integer, targets=targets))
     return 0
 

@@ -764,8 +764,17 @@ def template_xlsx(store: Store, lang: str = "vi") -> bytes:
         t("readiness.guide_targets", lang): "; ".join(f"{tg.year}: {tg.op} {tg.value:g}"
                                                       for tg in store.targets(ind.id)),
     } for ind in fw.indicators.values() if not ind.computed])
+    last = _dt.date.today().year
+    columns = pd.DataFrame({
+        t("readiness.guide_column", lang): list(TEMPLATE_COLUMNS),
+        t("readiness.guide_required", lang): [t("readiness.guide_yes" if c in REQUIRED_COLUMNS or c == "unit_id"
+                                                else "readiness.guide_no", lang) for c in TEMPLATE_COLUMNS],
+        t("readiness.guide_meaning", lang): [t(f"readiness.colhelp_{c}", lang, first=str(fw.first_year),
+                                               last=str(last)) for c in TEMPLATE_COLUMNS],
+    })
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xl:
         store.template_frame(lang).to_excel(xl, index=False, sheet_name="template")
         guide.to_excel(xl, index=False, sheet_name=t("readiness.guide_sheet", lang))
+        columns.to_excel(xl, index=False, sheet_name=t("readiness.guide_columns_sheet", lang))
     return buf.getvalue()

@@ -44,6 +44,7 @@ def test_show_manual_with_history_and_status(env, capsys):
     assert "Tỉnh Thái Nguyên: met" in out
     assert "2020\t12\tv0" in out and "2024\t8\tv0" in out
     assert "Ministry of Science and Technology" in out
+    assert "already meets the 2025 and 2030 targets" in out        # rank 8: top 15 and top 10 both reached
     rc, out, _ = _run(capsys, "indicators", "show", "online_services_level4")
     assert rc == 0 and "no data" in out
 

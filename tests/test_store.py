@@ -404,7 +404,13 @@ def test_xlsx_template_has_rows_to_fill_and_a_guide(store):
     from geo.store import template_xlsx
 
     sheets = pd.read_excel(io.BytesIO(template_xlsx(store, "en")), sheet_name=None)
-    assert list(sheets) == ["template", "Guide"]
+    assert list(sheets) == ["template", "Guide", "Columns"]
+    columns = sheets["Columns"].set_index("Column")
+    assert list(columns.index) == list(sheets["template"].columns)          # every column is explained
+    assert set(columns.loc[["indicator_id", "period", "value", "unit", "source"], "Required"]) == {"yes"}
+    assert "from 2015 to" in columns.loc["period", "What to write"]
+    assert list(pd.read_excel(io.BytesIO(template_xlsx(store, "vi")), sheet_name=None)) == ["template", "Hướng dẫn",
+                                                                                            "Các cột"]
     assert len(read_table(io.BytesIO(template_xlsx(store, "en")), "t.xlsx")) == len(store.template_frame())
     guide = sheets["Guide"].set_index("indicator_id")
     assert "hạng" in guide.loc["dti_rank", "Accepted in the unit column"]
