@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import importlib
+import re
 import tempfile
 from pathlib import Path
 
@@ -373,7 +374,9 @@ if cost_label == "time":
     result = result.rename(columns={"median_distance_m": "median_minutes", "p90_distance_m": "p90_minutes"})
 if show_2sfca:
     units_gdf, uid, uname = units_for(unit_choice)
+    # numeric columns that can be a capacity (identifiers such as osm_id are numbers, not capacities)
     numeric = [c for c in fac_all.columns if c != fac_all.geometry.name
+               and not re.search(r"(^|_)(id|fid|code|ma)$|^osm_", str(c).lower())
                and pd.to_numeric(fac_all[c], errors="coerce").notna().any()]
     cap_col = st.selectbox(tr("coverage.capacity"), [None] + numeric, key="cov_capacity",
                            format_func=lambda c: t("coverage.capacity_none", lang) if c is None else str(c))
@@ -419,7 +422,8 @@ if st.session_state.get("_cov_map_key") != map_key:
         "population": result["population"].round().to_numpy(),
         "beyond": result["beyond_population"].round().to_numpy(),
     }, geometry=ugeo.geometry.to_numpy(), crs=4326)
-    m = new_map(lang, "positron")
+    minx, miny, maxx, maxy = ugeo.total_bounds  # fit the chosen units (the 3 cities are a small part)
+    m = new_map(lang, "positron", bounds=[[float(miny), float(minx)], [float(maxy), float(maxx)]])
     add_choropleth(m, shown, "share_pct", lang, tr("coverage.map_title"),
                    tooltip_fields=["unit_name", "share_txt", "population", "beyond"], scheme="equal_interval", k=5,
                    legend_title=f"{tr('coverage.map_title')} (%) — {tr(grid.label_key)}", palette="RdYlGn",
@@ -457,7 +461,10 @@ if st.session_state.get("_cov_map_key") != map_key:
     finish_map(m, lang)
     st.session_state["_cov_map"] = m
     st.session_state["_cov_map_key"] = map_key
-out = show_map(st.session_state["_cov_map"], key="coverage_map", height=560)
+# a new component key per map: the component's in-place rebuild fits the province into a
+# not-yet-sized container (drawn small in the top-left corner); a fresh iframe fits it right
+map_version = hashlib.sha1(repr(st.session_state["_cov_map_key"]).encode()).hexdigest()[:12]
+out = show_map(st.session_state["_cov_map"], key=f"coverage_map_{map_version}", height=560)
 
 clicked = (out or {}).get("last_clicked")
 if clicked and clicked != st.session_state["cov_last_click"]:

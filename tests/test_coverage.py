@@ -344,3 +344,16 @@ def test_cost_raster_streams_any_cost_function():
     r = cov.cost_raster(cost, units, grid, chunk_cells=3)
     np.testing.assert_allclose(r, [[50, -1, -1, -1], [50, 150, -1, -1]])
     assert r.dtype == np.float32
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 6), st.integers(2, 14), st.data())
+def test_unit_population_is_the_grid_inside_the_units(nr, nc, data):
+    """Units covering only some columns (with gaps): each gets exactly the cells whose centre it holds."""
+    vals = np.array(data.draw(st.lists(st.floats(0, 1e4), min_size=nr * nc, max_size=nr * nc))).reshape(nr, nc)
+    cuts = sorted(set(data.draw(st.lists(st.integers(0, nc), min_size=2, max_size=6))))
+    spans = [(a, b) for a, b in zip(cuts[:-1], cuts[1:])][::2] or [(0, nc)]  # every other span: gaps
+    df = cov.coverage_by_unit(points([centre(0)]), units_by_cols(spans, nrows=nr), row_grid(vals), 100, "uid", "uname")
+    want = [vals[:, a:b].sum() for a, b in spans]
+    np.testing.assert_allclose(df.population, want, rtol=1e-9, atol=1e-9)
+    assert df.population.sum() == pytest.approx(sum(want), rel=1e-9, abs=1e-9)

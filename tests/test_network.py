@@ -155,3 +155,25 @@ def test_network_distance_is_never_shorter_than_straight_line(lines, facs, pts):
     assert (net >= straight - 1e-6).all()
     more = network_cost_fn(g, np.vstack((fxy, pxy[:1])), "distance", max_snap_m=3000, direct=False)(pxy)
     assert (more <= net + 1e-6).all()
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.floats(0, 1), min_size=6, max_size=6), st.floats(0.5, 10), st.floats(0, 10),
+       st.floats(0, 500))
+def test_network_coverage_never_falls_with_more_time_or_a_new_facility(pops, minutes, more, new_x):
+    grid = PopulationGrid(values=np.array([pops[:3], pops[3:]]) * 100,
+                          transform=Affine(100, 0, X0, 0, -100, Y0 + 200), crs=METRIC_CRS)
+    units = gpd.GeoDataFrame({"uid": [1], "uname": ["A"]}, geometry=[shapely.box(X0, Y0, X0 + 300, Y0 + 200)],
+                             crs=METRIC_CRS)
+    road = roads([[(0, 100), (300, 100)], [(150, 0), (150, 100), (150, 200)]])
+    fac = gpd.GeoDataFrame(geometry=[shapely.Point(X0, Y0 + 100)], crs=METRIC_CRS)
+    g = build_graph(road, "walk")
+    base = network_coverage_by_unit(fac, units, grid, g, "uid", "uname", minutes=minutes)
+    longer = network_coverage_by_unit(fac, units, grid, g, "uid", "uname", minutes=minutes + more)
+    fac2 = gpd.GeoDataFrame(geometry=[shapely.Point(X0, Y0 + 100), shapely.Point(X0 + new_x * 0.6, Y0 + 100)],
+                            crs=METRIC_CRS)
+    added = network_coverage_by_unit(fac2, units, grid, g, "uid", "uname", minutes=minutes)
+    eps = 1e-9
+    assert longer.covered_population.iloc[0] >= base.covered_population.iloc[0] - eps
+    assert added.covered_population.iloc[0] >= base.covered_population.iloc[0] - eps
+    assert 0 <= base.covered_share.fillna(0).iloc[0] <= 1

@@ -210,3 +210,19 @@ def test_raster_missing_some_units_is_flagged(tmp_path):
     at.session_state["cov_pop"] = "ws:dan_so"
     run(at)
     assert any("holds nobody in" in w.value and "Huyện Võ Nhai" in w.value for w in at.warning)
+
+
+def test_map_fits_the_chosen_units_and_identifiers_are_not_capacities():
+    from folium.map import FitBounds
+
+    at = AppTest.from_file(PAGE)
+    at.session_state["lang"] = "en"
+    at.session_state["cov_units"] = "cities"
+    at.session_state["cov_2sfca"] = True
+    run(at)
+    fits = [c for c in at.session_state["_cov_map"]._children.values() if isinstance(c, FitBounds)]
+    d = load_layer("districts")
+    minx, miny, maxx, maxy = d[d["smart_city"].fillna(False).astype(bool)].to_crs(4326).total_bounds
+    assert fits and np.allclose(fits[-1].bounds, [[miny, minx], [maxy, maxx]])
+    # osm_id is numeric but is no capacity
+    assert "osm_id" not in at.selectbox(key="cov_capacity").options
