@@ -112,7 +112,12 @@ def _check_output(path: Path, suffixes: tuple[str, ...], key: str) -> None:
 
 
 def _check_mode_options(args) -> None:
-    """Options of the other mode are refused rather than silently ignored."""
+    """Options of the other mode (or of the census grid, with a raster) are refused rather
+    than silently ignored."""
+    if args.population:
+        for opt, given in (("population-source", args.population_source), ("cell-m", args.cell_m)):
+            if given is not None:
+                raise AtlasError("coverage_errors.census_only", option=opt)
     if args.mode == "euclidean":
         for opt, given in (("roads", args.roads), ("minutes", args.minutes),
                            ("speed-profile", args.speed_profile is not None)):
@@ -134,9 +139,9 @@ def register(subparsers) -> None:
     p.add_argument("--radius-m", type=_positive, default=None, help=t("coverage.arg_radius", "en"))
     p.add_argument("--detour", type=_detour, default=1.0, help=t("coverage.arg_detour", "en"))
     p.add_argument("--population", default=None, help=t("coverage.arg_population", "en"))
-    p.add_argument("--population-source", choices=sorted(POP_SOURCES), default="communes",
+    p.add_argument("--population-source", choices=sorted(POP_SOURCES), default=None,
                    help=t("coverage.arg_population_source", "en"))
-    p.add_argument("--cell-m", type=_positive, default=100.0, help=t("coverage.arg_cell", "en"))
+    p.add_argument("--cell-m", type=_positive, default=None, help=t("coverage.arg_cell", "en"))
     p.add_argument("--mode", choices=("euclidean", "network"), default="euclidean", help=t("coverage.arg_mode", "en"))
     p.add_argument("--roads", default=None, help=t("coverage.arg_roads", "en"))
     p.add_argument("--minutes", type=_positive, default=None, help=t("coverage.arg_minutes", "en"))
@@ -181,8 +186,8 @@ def run(args) -> int:
     if args.population:
         grid = read_population_raster(args.population)
     else:
-        layer, col, label = POP_SOURCES[args.population_source]
-        grid = census_grid(load_layer(layer), col, args.cell_m, label_key=label)
+        layer, col, label = POP_SOURCES[args.population_source or "communes"]
+        grid = census_grid(load_layer(layer), col, args.cell_m or 100.0, label_key=label)
     cost_fn = None  # network mode: the cost function, reused for --raster-out
     if args.mode == "network":
         from geo.network import build_graph, network_cost_fn, network_coverage_by_unit
@@ -204,7 +209,7 @@ def run(args) -> int:
     df["population_source"] = t(grid.label_key, lang)
     try:
         if out.suffix.lower() == ".csv":
-            df.to_csv(out, index=False, encoding="utf-8")
+            df.to_csv(out, index=False, encoding="utf-8-sig")  # BOM: Excel reads Vietnamese right
         else:
             gdf = cov.attach_geometry(df, units)
             if out.exists():

@@ -561,7 +561,7 @@ def _hotspots_bytes() -> bytes:
 
 
 d1, d2, d3, d4, d5 = st.columns(5)
-d1.download_button(tr("coverage.dl_csv"), export_frame.to_csv(index=False).encode("utf-8"), f"{stem}.csv",
+d1.download_button(tr("coverage.dl_csv"), export_frame.to_csv(index=False).encode("utf-8-sig"), f"{stem}.csv",
                    "text/csv", key="cov_dl_csv")
 d2.download_button(tr("coverage.dl_geojson"), lambda: _geo_bytes("GeoJSON"), f"{stem}.geojson",
                    "application/geo+json", key="cov_dl_geojson")

@@ -50,6 +50,7 @@ def test_csv_from_files_in_mixed_crs(files, capsys):
     rc = main(["coverage", "--facilities", str(files["fac"]), "--units", str(files["units"]), "--unit-id", "code",
                "--unit-name", "ten", "--radius-m", "260", "--population", str(files["tif"]), "--out", str(out)])
     assert rc == 0
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")  # BOM: Excel shows "Tây" rather than mojibake
     df = pd.read_csv(out)
     for col in ("unit_id", "unit_name", "population", "covered_population", "covered_share"):
         assert col in df.columns
@@ -118,6 +119,7 @@ def test_catalog_layers(tmp_path):
     (["--radius-m", "100", "--mode", "network", "--roads", "r.gpkg", "--capacity-col", "beds"], "euclidean"),
     (["--radius-m", "100", "--mode", "network", "--roads", "r.gpkg", "--minutes", "5"], "not both"),
     (["--radius-m", "100", "--out", "no_such_folder/o.csv"], "does not exist"),
+    (["--radius-m", "100", "--population", "p.tif", "--cell-m", "50"], "census"),  # a raster has its own cells
 ])
 def test_bad_arguments_exit_2(files, capsys, argv, needle):
     base = ["coverage", "--facilities", str(files["fac"]), "--units", str(files["units"]), "--unit-id", "code",
