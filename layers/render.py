@@ -7,6 +7,7 @@ and every attribute value is HTML-escaped before it reaches the browser.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from typing import Any, Iterable
 
@@ -70,6 +71,16 @@ def new_map(lang: str = "vi", basemap: str = "positron", bounds: list[list[float
                          max_zoom=19, control=False).add_to(m)
     m.fit_bounds(bounds or PROVINCE_BOUNDS)
     return m
+
+
+def center_zoom(bounds: list[list[float]], width_px: int = 800, height_px: int = 620) -> tuple[list[float], int]:
+    """Centre and the largest Web-Mercator zoom at which ``bounds`` fit a map of that size."""
+    (s, w), (n, e) = bounds
+    merc = lambda lat: math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))  # noqa: E731
+    zx = math.log2(width_px * 360.0 / (max(e - w, 1e-9) * 256))
+    zy = math.log2(height_px * 2 * math.pi / (max(merc(n) - merc(s), 1e-12) * 256))
+    zoom = int(max(1, min(18, math.floor(min(zx, zy)))))
+    return [round((s + n) / 2, 6), round((w + e) / 2, 6)], zoom
 
 
 def display_values(gdf: gpd.GeoDataFrame, fields: Iterable[str], lang: str) -> pd.DataFrame:

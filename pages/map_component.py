@@ -64,19 +64,26 @@ def _rebuild_js(version: str) -> str:
     """
     return (
         f'if (window.__atlas_map_id !== "{version}") {{'
-        " try { window.map.remove(); } catch (e) {}"
+        " var atlasView = null;"
+        " try { atlasView = [window.map.getCenter(), window.map.getZoom()]; window.map.remove(); } catch (e) {}"
         " document.querySelectorAll('.atlas-legend, .atlas-credits').forEach(function (e) { e.remove(); });"
         " var atlasHolder = document.createElement('div'); atlasHolder.innerHTML = html;"
         " atlasHolder.querySelectorAll('.folium-map').forEach(function (e) { e.remove(); });"
         " document.body.appendChild(atlasHolder);"
         ' (0, eval)(script + ";window.map = map_div; window.initComponent(map_div, false);");'
+        # keep where the user was looking (layers changed, not the place)
+        " window.map.invalidateSize(); if (atlasView) { window.map.setView(atlasView[0], atlasView[1]); }"
         "}\n"
     )
 
 
 def show_map(m: folium.Map, key: str, height: int = 620,
-             returned_objects: Iterable[str] = ("last_clicked",)) -> dict[str, Any]:
-    """Display ``m`` full-width; returns only ``returned_objects`` (each change reruns the page)."""
+             returned_objects: Iterable[str] = ("last_clicked",),
+             center: list[float] | None = None, zoom: int | None = None) -> dict[str, Any]:
+    """Display ``m`` full-width; returns only ``returned_objects`` (each change reruns the page).
+
+    ``center``/``zoom`` move the drawn map without rebuilding it (applied when they change).
+    """
     parts = _prepare(m)
     returned = list(returned_objects)
     all_defaults = {"last_clicked": None, "last_object_clicked": None, "last_object_clicked_tooltip": None,
@@ -86,7 +93,7 @@ def show_map(m: folium.Map, key: str, height: int = 620,
     value = sf._component_func(
         script=parts["script"] + f'\nwindow.__atlas_map_id = "{version}";\n', header=parts["header"],
         html=parts["html"], id=parts["id"], key=key,
-        height=height, width=None, returned_objects=returned, default=defaults, zoom=None, center=None,
+        height=height, width=None, returned_objects=returned, default=defaults, zoom=zoom, center=center,
         feature_group=_rebuild_js(version), return_on_hover=False, layer_control=None, pixelated=False,
         css_links=parts["css_links"], js_links=parts["js_links"], on_change=None, wrap_longitude=False,
     )

@@ -11,7 +11,7 @@ from geo.i18n import fmt_number
 from geo.text import escape
 from geo.units import UNIT_LAYERS, missing_ward_polygons, unit_code, unit_from_code, ZOOM_TARGETS, bounds_latlon, search_units, unit_at, unit_facts
 from layers.catalog import get_catalog
-from layers.render import BASEMAPS, PROVINCE_BOUNDS, SCHEMES, add_gdf_layer, geometry_kind
+from layers.render import BASEMAPS, PROVINCE_BOUNDS, SCHEMES, add_gdf_layer, center_zoom, geometry_kind
 from layers.views import MapView, build_map, default_view
 from pages.map_component import show_map
 from pages.urlstate import read_state, write_state
@@ -113,7 +113,8 @@ if query:
             st.session_state["selected_unit"] = (hit.layer, hit.index)
             st.session_state["map_bounds"] = bounds_latlon(unit_frames[hit.layer].geometry.loc[hit.index])
 
-view.bounds = st.session_state["map_bounds"] or PROVINCE_BOUNDS
+# the map is built for the province; zooming moves it (centre + zoom) without a rebuild
+focus_center, focus_zoom = center_zoom(st.session_state["map_bounds"] or PROVINCE_BOUNDS)
 
 
 @st.cache_resource(max_entries=16, show_spinner=False)
@@ -127,7 +128,7 @@ def cached_map(key: tuple, _view: MapView, user_layers: tuple[str, ...]) -> tupl
 
 
 view_key = (view.lang, view.basemap, tuple(view.layers), view.choropleth_layer, view.choropleth_column,
-            view.scheme, view.k, str(view.bounds), tuple(view.categories or ()), tuple(my_selected),
+            view.scheme, view.k, tuple(view.categories or ()), tuple(my_selected),
             tuple(layer_version(lid) for lid in view.layers))
 fmap, failures = cached_map(view_key, view, tuple(my_selected))
 if "wards_2025" in view.layers:
@@ -143,7 +144,7 @@ for layer_id, err in failures:
 
 map_col, panel_col = st.columns([3, 1.3])
 with map_col:
-    out = show_map(fmap, key="explorer_map", height=620)
+    out = show_map(fmap, key="explorer_map", height=620, center=focus_center, zoom=focus_zoom)
 with panel_col:
     st.subheader(tr("map.panel_title"))
     click_layers = [lid for lid in UNIT_LAYERS if lid in unit_frames]

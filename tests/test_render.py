@@ -130,3 +130,14 @@ def test_cli_never_shows_a_traceback(tmp_path: Path) -> None:
     assert out.returncode in (0, 2)
     if out.returncode == 2:
         assert out.stderr.startswith("error: ") and len(out.stderr.strip().splitlines()) == 1
+
+
+def test_center_zoom_fits_bounds() -> None:
+    from layers.render import PROVINCE_BOUNDS, center_zoom
+
+    (lat, lng), z_province = center_zoom(PROVINCE_BOUNDS)
+    assert 21.6 < lat < 21.8 and 105.8 < lng < 105.9
+    _, z_city = center_zoom([[21.43, 105.80], [21.52, 105.90]])
+    assert z_city > z_province >= 8
+    _, z_small = center_zoom([[21.43, 105.80], [21.52, 105.90]], width_px=200, height_px=150)
+    assert z_small < z_city

@@ -71,3 +71,24 @@ def test_click_song_cong_shows_its_figures(app_url: str, offline_page) -> None: 
     page.get_by_text("69.382", exact=True).first.wait_for(timeout=30000)
     assert "unit=districts%3A165" in page.url or "unit=districts:165" in page.url
     assert frame.locator(".leaflet-overlay-pane").count() == 1
+
+
+def test_zoom_to_a_city_moves_the_map_without_rebuilding_it(app_url: str, offline_page) -> None:  # noqa: ANN001
+    page = offline_page
+    page.goto(app_url + "/?lang=vi", wait_until="domcontentloaded")
+    map_frame(page)
+    frame = page.frames[1]
+    frame.wait_for_function("() => window.map && window.map._loaded")
+    drawn = frame.evaluate("() => [window.__atlas_map_id, window.map.getZoom()]")
+    page.get_by_text("TP Sông Công", exact=True).first.click()
+    frame.wait_for_function("z => window.map.getZoom() > z", arg=drawn[1], timeout=30000)
+    lat, lng = frame.evaluate("() => [window.map.getCenter().lat, window.map.getCenter().lng]")
+    assert 21.40 < lat < 21.55 and 105.75 < lng < 105.92  # Sông Công
+    assert frame.evaluate("() => window.__atlas_map_id") == drawn[0]  # same map, only moved
+    # changing layers rebuilds the map but keeps the place the user is looking at
+    box = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
+    box.click()
+    page.get_by_role("option", name="Không có (ngoại tuyến)").click()
+    frame.wait_for_function("v => window.__atlas_map_id !== v", arg=drawn[0], timeout=30000)
+    lat2, lng2 = frame.evaluate("() => [window.map.getCenter().lat, window.map.getCenter().lng]")
+    assert abs(lat2 - lat) < 0.01 and abs(lng2 - lng) < 0.01
