@@ -45,6 +45,7 @@ POP_CHOICES = {"commune": ("communes", "population_2019", LABEL_CENSUS_COMMUNE),
                "ward": ("wards_2025", "population_2025", LABEL_CENSUS_WARD)}
 MAX_PAGE_CELLS = 8_000_000  # the page keeps its cells in memory (~50 B each); bigger → CLI (chunked)
 COST_CACHE_SIZE = 6
+FAC_UPLOAD = "upload"  # facility source: a file uploaded on this page
 MAX_MAP_ROAD_EDGES = 20_000  # road segments drawn on the map (more would make the page heavy)
 
 
@@ -128,7 +129,9 @@ def workspace_road_graph(name: str, saved_at: str, profile: str, crs: str):
     return build_graph(ws.read_layer(name), profile, crs)
 
 
-def base_facilities(source: str, user_layers: dict) -> gpd.GeoDataFrame:
+def base_facilities(source: str, user_layers: dict, upload=None) -> gpd.GeoDataFrame:
+    if source == FAC_UPLOAD:
+        return read_upload(upload)
     if source.startswith("ws:"):
         return user_layers[source]()
     infra = cached_layer("infrastructure")
@@ -216,12 +219,15 @@ ws_saved = {e["name"]: str(e.get("saved_at", "")) for e in ws_entries}
 user_layers = workspace_point_layers(ws_entries)
 ws_rasters = [e["name"] for e in ws_entries if e.get("kind") == "raster"]
 ws_lines = [e["name"] for e in ws_entries if e.get("kind") == "lines"]
-fac_options = list(catalog.categories) + list(user_layers)
+fac_options = list(catalog.categories) + [FAC_UPLOAD] + list(user_layers)
 
 with st.sidebar:
     fac_source = st.selectbox(tr("coverage.facilities"), fac_options, key="cov_facilities",
                               format_func=lambda c: catalog.categories[c].title(lang) if c in catalog.categories
+                              else t("coverage.facilities_upload", lang) if c == FAC_UPLOAD
                               else t("coverage.facilities_workspace", lang, name=c[3:]))
+    fac_upload = st.file_uploader(tr("coverage.facilities_upload_file"), type=["geojson", "json", "gpkg", "zip", "csv"],
+                                  key="cov_fac_file") if fac_source == FAC_UPLOAD else None
     unit_choice = st.selectbox(tr("coverage.units"), list(UNIT_CHOICES), index=1, key="cov_units",
                                format_func=lambda u: t(f"coverage.units_{u}", lang))
     pop_choice = st.selectbox(tr("coverage.population_source"),
@@ -288,8 +294,11 @@ if pop_choice not in POP_CHOICES and (unit_pop <= 0).any():  # a raster that mis
                   names=", ".join(empty_names[:5]) + (", …" if len(empty_names) > 5 else "")))
 
 # ---- facilities and scenario ----------------------------------------------------------------
+if fac_source == FAC_UPLOAD and fac_upload is None:
+    st.info(tr("coverage.facilities_upload_prompt"))
+    st.stop()
 try:
-    fac_all = base_facilities(fac_source, user_layers)
+    fac_all = base_facilities(fac_source, user_layers, fac_upload)
 except AtlasError as err:
     show_error(err)
     st.stop()
@@ -319,7 +328,8 @@ scenario = bool(added or st.session_state["cov_closed"] or (proposed_gdf is not 
 fac_after = cov.scenario_facilities(fac_all, added, st.session_state["cov_closed"], proposed_gdf) if scenario else fac_all
 
 # ---- costs ----------------------------------------------------------------------------------
-fac_key = (fac_source, len(fac_all), ws_saved.get(fac_source[3:], "") if fac_source.startswith("ws:") else "")
+fac_key = (fac_source, len(fac_all), ws_saved.get(fac_source[3:], "") if fac_source.startswith("ws:")
+           else digest(fac_upload.getvalue()) if fac_upload is not None else "")
 
 
 def scenario_key() -> tuple:
@@ -374,9 +384,10 @@ if cost_label == "time":
     result = result.rename(columns={"median_distance_m": "median_minutes", "p90_distance_m": "p90_minutes"})
 if show_2sfca:
     units_gdf, uid, uname = units_for(unit_choice)
-    # numeric columns that can be a capacity (identifiers such as osm_id are numbers, not capacities)
+    # numeric columns that can be a capacity (identifiers such as osm_id and coordinates are not)
     numeric = [c for c in fac_all.columns if c != fac_all.geometry.name
-               and not re.search(r"(^|_)(id|fid|code|ma)$|^osm_", str(c).lower())
+               and not re.search(r"(^|_)(id|fid|code|ma)$|^osm_|^(lon|lng|long|lat|longitude|latitude|x|y"
+                                 r"|kinh_?do|vi_?do)$", str(c).lower())
                and pd.to_numeric(fac_all[c], errors="coerce").notna().any()]
     cap_col = st.selectbox(tr("coverage.capacity"), [None] + numeric, key="cov_capacity",
                            format_func=lambda c: t("coverage.capacity_none", lang) if c is None else str(c))

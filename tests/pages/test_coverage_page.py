@@ -226,3 +226,12 @@ def test_map_fits_the_chosen_units_and_identifiers_are_not_capacities():
     assert fits and np.allclose(fits[-1].bounds, [[miny, minx], [maxy, maxx]])
     # osm_id is numeric but is no capacity
     assert "osm_id" not in at.selectbox(key="cov_capacity").options
+
+
+def test_uploaded_facility_layer_asks_for_a_file_first():
+    at = AppTest.from_file(PAGE)
+    at.session_state["lang"] = "vi"
+    at.session_state["cov_facilities"] = "upload"
+    run(at)
+    assert any("Hãy tải lên lớp cơ sở" in i.value for i in at.info)
+    assert not at.dataframe  # nothing computed without facilities
