@@ -168,8 +168,8 @@ def run(args) -> int:
             raise AtlasError("coverage_errors.no_roads")
         if args.minutes is None and args.radius_m is None:
             raise AtlasError("coverage_errors.no_limit")
-        if args.minutes is not None and args.radius_m is not None:
-            raise AtlasError("coverage_errors.both_limits")
+        if args.minutes is not None and args.radius_m is not None:  # the synopsis always has --radius-m
+            sys.stderr.write(t("coverage.cli_radius_unused", lang) + "\n")
     elif args.radius_m is None:
         raise AtlasError("coverage_errors.bad_radius", value="")
     units, _ = load_source(args.units)

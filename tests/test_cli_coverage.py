@@ -81,7 +81,7 @@ def test_geopackage_output_and_2sfca_and_raster(files):
         assert d.max() == pytest.approx(np.hypot(800, 200), rel=1e-4)
 
 
-def test_network_mode_with_a_road_file(files):
+def test_network_mode_with_a_road_file(files, capsys):
     out = files["dir"] / "net.csv"
     rc = main(["coverage", "--facilities", str(files["fac"]), "--units", str(files["units"]), "--unit-id", "code",
                "--unit-name", "ten", "--mode", "network", "--roads", str(files["roads"]), "--minutes", "4",
@@ -89,6 +89,14 @@ def test_network_mode_with_a_road_file(files):
     assert rc == 0
     df = pd.read_csv(out)
     assert "median_minutes" in df.columns
+    # the synopsis always carries --radius-m: accepted, the time limit rules, and the user is told
+    out2 = files["dir"] / "net2.csv"
+    rc = main(["coverage", "--facilities", str(files["fac"]), "--units", str(files["units"]), "--unit-id", "code",
+               "--unit-name", "ten", "--radius-m", "50", "--mode", "network", "--roads", str(files["roads"]),
+               "--minutes", "4", "--population", str(files["tif"]), "--out", str(out2)])
+    assert rc == 0
+    pd.testing.assert_frame_equal(pd.read_csv(out2), df)
+    assert "--radius-m is not used" in capsys.readouterr().err
     # walking 5 km/h: 4 min = 333 m along the road (plus the legs to it) — the west unit is reached
     assert df.covered_population.iloc[0] > 0
     assert df.covered_population.iloc[1] < df.population.iloc[1]
@@ -117,7 +125,6 @@ def test_catalog_layers(tmp_path):
     (["--radius-m", "100", "--raster-out", "d.txt"], ".tif"),
     (["--radius-m", "100", "--minutes", "5"], "--mode network"),
     (["--radius-m", "100", "--mode", "network", "--roads", "r.gpkg", "--capacity-col", "beds"], "euclidean"),
-    (["--radius-m", "100", "--mode", "network", "--roads", "r.gpkg", "--minutes", "5"], "not both"),
     (["--radius-m", "100", "--out", "no_such_folder/o.csv"], "does not exist"),
     (["--radius-m", "100", "--population", "p.tif", "--cell-m", "50"], "census"),  # a raster has its own cells
 ])
