@@ -218,14 +218,18 @@ def _present(views: list[dict[str, Any]]) -> None:
                + tr("present.keys_hint"))
     write_state(remember=False, present=True, view=idx, layers=view.get("layers"), basemap=view.get("basemap"),
                 bounds=view.get("bounds"), unit=unit_param(view.get("unit")), indicator=view.get("indicator"))
+    labels = {"next": tr("present.next"), "prev": tr("present.prev"), "stop": tr("present.stop")}
+    keys_js = _KEYS_JS % json.dumps(labels, ensure_ascii=False)
+    # our own script (labels from the string catalog), same-origin so it can listen on the page;
+    # once before the map (keys work while the map still loads), once after it (keys pressed
+    # with the focus inside the map's frame)
+    st.iframe(keys_js, height=1)
     try:
         key = json.dumps({k: view.get(k) for k in ("layers", "basemap", "bounds", "indicator")}, sort_keys=True)
         _show_folium(_folium_map(key + lang, view), key=f"present_map_{idx}", height=760)
     except (ImportError, AtlasError) as exc:
         st.warning(tr("present.render_missing", reason=_reason(exc)))
-    labels = {"next": tr("present.next"), "prev": tr("present.prev"), "stop": tr("present.stop")}
-    # our own script (labels from the string catalog), same-origin so it can listen on the page
-    st.iframe(_KEYS_JS % json.dumps(labels, ensure_ascii=False), height=1)
+    st.iframe(keys_js, height=1)
 
 
 def _esc(text: Any) -> str:
