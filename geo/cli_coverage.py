@@ -6,7 +6,6 @@ shapefile, any CRS), a catalog layer id, ``infrastructure:<category>`` (e.g.
 """
 from __future__ import annotations
 
-import argparse
 import importlib
 import math
 import sys
@@ -82,24 +81,25 @@ def _guess(columns, wanted, guesses) -> str:
     return ""
 
 
-def _positive(value: str) -> float:
+def _number(value: str | None, key: str, minimum: float = 0.0, inclusive: bool = False) -> float | None:
+    """A numeric option checked after parsing, so the refusal is in the user's --lang."""
+    if value is None:
+        return None
     try:
         x = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(t("coverage_errors.not_a_number", "en", value=value)) from None
-    if not math.isfinite(x) or x <= 0:
-        raise argparse.ArgumentTypeError(t("coverage_errors.not_positive", "en", value=value))
+    except (TypeError, ValueError):
+        raise AtlasError(key, value=str(value)) from None
+    if not math.isfinite(x) or x < minimum or (x == minimum and not inclusive):
+        raise AtlasError(key, value=str(value))
     return x
 
 
-def _detour(value: str) -> float:
-    try:
-        x = float(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(t("coverage_errors.not_a_number", "en", value=value)) from None
-    if not math.isfinite(x) or x < 1.0:
-        raise argparse.ArgumentTypeError(t("coverage_errors.not_a_detour", "en", value=value))
-    return x
+def _numbers(args) -> None:
+    """Validate --radius-m/--minutes/--cell-m (> 0) and --detour (>= 1) in place."""
+    args.radius_m = _number(args.radius_m, "coverage_errors.bad_radius")
+    args.minutes = _number(args.minutes, "coverage_errors.bad_minutes")
+    args.cell_m = _number(args.cell_m, "coverage_errors.bad_cell_size")
+    args.detour = _number(args.detour, "coverage_errors.bad_detour", 1.0, inclusive=True)
 
 
 def _check_output(path: Path, suffixes: tuple[str, ...], key: str) -> None:
@@ -136,15 +136,15 @@ def register(subparsers) -> None:
     p.add_argument("--units", required=True, help=t("coverage.arg_units", "en"))
     p.add_argument("--unit-id", default=None, help=t("coverage.arg_unit_id", "en"))
     p.add_argument("--unit-name", default=None, help=t("coverage.arg_unit_name", "en"))
-    p.add_argument("--radius-m", type=_positive, default=None, help=t("coverage.arg_radius", "en"))
-    p.add_argument("--detour", type=_detour, default=1.0, help=t("coverage.arg_detour", "en"))
+    p.add_argument("--radius-m", default=None, help=t("coverage.arg_radius", "en"))
+    p.add_argument("--detour", default="1", help=t("coverage.arg_detour", "en"))
     p.add_argument("--population", default=None, help=t("coverage.arg_population", "en"))
     p.add_argument("--population-source", choices=sorted(POP_SOURCES), default=None,
                    help=t("coverage.arg_population_source", "en"))
-    p.add_argument("--cell-m", type=_positive, default=None, help=t("coverage.arg_cell", "en"))
+    p.add_argument("--cell-m", default=None, help=t("coverage.arg_cell", "en"))
     p.add_argument("--mode", choices=("euclidean", "network"), default="euclidean", help=t("coverage.arg_mode", "en"))
     p.add_argument("--roads", default=None, help=t("coverage.arg_roads", "en"))
-    p.add_argument("--minutes", type=_positive, default=None, help=t("coverage.arg_minutes", "en"))
+    p.add_argument("--minutes", default=None, help=t("coverage.arg_minutes", "en"))
     p.add_argument("--speed-profile", choices=("walk", "motorbike"), default=None, help=t("coverage.arg_profile", "en"))
     p.add_argument("--capacity-col", default=None, help=t("coverage.arg_capacity", "en"))
     p.add_argument("--raster-out", default=None, help=t("coverage.arg_raster_out", "en"))
@@ -159,6 +159,7 @@ def run(args) -> int:
 
     lang = getattr(args, "lang", "en")
     out = Path(args.out)
+    _numbers(args)
     _check_output(out, (".csv", ".gpkg", ".geojson"), "coverage_errors.bad_out")
     if args.raster_out:
         _check_output(Path(args.raster_out), (".tif", ".tiff"), "coverage_errors.bad_raster_out")
@@ -171,7 +172,7 @@ def run(args) -> int:
         if args.minutes is not None and args.radius_m is not None:  # the issue's synopsis always has --radius-m
             sys.stderr.write(t("coverage.cli_radius_unused", lang) + "\n")
     elif args.radius_m is None:
-        raise AtlasError("coverage_errors.bad_radius", value="")
+        raise AtlasError("coverage_errors.no_radius")
     units, _ = load_source(args.units)
     if len(units) and not set(units.geom_type.dropna().unique()) <= {"Polygon", "MultiPolygon"}:
         raise AtlasError("coverage_errors.units_not_polygons", name=args.units)

@@ -120,7 +120,10 @@ def test_catalog_layers(tmp_path):
     (["--radius-m", "100", "--population", "missing.tif"], "missing.tif"),
     (["--radius-m", "100", "--unit-id", "nope"], "nope"),
     (["--radius-m", "100", "--detour", "0.5"], "0.5"),
-    (["--radius-m", "100", "--detour", "nan"], ">= 1"),
+    (["--radius-m", "100", "--detour", "nan"], "≥ 1"),
+    (["--radius-m", "100", "--minutes", "0", "--mode", "network", "--roads", "r.gpkg"], "Travel time '0'"),
+    (["--radius-m", "inf"], "'inf'"),
+    ([], "--radius-m"),
     (["--radius-m", "100", "--capacity-col", "giuong"], "giuong"),
     (["--radius-m", "100", "--raster-out", "d.txt"], ".tif"),
     (["--radius-m", "100", "--minutes", "5"], "--mode network"),
@@ -228,3 +231,10 @@ def test_raster_outside_the_units_is_an_error(files, tmp_path, capsys):
                "--unit-name", "ten", "--radius-m", "300", "--population", str(far), "--out", str(tmp_path / "o.csv")])
     assert rc == 2
     assert "No people" in capsys.readouterr().err
+
+
+def test_refusals_follow_the_language(files, capsys):
+    rc = main(["--lang", "vi", "coverage", "--facilities", str(files["fac"]), "--units", str(files["units"]),
+               "--radius-m", "-5", "--out", str(files["dir"] / "o.csv")])
+    assert rc == 2
+    assert capsys.readouterr().err.startswith("error: Khoảng cách '-5' không hợp lệ")
