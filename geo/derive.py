@@ -113,6 +113,24 @@ def join_census_2019(communes: gpd.GeoDataFrame, census: pd.DataFrame) -> tuple[
     return out, report
 
 
+def fill_small_holes(geoms: gpd.GeoSeries, max_hole_km2: float) -> gpd.GeoSeries:
+    """Remove interior rings smaller than ``max_hole_km2`` (slivers between simplified
+    neighbouring communes become holes when they are dissolved)."""
+    metric = geoms.to_crs(METRIC_CRS)
+    limit = max_hole_km2 * 1e6
+
+    def fill(poly: shapely.Polygon) -> shapely.Polygon:
+        keep = [r for r in poly.interiors if shapely.Polygon(r).area >= limit]
+        return shapely.Polygon(poly.exterior, keep)
+
+    out = []
+    for geom in metric:
+        parts = getattr(geom, "geoms", [geom])
+        filled = [fill(p) for p in parts if isinstance(p, shapely.Polygon)]
+        out.append(shapely.union_all(filled) if len(filled) > 1 else filled[0])
+    return gpd.GeoSeries(out, index=geoms.index, crs=METRIC_CRS).to_crs(geoms.crs)
+
+
 def districts_from_communes(districts: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
     """District polygons of the 2019 structure, dissolved from commune polygons.
 
@@ -123,6 +141,7 @@ def districts_from_communes(districts: gpd.GeoDataFrame, communes: gpd.GeoDataFr
     """
     key = communes["district_2019"].map(join_key)
     dissolved = communes.assign(_key=key).dissolve(by="_key")[["geometry"]]
+    dissolved["geometry"] = fill_small_holes(dissolved.geometry, max_hole_km2=1.0)
     out = districts.copy()
     keys = out["name"].map(join_key)
     missing = sorted(out.loc[~keys.isin(dissolved.index), "name"])

@@ -6,7 +6,8 @@ import pytest
 import pandas as pd
 from shapely.geometry import Point, box
 
-from geo.derive import categorise_pois, derive_wards_2025, districts_from_communes, join_census_2019
+from geo.derive import (categorise_pois, derive_wards_2025, districts_from_communes, fill_small_holes,
+                        join_census_2019)
 from layers.catalog import get_catalog, load_layer
 
 
@@ -92,6 +93,19 @@ def test_district_polygons_follow_the_2019_structure() -> None:
     expected = districts.set_index("name")["population_2019"]
     matched = by_district.index[by_district.index != "Huyện Đại Từ"]  # one Đại Từ commune has no census match
     assert (by_district[matched] == expected[matched]).all()
+
+
+def test_dissolved_districts_have_no_sliver_holes() -> None:
+    import shapely
+
+    districts = load_layer("districts").to_crs(9213)
+    for geom in districts.geometry:
+        for part in getattr(geom, "geoms", [geom]):
+            assert all(shapely.Polygon(r).area >= 1e6 for r in part.interiors)
+    ring = shapely.Polygon([(0, 0), (10, 0), (10, 10), (0, 10)], [[(4, 4), (5, 4), (5, 5), (4, 5)]])
+    big = shapely.Polygon([(0, 0), (5000, 0), (5000, 5000), (0, 5000)], [[(100, 100), (2100, 100), (2100, 2100), (100, 2100)]])
+    out = fill_small_holes(gpd.GeoSeries([ring, big], crs=9213), max_hole_km2=1.0)
+    assert len(out.iloc[0].interiors) == 0 and len(out.iloc[1].interiors) == 1  # 4 km² hole kept
 
 
 def test_districts_from_communes_on_small_data() -> None:
