@@ -472,10 +472,9 @@ if st.session_state.get("_cov_map_key") != map_key:
     finish_map(m, lang)
     st.session_state["_cov_map"] = m
     st.session_state["_cov_map_key"] = map_key
-# a new component key per map: the component's in-place rebuild fits the province into a
-# not-yet-sized container (drawn small in the top-left corner); a fresh iframe fits it right
-map_version = hashlib.sha1(repr(st.session_state["_cov_map_key"]).encode()).hexdigest()[:12]
-out = show_map(st.session_state["_cov_map"], key=f"coverage_map_{map_version}", height=560)
+# one map component per unit layer: a new unit layer is fitted afresh (the 3 cities are a small
+# part of the province); other changes (radius, what-if points) rebuild in place, keeping the view
+out = show_map(st.session_state["_cov_map"], key=f"coverage_map_{unit_choice}", height=560)
 
 clicked = (out or {}).get("last_clicked")
 if clicked and clicked != st.session_state["cov_last_click"]:
