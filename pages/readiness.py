@@ -282,7 +282,7 @@ def entry_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], editor:
                           skipped=report.skipped_blank))
         except ImportRejected as rej:
             show_error(rej)
-            st.dataframe(rej.report.table(lang), hide_index=True, width="stretch")
+            st.table(rej.report.table(lang).set_index(tr("store_errors.col_row")))   # wraps: every reason readable
         except AtlasError as err:
             show_error(err)
 
