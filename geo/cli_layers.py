@@ -31,7 +31,7 @@ def cmd_layers(args: argparse.Namespace) -> int:
             n = str(len(load_layer(layer.id)))
         except AtlasError:
             n = t("common.no_data", args.lang)
-        rows.append((layer.id, layer.title(args.lang), layer.kind, n, layer.source, layer.vintage))
+        rows.append((layer.id, layer.title(args.lang), layer.kind, n, layer.source, layer.vintage_text(args.lang)))
     widths = [min(max(len(r[i]) for r in rows), 48) for i in range(len(rows[0]))]
     for row in rows:
         sys.stdout.write("  ".join(cell[:48].ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n")

@@ -185,7 +185,7 @@ def layer_credits(layer_id: str, lang: str = DEFAULT_LANG) -> Credits:
 
     layer = get_catalog().layer(layer_id)
     return Credits(title=layer.title(lang), source=layer.source, licence=layer.licence,
-                   vintage=layer.vintage, derived=layer.derived)
+                   vintage=layer.vintage_text(lang), derived=layer.derived)
 
 
 def user_credits(name: str, lang: str = DEFAULT_LANG, source: str = "", licence: str = "",

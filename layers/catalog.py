@@ -33,10 +33,15 @@ class Layer:
     derived: bool = False
     unit_level: str = ""
     highlight_field: str = ""
+    vintage_vi: str = ""
 
     def title(self, lang: str) -> str:
         """Title in ``lang``."""
         return self.title_en if lang == "en" else self.title_vi
+
+    def vintage_text(self, lang: str) -> str:
+        """Vintage in ``lang`` (the English text when no Vietnamese one is given)."""
+        return self.vintage_vi if lang == "vi" and self.vintage_vi else self.vintage
 
     @property
     def path(self) -> Path:

@@ -189,6 +189,6 @@ write_state(layers=view.layers, basemap=view.basemap, bounds=st.session_state["m
 
 with st.expander(tr("common.credits")):
     rows = [{tr("common.name"): layer.title(lang), tr("common.source"): layer.source,
-             tr("common.licence"): layer.licence, tr("common.vintage"): layer.vintage}
+             tr("common.licence"): layer.licence, tr("common.vintage"): layer.vintage_text(lang)}
             for layer in catalog.layers.values()]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

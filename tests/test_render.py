@@ -141,3 +141,9 @@ def test_center_zoom_fits_bounds() -> None:
     assert z_city > z_province >= 8
     _, z_small = center_zoom([[21.43, 105.80], [21.52, 105.90]], width_px=200, height_px=150)
     assert z_small < z_city
+
+
+def test_every_layer_has_vintage_in_both_languages() -> None:
+    for layer in get_catalog().layers.values():
+        assert layer.vintage and layer.vintage_vi, layer.id
+        assert layer.vintage_text("vi") == layer.vintage_vi and layer.vintage_text("en") == layer.vintage
