@@ -157,7 +157,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         for v in vals:
             print(f"  {v.period}\t{fmt_number(v.value, lang)}\tv{v.version}\t{fw.source_text(v.source, lang)}"
                   f"\t{v.evidence}\t{v.evidence_url}\t{v.entered_by}\t{fmt_when(v.entered_at)}".rstrip())
-        print("  " + gap_sentence(ind, name, stt, lang, integer=spec.integer, targets=targets))
+        print("  " + gap_sentence(ind, name, stt, lang, integer=spec.integer, targets=targets,
+                                  unit_label=spec.label(lang)))
     return 0
 
 

@@ -321,7 +321,7 @@ def people_gap(population: float, covered: float, tg: Target) -> int:
 
 def gap_sentence(indicator: Indicator, unit_name: str, st: Status, lang: str,
                  population: float | None = None, covered: float | None = None,
-                 integer: bool = False, targets: Sequence[Target] = ()) -> str:
+                 integer: bool = False, targets: Sequence[Target] = (), unit_label: str = "") -> str:
     """The gap in words, e.g. "TP Sông Công: cần thêm 1.234 người trong phạm vi 2 km ...
     để đạt mục tiêu 2030", to the target that applies (``st.target``). When that one is met
     and ``targets`` has a later one (2030 after 2025), the sentence goes on to the later one."""
@@ -341,7 +341,7 @@ def gap_sentence(indicator: Indicator, unit_name: str, st: Status, lang: str,
                       last=str(met_years[-1]))
             return t("readiness.gap_met_all", lang, unit=unit_name, indicator=indicator.name(lang), years=years)
         nxt = gap_sentence(indicator, unit_name, Status("behind", latest=st.latest, target=pending[0]), lang,
-                           population=population, covered=covered, integer=integer)
+                           population=population, covered=covered, integer=integer, unit_label=unit_label)
         for prefix in (f"{unit_name}: {indicator.name(lang)} ", f"{unit_name}: "):   # said once already
             if nxt.startswith(prefix):
                 nxt = nxt[len(prefix):]
@@ -360,8 +360,8 @@ def gap_sentence(indicator: Indicator, unit_name: str, st: Status, lang: str,
         key = "readiness.gap_points_over" if tg.op in (">", "<") else "readiness.gap_points"
         return t(key, lang, unit=unit_name, n=fmt_number(amount, lang, 1),
                  year=str(tg.year), indicator=indicator.name(lang))
-    return t("readiness.gap_amount", lang, unit=unit_name, n=amount, year=str(tg.year),
-             indicator=indicator.name(lang))
+    return t("readiness.gap_amount", lang, unit=unit_name, n=f"{fmt_number(amount, lang)} {unit_label}".strip(),
+             year=str(tg.year), indicator=indicator.name(lang))
 
 
 # ---------------------------------------------------------------- units
@@ -374,7 +374,7 @@ class AdminUnit:
     level: str
     name: str
     population: float | None = None
-    smart_city: bool = False
+    smart_city: bool = False   # a programme city (level "city") or a ward inside one (level "ward")
 
 
 @lru_cache(maxsize=1)
@@ -390,7 +390,8 @@ def admin_units() -> tuple[AdminUnit, ...]:
     dist = dist.sort_values(["smart_city", "level2_id"], ascending=[False, True])
     out += [AdminUnit(f"district:{r.level2_id}", "city", str(r.name), float(r.population_2019), bool(r.smart_city))
             for r in dist.itertuples()]
-    out += [AdminUnit(f"ward:{r.gso_code}", "ward", str(r.name_full), float(r.population_2025))
+    out += [AdminUnit(f"ward:{r.gso_code}", "ward", str(r.name_full), float(r.population_2025),
+                      bool(r.in_smart_city_2020))   # inside one of the three programme cities
             for r in wards.sort_values("name_full").itertuples()]
     return tuple(out)
 
@@ -559,6 +560,6 @@ def scorecard(fw: Framework, store: Any, unit: AdminUnit, lang: str,
             "evidence": (latest.evidence + (" " + latest.evidence_url if latest.evidence_url else "")).strip()
             if latest else "",
             "gap": gap_sentence(ind, unit.name, st, lang, population=pop, covered=cov, integer=spec.integer,
-                                targets=targets),
+                                targets=targets, unit_label=spec.label(lang)),
         })
     return rows

@@ -55,7 +55,9 @@ def _layer(layer_id: str):
 def _unit_label(u: AdminUnit, _l: str = lang) -> str:
     """Unit name, marked when it is one of the three smart cities (language bound at definition
     so widget labels never depend on reading session state later)."""
-    return t("readiness.smart_city_mark", _l, name=u.name) if u.smart_city else u.name
+    if not u.smart_city:
+        return u.name
+    return t("readiness.smart_city_ward_mark" if u.level == "ward" else "readiness.smart_city_mark", _l, name=u.name)
 
 
 def _sticky(widget, label: str, options: list, key: str, default=None, **kwargs):

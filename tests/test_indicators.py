@@ -194,6 +194,8 @@ def test_gap_sentences(fw):
     ent = fw.indicators["digital_enterprises"]
     st = status([_v(2024, 650)], ent.targets, "higher")
     assert "needs 51 more" in gap_sentence(ent, "P", st, "en", integer=True)   # > 700 means at least 701
+    assert "cần thêm 51 doanh nghiệp để đạt mục tiêu 2025" in gap_sentence(ent, "P", st, "vi", integer=True,
+                                                                          unit_label="doanh nghiệp")
     met = status([_v(2024, 8)], [Target(2025, "<=", 15, "s")], "lower")
     assert "meets the 2025 target" in gap_sentence(rank, "X", met, "en")
 
@@ -225,6 +227,14 @@ def test_fmt_when_is_readable_utc():
     assert fmt_when("2026-11-26T08:14:03+00:00") == "2026-11-26 08:14 UTC"
     assert fmt_when("2026-11-26T15:14:03+07:00") == "2026-11-26 08:14 UTC"
     assert fmt_when("") == ""
+
+
+def test_wards_inside_the_three_cities_are_marked():
+    from layers.catalog import load_layer
+
+    wards = load_layer("wards_2025")
+    marked = {u.id for u in units_by_id().values() if u.level == "ward" and u.smart_city}
+    assert marked == {f"ward:{c}" for c in wards.loc[wards["in_smart_city_2020"], "gso_code"]} and marked
 
 
 def test_resolve_unit_by_id_or_name():

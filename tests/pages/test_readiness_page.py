@@ -105,6 +105,10 @@ def test_level_and_unit_survive_switching_sections_and_language(env):
     at.radio(key="ind_level").set_value("ward")
     at.run()
     wards = at.selectbox(key="ind_unit_ward")
+    from layers.catalog import load_layer
+
+    inside = int(load_layer("wards_2025")["in_smart_city_2020"].sum())          # wards of the three cities
+    assert inside and sum(o.endswith(" — thuộc đô thị thông minh") for o in wards.options) == inside
     wards.select_index(5)
     at.run()
     chosen = at.selectbox(key="ind_unit_ward").value
