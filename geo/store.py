@@ -568,7 +568,8 @@ class Store:
             report.errors.append(RowError(0, "", "empty_file", {}))
         return report
 
-    def import_frame(self, editor: Editor, df: pd.DataFrame, dry_run: bool = False) -> ImportReport:
+    def import_frame(self, editor: Editor, df: pd.DataFrame, dry_run: bool = False,
+                     file_name: str = "") -> ImportReport:
         """Validate ``df`` as a whole and, if every row is valid, write all rows in one
         transaction (each a new version; earlier ones stay in the history). Raises
         ``ImportRejected`` (with the full report) when any row is bad: nothing is written."""
@@ -589,13 +590,13 @@ class Store:
                 self._audit(conn, editor.username, "value_imported", _subject(clean),
                             {"version": current + 1, "previous_version": current, **clean})
                 report.written += 1
-            self._audit(conn, editor.username, "import", "file",
+            self._audit(conn, editor.username, "import", Path(file_name).name or "-",
                         {"rows": report.written, "replaced": report.replaced})
         return report
 
     def import_file(self, editor: Editor, path: str | Path, dry_run: bool = False) -> ImportReport:
         """Import a CSV or XLSX file (see ``import_frame``)."""
-        return self.import_frame(editor, read_table(path), dry_run=dry_run)
+        return self.import_frame(editor, read_table(path), dry_run=dry_run, file_name=str(path))
 
     # -- template and export
     def template_frame(self, lang: str = "vi") -> pd.DataFrame:

@@ -279,7 +279,7 @@ def entry_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], editor:
     upload = st.file_uploader(tr("readiness.upload"), type=["csv", "xlsx"], key="ind_upload")
     if upload is not None and st.button(tr("readiness.import_button"), key="ind_import_go"):
         try:
-            report = store.import_frame(editor, read_table(upload, upload.name))
+            report = store.import_frame(editor, read_table(upload, upload.name), file_name=upload.name)
             st.success(tr("readiness.import_ok", n=report.written, replaced=report.replaced,
                           skipped=report.skipped_blank))
         except ImportRejected as rej:
