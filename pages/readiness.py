@@ -79,6 +79,19 @@ def _sticky(widget, label: str, options: list, key: str, default=None, **kwargs)
     return value
 
 
+def _sticky_number(label: str, key: str, default: int, **kwargs) -> int:
+    """``st.number_input`` whose value survives switching sections (see ``_sticky``)."""
+    kept = f"{key}__kept"
+
+    def _remember() -> None:
+        st.session_state[kept] = st.session_state[key]
+
+    value = st.number_input(label, value=st.session_state.get(key, st.session_state.get(kept, default)), key=key,
+                            on_change=_remember, **kwargs)
+    st.session_state[kept] = value
+    return value
+
+
 # ---------------------------------------------------------------- sidebar: editor sign-in
 def sidebar_sign_in() -> Editor | None:
     with st.sidebar:
@@ -298,9 +311,8 @@ def entry_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], editor:
     in_scope = [u for u in units if u.level in ind.scope]
     unit = _sticky(st.selectbox, tr("readiness.unit"), in_scope, "ind_entry_unit", format_func=_unit_label)
     spec = fw.units[ind.unit]
-    period = int(st.number_input(tr("readiness.col_period"), min_value=fw.first_year,
-                                 max_value=_dt.date.today().year, value=_dt.date.today().year - 1, step=1,
-                                 key="ind_entry_period"))
+    period = int(_sticky_number(tr("readiness.col_period"), "ind_entry_period", _dt.date.today().year - 1,
+                                min_value=fw.first_year, max_value=_dt.date.today().year, step=1))
     key = (ind.id, unit.id, period)
     seen = st.session_state[SEEN_KEY]
     if key not in seen:                      # remember the version this editor is looking at
@@ -332,8 +344,8 @@ def entry_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], editor:
     st.subheader(tr("readiness.target_title"))
     t_ind = _sticky(st.selectbox, tr("readiness.col_indicator"), list(fw.indicators.values()), "ind_target_ind",
                     format_func=lambda i, _l=lang: i.name(_l))
-    t_year = int(st.number_input(tr("readiness.target_year"), min_value=2025, max_value=2100, value=2030,
-                                 step=1, key="ind_target_year"))
+    t_year = int(_sticky_number(tr("readiness.target_year"), "ind_target_year", 2030, min_value=2025,
+                                max_value=2100, step=1))
     tkey = (t_ind.id, t_year)
     tseen = st.session_state[TARGET_SEEN_KEY]
     recorded = [tg for tg in store.recorded_targets(t_ind.id) if tg.year == t_year]

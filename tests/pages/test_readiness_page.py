@@ -122,6 +122,21 @@ def test_level_and_unit_survive_switching_sections_and_language(env):
     assert f"{chosen.name}: " in _texts(at)              # the scorecard shown is the chosen ward's
 
 
+def test_entry_choices_survive_switching_sections(env):
+    at = _app(lang="en", ind_editor=env, ind_section="entry")
+    at.selectbox(key="ind_entry_ind").select_index(1)
+    at.number_input(key="ind_entry_period").set_value(2021)
+    at.number_input(key="ind_target_year").set_value(2035)
+    at.run()
+    for section in ("compare", "entry"):
+        at.session_state["ind_section"] = section
+        at.run()
+        assert not at.exception
+    assert at.selectbox(key="ind_entry_ind").value.id == "digital_enterprises"
+    assert at.number_input(key="ind_entry_period").value == 2021
+    assert at.number_input(key="ind_target_year").value == 2035
+
+
 def test_three_cities_compared_and_gap_in_words_with_recorded_target(env):
     Store(framework=load_framework()).record_target(env, "health_access", 2030, ">=", 95, "test plan")
     at = _app(lang="vi", ind_section="compare")
