@@ -10,6 +10,7 @@ import hashlib
 import re
 import shutil
 import tempfile
+import unicodedata
 from pathlib import Path
 
 import pandas as pd
@@ -239,12 +240,20 @@ else:
         except AtlasError as err:
             say_error(err)
     with st.expander(tr("data.manage")):
+        after = st.session_state.pop("data_manage_after", None)  # set by a rename/delete before its rerun
+        if after is not None:
+            st.session_state["data_manage_pick"] = after if after in names else names[0]
+            st.session_state["data_new_name"] = ""
+            st.session_state["data_confirm_delete"] = False
+        elif st.session_state.get("data_manage_pick") not in names:
+            st.session_state.pop("data_manage_pick", None)
         target = st.selectbox(tr("data.pick_layer"), names, key="data_manage_pick")
         new_name = st.text_input(tr("data.new_name"), key="data_new_name")
         if st.button(tr("data.rename"), key="data_rename"):
             try:
                 workspace.rename_layer(target, new_name)
                 st.session_state["data_flash"] = plain(tr("data.renamed", old=target, new=new_name.strip()))
+                st.session_state["data_manage_after"] = unicodedata.normalize("NFC", new_name.strip())
                 st.rerun()
             except AtlasError as err:
                 say_error(err)
@@ -253,6 +262,7 @@ else:
             try:
                 workspace.delete_layer(target)
                 st.session_state["data_flash"] = plain(tr("data.deleted", name=target))
+                st.session_state["data_manage_after"] = ""
                 st.rerun()
             except AtlasError as err:
                 say_error(err)
