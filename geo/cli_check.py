@@ -34,6 +34,13 @@ def run(args: argparse.Namespace) -> int:
     path = Path(args.path)
     if args.out is not None and Path(args.out).suffix.lower() != ".gpkg":
         raise AtlasError("import_errors.out_not_gpkg", path=args.out)
+    if args.out is not None:  # --out replaces its target: never the input or the workspace
+        from geo.paths import workspace_path
+        target = Path(args.out).resolve()
+        if target == path.resolve():
+            raise AtlasError("import_errors.out_is_input", path=args.out)
+        if target == Path(workspace_path()).resolve():
+            raise AtlasError("import_errors.out_is_workspace", path=args.out)
     if io.is_raster(path):
         if args.out is not None:
             raise AtlasError("import_errors.out_raster", file=path.name)

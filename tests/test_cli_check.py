@@ -100,3 +100,18 @@ def test_crs_override_for_latlon_columns_holding_metres(tmp_path, capsys):
     # without the override the file is still read, with the guess and a warning printed
     assert main(["check", str(C.make_csv_latlon_metres(tmp_path))]) == 0
     assert "named longitude/latitude but hold metres" in capsys.readouterr().out
+
+
+def test_out_never_overwrites_the_input_or_the_workspace(tmp_path, capsys):
+    gpkg = C.make_gpkg_multilayer(tmp_path)
+    before = gpkg.read_bytes()
+    assert main(["check", str(gpkg), "--layer", "vung", "--out", str(gpkg)]) == 2
+    assert "is the file being read" in capsys.readouterr().err and gpkg.read_bytes() == before
+    ws = tmp_path / "ws.gpkg"  # the workspace of the autouse fixture
+    from geo import workspace
+    from geo.io import read_any
+    workspace.save_layer("a", read_any(C.make_csv_vn_bom(tmp_path))[0])
+    ws_before = ws.read_bytes()
+    assert main(["check", str(gpkg), "--layer", "vung", "--out", str(ws)]) == 2
+    assert "is the app's workspace" in capsys.readouterr().err and ws.read_bytes() == ws_before
+    assert [x["name"] for x in workspace.list_layers()] == ["a"]
