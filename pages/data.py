@@ -7,6 +7,7 @@ with Markdown escaped; map tooltips are escaped by ``layers.render``.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import shutil
 import tempfile
@@ -153,7 +154,8 @@ if flash:
     st.success(flash)
     st.session_state["data_flash"] = None
 
-upload = st.file_uploader(tr("data.upload"), type=UPLOAD_TYPES, key=f"data_upload_{st.session_state['data_upload_n']}")
+upload = st.file_uploader(tr("data.upload"), type=UPLOAD_TYPES, key=f"data_upload_{st.session_state['data_upload_n']}",
+                          max_upload_size=max(1, math.ceil(Limits.from_env().max_file_bytes / 1048576)))
 pending = st.session_state["data_pending"]  # (name, bytes): set by tests and scripts
 source = (upload.name, upload.getvalue()) if upload is not None else pending
 

@@ -129,3 +129,13 @@ def test_warnings_shown_once(tmp_path):
     report = at.text[0].value
     assert "Format: CSV" in report and "switched back" not in report
     assert len([w for w in at.warning if "switched back" in w.value]) == 1
+
+
+def test_upload_cap_is_configurable(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATLAS_MAX_UPLOAD_MB", "5")
+    at = page()
+    uploader = next(e for e in at.main.children.values() if type(e).__name__ == "FileUploader")
+    assert uploader.proto.max_upload_size_mb == 5  # the browser refuses bigger files before sending them
+    # and the server refuses them too (e.g. a script or test handing over bytes directly)
+    at = page(pending=("big.csv", b"lat,lon\n" + b"21.5,105.8\n" * 600_000))
+    assert at.error[0].value.startswith(r"The file 'big\.csv' is too large \(6\.30 MB, limit 5 MB\)")
