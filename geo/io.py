@@ -272,6 +272,13 @@ _CPG = {"utf-8": "utf-8", "utf8": "utf-8", "65001": "utf-8", "1258": "cp1258", "
         "iso88591": "latin-1", "latin1": "latin-1", "latin-1": "latin-1", "88591": "latin-1"}
 
 
+def _head_text(path: Path, limit: int) -> str:
+    """The first ``limit`` bytes of a small sidecar (.prj/.cpg) as Latin-1 text: a
+    hostile archive's giant .prj is never read whole."""
+    with open(path, "rb") as fh:
+        return fh.read(limit).decode("latin-1")
+
+
 def _sidecar(shp: Path, ext: str) -> Path | None:
     for cand in shp.parent.iterdir():
         if cand.stem == shp.stem and cand.suffix.lower() == ext:
@@ -291,7 +298,7 @@ def _read_shapefile(shp: Path, fname: str, encoding: str, report: ImportReport, 
     prj = _sidecar(shp, ".prj")
     if prj is not None:
         try:
-            declared = CRS.from_user_input(prj.read_text(encoding="latin-1").strip())
+            declared = CRS.from_user_input(_head_text(prj, 64 * 1024).strip())
         except Exception:  # noqa: BLE001 - unreadable .prj: fall back to a guess, say so
             report.warn("prj_unreadable", prj=prj.name)
     # GDAL reads only .shp/.shx/.dbf copied to a private folder: the .prj is ours to
@@ -307,7 +314,7 @@ def _read_shapefile(shp: Path, fname: str, encoding: str, report: ImportReport, 
         raw.encoding_basis = "override"
         return raw
     if cpg is not None:
-        code = cpg.read_text(encoding="latin-1", errors="replace").strip().lower()
+        code = _head_text(cpg, 256).strip().lower()
         pyenc = _CPG.get(code)
         if pyenc is None:
             report.warn("cpg_unknown", cpg=code[:30])

@@ -491,3 +491,26 @@ def test_zip_bomb_in_small_pieces_refused_fast_without_extracting(tmp_path, monk
     assert time.perf_counter() - start < 1.0
     assert exc.value.key == "import_errors.zip_bomb_total" and "'bomb_many.zip'" in exc.value.message("vi")
     assert sum(p.stat().st_size for p in tmp_path.rglob("*") if p.is_file()) < 2 * path.stat().st_size
+
+
+def test_giant_prj_in_an_archive_is_not_read_whole(tmp_path):
+    """A .prj padded to 5 MB (inside the caps) is read only in its first 64 KB, which hold
+    the real definition: still recognised, and a .prj of pure junk falls back to the guess."""
+    import zipfile
+    src = C.make_shp_vn2000_noprj(tmp_path)
+    z = tmp_path / "giant_prj.zip"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(z, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info))
+        zout.writestr("vn2000_noprj.prj", C.LOCAL_TM3_PRJ + " " * 5_000_000)
+    gdf, rep = read_any(z, limits=Limits(max_ratio=100_000))
+    assert rep.crs_basis == "crs_local_tm3" and rep.warnings == []
+    _assert_places(gdf)
+    junk = tmp_path / "junk_prj.zip"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(junk, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            zout.writestr(info.filename, zin.read(info))
+        zout.writestr("vn2000_noprj.prj", "x" * 5_000_000)
+    gdf, rep = read_any(junk, limits=Limits(max_ratio=100_000))
+    assert rep.crs_basis == "crs_guess_metric" and ("prj_unreadable", {"prj": "vn2000_noprj.prj"}) in rep.warnings
+    _assert_places(gdf)
