@@ -166,19 +166,20 @@ if source is not None:
     ss = st.session_state
     wanted = ss.get("data_layer") if len(staged["layers"]) > 1 and ss.get("data_layer") in staged["layers"] else None
     first = do_import(staged, wanted, str(ss.get("data_crs") or "").strip(), ss.get("data_encoding") or "auto",
-                      ss.get("data_kind"))
+                      ss.get("data_kind") or None)
     needs_choice = first["error"] is not None and first["error"].key in CHOICE_ERRORS
     with st.expander(tr("data.options"), expanded=len(staged["layers"]) > 1 or needs_choice):
         layer_choices = staged["layers"]
         auto = tr("data.kind_auto")
-        layer_labels = {None: auto, **{v: v for v in layer_choices}}
+        # "" = automatic (a None option would show Streamlit's untranslated "Choose an option")
+        layer_labels = {"": auto, **{v: v for v in layer_choices}}
         layer = (st.selectbox(tr("data.layer"), list(layer_labels), key="data_layer", format_func=layer_labels.get)
-                 if len(layer_choices) > 1 else None)
+                 or None) if len(layer_choices) > 1 else None
         crs = st.text_input(tr("data.crs"), key="data_crs").strip()
         enc_labels = {e: tr(f"data.enc_label_{e}") for e in ENCODINGS}
         encoding = st.selectbox(tr("data.encoding"), list(ENCODINGS), key="data_encoding", format_func=enc_labels.get)
-        kind_labels = {None: auto, **{k: tr(f"import_report.kind_{k}") for k in gio.KINDS}}
-        kind = st.selectbox(tr("data.kind"), list(kind_labels), key="data_kind", format_func=kind_labels.get)
+        kind_labels = {"": auto, **{k: tr(f"import_report.kind_{k}") for k in gio.KINDS}}
+        kind = st.selectbox(tr("data.kind"), list(kind_labels), key="data_kind", format_func=kind_labels.get) or None
     result = do_import(staged, layer, crs, encoding, kind)
     if result["error"] is not None:
         say_error(result["error"])

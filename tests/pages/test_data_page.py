@@ -72,6 +72,7 @@ def test_multilayer_offers_a_choice(tmp_path):
     at = page(pending=_upload(C.make_gpkg_multilayer, tmp_path))
     assert "several layers" in at.error[0].value
     assert at.selectbox(key="data_layer").options == ["automatic", "diem", "vung"]
+    assert at.selectbox(key="data_layer").index == 0
     at.session_state["data_layer"] = "vung"
     at.run()
     assert not at.error and "Layer: vung (of 2)" in at.text[0].value
@@ -114,6 +115,7 @@ def test_choice_refusal_opens_the_options_and_nothing_stray_is_printed(tmp_path)
     assert r"\(điểm\: 2, đường\: 0, vùng\: 1\)" in at.error[0].value and "Tuỳ chọn đọc" in at.error[0].value
     assert at.expander[0].proto.expanded  # the kind choice is in view, not hidden
     assert at.selectbox(key="data_kind").options == ["tự động", "điểm", "đường", "vùng"]
+    assert at.selectbox(key="data_kind").index == 0  # shows "tự động", not an empty "Choose an option"
     assert at.selectbox(key="data_encoding").options == ["tự nhận", "UTF-8 (Unicode)", "TCVN3 (ABC)",
                                                          "VNI-Windows", "Windows-1258"]
     # a second upload in the same session replaces the staged file: no Streamlit "magic"
