@@ -60,35 +60,41 @@ def _unit_label(u: AdminUnit, _l: str = lang) -> str:
     return t("readiness.smart_city_ward_mark" if u.level == "ward" else "readiness.smart_city_mark", _l, name=u.name)
 
 
+def _widget_key(key: str) -> str:
+    """The widget's own key: one per language, because a widget whose option labels change
+    (Tỉnh → Province) is re-drawn by the browser as a new one that would show its first option
+    (or none) while the session still holds the old choice."""
+    return f"_w_{key}_{lang}"
+
+
 def _sticky(widget, label: str, options: list, key: str, default=None, **kwargs):
     """``st.radio``/``st.selectbox`` whose choice survives switching sections and languages.
 
-    Streamlit forgets a widget's state on a run that does not draw it, and a widget re-created
-    without ``index`` shows its first option even when the session says otherwise (the page then
-    showed "Province" over a district's scorecard). So the choice is also kept under a plain key
-    and always handed back as ``index``."""
-    kept = f"{key}__kept"
-    current = st.session_state.get(key, st.session_state.get(kept, default))
+    The choice lives under the plain session key ``key`` (Streamlit forgets a widget's state on
+    a run that does not draw it) and is always handed back to the widget as ``index``, so the
+    option shown is the one the page works with."""
+    wkey = _widget_key(key)
+    current = st.session_state.get(wkey, st.session_state.get(key, default))
     index = options.index(current) if current in options else 0
 
     def _remember() -> None:
-        st.session_state[kept] = st.session_state[key]
+        st.session_state[key] = st.session_state[wkey]
 
-    value = widget(label, options, index=index, key=key, on_change=_remember, **kwargs)
-    st.session_state[kept] = value
+    value = widget(label, options, index=index, key=wkey, on_change=_remember, **kwargs)
+    st.session_state[key] = value
     return value
 
 
 def _sticky_number(label: str, key: str, default: int, **kwargs) -> int:
-    """``st.number_input`` whose value survives switching sections (see ``_sticky``)."""
-    kept = f"{key}__kept"
+    """``st.number_input`` whose value survives switching sections and languages (see ``_sticky``)."""
+    wkey = _widget_key(key)
 
     def _remember() -> None:
-        st.session_state[kept] = st.session_state[key]
+        st.session_state[key] = st.session_state[wkey]
 
-    value = st.number_input(label, value=st.session_state.get(key, st.session_state.get(kept, default)), key=key,
+    value = st.number_input(label, value=st.session_state.get(wkey, st.session_state.get(key, default)), key=wkey,
                             on_change=_remember, **kwargs)
-    st.session_state[kept] = value
+    st.session_state[key] = value
     return value
 
 

@@ -33,6 +33,11 @@ def _app(**state) -> AppTest:
     return at.run()
 
 
+def _w(key: str, lang: str) -> str:
+    """The page's widget key for a remembered choice (one widget per language)."""
+    return f"_w_{key}_{lang}"
+
+
 def _texts(at) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
     parts += [e.value for e in at.error] + [s.value for s in at.success] + [x.value for x in at.title]
@@ -71,7 +76,7 @@ def test_map_section_draws_a_choropleth_of_a_computed_indicator(env):
     assert t("readiness.map_unavailable", "en") not in _texts(at)        # the choropleth was drawn
     table = at.dataframe[0].value
     assert len(table) == 9 and "Thành phố Sông Công" in set(table["Unit"])
-    at.radio(key="ind_map_level").set_value("ward")
+    at.radio(key=_w("ind_map_level", "en")).set_value("ward")
     at.run()
     assert not at.exception and len(at.dataframe[0].value) == 91
 
@@ -90,7 +95,7 @@ def test_english_province_scorecard_with_seeded_dti(env):
     assert (online["Latest value"], online["Status"], online["2025 target"]) == ("no data", "no data", "> 90%")
     assert ("Tỉnh Thái Nguyên: Provincial digital-transformation index (DTI) rank already meets the 2025 and 2030 "
             "targets.") in text
-    trend = at.selectbox(key="ind_trend_province")
+    trend = at.selectbox(key=_w("ind_trend_province", "en"))
     trend.select_index(trend.options.index("Provincial digital-transformation index (DTI) rank"))
     at.run()
     assert not at.exception and len(at.get("vega_lite_chart")) == 1      # trend chart over the years
@@ -102,39 +107,41 @@ def test_english_province_scorecard_with_seeded_dti(env):
 
 def test_level_and_unit_survive_switching_sections_and_language(env):
     at = _app(lang="vi")
-    at.radio(key="ind_level").set_value("ward")
+    at.radio(key=_w("ind_level", "vi")).set_value("ward")
     at.run()
-    wards = at.selectbox(key="ind_unit_ward")
+    wards = at.selectbox(key=_w("ind_unit_ward", "vi"))
     from layers.catalog import load_layer
 
     inside = int(load_layer("wards_2025")["in_smart_city_2020"].sum())          # wards of the three cities
     assert inside and sum(o.endswith(" — thuộc đô thị thông minh") for o in wards.options) == inside
     wards.select_index(5)
     at.run()
-    chosen = at.selectbox(key="ind_unit_ward").value
-    for section, lang in (("entry", "vi"), ("entry", "en"), ("scorecard", "en")):
+    chosen = at.selectbox(key=_w("ind_unit_ward", "vi")).value
+    for section, lang in (("scorecard", "en"), ("entry", "en"), ("entry", "vi"), ("scorecard", "vi"), ("scorecard", "en")):
         at.session_state["ind_section"] = section
         at.session_state["lang"] = lang
         at.run()
         assert not at.exception
-    assert at.radio(key="ind_level").value == "ward" and at.radio(key="ind_level").index == 2
-    assert at.selectbox(key="ind_unit_ward").value == chosen
+        if section == "scorecard":    # the widget drawn for this language shows the choice (its index)
+            assert at.radio(key=_w("ind_level", lang)).index == 2
+    assert at.radio(key=_w("ind_level", "en")).value == "ward" and at.radio(key=_w("ind_level", "en")).index == 2
+    assert at.selectbox(key=_w("ind_unit_ward", "en")).value == chosen
     assert f"{chosen.name}: " in _texts(at)              # the scorecard shown is the chosen ward's
 
 
 def test_entry_choices_survive_switching_sections(env):
     at = _app(lang="en", ind_editor=env, ind_section="entry")
-    at.selectbox(key="ind_entry_ind").select_index(1)
-    at.number_input(key="ind_entry_period").set_value(2021)
-    at.number_input(key="ind_target_year").set_value(2035)
+    at.selectbox(key=_w("ind_entry_ind", "en")).select_index(1)
+    at.number_input(key=_w("ind_entry_period", "en")).set_value(2021)
+    at.number_input(key=_w("ind_target_year", "en")).set_value(2035)
     at.run()
     for section in ("compare", "entry"):
         at.session_state["ind_section"] = section
         at.run()
         assert not at.exception
-    assert at.selectbox(key="ind_entry_ind").value.id == "digital_enterprises"
-    assert at.number_input(key="ind_entry_period").value == 2021
-    assert at.number_input(key="ind_target_year").value == 2035
+    assert at.selectbox(key=_w("ind_entry_ind", "en")).value.id == "digital_enterprises"
+    assert at.number_input(key=_w("ind_entry_period", "en")).value == 2021
+    assert at.number_input(key=_w("ind_target_year", "en")).value == 2035
 
 
 def test_three_cities_compared_and_gap_in_words_with_recorded_target(env):
@@ -183,7 +190,7 @@ def test_sign_in_locks_after_repeated_wrong_passwords(env):
 def test_editor_enters_a_value_and_history_is_kept(env):
     at = _app(lang="en", ind_editor=env, ind_section="entry")
     assert not at.exception
-    at.selectbox(key="ind_entry_ind").select_index(1)           # digital enterprises
+    at.selectbox(key=_w("ind_entry_ind", "en")).select_index(1)           # digital enterprises
     at.run()
     at.text_input(key="ind_entry_value").input("650")
     at.text_input(key="ind_entry_source").input("Sở KH&CN report")
@@ -233,8 +240,8 @@ def test_invalid_entry_is_refused_with_reason(env):
 
 def test_editor_records_a_newer_target(env):
     at = _app(lang="en", ind_editor=env, ind_section="entry")
-    ids = [o for o in at.selectbox(key="ind_target_ind").options]
-    at.selectbox(key="ind_target_ind").select_index(ids.index("Number of digital-technology enterprises"))
+    ids = [o for o in at.selectbox(key=_w("ind_target_ind", "en")).options]
+    at.selectbox(key=_w("ind_target_ind", "en")).select_index(ids.index("Number of digital-technology enterprises"))
     at.run()
     assert any("Target in force for this year: > 3,000" in c.value for c in at.caption)
     at.selectbox(key="ind_target_op").select(">")
@@ -273,7 +280,7 @@ def test_target_conflict_names_who_and_keeps_the_refused_target(env):
 
 def test_editor_saves_a_computed_snapshot(env):
     at = _app(lang="en", ind_editor=env)          # city level, TP Thái Nguyên, first trend indicator is computed
-    assert at.selectbox(key="ind_trend_city").value.id == "health_access"
+    assert at.selectbox(key=_w("ind_trend_city", "en")).value.id == "health_access"
     _button(at, next(b.label for b in at.button if b.label.startswith("Save the computation"))).click()
     at.run()
     assert any("Saved 9 values" in s.value for s in at.success)
