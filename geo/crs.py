@@ -5,6 +5,8 @@
   locally written Transverse Mercator with central meridian 106°30′, k = 0.9999,
   x0 = 500 000 (often on a "WGS84" datum) is recognised as VN-2000 / TM-3 106-30
   (EPSG:9213): the coordinates are VN-2000, and reading them as WGS84 puts them ~224 m off.
+  The same holds for the other VN-2000 TM-3 central meridians (neighbouring provinces'
+  files: 105°45′ → EPSG:9210, 107°00′ → EPSG:9214 …).
 * With no CRS (or a geographic CRS whose coordinates are plainly metres) the CRS is
   guessed from the coordinates and the basis of the guess is reported.
 """
@@ -23,6 +25,10 @@ VN2000_TM3_TN = 9213  # VN-2000 / TM-3 106-30: Thái Nguyên and Bắc Kạn
 # Thái Nguyên + Bắc Kạn, generously (lon/lat)
 REGION = (105.0, 21.0, 106.6, 23.0)
 VIETNAM = (101.5, 7.5, 110.0, 23.6)
+# VN-2000 TM-3 zones by central meridian (EPSG 5896–5899, 9205–9218)
+TM3_ZONES = {102.0: 5896, 105.0: 5897, 108.0: 5898, 107.75: 5899, 103.0: 9205, 104.0: 9206, 104.5: 9207,
+             104.75: 9208, 105.5: 9209, 105.75: 9210, 106.0: 9211, 106.25: 9212, 106.5: 9213, 107.0: 9214,
+             107.25: 9215, 107.5: 9216, 108.25: 9217, 108.5: 9218}
 # candidates for metric coordinates without a CRS, in order of preference
 METRIC_CANDIDATES = (9213, 3405, 9210, 9211, 5897, 9205, 5899, 9212, 3406, 9218)
 
@@ -30,6 +36,7 @@ METRIC_CANDIDATES = (9213, 3405, 9210, 9211, 5897, 9205, 5899, 9212, 3406, 9218)
 BASIS_OVERRIDE = "crs_override"
 BASIS_DECLARED = "crs_declared"
 BASIS_LOCAL_TM3 = "crs_local_tm3"
+BASIS_LOCAL_TM3_OTHER = "crs_local_tm3_other"
 BASIS_SPEC = "crs_spec"
 BASIS_GUESS_DEGREES = "crs_guess_degrees"
 BASIS_GUESS_METRIC = "crs_guess_metric"
@@ -64,17 +71,30 @@ def parse_crs(value, file: str = "") -> CRS:
 
 def is_local_tm3_106_30(crs: CRS | None) -> bool:
     """True for any Transverse Mercator 106°30′ / k 0.9999 / x0 500 000 / y0 0 in metres."""
+    return _tm3_lon0(crs) == 106.5
+
+
+def local_tm3_zone(crs: CRS | None) -> int | None:
+    """The VN-2000 TM-3 EPSG code whose parameters a (locally written) CRS repeats:
+    Transverse Mercator, k 0.9999, x0 500 000, in metres, central meridian of a VN-2000
+    TM-3 zone (106°30′ → 9213; 105°45′ → 9210, 107°00′ → 9214 …). ``None`` otherwise."""
+    lon0 = _tm3_lon0(crs)
+    return TM3_ZONES.get(lon0) if lon0 is not None else None
+
+
+def _tm3_lon0(crs: CRS | None) -> float | None:
+    """The central meridian of a TM-3-like CRS (k 0.9999, x0 500 000, y0 0, metres), else None."""
     if crs is not None and crs.is_bound:
         crs = crs.source_crs
     if crs is None or not crs.is_projected:
-        return False
+        return None
     try:
         op = crs.coordinate_operation
         if op is None or "transverse mercator" not in op.method_name.lower():
-            return False
+            return None
         params = {p.name.lower(): p.value for p in op.params}
     except Exception:  # noqa: BLE001 - odd CRS definitions: not ours
-        return False
+        return None
 
     def get(*names: str) -> float | None:
         for n in names:
@@ -88,9 +108,10 @@ def is_local_tm3_106_30(crs: CRS | None) -> bool:
     y0 = get("false northing")
     lat0 = get("latitude of natural origin")
     unit = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
-    return (lon0 is not None and abs(lon0 - 106.5) < 1e-6 and k is not None and abs(k - 0.9999) < 1e-9
-            and x0 is not None and abs(x0 - 500000) < 1e-3 and (y0 or 0.0) == 0.0 and (lat0 or 0.0) == 0.0
-            and abs(unit - 1.0) < 1e-9)
+    if (lon0 is not None and k is not None and abs(k - 0.9999) < 1e-9 and x0 is not None
+            and abs(x0 - 500000) < 1e-3 and (y0 or 0.0) == 0.0 and (lat0 or 0.0) == 0.0 and abs(unit - 1.0) < 1e-9):
+        return round(lon0 * 4) / 4 if abs(lon0 * 4 - round(lon0 * 4)) < 1e-6 else lon0
+    return None
 
 
 def looks_geographic(bounds: tuple[float, float, float, float]) -> bool:
@@ -156,8 +177,12 @@ def resolve_crs(declared: CRS | None, bounds: tuple[float, float, float, float],
     if declared is None and spec_default is not None and looks_geographic(bounds):
         return CrsDecision(spec_default, BASIS_SPEC, {})
     if declared is not None:
-        if is_local_tm3_106_30(declared) and not declared.equals(CRS.from_epsg(VN2000_TM3_TN)):
-            return CrsDecision(CRS.from_epsg(VN2000_TM3_TN), BASIS_LOCAL_TM3, {})
+        zone = local_tm3_zone(declared)
+        if zone is not None and not declared.equals(CRS.from_epsg(zone)):
+            if zone == VN2000_TM3_TN:
+                return CrsDecision(CRS.from_epsg(VN2000_TM3_TN), BASIS_LOCAL_TM3, {})
+            zone_crs = CRS.from_epsg(zone)
+            return CrsDecision(zone_crs, BASIS_LOCAL_TM3_OTHER, {"name": zone_crs.name, "code": str(zone)})
         if declared.is_geographic and not looks_geographic(bounds):
             guess = guess_crs(bounds, center)
             if guess is None:

@@ -97,3 +97,34 @@ def test_geojson_default_applies_only_to_degrees():
     assert (d.crs.to_epsg(), d.basis) == (4326, gc.BASIS_SPEC)
     d = gc.resolve_crs(None, TN, spec_default=CRS.from_epsg(4326))
     assert (d.crs.to_epsg(), d.basis) == (9213, gc.BASIS_GUESS_METRIC)
+
+
+@pytest.mark.parametrize("lon0, code", [(105.75, 9210), (107.0, 9214), (106.0, 9211), (105.0, 5897)])
+def test_local_tm3_of_other_zones_recognised(lon0, code):
+    """A neighbouring province's locally written TM-3 .prj (WGS84 datum) is its VN-2000 zone."""
+    local = CRS.from_user_input(f"+proj=tmerc +lon_0={lon0} +k=0.9999 +x_0=500000 +ellps=WGS84 +units=m")
+    assert gc.local_tm3_zone(local) == code and not gc.is_local_tm3_106_30(local)
+    d = gc.resolve_crs(local, (500_000.0, 2_380_000.0, 510_000.0, 2_390_000.0))
+    assert (d.crs.to_epsg(), d.basis, d.params["code"]) == (code, gc.BASIS_LOCAL_TM3_OTHER, str(code))
+    # the shift is the VN-2000 datum shift, not zero: the literal reading would be ~200 m off
+    lit = Transformer.from_crs(local, 4326, always_xy=True).transform(505_000, 2_385_000)
+    vn = Transformer.from_crs(code, 4326, always_xy=True).transform(505_000, 2_385_000)
+    assert 150 < math.hypot((lit[0] - vn[0]) * 103_600, (lit[1] - vn[1]) * 110_700) < 300
+    # the real EPSG definition is simply declared; UTM (k 0.9996) and odd meridians are not TM-3
+    assert gc.resolve_crs(CRS.from_epsg(code), (500_000.0, 2_380_000.0, 510_000.0, 2_390_000.0)).basis == \
+        gc.BASIS_DECLARED
+    assert gc.local_tm3_zone(CRS.from_epsg(3405)) is None
+    assert gc.local_tm3_zone(CRS.from_user_input("+proj=tmerc +lon_0=106.4 +k=0.9999 +x_0=500000 +units=m")) is None
+
+
+def test_local_tm3_other_zone_in_the_report(tmp_path):
+    from geo.io import read_any
+    from tests import corpus as C
+    prj = CRS.from_user_input("+proj=tmerc +lon_0=105.75 +k=0.9999 +x_0=500000 +ellps=WGS84 +units=m")
+    z = C._shapefile(tmp_path, "tuyen_quang", C.UNICODE_NAMES, encoding="utf-8", prj=prj.to_wkt("WKT1_ESRI"),
+                     cpg="UTF-8")
+    gdf, rep = read_any(z)
+    assert rep.crs == "EPSG:9210 VN-2000 / TM-3 105-45" and rep.crs_basis == gc.BASIS_LOCAL_TM3_OTHER
+    line = next(ln for ln in rep.lines("en") if ln.startswith("Coordinate system"))
+    assert line.endswith("recognised as VN-2000 / TM-3 105-45 (EPSG:9210)")
+    assert "k=0,9999" in next(ln for ln in rep.lines("vi") if ln.startswith("Hệ tọa độ"))
