@@ -514,3 +514,18 @@ def test_giant_prj_in_an_archive_is_not_read_whole(tmp_path):
     gdf, rep = read_any(junk, limits=Limits(max_ratio=100_000))
     assert rep.crs_basis == "crs_guess_metric" and ("prj_unreadable", {"prj": "vn2000_noprj.prj"}) in rep.warnings
     _assert_places(gdf)
+
+
+def test_every_refusal_is_one_sentence_naming_the_file():
+    import re
+
+    from geo.i18n import catalog
+    cat = catalog()
+    keys = [k for k in cat if k.startswith("import_errors.")]
+    assert len(keys) > 30
+    for key in keys:
+        for lang in ("vi", "en"):
+            text = cat[key][lang]
+            body = re.sub(r"e\.g\.|\.\w{2,5}\b|\d\.\d", "", text[:-1])  # ".shp", "e.g.", "0.9999"
+            assert text.endswith(".") and not re.search(r"[.!?] ", body), (key, lang)
+            assert "{file}" in text or "{path}" in text, (key, lang)
