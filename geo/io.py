@@ -244,8 +244,28 @@ def list_layers_in(path: str | Path, limits: Limits | None = None) -> list[str]:
 
 
 # --------------------------------------------------------------------------- readers
+def _check_magic(path: Path, magic: bytes, fname: str, fmt_label: str) -> None:
+    """Refuse a file whose first bytes are not those of its format before GDAL sees it.
+
+    GDAL picks its driver from the content, not the name: an upload named ``x.gpkg`` or
+    ``x.shp`` holding a VRT (``<OGRVRTDataSource>``) would make GDAL read any local file
+    it names (``/etc/passwd`` as CSV) into the layer."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(magic))
+    except OSError:
+        raise _unreadable(fname, fmt_label) from None
+    if head != magic:
+        raise _unreadable(fname, fmt_label)
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_SHP_MAGIC = b"\x00\x00\x27\x0a"  # file code 9994 (big-endian) of .shp and .shx
+
+
 def _gpkg_layers(path: Path, fname: str) -> list[str]:
     import pyogrio
+    _check_magic(path, _SQLITE_MAGIC, fname, "GeoPackage")
     try:
         info = pyogrio.list_layers(path)
     except Exception:  # noqa: BLE001 - pyogrio raises several types for damaged files
@@ -303,6 +323,8 @@ def _read_shapefile(shp: Path, fname: str, encoding: str, report: ImportReport, 
             report.warn("prj_unreadable", prj=prj.name)
     # GDAL reads only .shp/.shx/.dbf copied to a private folder: the .prj is ours to
     # interpret (GDAL's own lookup of a non-EPSG .prj costs ~0.3 s and guesses nothing)
+    _check_magic(shp, _SHP_MAGIC, fname, "Shapefile")
+    _check_magic(parts[".shx"], _SHP_MAGIC, fname, "Shapefile")
     work = Path(tempfile.mkdtemp(prefix="shp_", dir=tmp))
     for src in (shp, parts[".shx"], parts[".dbf"]):
         shutil.copyfile(src, work / ("layer" + src.suffix.lower()))

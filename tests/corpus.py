@@ -295,6 +295,34 @@ def make_kml_xxe(d: Path) -> Path:
     return p
 
 
+def _vrt_to_secret(d: Path) -> str:
+    """A GDAL VRT that reads a local CSV holding :data:`SECRET` (what a hostile upload would name)."""
+    secret = d / "secret_vrt.csv"
+    secret.write_text(f"name,lat,lon\n{SECRET},21.59,105.84\n")
+    return (f'<OGRVRTDataSource><OGRVRTLayer name="x"><SrcDataSource>{secret}</SrcDataSource>'
+            '<SrcLayer>secret_vrt</SrcLayer><GeometryType>wkbPoint</GeometryType><LayerSRS>EPSG:4326</LayerSRS>'
+            '<GeometryField encoding="PointFromColumns" x="lon" y="lat"/></OGRVRTLayer></OGRVRTDataSource>')
+
+
+def make_gpkg_vrt_local_file(d: Path) -> Path:
+    """A 'GeoPackage' that is a GDAL VRT pointing at a local file (GDAL picks drivers by content)."""
+    p = d / "ranh_gioi.gpkg"
+    p.write_text(_vrt_to_secret(d))
+    return p
+
+
+def make_shp_vrt_local_file(d: Path) -> Path:
+    """A zipped 'shapefile' whose .shp/.shx are that VRT and whose .dbf is real."""
+    z = make_shp_vn2000_prj(d)
+    vrt = _vrt_to_secret(d).encode()
+    out = d / "vrt_shp.zip"
+    with zipfile.ZipFile(z) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = vrt if info.filename.endswith((".shp", ".shx")) else zin.read(info)
+            zout.writestr(info.filename, data)
+    return out
+
+
 def make_kml_billion_laughs(d: Path) -> Path:
     p = d / "laughs.kml"
     ents = '<!ENTITY a "ha">' + "".join(f'<!ENTITY {c} "&{p_}; &{p_}; &{p_}; &{p_};">'

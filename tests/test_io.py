@@ -47,6 +47,8 @@ EXPECT: dict[str, tuple[str, object]] = {
     "geojson_z": (OK, {"features": 3, "has_z": True}),
     "geotiff": (OK, {"crs": "EPSG:9213 VN-2000 / TM-3 106-30", "crs_basis": "crs_declared"}),
     "gpkg_multilayer": (ERR, "import_errors.choose_layer"),
+    "gpkg_vrt_local_file": (ERR, "import_errors.unreadable"),
+    "shp_vrt_local_file": (ERR, "import_errors.unreadable"),
     "gpkg_nan": (OK, {"features": 2, "features_in": 5, "dropped_empty": 1, "dropped_nonfinite": 2}),
     "json_not_geojson": (ERR, "import_errors.json_not_geojson"),
     "kml_billion_laughs": (ERR, "import_errors.xml_unsafe"),
@@ -529,3 +531,16 @@ def test_every_refusal_is_one_sentence_naming_the_file():
             body = re.sub(r"e\.g\.|\.\w{2,5}\b|\d\.\d", "", text[:-1])  # ".shp", "e.g.", "0.9999"
             assert text.endswith(".") and not re.search(r"[.!?] ", body), (key, lang)
             assert "{file}" in text or "{path}" in text, (key, lang)
+
+
+@pytest.mark.parametrize("maker", [C.make_gpkg_vrt_local_file, C.make_shp_vrt_local_file])
+def test_vrt_in_disguise_never_reads_a_local_file(tmp_path, maker):
+    """GDAL chooses its driver from the content: a VRT named .gpkg/.shp would read the file
+    it names. The first bytes are checked before GDAL opens anything."""
+    path = maker(tmp_path)
+    with pytest.raises(AtlasError) as exc:
+        read_any(path)
+    assert C.SECRET not in exc.value.message("en")
+    if path.suffix == ".gpkg":
+        with pytest.raises(AtlasError):
+            list_layers_in(path)
