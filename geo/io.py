@@ -398,6 +398,8 @@ def _read_geojson(path: Path, fname: str, report: ImportReport) -> _Raw:
             raise AtlasError("import_errors.json_invalid", file=fname) from None
         del head
     else:  # big file: GDAL streams it; the (old) crs member sits before the features
+        if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):  # GDAL would pick any driver by content
+            raise AtlasError("import_errors.json_invalid", file=fname)
         match = re.search(rb'"crs"\s*:\s*(\{[^{}]*(\{[^{}]*\})?[^{}]*\})', head)
         data = {"type": "FeatureCollection"}
         if match:

@@ -544,3 +544,14 @@ def test_vrt_in_disguise_never_reads_a_local_file(tmp_path, maker):
     if path.suffix == ".gpkg":
         with pytest.raises(AtlasError):
             list_layers_in(path)
+
+
+def test_big_geojson_path_refuses_non_json_content(tmp_path, monkeypatch):
+    import geo.io as gio
+    monkeypatch.setattr(gio, "_JSON_FULL_CHECK", 100)  # force the big-file (GDAL-only) path
+    vrt = C.make_gpkg_vrt_local_file(tmp_path).read_text()
+    p = tmp_path / "big.geojson"
+    p.write_text(vrt + " " * 200)
+    with pytest.raises(AtlasError) as exc:
+        read_any(p)
+    assert exc.value.key == "import_errors.json_invalid" and C.SECRET not in exc.value.message("en")
