@@ -169,6 +169,9 @@ def classify(values: pd.Series, scheme: str = "quantiles", k: int = 5, palette: 
                "equal_interval": mapclassify.EqualInterval}[scheme]
         kw = {"k": k}
         result = cls(vals[ok], **kw)
+        while len(np.unique(result.bins)) < len(result.bins) and kw["k"] > 2:  # tied values: fewer classes
+            kw["k"] -= 1
+            result = cls(vals[ok], **kw)
         bins = [float(b) for b in result.bins]
         idx[ok] = result.yb
     pal = PALETTES[palette]
@@ -192,7 +195,7 @@ def legend_html(title: str, classes: Classification, lang: str, note: str = "") 
     rows += (f'<div><span style="display:inline-block;width:14px;height:12px;background:{NO_DATA_COLOR};'
              f'border:1px solid #555;margin-right:6px"></span>{escape(t("common.no_data", lang))}</div>')
     note_html = f'<div style="margin-top:4px;font-style:italic">{escape(note)}</div>' if note else ""
-    return (f'<div class="atlas-legend" style="position:absolute;bottom:24px;left:10px;z-index:9999;'
+    return (f'<div class="atlas-legend" style="position:absolute;bottom:52px;left:10px;z-index:9999;'
             f'background:rgba(255,255,255,.92);padding:8px 10px;border-radius:6px;font:12px sans-serif;'
             f'box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:260px"><b>{escape(title)}</b>{rows}{note_html}</div>')
 

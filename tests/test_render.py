@@ -147,3 +147,11 @@ def test_every_layer_has_vintage_in_both_languages() -> None:
     for layer in get_catalog().layers.values():
         assert layer.vintage and layer.vintage_vi, layer.id
         assert layer.vintage_text("vi") == layer.vintage_vi and layer.vintage_text("en") == layer.vintage
+
+
+def test_quantiles_on_tied_values_never_repeat_a_class() -> None:
+    values = pd.Series([0.0] * 40 + [0.5, 0.7, 1.0])
+    classes, idx = classify(values, "quantiles", k=5)
+    assert len(set(classes.bins)) == len(classes.bins) >= 2
+    assert len(set(classes.labels)) == len(classes.labels)
+    assert idx[0] == 0 and idx[-1] == len(classes.bins) - 1
