@@ -14,6 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from geo.errors import AtlasError
+from geo.text import spreadsheet_safe
 from geo.i18n import t
 
 # catalog unit layers: (id column, name column, population column)
@@ -210,7 +211,7 @@ def run(args) -> int:
     df["population_source"] = t(grid.label_key, lang)
     try:
         if out.suffix.lower() == ".csv":
-            df.to_csv(out, index=False, encoding="utf-8-sig")  # BOM: Excel reads Vietnamese right
+            spreadsheet_safe(df).to_csv(out, index=False, encoding="utf-8-sig")  # BOM: Excel reads Vietnamese right
         else:
             gdf = cov.attach_geometry(df, units)
             if out.exists():

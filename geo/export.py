@@ -30,6 +30,7 @@ import pyproj
 
 from geo.errors import AtlasError
 from geo.i18n import DEFAULT_LANG, t
+from geo.text import spreadsheet_safe
 
 # ---------------------------------------------------------------------------- formats
 
@@ -354,13 +355,13 @@ def _write_vector_files(gdf: gpd.GeoDataFrame, spec: FormatSpec, base: Path, cre
         if csv_geometry == "latlon":
             if not gdf.geom_type.dropna().isin(["Point"]).all():
                 raise AtlasError("export.latlon_points_only")
-            table = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
+            table = spreadsheet_safe(pd.DataFrame(gdf.drop(columns=gdf.geometry.name)))
             table["lon"] = gdf.geometry.x.round(7)
             table["lat"] = gdf.geometry.y.round(7)
             pyogrio.write_dataframe(table, path, driver="CSV",
                                     layer_options={"CREATE_CSVT": "YES", "WRITE_BOM": "YES"})
         else:
-            pyogrio.write_dataframe(gdf, path, driver="CSV",
+            pyogrio.write_dataframe(spreadsheet_safe(gdf), path, driver="CSV",
                                     layer_options={"GEOMETRY": "AS_WKT", "CREATE_CSVT": "YES", "WRITE_BOM": "YES"})
         files = [path]
         csvt = path.with_suffix(".csvt")

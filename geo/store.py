@@ -31,6 +31,7 @@ import pandas as pd
 
 from geo.auth import Editor
 from geo.errors import AtlasError
+from geo.text import spreadsheet_safe
 from geo.i18n import t
 from geo.indicators import (AdminUnit, Framework, Target, Value, admin_units, load_framework,
                             merge_targets, resolve_unit)
@@ -734,7 +735,7 @@ def read_table(path: str | Path | io.BytesIO, name: str | None = None) -> pd.Dat
 def frame_bytes(df: pd.DataFrame, fmt: str) -> bytes:
     """``df`` as CSV (UTF-8 with BOM so Excel shows Vietnamese) or XLSX bytes."""
     if fmt == "csv":
-        return df.to_csv(index=False).encode("utf-8-sig")
+        return spreadsheet_safe(df).to_csv(index=False).encode("utf-8-sig")
     buf = io.BytesIO()
     df.to_excel(buf, index=False, engine="openpyxl")
     return buf.getvalue()

@@ -50,3 +50,26 @@ def escape(value: Any) -> str:
     if value is None:
         return ""
     return html.escape(str(value), quote=True)
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(frame):  # noqa: ANN001, ANN201 — pandas.DataFrame in and out
+    """Copy of ``frame`` whose text cells cannot run as spreadsheet formulas.
+
+    A cell starting with = + - @ (or tab/CR) gets a leading apostrophe, the usual CSV
+    injection defence: Excel/LibreOffice then show the text instead of evaluating it.
+    """
+    import pandas as pd
+
+    out = frame.copy()
+    for col in out.columns:
+        if col == getattr(out, "_geometry_column_name", None) or not pd.api.types.is_string_dtype(out[col]) \
+                and out[col].dtype != object:
+            continue
+        values = out[col]
+        risky = values.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
+        if risky.any():
+            out[col] = values.where(~risky, "'" + values.astype(str))
+    return out

@@ -48,8 +48,13 @@ def credits_line(layer_ids: list[str], lang: str, catalog: Catalog | None = None
     return f"{t('common.source', lang)}: " + " · ".join(dict.fromkeys(parts)) if parts else ""
 
 
-def build_map(view: MapView, loader: Loader = load_layer, catalog: Catalog | None = None) -> folium.Map:
-    """Build the folium map for ``view``; a layer that fails to load is recorded, not fatal."""
+def build_map(view: MapView, loader: Loader = load_layer, catalog: Catalog | None = None,
+              extra: Callable[[folium.Map], None] | None = None) -> folium.Map:
+    """Build the folium map for ``view``; a layer that fails to load is recorded, not fatal.
+
+    ``extra`` adds further layers (e.g. a user's) before the layer control is made, so the
+    control lists them too.
+    """
     catalog = catalog or get_catalog()
     m = new_map(view.lang, view.basemap, view.bounds)
     view.failures.clear()
@@ -68,4 +73,6 @@ def build_map(view: MapView, loader: Loader = load_layer, catalog: Catalog | Non
         add_catalog_layer(m, layer, gdf, view.lang, mode="choropleth" if choropleth else "outline",
                           column=view.choropleth_column if choropleth else None,
                           scheme=view.scheme, k=view.k, catalog=catalog)
+    if extra is not None:
+        extra(m)
     return finish_map(m, view.lang, credits_line(view.layers, view.lang, catalog))

@@ -78,16 +78,27 @@ def cached_layer(layer_id: str):  # noqa: ANN201 — GeoDataFrame
 
 
 def workspace_layers() -> dict:
-    """Saved user layers as ``{name: loader}`` (empty when the workspace is unavailable)."""
+    """Saved user vector layers as ``{name: loader}`` (rasters are not drawn on the map).
+
+    Each loader carries ``saved_at`` so caches see a layer saved again under the same name.
+    Empty when the workspace is unavailable.
+    """
     try:
         from geo import workspace
     except ImportError:
         return {}
     try:
-        names = [entry["name"] for entry in workspace.list_layers()]
+        entries = [e for e in workspace.list_layers() if e.get("kind") != "raster"]
     except Exception:  # noqa: BLE001 — a broken workspace must not break the map
         return {}
-    return {name: (lambda n=name: workspace.read_layer(n)) for name in names}
+
+    def loader(name: str, saved_at: str):  # noqa: ANN202
+        def load():  # noqa: ANN202
+            return workspace.read_layer(name)
+        load.saved_at = saved_at  # type: ignore[attr-defined]
+        return load
+
+    return {e["name"]: loader(e["name"], str(e.get("saved_at", ""))) for e in entries}
 
 
 def ensure_app_entry() -> None:

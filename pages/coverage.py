@@ -26,6 +26,7 @@ import streamlit as st
 from geo import coverage as cov
 from geo.cli_coverage import UNIT_DEFAULTS
 from geo.errors import AtlasError
+from geo.text import spreadsheet_safe
 from geo.i18n import fmt_number, fmt_percent, t
 from geo.population import LABEL_CENSUS_COMMUNE, LABEL_CENSUS_WARD, census_grid, read_population_raster
 from geo.text import escape
@@ -571,7 +572,7 @@ def _hotspots_bytes() -> bytes:
 
 
 d1, d2, d3, d4, d5 = st.columns(5)
-d1.download_button(tr("coverage.dl_csv"), export_frame.to_csv(index=False).encode("utf-8-sig"), f"{stem}.csv",
+d1.download_button(tr("coverage.dl_csv"), spreadsheet_safe(export_frame).to_csv(index=False).encode("utf-8-sig"), f"{stem}.csv",
                    "text/csv", key="cov_dl_csv")
 d2.download_button(tr("coverage.dl_geojson"), lambda: _geo_bytes("GeoJSON"), f"{stem}.geojson",
                    "application/geo+json", key="cov_dl_geojson")

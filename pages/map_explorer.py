@@ -120,15 +120,18 @@ focus_center, focus_zoom = center_zoom(st.session_state["map_bounds"] or PROVINC
 @st.cache_resource(max_entries=16, show_spinner=False)
 def cached_map(key: tuple, _view: MapView, user_layers: tuple[str, ...]) -> tuple[folium.Map, list]:
     """The folium map for a view (built once per distinct view; reruns reuse it)."""
-    m = build_map(_view, loader=cached_layer, catalog=catalog)
-    for name in user_layers:
-        gdf = mine[name]()
-        add_gdf_layer(m, gdf, lang, name, [c for c in gdf.columns if c != "geometry"][:4], geometry_kind(gdf))
+    def add_user_layers(m: folium.Map) -> None:
+        for name in user_layers:
+            gdf = mine[name]()
+            add_gdf_layer(m, gdf, lang, name, [c for c in gdf.columns if c != "geometry"][:4], geometry_kind(gdf))
+
+    m = build_map(_view, loader=cached_layer, catalog=catalog, extra=add_user_layers)
     return m, list(_view.failures)
 
 
 view_key = (view.lang, view.basemap, tuple(view.layers), view.choropleth_layer, view.choropleth_column,
-            view.scheme, view.k, tuple(view.categories or ()), tuple(my_selected),
+            view.scheme, view.k, tuple(view.categories or ()),
+            tuple((name, mine[name].saved_at) for name in my_selected),
             tuple(layer_version(lid) for lid in view.layers))
 fmap, failures = cached_map(view_key, view, tuple(my_selected))
 if "wards_2025" in view.layers:

@@ -47,3 +47,27 @@ def test_no_streamlit_import_in_geo() -> None:
     root = Path(__file__).resolve().parents[1] / "geo"
     offenders = [p.name for p in root.rglob("*.py") if re.search(r"^\s*(import|from)\s+streamlit", p.read_text(), re.M)]
     assert offenders == []
+
+
+def test_spreadsheet_safe_neutralises_formulas_only_in_text() -> None:
+    import pandas as pd
+
+    from geo.text import spreadsheet_safe
+
+    df = pd.DataFrame({"name": ["=HYPERLINK(\"http://x\")", "+1", "Phổ Yên", "@SUM(A1)", None],
+                       "n": [-1, 2, 3, 4, 5]})
+    out = spreadsheet_safe(df)
+    assert out["name"].tolist()[:4] == ["'=HYPERLINK(\"http://x\")", "'+1", "Phổ Yên", "'@SUM(A1)"]
+    assert out["n"].tolist() == [-1, 2, 3, 4, 5] and df["name"].iloc[0].startswith("=")  # input untouched
+
+
+def test_csv_export_cannot_carry_a_formula(tmp_path) -> None:  # noqa: ANN001
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from geo.export import export_vector, user_credits
+
+    gdf = gpd.GeoDataFrame({"name": ["=cmd|' /C calc'!A0"]}, geometry=[Point(105.8, 21.6)], crs=4326)
+    export_vector(gdf, "csv", tmp_path / "x.csv", credits=user_credits("test"))
+    text = next(tmp_path.rglob("*.csv")).read_text(encoding="utf-8-sig")
+    assert "'=cmd" in text and ",=cmd" not in text and "\n=cmd" not in text

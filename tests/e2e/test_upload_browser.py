@@ -158,11 +158,6 @@ def test_hostile_upload_refused_in_one_sentence_and_workspace_unchanged(app_url,
     assert _digest(e2e_workspace) == before
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "pages/map_explorer.py cached_map() adds user layers after layers.views.build_map() has already "
-    "added the LayerControl (finish_map): the control's script references the user layer's variable "
-    "before it is defined, Leaflet throws 'Cannot read properties of undefined (reading setZIndex)' "
-    "and the rebuilt map never draws"))
 def test_saved_layer_shows_in_the_map_explorer(app_url, offline_page, files, ws):  # noqa: ANN001
     page = offline_page
     errors: list[str] = []

@@ -98,3 +98,27 @@ def test_page_state_lives_in_the_url_and_a_link_restores_it() -> None:
     at.radio(key="zoom_to_vi").set_value("pho_yen").run()
     assert at.query_params["unit"] in ("districts:172", ["districts:172"])
     assert at.query_params["bbox"] and at.query_params["layers"] in ("districts,wards_2025", ["districts,wards_2025"])
+
+
+def test_saved_vector_layers_are_offered_and_drawn_rasters_are_not(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import geopandas as gpd
+    import numpy as np
+    import rasterio
+    from rasterio.transform import from_origin
+    from shapely.geometry import Point
+
+    from geo import workspace
+
+    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "atlas.gpkg"))
+    pts = gpd.GeoDataFrame({"tên": ["Trạm <b>A</b>"]}, geometry=[Point(105.84, 21.59)], crs=4326)
+    workspace.save_layer("Trạm y tế mới", pts)
+    tif = tmp_path / "pop.tif"
+    with rasterio.open(tif, "w", driver="GTiff", width=2, height=2, count=1, dtype="float32", crs="EPSG:4326",
+                       transform=from_origin(105.8, 21.6, 0.01, 0.01)) as dst:
+        dst.write(np.ones((1, 2, 2), dtype="float32"))
+    workspace.save_raster("Dân số raster", tif)
+    at = _page("vi").run()
+    options = at.multiselect(key="my_layers_vi").options
+    assert options == ["Trạm y tế mới"]
+    at.multiselect(key="my_layers_vi").set_value(["Trạm y tế mới"]).run()
+    assert not at.exception
