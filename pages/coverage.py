@@ -69,7 +69,18 @@ def raster_grid_for(digest: str, _data: bytes, name: str):
 
 
 def units_for(choice: str) -> tuple[gpd.GeoDataFrame, str, str]:
-    """The unit layer, its id column and name column."""
+    """The unit layer, its id column and name column.
+
+    ``ws:NAME|SAVED_AT`` is a polygon layer saved in the workspace: units are numbered in
+    file order and named by their first text column.
+    """
+    if choice.startswith("ws:"):
+        gdf = importlib.import_module("geo.workspace").read_layer(choice[3:].rsplit("|", 1)[0])
+        text_cols = [c for c in gdf.columns if c != gdf.geometry.name and pd.api.types.is_string_dtype(gdf[c])]
+        gdf = gdf.reset_index(drop=True).assign(
+            unit_id=lambda d: (d.index + 1).astype(str),
+            unit_name=lambda d: d[text_cols[0]].astype(str) if text_cols else d["unit_id"])
+        return gdf, "unit_id", "unit_name"
     layer = UNIT_CHOICES[choice]
     if layer == "smart_cities":
         d = cached_layer("districts")
@@ -229,8 +240,11 @@ with st.sidebar:
                               else t("coverage.facilities_workspace", lang, name=c[3:]))
     fac_upload = st.file_uploader(tr("coverage.facilities_upload_file"), type=["geojson", "json", "gpkg", "zip", "csv"],
                                   key="cov_fac_file") if fac_source == FAC_UPLOAD else None
-    unit_choice = st.selectbox(tr("coverage.units"), list(UNIT_CHOICES), index=1, key="cov_units",
-                               format_func=lambda u: t(f"coverage.units_{u}", lang))
+    ws_units = [f"ws:{e['name']}|{e.get('saved_at', '')}" for e in ws_entries if e.get("kind") == "polygons"]
+    unit_choice = st.selectbox(tr("coverage.units"), list(UNIT_CHOICES) + ws_units, index=1, key="cov_units",
+                               format_func=lambda u: t("coverage.facilities_workspace", lang,
+                                                       name=u[3:].rsplit("|", 1)[0]) if u.startswith("ws:")
+                               else t(f"coverage.units_{u}", lang))
     pop_choice = st.selectbox(tr("coverage.population_source"),
                               ["commune", "ward", "upload"] + [f"ws:{n}" for n in ws_rasters], key="cov_pop",
                               format_func=lambda p: t("coverage.facilities_workspace", lang, name=p[3:])
@@ -521,7 +535,7 @@ export_frame = result.assign(population_source=tr(grid.label_key), rule=tr("cove
 if after is not None:  # a what-if: keep the baseline next to the scenario
     export_frame = export_frame.assign(covered_population_before=before["covered_population"].to_numpy(),
                                        covered_change=(after["covered_population"] - before["covered_population"]).to_numpy())
-stem = f"coverage_{fac_source.replace(':', '_')}_{unit_choice}"
+stem = re.sub(r"[^\w.-]+", "_", f"coverage_{fac_source}_{unit_choice.split('|')[0]}")
 
 
 def _geo_bytes(driver: str) -> bytes:
@@ -532,7 +546,7 @@ def _geo_bytes(driver: str) -> bytes:
         from geo.export import Credits, export_bytes, layer_credits
 
         parts = [layer_credits(lid, lang) for lid in
-                 dict.fromkeys([UNIT_CHOICES[unit_choice].replace("smart_cities", "districts"),
+                 dict.fromkeys([UNIT_CHOICES.get(unit_choice, "districts").replace("smart_cities", "districts"),
                                 "infrastructure", POP_CHOICES[pop_choice][0] if pop_choice in POP_CHOICES else "infrastructure"])]
         credits = replace(Credits.combine(tr("coverage.title"), parts), modelled=True).with_notes(
             tr(grid.label_key), tr("coverage.rule"))

@@ -235,3 +235,28 @@ def test_uploaded_facility_layer_asks_for_a_file_first():
     run(at)
     assert any("Hãy tải lên lớp cơ sở" in i.value for i in at.info)
     assert not at.dataframe  # nothing computed without facilities
+
+
+def test_saved_polygon_layer_can_be_the_units():
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from geo import workspace
+
+    zones = gpd.GeoDataFrame({"tên khu": ["Khu Bắc", "Khu Nam"]},
+                             geometry=[box(105.70, 21.60, 106.00, 21.75), box(105.70, 21.40, 106.00, 21.60)], crs=4326)
+    entry = workspace.save_layer("Khu quy hoạch", zones)
+    at = AppTest.from_file(PAGE)
+    at.session_state["lang"] = "en"
+    at.session_state["cov_facilities"] = "health"
+    at.session_state["cov_units"] = f"ws:Khu quy hoạch|{entry['saved_at']}"
+    run(at)
+    table = frame_values(at)
+    assert sorted(table.iloc[:, 0]) == ["Khu Bắc", "Khu Nam"]
+    # same numbers as the library on the same units and grid
+    grid = census_grid(load_layer("communes"), "population_2019")
+    health = load_layer("infrastructure").query("category == 'health'")
+    df = cov.coverage_by_unit(health, zones.assign(uid=["1", "2"]), grid, 2000, "uid", "tên khu")
+    got = dict(zip(table.iloc[:, 0], num(table["Population"])))
+    for r in df.itertuples():
+        assert got[r.unit_name] == pytest.approx(round(r.population))
