@@ -243,6 +243,13 @@ class Store:
     def _write(self) -> Iterator[sqlite3.Connection]:
         """One IMMEDIATE transaction: all of it is committed, or none of it."""
         self._ensure_schema()
+        with self._transaction(sqlite3.OperationalError) as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def _transaction(self, errors: type[sqlite3.Error]) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE … COMMIT on a fresh connection; rolled back on any failure.
+        ``errors`` raised by SQLite become the catalog's "store unavailable" refusal."""
         conn = self._connect()
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -252,26 +259,34 @@ class Store:
                 _rollback(conn)
                 raise
             conn.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
+        except errors as exc:
             raise AtlasError("store_errors.unavailable", path=str(self.path), reason=str(exc)) from None
         finally:
             conn.close()
 
+    def _schema_present(self) -> bool:
+        """True when the file already holds every table and trigger (no write lock needed)."""
+        if not (self.path.exists() and self.path.stat().st_size > 0):
+            return False
+        conn = self._connect()
+        try:
+            have = conn.execute("SELECT count(*) FROM sqlite_master WHERE name IN ('ind_values', 'ind_targets',"
+                                " 'ind_audit', 'ind_values_no_update', 'ind_values_no_delete',"
+                                " 'ind_targets_no_update', 'ind_targets_no_delete', 'ind_audit_no_update',"
+                                " 'ind_audit_no_delete')").fetchone()[0]
+        finally:
+            conn.close()
+        return have == 9
+
     def _ensure_schema(self) -> None:
         if self._ready:
             return
-        conn = self._connect()
         try:
-            if self.path.exists() and self.path.stat().st_size > 0:   # already set up: no write lock needed
-                have = conn.execute("SELECT count(*) FROM sqlite_master WHERE name IN ('ind_values', 'ind_targets',"
-                                    " 'ind_audit', 'ind_values_no_update', 'ind_values_no_delete',"
-                                    " 'ind_targets_no_update', 'ind_targets_no_delete', 'ind_audit_no_update',"
-                                    " 'ind_audit_no_delete')").fetchone()[0]
-                if have == 9:
-                    self._ready = True
-                    return
-            conn.execute("BEGIN IMMEDIATE")
-            try:
+            present = self._schema_present()
+        except sqlite3.DatabaseError as exc:
+            raise AtlasError("store_errors.unavailable", path=str(self.path), reason=str(exc)) from None
+        if not present:
+            with self._transaction(sqlite3.DatabaseError) as conn:
                 app_id = conn.execute("PRAGMA application_id").fetchone()[0]
                 has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
                 if not has_tables and app_id == 0:   # a brand-new file: make it a GeoPackage
@@ -281,14 +296,6 @@ class Store:
                         conn.execute(stmt)
                 for stmt in _split_sql(_SCHEMA):
                     conn.execute(stmt)
-            except BaseException:
-                _rollback(conn)
-                raise
-            conn.execute("COMMIT")
-        except sqlite3.DatabaseError as exc:
-            raise AtlasError("store_errors.unavailable", path=str(self.path), reason=str(exc)) from None
-        finally:
-            conn.close()
         self._ready = True
 
     # -- audit
