@@ -14,6 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from geo.errors import AtlasError
+from geo.paths import check_writable
 from geo.text import spreadsheet_safe
 from geo.i18n import t
 
@@ -107,9 +108,7 @@ def _check_output(path: Path, suffixes: tuple[str, ...], key: str) -> None:
     """Refuse a wrong extension or a missing folder before any work is done."""
     if path.suffix.lower() not in suffixes:
         raise AtlasError(key, path=str(path))
-    parent = path.parent if str(path.parent) else Path(".")
-    if not parent.is_dir():
-        raise AtlasError("coverage_errors.no_folder", path=str(path), folder=str(parent))
+    check_writable(path)
 
 
 def _check_mode_options(args) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from geo.errors import AtlasError
 from geo.i18n import t
+from geo.paths import check_writable
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -36,17 +37,6 @@ def cmd_layers(args: argparse.Namespace) -> int:
     for row in rows:
         sys.stdout.write("  ".join(cell[:48].ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n")
     return 0
-
-
-def check_writable(path: Path) -> None:
-    """Refuse an output path we cannot write, before doing any work."""
-    parent = path.resolve().parent
-    if not parent.is_dir():
-        raise AtlasError("errors.unwritable", path=str(path), reason="folder does not exist")
-    if path.is_dir():
-        raise AtlasError("errors.unwritable", path=str(path), reason="is a folder")
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise AtlasError("errors.unwritable", path=str(path), reason="permission denied")
 
 
 def cmd_map(args: argparse.Namespace) -> int:

@@ -30,6 +30,7 @@ import pyproj
 
 from geo.errors import AtlasError
 from geo.i18n import DEFAULT_LANG, t
+from geo.paths import check_writable
 from geo.text import spreadsheet_safe
 
 # ---------------------------------------------------------------------------- formats
@@ -248,18 +249,6 @@ class ExportResult:
     renamed_fields: dict[str, str] = field(default_factory=dict)
 
 
-def _check_writable(path: Path) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        existed = path.exists()
-        with open(path, "ab"):
-            pass
-        if not existed:
-            path.unlink()
-    except OSError as exc:
-        raise AtlasError("errors.unwritable", path=str(path), reason=exc.strerror or str(exc)) from None
-
-
 def shapefile_field_names(columns: Iterable[str], limit: int = 10) -> dict[str, str]:
     """Unique DBF field names (≤ ``limit`` bytes) for ``columns``: only the changed ones.
 
@@ -443,7 +432,7 @@ def export_vector(gdf: gpd.GeoDataFrame, fmt: str, out: str | os.PathLike, *, cr
         out = out / (_safe_layer_name(credits.title) + spec.ext)
     elif not out.suffix:
         out = out.with_suffix(spec.ext)
-    _check_writable(out)
+    check_writable(out, create_parents=True)
     data = _prepare(gdf, target)
     layer = layer_name or _safe_layer_name(out.stem)
     zipped = out.suffix.lower() == ".zip"
@@ -505,7 +494,7 @@ def export_raster(raster: Any, out: str | os.PathLike, *, credits: Credits, crs:
         out = out / (_safe_layer_name(credits.title) + ".tif")
     elif out.suffix.lower() not in (".tif", ".tiff"):
         out = out.with_suffix(".tif")
-    _check_writable(out)
+    check_writable(out, create_parents=True)
     arr = np.asarray(rd.array)
     if arr.dtype == np.float16 or arr.dtype.kind == "b":
         arr = arr.astype("float32")

@@ -60,21 +60,17 @@ CREATE TABLE IF NOT EXISTS ind_audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL,
     detail TEXT NOT NULL);
-CREATE TRIGGER IF NOT EXISTS ind_values_no_update BEFORE UPDATE ON ind_values
-    BEGIN SELECT RAISE(ABORT, 'ind_values is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS ind_values_no_delete BEFORE DELETE ON ind_values
-    BEGIN SELECT RAISE(ABORT, 'ind_values is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS ind_targets_no_update BEFORE UPDATE ON ind_targets
-    BEGIN SELECT RAISE(ABORT, 'ind_targets is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS ind_targets_no_delete BEFORE DELETE ON ind_targets
-    BEGIN SELECT RAISE(ABORT, 'ind_targets is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS ind_audit_no_update BEFORE UPDATE ON ind_audit
-    BEGIN SELECT RAISE(ABORT, 'ind_audit is append-only'); END;
-CREATE TRIGGER IF NOT EXISTS ind_audit_no_delete BEFORE DELETE ON ind_audit
-    BEGIN SELECT RAISE(ABORT, 'ind_audit is append-only'); END;
 """
 
 # a minimal, valid GeoPackage so GDAL (user layers, issue #5) can add layers to the same file
+APPEND_ONLY_TABLES = ("ind_values", "ind_targets", "ind_audit")
+_TRIGGERS = {f"{table}_no_{op.lower()}": (
+    f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table}\n"
+    f"    BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;")
+    for table in APPEND_ONLY_TABLES for op in ("UPDATE", "DELETE")}
+_SCHEMA += "\n".join(_TRIGGERS.values()) + "\n"
+_SCHEMA_OBJECTS = APPEND_ONLY_TABLES + tuple(_TRIGGERS)  # present in a ready store
+
 _GPKG_SCHEMA = """
 CREATE TABLE IF NOT EXISTS gpkg_spatial_ref_sys (
     srs_name TEXT NOT NULL, srs_id INTEGER NOT NULL PRIMARY KEY, organization TEXT NOT NULL,
@@ -270,13 +266,12 @@ class Store:
             return False
         conn = self._connect()
         try:
-            have = conn.execute("SELECT count(*) FROM sqlite_master WHERE name IN ('ind_values', 'ind_targets',"
-                                " 'ind_audit', 'ind_values_no_update', 'ind_values_no_delete',"
-                                " 'ind_targets_no_update', 'ind_targets_no_delete', 'ind_audit_no_update',"
-                                " 'ind_audit_no_delete')").fetchone()[0]
+            marks = ", ".join("?" * len(_SCHEMA_OBJECTS))
+            have = conn.execute(f"SELECT count(*) FROM sqlite_master WHERE name IN ({marks})",
+                                _SCHEMA_OBJECTS).fetchone()[0]
         finally:
             conn.close()
-        return have == 9
+        return have == len(_SCHEMA_OBJECTS)
 
     def _ensure_schema(self) -> None:
         if self._ready:

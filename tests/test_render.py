@@ -155,3 +155,17 @@ def test_quantiles_on_tied_values_never_repeat_a_class() -> None:
     assert len(set(classes.bins)) == len(classes.bins) >= 2
     assert len(set(classes.labels)) == len(classes.labels)
     assert idx[0] == 0 and idx[-1] == len(classes.bins) - 1
+
+
+def test_check_writable_refuses_in_the_users_language(tmp_path: Path) -> None:
+    from geo.errors import AtlasError
+    from geo.paths import check_writable
+
+    with pytest.raises(AtlasError) as err:
+        check_writable(tmp_path / "no" / "x.csv")
+    assert err.value.key == "errors.no_folder" and "Không có thư mục" in err.value.message("vi")
+    with pytest.raises(AtlasError) as err:
+        check_writable(tmp_path)
+    assert err.value.key == "errors.is_folder"
+    check_writable(tmp_path / "new" / "x.csv", create_parents=True)
+    assert (tmp_path / "new").is_dir() and not (tmp_path / "new" / "x.csv").exists()  # nothing left behind
