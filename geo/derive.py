@@ -13,7 +13,7 @@ import pandas as pd
 import shapely
 
 from geo.paths import METRIC_CRS
-from geo.text import fold, join_key
+from geo.text import UNIT_TYPE_NAMES, fold, join_key
 
 SMART_CITY_DISTRICT_IDS = ("164", "165", "172")  # TP Thái Nguyên, TP Sông Công, Phổ Yên
 
@@ -21,10 +21,8 @@ SMART_CITY_DISTRICT_IDS = ("164", "165", "172")  # TP Thái Nguyên, TP Sông C�
 def unit_kind(name: str) -> str:
     """Administrative kind from a (possibly space-stripped) prefix: phuong / thitran / xa / ''."""
     f = fold(name).replace(" ", "")
-    for kind in ("thanhpho", "thixa", "thitran", "phuong", "huyen", "xa"):
-        if f.startswith(kind):
-            return kind
-    return ""
+    kinds = (fold(t).replace(" ", "") for t in UNIT_TYPE_NAMES)  # longest-first order matters
+    return next((kind for kind in kinds if f.startswith(kind)), "")
 
 
 def _keys(province: pd.Series, district: pd.Series, commune: pd.Series, kind: pd.Series) -> pd.DataFrame:

@@ -31,6 +31,19 @@ def strip_unit_type(text: Any) -> str:
     return _PREFIX_RE.sub("", fold(text), count=1)
 
 
+UNIT_TYPE_NAMES = ("Thành phố", "Thị xã", "Thị trấn", "Phường", "Huyện", "Xã", "Tỉnh", "Quận")
+
+
+def unit_type_of(name: Any) -> str:
+    """The administrative type written at the start of a name ("Thị trấn Hùng Sơn" →
+    "Thị trấn"), or "" when the name carries none."""
+    folded = fold(name)
+    for type_name in UNIT_TYPE_NAMES:
+        if folded == fold(type_name) or folded.startswith(fold(type_name) + " "):
+            return type_name
+    return ""
+
+
 def join_key(text: Any) -> str:
     """Key for joining names across sources: folded, no prefix, no spaces or punctuation.
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.text import fold
+from geo.text import fold, unit_type_of
 
 # (layer id, name column, population column, year, density column, type column)
 UNIT_LAYERS = {
@@ -75,7 +75,7 @@ def unit_facts(layer: str, row: pd.Series, points: gpd.GeoDataFrame | None) -> d
     pop = float(row[pop_col]) if pd.notna(row.get(pop_col)) else np.nan
     facts = {
         "name": row[name_col],
-        "type": row[type_col] if type_col else (row[name_col].split(" ")[0] if isinstance(row[name_col], str) else ""),
+        "type": row[type_col] if type_col else unit_type_of(row[name_col]),
         "area_km2": area,
         "population": pop,
         "population_year": year,

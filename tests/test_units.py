@@ -53,3 +53,15 @@ def test_unit_codes_round_trip() -> None:
             code = unit_code((layer, int(idx)), frames)
             assert unit_from_code(code, frames) == (layer, int(idx))
     assert unit_from_code("districts:999", frames) is None and unit_from_code("nope", frames) is None
+
+
+def test_commune_type_comes_from_its_name() -> None:
+    from geo.text import unit_type_of
+
+    assert unit_type_of("Thị trấn Hùng Sơn") == "Thị trấn"
+    assert unit_type_of("Phường Phan Đình Phùng") == "Phường"
+    assert unit_type_of("Xã Xuân Phương") == "Xã"
+    assert unit_type_of("Hùng Sơn") == ""
+    communes = load_layer("communes")
+    row = communes[communes["commune_vn"].str.startswith("Thị trấn")].iloc[0]
+    assert unit_facts("communes", row, None)["type"] == "Thị trấn"
