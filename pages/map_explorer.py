@@ -68,12 +68,15 @@ with st.sidebar:
     my_selected = st.multiselect(tr("map.my_layers"), list(mine), key=wkey("my_layers")) if mine else []
 
 
-def load_or_warn(layer_id: str) -> gpd.GeoDataFrame | None:
-    """A catalog layer from the cache, or None with a clear message."""
+problems: dict[str, str] = {}  # layer id → one clear message, shown once above the map
+
+
+def load_or_note(layer_id: str) -> gpd.GeoDataFrame | None:
+    """A catalog layer from the cache, or None with its problem noted for display."""
     try:
         return cached_layer(layer_id)
     except AtlasError as err:
-        st.warning(err.message(lang))
+        problems.setdefault(layer_id, err.message(lang))
         return None
 
 
@@ -85,7 +88,8 @@ with zoom_col:
 with search_col:
     query = st.text_input(tr("map.search"), key=wkey("unit_search"))
 
-districts = load_or_warn("districts")
+unit_frames = {lid: gdf for lid in UNIT_LAYERS if (gdf := load_or_note(lid)) is not None}
+districts = unit_frames.get("districts")
 if zoom_choice != st.session_state["_last_zoom"]:
     st.session_state["_last_zoom"] = zoom_choice
     st.session_state["map_bounds"] = None
@@ -96,7 +100,6 @@ if zoom_choice != st.session_state["_last_zoom"]:
             st.session_state["map_bounds"] = bounds_latlon(rows.geometry.union_all())
             st.session_state["selected_unit"] = ("districts", int(rows.index[0]))
 
-unit_frames = {lid: gdf for lid in UNIT_LAYERS if (gdf := load_or_warn(lid)) is not None}
 if st.session_state["_url_unit"]:  # a shared link names a unit: select it once
     st.session_state["selected_unit"] = unit_from_code(st.session_state["_url_unit"], unit_frames)
     st.session_state["_url_unit"] = None
@@ -143,7 +146,10 @@ if "wards_2025" in view.layers:
     if without:
         st.caption(tr("map.wards_without_polygon", names=", ".join(without)))
 for layer_id, err in failures:
-    st.warning(err.message(lang))
+    problems.setdefault(layer_id, err.message(lang))
+infra = load_or_note("infrastructure")  # the side panel counts facilities from it
+for message in problems.values():
+    st.warning(message)
 
 map_col, panel_col = st.columns([3, 1.3])
 with map_col:
@@ -164,11 +170,6 @@ with panel_col:
         st.info(tr("map.panel_hint"))
     else:
         layer_id, idx = selected
-        infra = None
-        try:
-            infra = cached_layer("infrastructure")
-        except AtlasError as err:
-            st.warning(err.message(lang))
         facts = unit_facts(layer_id, unit_frames[layer_id].loc[idx], infra)
         st.markdown(f"### {escape(facts['name'])}")
         st.caption(f"{escape(facts['type'])} · {tr('map.level_' + catalog.layers[layer_id].unit_level)}")

@@ -80,6 +80,7 @@ def test_missing_and_corrupt_files_leave_the_rest_working(tmp_path: Path, monkey
     warnings = " ".join(w.value for w in at.warning)
     assert "communes_pre2025.geojson" in warnings and "bị hỏng" in warnings
     assert "infrastructure.geojson" in warnings and "Thiếu tệp" in warnings
+    assert len(at.warning) == len({w.value for w in at.warning})  # each problem said once
     at.radio(key="zoom_to_vi").set_value("pho_yen").run()
     assert not at.exception
     assert any("Thành phố Phổ Yên" in m.value for m in at.markdown)
