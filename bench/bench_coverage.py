@@ -227,7 +227,7 @@ def part_vietnam(quick: bool) -> None:
 
 def part_app(quick: bool) -> None:
     from geo.population import census_grid
-    from layers.catalog import load_layer
+    from geo.catalog import load_layer
 
     t0 = time.perf_counter()
     communes = load_layer("communes")

@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 import folium  # noqa: E402
 
-from layers.catalog import get_catalog, load_layer  # noqa: E402
+from geo.catalog import get_catalog, load_layer  # noqa: E402
 from layers.views import build_map, default_view  # noqa: E402
 
 

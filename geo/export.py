@@ -6,7 +6,7 @@ document description, GeoTIFF tags) and always as a UTF-8 sidecar text
 (``<file>.credits.txt``, or ``CREDITS.txt`` inside a zip). Vietnamese text is written as
 UTF-8 everywhere (Shapefile with ``.cpg``, MapInfo with ``Charset "UTF-8"``).
 
->>> from layers.catalog import load_layer
+>>> from geo.catalog import load_layer
 >>> res = export_vector(load_layer("districts"), "gpkg", "/tmp/d.gpkg",
 ...                     credits=layer_credits("districts"), crs=9213)  # doctest: +SKIP
 """
@@ -183,7 +183,7 @@ class Credits:
 
 def layer_credits(layer_id: str, lang: str = DEFAULT_LANG) -> Credits:
     """Credits of a shipped catalog layer (from ``layers/catalog.toml``)."""
-    from layers.catalog import get_catalog
+    from geo.catalog import get_catalog
 
     layer = get_catalog().layer(layer_id)
     return Credits(title=layer.title(lang), source=layer.source, licence=layer.licence,
@@ -591,7 +591,7 @@ def computed_sources() -> dict[str, str]:
 
 
 def _category(name: str) -> str:
-    from layers.catalog import get_catalog
+    from geo.catalog import get_catalog
 
     cats = get_catalog().categories
     if name not in cats:
@@ -601,7 +601,7 @@ def _category(name: str) -> str:
 
 def _ward_grid_and_facilities(category: str) -> tuple[Any, gpd.GeoDataFrame, gpd.GeoDataFrame]:
     from geo.population import census_grid
-    from layers.catalog import load_layer
+    from geo.catalog import load_layer
 
     wards = load_layer("wards_2025")
     wards = wards[wards["population_2025"].notna()].reset_index(drop=True)
@@ -615,7 +615,7 @@ def _computed_source(name: str, lang: str) -> Source | None:
     kind, _, rest = name.partition(":")
     if kind not in ("coverage", "covered", "distance") or not rest:
         return None
-    from layers.catalog import get_catalog
+    from geo.catalog import get_catalog
 
     parts = rest.split(":")
     category = _category(parts[0])
@@ -659,7 +659,7 @@ def _population_grid(lang: str) -> Source:
         from geo.population import census_grid
     except ImportError as exc:
         raise AtlasError("export.not_found", name="population_grid") from exc
-    from layers.catalog import load_layer
+    from geo.catalog import load_layer
 
     units = load_layer("communes")
     units = units[units["population_2019"].notna()]
@@ -672,7 +672,7 @@ def _population_grid(lang: str) -> Source:
 
 def resolve_source(name_or_path: str, lang: str = DEFAULT_LANG) -> Source:
     """A catalog layer id, a computed layer, a workspace layer, or a file path → ``Source``."""
-    from layers.catalog import get_catalog, load_layer
+    from geo.catalog import get_catalog, load_layer
 
     if name_or_path in get_catalog().layers:
         return Source(name_or_path, layer_credits(name_or_path, lang), gdf=load_layer(name_or_path))

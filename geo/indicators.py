@@ -380,7 +380,7 @@ class AdminUnit:
 @lru_cache(maxsize=1)
 def admin_units() -> tuple[AdminUnit, ...]:
     """The province, its 9 pre-2025 districts/cities and the 2025 wards/communes."""
-    from layers.catalog import load_layer
+    from geo.catalog import load_layer
 
     prov = load_layer("province_pre2025")
     dist = load_layer("districts")
@@ -428,7 +428,7 @@ def population_grid_for(level: str, units: Any = None) -> Any:
     ward figures, uniform within each ward. Shared by the readiness page and the deck.
     """
     from geo.population import census_grid
-    from layers.catalog import load_layer
+    from geo.catalog import load_layer
 
     if level in ("city", "province") and units is None:
         return census_grid(load_layer("communes"), "population_2019")
@@ -442,7 +442,7 @@ def compute_indicator(indicator: Indicator, level: str, radius_m: float | None =
     coverage engine. Columns: those of ``geo.coverage.coverage_by_unit`` plus ``unit_key``
     (our unit id) and ``value`` (covered share in percent). "province" sums the districts."""
     from geo.coverage import coverage_by_unit
-    from layers.catalog import load_layer
+    from geo.catalog import load_layer
 
     if not indicator.computed:
         raise AtlasError("indicators.not_computed", indicator=indicator.id)

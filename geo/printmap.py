@@ -91,7 +91,7 @@ def _en_name(name: str, unit_type: str) -> str:
 @lru_cache(maxsize=1)
 def units() -> dict[str, Unit]:
     """The province and its nine pre-2025 districts/cities, keyed by "province"/level2_id."""
-    from layers.catalog import load_layer
+    from geo.catalog import load_layer
 
     d = load_layer("districts")
     out = {"province": Unit("province", t("report.province", "vi"), t("report.province", "en"), "province",
@@ -193,7 +193,7 @@ def unit_layers(unit: Unit | str, lang: str = DEFAULT_LANG) -> UnitLayers:
 
     A layer whose file is missing comes back empty and is named in ``missing``.
     """
-    from layers.catalog import load_layer
+    from geo.catalog import load_layer
 
     unit = resolve_unit(unit)
     empty = gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs=4326)
@@ -487,7 +487,7 @@ def _pdf_meta(fig: Figure) -> dict[str, str]:
 def unit_map_layers(ul: UnitLayers, lang: str = DEFAULT_LANG, with_infrastructure: bool = True,
                     with_labels: bool = True) -> list[MapLayer]:
     """The standard layers of a unit map: communes, wards (derived), boundary, roads, facilities."""
-    from layers.catalog import get_catalog
+    from geo.catalog import get_catalog
 
     cats = get_catalog().categories
     unit = ul.unit
@@ -548,7 +548,7 @@ def choropleth_layers(gdf: gpd.GeoDataFrame, column: str, label: str, lang: str,
     same scheme, breaks, colours and labels): one ``MapLayer`` (legend entry) per class, plus
     one for "no data". Classes come from the whole layer; ``extent`` (W, S, E, N degrees)
     only clips what is drawn, so the printed legend matches the map page."""
-    from layers.render import NO_DATA_COLOR, classify
+    from geo.classify import NO_DATA_COLOR, classify
 
     classes, idx = classify(gdf[column], scheme, k, palette, lang)
     if extent is not None:
@@ -578,7 +578,7 @@ def catalog_map_layers(layer_ids: Sequence[str], lang: str = DEFAULT_LANG, loade
     ``extent`` (W, S, E, N in degrees) clips what is drawn; ``choropleth`` = (layer id,
     numeric column) colours that layer by quantile classes. Missing files are skipped.
     """
-    from layers.catalog import get_catalog, load_layer
+    from geo.catalog import get_catalog, load_layer
 
     loader = loader or load_layer
     catalog = get_catalog()

@@ -104,7 +104,7 @@ def _map_slide(ul: UnitLayers, lang: str) -> Slide:
 
 
 def _infra_slide(ul: UnitLayers, lang: str) -> Slide:
-    from layers.catalog import get_catalog
+    from geo.catalog import get_catalog
 
     cats = get_catalog().categories
     infra = ul.infrastructure
@@ -161,7 +161,7 @@ def coverage_table(ul: UnitLayers, lang: str) -> pd.DataFrame:
     (people cross boundaries).
     """
     from geo.coverage import coverage_by_unit
-    from layers.catalog import load_layer
+    from geo.catalog import load_layer
 
     # the same population grid as the readiness indicators (census 2019, uniform within
     # each commune), so the coverage slide and the scorecard show the same shares
@@ -221,7 +221,7 @@ def _province_median(cells: Any, facilities: gpd.GeoDataFrame) -> float:
 
 
 def _coverage_slide(ul: UnitLayers, lang: str) -> Slide:
-    from layers.catalog import get_catalog
+    from geo.catalog import get_catalog
 
     title = t("report.coverage_title", lang)
     try:

@@ -9,7 +9,7 @@ import geopandas as gpd
 
 from geo.errors import AtlasError
 from geo.i18n import t
-from layers.catalog import Catalog, get_catalog, load_layer
+from geo.catalog import Catalog, get_catalog, load_layer
 from layers.render import add_catalog_layer, finish_map, new_map
 
 Loader = Callable[[str], gpd.GeoDataFrame]

@@ -54,14 +54,14 @@ def show_error(err: AtlasError) -> None:
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _cached_layer(layer_id: str, version: tuple[str, float | None]):  # noqa: ANN202
-    from layers.catalog import load_layer
+    from geo.catalog import load_layer
 
     return load_layer(layer_id)
 
 
 def layer_version(layer_id: str) -> tuple[str, float | None]:
     """(path, modification time) of a catalog layer's file: part of every cache key."""
-    from layers.catalog import get_catalog
+    from geo.catalog import get_catalog
 
     path = get_catalog().layer(layer_id).path
     return str(path), (path.stat().st_mtime if path.exists() else None)

@@ -24,13 +24,13 @@ import shapely
 import streamlit as st
 
 from geo import coverage as cov
-from geo.cli_coverage import UNIT_DEFAULTS
+from geo.cli.coverage import UNIT_DEFAULTS
 from geo.errors import AtlasError
 from geo.text import spreadsheet_safe
 from geo.i18n import fmt_number, fmt_percent, t
 from geo.population import LABEL_CENSUS_COMMUNE, LABEL_CENSUS_WARD, census_grid, read_population_raster
 from geo.text import escape
-from layers.catalog import get_catalog
+from geo.catalog import get_catalog
 from pages.common import cached_layer, current_lang, ensure_app_entry, show_error, tr
 
 ensure_app_entry()
@@ -416,7 +416,7 @@ total_line = cov.total_sentence(result, lang, fac_label, **reach_kw)
 st.subheader(total_line)
 
 # ---- map ----------------------------------------------------------------------------------
-from layers.catalog import Catalog, Layer  # noqa: E402
+from geo.catalog import Catalog, Layer  # noqa: E402
 from layers.render import add_catalog_layer, add_choropleth, finish_map, new_map  # noqa: E402
 from pages.map_component import show_map  # noqa: E402
 

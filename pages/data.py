@@ -125,7 +125,7 @@ def do_import(staged: dict, layer: str | None, crs: str, encoding: str, kind: st
 def preview_map(gdf, name: str, key: str) -> None:
     """The layer on an offline map (tooltips escaped by layers.render)."""
     try:
-        from layers.catalog import get_catalog
+        from geo.catalog import get_catalog
         from layers.render import add_catalog_layer, add_gdf_layer, finish_map, geometry_kind, new_map
         from pages.common import cached_layer
         from pages.map_component import show_map

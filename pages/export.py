@@ -69,7 +69,7 @@ def _view_name(view: dict[str, Any]) -> str:
 
 
 def _view_from_url(name: str) -> dict[str, Any]:
-    from layers.catalog import get_catalog
+    from geo.catalog import get_catalog
 
     layers = view_state.get("layers") or [lid for lid, ly in get_catalog().layers.items() if ly.default]
     return {"name": name, "layers": layers, "basemap": view_state.get("basemap", "none"),
@@ -79,7 +79,7 @@ def _view_from_url(name: str) -> dict[str, Any]:
 
 def _view_caption(view: dict[str, Any]) -> str:
     """Layers (catalog titles), indicator and extent of a view, for the page."""
-    from layers.catalog import get_catalog
+    from geo.catalog import get_catalog
 
     catalog = get_catalog()
     parts = [", ".join(catalog.layers[lid].title(lang) for lid in view.get("layers") or [] if lid in catalog.layers)]
@@ -275,7 +275,7 @@ tab_data, tab_print, tab_deck, tab_html, tab_present = st.tabs(
 # ---- data downloads ----------------------------------------------------------------------
 with tab_data:
     from geo.export import FORMATS, RASTER_FORMATS, VECTOR_FORMATS, computed_sources
-    from layers.catalog import get_catalog
+    from geo.catalog import get_catalog
 
     catalog = get_catalog()
     mine = workspace_layers()

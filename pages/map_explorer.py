@@ -10,7 +10,7 @@ from geo.errors import AtlasError
 from geo.i18n import fmt_number
 from geo.text import escape
 from geo.units import UNIT_LAYERS, missing_ward_polygons, unit_code, unit_from_code, ZOOM_TARGETS, bounds_latlon, search_units, unit_at, unit_facts
-from layers.catalog import get_catalog
+from geo.catalog import get_catalog
 from layers.render import BASEMAPS, PROVINCE_BOUNDS, SCHEMES, add_gdf_layer, center_zoom, geometry_kind
 from layers.views import MapView, build_map, default_view
 from pages.map_component import show_map

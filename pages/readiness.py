@@ -47,7 +47,7 @@ def computed_for(ind: Indicator, level: str) -> pd.DataFrame:
 
 @st.cache_resource(show_spinner=False)
 def _layer(layer_id: str):
-    from layers.catalog import load_layer
+    from geo.catalog import load_layer
 
     return load_layer(layer_id)
 
@@ -240,7 +240,7 @@ def _map_frame(ind: Indicator, level: str):
 @st.cache_resource(show_spinner=False, max_entries=24)
 def _choropleth(indicator_id: str, level: str, map_lang: str, radius_m: float, _ind: Indicator, _gdf):
     """The folium map for one indicator/level/language (built once, reused on reruns)."""
-    from layers.catalog import Catalog, get_catalog
+    from geo.catalog import Catalog, get_catalog
     from layers.render import add_choropleth, new_map
 
     base = get_catalog()

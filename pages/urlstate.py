@@ -24,7 +24,7 @@ _MAX_LEN = 500  # longest value accepted from a URL
 
 def _known_layers() -> set[str] | None:
     try:
-        from layers.catalog import get_catalog
+        from geo.catalog import get_catalog
 
         return set(get_catalog().layers)
     except Exception:  # noqa: BLE001 — catalog unreadable: accept any ids, let the page refuse

@@ -19,7 +19,7 @@ from geo.derive import (SMART_CITY_DISTRICT_IDS, categorise_pois, derive_wards_2
                         districts_from_communes, join_census_2019)
 from geo.paths import DATA_DIR, METRIC_CRS, SHARED_SOURCES  # noqa: E402
 from geo.text import join_key  # noqa: E402
-from layers.catalog import get_catalog  # noqa: E402
+from geo.catalog import get_catalog  # noqa: E402
 
 SRC = {
     "province_pre": "vnm_adm1_thai_nguyen_pre2025_dvhcvn.geojson",

@@ -175,7 +175,7 @@ def test_zipped_shapefile_units(files, tmp_path):
 
 
 def test_wards_2025_with_their_own_population(tmp_path):
-    from layers.catalog import load_layer
+    from geo.catalog import load_layer
 
     out = tmp_path / "w.csv"
     rc = main(["coverage", "--facilities", "infrastructure:education", "--units", "wards_2025",

@@ -224,7 +224,7 @@ def test_sentences():
 
 def test_real_communes_population_is_kept():
     """Shipped data: census grid from communes, coverage per commune returns the census figures."""
-    from layers.catalog import load_layer
+    from geo.catalog import load_layer
 
     communes = load_layer("communes")
     grid = census_grid(communes, "population_2019")

@@ -8,7 +8,7 @@ from shapely.geometry import Point, box
 
 from geo.derive import (categorise_pois, derive_wards_2025, districts_from_communes, fill_small_holes,
                         join_census_2019)
-from layers.catalog import get_catalog, load_layer
+from geo.catalog import get_catalog, load_layer
 
 
 def _communes() -> gpd.GeoDataFrame:

@@ -118,7 +118,7 @@ def test_output_is_nfc():
 
 def test_every_commune_name_detected_alone_in_every_encoding():
     """Each real commune name of the shipped layer, alone in a column, in each legacy encoding."""
-    from layers.catalog import load_layer
+    from geo.catalog import load_layer
 
     names = sorted({n for n in load_layer("communes")["commune_vn"].dropna() if not n.isascii()})
     assert len(names) > 200

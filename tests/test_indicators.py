@@ -230,7 +230,7 @@ def test_fmt_when_is_readable_utc():
 
 
 def test_wards_inside_the_three_cities_are_marked():
-    from layers.catalog import load_layer
+    from geo.catalog import load_layer
 
     wards = load_layer("wards_2025")
     marked = {u.id for u in units_by_id().values() if u.level == "ward" and u.smart_city}
@@ -248,7 +248,7 @@ def test_resolve_unit_by_id_or_name():
 def test_computed_indicator_equals_coverage_by_unit(fw):
     from geo.coverage import coverage_by_unit
     from geo.population import census_grid
-    from layers.catalog import load_layer
+    from geo.catalog import load_layer
 
     ind = fw.indicators["health_access"]
     districts = load_layer("districts")
@@ -271,7 +271,7 @@ def test_computed_indicator_equals_coverage_by_unit(fw):
 def test_ward_indicator_equals_coverage_by_unit_on_2025_wards(fw):
     from geo.coverage import coverage_by_unit
     from geo.population import census_grid
-    from layers.catalog import load_layer
+    from geo.catalog import load_layer
 
     ind = fw.indicators["school_access"]
     wards = load_layer("wards_2025")

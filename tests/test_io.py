@@ -407,7 +407,7 @@ def test_every_string_key_used_exists_in_both_languages():
     cat = catalog()
     root = Path(__file__).resolve().parents[1]
     used = set()
-    for f in ("geo/io.py", "geo/crs.py", "geo/safezip.py", "geo/workspace.py", "geo/cli_check.py", "pages/data.py"):
+    for f in ("geo/io.py", "geo/crs.py", "geo/safezip.py", "geo/workspace.py", "geo/cli/check.py", "pages/data.py"):
         text = (root / f).read_text(encoding="utf-8")
         used |= set(re.findall(r'"((?:import_errors|workspace_errors|import_report|data|cli_check)\.[a-z_0-9-]+)"',
                                text))

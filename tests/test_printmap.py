@@ -157,7 +157,7 @@ def test_data_date_leaves_out_unknown_vintages():
 def test_view_choropleth_legend_matches_the_web_map_classes():
     """Printed classes are the web map's (layers.render.classify on the whole layer), even
     when the extent shows only part of the layer."""
-    from layers.catalog import load_layer
+    from geo.catalog import load_layer
     from layers.render import classify
 
     from geo.printmap import view_map_figure

@@ -14,7 +14,7 @@ import shapely
 from shapely.geometry import Point, box
 
 from layers.assets import LOCAL_ASSETS, URL_PREFIX, VENDOR_DIR
-from layers.catalog import get_catalog, load_layer, parse_catalog
+from geo.catalog import get_catalog, load_layer, parse_catalog
 from layers.render import add_gdf_layer, classify, light_geometry, new_map, standalone_html
 from layers.views import MapView, build_map, default_view
 
@@ -91,7 +91,7 @@ def test_catalog_rejects_bad_entries_and_loads_every_layer() -> None:
 
 
 def test_missing_or_corrupt_layer_is_reported_and_map_still_builds(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
-    import layers.catalog as cat
+    import geo.catalog as cat
 
     for f in ("districts_pre2025.geojson", "province_pre2025.geojson"):
         (tmp_path / f).write_bytes((ROOT / "data" / "shapefiles" / f).read_bytes())

@@ -49,7 +49,7 @@ def test_basemap_off_makes_no_outside_request(app_url: str, offline_page) -> Non
 def test_click_song_cong_shows_its_figures(app_url: str, offline_page) -> None:  # noqa: ANN001
     import shapely
 
-    from layers.catalog import load_layer
+    from geo.catalog import load_layer
 
     districts = load_layer("districts")
     geom = districts.loc[districts["level2_id"] == "165"].geometry.iloc[0]

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo import coverage as cov
 from geo.population import census_grid
-from layers.catalog import load_layer
+from geo.catalog import load_layer
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "coverage.py")
 

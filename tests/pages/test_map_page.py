@@ -6,7 +6,7 @@ from pathlib import Path
 import shapely
 from streamlit.testing.v1 import AppTest
 
-from layers.catalog import load_layer
+from geo.catalog import load_layer
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -69,7 +69,7 @@ def test_search_without_diacritics_and_choropleth() -> None:
 
 
 def test_missing_and_corrupt_files_leave_the_rest_working(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
-    import layers.catalog as cat
+    import geo.catalog as cat
 
     for f in ("districts_pre2025.geojson", "province_pre2025.geojson", "wards_2025_derived.geojson"):
         (tmp_path / f).write_bytes((ROOT / "data" / "shapefiles" / f).read_bytes())

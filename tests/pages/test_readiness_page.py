@@ -110,7 +110,7 @@ def test_level_and_unit_survive_switching_sections_and_language(env):
     at.radio(key=_w("ind_level", "vi")).set_value("ward")
     at.run()
     wards = at.selectbox(key=_w("ind_unit_ward", "vi"))
-    from layers.catalog import load_layer
+    from geo.catalog import load_layer
 
     inside = int(load_layer("wards_2025")["in_smart_city_2020"].sum())          # wards of the three cities
     assert inside and sum(o.endswith(" — thuộc đô thị thông minh") for o in wards.options) == inside

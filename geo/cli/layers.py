@@ -24,7 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def cmd_layers(args: argparse.Namespace) -> int:
     """Print id, title, kind, feature count, source and vintage of every catalog layer."""
-    from layers.catalog import get_catalog, load_layer
+    from geo.catalog import get_catalog, load_layer
 
     rows = [("id", "title", "kind", "features", "source", "vintage")]
     for layer in get_catalog().layers.values():
@@ -41,7 +41,7 @@ def cmd_layers(args: argparse.Namespace) -> int:
 
 def cmd_map(args: argparse.Namespace) -> int:
     """Render the layers exactly as the app does, with every asset inlined."""
-    from layers.catalog import get_catalog
+    from geo.catalog import get_catalog
     from layers.render import standalone_html
     from layers.views import MapView, build_map
 

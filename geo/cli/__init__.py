@@ -14,7 +14,7 @@ import sys
 from geo.errors import AtlasError
 from geo.i18n import t
 
-COMMAND_MODULES = ("geo.cli_layers", "geo.cli_coverage", "geo.cli_indicators", "geo.cli_check", "geo.cli_export")
+COMMAND_MODULES = ("geo.cli.layers", "geo.cli.coverage", "geo.cli.indicators", "geo.cli.check", "geo.cli.export")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -49,7 +49,7 @@ def load_source(name: str) -> tuple[gpd.GeoDataFrame, str | None]:
     """A layer by file path, catalog id, ``infrastructure:<category>``, ``smart_cities`` or
     workspace name; also returns the infrastructure category if one was named."""
     from geo.coverage import read_vector_file
-    from layers.catalog import get_catalog, load_layer
+    from geo.catalog import get_catalog, load_layer
 
     if Path(name).exists():
         return read_vector_file(name), None
@@ -155,7 +155,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from geo import coverage as cov
     from geo.population import census_grid, read_population_raster
-    from layers.catalog import load_layer
+    from geo.catalog import load_layer
 
     lang = getattr(args, "lang", "en")
     out = Path(args.out)
