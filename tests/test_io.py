@@ -407,7 +407,8 @@ def test_every_string_key_used_exists_in_both_languages():
     cat = catalog()
     root = Path(__file__).resolve().parents[1]
     used = set()
-    for f in ("geo/io.py", "geo/crs.py", "geo/safezip.py", "geo/workspace.py", "geo/cli/check.py", "pages/data.py"):
+    files = [str(f.relative_to(root)) for f in sorted((root / "geo" / "io").glob("*.py"))]
+    for f in files + ["geo/crs.py", "geo/safezip.py", "geo/workspace.py", "geo/cli/check.py", "pages/data.py"]:
         text = (root / f).read_text(encoding="utf-8")
         used |= set(re.findall(r'"((?:import_errors|workspace_errors|import_report|data|cli_check)\.[a-z_0-9-]+)"',
                                text))
@@ -429,7 +430,7 @@ def test_broken_csv_refused(tmp_path, text):
 
 
 def test_big_geojson_streams_through_gdal_and_keeps_crs_member(tmp_path, monkeypatch):
-    import geo.io as gio
+    import geo.io._vector as gio
     monkeypatch.setattr(gio, "_JSON_FULL_CHECK", 100)  # force the big-file path
     gdf, rep = read_any(C.make_geojson_old_crs(tmp_path))
     assert rep.crs_basis == "crs_declared" and rep.crs.startswith("EPSG:9213")
@@ -547,7 +548,7 @@ def test_vrt_in_disguise_never_reads_a_local_file(tmp_path, maker):
 
 
 def test_big_geojson_path_refuses_non_json_content(tmp_path, monkeypatch):
-    import geo.io as gio
+    import geo.io._vector as gio
     monkeypatch.setattr(gio, "_JSON_FULL_CHECK", 100)  # force the big-file (GDAL-only) path
     vrt = C.make_gpkg_vrt_local_file(tmp_path).read_text()
     p = tmp_path / "big.geojson"

@@ -1,0 +1,171 @@
+"""Reading planners' own files: any common format in, a normalised layer and a report out.
+
+:func:`read_any` returns a GeoDataFrame in EPSG:4326 with Unicode NFC text and valid
+geometry, plus an :class:`ImportReport` saying what was found and what was put right.
+Everything a user can get wrong is refused with an :class:`~geo.errors.AtlasError`
+(one sentence, vi/en, naming the file, the problem and what to do); the original file
+is never modified and zip members are extracted only into a private temporary folder.
+
+Formats: zipped Shapefile (``.zip``; ``.shp`` with its sidecars), GeoPackage, GeoJSON
+(including the old ``crs`` member), KML/KMZ (parsed with defusedxml, no DTD/entities),
+CSV/XLSX with coordinate columns, GeoTIFF (:func:`read_raster`).
+
+>>> gdf, report = read_any("wards.zip")          # doctest: +SKIP
+>>> print("\\n".join(report.lines("en")))       # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+
+from geo.errors import AtlasError
+from geo.safezip import Limits, check_zip, safe_extract
+from geo.io._report import ImportReport, _Raw
+from geo.io._common import (KINDS, RASTER_EXT, VECTOR_EXT, _gpkg_layers, _prepare, _unreadable, is_raster,
+                            sniff_format)
+from geo.io._raster import RasterImport, read_raster
+from geo.io._vector import _read_geojson, _read_geopackage, _read_shapefile
+from geo.io._kml import _read_kml
+from geo.io._tables import _read_csv, _read_xlsx
+from geo.io._normalise import _normalise
+
+log = logging.getLogger(__name__)
+
+
+def read_any(path: str | Path, layer: str | None = None, crs: Any = None, encoding: str = "auto",
+             kind: str | None = None, limits: Limits | None = None,
+             display_name: str | None = None) -> tuple[gpd.GeoDataFrame, ImportReport]:
+    """Read any supported vector file into a normalised GeoDataFrame and a report.
+
+    ``layer`` picks a GeoPackage layer, a shapefile inside a zip or an XLSX sheet;
+    ``crs`` overrides whatever the file says; ``encoding`` is ``auto`` or one of
+    ``utf-8|tcvn3|vni|cp1258``; ``kind`` (``points|lines|polygons``) keeps one kind of
+    a mixed layer. ``display_name`` names the file in messages (uploads live in temp files).
+    Raises :class:`AtlasError` when the file is refused.
+    """
+    path, limits, override = _prepare(path, encoding, crs, limits, display_name)
+    fname = display_name or path.name
+    if kind is not None and kind not in KINDS:
+        raise AtlasError("import_errors.bad_kind", file=fname, kind=str(kind)[:20], choices="|".join(KINDS))
+    report = ImportReport(file=fname)
+    try:
+        with tempfile.TemporaryDirectory(prefix="atlas_import_") as tmp:
+            raw = _read_vector(path, fname, layer, encoding, override, report, limits, Path(tmp))
+            gdf = _normalise(raw, report, override=override, encoding=encoding, kind=kind, limits=limits)
+    except AtlasError:
+        raise
+    except MemoryError:
+        raise AtlasError("import_errors.too_big", file=fname, size_mb=round(path.stat().st_size / 1048576, 1),
+                         cap_mb=round(limits.max_file_bytes / 1048576, 1)) from None
+    except Exception:  # noqa: BLE001 - never a traceback for a user's file
+        log.warning("import of %s failed", fname, exc_info=True)
+        raise _unreadable(fname, report.format or path.suffix.lstrip(".").upper() or "?") from None
+    return gdf, report
+
+
+def _read_vector(path: Path, fname: str, layer: str | None, encoding: str, override, report: ImportReport,
+                 limits: Limits, tmp: Path) -> _Raw:
+    fmt = sniff_format(path)
+    report.format = fmt
+    if fmt == "geotiff":
+        raise AtlasError("import_errors.is_raster", file=fname)
+    if fmt in ("zip", "kmz"):
+        folder = safe_extract(path, tmp / "x", limits, fname)
+        files = [p for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.startswith(".")
+                 and "__MACOSX" not in p.parts]
+        if fmt == "kmz":
+            kmls = [p for p in files if p.suffix.lower() == ".kml"]
+            if not kmls:
+                raise AtlasError("import_errors.zip_no_data", file=fname)
+            doc = next((p for p in kmls if p.name.lower() == "doc.kml"), kmls[0])
+            return _read_kml(doc, fname)
+        shps = [p for p in files if p.suffix.lower() == ".shp"]
+        if shps:
+            report.format = "shapefile"
+            report.layers = [p.stem for p in shps]
+            if layer is not None:
+                chosen = [p for p in shps if p.stem == layer]
+                if not chosen:
+                    raise AtlasError("import_errors.layer_not_found", file=fname, layer=layer,
+                                     layers=", ".join(report.layers[:20]))
+                shp = chosen[0]
+            elif len(shps) > 1:
+                raise AtlasError("import_errors.choose_layer", file=fname, layers=", ".join(report.layers[:20]))
+            else:
+                shp = shps[0]
+            report.layer = shp.stem
+            return _read_shapefile(shp, fname, encoding, report, tmp)
+        if any(p.suffix.lower() in (".dbf", ".shx", ".prj") for p in files):
+            stem = next(p.stem for p in files if p.suffix.lower() in (".dbf", ".shx", ".prj"))
+            raise AtlasError("import_errors.shp_missing_part", file=fname, shp=stem + ".shp", part=stem + ".shp")
+        inner = [p for p in files if p.suffix.lower() in VECTOR_EXT and p.suffix.lower() not in (".zip", ".kmz")]
+        if len(inner) != 1:
+            raise AtlasError("import_errors.zip_no_data", file=fname)
+        inner_fmt = VECTOR_EXT[inner[0].suffix.lower()]
+        report.format = inner_fmt
+        return _read_plain(inner[0], inner_fmt, fname, layer, encoding, override, report, limits, tmp)
+    return _read_plain(path, fmt, fname, layer, encoding, override, report, limits, tmp)
+
+
+def _read_plain(path: Path, fmt: str, fname: str, layer, encoding, override, report: ImportReport,
+                limits: Limits, tmp: Path) -> _Raw:
+    if fmt == "shapefile":
+        report.layer = Path(fname).stem
+        return _read_shapefile(path, fname, encoding, report, tmp, label=Path(fname).stem)
+    if fmt == "geopackage":
+        return _read_geopackage(path, fname, layer, report)
+    if fmt == "geojson":
+        return _read_geojson(path, fname, report)
+    if fmt == "kml":
+        return _read_kml(path, fname)
+    if fmt == "csv":
+        return _read_csv(path, fname, report, override)
+    if fmt == "xlsx":
+        return _read_xlsx(path, fname, layer, report, override, limits)
+    raise AtlasError("import_errors.unknown_format", file=fname)
+
+
+def write_normalised(gdf: gpd.GeoDataFrame, out: str | Path, layer: str | None = None) -> Path:
+    """Write a normalised layer (EPSG:4326, UTF-8) to a new GeoPackage ``out``."""
+    import pyogrio
+    out = Path(out)
+    try:
+        pyogrio.write_dataframe(gdf, out, layer=layer or out.stem, driver="GPKG", encoding="utf-8")
+    except Exception as exc:  # noqa: BLE001
+        raise AtlasError("errors.unwritable", path=str(out), reason=type(exc).__name__) from None
+    return out
+
+
+def list_layers_in(path: str | Path, limits: Limits | None = None) -> list[str]:
+    """Names of the layers a file offers (GeoPackage layers, shapefiles in a zip, sheets)."""
+    path = Path(path)
+    limits = limits or Limits.from_env()
+    if not path.is_file():
+        raise AtlasError("import_errors.not_found", file=path.name)
+    fmt = sniff_format(path)
+    if fmt == "geopackage":
+        return _gpkg_layers(path, path.name)
+    if fmt == "zip":
+        names = [Path(i.filename).stem for i in check_zip(path, limits) if i.filename.lower().endswith(".shp")]
+        return sorted(names)
+    if fmt == "xlsx":
+        check_zip(path, limits)
+        import openpyxl
+        try:
+            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+            names = list(wb.sheetnames)
+            wb.close()
+            return names
+        except Exception:  # noqa: BLE001 - damaged workbook
+            raise _unreadable(path.name, "XLSX") from None
+    if fmt == "geotiff":
+        return []
+    return [path.stem]
+
+
+__all__ = ["ImportReport", "KINDS", "RASTER_EXT", "RasterImport", "VECTOR_EXT", "is_raster", "list_layers_in",
+           "read_any", "read_raster", "sniff_format", "write_normalised"]

@@ -1,0 +1,140 @@
+"""Helpers every reader shares: format sniffing, magic-byte checks, GDAL reads, sidecar heads."""
+from __future__ import annotations
+
+import logging
+import warnings
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geo.crs import parse_crs
+from geo.encoding import ENCODINGS
+from geo.errors import AtlasError
+from geo.safezip import Limits
+
+log = logging.getLogger(__name__)
+
+
+VECTOR_EXT = {".zip": "zip", ".shp": "shapefile", ".gpkg": "geopackage", ".geojson": "geojson",
+              ".json": "geojson", ".kml": "kml", ".kmz": "kmz", ".csv": "csv", ".txt": "csv",
+              ".tsv": "csv", ".xlsx": "xlsx"}
+RASTER_EXT = {".tif": "geotiff", ".tiff": "geotiff"}
+KINDS = ("points", "lines", "polygons")
+_DIM_KIND = {0: "points", 1: "lines", 2: "polygons"}
+_RESERVED = {"fid", "ogc_fid", "geometry", "geom"}
+
+
+# --------------------------------------------------------------------------- helpers
+def _unreadable(fname: str, fmt: str) -> AtlasError:
+    return AtlasError("import_errors.unreadable", file=fname, format=fmt)
+
+
+def sniff_format(path: Path) -> str:
+    """The format of ``path`` from its extension, else its first bytes."""
+    ext = path.suffix.lower()
+    if ext in VECTOR_EXT:
+        return VECTOR_EXT[ext]
+    if ext in RASTER_EXT:
+        return RASTER_EXT[ext]
+    with open(path, "rb") as fh:
+        head = fh.read(512)
+    if head.startswith(b"PK"):
+        return "zip"
+    if head.startswith(b"SQLite format 3\x00"):
+        return "geopackage"
+    if head[:4] in (b"II*\x00", b"MM\x00*", b"II+\x00", b"MM\x00+"):
+        return "geotiff"
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if text.startswith(b"{"):
+        return "geojson"
+    if text.startswith(b"<"):
+        return "kml"
+    raise AtlasError("import_errors.unknown_format", file=path.name)
+
+
+def is_raster(path: str | Path) -> bool:
+    """True when ``path`` is a GeoTIFF (by extension or magic bytes)."""
+    try:
+        return sniff_format(Path(path)) == "geotiff"
+    except (AtlasError, OSError):
+        return False
+
+
+
+# --------------------------------------------------------------------------- readers
+def _check_magic(path: Path, magic: bytes, fname: str, fmt_label: str) -> None:
+    """Refuse a file whose first bytes are not those of its format before GDAL sees it.
+
+    GDAL picks its driver from the content, not the name: an upload named ``x.gpkg`` or
+    ``x.shp`` holding a VRT (``<OGRVRTDataSource>``) would make GDAL read any local file
+    it names (``/etc/passwd`` as CSV) into the layer."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(len(magic))
+    except OSError:
+        raise _unreadable(fname, fmt_label) from None
+    if head != magic:
+        raise _unreadable(fname, fmt_label)
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_SHP_MAGIC = b"\x00\x00\x27\x0a"  # file code 9994 (big-endian) of .shp and .shx
+
+
+def _gpkg_layers(path: Path, fname: str) -> list[str]:
+    import pyogrio
+    _check_magic(path, _SQLITE_MAGIC, fname, "GeoPackage")
+    try:
+        info = pyogrio.list_layers(path)
+    except Exception:  # noqa: BLE001 - pyogrio raises several types for damaged files
+        raise _unreadable(fname, "GeoPackage") from None
+    return [str(name) for name, gtype in info if gtype is not None]
+
+
+def _read_ogr(path: Path, fname: str, fmt_label: str, **kw: Any) -> gpd.GeoDataFrame:
+    import pyogrio
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return pyogrio.read_dataframe(path, on_invalid="ignore", **kw)
+    except AtlasError:
+        raise
+    except Exception:  # noqa: BLE001 - GDAL errors of every kind mean "cannot read"
+        log.debug("GDAL could not read %s", path, exc_info=True)
+        raise _unreadable(fname, fmt_label) from None
+
+
+_CPG = {"utf-8": "utf-8", "utf8": "utf-8", "65001": "utf-8", "1258": "cp1258", "cp1258": "cp1258",
+        "windows-1258": "cp1258", "ansi 1258": "cp1258", "1252": "cp1252", "cp1252": "cp1252",
+        "ansi 1252": "cp1252", "windows-1252": "cp1252", "iso-8859-1": "latin-1", "8859-1": "latin-1",
+        "iso88591": "latin-1", "latin1": "latin-1", "latin-1": "latin-1", "88591": "latin-1"}
+
+
+def _head_text(path: Path, limit: int) -> str:
+    """The first ``limit`` bytes of a small sidecar (.prj/.cpg) as Latin-1 text: a
+    hostile archive's giant .prj is never read whole."""
+    with open(path, "rb") as fh:
+        return fh.read(limit).decode("latin-1")
+
+def _is_text(series: pd.Series) -> bool:
+    return pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)
+
+
+def _prepare(path: str | Path, encoding: str, crs, limits: Limits | None,
+             display_name: str | None) -> tuple[Path, Limits, Any]:
+    path = Path(path)
+    name = display_name or path.name
+    if not path.is_file():
+        raise AtlasError("import_errors.not_found", file=name)
+    if encoding not in ENCODINGS:
+        raise AtlasError("import_errors.bad_encoding", file=name, encoding=str(encoding)[:30],
+                         choices="|".join(ENCODINGS))
+    limits = limits or Limits.from_env()
+    size = path.stat().st_size
+    if size > limits.max_file_bytes:
+        raise AtlasError("import_errors.too_big", file=name, size_mb=round(size / 1048576, 1),
+                         cap_mb=round(limits.max_file_bytes / 1048576, 1))
+    override = parse_crs(crs, name) if crs not in (None, "") else None
+    return path, limits, override

@@ -1,0 +1,122 @@
+"""The import report (what a read found and did) and the raw layer handed between steps."""
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import geopandas as gpd
+from pyproj import CRS
+
+from geo.i18n import t
+
+
+@dataclass
+class ImportReport:
+    """What an import found and did; :meth:`lines` renders it in vi or en."""
+
+    file: str
+    format: str = ""
+    layer: str | None = None
+    layers: list[str] = field(default_factory=list)
+    crs: str = ""
+    crs_basis: str = ""
+    crs_params: dict = field(default_factory=dict)
+    encoding_basis: str = ""
+    encodings: dict[str, str] = field(default_factory=dict)
+    renamed_columns: dict[str, str] = field(default_factory=dict)
+    features_in: int = 0
+    features: int = 0
+    kinds: dict[str, int] = field(default_factory=dict)
+    kind: str = ""
+    left_out: dict[str, int] = field(default_factory=dict)
+    has_z: bool = False
+    repaired: int = 0
+    dropped_empty: int = 0
+    dropped_nonfinite: int = 0
+    dropped_bad_coords: int = 0
+    dropped_out_of_range: int = 0
+    out_of_range_rows: list[int] = field(default_factory=list)
+    swapped: bool = False
+    surveyor_xy: bool = False
+    truncated_values: int = 0
+    warnings: list[tuple[str, dict]] = field(default_factory=list)
+    raster: dict[str, Any] = field(default_factory=dict)
+
+    def warn(self, key: str, **params: Any) -> None:
+        """Add a warning (a key in ``[import_report]``)."""
+        self.warnings.append((key, params))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data (JSON-serialisable) for storing with a saved layer."""
+        d = asdict(self)
+        d["warnings"] = [[k, p] for k, p in self.warnings]
+        return d
+
+    def warning_texts(self, lang: str = "vi") -> list[str]:
+        """The warnings as sentences in ``lang``."""
+        return [t(f"import_report.{k}", lang, file=self.file, **p) for k, p in self.warnings]
+
+    def lines(self, lang: str = "vi", warnings: bool = True) -> list[str]:
+        """The report as short lines of text in ``lang`` (``warnings=False``: without the
+        warning sentences, for a page that shows them separately)."""
+        tr = lambda key, **p: t(f"import_report.{key}", lang, **p)  # noqa: E731
+        out = [tr("file", file=self.file), tr("format", format=tr(f"fmt_{self.format}"))]
+        if self.layer:
+            out.append(tr("layer", layer=self.layer, count=len(self.layers) or 1))
+        if self.crs:
+            params = {k: v.replace(".", ",") if lang == "vi" and k in ("x", "y") and isinstance(v, str) else v
+                      for k, v in self.crs_params.items()}  # vi decimal comma: x 105,710–105,874
+            out.append(tr("crs", crs=self.crs, basis=tr(self.crs_basis, **params)))
+        if self.encoding_basis:
+            out.append(tr("encoding", basis=tr(f"enc_{self.encoding_basis}")))
+        for col, enc in self.encodings.items():
+            out.append(tr("converted", column=col, encoding=tr(f"encname_{enc}")))
+        if self.renamed_columns:
+            out.append(tr("renamed", count=len(self.renamed_columns),
+                          names=", ".join(self.renamed_columns.values())))
+        if self.raster:
+            r = self.raster
+            out.append(tr("raster", width=r["width"], height=r["height"], bands=r["count"], dtype=r["dtype"]))
+            if r.get("total") is not None:
+                out.append(tr("raster_total", total=_n(r["total"], lang)))
+            return out + (self.warning_texts(lang) if warnings else [])
+        out.append(tr("features", features=self.features, read=self.features_in))
+        if self.kinds:
+            out.append(tr("kinds", kinds=", ".join(f"{tr('kind_' + k)} ({_n(v, lang)})" for k, v in self.kinds.items())))
+        if self.left_out:
+            out.append(tr("split", kind=tr("kind_" + self.kind),
+                          others=", ".join(f"{tr('kind_' + k)} ({_n(v, lang)})" for k, v in self.left_out.items())))
+        if self.has_z:
+            out.append(tr("has_z"))
+        if self.repaired:
+            out.append(tr("repaired", count=self.repaired))
+        if self.dropped_empty:
+            out.append(tr("dropped_empty", count=self.dropped_empty))
+        if self.dropped_nonfinite:
+            out.append(tr("dropped_nonfinite", count=self.dropped_nonfinite))
+        if self.dropped_bad_coords:
+            out.append(tr("dropped_bad_coords", count=self.dropped_bad_coords))
+        if self.dropped_out_of_range:
+            out.append(tr("dropped_out_of_range", count=self.dropped_out_of_range,
+                          rows=", ".join(str(r) for r in self.out_of_range_rows[:10])))
+        if self.truncated_values:
+            out.append(tr("truncated", count=self.truncated_values))
+        return out + (self.warning_texts(lang) if warnings else [])
+
+
+def _n(v: Any, lang: str) -> str:
+    from geo.i18n import fmt_number
+    return fmt_number(v, lang)
+
+
+@dataclass
+class _Raw:
+    """A layer as read, before normalisation."""
+
+    gdf: gpd.GeoDataFrame
+    declared: CRS | None = None
+    spec_crs: bool = False
+    spec_default: CRS | None = None  # what the format implies when the file names no CRS
+    raw_text: bool = False  # text read as Latin-1 bytes (no .cpg)
+    encoding_basis: str = "auto"
