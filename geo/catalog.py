@@ -60,6 +60,8 @@ class Category:
     color: str
     tags: tuple[str, ...]
     default: bool = True
+    radius_m: float = 2000.0  # default service reach, straight-line metres
+    minutes: float = 15.0  # default service reach, travel minutes on a road layer
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" else self.title_vi
@@ -102,9 +104,28 @@ def parse_catalog(text: str) -> Catalog:
             raise ValueError(f"layer {layer.id}: unknown kind {layer.kind}")
         layers[layer.id] = layer
     categories = {cid: Category(id=cid, title_vi=c["title_vi"], title_en=c["title_en"], icon=c["icon"],
-                                color=c["color"], tags=tuple(c.get("tags", ())), default=c.get("default", True))
+                                color=c["color"], tags=tuple(c.get("tags", ())), default=c.get("default", True),
+                                radius_m=float(c["radius_m"]), minutes=float(c["minutes"]))
                   for cid, c in data.get("categories", {}).items()}
     return Catalog(layers=layers, categories=categories, fields=data.get("fields", {}))
+
+
+def service_reach(category: str) -> tuple[float, float]:
+    """The default service reach of a facility category: ``(radius_m, minutes)``.
+
+    Declared once per category in ``layers/catalog.toml`` (``radius_m``: straight-line
+    metres; ``minutes``: travel time on a road layer). Every surface that asks a coverage
+    question without a reach uses these.
+
+    Raises
+    ------
+    AtlasError
+        ``coverage_errors.unknown_category`` for a category the catalog does not have.
+    """
+    cats = get_catalog().categories
+    if category not in cats:
+        raise AtlasError("coverage_errors.unknown_category", category=category, categories=", ".join(cats))
+    return cats[category].radius_m, cats[category].minutes
 
 
 @lru_cache(maxsize=1)

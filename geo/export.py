@@ -631,7 +631,9 @@ def _computed_source(name: str, lang: str) -> Source | None:
         arr = cov.distance_raster(facilities, grid)
         cred = replace(Credits.combine(title, base), title=title, modelled=True)
         return Source(name.replace(":", "_"), cred, raster=RasterData(arr, grid.transform, grid.crs, None, name))
-    radius = 2000.0
+    from geo.catalog import service_reach
+
+    radius = service_reach(category)[0]  # the category's default, as on every other surface
     if len(parts) > 1:
         try:
             radius = float(parts[1])

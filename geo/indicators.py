@@ -5,8 +5,10 @@ method, source and targets by year, plus known values with their sources. This m
 loads it, states and applies the status rule, computes gaps and computes the spatial
 indicators with the coverage engine. Stored values live in :mod:`geo.store`.
 
-Unit ids: ``province:19`` (the province), ``district:<level2_id>`` (the 9 pre-2025
-districts/cities, scope "city"), ``ward:<gso_code>`` (the 2025 communes/wards).
+Units and their ids come from the one registry :mod:`geo.units`: ``province:19`` (the
+province), ``districts:<level2_id>`` (the 9 pre-2025 districts/cities, scope "city"),
+``wards_2025:<gso_code>`` (the 2025 communes/wards); old spellings (``district:165``) are
+accepted on input.
 """
 from __future__ import annotations
 
@@ -22,12 +24,14 @@ import pandas as pd
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, t
 from geo.paths import REPO_ROOT
+from geo.units import PROVINCE_ID, PlanningUnit, normalise_id
+from geo.units import UNIT_LAYERS as _UNIT_LAYERS
+from geo.units import all_units as _all_units
 
 FRAMEWORK_FILE = REPO_ROOT / "data" / "indicators.toml"
 OPS = (">", ">=", "<", "<=")
 LEVELS = ("province", "city", "ward")
 STATUSES = ("met", "on_track", "behind", "no_data", "no_target")
-PROVINCE_ID = "province:19"
 SEED_AUTHOR = "data/indicators.toml"
 
 
@@ -146,6 +150,14 @@ class Framework:
         return None
 
 
+def _category_radius(category: str) -> float:
+    """The service radius (m) of an infrastructure category (``layers/catalog.toml``), 0 if unknown."""
+    from geo.catalog import get_catalog
+
+    cat = get_catalog().categories.get(category)
+    return cat.radius_m if cat else 0.0
+
+
 def parse_framework(text: str) -> Framework:
     """Parse the framework TOML; raises ``ValueError`` naming the first malformed entry."""
     data = tomllib.loads(text)
@@ -169,8 +181,10 @@ def parse_framework(text: str) -> Framework:
             direction=raw["direction"], scope=tuple(raw["scope"]), method=raw["method"],
             source=raw.get("source", ""), note_vi=raw.get("note_vi", ""), note_en=raw.get("note_en", ""),
             targets=tuple(sorted(targets, key=lambda x: x.year)), category=raw.get("category", ""),
-            radius_m=float(raw.get("radius_m", 0.0)),
+            radius_m=_category_radius(raw.get("category", "")) if raw.get("method") == "computed" else 0.0,
         )
+        if "radius_m" in raw:
+            raise ValueError(f"indicator {iid}: the radius is the category's, declared in layers/catalog.toml")
         if iid in indicators:
             raise ValueError(f"duplicate indicator id {iid}")
         if ind.unit not in units:
@@ -189,7 +203,7 @@ def parse_framework(text: str) -> Framework:
         ind = indicators.get(raw.get("indicator", ""))
         if ind is None:
             raise ValueError(f"value for unknown indicator {raw.get('indicator')}")
-        values.append(Value(indicator_id=ind.id, unit_id=raw["unit_id"], period=int(raw["period"]),
+        values.append(Value(indicator_id=ind.id, unit_id=normalise_id(raw["unit_id"]) or raw["unit_id"], period=int(raw["period"]),
                             value=float(raw["value"]), unit=ind.unit, source=raw["source"],
                             evidence=raw.get("evidence", ""), evidence_url=raw.get("evidence_url", "")))
     return Framework(indicators=indicators, units=units, sources=sources, values=tuple(values),
@@ -366,58 +380,9 @@ def gap_sentence(indicator: Indicator, unit_name: str, st: Status, lang: str,
 
 # ---------------------------------------------------------------- units
 
-@dataclass(frozen=True)
-class AdminUnit:
-    """A unit an indicator can be reported for."""
-
-    id: str
-    level: str
-    name: str
-    population: float | None = None
-    smart_city: bool = False   # a programme city (level "city") or a ward inside one (level "ward")
-
-
-@lru_cache(maxsize=1)
-def admin_units() -> tuple[AdminUnit, ...]:
-    """The province, its 9 pre-2025 districts/cities and the 2025 wards/communes."""
-    from geo.catalog import load_layer
-
-    prov = load_layer("province_pre2025")
-    dist = load_layer("districts")
-    wards = load_layer("wards_2025")
-    out = [AdminUnit(PROVINCE_ID, "province", str(prov["name"].iloc[0]),
-                     float(dist["population_2019"].sum()))]
-    dist = dist.sort_values(["smart_city", "level2_id"], ascending=[False, True])
-    out += [AdminUnit(f"district:{r.level2_id}", "city", str(r.name), float(r.population_2019), bool(r.smart_city))
-            for r in dist.itertuples()]
-    out += [AdminUnit(f"ward:{r.gso_code}", "ward", str(r.name_full), float(r.population_2025),
-                      bool(r.in_smart_city_2020))   # inside one of the three programme cities
-            for r in wards.sort_values("name_full").itertuples()]
-    return tuple(out)
-
-
-def units_by_id() -> dict[str, AdminUnit]:
-    return {u.id: u for u in admin_units()}
-
-
-def resolve_unit(text: str, units: Iterable[AdminUnit] | None = None) -> AdminUnit | None:
-    """A unit from its id (``district:165``) or its full name, accents/case ignored;
-    ``None`` when unknown or ambiguous."""
-    from geo.text import fold
-
-    units = tuple(units if units is not None else admin_units())
-    key = str(text).strip()
-    for u in units:
-        if u.id == key:
-            return u
-    matches = [u for u in units if fold(u.name) == fold(key)]
-    return matches[0] if len(matches) == 1 else None
-
-
 # ---------------------------------------------------------------- computed indicators
 
-LEVEL_LAYERS = {"city": ("districts", "level2_id", "name", "population_2019", "district:"),
-                "ward": ("wards_2025", "gso_code", "name_full", "population_2025", "ward:")}
+LEVEL_LAYERS = {"city": "districts", "ward": "wards_2025"}  # indicator level → unit layer
 
 
 def population_grid_for(level: str, units: Any = None) -> Any:
@@ -432,8 +397,8 @@ def population_grid_for(level: str, units: Any = None) -> Any:
 
     if level in ("city", "province") and units is None:
         return census_grid(load_layer("communes"), "population_2019")
-    layer, _, _, pop_col, _ = LEVEL_LAYERS["city" if level == "province" else level]
-    return census_grid(units if units is not None else load_layer(layer), pop_col)
+    spec = _UNIT_LAYERS[LEVEL_LAYERS["city" if level == "province" else level]]
+    return census_grid(units if units is not None else load_layer(spec.layer), spec.pop_col)
 
 
 def compute_indicator(indicator: Indicator, level: str, radius_m: float | None = None,
@@ -449,8 +414,9 @@ def compute_indicator(indicator: Indicator, level: str, radius_m: float | None =
     layer_level = "city" if level == "province" else level
     if layer_level not in LEVEL_LAYERS:
         raise AtlasError("indicators.unknown_level", level=level)
-    layer, id_col, name_col, pop_col, prefix = LEVEL_LAYERS[layer_level]
-    units = units_gdf if units_gdf is not None else load_layer(layer)
+    spec = _UNIT_LAYERS[LEVEL_LAYERS[layer_level]]
+    id_col, name_col, prefix = spec.id_col, spec.name_col, f"{spec.layer}:"
+    units = units_gdf if units_gdf is not None else load_layer(spec.layer)
     if facilities is None:
         infra = load_layer("infrastructure")
         facilities = infra[infra["category"] == indicator.category]
@@ -469,7 +435,7 @@ def province_total(city_df: pd.DataFrame) -> pd.DataFrame:
     pop = float(city_df["population"].sum())
     cov = float(city_df["covered_population"].sum())
     share = cov / pop if pop else float("nan")
-    return pd.DataFrame({"unit_id": ["19"], "unit_name": [units_by_id()[PROVINCE_ID].name], "population": [pop],
+    return pd.DataFrame({"unit_id": ["19"], "unit_name": [_all_units(("province",))[0].name], "population": [pop],
                          "covered_population": [cov], "covered_share": [share], "beyond_population": [pop - cov],
                          "unit_key": [PROVINCE_ID], "value": [100.0 * share]})
 
@@ -520,7 +486,7 @@ def op_symbol(op: str) -> str:
     return {"<=": "≤", ">=": "≥"}.get(op, op)
 
 
-def scorecard(fw: Framework, store: Any, unit: AdminUnit, lang: str,
+def scorecard(fw: Framework, store: Any, unit: PlanningUnit, lang: str,
               computed: Any = None) -> list[dict[str, Any]]:
     """One row per indicator tracked at ``unit``'s level: latest value, 2025/2030 targets,
     status and the gap sentence. ``store`` gives ``history``/``targets``; ``computed`` is a

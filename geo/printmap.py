@@ -6,9 +6,9 @@ source/licence credits and a CRS note. Text uses DejaVu Sans (bundled with matpl
 which has every Vietnamese glyph.
 
 Also the planning units the print maps and the council deck are about
-(``resolve_unit``: the three smart cities, the other districts, the province).
+(the province and its districts, from the registry ``geo.units``).
 
->>> unit = resolve_unit("TP Sông Công")                        # doctest: +SKIP
+>>> unit = resolve("TP Sông Công", DECK_LEVELS)              # doctest: +SKIP
 >>> print_unit_map(unit, "/tmp/song_cong.pdf", fmt="pdf")      # doctest: +SKIP
 """
 from __future__ import annotations
@@ -36,7 +36,7 @@ from geo.errors import AtlasError  # noqa: E402
 from geo.export import Credits, layer_credits  # noqa: E402
 from geo.i18n import DEFAULT_LANG, fmt_number, t  # noqa: E402
 from geo.paths import METRIC_CRS  # noqa: E402
-from geo.text import fold, strip_unit_type  # noqa: E402
+from geo.units import DECK_LEVELS, PlanningUnit, resolve  # noqa: E402
 
 FONT = "DejaVu Sans"
 PAPERS_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}  # landscape (width, height)
@@ -62,78 +62,8 @@ def marker_color(name: str) -> str:
 
 
 # ---------------------------------------------------------------------------- units
-
-
-@dataclass(frozen=True)
-class Unit:
-    """A planning unit a map or deck is about."""
-
-    key: str  # "province" or the district's level2_id
-    name_vi: str
-    name_en: str
-    level: str  # "province" | "district"
-    geometry: Any = field(compare=False, hash=False)  # shapely, EPSG:4326
-    smart_city: bool = False
-
-    def name(self, lang: str = DEFAULT_LANG) -> str:
-        return self.name_en if lang == "en" else self.name_vi
-
-
-SMART_CITY_IDS = ("164", "165", "172")
-
-
-def _en_name(name: str, unit_type: str) -> str:
-    base = name[len(unit_type):].strip() if unit_type and name.lower().startswith(unit_type.lower()) else name
-    kind = {"thanh pho": "City", "thi xa": "Town", "huyen": "District"}.get(fold(unit_type), "")
-    return f"{base} {kind}".strip()
-
-
-@lru_cache(maxsize=1)
-def units() -> dict[str, Unit]:
-    """The province and its nine pre-2025 districts/cities, keyed by "province"/level2_id."""
-    from geo.catalog import load_layer
-
-    d = load_layer("districts")
-    out = {"province": Unit("province", t("report.province", "vi"), t("report.province", "en"), "province",
-                            d.geometry.union_all(), False)}
-    for row in d.itertuples():
-        out[str(row.level2_id)] = Unit(str(row.level2_id), row.name, _en_name(row.name, row.unit_type),
-                                       "district", row.geometry, bool(row.smart_city))
-    return out
-
-
-def unit_choices() -> list[str]:
-    """Names to offer: the three smart cities, then the province."""
-    u = units()
-    return [u[k].name_vi for k in SMART_CITY_IDS if k in u] + [u["province"].name_vi]
-
-
-def resolve_unit(text: str | Unit) -> Unit:
-    """A unit from free text, diacritic/case-insensitive: "TP Sông Công", "song cong",
-    "Thành phố Phổ Yên", "165", "Tỉnh Thái Nguyên"/"province". Unknown → ``AtlasError``.
-
-    A bare "Thái Nguyên" means the province; "TP Thái Nguyên" the city.
-    """
-    if isinstance(text, Unit):
-        return text
-    all_units = units()
-    q = fold(text).replace(".", " ")
-    q = re.sub(r"^tp\s+", "thanh pho ", " ".join(q.split()))
-    q = re.sub(r"^tx\s+", "thi xa ", q)
-    if q in all_units:
-        return all_units[q]
-    province_words = {"province", "tinh", "toan tinh", "thai nguyen province", "thai nguyen", "tinh thai nguyen"}
-    if q in province_words:
-        return all_units["province"]
-    bare = strip_unit_type(q)
-    exact = [u for u in all_units.values() if u.level == "district" and fold(u.name_vi) == q]
-    if exact:
-        return exact[0]
-    hits = [u for u in all_units.values() if u.level == "district"
-            and (strip_unit_type(u.name_vi) == bare or fold(u.name_en) == q)]
-    if len(hits) == 1:
-        return hits[0]
-    raise AtlasError("report.unknown_unit", unit=text, choices=", ".join(unit_choices()))
+# The planning units a map or deck is about come from the one registry (``geo.units``):
+# ``resolve(text, DECK_LEVELS)`` takes "TP Sông Công", "song cong", "165", "districts:165", "province".
 
 
 def _inside(gdf: gpd.GeoDataFrame, geom: Any) -> gpd.GeoDataFrame:
@@ -177,7 +107,7 @@ def _without_slivers(geom: Any, max_area_m2: float = SLIVER_M2) -> Any:
 class UnitLayers:
     """The shipped layers cut to a unit (EPSG:4326)."""
 
-    unit: Unit
+    unit: PlanningUnit
     boundary: gpd.GeoDataFrame
     communes: gpd.GeoDataFrame
     wards: gpd.GeoDataFrame
@@ -188,14 +118,14 @@ class UnitLayers:
     missing: list[str] = field(default_factory=list)
 
 
-def unit_layers(unit: Unit | str, lang: str = DEFAULT_LANG) -> UnitLayers:
+def unit_layers(unit: PlanningUnit | str, lang: str = DEFAULT_LANG) -> UnitLayers:
     """Boundary, communes (2009), wards (2025, derived), districts, infrastructure and roads of ``unit``.
 
     A layer whose file is missing comes back empty and is named in ``missing``.
     """
     from geo.catalog import load_layer
 
-    unit = resolve_unit(unit)
+    unit = resolve(unit, DECK_LEVELS)
     empty = gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs=4326)
     got: dict[str, gpd.GeoDataFrame] = {}
     missing: list[str] = []
@@ -208,10 +138,10 @@ def unit_layers(unit: Unit | str, lang: str = DEFAULT_LANG) -> UnitLayers:
             got[lid] = empty
             missing.append(lid)
     geom = unit.geometry
-    boundary = gpd.GeoDataFrame({"name": [unit.name(lang)]}, geometry=[_without_slivers(geom)], crs=4326)
+    boundary = gpd.GeoDataFrame({"name": [unit.label(lang)]}, geometry=[_without_slivers(geom)], crs=4326)
     districts = got["districts"]
-    if unit.level == "district" and not districts.empty:
-        districts = districts[districts["level2_id"].astype(str) == unit.key]
+    if unit.level == "city" and not districts.empty:
+        districts = districts[districts["level2_id"].astype(str) == unit.code]
     import shapely
 
     infra = got["infrastructure"]
@@ -493,13 +423,13 @@ def unit_map_layers(ul: UnitLayers, lang: str = DEFAULT_LANG, with_infrastructur
     unit = ul.unit
     layers = [
         MapLayer(ul.communes, t("print.communes", lang), color="#2563eb", linewidth=0.5, zorder=2,
-                 labels=("commune_vn" if with_labels and unit.level == "district" else None)),
+                 labels=("commune_vn" if with_labels and unit.level == "city" else None)),
         MapLayer(ul.wards, t("print.wards_2025", lang), color="#059669", linewidth=1.0, linestyle="--", zorder=3),
     ]
     if unit.level == "province":
         layers.append(MapLayer(ul.districts, t("print.districts", lang), color="#374151",
                                linewidth=1.2, zorder=4, labels="name" if with_labels else None))
-    layers.append(MapLayer(ul.boundary, t("print.city_boundary", lang, name=unit.name(lang)), color="#dc2626",
+    layers.append(MapLayer(ul.boundary, t("print.city_boundary", lang, name=unit.label(lang)), color="#dc2626",
                            linewidth=2.2, zorder=5))
     layers.append(MapLayer(ul.roads, t("print.roads", lang), color="#b45309", linewidth=1.6, zorder=6))
     if with_infrastructure and not ul.infrastructure.empty:
@@ -518,21 +448,21 @@ def data_date_of(credits: Sequence[Credits]) -> str:
     return "; ".join(dict.fromkeys(f for f in firsts if f and f.lower() not in ("unknown", "không rõ")))
 
 
-def unit_map_figure(unit: Unit | str, *, lang: str = DEFAULT_LANG, paper: str = "A4", title: str | None = None,
+def unit_map_figure(unit: PlanningUnit | str, *, lang: str = DEFAULT_LANG, paper: str = "A4", title: str | None = None,
                     subtitle: str | None = None, with_infrastructure: bool = True, dpi: int = PRINT_DPI,
                     figsize_in: tuple[float, float] | None = None) -> Figure:
     """The standard print map of a unit as a ``Figure``."""
     ul = unit_layers(unit, lang)
     u = ul.unit
     credits = Credits.combine(t("print.credits", lang), ul.credits)
-    return render_map(unit_map_layers(ul, lang, with_infrastructure), title=title or t("print.title_default", lang, name=u.name(lang)),
+    return render_map(unit_map_layers(ul, lang, with_infrastructure), title=title or t("print.title_default", lang, name=u.label(lang)),
                       subtitle=subtitle if subtitle is not None else t("report.units_count", lang,
                                                                         communes=len(ul.communes), wards=len(ul.wards)),
                       lang=lang, paper=paper, data_date=data_date_of(ul.credits), credits=credits, dpi=dpi,
                       figsize_in=figsize_in)
 
 
-def print_unit_map(unit: Unit | str, out: str | Path, *, fmt: str | None = None, paper: str = "A4",
+def print_unit_map(unit: PlanningUnit | str, out: str | Path, *, fmt: str | None = None, paper: str = "A4",
                    lang: str = DEFAULT_LANG, title: str | None = None, subtitle: str | None = None,
                    with_infrastructure: bool = True) -> Path:
     """Render the standard map of ``unit`` to ``out`` (PNG 300 dpi or PDF)."""
@@ -646,7 +576,7 @@ def figure_bytes(fig: Figure, fmt: str = "png", dpi: int = PRINT_DPI) -> bytes:
     return buf.getvalue()
 
 
-__all__ = ["Unit", "UnitLayers", "MapLayer", "units", "unit_choices", "resolve_unit", "unit_layers",
+__all__ = ["UnitLayers", "MapLayer", "unit_layers",
            "render_map", "save_figure", "print_map", "print_unit_map", "unit_map_figure", "unit_map_layers",
            "figure_bytes", "crs_note", "rc", "PAPERS_MM", "PRINT_DPI", "catalog_map_layers", "view_map_figure",
            "choropleth_layers"]

@@ -27,13 +27,13 @@ from geo.errors import AtlasError
 from geo.export import Credits
 from geo.i18n import DEFAULT_LANG, fmt_number, fmt_percent, t
 from geo.paths import METRIC_CRS
-from geo.printmap import (UnitLayers, marker_color, rc, render_map, resolve_unit, unit_layers,
-                          unit_map_layers, data_date_of)
+from geo.printmap import UnitLayers, data_date_of, marker_color, rc, render_map, unit_layers, unit_map_layers
+from geo.units import DECK_LEVELS, resolve
 
 SLIDE_IN = (13.333, 7.5)  # 16:9
 SLIDE_DPI = 150
-# services on the coverage slide: category → default radius (m); indicator radii override
-SERVICES = {"health": 2000.0, "education": 1000.0, "public_admin": 3000.0, "market": 2000.0, "post": 3000.0}
+# services on the coverage slide (their radius is the category's, from layers/catalog.toml)
+SERVICES = ("health", "education", "public_admin", "market", "post")
 
 
 @dataclass
@@ -76,7 +76,7 @@ def _module_missing(exc: ImportError, lang: str) -> str:
 
 
 def _title_slide(ul: UnitLayers, lang: str) -> Slide:
-    name = ul.unit.name(lang)
+    name = ul.unit.label(lang)
     pop = ul.districts["population_2019"].sum() if "population_2019" in ul.districts else float("nan")
     if "area_km2" in ul.districts and ul.districts["area_km2"].notna().all() and not ul.districts.empty:
         # the districts' own figure (as the map page shows it); the province is their sum (the
@@ -91,7 +91,7 @@ def _title_slide(ul: UnitLayers, lang: str) -> Slide:
 
 
 def _map_slide(ul: UnitLayers, lang: str) -> Slide:
-    name = ul.unit.name(lang)
+    name = ul.unit.label(lang)
     credits = Credits.combine(t("print.credits", lang), ul.credits)
 
     def fig(size: tuple[float, float]) -> Figure:
@@ -141,16 +141,10 @@ def _infra_slide(ul: UnitLayers, lang: str) -> Slide:
 
 
 def _radii() -> dict[str, float]:
-    radii = dict(SERVICES)
-    try:
-        from geo.indicators import load_framework
+    """Category → service radius (m) of the coverage slide (``geo.catalog.service_reach``)."""
+    from geo.catalog import service_reach
 
-        for ind in load_framework().indicators.values():
-            if getattr(ind, "category", "") in radii and getattr(ind, "radius_m", 0):
-                radii[ind.category] = float(ind.radius_m)
-    except (ImportError, AtlasError):
-        pass
-    return radii
+    return {cat: service_reach(cat)[0] for cat in SERVICES}
 
 
 def coverage_table(ul: UnitLayers, lang: str) -> pd.DataFrame:
@@ -273,8 +267,8 @@ def scorecard(unit_key: str, lang: str = DEFAULT_LANG) -> pd.DataFrame:
 
     ind_mod = importlib.import_module("geo.indicators")
     fw = ind_mod.load_framework()
-    unit_id = ind_mod.PROVINCE_ID if unit_key == "province" else f"district:{unit_key}"
-    level = "province" if unit_key == "province" else "city"
+    unit = resolve(unit_key, DECK_LEVELS)
+    unit_id, level = unit.id, unit.level
     store = None
     try:
         from geo.store import Store
@@ -352,10 +346,10 @@ def _sources_slide(ul: UnitLayers, lang: str) -> Slide:
         mark = f" [{t('common.derived', lang)}]" if c.derived else ""
         bullets.append(f"{c.title}{mark}: {c.source} — {c.licence} — {c.vintage}")
     try:
-        from geo.indicators import PROVINCE_ID, load_framework
+        from geo.indicators import load_framework
 
         fw = load_framework()
-        unit_id = PROVINCE_ID if ul.unit.key == "province" else f"district:{ul.unit.key}"
+        unit_id = ul.unit.id
         used = dict.fromkeys([i.source for i in fw.indicators.values()]
                              + [v.source for v in fw.values if v.unit_id == unit_id])
         bullets += [fw.source_text(s, lang) for s in used]
@@ -366,12 +360,12 @@ def _sources_slide(ul: UnitLayers, lang: str) -> Slide:
 
 
 def build_deck(unit: Any, lang: str = DEFAULT_LANG) -> Deck:
-    """The content of the deck for ``unit`` (free text, see ``geo.printmap.resolve_unit``)."""
-    u = resolve_unit(unit)
+    """The content of the deck for ``unit`` (free text or id, see ``geo.units.resolve``)."""
+    u = resolve(unit, DECK_LEVELS)
     ul = unit_layers(u, lang)
     slides = [_title_slide(ul, lang), _map_slide(ul, lang), _infra_slide(ul, lang), _coverage_slide(ul, lang),
               _scorecard_slide(ul, lang), _sources_slide(ul, lang)]
-    return Deck(u.name(lang), lang, slides, Credits.combine(t("print.credits", lang), ul.credits))
+    return Deck(u.label(lang), lang, slides, Credits.combine(t("print.credits", lang), ul.credits))
 
 
 # ---------------------------------------------------------------------------- renderers
@@ -592,11 +586,11 @@ def report_bytes(unit: Any, fmt: str, lang: str = DEFAULT_LANG) -> tuple[str, by
 
     from geo.export import _safe_layer_name
 
-    u = resolve_unit(unit)
+    u = resolve(unit, DECK_LEVELS)
     mime = {"pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
             "pdf": "application/pdf"}.get(fmt, "application/octet-stream")
     with tempfile.TemporaryDirectory(prefix="atlas_deck_") as tmp:
-        path = build_report(u, fmt, Path(tmp) / f"{_safe_layer_name(u.name(lang))}.{fmt}", lang)
+        path = build_report(u, fmt, Path(tmp) / f"{_safe_layer_name(u.label(lang))}.{fmt}", lang)
         return path.name, path.read_bytes(), mime
 
 

@@ -33,8 +33,8 @@ from geo.auth import Editor
 from geo.errors import AtlasError
 from geo.text import spreadsheet_safe
 from geo.i18n import t
-from geo.indicators import (AdminUnit, Framework, Target, Value, admin_units, load_framework,
-                            merge_targets, resolve_unit)
+from geo.indicators import Framework, Target, Value, load_framework, merge_targets
+from geo.units import PlanningUnit, all_units, find, normalise_id, stored_spellings
 from geo.paths import workspace_path
 
 TEMPLATE_COLUMNS = ("indicator_id", "unit_id", "unit_name", "period", "value", "unit", "source",
@@ -195,7 +195,7 @@ class Store:
     """The indicator store in the workspace file (``path`` or ``workspace_path()``)."""
 
     def __init__(self, path: str | Path | None = None, framework: Framework | None = None,
-                 units: tuple[AdminUnit, ...] | None = None) -> None:
+                 units: tuple[PlanningUnit, ...] | None = None) -> None:
         self.path = Path(path) if path else workspace_path()
         self.framework = framework or load_framework()
         self._units = units
@@ -203,9 +203,9 @@ class Store:
 
     # -- connection and schema
     @property
-    def units(self) -> tuple[AdminUnit, ...]:
+    def units(self) -> tuple[PlanningUnit, ...]:
         if self._units is None:
-            self._units = admin_units()
+            self._units = all_units()
         return self._units
 
     def _connect(self) -> sqlite3.Connection:
@@ -315,8 +315,9 @@ class Store:
 
     @staticmethod
     def _version(conn: sqlite3.Connection, indicator_id: str, unit_id: str, period: int) -> int:
-        row = conn.execute("SELECT max(version) FROM ind_values WHERE indicator_id=? AND unit_id=? AND period=?",
-                           (indicator_id, unit_id, int(period))).fetchone()
+        ids = stored_spellings(unit_id)  # rows saved under an older id spelling count too
+        row = conn.execute("SELECT max(version) FROM ind_values WHERE indicator_id=? AND period=? AND unit_id IN "
+                           f"({','.join('?' * len(ids))})", (indicator_id, int(period), *ids)).fetchone()
         return int(row[0] or 0)
 
     def record_value(self, editor: Editor, indicator_id: str, unit_id: str, period: Any, value: Any,
@@ -397,10 +398,11 @@ class Store:
         if indicator_id:
             q, params = q + " AND indicator_id=?", params + [indicator_id]
         if unit_id:
-            q, params = q + " AND unit_id=?", params + [unit_id]
+            ids = stored_spellings(unit_id)
+            q, params = q + f" AND unit_id IN ({','.join('?' * len(ids))})", params + ids
         with self._read() as conn:
             rows = conn.execute(q + " ORDER BY period, version, id", params).fetchall()
-        return [Value(indicator_id=r["indicator_id"], unit_id=r["unit_id"], period=int(r["period"]),
+        return [Value(indicator_id=r["indicator_id"], unit_id=normalise_id(r["unit_id"]) or r["unit_id"], period=int(r["period"]),
                       value=float(r["value"]), unit=r["unit"], source=r["source"], evidence=r["evidence"],
                       evidence_url=r["evidence_url"], method=r["method"], entered_by=r["entered_by"],
                       entered_at=r["entered_at"], version=int(r["version"])) for r in rows]
@@ -495,7 +497,7 @@ class Store:
         unit_text = row.get("unit_id")
         if _blank(unit_text):
             unit_text = row.get("unit_name")
-        unit = None if _blank(unit_text) else resolve_unit(str(unit_text), self.units)
+        unit = None if _blank(unit_text) else find(str(unit_text), units=self.units)
         if unit is None:
             errs.append(RowError(row_no, "unit_id", "unknown_unit",
                                  {"unit": "" if _blank(unit_text) else str(unit_text).strip()}))

@@ -1,27 +1,316 @@
-"""Administrative units: search by name, zoom targets, per-unit facts for the side panel."""
+"""The one planning-unit registry: ids, names, id/name columns, the 3 programme cities.
+
+Every caller (pages, CLI, deck, print maps, indicators, store, exports, the coverage
+service) names units through this module.
+
+Ids
+---
+One scheme, ``<unit layer>:<code>`` with the catalog layer id and the layer's code column:
+
+=================  =====================  ===========================================
+id                 layer / code column    units
+=================  =====================  ===========================================
+``province:19``    ``province_pre2025``   Thái Nguyên province (pre-2025 extent)
+``districts:165``  ``level2_id``          the 9 pre-2025 districts/cities (level "city")
+``communes:2070101`` ``commune_id``       the 2009 communes (level "commune")
+``wards_2025:05809`` ``gso_code``         the communes/wards since 1-7-2025 (level "ward")
+=================  =====================  ===========================================
+
+Old spellings are accepted on input and normalised by :func:`normalise_id`:
+``district:165`` (the indicator store before), bare ``165`` (print maps), ``ward:5809``,
+``commune:…``, ``province``. :func:`resolve` takes an id in any spelling or a name
+("TP Sông Công", "song cong", "Thành phố Phổ Yên", "Tỉnh Thái Nguyên").
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Callable, Iterable
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from geo.text import fold, unit_type_of
+from geo.errors import AtlasError
+from geo.population import LABEL_CENSUS_COMMUNE, LABEL_CENSUS_WARD
+from geo.text import fold, strip_unit_type, unit_type_of
 
-# (layer id, name column, population column, year, density column, type column)
-UNIT_LAYERS = {
-    "districts": ("name", "population_2019", 2019, "density_2019", "unit_type"),
-    "communes": ("commune_vn", "population_2019", 2019, "density_2019", None),
-    "wards_2025": ("name_full", "population_2025", 2025, "density_2025", "unit_type"),
+PROVINCE_ID = "province:19"
+PROVINCE_CODE = "19"
+LEVELS = ("province", "city", "commune", "ward")
+DECK_LEVELS = ("province", "city")  # what a print map or a council deck can be about
+
+
+@dataclass(frozen=True)
+class UnitLayer:
+    """A catalog layer whose polygons are planning units, and its columns.
+
+    ``pop_col`` is the official population of the layer (people) in year ``pop_year``;
+    ``pop_label_key`` the i18n key naming the census-modelled grid built from it.
+    """
+
+    layer: str
+    level: str
+    id_col: str
+    name_col: str
+    pop_col: str
+    pop_year: int
+    density_col: str
+    type_col: str | None
+    pop_label_key: str
+
+
+UNIT_LAYERS: dict[str, UnitLayer] = {
+    "districts": UnitLayer("districts", "city", "level2_id", "name", "population_2019", 2019, "density_2019",
+                           "unit_type", LABEL_CENSUS_COMMUNE),
+    "communes": UnitLayer("communes", "commune", "commune_id", "commune_vn", "population_2019", 2019,
+                          "density_2019", None, LABEL_CENSUS_COMMUNE),
+    "wards_2025": UnitLayer("wards_2025", "ward", "gso_code", "name_full", "population_2025", 2025, "density_2025",
+                            "unit_type", LABEL_CENSUS_WARD),
 }
-UNIT_CODE_COLUMNS = {"districts": "level2_id", "communes": "commune_id", "wards_2025": "gso_code"}
-ZOOM_TARGETS = {  # id -> (layer, filter column, value)
-    "tp_thai_nguyen": ("districts", "level2_id", "164"),
-    "tp_song_cong": ("districts", "level2_id", "165"),
-    "pho_yen": ("districts", "level2_id", "172"),
-}
+UNIT_CODE_COLUMNS = {lid: spec.id_col for lid, spec in UNIT_LAYERS.items()}
+LAYER_OF_LEVEL = {spec.level: lid for lid, spec in UNIT_LAYERS.items()}
+# the programme cities' short keys (widget values and i18n keys ``map.zoom_<key>``) by code
+PROGRAMME_CITY_KEYS = {"164": "tp_thai_nguyen", "165": "tp_song_cong", "172": "pho_yen"}
+SMART_CITIES = "smart_cities"  # unit set: the 3 programme cities (rows of ``districts``)
+# old spellings of the layer part of an id → catalog layer id
+_LAYER_ALIASES = {"district": "districts", "districts": "districts", "city": "districts",
+                  "commune": "communes", "communes": "communes",
+                  "ward": "wards_2025", "wards": "wards_2025", "wards_2025": "wards_2025"}
+_PROVINCE_WORDS = {"province", "tinh", "toan tinh", "thai nguyen province", "thai nguyen", "tinh thai nguyen",
+                   "province_pre2025"}
+
+
+@dataclass(frozen=True)
+class PlanningUnit:
+    """One planning unit: the province, a pre-2025 district/city, a 2009 commune or a 2025 ward.
+
+    ``name`` is the official Vietnamese name; ``label(lang)`` the name in ``lang``.
+    ``population`` is the layer's official figure (people; 2019 census for the province,
+    districts and communes, 2025 figures for wards). ``geometry`` is shapely, EPSG:4326.
+    """
+
+    id: str
+    level: str
+    name: str
+    population: float | None = None
+    smart_city: bool = False  # a programme city, or a ward/commune inside one
+    name_en: str = ""
+    geometry: Any = field(default=None, compare=False, hash=False, repr=False)
+
+    @property
+    def layer(self) -> str:
+        """Catalog layer id of the unit (``province_pre2025`` for the province)."""
+        part = self.id.partition(":")[0]
+        return "province_pre2025" if part == "province" else part
+
+    @property
+    def code(self) -> str:
+        """The code in the layer's code column (``"165"``, ``"05809"``; ``"19"`` for the province)."""
+        return self.id.partition(":")[2]
+
+    @property
+    def key(self) -> str:
+        """Short key of print maps and the deck: ``"province"`` or the district code."""
+        return "province" if self.level == "province" else self.code
+
+    def label(self, lang: str = "vi") -> str:
+        """The name in ``lang`` (English where one is known, else the official name)."""
+        return self.name_en if lang == "en" and self.name_en else self.name
+
+
+def normalise_id(text: Any) -> str | None:
+    """The canonical id of an id written in any accepted spelling, or ``None``.
+
+    ``"districts:165"``, ``"district:165"`` → ``"districts:165"``; ``"ward:5809"`` →
+    ``"wards_2025:05809"``; ``"province"``/``"province:19"`` → ``"province:19"``. Bare codes
+    (``"165"``) need the registry: see :func:`resolve`. Names are not ids (``None``).
+    """
+    s = str(text if text is not None else "").strip()
+    if fold(s) in ("province", "province:19", "province_pre2025", "province_pre2025:19"):
+        return PROVINCE_ID
+    part, sep, code = s.partition(":")
+    layer = _LAYER_ALIASES.get(part.strip().lower()) if sep else None
+    code = code.strip()
+    if layer is None or not code or not re.fullmatch(r"[0-9A-Za-z_.-]+", code):
+        return None
+    if layer == "wards_2025" and code.isdigit():
+        code = code.zfill(5)
+    return f"{layer}:{code}"
+
+
+def stored_spellings(unit_id: str) -> list[str]:
+    """Every spelling under which a unit's values may have been stored before the ids were
+    unified (``districts:165`` → also ``district:165``): the canonical id first."""
+    canon = normalise_id(unit_id) or str(unit_id)
+    layer, _, code = canon.partition(":")
+    legacy = {"districts": "district", "wards_2025": "ward", "communes": "commune"}.get(layer)
+    return [canon, f"{legacy}:{code}"] if legacy else [canon]
+
+
+def _en_name(name: str, unit_type: str) -> str:
+    base = name[len(unit_type):].strip() if unit_type and name.lower().startswith(unit_type.lower()) else name
+    kind = {"thanh pho": "City", "thi xa": "Town", "huyen": "District"}.get(fold(unit_type), "")
+    return f"{base} {kind}".strip()
+
+
+@lru_cache(maxsize=4)
+def _layer_units(layer: str) -> tuple[PlanningUnit, ...]:
+    from geo.catalog import load_layer
+
+    spec = UNIT_LAYERS[layer]
+    gdf = load_layer(layer)
+    codes = gdf[spec.id_col].astype(str)
+    if layer == "wards_2025":
+        codes = codes.str.zfill(5)
+    names = gdf[spec.name_col].astype(str)
+    pops = pd.to_numeric(gdf[spec.pop_col], errors="coerce")
+    types = gdf[spec.type_col].astype(str) if spec.type_col else names.map(unit_type_of)
+    smart = (gdf["smart_city"] if "smart_city" in gdf else gdf.get("in_smart_city_2020", pd.Series(False, gdf.index)))
+    smart = smart.fillna(False).astype(bool)
+    return tuple(
+        PlanningUnit(f"{layer}:{c}", spec.level, n, None if pd.isna(p) else float(p), bool(sc),
+                     _en_name(n, ty) if layer == "districts" else "", g)
+        for c, n, p, ty, sc, g in zip(codes, names, pops, types, smart, gdf.geometry.to_numpy()))
+
+
+@lru_cache(maxsize=1)
+def _province() -> PlanningUnit:
+    from geo.catalog import load_layer
+    from geo.i18n import t
+
+    districts = _layer_units("districts")
+    prov = load_layer("province_pre2025")
+    return PlanningUnit(PROVINCE_ID, "province", str(prov["name"].iloc[0]),
+                        float(sum(u.population or 0.0 for u in districts)), False, t("report.province", "en"),
+                        shapely.union_all([u.geometry for u in districts]))
+
+
+def all_units(levels: Iterable[str] = ("province", "city", "ward")) -> tuple[PlanningUnit, ...]:
+    """Units of ``levels`` in a stable order: the province; the districts (programme cities
+    first, then by code); the wards and communes by name. Communes (2009, 300 units) are
+    only listed when asked for."""
+    levels = tuple(levels)
+    out: list[PlanningUnit] = [_province()] if "province" in levels else []
+    if "city" in levels:
+        out += sorted(_layer_units("districts"), key=lambda u: (not u.smart_city, u.code))
+    for level, layer in (("ward", "wards_2025"), ("commune", "communes")):
+        if level in levels:
+            out += sorted(_layer_units(layer), key=lambda u: u.name)
+    return tuple(out)
+
+
+def units_by_id(levels: Iterable[str] = ("province", "city", "ward")) -> dict[str, PlanningUnit]:
+    """``{id: unit}`` of :func:`all_units`."""
+    return {u.id: u for u in all_units(levels)}
+
+
+def programme_cities() -> tuple[PlanningUnit, ...]:
+    """The 3 cities of the 2020 smart-city programme (TP Thái Nguyên, TP Sông Công, Phổ Yên),
+    as the districts layer flags them (``smart_city``), by code."""
+    return tuple(u for u in all_units(("city",)) if u.smart_city)
+
+
+def deck_units() -> dict[str, PlanningUnit]:
+    """The units a print map or a deck can be about, by short key: ``"province"`` and the
+    nine district codes (the programme cities first)."""
+    return {u.key: u for u in all_units(("province", "city"))}
+
+
+def find(text: Any, units: Iterable[PlanningUnit] | None = None,
+         levels: Iterable[str] = ("province", "city", "ward")) -> PlanningUnit | None:
+    """The unit ``text`` names, or ``None`` when it names none or several.
+
+    ``text`` is an id in any accepted spelling (``districts:165``, ``district:165``,
+    ``ward:5809``, a bare district code ``165``) or a name, ignoring case and diacritics:
+    the full name ("thanh pho song cong"), "TP …"/"TX …" abbreviations, the name without
+    its type ("Sông Công" when only one unit has it), the English name ("Song Cong City"),
+    or "Tỉnh Thái Nguyên"/"province" (a bare "Thái Nguyên" means the province).
+    ``units`` restricts the search (default: the units of ``levels``).
+    """
+    pool = tuple(units) if units is not None else all_units(levels)
+    by_id = {u.id: u for u in pool}
+    raw = str(text if text is not None else "").strip()
+    if not raw:
+        return None
+    canon = normalise_id(raw)
+    if canon is not None:
+        return by_id.get(canon)
+    if raw.isdigit():  # a bare code: a district's level2_id, else a ward's GSO code
+        hit = by_id.get(f"districts:{raw}") or by_id.get(f"wards_2025:{raw.zfill(5)}")
+        if hit is not None:
+            return hit
+    q = " ".join(fold(raw).replace(".", " ").split())
+    q = re.sub(r"^tp\s+", "thanh pho ", q)
+    q = re.sub(r"^tx\s+", "thi xa ", q)
+    if q in _PROVINCE_WORDS and PROVINCE_ID in by_id:
+        return by_id[PROVINCE_ID]
+    for match in (lambda u: fold(u.name) == q,
+                  lambda u: bool(u.name_en) and fold(u.name_en) == q,
+                  lambda u: u.level != "province" and strip_unit_type(u.name) == strip_unit_type(q)):
+        hits = [u for u in pool if match(u)]
+        if len(hits) == 1:
+            return hits[0]
+        if len(hits) > 1:
+            # a district and its namesake ward ("Sông Công"): the larger unit is meant
+            cities = [u for u in hits if u.level == "city"]
+            return cities[0] if len(cities) == 1 else None
+    return None
+
+
+def resolve(text: Any, levels: Iterable[str] = ("province", "city", "ward"),
+            units: Iterable[PlanningUnit] | None = None) -> PlanningUnit:
+    """Like :func:`find` but a unit is required.
+
+    Raises
+    ------
+    AtlasError
+        ``report.unknown_unit`` naming the text and offering the programme cities and the
+        province.
+    """
+    if isinstance(text, PlanningUnit):
+        return text
+    hit = find(text, units=units, levels=levels)
+    if hit is None:
+        choices = [u.name for u in programme_cities()] + [_province().name]
+        raise AtlasError("report.unknown_unit", unit=str(text), choices=", ".join(choices))
+    return hit
+
+
+def unit_frame(choice: str, loader: Callable[[str], gpd.GeoDataFrame] | None = None
+               ) -> tuple[gpd.GeoDataFrame, str, str]:
+    """The polygons of a unit set with their id and name columns.
+
+    ``choice``: a unit layer id (``districts``, ``communes``, ``wards_2025``) or
+    ``smart_cities`` (the 3 programme cities, rows of ``districts``); ``cities`` and
+    ``wards`` are accepted. ``loader`` reads a catalog layer (default
+    :func:`geo.catalog.load_layer`; pages pass their cached reader). EPSG:4326.
+
+    Raises
+    ------
+    AtlasError
+        ``coverage_errors.unknown_source`` for any other name.
+    """
+    from geo.catalog import load_layer
+
+    loader = loader or load_layer
+    layer = {"cities": SMART_CITIES, "wards": "wards_2025"}.get(choice, choice)
+    if layer == SMART_CITIES:
+        d = loader("districts")
+        return d[d["smart_city"].fillna(False).astype(bool)], UNIT_LAYERS["districts"].id_col, \
+            UNIT_LAYERS["districts"].name_col
+    if layer not in UNIT_LAYERS:
+        raise AtlasError("coverage_errors.unknown_source", name=choice)
+    spec = UNIT_LAYERS[layer]
+    return loader(layer), spec.id_col, spec.name_col
+
+
+def unit_set_layer(choice: str) -> str | None:
+    """The catalog layer a unit set comes from (``smart_cities`` → ``districts``), or None."""
+    layer = {"cities": SMART_CITIES, "wards": "wards_2025"}.get(choice, choice)
+    return "districts" if layer == SMART_CITIES else layer if layer in UNIT_LAYERS else None
 
 
 @dataclass(frozen=True)
@@ -38,7 +327,7 @@ def search_units(query: str, frames: dict[str, gpd.GeoDataFrame], limit: int = 2
         return []
     hits: list[UnitHit] = []
     for layer, gdf in frames.items():
-        name_col = UNIT_LAYERS[layer][0]
+        name_col = UNIT_LAYERS[layer].name_col
         folded = gdf[name_col].map(fold)
         exact_first = folded.str.contains(q, regex=False) & gdf[name_col].notna()
         for idx in gdf.index[exact_first.to_numpy()]:
@@ -70,7 +359,8 @@ def facilities_by_category(geom: shapely.Geometry, points: gpd.GeoDataFrame) -> 
 
 def unit_facts(layer: str, row: pd.Series, points: gpd.GeoDataFrame | None) -> dict:
     """Name, type, area, population, density and facility counts of one unit."""
-    name_col, pop_col, year, dens_col, type_col = UNIT_LAYERS[layer]
+    spec = UNIT_LAYERS[layer]
+    name_col, pop_col, year, type_col = spec.name_col, spec.pop_col, spec.pop_year, spec.type_col
     area = float(row["area_km2"]) if pd.notna(row.get("area_km2")) else np.nan
     pop = float(row[pop_col]) if pd.notna(row.get(pop_col)) else np.nan
     facts = {
@@ -101,10 +391,13 @@ def unit_code(selected: tuple[str, int] | None, frames: dict[str, gpd.GeoDataFra
 
 
 def unit_from_code(code: str | None, frames: dict[str, gpd.GeoDataFrame]) -> tuple[str, int] | None:
-    """Inverse of ``unit_code``; None when the code names no known unit."""
-    layer, _, value = str(code or "").partition(":")
+    """Inverse of ``unit_code`` (any accepted spelling, see :func:`normalise_id`); None when
+    the code names no known unit."""
+    layer, _, value = (normalise_id(code) or "").partition(":")
     if layer not in frames or not value:
         return None
     col = frames[layer][UNIT_CODE_COLUMNS[layer]].astype(str)
+    if layer == "wards_2025":
+        col = col.str.zfill(5)
     hits = frames[layer].index[(col == value).to_numpy()]
     return (layer, int(hits[0])) if len(hits) else None

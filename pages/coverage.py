@@ -24,13 +24,13 @@ import shapely
 import streamlit as st
 
 from geo import coverage as cov
-from geo.cli.coverage import UNIT_DEFAULTS
 from geo.errors import AtlasError
 from geo.text import spreadsheet_safe
 from geo.i18n import fmt_number, fmt_percent, t
-from geo.population import LABEL_CENSUS_COMMUNE, LABEL_CENSUS_WARD, census_grid, read_population_raster
+from geo.population import census_grid, read_population_raster
 from geo.text import escape
-from geo.catalog import get_catalog
+from geo.catalog import get_catalog, service_reach
+from geo.units import UNIT_LAYERS, unit_frame
 from pages.common import cached_layer, current_lang, ensure_app_entry, show_error, tr
 
 ensure_app_entry()
@@ -42,8 +42,7 @@ for key, value in {"cov_added": [], "cov_closed": [], "cov_last_click": None, "c
     st.session_state.setdefault(key, value)
 
 UNIT_CHOICES = {"cities": "smart_cities", "districts": "districts", "communes": "communes", "wards": "wards_2025"}
-POP_CHOICES = {"commune": ("communes", "population_2019", LABEL_CENSUS_COMMUNE),
-               "ward": ("wards_2025", "population_2025", LABEL_CENSUS_WARD)}
+POP_CHOICES = {"commune": UNIT_LAYERS["communes"], "ward": UNIT_LAYERS["wards_2025"]}  # census-modelled grids
 MAX_PAGE_CELLS = 8_000_000  # the page keeps its cells in memory (~50 B each); bigger → CLI (chunked)
 COST_CACHE_SIZE = 6
 FAC_UPLOAD = "upload"  # facility source: a file uploaded on this page
@@ -55,8 +54,8 @@ MAX_MAP_ROAD_EDGES = 20_000  # road segments drawn on the map (more would make t
 @st.cache_resource(show_spinner=False, max_entries=4)
 def census_grid_for(source: str):
     """Census-modelled population grid (100 m) for ``source`` in POP_CHOICES."""
-    layer, col, label = POP_CHOICES[source]
-    return census_grid(cached_layer(layer), col, 100.0, label_key=label)
+    spec = POP_CHOICES[source]
+    return census_grid(cached_layer(spec.layer), spec.pop_col, 100.0, label_key=spec.pop_label_key)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -81,14 +80,7 @@ def units_for(choice: str) -> tuple[gpd.GeoDataFrame, str, str]:
             unit_id=lambda d: (d.index + 1).astype(str),
             unit_name=lambda d: d[text_cols[0]].astype(str) if text_cols else d["unit_id"])
         return gdf, "unit_id", "unit_name"
-    layer = UNIT_CHOICES[choice]
-    if layer == "smart_cities":
-        d = cached_layer("districts")
-        gdf = d[d["smart_city"].fillna(False).astype(bool)]
-    else:
-        gdf = cached_layer(layer)
-    uid, uname, _ = UNIT_DEFAULTS[layer]
-    return gdf, uid, uname
+    return unit_frame(UNIT_CHOICES[choice], loader=cached_layer)
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -193,10 +185,18 @@ def costs_with_progress(key: tuple, cells, make_cost) -> np.ndarray:
     return store[key]
 
 
+def reach_defaults() -> None:
+    """Radius and minutes of the chosen facility category (``layers/catalog.toml``): set when
+    the page opens and whenever the category changes (the planner may then edit them)."""
+    cat = st.session_state.get("cov_facilities")
+    radius, minutes = service_reach(cat) if cat in catalog.categories else service_reach(next(iter(catalog.categories)))
+    st.session_state["cov_radius"] = int(radius)
+    st.session_state["cov_minutes"] = int(minutes)
+
+
 def radius_input() -> int:
     """The distance limit (m): straight-line radius, or network distance (not shown for a time limit)."""
-    return st.number_input(tr("coverage.radius"), min_value=100, max_value=100_000, value=2000, step=250,
-                           key="cov_radius")
+    return st.number_input(tr("coverage.radius"), min_value=100, max_value=100_000, step=250, key="cov_radius")
 
 
 def clear_scenario() -> None:
@@ -233,8 +233,10 @@ ws_rasters = [e["name"] for e in ws_entries if e.get("kind") == "raster"]
 ws_lines = [e["name"] for e in ws_entries if e.get("kind") == "lines"]
 fac_options = list(catalog.categories) + [FAC_UPLOAD] + list(user_layers)
 
+if "cov_radius" not in st.session_state:
+    reach_defaults()
 with st.sidebar:
-    fac_source = st.selectbox(tr("coverage.facilities"), fac_options, key="cov_facilities",
+    fac_source = st.selectbox(tr("coverage.facilities"), fac_options, key="cov_facilities", on_change=reach_defaults,
                               format_func=lambda c: catalog.categories[c].title(lang) if c in catalog.categories
                               else t("coverage.facilities_upload", lang) if c == FAC_UPLOAD
                               else t("coverage.facilities_workspace", lang, name=c[3:]))
@@ -271,7 +273,7 @@ with st.sidebar:
         limit_kind = st.radio(tr("coverage.network_limit"), ["time", "distance"], key="cov_limit", horizontal=True,
                               format_func=lambda k: t(f"coverage.limit_{k}", lang))
         if limit_kind == "time":
-            minutes = st.number_input(tr("coverage.minutes_limit"), min_value=1, max_value=240, value=15, step=5,
+            minutes = st.number_input(tr("coverage.minutes_limit"), min_value=1, max_value=240, step=5,
                                       key="cov_minutes")
         else:
             radius = radius_input()
@@ -547,7 +549,7 @@ def _geo_bytes(driver: str) -> bytes:
 
         parts = [layer_credits(lid, lang) for lid in
                  dict.fromkeys([UNIT_CHOICES.get(unit_choice, "districts").replace("smart_cities", "districts"),
-                                "infrastructure", POP_CHOICES[pop_choice][0] if pop_choice in POP_CHOICES else "infrastructure"])]
+                                "infrastructure", POP_CHOICES[pop_choice].layer if pop_choice in POP_CHOICES else "infrastructure"])]
         credits = replace(Credits.combine(tr("coverage.title"), parts), modelled=True).with_notes(
             tr(grid.label_key), tr("coverage.rule"))
         fmt = "gpkg" if driver == "GPKG" else "geojson"

@@ -30,22 +30,22 @@ view_state = current_view()  # the map to act on: the URL's view, else the map p
 
 @st.cache_resource(show_spinner=False)
 def _units() -> dict[str, Any]:
-    from geo.printmap import units
+    from geo.units import deck_units
 
-    return units()
+    return deck_units()
 
 
 def _unit_options() -> list[str]:
     """Unit keys: the three smart cities, the province, then the other districts."""
-    from geo.printmap import SMART_CITY_IDS
+    from geo.units import programme_cities
 
     all_units = _units()
-    first = [k for k in SMART_CITY_IDS if k in all_units] + ["province"]
+    first = [u.key for u in programme_cities() if u.key in all_units] + ["province"]
     return first + [k for k in all_units if k not in first]
 
 
 def _unit_label(key: str) -> str:
-    return _units()[key].name(lang)
+    return _units()[key].label(lang)
 
 
 def _default_views() -> list[dict[str, Any]]:
@@ -55,7 +55,7 @@ def _default_views() -> list[dict[str, Any]]:
     views = []
     for key in _unit_options()[:4]:
         unit = _units()[key]
-        views.append({"name": unit.name(lang), "layers": ["districts", "communes", "infrastructure"],
+        views.append({"name": unit.label(lang), "layers": ["districts", "communes", "infrastructure"],
                       "basemap": "none", "bounds": bounds_latlon(unit.geometry), "unit": key, "indicator": None,
                       "auto_name": True})
     return views

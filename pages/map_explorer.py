@@ -9,7 +9,8 @@ import streamlit as st
 from geo.errors import AtlasError
 from geo.i18n import fmt_number
 from geo.text import escape
-from geo.units import UNIT_LAYERS, missing_ward_polygons, unit_code, unit_from_code, ZOOM_TARGETS, bounds_latlon, search_units, unit_at, unit_facts
+from geo.units import (PROGRAMME_CITY_KEYS, UNIT_LAYERS, bounds_latlon, missing_ward_polygons, search_units, unit_at,
+                       unit_code, unit_facts, unit_from_code)
 from geo.catalog import get_catalog
 from layers.render import BASEMAPS, PROVINCE_BOUNDS, SCHEMES, add_gdf_layer, center_zoom, geometry_kind
 from layers.views import MapView, build_map, default_view
@@ -83,7 +84,7 @@ def load_or_note(layer_id: str) -> gpd.GeoDataFrame | None:
 # ---- zoom and search ----------------------------------------------------------------
 zoom_col, search_col = st.columns([3, 2])
 with zoom_col:
-    zoom_choice = st.radio(tr("map.zoom_to"), ["province", *ZOOM_TARGETS], horizontal=True, key=wkey("zoom_to"),
+    zoom_choice = st.radio(tr("map.zoom_to"), ["province", *PROGRAMME_CITY_KEYS.values()], horizontal=True, key=wkey("zoom_to"),
                            format_func=lambda z: tr(f"map.zoom_{z}"))
 with search_col:
     query = st.text_input(tr("map.search"), key=wkey("unit_search"))
@@ -94,8 +95,8 @@ if zoom_choice != st.session_state["_last_zoom"]:
     st.session_state["_last_zoom"] = zoom_choice
     st.session_state["map_bounds"] = None
     if zoom_choice != "province" and districts is not None:
-        layer_id, col, value = ZOOM_TARGETS[zoom_choice]
-        rows = districts[districts[col].astype(str) == value]
+        code = next(c for c, k in PROGRAMME_CITY_KEYS.items() if k == zoom_choice)
+        rows = districts[districts[UNIT_LAYERS["districts"].id_col].astype(str) == code]
         if not rows.empty:
             st.session_state["map_bounds"] = bounds_latlon(rows.geometry.union_all())
             st.session_state["selected_unit"] = ("districts", int(rows.index[0]))

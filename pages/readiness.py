@@ -13,8 +13,9 @@ import streamlit as st
 from geo.auth import Editor, authenticate
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, t
-from geo.indicators import (AdminUnit, Framework, Indicator, admin_units, compute_indicator, computed_values,
-                            fmt_value, fmt_when, load_framework, province_total, scorecard)
+from geo.indicators import (Framework, Indicator, compute_indicator, computed_values, fmt_value, fmt_when,
+                            load_framework, province_total, scorecard)
+from geo.units import PlanningUnit, all_units, programme_cities
 from geo.store import ImportRejected, Store, frame_bytes, read_table, template_xlsx
 from pages.common import current_lang, ensure_app_entry, show_error, tr
 
@@ -52,7 +53,7 @@ def _layer(layer_id: str):
     return load_layer(layer_id)
 
 
-def _unit_label(u: AdminUnit, _l: str = lang) -> str:
+def _unit_label(u: PlanningUnit, _l: str = lang) -> str:
     """Unit name, marked when it is one of the three smart cities (language bound at definition
     so widget labels never depend on reading session state later)."""
     if not u.smart_city:
@@ -131,7 +132,7 @@ def sidebar_sign_in() -> Editor | None:
 
 
 # ---------------------------------------------------------------- scorecard
-def scorecard_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], editor: Editor | None) -> None:
+def scorecard_tab(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], editor: Editor | None) -> None:
     levels = ["province", "city", "ward"]
     level = _sticky(st.radio, tr("readiness.level"), levels, "ind_level", default="city",
                     format_func=lambda lv, _l=lang: t(f"readiness.level_{lv}", _l), horizontal=True)
@@ -206,10 +207,10 @@ def scorecard_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], edi
 
 
 # ---------------------------------------------------------------- three cities
-def compare_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...]) -> None:
+def compare_tab(fw: Framework, store: Store, units: tuple[PlanningUnit, ...]) -> None:
     st.caption(tr("readiness.compare_caption"))
     by_id = {u.id: u for u in units}
-    cities = [by_id[f"district:{c}"] for c in fw.smart_cities if f"district:{c}" in by_id]
+    cities = [by_id[c.id] for c in programme_cities() if c.id in by_id]
     cards = {c.id: {r["indicator_id"]: r for r in scorecard(fw, store, c, lang, computed_for)} for c in cities}
     ids = [i for i in fw.indicators if "city" in fw.indicators[i].scope]
     table = pd.DataFrame({tr("readiness.col_indicator"): [fw.indicators[i].name(lang) for i in ids]})
@@ -279,7 +280,7 @@ def map_tab(fw: Framework) -> None:
 
 
 # ---------------------------------------------------------------- data entry
-def entry_tab(fw: Framework, store: Store, units: tuple[AdminUnit, ...], editor: Editor | None) -> None:
+def entry_tab(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], editor: Editor | None) -> None:
     st.subheader(tr("readiness.import_title"))
     st.caption(tr("readiness.import_help"))
     template = store.template_frame(lang)
@@ -408,7 +409,7 @@ st.caption(tr("readiness.intro"))
 try:
     framework = load_framework()
     store = Store(framework=framework)
-    all_units = admin_units()
+    all_units = all_units()
 except AtlasError as err:
     show_error(err)
     st.stop()

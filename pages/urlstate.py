@@ -18,6 +18,8 @@ from __future__ import annotations
 import math
 from typing import Any, Mapping
 
+from geo.units import normalise_id
+
 KEYS = ("layers", "basemap", "bbox", "center", "zoom", "unit", "indicator", "lang", "view", "present")
 _MAX_LEN = 500  # longest value accepted from a URL
 
@@ -208,15 +210,16 @@ def current_view() -> dict[str, Any]:
 
 
 def unit_key(code: Any) -> str | None:
-    """The district/province key of a URL ``unit``: "districts:165" and "165" → "165",
-    "province" → "province"; other layers' codes (e.g. "wards_2025:05809") → None."""
+    """The district/province key of a URL ``unit``: "districts:165" (or the old "district:165")
+    and "165" → "165", "province" → "province"; other layers' codes (e.g.
+    "wards_2025:05809") → None. Ids are those of ``geo.units``."""
     text = str(code or "").strip()
     if not text:
         return None
-    layer, sep, value = text.partition(":")
-    if not sep:
+    if ":" not in text:
         return text
-    return value if layer == "districts" and value else None
+    layer, _, value = (normalise_id(text) or "").partition(":")
+    return "province" if layer == "province" else value if layer == "districts" and value else None
 
 
 def unit_param(key: Any) -> str | None:
@@ -225,7 +228,9 @@ def unit_param(key: Any) -> str | None:
     text = str(key or "").strip()
     if not text:
         return None
-    return text if ":" in text or text == "province" else f"districts:{text}"
+    if text == "province":
+        return text
+    return (normalise_id(text) or text) if ":" in text else f"districts:{text}"
 
 
 def seed_session(mapping: Mapping[str, str] | None = None) -> dict[str, Any]:

@@ -238,3 +238,21 @@ def test_refusals_follow_the_language(files, capsys):
                "--radius-m", "-5", "--out", str(files["dir"] / "o.csv")])
     assert rc == 2
     assert capsys.readouterr().err.startswith("error: Khoảng cách '-5' không hợp lệ")
+
+
+def test_radius_defaults_to_the_category_service_radius(tmp_path, capsys):
+    """Without --radius-m a catalog category is asked at its own radius (layers/catalog.toml)."""
+    from geo.catalog import load_layer, service_reach
+    from geo.population import census_grid
+
+    out = tmp_path / "edu.csv"
+    assert main(["coverage", "--facilities", "infrastructure:education", "--units", "smart_cities",
+                 "--out", str(out)]) == 0
+    got = pd.read_csv(out, dtype={"unit_id": str})
+    d = load_layer("districts")
+    infra = load_layer("infrastructure")
+    want = coverage_by_unit(infra[infra["category"] == "education"], d[d["smart_city"]],
+                            census_grid(load_layer("communes"), "population_2019"), service_reach("education")[0],
+                            "level2_id", "name")
+    assert got["covered_population"].tolist() == pytest.approx(want["covered_population"].tolist())
+    assert "1 km" in capsys.readouterr().out

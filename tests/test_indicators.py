@@ -8,7 +8,9 @@ import pytest
 from geo.errors import AtlasError
 from geo.indicators import (FRAMEWORK_FILE, PROVINCE_ID, Target, Value, compute_indicator, computed_values,
                             gap_sentence, load_framework, merge_targets, meets, parse_framework, people_gap,
-                            resolve_unit, scorecard, status, target_for, units_by_id)
+                            scorecard, status, target_for)
+from geo.units import find as resolve_unit
+from geo.units import units_by_id
 
 
 @pytest.fixture(scope="module")
@@ -43,19 +45,28 @@ def test_resolution_targets_exactly_as_published(fw):
 
 def test_smart_cities_named_are_the_three_cities(fw):
     units = units_by_id()
-    names = {units[f"district:{c}"].name for c in fw.smart_cities}
+    names = {units[f"districts:{c}"].name for c in fw.smart_cities}
     assert names == {"Thành phố Thái Nguyên", "Thành phố Sông Công", "Thành phố Phổ Yên"}
-    assert all(units[f"district:{c}"].smart_city for c in fw.smart_cities)
+    assert all(units[f"districts:{c}"].smart_city for c in fw.smart_cities)
 
 
-def test_computed_indicators_and_editable_distances(fw):
+def test_computed_indicators_and_editable_distances(fw, monkeypatch):
     spec = {iid: (fw.indicators[iid].category, fw.indicators[iid].radius_m, fw.indicators[iid].method)
             for iid in ("health_access", "school_access", "admin_access")}
     assert spec == {"health_access": ("health", 2000, "computed"), "school_access": ("education", 1000, "computed"),
                     "admin_access": ("public_admin", 3000, "computed")}
     assert "amenity=school" in fw.indicators["school_access"].note_en   # says what OSM cannot tell
-    text = FRAMEWORK_FILE.read_text(encoding="utf-8").replace("radius_m = 2000", "radius_m = 1500")
+    # the distance is the category's service radius, declared once in layers/catalog.toml
+    from geo import catalog as cat_mod
+
+    catalog_text = cat_mod.CATALOG_FILE.read_text(encoding="utf-8")
+    edited = cat_mod.parse_catalog(catalog_text.replace("radius_m = 2000", "radius_m = 1500", 1))
+    assert edited.categories["health"].radius_m == 1500
+    monkeypatch.setattr(cat_mod, "get_catalog", lambda path=None: edited)
+    text = FRAMEWORK_FILE.read_text(encoding="utf-8")
     assert parse_framework(text).indicators["health_access"].radius_m == 1500
+    with pytest.raises(ValueError, match="catalog"):   # a second declaration is refused
+        parse_framework(text.replace('category = "health"', 'category = "health"\nradius_m = 1500'))
 
 
 def test_only_the_known_facts_are_seeded(fw):
@@ -234,12 +245,13 @@ def test_wards_inside_the_three_cities_are_marked():
 
     wards = load_layer("wards_2025")
     marked = {u.id for u in units_by_id().values() if u.level == "ward" and u.smart_city}
-    assert marked == {f"ward:{c}" for c in wards.loc[wards["in_smart_city_2020"], "gso_code"]} and marked
+    assert marked == {f"wards_2025:{c}" for c in wards.loc[wards["in_smart_city_2020"], "gso_code"]} and marked
 
 
 def test_resolve_unit_by_id_or_name():
-    assert resolve_unit("district:165").name == "Thành phố Sông Công"
-    assert resolve_unit("thanh pho song cong").id == "district:165"
+    assert resolve_unit("district:165").name == "Thành phố Sông Công"   # the old spelling is accepted
+    assert resolve_unit("districts:165").name == "Thành phố Sông Công"
+    assert resolve_unit("thanh pho song cong").id == "districts:165"   # one id scheme (geo.units)
     assert resolve_unit("Nowhere") is None
 
 
@@ -258,7 +270,7 @@ def test_computed_indicator_equals_coverage_by_unit(fw):
     expected = coverage_by_unit(facilities, districts, census_grid(communes, "population_2019"), 2000.0,
                                 "level2_id", "name")
     got = compute_indicator(ind, "city")
-    assert list(got["unit_key"]) == [f"district:{u}" for u in expected["unit_id"]]
+    assert list(got["unit_key"]) == [f"districts:{u}" for u in expected["unit_id"]]
     assert got["value"].tolist() == pytest.approx((100 * expected["covered_share"]).tolist())
     assert got["covered_population"].tolist() == pytest.approx(expected["covered_population"].tolist())
     prov = compute_indicator(ind, "province")
@@ -279,7 +291,7 @@ def test_ward_indicator_equals_coverage_by_unit_on_2025_wards(fw):
     expected = coverage_by_unit(infra[infra["category"] == "education"], wards,
                                 census_grid(wards, "population_2025"), 1000.0, "gso_code", "name_full")
     got = compute_indicator(ind, "ward")
-    assert list(got["unit_key"]) == [f"ward:{u}" for u in expected["unit_id"]]
+    assert list(got["unit_key"]) == [f"wards_2025:{u}" for u in expected["unit_id"]]
     assert got["value"].tolist() == pytest.approx((100 * expected["covered_share"]).tolist(), nan_ok=True)
     assert got["population"].sum() == pytest.approx(wards["population_2025"].sum())   # 2025 figures kept
     assert set(got["unit_key"]) <= set(units_by_id())     # every row is a unit the scorecard can show
@@ -323,24 +335,24 @@ def test_scorecard_rows(fw):
     assert health["status"] in ("met", "behind")
     if health["status"] == "behind":
         assert "cần thêm" in health["gap"] and "2030" in health["gap"]
-    city_rows = scorecard(fw, store, units["district:165"], "en", None)
+    city_rows = scorecard(fw, store, units["districts:165"], "en", None)
     assert city_rows == []   # no manual indicator is tracked per city; computed skipped without the engine
 
 
 def test_scorecard_computed_trend_uses_saved_snapshots(fw):
     units = units_by_id()
-    snap = Value(indicator_id="health_access", unit_id="district:165", period=2022, value=1.0, unit="percent",
+    snap = Value(indicator_id="health_access", unit_id="districts:165", period=2022, value=1.0, unit="percent",
                  source="coverage_engine", method="computed", version=1)
 
     class _Store(_FakeStore):
         def history(self, iid, unit_id=None):
-            return [snap] if iid == "health_access" and unit_id == "district:165" else []
+            return [snap] if iid == "health_access" and unit_id == "districts:165" else []
 
     store = _Store(fw, {"health_access": [Target(2030, ">=", 99.9, "plan", version=1)]})
-    rows = {r["indicator_id"]: r for r in scorecard(fw, store, units["district:165"], "en", compute_indicator)}
-    live = compute_indicator(fw.indicators["health_access"], "city").set_index("unit_key").loc["district:165", "value"]
+    rows = {r["indicator_id"]: r for r in scorecard(fw, store, units["districts:165"], "en", compute_indicator)}
+    live = compute_indicator(fw.indicators["health_access"], "city").set_index("unit_key").loc["districts:165", "value"]
     assert rows["health_access"]["value"] == pytest.approx(live) and rows["health_access"]["period"] == fw.computed_period
     # two points (2022 snapshot + live) → judged by the straight line to the 2030 target, not "single value"
-    expected = status([snap, Value("health_access", "district:165", fw.computed_period, live, "percent", "s",
+    expected = status([snap, Value("health_access", "districts:165", fw.computed_period, live, "percent", "s",
                                    version=0)], store.targets("health_access"), "higher").code
     assert rows["health_access"]["status"] == expected

@@ -10,8 +10,14 @@ from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
 
 from geo.errors import AtlasError
-from geo.printmap import (PAPERS_MM, PRINT_DPI, render_map, resolve_unit, save_figure, unit_layers,
+from geo.printmap import (PAPERS_MM, PRINT_DPI, render_map, save_figure, unit_layers,
                           unit_map_figure, unit_map_layers)
+from geo.units import DECK_LEVELS, resolve
+
+
+def resolve_unit(text):
+    """The deck/print-map resolution (the registry's ``resolve`` on the province and districts)."""
+    return resolve(text, DECK_LEVELS)
 
 
 @pytest.fixture(autouse=True)

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import geopandas as gpd
+import pytest
 import shapely
 from shapely.geometry import Point, box
 
 from geo.units import (facilities_by_category, missing_ward_polygons, search_units, unit_at, unit_code,
                        unit_facts, unit_from_code)
 from geo.catalog import load_layer
+from geo.errors import AtlasError
 
 
 def test_search_ignores_diacritics_and_case() -> None:
@@ -65,3 +67,67 @@ def test_commune_type_comes_from_its_name() -> None:
     communes = load_layer("communes")
     row = communes[communes["commune_vn"].str.startswith("Thị trấn")].iloc[0]
     assert unit_facts("communes", row, None)["type"] == "Thị trấn"
+
+
+# ---- the one registry: ids, resolve, the 3 programme cities, the radius per category -----
+
+def test_one_id_scheme_accepts_the_old_spellings() -> None:
+    from geo.units import normalise_id
+
+    assert normalise_id("districts:165") == normalise_id("district:165") == "districts:165"
+    assert normalise_id("ward:5809") == normalise_id("wards_2025:05809") == "wards_2025:05809"
+    assert normalise_id("commune:2070101") == "communes:2070101"
+    assert normalise_id("province") == normalise_id("province:19") == "province:19"
+    assert normalise_id("Thành phố Sông Công") is None and normalise_id("districts:") is None
+
+
+def test_resolve_takes_ids_codes_and_names_to_one_unit() -> None:
+    from geo.units import DECK_LEVELS, find, resolve
+
+    song_cong = resolve("districts:165")
+    for spelling in ("district:165", "165", "TP Sông Công", "tp. song cong", "THÀNH PHỐ SÔNG CÔNG", "Song Cong City"):
+        assert resolve(spelling) == song_cong, spelling
+    assert song_cong.key == "165" and song_cong.code == "165" and song_cong.layer == "districts"
+    assert resolve("Phổ Yên", DECK_LEVELS).id == "districts:172"   # the city, not its namesake ward
+    assert resolve("Tỉnh Thái Nguyên").id == resolve("province").id == "province:19"
+    ward = resolve("ward:05809")
+    assert ward.level == "ward" and ward.name == resolve(ward.name).name
+    assert find("Hà Nội") is None
+    with pytest.raises(AtlasError) as err:
+        resolve("Hà Nội")
+    assert err.value.key == "report.unknown_unit" and "Sông Công" in err.value.message("vi")
+
+
+def test_the_three_programme_cities_come_from_the_districts_layer() -> None:
+    from geo.units import PROGRAMME_CITY_KEYS, programme_cities, unit_frame
+
+    cities = programme_cities()
+    districts = load_layer("districts")
+    assert [c.code for c in cities] == sorted(districts.loc[districts["smart_city"], "level2_id"])
+    assert set(PROGRAMME_CITY_KEYS) == {c.code for c in cities}
+    frame, id_col, name_col = unit_frame("smart_cities")
+    assert sorted(frame[id_col]) == [c.code for c in cities] and name_col == "name"
+    assert sum(c.population for c in cities) == frame["population_2019"].sum()
+
+
+def test_old_id_spellings_open_the_same_unit_in_links() -> None:
+    frames = {"districts": load_layer("districts"), "wards_2025": load_layer("wards_2025")}
+    assert unit_from_code("district:165", frames) == unit_from_code("districts:165", frames) is not None
+
+
+def test_service_radius_is_declared_once_per_category_and_used_everywhere() -> None:
+    """One default per category (layers/catalog.toml): the indicators, the deck and the
+    export use it (the school radius was 1,000 m in the deck and 2,000 m in the export)."""
+    from geo import report
+    from geo.catalog import get_catalog, service_reach
+    from geo.indicators import load_framework
+
+    cats = get_catalog().categories
+    assert all(c.radius_m > 0 and c.minutes > 0 for c in cats.values())
+    for ind in load_framework().indicators.values():
+        if ind.computed:
+            assert ind.radius_m == service_reach(ind.category)[0]
+    assert report._radii() == {c: cats[c].radius_m for c in report.SERVICES}
+    assert service_reach("education")[0] == 1000.0
+    with pytest.raises(AtlasError):
+        service_reach("nope")

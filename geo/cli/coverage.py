@@ -17,18 +17,11 @@ from geo.errors import AtlasError
 from geo.paths import check_writable
 from geo.text import spreadsheet_safe
 from geo.i18n import t
+from geo.units import SMART_CITIES, UNIT_LAYERS, unit_frame, unit_set_layer
 
-# catalog unit layers: (id column, name column, population column)
-UNIT_DEFAULTS = {
-    "districts": ("level2_id", "name", "population_2019"),
-    "smart_cities": ("level2_id", "name", "population_2019"),
-    "communes": ("commune_id", "commune_vn", "population_2019"),
-    "wards_2025": ("gso_code", "name_full", "population_2025"),
-}
 ID_GUESSES = ("unit_id", "id", "code", "ma", "gso_code", "level2_id", "commune_id")
 NAME_GUESSES = ("unit_name", "name", "name_full", "ten", "commune_vn", "district_vn")
-POP_SOURCES = {"communes": ("communes", "population_2019", "coverage.pop_label_census_commune"),
-               "wards_2025": ("wards_2025", "population_2025", "coverage.pop_label_census_ward")}
+POP_SOURCES = ("communes", "wards_2025")  # census-modelled grids: the unit layers of geo.units
 
 
 def _workspace_layer(name: str) -> gpd.GeoDataFrame | None:
@@ -60,9 +53,8 @@ def load_source(name: str) -> tuple[gpd.GeoDataFrame, str | None]:
             raise AtlasError("coverage_errors.unknown_category", category=cat, categories=", ".join(cats))
         gdf = load_layer("infrastructure")
         return gdf[gdf["category"] == cat], cat
-    if name == "smart_cities":
-        d = load_layer("districts")
-        return d[d["smart_city"].fillna(False).astype(bool)], None
+    if name == SMART_CITIES:
+        return unit_frame(SMART_CITIES)[0], None
     if name in get_catalog().layers:
         return load_layer(name), None
     ws = _workspace_layer(name)
@@ -139,7 +131,7 @@ def register(subparsers) -> None:
     p.add_argument("--radius-m", default=None, help=t("coverage.arg_radius", "en"))
     p.add_argument("--detour", default="1", help=t("coverage.arg_detour", "en"))
     p.add_argument("--population", default=None, help=t("coverage.arg_population", "en"))
-    p.add_argument("--population-source", choices=sorted(POP_SOURCES), default=None,
+    p.add_argument("--population-source", choices=POP_SOURCES, default=None,
                    help=t("coverage.arg_population_source", "en"))
     p.add_argument("--cell-m", default=None, help=t("coverage.arg_cell", "en"))
     p.add_argument("--mode", choices=("euclidean", "network"), default="euclidean", help=t("coverage.arg_mode", "en"))
@@ -155,7 +147,7 @@ def register(subparsers) -> None:
 def run(args) -> int:
     from geo import coverage as cov
     from geo.population import census_grid, read_population_raster
-    from geo.catalog import load_layer
+    from geo.catalog import load_layer, service_reach
 
     lang = getattr(args, "lang", "en")
     out = Path(args.out)
@@ -171,24 +163,27 @@ def run(args) -> int:
             raise AtlasError("coverage_errors.no_limit")
         if args.minutes is not None and args.radius_m is not None:  # the synopsis always has --radius-m
             sys.stderr.write(t("coverage.cli_radius_unused", lang) + "\n")
-    elif args.radius_m is None:
-        raise AtlasError("coverage_errors.no_radius")
     units, _ = load_source(args.units)
     if len(units) and not set(units.geom_type.dropna().unique()) <= {"Polygon", "MultiPolygon"}:
         raise AtlasError("coverage_errors.units_not_polygons", name=args.units)
-    defaults = UNIT_DEFAULTS.get(args.units, ("", "", ""))
-    unit_id = args.unit_id or defaults[0] or _guess(units.columns, None, ID_GUESSES)
-    unit_name = args.unit_name or defaults[1] or _guess(units.columns, None, NAME_GUESSES) or unit_id
+    spec = UNIT_LAYERS.get(unit_set_layer(args.units) or "")
+    unit_id = args.unit_id or (spec.id_col if spec else "") or _guess(units.columns, None, ID_GUESSES)
+    unit_name = args.unit_name or (spec.name_col if spec else "") or _guess(units.columns, None, NAME_GUESSES) \
+        or unit_id
     if not unit_id:
         units = units.reset_index(names="unit_id")
         unit_id = "unit_id"
         unit_name = unit_name or unit_id
     facilities, category = load_source(args.facilities)
+    if args.mode == "euclidean" and args.radius_m is None:
+        if category is None:  # a file or layer of no known category: its reach must be given
+            raise AtlasError("coverage_errors.no_radius")
+        args.radius_m = service_reach(category)[0]  # the category's default (layers/catalog.toml)
     if args.population:
         grid = read_population_raster(args.population)
     else:
-        layer, col, label = POP_SOURCES[args.population_source or "communes"]
-        grid = census_grid(load_layer(layer), col, args.cell_m or 100.0, label_key=label)
+        pop = UNIT_LAYERS[args.population_source or "communes"]
+        grid = census_grid(load_layer(pop.layer), pop.pop_col, args.cell_m or 100.0, label_key=pop.pop_label_key)
     cost_fn = None  # network mode: the cost function, reused for --raster-out
     if args.mode == "network":
         from geo.network import build_graph, network_cost_fn, network_coverage_by_unit

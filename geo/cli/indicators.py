@@ -23,7 +23,7 @@ def register(subparsers: Any) -> None:
 
     sh = sub.add_parser("show", help="values, history, status and gap of one indicator")
     sh.add_argument("indicator", metavar="ID")
-    sh.add_argument("--unit", help="unit id (district:165) or name (Thành phố Sông Công)")
+    sh.add_argument("--unit", help="unit id (districts:165) or name (Thành phố Sông Công)")
     sh.set_defaults(func=cmd_show)
 
     im = sub.add_parser("import", help="import values from a CSV/XLSX file (all rows valid or nothing written)")
@@ -97,9 +97,9 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from geo.indicators import (compute_indicator, computed_values, fmt_when, gap_sentence, load_framework,
-                                resolve_unit, status, units_by_id)
+    from geo.indicators import compute_indicator, computed_values, fmt_when, gap_sentence, load_framework, status
     from geo.store import Store
+    from geo.units import find, units_by_id
 
     lang = _lang(args)
     fw = load_framework()
@@ -108,7 +108,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     units = units_by_id()
     only = None
     if args.unit:
-        only = resolve_unit(args.unit)
+        only = find(args.unit)
         if only is None:
             raise AtlasError("store_errors.unknown_unit", unit=args.unit)
         if only.level not in ind.scope:

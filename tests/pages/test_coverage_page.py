@@ -260,3 +260,18 @@ def test_saved_polygon_layer_can_be_the_units():
     got = dict(zip(table.iloc[:, 0], num(table["Population"])))
     for r in df.itertuples():
         assert got[r.unit_name] == pytest.approx(round(r.population))
+
+
+def test_radius_defaults_to_the_category_service_radius():
+    """The radius a question starts with is the category's (layers/catalog.toml), as in the
+    deck, the indicators, the CLI and the exports; changing the category resets it."""
+    from geo.catalog import service_reach
+
+    at = AppTest.from_file(PAGE)
+    at.session_state["lang"] = "en"
+    at.session_state["cov_facilities"] = "education"
+    run(at)
+    assert at.number_input(key="cov_radius").value == service_reach("education")[0] == 1000
+    at.selectbox(key="cov_facilities").set_value("public_admin")
+    run(at)
+    assert at.number_input(key="cov_radius").value == service_reach("public_admin")[0]
