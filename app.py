@@ -6,11 +6,12 @@ from pathlib import Path
 import streamlit as st
 
 from geo.i18n import t
-from pages.common import current_lang, language_switch
+from pages.common import basemap_switch, current_lang, language_switch
 
 st.set_page_config(page_title="Atlas ĐTTM Thái Nguyên", page_icon=str(Path(__file__).resolve().parent / "static" / "favicon.png"), layout="wide")
 language_switch()
 lang = current_lang()
+basemap_switch()
 
 PAGES = [
     ("pages/map_explorer.py", "nav.map", ":material/map:", True),

@@ -37,6 +37,45 @@ def language_switch() -> None:
         st.query_params[LANG_KEY] = st.session_state[LANG_KEY]
 
 
+BASEMAP_KEY = "basemap"
+
+
+def _seed_basemap() -> str:
+    """The session's basemap: the shared link's, else "none" offline, else the online default."""
+    if BASEMAP_KEY not in st.session_state:
+        from layers.basemap import default_basemap
+        from layers.render import BASEMAPS
+
+        qp = st.query_params.get(BASEMAP_KEY)
+        st.session_state[BASEMAP_KEY] = qp if qp in BASEMAPS else default_basemap()
+    return st.session_state[BASEMAP_KEY]
+
+
+def basemap_switch() -> None:
+    """Sidebar choice of the basemap for every map of the app (``none`` = offline).
+
+    Lives in ``session_state["basemap"]`` (survives navigation) and in the URL
+    (``?basemap=none``) once chosen, so a shared link keeps it.
+    """
+    from layers.render import BASEMAPS
+
+    lang = current_lang()
+    current = _seed_basemap()
+
+    def _changed() -> None:
+        st.session_state[BASEMAP_KEY] = st.session_state[f"_basemap_choice_{lang}"]
+        st.query_params[BASEMAP_KEY] = st.session_state[BASEMAP_KEY]
+
+    st.sidebar.selectbox(t("map.basemap", lang), list(BASEMAPS), index=list(BASEMAPS).index(current),
+                         format_func=lambda b: t(f"map.basemap_{b}", lang), key=f"_basemap_choice_{lang}",
+                         on_change=_changed)
+
+
+def current_basemap() -> str:
+    """The basemap every map of the app uses (chosen in the sidebar; "none" when offline)."""
+    return _seed_basemap()
+
+
 def current_lang() -> str:
     """The language chosen by the user (Vietnamese by default)."""
     return st.session_state.get(LANG_KEY, DEFAULT_LANG)

@@ -31,7 +31,7 @@ from geo.population import census_grid, read_population_raster
 from geo.text import escape
 from geo.catalog import get_catalog, service_reach
 from geo.units import UNIT_LAYERS, unit_frame
-from pages.common import cached_layer, current_lang, ensure_app_entry, show_error, tr
+from pages.common import cached_layer, current_basemap, current_lang, ensure_app_entry, show_error, tr
 
 ensure_app_entry()
 
@@ -439,7 +439,7 @@ def page_layer(layer_id: str, title_key: str, kind: str, style: dict, tooltip: t
 
 
 final_cost = (cost_after if cost_after is not None else cost_before)[0]
-map_key = ("cov_map", lang, grid_key, unit_choice, fac_key, scenario_key() if scenario else None, mode, detour,
+map_key = ("cov_map", lang, current_basemap(), grid_key, unit_choice, fac_key, scenario_key() if scenario else None, mode, detour,
            threshold, cost_label, roads_key if mode == "network" else None)
 if st.session_state.get("_cov_map_key") != map_key:
     ugeo = units_geo(unit_choice)
@@ -451,7 +451,7 @@ if st.session_state.get("_cov_map_key") != map_key:
         "beyond": result["beyond_population"].round().to_numpy(),
     }, geometry=ugeo.geometry.to_numpy(), crs=4326)
     minx, miny, maxx, maxy = ugeo.total_bounds  # fit the chosen units (the 3 cities are a small part)
-    m = new_map(lang, "positron", bounds=[[float(miny), float(minx)], [float(maxy), float(maxx)]])
+    m = new_map(lang, current_basemap(), bounds=[[float(miny), float(minx)], [float(maxy), float(maxx)]])
     add_choropleth(m, shown, "share_pct", lang, tr("coverage.map_title"),
                    tooltip_fields=["unit_name", "share_txt", "population", "beyond"], scheme="equal_interval", k=5,
                    legend_title=f"{tr('coverage.map_title')} (%) — {tr(grid.label_key)}", palette="RdYlGn",

@@ -127,7 +127,7 @@ def preview_map(gdf, name: str, key: str) -> None:
     try:
         from geo.catalog import get_catalog
         from layers.render import add_catalog_layer, add_gdf_layer, finish_map, geometry_kind, new_map
-        from pages.common import cached_layer
+        from pages.common import cached_layer, current_basemap
         from pages.map_component import show_map
     except ImportError:
         return
@@ -135,8 +135,8 @@ def preview_map(gdf, name: str, key: str) -> None:
     minx, miny, maxx, maxy = shown.total_bounds
     pad_x, pad_y = max((maxx - minx) * 0.1, 0.005), max((maxy - miny) * 0.1, 0.005)
     minx, miny, maxx, maxy = minx - pad_x, miny - pad_y, maxx + pad_x, maxy + pad_y
-    m = new_map(lang, basemap="none", bounds=[[miny, minx], [maxy, maxx]], height=420)
-    try:  # the province outline for context (no tiles: the preview works offline)
+    m = new_map(lang, basemap=current_basemap(), bounds=[[miny, minx], [maxy, maxx]], height=420)
+    try:  # the province outline for context (with basemap "none" the preview works offline)
         add_catalog_layer(m, get_catalog().layer("province_post2025"), cached_layer("province_post2025"), lang)
     except AtlasError:
         pass

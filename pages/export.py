@@ -10,7 +10,7 @@ import streamlit as st
 
 from geo.errors import AtlasError
 from geo.i18n import t
-from pages.common import cached_layer, current_lang, ensure_app_entry, show_error, tr, workspace_layers
+from pages.common import cached_layer, current_basemap, current_lang, ensure_app_entry, show_error, tr, workspace_layers
 from pages.urlstate import current_view, read_state, unit_key, unit_param, write_state
 
 ensure_app_entry()
@@ -95,7 +95,9 @@ def _view_caption(view: dict[str, Any]) -> str:
 def _map_view(view: dict[str, Any]):  # noqa: ANN202 — layers.views.MapView
     from layers.views import MapView
 
-    mv = MapView(layers=list(view.get("layers") or []), basemap=view.get("basemap") or "none",
+    app_basemap = current_basemap()  # "none" in the sidebar means offline: no map fetches tiles
+    basemap = "none" if app_basemap == "none" else (view.get("basemap") or app_basemap)
+    mv = MapView(layers=list(view.get("layers") or []), basemap=basemap,
                  bounds=view.get("bounds"), lang=lang)
     indicator = view.get("indicator") or ""
     if ":" in indicator:
@@ -226,7 +228,7 @@ def _present(views: list[dict[str, Any]]) -> None:
     st.iframe(keys_js, height=1)
     try:
         key = json.dumps({k: view.get(k) for k in ("layers", "basemap", "bounds", "indicator")}, sort_keys=True)
-        _show_folium(_folium_map(key + lang, view), key=f"present_map_{idx}", height=760)
+        _show_folium(_folium_map(key + lang + current_basemap(), view), key=f"present_map_{idx}", height=760)
     except (ImportError, AtlasError) as exc:
         st.warning(tr("present.render_missing", reason=_reason(exc)))
     st.iframe(keys_js, height=1)

@@ -12,11 +12,11 @@ from geo.text import escape
 from geo.units import (PROGRAMME_CITY_KEYS, UNIT_LAYERS, bounds_latlon, missing_ward_polygons, search_units, unit_at,
                        unit_code, unit_facts, unit_from_code)
 from geo.catalog import get_catalog
-from layers.render import BASEMAPS, PROVINCE_BOUNDS, SCHEMES, add_gdf_layer, center_zoom, geometry_kind
+from layers.render import PROVINCE_BOUNDS, SCHEMES, add_gdf_layer, center_zoom, geometry_kind
 from layers.views import MapView, build_map, default_view
 from pages.map_component import show_map
 from pages.urlstate import read_state, write_state
-from pages.common import (cached_layer, current_lang, ensure_app_entry, layer_version, tr,
+from pages.common import (cached_layer, current_basemap, current_lang, ensure_app_entry, layer_version, tr,
                           workspace_layers)
 
 ensure_app_entry()
@@ -41,9 +41,7 @@ st.caption(tr("map.caption"))
 # ---- controls -------------------------------------------------------------------------
 view = default_view(lang, catalog)
 with st.sidebar:
-    view.basemap = st.selectbox(tr("map.basemap"), list(BASEMAPS),
-                                index=list(BASEMAPS).index(url.get("basemap", "positron")),
-                                format_func=lambda b: tr(f"map.basemap_{b}"), key=wkey("basemap"))
+    view.basemap = current_basemap()  # one choice for the whole app (sidebar, app.py)
     view.layers = st.multiselect(tr("map.layers"), list(catalog.layers), default=url.get("layers", view.layers),
                                  format_func=lambda lid: catalog.layers[lid].title(lang), key=wkey("layers"))
     polygon_layers = [lid for lid in view.layers if catalog.layers[lid].choropleth]

@@ -17,7 +17,7 @@ from geo.indicators import (Framework, Indicator, compute_indicator, computed_va
                             load_framework, province_total, scorecard)
 from geo.units import PlanningUnit, all_units, programme_cities
 from geo.store import ImportRejected, Store, frame_bytes, read_table, template_xlsx
-from pages.common import current_lang, ensure_app_entry, show_error, tr
+from pages.common import current_basemap, current_lang, ensure_app_entry, show_error, tr
 
 ensure_app_entry()
 
@@ -239,7 +239,7 @@ def _map_frame(ind: Indicator, level: str):
 
 
 @st.cache_resource(show_spinner=False, max_entries=24)
-def _choropleth(indicator_id: str, level: str, map_lang: str, radius_m: float, _ind: Indicator, _gdf):
+def _choropleth(indicator_id: str, level: str, map_lang: str, radius_m: float, basemap: str, _ind: Indicator, _gdf):
     """The folium map for one indicator/level/language (built once, reused on reruns)."""
     from geo.catalog import Catalog, get_catalog
     from layers.render import add_choropleth, new_map
@@ -248,7 +248,7 @@ def _choropleth(indicator_id: str, level: str, map_lang: str, radius_m: float, _
     fields = dict(base.fields)
     fields["readiness_share"] = {code: t("readiness.share", code) for code in ("vi", "en")}
     cat = Catalog(layers=base.layers, categories=base.categories, fields=fields)
-    m = new_map(map_lang, "positron")
+    m = new_map(map_lang, basemap)
     add_choropleth(m, _gdf, "readiness_share", map_lang, _ind.name(map_lang),
                    tooltip_fields=["name", "readiness_share"], scheme="equal_interval", k=5,
                    legend_title=t("readiness.map_legend", map_lang, indicator=_ind.name(map_lang)),
@@ -267,7 +267,7 @@ def map_tab(fw: Framework) -> None:
     try:
         from pages.map_component import show_map   # renders a cached folium map once (streamlit-folium)
 
-        m = _choropleth(ind.id, level, lang, ind.radius_m, ind, gdf)
+        m = _choropleth(ind.id, level, lang, ind.radius_m, current_basemap(), ind, gdf)
         show_map(m, key=f"ind_map_{ind.id}_{level}_{lang}", height=520, returned_objects=())
     except (ImportError, AtlasError):
         st.info(tr("readiness.map_unavailable"))

@@ -115,3 +115,25 @@ def test_out_never_overwrites_the_input_or_the_workspace(tmp_path, capsys):
     assert main(["check", str(gpkg), "--layer", "vung", "--out", str(ws)]) == 2
     assert "is the app's workspace" in capsys.readouterr().err and ws.read_bytes() == ws_before
     assert [x["name"] for x in workspace.list_layers()] == ["a"]
+
+
+def test_cli_language_follows_the_system_locale(tmp_path) -> None:  # noqa: ANN001
+    """LANG=vi_VN.UTF-8 → Vietnamese messages; LC_ALL wins over LANG; --lang wins over both."""
+    import os
+    import subprocess
+    import sys
+
+    from geo.cli import system_lang
+
+    assert system_lang({"LANG": "vi_VN.UTF-8"}) == "vi"
+    assert system_lang({"LANG": "vi_VN.UTF-8", "LC_ALL": "en_US.UTF-8"}) == "en"
+    assert system_lang({}) == "en"
+    missing = tmp_path / "none.geojson"
+    base = {k: v for k, v in os.environ.items() if k not in ("LANG", "LC_ALL", "LC_MESSAGES")}
+    vi = subprocess.run([sys.executable, "-m", "geo", "check", str(missing)], capture_output=True, text=True,
+                        env={**base, "LANG": "vi_VN.UTF-8"})
+    en = subprocess.run([sys.executable, "-m", "geo", "--lang", "en", "check", str(missing)], capture_output=True,
+                        text=True, env={**base, "LANG": "vi_VN.UTF-8"})
+    assert vi.returncode == en.returncode == 2
+    assert vi.stderr.startswith("error: ") and en.stderr.startswith("error: ")
+    assert vi.stderr != en.stderr  # the same refusal, in the locale's language

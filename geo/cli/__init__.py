@@ -23,9 +23,21 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(2)
 
 
+def system_lang(environ: dict[str, str] | None = None) -> str:
+    """"vi" when the system locale is Vietnamese (``LC_ALL``, then ``LC_MESSAGES``, then
+    ``LANG``, as POSIX orders them), else "en"."""
+    env = os.environ if environ is None else environ
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = env.get(name, "")
+        if value:
+            return "vi" if value.lower().startswith("vi") else "en"
+    return "en"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m geo", description="Thái Nguyên Smart-City Atlas command line")
-    parser.add_argument("--lang", choices=("vi", "en"), default="en", help="language of messages")
+    parser.add_argument("--lang", choices=("vi", "en"), default=system_lang(),
+                        help="language of messages (default: from the system locale)")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name in COMMAND_MODULES:
         try:

@@ -24,10 +24,22 @@ def test_app_entry_runs_in_vietnamese_with_navigation() -> None:
     assert at.radio(key="_lang_choice").value == "vi"
 
 
+def test_app_wide_basemap_is_none_when_offline_is_configured(monkeypatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("ATLAS_OFFLINE", "1")
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    assert at.selectbox(key="_basemap_choice_vi").value == "none"
+    assert at.session_state["basemap"] == "none"
+    # a shared link's basemap wins over the default
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["basemap"] = "osm"
+    at.run()
+    assert at.selectbox(key="_basemap_choice_vi").value == "osm"
+
+
 def test_map_page_widgets_and_language_switch() -> None:
     at = _page("vi").run()
     assert not at.exception
-    assert at.selectbox(key="basemap_vi").value == "positron"
     assert "districts" in at.multiselect(key="layers_vi").value
     assert at.radio(key="zoom_to_vi").options[0] == "Toàn tỉnh"
     at.session_state["lang"] = "en"
@@ -93,7 +105,7 @@ def test_page_state_lives_in_the_url_and_a_link_restores_it() -> None:
     at.run()
     assert not at.exception
     assert at.multiselect(key="layers_vi").value == ["districts", "wards_2025"]
-    assert at.selectbox(key="basemap_vi").value == "none"
+    assert at.session_state["basemap"] == "none"
     assert at.selectbox(key="choro_column_vi").value == "density_2025"
     assert any("Thành phố Sông Công" in m.value for m in at.markdown)  # the linked unit is selected
     at.radio(key="zoom_to_vi").set_value("pho_yen").run()
