@@ -721,12 +721,10 @@ def fmt_distance(metres: float, lang: str) -> str:
 
 
 def _round_people(x: float) -> float:
-    """Round for a sentence: 18,437 → 18,400; 1,234 → 1,230; 87 → 87."""
-    if x >= 10_000:
-        return round(x, -2)
-    if x >= 1_000:
-        return round(x, -1)
-    return round(x)
+    """Round for a sentence: the one rule of ``geo.numbers.round_people``."""
+    from geo.numbers import round_people
+
+    return round_people(x)
 
 
 def coverage_sentences(df: pd.DataFrame, lang: str, facility_label: str, radius_m: float | None = None,

@@ -726,7 +726,8 @@ def read_table(path: str | Path | io.BytesIO, name: str | None = None) -> pd.Dat
     suffix = Path(name).suffix.lower()
     try:
         if suffix == ".csv":
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            # blank lines kept: rows are numbered as the spreadsheet shows them (validate_frame)
+            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False)
         if suffix in (".xlsx", ".xlsm"):
             return pd.read_excel(path, dtype=object, engine="openpyxl")
     except FileNotFoundError:

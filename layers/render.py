@@ -193,7 +193,7 @@ def add_catalog_layer(m: folium.Map, layer: Layer, gdf: gpd.GeoDataFrame, lang: 
     if layer.id == "infrastructure" or (layer.kind == "point" and layer.style.get("cluster")):
         add_infrastructure(m, gdf, lang, catalog, show=show)
         return
-    fields = [f for f in layer.tooltip if f in gdf.columns]
+    fields = [f for f in layer.tooltip if f in gdf.columns] if len(gdf) else []  # folium refuses tooltips on no features
     props = display_values(gdf, fields, lang)
     style = dict(layer.style)
     if layer.highlight_field and layer.highlight_field in gdf.columns:

@@ -30,6 +30,7 @@ from geo.i18n import fmt_number, fmt_percent, t
 from geo.population import census_grid, read_population_raster
 from geo.text import escape
 from geo.catalog import get_catalog, service_reach
+from geo.numbers import whole_people
 from geo.units import UNIT_LAYERS, unit_frame
 from pages.common import cached_layer, current_basemap, current_lang, ensure_app_entry, show_error, tr
 
@@ -200,8 +201,10 @@ def radius_input() -> int:
 
 
 def clear_scenario() -> None:
-    """Button callback: forget proposed/closed facilities (widget state included). The last
-    click is kept: the map keeps reporting it, and forgetting it would add it again."""
+    """Button callback: forget proposed/closed facilities (widget state included) and stop
+    adding facilities by clicking (else the next click would silently start a new scenario).
+    The last click is kept: the map keeps reporting it, and forgetting it would add it again."""
+    st.session_state["cov_click_adds"] = False
     st.session_state["cov_added"] = []
     st.session_state["cov_closed"] = []
     st.session_state["cov_closed_pick"] = []
@@ -588,7 +591,7 @@ def _hotspots_bytes() -> bytes:
 
 
 d1, d2, d3, d4, d5 = st.columns(5)
-d1.download_button(tr("coverage.dl_csv"), spreadsheet_safe(export_frame).to_csv(index=False).encode("utf-8-sig"), f"{stem}.csv",
+d1.download_button(tr("coverage.dl_csv"), spreadsheet_safe(whole_people(export_frame)).to_csv(index=False).encode("utf-8-sig"), f"{stem}.csv",
                    "text/csv", key="cov_dl_csv")
 d2.download_button(tr("coverage.dl_geojson"), lambda: _geo_bytes("GeoJSON"), f"{stem}.geojson",
                    "application/geo+json", key="cov_dl_geojson")

@@ -556,3 +556,23 @@ def test_big_geojson_path_refuses_non_json_content(tmp_path, monkeypatch):
     with pytest.raises(AtlasError) as exc:
         read_any(p)
     assert exc.value.key == "import_errors.json_invalid" and C.SECRET not in exc.value.message("en")
+
+
+def test_rows_are_numbered_as_the_spreadsheet_shows_them(tmp_path):
+    """Blank lines in a CSV and blank rows in an XLSX (above the header too) keep their place:
+    the out-of-range point is reported at the row number the user sees in the sheet."""
+    import openpyxl
+
+    csv = tmp_path / "diem.csv"
+    csv.write_text("ten,lat,lon\nA,21.6,105.8\n\nB,21.5,105.9\nC,121.5,205.9\n", encoding="utf-8")
+    _, rep = read_any(csv)
+    assert rep.out_of_range_rows == [5]  # header 1, A 2, blank 3, B 4, C 5
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append([None])  # a blank first row: the header is row 2
+    for row in (["ten", "lat", "lon"], ["A", 21.6, 105.8], [None, None, None], ["C", 121.5, 205.9]):
+        ws.append(row)
+    xlsx = tmp_path / "diem.xlsx"
+    wb.save(xlsx)
+    _, rep = read_any(xlsx)
+    assert rep.out_of_range_rows == [5]

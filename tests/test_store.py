@@ -464,3 +464,15 @@ def test_two_processes_saving_at_once_one_wins_one_gets_conflict(store, ws):
     hist = store.history("smart_cities", P)
     assert [(v.version, v.entered_by) for v in hist] == [(1, winner)]
     assert set(store.audit_log()["action"]) == {"value_saved", "conflict_rejected"}
+
+
+def test_import_rows_are_numbered_as_in_the_spreadsheet(store, editors, tmp_path):
+    """A blank line in the CSV keeps its place: the bad row is reported at its sheet row."""
+    good = pd.DataFrame([GOOD])
+    bad = pd.DataFrame([{**GOOD, "period": "2023", "value": "abc"}])
+    csv = tmp_path / "rows.csv"
+    text = good.to_csv(index=False) + "\n" + bad.to_csv(index=False, header=False)
+    csv.write_text(text, encoding="utf-8")  # header 1, good 2, blank 3, bad 4
+    with pytest.raises(ImportRejected) as exc:
+        store.import_file(editors[0], csv)
+    assert exc.value.report.bad_rows() == [4]

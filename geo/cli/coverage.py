@@ -14,6 +14,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from geo.errors import AtlasError
+from geo.numbers import whole_people
 from geo.paths import check_writable
 from geo.text import spreadsheet_safe
 from geo.i18n import t
@@ -205,7 +206,7 @@ def run(args) -> int:
     df["population_source"] = t(grid.label_key, lang)
     try:
         if out.suffix.lower() == ".csv":
-            spreadsheet_safe(df).to_csv(out, index=False, encoding="utf-8-sig")  # BOM: Excel reads Vietnamese right
+            spreadsheet_safe(whole_people(df)).to_csv(out, index=False, encoding="utf-8-sig")  # BOM: Excel reads Vietnamese right
         else:
             gdf = cov.attach_geometry(df, units)
             if out.exists():

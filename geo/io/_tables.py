@@ -170,7 +170,7 @@ def _table_to_points(df: pd.DataFrame, fname: str, report: ImportReport, overrid
         out = ok & ((x.abs() > 180) | (y.abs() > 90))
         if out.any():
             report.dropped_out_of_range = int(out.sum())
-            report.out_of_range_rows = [int(i) + 2 for i in np.flatnonzero(out.to_numpy())[:50]]
+            report.out_of_range_rows = [int(i) for i in out.index[out.to_numpy()][:50]]  # sheet row numbers
         ok &= ~out
     elif np.nanmedian(xv) > 1_000_000 > np.nanmedian(yv):
         x, y = y, x
@@ -229,9 +229,11 @@ def _read_csv(path: Path, fname: str, report: ImportReport, override) -> _Raw:
     import io as _io
     try:
         df = pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""],
-                         engine="c")
+                         engine="c", skip_blank_lines=False)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
         raise AtlasError("import_errors.csv_invalid", file=fname) from None
+    df.index = pd.RangeIndex(2, len(df) + 2)  # row numbers as a spreadsheet shows them (header = row 1)
+    df = df.dropna(how="all")  # blank lines: no data, but they keep their place in the numbering
     raw = _table_to_points(df, fname, report, override)
     raw.raw_text = basis == "auto"
     raw.encoding_basis = basis
@@ -279,13 +281,14 @@ def _read_xlsx(path: Path, fname: str, layer: str | None, report: ImportReport, 
         raise _unreadable(fname, "XLSX") from None
     finally:
         wb.close()
-    rows = [r for r in rows if r is not None and any(v not in (None, "") for v in r)]
-    if len(rows) < 2:
+    numbered = [(n, r) for n, r in enumerate(rows, start=1) if r is not None and any(v not in (None, "") for v in r)]
+    if len(numbered) < 2:
         raise AtlasError("import_errors.empty_file", file=fname)
-    header = [str(h).strip() if h not in (None, "") else f"column_{i + 1}" for i, h in enumerate(rows[0])]
+    header = [str(h).strip() if h not in (None, "") else f"column_{i + 1}" for i, h in enumerate(numbered[0][1])]
     width = len(header)
-    body = [list(r[:width]) + [None] * (width - len(r)) for r in rows[1:]]
-    df = pd.DataFrame(body, columns=header)
+    body = [list(r[:width]) + [None] * (width - len(r)) for _, r in numbered[1:]]
+    # index = the row number Excel shows (blank rows and title rows above the header counted)
+    df = pd.DataFrame(body, columns=header, index=[n for n, _ in numbered[1:]])
     raw = _table_to_points(df, fname, report, override)
     raw.raw_text = False
     raw.encoding_basis = "auto"

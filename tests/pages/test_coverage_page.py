@@ -275,3 +275,28 @@ def test_radius_defaults_to_the_category_service_radius():
     at.selectbox(key="cov_facilities").set_value("public_admin")
     run(at)
     assert at.number_input(key="cov_radius").value == service_reach("public_admin")[0]
+
+
+def test_closing_every_facility_is_a_valid_scenario_and_clear_stops_click_adding():
+    """Nobody is covered when every facility is closed (no crash, no server path), and
+    "Clear scenario" also turns off adding facilities by clicking."""
+    at = AppTest.from_file(PAGE)
+    at.session_state["lang"] = "en"
+    at.session_state["cov_units"] = "cities"
+    at.session_state["cov_facilities"] = "health"
+    run(at)
+    pick = at.multiselect(key="cov_closed_pick")
+    every = [int(o.rsplit("#", 1)[1].rstrip(")")) for o in pick.options]
+    assert every
+    pick.set_value(every)
+    at.toggle(key="cov_click_adds").set_value(True)
+    run(at)
+    assert not any("/work" in str(e.value) or "Traceback" in str(e.value) for e in at.error)
+    table = frame_values(at)
+    covered = [c for c in table.columns if c.startswith("Covered") or c == "Covered"]
+    assert covered, list(table.columns)
+    assert (num(table[covered[0]]) == 0).all()  # everyone beyond reach
+    at.button(key="cov_clear").click()
+    run(at)
+    assert at.session_state["cov_click_adds"] is False
+    assert at.session_state["cov_closed"] == []
