@@ -122,6 +122,8 @@ def test_network_coverage_per_unit():
     assert "median_minutes" in df.columns and "median_distance_m" not in df.columns
     assert df.covered_population.tolist() == [3, 7]
     assert df.median_minutes.tolist() == pytest.approx([100 / 83.3333333, 300 / 83.3333333])
+    cut = network_coverage_by_unit(fac, units, grid, road, "uid", "uname", minutes=3.7, limit=3.7)
+    assert cut.covered_population.tolist() == [3, 7]  # the limit keeps coverage exact
     with pytest.raises(AtlasError) as e:
         network_coverage_by_unit(fac, units, grid, road, "uid", "uname")
     assert e.value.key == "coverage_errors.no_limit"
@@ -177,3 +179,53 @@ def test_network_coverage_never_falls_with_more_time_or_a_new_facility(pops, min
     assert longer.covered_population.iloc[0] >= base.covered_population.iloc[0] - eps
     assert added.covered_population.iloc[0] >= base.covered_population.iloc[0] - eps
     assert 0 <= base.covered_share.fillna(0).iloc[0] <= 1
+
+
+def _brute_nearest(g, pts):
+    """Nearest edge by brute force over every segment (ties → lowest index)."""
+    from geo.network import _seg_dist
+
+    e = np.broadcast_to(np.arange(g.n_edges), (len(pts), g.n_edges))
+    d, _ = _seg_dist(g, pts, np.ascontiguousarray(e))
+    return d.min(axis=1), np.argmin(d, axis=1)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_vectorised_snapping_matches_brute_force(seed):
+    from geo.network import snap_points
+
+    rng = np.random.default_rng(seed)
+    # random segments of very different lengths (short ones force the exactness fallback)
+    starts = rng.uniform(0, 3000, (300, 2))
+    ends = starts + rng.normal(0, rng.choice([5, 100, 1500], 300)[:, None], (300, 2))
+    g = build_graph(roads([[tuple(a), tuple(b)] for a, b in zip(starts, ends)]), "walk")
+    pts = np.column_stack((X0 + rng.uniform(-500, 3500, 3000), Y0 + rng.uniform(-500, 3500, 3000)))
+    snap = snap_points(g, pts, max_snap_m=200.0)
+    d, e = _brute_nearest(g, pts)
+    near = d <= 200.0
+    assert (snap.edge[~near] == -1).all() and np.isinf(snap.off[~near]).all()
+    assert np.allclose(snap.off[near], d[near], rtol=0, atol=1e-9)
+    assert (snap.edge[near] == e[near]).all()
+
+
+def test_snapping_tolerance_joins_nearby_vertices():
+    gap = [[(0, 0), (1000, 0)], [(1000.4, 0), (2000, 0)]]  # a 40 cm digitising gap
+    fac = xy((0, 0))
+    loose = build_graph(roads(gap), "walk")
+    assert math.isinf(network_cost_fn(loose, fac, "distance", direct=False)(xy((1500, 0)))[0])
+    tight = build_graph(roads(gap), "walk", snap_tolerance_m=1.0)
+    assert tight.n_nodes == 3 and tight.snap_tolerance_m == 1.0
+    assert network_cost_fn(tight, fac, "distance", direct=False)(xy((1500, 0)))[0] == pytest.approx(1500, abs=1)
+
+
+def test_cost_limit_is_exact_below_and_inf_above():
+    rng = np.random.default_rng(5)
+    lines = [[(x, 0), (x, 3000)] for x in range(0, 3001, 300)] + [[(0, y), (3000, y)] for y in range(0, 3001, 300)]
+    g = build_graph(roads(lines), "walk", snap_tolerance_m=0.5)
+    fac = xy((150, 150), (2500, 2600))
+    pts = np.column_stack((X0 + rng.uniform(0, 3000, 2000), Y0 + rng.uniform(0, 3000, 2000)))
+    full = network_cost_fn(g, fac, "time", direct=False)(pts)
+    cut = network_cost_fn(g, fac, "time", direct=False, limit=20.0)(pts)
+    inside = full <= 20.0
+    assert 0 < inside.sum() < len(pts)
+    assert np.allclose(cut[inside], full[inside]) and np.isinf(cut[~inside]).all()
