@@ -34,6 +34,8 @@ class Layer:
     unit_level: str = ""
     highlight_field: str = ""
     vintage_vi: str = ""
+    display_file: str = ""  # pre-simplified copy for drawing only (see for_display)
+    key: str = ""  # column joining display_file to file
 
     def title(self, lang: str) -> str:
         """Title in ``lang``."""
@@ -149,3 +151,40 @@ def load_layer(layer_id: str) -> gpd.GeoDataFrame:
     if gdf.crs is None or gdf.geometry is None:
         raise AtlasError("errors.layer_corrupt", layer=layer_id, file=layer.file)
     return gdf.to_crs(4326) if gdf.crs.to_epsg() != 4326 else gdf
+
+
+@lru_cache(maxsize=8)
+def _display_copy(path: str, mtime: float, key: str) -> gpd.GeoSeries:
+    gdf = gpd.read_file(path, engine="pyogrio").to_crs(4326)
+    return gpd.GeoSeries(gdf.geometry.to_numpy(), index=gdf[key].astype(str).to_numpy(), crs=4326)
+
+
+def for_display(layer: Layer, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """``gdf`` with its geometry swapped for the layer's display copy, for drawing only.
+
+    Parameters
+    ----------
+    layer : Layer
+        A catalog layer; only one with ``display_file`` and ``key`` is changed.
+    gdf : GeoDataFrame
+        Rows of that layer (any subset, any order) carrying the ``key`` column, EPSG:4326.
+
+    Returns
+    -------
+    A copy whose geometry is the coverage-simplified display geometry of each row matched by
+    ``key`` (rows without a display geometry keep theirs). Never use it for areas, overlays
+    or exports: those read the full geometry of ``layer.file``.
+    """
+    if not layer.display_file or not layer.key or layer.key not in gdf.columns:
+        return gdf
+    path = Path(DATA_DIR) / layer.display_file
+    if not path.exists():
+        return gdf
+    light = _display_copy(str(path), path.stat().st_mtime, layer.key)
+    keys = gdf[layer.key].astype(str)
+    geoms = keys.map(light)
+    swapped = gdf.copy()
+    have = geoms.notna().to_numpy()
+    new = gdf.geometry.to_numpy().copy()
+    new[have] = geoms.to_numpy()[have]
+    return swapped.set_geometry(gpd.GeoSeries(new, index=gdf.index, crs=gdf.crs))

@@ -111,142 +111,6 @@ def join_census_2019(communes: gpd.GeoDataFrame, census: pd.DataFrame) -> tuple[
     return out, report
 
 
-def fill_small_holes(geoms: gpd.GeoSeries, max_hole_km2: float) -> gpd.GeoSeries:
-    """Remove interior rings smaller than ``max_hole_km2`` (slivers between simplified
-    neighbouring communes become holes when they are dissolved)."""
-    metric = geoms.to_crs(METRIC_CRS)
-    limit = max_hole_km2 * 1e6
-
-    def fill(poly: shapely.Polygon) -> shapely.Polygon:
-        keep = [r for r in poly.interiors if shapely.Polygon(r).area >= limit]
-        return shapely.Polygon(poly.exterior, keep)
-
-    out = []
-    for geom in metric:
-        parts = getattr(geom, "geoms", [geom])
-        filled = [fill(p) for p in parts if isinstance(p, shapely.Polygon)]
-        out.append(shapely.union_all(filled) if len(filled) > 1 else filled[0])
-    return gpd.GeoSeries(out, index=geoms.index, crs=METRIC_CRS).to_crs(geoms.crs)
-
-
-def districts_from_communes(districts: gpd.GeoDataFrame, communes: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """District polygons of the 2019 structure, dissolved from commune polygons.
-
-    The dvhcvn district outlines predate the 2017 transfers of Sơn Cẩm, Chùa Hang, Linh
-    Sơn, Huống Thượng and Đồng Liên into TP Thái Nguyên, while the census counts them
-    there. Dissolving communes by their 2019 district keeps geometry, population and the
-    commune layer consistent (shared borders coincide). Attributes stay from ``districts``.
-    """
-    key = communes["district_2019"].map(join_key)
-    dissolved = communes.assign(_key=key).dissolve(by="_key")[["geometry"]]
-    dissolved["geometry"] = fill_small_holes(dissolved.geometry, max_hole_km2=1.0)
-    out = districts.copy()
-    keys = out["name"].map(join_key)
-    missing = sorted(out.loc[~keys.isin(dissolved.index), "name"])
-    geoms = keys.map(dissolved["geometry"])
-    out["geometry"] = [g if g is not None and not (isinstance(g, float)) else old
-                       for g, old in zip(geoms, out.geometry)]
-    out = out.set_geometry("geometry").set_crs(communes.crs, allow_override=True)
-    moved = communes[communes["district_2019"].map(join_key) != communes["district_vn"].map(join_key)]
-    notes = [f"{r.commune_vn}: in {r.district_vn} in the 2009 geometry, in {r.district_2019} in 2019"
-             for r in moved.itertuples()]
-    notes += [f"no communes for district {n}: dvhcvn outline kept" for n in missing]
-    return out, notes
-
-
-def crosswalk_targets(communes: gpd.GeoDataFrame, crosswalk: pd.DataFrame) -> tuple[pd.DataFrame, JoinReport]:
-    """For each 2009 polygon, its post-2025 unit(s) via the official old→new crosswalk."""
-    olds = crosswalk.drop_duplicates("old_commune_id").reset_index(drop=True)
-    right = _keys(olds["old_province"], olds["old_district"], olds["old_commune"],
-                  olds["old_commune"].map(unit_kind))
-    right["label"] = olds["old_commune"] + " (" + olds["old_district"] + ")"
-    match, report = match_names(commune_keys_2009(communes), right)
-    rows = []
-    for idx, m in match.items():
-        if np.isnan(m):
-            continue
-        old_id = olds["old_commune_id"].iloc[int(m)]
-        for new_id in crosswalk.loc[crosswalk["old_commune_id"] == old_id, "new_commune_id"]:
-            rows.append((idx, old_id, new_id))
-    return pd.DataFrame(rows, columns=["poly_idx", "old_commune_id", "new_commune_id"]), report
-
-
-def derive_wards_2025(communes: gpd.GeoDataFrame, crosswalk: pd.DataFrame,
-                      points: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
-    """Post-2025 ward polygons dissolved from 2009 commune polygons through the crosswalk.
-
-    - A polygon whose old commune maps to one new unit goes to it.
-    - An old commune split between units goes whole to the target whose official point
-      is nearest; every target of a split is flagged ``split_predecessor``.
-    - A polygon missing from the crosswalk (merged away 2019–2024) joins the unit with
-      which it shares the longest border among polygons of the same old district.
-    Units left without any polygon are returned by name in the notes.
-    """
-    notes: list[str] = []
-    links, report = crosswalk_targets(communes, crosswalk)
-    notes += [f"crosswalk join: {line}" for line in report.lines()]
-    pts = points.copy()
-    pts["gso_code"] = pts["gso_code_2025"].astype(int).astype(str).str.zfill(5)
-    pts_m = pts.to_crs(METRIC_CRS).set_index("gso_code")
-    cm = communes.to_crs(METRIC_CRS)
-
-    counts = links.groupby("poly_idx")["new_commune_id"].nunique()
-    assign = pd.Series(index=communes.index, dtype=object)
-    split_targets: set[str] = set()
-    for idx, group in links.groupby("poly_idx"):
-        targets = group["new_commune_id"].unique().tolist()
-        if counts[idx] == 1:
-            assign[idx] = targets[0]
-            continue
-        split_targets.update(targets)
-        cen = cm.geometry.loc[idx].centroid
-        d = pts_m.loc[targets].distance(cen)
-        assign[idx] = d.idxmin()
-        notes.append(f"split predecessor {communes.loc[idx, 'commune_vn']}: polygon given whole to "
-                     f"{pts_m.loc[d.idxmin(), 'name_full']}; targets {', '.join(pts_m.loc[targets, 'name_full'])}")
-
-    method = pd.Series("crosswalk", index=communes.index)
-    orphans = assign[assign.isna()].index.tolist()
-    for _ in range(3):  # orphans next to orphans resolve on a later pass
-        still = []
-        for idx in orphans:
-            geom = cm.geometry.loc[idx]
-            same = cm[(cm["district_vn"] == cm.loc[idx, "district_vn"]) & assign.notna()]
-            shared = same.geometry.intersection(geom.boundary).length
-            if len(shared) == 0 or shared.max() <= 0:
-                still.append(idx)
-                continue
-            assign[idx] = assign[shared.idxmax()]
-            method[idx] = "longest_shared_border"
-            notes.append(f"{communes.loc[idx, 'commune_vn']} ({communes.loc[idx, 'district_vn']}) not in the "
-                         f"crosswalk: joined to {pts_m.loc[assign[idx], 'name_full']} by longest shared border")
-        orphans = still
-    for idx in orphans:
-        notes.append(f"{communes.loc[idx, 'commune_vn']} ({communes.loc[idx, 'district_vn']}): no unit found, dropped")
-
-    cm = cm.assign(gso_code=assign, method=method).dropna(subset=["gso_code"])
-    agg: dict = {"method": lambda s: ",".join(sorted(set(s)))}
-    if "population_2019" in cm.columns:  # carry census 2019 across the reform (NaN if any part unknown)
-        agg["population_2019"] = lambda s: s.sum() if s.notna().all() else np.nan
-    dissolved = cm.dissolve(by="gso_code", aggfunc=agg).rename(columns={"population_2019": "population_2019_carried"})
-    # pre-2025 districts of each new unit, from the official crosswalk (not the 2009 polygons)
-    dissolved["old_districts"] = crosswalk.groupby("new_commune_id")["old_district"].agg(
-        lambda s: ", ".join(sorted(set(s)))).reindex(dissolved.index)
-    dissolved["geometry"] = shapely.make_valid(dissolved.geometry.values, method="structure", keep_collapsed=False)
-    dissolved = dissolved.to_crs(points.crs)
-    keep = ["name_full", "name", "unit_type", "area_km2", "population_2025", "merged_from"]
-    carried = [c for c in ("old_districts", "population_2019_carried") if c in dissolved.columns]
-    out = pts.set_index("gso_code")[keep].join(dissolved[["geometry", "method", *carried]], how="inner")
-    out = gpd.GeoDataFrame(out.reset_index(), geometry="geometry", crs=points.crs)
-    out["split_predecessor"] = out["gso_code"].isin(split_targets)
-    out["polygon_derived"] = True
-    out["density_2025"] = out["population_2025"] / out["area_km2"]
-    missing = sorted(set(pts["gso_code"]) - set(out["gso_code"]))
-    for code in missing:
-        notes.append(f"no polygon could be derived for {pts.set_index('gso_code').loc[code, 'name_full']}")
-    return out, notes
-
-
 POI_TAG_COLUMNS = ("amenity", "healthcare", "shop", "man_made", "tourism", "office")
 
 
@@ -268,3 +132,50 @@ def categorise_pois(pois: gpd.GeoDataFrame, categories: dict[str, list[str]]) ->
         cat[hit] = name
         done |= hit
     return cat
+
+
+#: 2009 polygons counted in another census row. Thị trấn Đại Từ was merged into Thị trấn
+#: Hùng Sơn in 2020 (Nghị quyết 864/NQ-UBTVQH14); the census table (item 9, keyed to GADM
+#: units) has no Đại Từ row and its Hùng Sơn row covers both towns (its GADM area, 14.0 km²,
+#: equals the two 2009 polygons together). (district_vn, polygon) → polygon holding the row.
+CENSUS_MERGED_POLYGONS = {("Huyện Đại Từ", "Thị trấn Đại Từ"): "Xã Hùng Sơn"}
+
+
+def merge_census_towns(communes: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Join each polygon in ``CENSUS_MERGED_POLYGONS`` to the polygon holding its census row.
+
+    Rule: when the census counts two 2009 polygons in one row, the atlas shows them as
+    one unit carrying that row's figure exactly (named after the census unit, with a
+    ``merged_note``), instead of "no data" on one and the whole figure on the other.
+    No figure is split or estimated. Returns the communes and one note per merge.
+    """
+    out = communes.copy()
+    out["merged_note"] = ""
+    notes: list[str] = []
+    for (district, town), holder in CENSUS_MERGED_POLYGONS.items():
+        t = out.index[(out["district_vn"] == district) & (out["commune_vn"] == town)]
+        h = out.index[(out["district_vn"] == district) & (out["commune_vn"] == holder)]
+        if len(t) != 1 or len(h) != 1 or pd.notna(out.loc[t[0], "population_2019"]):
+            notes.append(f"{town} ({district}): merge rule not applicable, left as is")
+            continue
+        t, h = t[0], h[0]
+        area = float(out.loc[[t, h], "area_km2"].sum())
+        out.loc[h, "geometry"] = shapely.union(out.loc[h, "geometry"], out.loc[t, "geometry"])
+        unit = str(out.loc[h, "census_2019_unit"])
+        out.loc[h, "commune_vn"] = f"Thị trấn {strip_name(out.loc[h, 'commune_vn'])}"
+        out.loc[h, "merged_note"] = f"gồm {town} (sáp nhập 2020) / includes {town} (merged 2020)"
+        out.loc[h, "area_km2"] = area
+        out.loc[h, "density_2019"] = out.loc[h, "population_2019"] / area
+        out = out.drop(index=t)
+        notes.append(f"{town} ({district}) has no row in the census table; the row '{unit}' "
+                     f"({int(out.loc[h, 'population_2019']):,}) covers it and {holder}: shown as one unit "
+                     f"'{out.loc[h, 'commune_vn']}' of {area:.2f} km² with that exact figure")
+    return out.reset_index(drop=True), notes
+
+
+def strip_name(name: str) -> str:
+    """A unit name without its type prefix, keeping diacritics ("Xã Hùng Sơn" → "Hùng Sơn")."""
+    for prefix in sorted(UNIT_TYPE_NAMES, key=len, reverse=True):
+        if fold(name).startswith(fold(prefix) + " "):
+            return name[len(prefix) + 1:]
+    return name

@@ -23,7 +23,7 @@ from geo.classify import NO_DATA_COLOR, PALETTES, SCHEMES, Classification, class
 from geo.i18n import fmt_number, t
 from geo.text import escape
 from layers import assets
-from geo.catalog import Catalog, Layer, get_catalog
+from geo.catalog import Catalog, Layer, for_display, get_catalog
 
 def _compact_json() -> None:
     """Embed GeoJSON compactly: UTF-8 text instead of \\u escapes, no spaces.
@@ -181,6 +181,7 @@ def add_catalog_layer(m: folium.Map, layer: Layer, gdf: gpd.GeoDataFrame, lang: 
                       k: int = 5, show: bool = True, catalog: Catalog | None = None) -> None:
     """Add one catalog layer: outline/choropleth polygons, lines, or clustered points."""
     catalog = catalog or get_catalog()
+    gdf = for_display(layer, gdf)  # the coverage-simplified copy, for drawing only
     title = layer.title(lang)
     if layer.derived:
         title += f" ({t('common.derived', lang)})"
@@ -188,7 +189,8 @@ def add_catalog_layer(m: folium.Map, layer: Layer, gdf: gpd.GeoDataFrame, lang: 
         add_choropleth(m, gdf, column, lang, title, list(layer.tooltip), scheme, k,
                        legend_title=f"{catalog.field_label(column, lang)} — {layer.title(lang)}",
                        catalog=catalog, show=show,
-                       note=t("map.derived_note", lang) if layer.derived else "")
+                       note=t("map.derived_note", lang) if layer.derived else "",
+                       tolerance=layer.style.get("simplify_deg", SIMPLIFY_DEG))
         return
     if layer.id == "infrastructure" or (layer.kind == "point" and layer.style.get("cluster")):
         add_infrastructure(m, gdf, lang, catalog, show=show)

@@ -10,13 +10,18 @@ import sys
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from geo.derive import (SMART_CITY_DISTRICT_IDS, categorise_pois, derive_wards_2025,  # noqa: E402
-                        districts_from_communes, join_census_2019)
+from geo.derive import (SMART_CITY_DISTRICT_IDS, categorise_pois, join_census_2019,  # noqa: E402
+                        merge_census_towns)
+from geo.official_units import (DISPLAY_TOLERANCE_DEG, OFFICIAL_AREA_KM2_2025,  # noqa: E402
+                                OFFICIAL_POPULATION_2025, build_wards_2025, census_by_new_unit,
+                                clean_coverage, correct_point_codes, display_geometry,
+                                districts_from_wards, outline, read_code_list, read_official_figures)
 from geo.paths import DATA_DIR, METRIC_CRS, SHARED_SOURCES  # noqa: E402
 from geo.text import join_key  # noqa: E402
 from geo.catalog import get_catalog  # noqa: E402
@@ -33,16 +38,21 @@ SRC = {
     "pois": "osm_poi_thai_nguyen_post2025_hotosm.geojson",
     "hospitals": "osm_hospitals_thai_nguyen_south_overpass2024_lbs.geojson",
     "roads": "roads_rail_national_provincial_thai_nguyen_legocity.geojson",
+    "polygons": "vnm_communes_post2025_thai_nguyen_bando_polygons.geojson",
+    "figures": "vnm_communes_post2025_thai_nguyen_population_area_vietnam3dmap.json",
+    "codes": "vn_admin_units_2025_codes_vietnamprovinces.json",
 }
+GEOMETRY_SOURCE = ("union of the official 2025 unit polygons (sapnhap.bando.com.vn) of the district's "
+                   "communes; units formed across a district border cut with the 2009 commune polygons")
 
 
-def write(gdf: gpd.GeoDataFrame, name: str, out: Path) -> None:
+def write(gdf: gpd.GeoDataFrame, name: str, out: Path, precision: int = 7) -> None:
     path = out / name
     if path.exists():
         path.unlink()
     gdf = gdf.to_crs(4326)
     gdf = gdf.set_geometry(shapely.make_valid(gdf.geometry.values, method="structure", keep_collapsed=False))
-    gdf.to_file(path, driver="GeoJSON", engine="pyogrio", COORDINATE_PRECISION=7)
+    gdf.to_file(path, driver="GeoJSON", engine="pyogrio", COORDINATE_PRECISION=precision)
     print(f"wrote {path.name}: {len(gdf)} features")
 
 
@@ -52,45 +62,82 @@ def build(src: Path, out: Path) -> list[str]:
     report: list[str] = []
     read = lambda key: gpd.read_file(src / SRC[key])  # noqa: E731
 
-    write(read("province_pre"), "province_pre2025.geojson", out)
-    write(read("province_post"), "province_post2025.geojson", out)
+    # --- the 92 official units (items 13, 14, 15; label points item 6) -------------------
+    figures = read_official_figures(src / SRC["figures"])
+    code_names = read_code_list(src / SRC["codes"])
+    points, code_notes = correct_point_codes(read("points"), code_names)
+    crosswalk = pd.read_csv(src / SRC["crosswalk"], dtype=str)
+    wards, notes = build_wards_2025(read("polygons"), figures, code_names, points, crosswalk)
+    report += ["## Post-2025 units: official polygons (item 13) and figures (item 14)"] + code_notes + notes
+    report.append(f"population 2025: {int(wards['population_2025'].sum()):,} (official {OFFICIAL_POPULATION_2025:,}); "
+                  f"area {wards['area_km2'].sum():,.2f} km² (official {OFFICIAL_AREA_KM2_2025:,.2f})")
 
     census = pd.read_csv(src / SRC["census"])
-    tn_census = census[census["city"].map(join_key) == "thainguyen"]
-    by_district = tn_census.groupby(tn_census["district"].map(join_key))["total"].sum()
-
     communes, join_report = join_census_2019(read("communes"), census)
-    report += ["## Census 2019 → 2009 commune polygons"] + join_report.lines()
+    communes, merge_notes = merge_census_towns(communes)
+    report += ["## Census 2019 → 2009 commune polygons"] + join_report.lines() + merge_notes
     write(communes, "communes_pre2025.geojson", out)
 
-    districts, moved = districts_from_communes(read("districts"), communes[communes["province_vn"] == "Thái Nguyên"])
-    report += ["## District polygons (2019 structure) dissolved from communes"] + moved
+    carried, carry_notes = census_by_new_unit(census, crosswalk, communes, wards)
+    wards["population_2019_carried"] = wards["gso_code"].map(carried)
+    report += ["## Census 2019 carried onto the 2025 units"] + carry_notes
+    report.append(f"carried total {int(carried.sum()):,} of census {int(census['total'].sum()):,}")
+
+    # --- pre-2025 districts: an exact partition of the official units ---------------------
+    clean = wards.assign(geometry=clean_coverage(wards.geometry))
+    district_geoms, cut_notes = districts_from_wards(clean, crosswalk, communes)
+    report += ["## Pre-2025 districts dissolved from the official 2025 units",
+               "each district = the official 2025 polygons of the units formed from its own communes, so district "
+               "edges (and those of the 3 programme cities TP Thái Nguyên, TP Sông Công, Phổ Yên) follow the official "
+               "2025 boundaries, replacing the 2009 commune dissolve (which left overlaps, gaps and area outside the "
+               "province); only the units below lie across an old border and are cut"] + cut_notes
+    by_district = census.groupby([census["city"].map(join_key), census["district"].map(join_key)])["total"].sum()
+
+    def districts_layer(key: str, province_key: str) -> gpd.GeoDataFrame:
+        d = read(key)
+        k = d["name"].map(join_key)
+        d = d.set_geometry(k.map(district_geoms).to_numpy()).set_crs(4326, allow_override=True)
+        d["area_km2"] = d.to_crs(METRIC_CRS).area.to_numpy() / 1e6
+        d["population_2019"] = [by_district.get((province_key, kk), np.nan) for kk in k]
+        d["density_2019"] = d["population_2019"] / d["area_km2"]
+        d["geometry_source"] = GEOMETRY_SOURCE
+        report.append(f"{province_key}: census 2019 joined for {d['population_2019'].notna().sum()}/{len(d)} "
+                      f"districts; total {int(d['population_2019'].sum()):,}")
+        return d
+
+    districts = districts_layer("districts", "thainguyen")
     districts["smart_city"] = districts["level2_id"].isin(SMART_CITY_DISTRICT_IDS)
     districts["smart_city_label"] = districts["smart_city"].map({True: "✔", False: ""})
-    districts["area_km2"] = districts.to_crs(METRIC_CRS).area / 1e6
-    districts["population_2019"] = districts["name"].map(join_key).map(by_district)
-    districts["density_2019"] = districts["population_2019"] / districts["area_km2"]
-    districts["geometry_source"] = "2009 commune polygons dissolved by 2019 district (derived)"
-    report.append(f"district population 2019 joined for {districts['population_2019'].notna().sum()}/9 "
-                  f"districts; total {int(districts['population_2019'].sum()):,}")
     write(districts, "districts_pre2025.geojson", out)
-    bk = read("districts_bk")
-    bk["area_km2"] = bk.to_crs(METRIC_CRS).area / 1e6
-    write(bk, "districts_bac_kan_pre2025.geojson", out)
+    write(districts_layer("districts_bk", "backan"), "districts_bac_kan_pre2025.geojson", out)
 
-    points = read("points")
-    write(points, "wards_2025_points.geojson", out)
-    crosswalk = pd.read_csv(src / SRC["crosswalk"], dtype=str)
-    wards, notes = derive_wards_2025(communes, crosswalk, points)
-    smart_names = set(districts.loc[districts["smart_city"], "name"].map(join_key))
+    province_pre = read("province_pre")
+    province_pre["geometry"] = [outline(districts.geometry)]
+    province_pre["geometry_source"] = GEOMETRY_SOURCE
+    write(province_pre, "province_pre2025.geojson", out)
+    province_post = read("province_post")
+    province_post["geometry"] = [outline(wards.geometry)]
+    province_post["derivation"] = "union of the 92 official 2025 unit polygons (sapnhap.bando.com.vn)"
+    write(province_post, "province_post2025.geojson", out)
+
+    smart = set(districts.loc[districts["smart_city"], "name"].map(join_key))
     wards["in_smart_city_2020"] = wards["old_districts"].map(
-        lambda s: all(join_key(d) in smart_names for d in s.split(", ")))
-    wards["split_note"] = wards["split_predecessor"].map(
-        {True: "một xã cũ bị chia — ranh giới xấp xỉ / a predecessor was split — approximate boundary", False: ""})
-    report += ["## Post-2025 wards derived from 2009 polygons"] + notes
-    report.append(f"derived polygons: {len(wards)}/{len(points)}; units with a split predecessor: "
-                  f"{', '.join(wards.loc[wards['split_predecessor'], 'name_full']) or '-'}")
-    write(wards, "wards_2025_derived.geojson", out)
+        lambda s: all(join_key(d) in smart for d in s.split(", ")))
+    write(wards, "wards_2025.geojson", out)
+    display = wards[["gso_code", "geometry"]].copy()
+    display["geometry"] = display_geometry(clean.geometry)
+    write(display, "wards_2025_display.geojson", out)
+    n_full = int(shapely.get_num_coordinates(wards.geometry.values).sum())
+    n_disp = int(shapely.get_num_coordinates(display.geometry.values).sum())
+    report.append(f"display geometry (coverage-simplified, {DISPLAY_TOLERANCE_DEG}°): {n_disp:,} vertices "
+                  f"of {n_full:,} ({n_disp / n_full:.1%}); analysis and exports use the full geometry")
+
+    pts = points.copy()
+    pts["gso_code_2025"] = pts["gso_code"].astype(int)
+    for col in ("area_km2", "population_2025"):
+        pts[col] = pts["gso_code"].map(figures[col])
+    pts["figures_source"] = "official 2025 figures (item 14); label point from sapnhap bulk list (item 6)"
+    write(pts, "wards_2025_points.geojson", out)
 
     cats = {cid: list(c.tags) for cid, c in get_catalog().categories.items()}
     pois = read("pois")

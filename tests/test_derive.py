@@ -6,8 +6,11 @@ import pytest
 import pandas as pd
 from shapely.geometry import Point, box
 
-from geo.derive import (categorise_pois, derive_wards_2025, districts_from_communes, fill_small_holes,
-                        join_census_2019)
+import shapely
+
+from geo.derive import categorise_pois, join_census_2019, merge_census_towns
+from geo.official_units import CENSUS_2019_TN
+
 from geo.catalog import get_catalog, load_layer
 
 
@@ -32,27 +35,6 @@ def test_census_join_by_name_reports_unmatched() -> None:
     assert abs(out["area_km2"].iloc[0] - 1.11 * 1.04) < 0.1  # 0.01° x 0.01° near 21.5°N ≈ 1.15 km²
 
 
-def test_crosswalk_dissolve_split_and_orphans() -> None:
-    crosswalk = pd.DataFrame({
-        "old_province": ["Tỉnh Thái Nguyên"] * 4, "old_district": ["Huyện A", "Huyện A", "Huyện B", "Huyện B"],
-        "old_commune_id": ["1", "2", "4", "4"], "old_commune": ["Xã Một", "Thị trấn Hai", "Xã Bốn", "Xã Bốn"],
-        "new_commune_id": ["00010", "00010", "00020", "00030"], "new_commune": ["X", "X", "Y", "Z"],
-    })
-    points = gpd.GeoDataFrame({
-        "gso_code_2025": [10, 20, 30], "name_full": ["Xã X", "Xã Y", "Xã Z"], "name": ["X", "Y", "Z"],
-        "unit_type": ["xã"] * 3, "area_km2": [3.0, 1.0, 1.0], "population_2025": [300, 100, 100],
-        "merged_from": ["", "", ""],
-    }, geometry=[Point(105.805, 21.505), Point(105.835, 21.505), Point(105.9, 21.6)], crs=4326)
-    wards, notes = derive_wards_2025(_communes(), crosswalk, points)
-    by_code = wards.set_index("gso_code")
-    # Một + Hai + orphan Ba (shares the longest border with Hai) → X
-    assert by_code.loc["00010"].geometry.bounds == pytest.approx((105.80, 21.50, 105.83, 21.51), abs=1e-6)
-    assert by_code.loc["00020", "split_predecessor"] and not by_code.loc["00010", "split_predecessor"]
-    assert "00030" not in by_code.index  # Bốn went whole to Y (nearest point): Z is listed, not invented
-    assert any("no polygon could be derived for Xã Z" in n for n in notes)
-    assert any("Xã Ba" in n and "longest shared border" in n for n in notes)
-
-
 def test_poi_categories_follow_catalog_tags_in_order() -> None:
     pois = gpd.GeoDataFrame({"amenity": ["hospital", "school", "townhall", None, "cafe"],
                              "man_made": [None, None, None, "mast", None]},
@@ -61,17 +43,16 @@ def test_poi_categories_follow_catalog_tags_in_order() -> None:
     assert categorise_pois(pois, cats).tolist() == ["health", "education", "public_admin", "telecom", "other"]
 
 
-def test_shipped_derived_layers_are_consistent() -> None:
+def test_shipped_layers_are_consistent() -> None:
     districts = load_layer("districts")
     assert sorted(districts.loc[districts["smart_city"], "level2_id"]) == ["164", "165", "172"]
-    assert int(districts["population_2019"].sum()) == 1_286_751  # official census total
+    assert int(districts["population_2019"].sum()) == CENSUS_2019_TN  # official census total
     wards = load_layer("wards_2025")
-    assert wards["polygon_derived"].all() and len(wards) <= 92
-    assert wards.is_valid.all()
-    # figures carried across the reform: census 2019 summed over predecessors, never invented
-    communes = load_layer("communes")
-    carried = wards["population_2019_carried"].dropna()
-    assert 0.9 * communes["population_2019"].sum() < carried.sum() <= communes["population_2019"].sum()
+    assert wards["gso_code"].is_unique and wards.is_valid.all()
+    # census 2019 carried across the reform: every person of the census table placed once
+    communes = load_layer("communes")  # every census row sits on one 2009 polygon
+    assert communes["population_2019"].notna().all()
+    assert wards["population_2019_carried"].sum() == pytest.approx(communes["population_2019"].sum(), abs=len(wards))
     smart = wards.loc[wards["in_smart_city_2020"], "name_full"]
     assert {"Phường Phổ Yên", "Phường Sông Công", "Phường Phan Đình Phùng"} <= set(smart)
     assert "Xã Phú Bình" not in set(smart)
@@ -79,42 +60,40 @@ def test_shipped_derived_layers_are_consistent() -> None:
     assert set(infra["category"]) <= set(get_catalog().categories)
 
 
-def test_district_polygons_follow_the_2019_structure() -> None:
-    communes = load_layer("communes")
-    districts = load_layer("districts")
-    tn = communes[communes["province_vn"] == "Thái Nguyên"]
-    inside = gpd.sjoin(tn.set_geometry(tn.representative_point()), districts[["name", "geometry"]],
-                       predicate="within")
-    city = inside[inside["name"] == "Thành phố Thái Nguyên"]
-    # communes transferred into the city in 2017 are inside its polygon now
-    assert {"Xã Sơn Cẩm", "Xã Linh Sơn", "Xã Huống Thượng", "Xã Đồng Liên"} <= set(city["commune_vn"])
-    # so the census population of the communes inside each district equals the district figure
-    by_district = inside.groupby("name")["population_2019"].sum()
-    expected = districts.set_index("name")["population_2019"]
-    matched = by_district.index[by_district.index != "Huyện Đại Từ"]  # one Đại Từ commune has no census match
-    assert (by_district[matched] == expected[matched]).all()
-
-
-def test_dissolved_districts_have_no_sliver_holes() -> None:
-    import shapely
-
+def test_district_polygons_partition_the_province_and_hold_their_wards() -> None:
     districts = load_layer("districts").to_crs(9213)
-    for geom in districts.geometry:
-        for part in getattr(geom, "geoms", [geom]):
-            assert all(shapely.Polygon(r).area >= 1e6 for r in part.interiors)
-    ring = shapely.Polygon([(0, 0), (10, 0), (10, 10), (0, 10)], [[(4, 4), (5, 4), (5, 5), (4, 5)]])
-    big = shapely.Polygon([(0, 0), (5000, 0), (5000, 5000), (0, 5000)], [[(100, 100), (2100, 100), (2100, 2100), (100, 2100)]])
-    out = fill_small_holes(gpd.GeoSeries([ring, big], crs=9213), max_hole_km2=1.0)
-    assert len(out.iloc[0].interiors) == 0 and len(out.iloc[1].interiors) == 1  # 4 km² hole kept
+    province = load_layer("province_pre2025").to_crs(9213).geometry.iloc[0]
+    union = shapely.union_all(districts.geometry.to_numpy())
+    assert shapely.symmetric_difference(union, province).area < 1e4  # < 0.01 km²: same outline
+    assert districts.area.sum() == pytest.approx(province.area, rel=1e-6)  # so no overlap either
+    wards = load_layer("wards_2025").to_crs(9213)
+    city = districts.loc[districts["level2_id"] == "164"].geometry.iloc[0]
+    inside = wards[wards.representative_point().within(city)]
+    # the city's 2025 wards formed only from its own communes take its official edge
+    own = inside[inside["old_districts"] == "Thành phố Thái Nguyên"]
+    assert len(own) >= 5
+    assert (own.geometry.difference(city).area < 1e3).all()
 
 
-def test_districts_from_communes_on_small_data() -> None:
-    communes = _communes().assign(district_2019=["Huyện A", "Huyện A", "Huyện B", "Huyện B"])
-    districts = gpd.GeoDataFrame({"name": ["Huyện A", "Huyện B", "Huyện C"]},
-                                 geometry=[box(0, 0, 1, 1)] * 3, crs=4326)
-    out, notes = districts_from_communes(districts, communes)
-    assert out.geometry.iloc[0].bounds == pytest.approx((105.80, 21.50, 105.82, 21.51))
-    assert out.geometry.iloc[1].bounds == pytest.approx((105.82, 21.50, 105.84, 21.51))
-    assert out.geometry.iloc[2].bounds == (0, 0, 1, 1)  # no communes: outline kept, and said so
-    assert any("Xã Ba" in n and "Huyện B" in n for n in notes)
-    assert any("Huyện C" in n for n in notes)
+def test_merged_town_keeps_its_census_figure() -> None:
+    communes = load_layer("communes")
+    dt = communes[communes["district_vn"] == "Huyện Đại Từ"]
+    assert "Thị trấn Đại Từ" not in set(dt["commune_vn"])  # shown inside the unit that counts it
+    town = dt[dt["merged_note"].fillna("").str.contains("Đại Từ")]
+    assert len(town) == 1 and town["commune_vn"].iloc[0] == "Thị trấn Hùng Sơn"
+    assert dt["population_2019"].notna().all()  # no "no data" left in Đại Từ
+    district = load_layer("districts").set_index("name").loc["Huyện Đại Từ", "population_2019"]
+    assert dt["population_2019"].sum() == district  # the census rows add up to the district total
+
+
+def test_merge_rule_on_small_data() -> None:
+    communes = gpd.GeoDataFrame({
+        "district_vn": ["Huyện Đại Từ"] * 3, "commune_vn": ["Thị trấn Đại Từ", "Xã Hùng Sơn", "Xã Khác"],
+        "population_2019": [None, 1500.0, 700.0], "census_2019_unit": [None, "HùngSơn", "Khác"],
+        "area_km2": [1.0, 2.0, 3.0], "density_2019": [None, 750.0, 233.3],
+    }, geometry=[box(0, 0, 1, 1), box(1, 0, 2, 1), box(2, 0, 3, 1)], crs=4326)
+    out, notes = merge_census_towns(communes)
+    assert len(out) == 2 and out["population_2019"].sum() == 2200  # nothing split, nothing lost
+    merged = out[out["commune_vn"] == "Thị trấn Hùng Sơn"].iloc[0]
+    assert merged["area_km2"] == 3.0 and merged["density_2019"] == 500 and merged.geometry.bounds == (0, 0, 2, 1)
+    assert "Thị trấn Đại Từ" in notes[0]

@@ -186,6 +186,11 @@ def test_shipped_layer_round_trip_and_derived_note(tmp_path):
     assert len(back) == len(src.gdf)
     assert set(back["name_full"]) == set(src.gdf["name_full"])
     assert back.crs.to_epsg() == 9213
+    credits = res.credits_path.read_text(encoding="utf-8")
+    assert "DERIVED" not in credits and "thanglequoc" in credits  # official polygons, credited
+    # exports carry the full official geometry, not the display copy
+    assert int(shapely.get_num_coordinates(src.gdf.geometry.values).sum()) > 100_000
+    res = export_source(resolve_source("districts", "en"), "gpkg", tmp_path / "d.gpkg", lang="en")
     assert "DERIVED" in res.credits_path.read_text(encoding="utf-8")
 
 
@@ -265,7 +270,7 @@ def test_layer_credits_from_catalog():
     c = layer_credits("infrastructure", "en")
     assert "ODbL" in c.licence
     assert "© OpenStreetMap contributors" in c.text("en", 4326, "geojson")
-    assert layer_credits("wards_2025").derived
+    assert layer_credits("districts").derived and not layer_credits("wards_2025").derived
 
 
 def test_credits_combine_dedupes():

@@ -52,6 +52,8 @@ def test_download_shapefile_in_vn2000(tmp_path):
 def test_geojson_ignores_vn2000_choice_and_derived_warning():
     at = _page()
     at.selectbox(key="export_layer").select("wards_2025").run()
+    assert not any("DẪN XUẤT" in w.value for w in at.warning)  # official polygons since #9
+    at.selectbox(key="export_layer").select("districts").run()
     assert any("DẪN XUẤT" in w.value for w in at.warning)
     at.selectbox(key="export_format").select("geojson").run()
     assert at.radio(key="export_crs").disabled

@@ -83,7 +83,7 @@ def test_search_without_diacritics_and_choropleth() -> None:
 def test_missing_and_corrupt_files_leave_the_rest_working(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     import geo.catalog as cat
 
-    for f in ("districts_pre2025.geojson", "province_pre2025.geojson", "wards_2025_derived.geojson"):
+    for f in ("districts_pre2025.geojson", "province_pre2025.geojson", "wards_2025.geojson"):
         (tmp_path / f).write_bytes((ROOT / "data" / "shapefiles" / f).read_bytes())
     (tmp_path / "communes_pre2025.geojson").write_text('{"type": "FeatureCollection", "features": [')
     monkeypatch.setattr(cat, "DATA_DIR", tmp_path)

@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.auth import Editor, configure_test_editor
+from geo.catalog import load_layer
 from geo.i18n import t
 from geo.indicators import PROVINCE_ID, load_framework
 from geo.paths import REPO_ROOT
@@ -78,7 +79,7 @@ def test_map_section_draws_a_choropleth_of_a_computed_indicator(env):
     assert len(table) == 9 and "Thành phố Sông Công" in set(table["Unit"])
     at.radio(key=_w("ind_map_level", "en")).set_value("ward")
     at.run()
-    assert not at.exception and len(at.dataframe[0].value) == 91
+    assert not at.exception and len(at.dataframe[0].value) == len(load_layer("wards_2025"))  # all 92 units
 
 
 def test_english_province_scorecard_with_seeded_dti(env):
