@@ -96,7 +96,8 @@ def test_computed_coverage_layer_exports_with_modelled_credits(tmp_path):
     assert main(["export", "coverage:health:3000", "--format", "shp", "--crs", "9213", "--out", str(out)]) == 0
     zf = zipfile.ZipFile(out)
     credits = zf.read("CREDITS.txt").decode("utf-8")
-    assert "3,000 m" in credits and "MODELLED" in credits and "DERIVED" in credits and "ODbL" in credits
+    assert "3,000 m" in credits and "MODELLED" in credits and "ODbL" in credits
+    assert "thanglequoc" in credits and "DERIVED" not in credits  # official 2025 polygons since #9
     back = pyogrio.read_dataframe(f"/vsizip/{out}/cov.shp")
     assert back.crs.to_epsg() == 9213 and len(back) > 50
     share_col = [c for c in back.columns if c.startswith("covered_sh")][0]
