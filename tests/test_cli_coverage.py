@@ -254,5 +254,6 @@ def test_radius_defaults_to_the_category_service_radius(tmp_path, capsys):
     want = coverage_by_unit(infra[infra["category"] == "education"], d[d["smart_city"]],
                             census_grid(load_layer("communes"), "population_2019"), service_reach("education")[0],
                             "level2_id", "name")
-    assert got["covered_population"].tolist() == pytest.approx(want["covered_population"].tolist())
+    # the CSV holds whole people (geo.numbers.whole_people): equal to the engine within rounding
+    assert got["covered_population"].tolist() == pytest.approx(want["covered_population"].tolist(), abs=0.5)
     assert "1 km" in capsys.readouterr().out
