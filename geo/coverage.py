@@ -748,12 +748,13 @@ def coverage_sentences(df: pd.DataFrame, lang: str, facility_label: str, radius_
 
 
 def total_sentence(df: pd.DataFrame, lang: str, facility_label: str, radius_m: float | None = None,
-                   minutes: float | None = None) -> str:
-    """One sentence on the totals."""
+                   minutes: float | None = None, lower_bound: bool = False) -> str:
+    """One sentence on the totals ("at least …" when ``lower_bound``: incomplete facility data)."""
     tot = totals(df)
     reach = (t("coverage.minutes", lang, value=fmt_number(minutes, lang)) if minutes is not None
              else fmt_distance(float(radius_m or 0), lang))
-    return t("coverage.total_sentence", lang, covered=fmt_number(_round_people(tot["covered_population"]), lang),
+    key = "coverage.total_sentence_at_least" if lower_bound else "coverage.total_sentence"
+    return t(key, lang, covered=fmt_number(_round_people(tot["covered_population"]), lang),
              population=fmt_number(_round_people(tot["population"]), lang),
              share=fmt_percent(tot["covered_share"], lang), facility=facility_label, reach=reach)
 

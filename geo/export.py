@@ -599,60 +599,54 @@ def _category(name: str) -> str:
     return name
 
 
-def _ward_grid_and_facilities(category: str) -> tuple[Any, gpd.GeoDataFrame, gpd.GeoDataFrame]:
-    from geo.population import census_grid
-    from geo.catalog import load_layer
-
-    wards = load_layer("wards_2025")
-    wards = wards[wards["population_2025"].notna()].reset_index(drop=True)
-    infra = load_layer("infrastructure")
-    return census_grid(wards, "population_2025", cell_m=100.0), wards, infra[infra["category"] == category]
-
-
 def _computed_source(name: str, lang: str) -> Source | None:
     """``coverage:<category>[:<radius_m>]`` (per-ward polygons), ``covered:<category>[:<radius_m>]``
-    (raster: 1 covered, 0 not, 255 nobody lives there) or ``distance:<category>`` (raster, m)."""
+    (raster: 1 covered, 0 not, 255 nobody lives there) or ``distance:<category>`` (raster, m).
+
+    The question goes through :mod:`geo.service` (2025 wards, their 2025 figures, the
+    category's radius from the catalog unless given), so the file holds the number every
+    other surface shows; its credits say when the figures are a lower bound.
+    """
     kind, _, rest = name.partition(":")
     if kind not in ("coverage", "covered", "distance") or not rest:
         return None
+    from geo import coverage as cov
     from geo.catalog import get_catalog
+    from geo.service import CoverageRequest, default_service
 
     parts = rest.split(":")
     category = _category(parts[0])
     service = get_catalog().categories[category].title(lang).lower()
-    try:
-        from geo import coverage as cov
-    except ImportError:
-        raise AtlasError("export.not_found", name=name) from None
-    base = [layer_credits("wards_2025", lang), layer_credits("infrastructure", lang)]
-    grid, wards, facilities = _ward_grid_and_facilities(category)
-    if kind == "distance":
-        title = t("export.distance_layer", lang, service=service)
-        arr = cov.distance_raster(facilities, grid)
-        cred = replace(Credits.combine(title, base), title=title, modelled=True)
-        return Source(name.replace(":", "_"), cred, raster=RasterData(arr, grid.transform, grid.crs, None, name))
-    from geo.catalog import service_reach
-
-    radius = service_reach(category)[0]  # the category's default, as on every other surface
+    radius = None  # the category's default, as on every other surface
     if len(parts) > 1:
         try:
             radius = float(parts[1])
         except ValueError:
             radius = -1.0
-        if not radius > 0:
+        if not radius > 0 or not np.isfinite(radius):
             raise AtlasError("export.bad_radius", radius=parts[1])
-    title = t("export.coverage_layer", lang, service=service, radius=radius)
+    req = CoverageRequest(category=category, units="wards_2025", population="wards_2025", radius_m=radius)
+    if kind == "distance":
+        title = t("export.distance_layer", lang, service=service)
+        grid, _ = default_service().grid(req)
+        facilities, _ = default_service().facilities(req)
+        base = [layer_credits("wards_2025", lang), layer_credits("infrastructure", lang)]
+        cred = replace(Credits.combine(title, base), title=title, modelled=True)
+        arr = cov.distance_raster(facilities, grid)
+        return Source(name.replace(":", "_"), cred, raster=RasterData(arr, grid.transform, grid.crs, None, name))
+    result = default_service().ask(req)
+    radius = result.threshold
     if kind == "covered":
         title = t("export.covered_layer", lang, service=service, radius=radius)
-        dist = cov.distance_raster(facilities, grid)
+        grid = result.grid
+        dist = cov.distance_raster(result.facilities, grid)
         people = np.nan_to_num(np.asarray(grid.values, dtype="float64"), nan=0.0)
         arr = np.where(people > 0, (dist <= radius).astype("uint8"), np.uint8(255)).astype("uint8")
-        cred = replace(Credits.combine(title, base), title=title, modelled=True)
+        cred = replace(result.credits(lang, title), title=title)
         return Source(name.replace(":", "_"), cred, raster=RasterData(arr, grid.transform, grid.crs, 255, name))
-    df = cov.coverage_by_unit(facilities, wards, grid, radius, "gso_code", "name_full")
-    gdf = cov.attach_geometry(df, wards)
-    cred = replace(Credits.combine(title, base), title=title, modelled=True)
-    return Source(name.replace(":", "_"), cred, gdf=gdf)
+    title = t("export.coverage_layer", lang, service=service, radius=radius)
+    cred = replace(result.credits(lang, title), title=title)
+    return Source(name.replace(":", "_"), cred, gdf=result.geo_frame(lang).drop(columns=["rule"]))
 
 
 def _population_grid(lang: str) -> Source:

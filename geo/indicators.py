@@ -25,7 +25,6 @@ from geo.errors import AtlasError
 from geo.i18n import fmt_number, t
 from geo.paths import REPO_ROOT
 from geo.units import PROVINCE_ID, PlanningUnit, normalise_id
-from geo.units import UNIT_LAYERS as _UNIT_LAYERS
 from geo.units import all_units as _all_units
 
 FRAMEWORK_FILE = REPO_ROOT / "data" / "indicators.toml"
@@ -113,6 +112,7 @@ class Value:
     entered_by: str = SEED_AUTHOR
     entered_at: str = ""
     version: int = 0
+    lower_bound: bool = False  # computed on incomplete facility data: the value is "at least"
 
 
 @dataclass(frozen=True)
@@ -385,47 +385,36 @@ def gap_sentence(indicator: Indicator, unit_name: str, st: Status, lang: str,
 LEVEL_LAYERS = {"city": "districts", "ward": "wards_2025"}  # indicator level → unit layer
 
 
-def population_grid_for(level: str, units: Any = None) -> Any:
-    """The population surface computed indicators use at ``level``.
+def compute_indicator(indicator: Indicator, level: str, radius_m: float | None = None) -> pd.DataFrame:
+    """Coverage of a computed ``indicator`` per unit of ``level``, through :mod:`geo.service`.
 
-    Cities/districts/province: census 2019 spread uniformly within each *commune* (the
-    communes nest in the districts, so district totals are kept). Wards: the official 2025
-    ward figures, uniform within each ward. Shared by the readiness page and the deck.
+    Levels: ``"city"`` (the 9 pre-2025 districts; population: 2019 census spread within
+    each commune), ``"ward"`` (the 2025 units; their 2025 figures), ``"province"`` (the sum
+    of the districts). The radius is the category's (``layers/catalog.toml``) unless
+    ``radius_m`` is given. Columns: those of :class:`geo.service.CoverageResult` ``table``
+    (people in whole persons) plus ``unit_key`` (the registry id, ``districts:165``) and
+    ``value`` (covered share in percent; NaN where no facility of the category is known).
+    Rows carry ``lower_bound`` (the facility data is incomplete: the value is "at least").
+
+    Raises
+    ------
+    AtlasError
+        ``indicators.not_computed`` for a manual indicator, ``indicators.unknown_level``.
     """
-    from geo.population import census_grid
-    from geo.catalog import load_layer
-
-    if level in ("city", "province") and units is None:
-        return census_grid(load_layer("communes"), "population_2019")
-    spec = _UNIT_LAYERS[LEVEL_LAYERS["city" if level == "province" else level]]
-    return census_grid(units if units is not None else load_layer(spec.layer), spec.pop_col)
-
-
-def compute_indicator(indicator: Indicator, level: str, radius_m: float | None = None,
-                      units_gdf: Any = None, facilities: Any = None) -> pd.DataFrame:
-    """Coverage of ``indicator`` per unit of ``level`` ("city", "ward" or "province") with the
-    coverage engine. Columns: those of ``geo.coverage.coverage_by_unit`` plus ``unit_key``
-    (our unit id) and ``value`` (covered share in percent). "province" sums the districts."""
-    from geo.coverage import coverage_by_unit
-    from geo.catalog import load_layer
+    from geo.service import ask
 
     if not indicator.computed:
         raise AtlasError("indicators.not_computed", indicator=indicator.id)
     layer_level = "city" if level == "province" else level
     if layer_level not in LEVEL_LAYERS:
         raise AtlasError("indicators.unknown_level", level=level)
-    spec = _UNIT_LAYERS[LEVEL_LAYERS[layer_level]]
-    id_col, name_col, prefix = spec.id_col, spec.name_col, f"{spec.layer}:"
-    units = units_gdf if units_gdf is not None else load_layer(spec.layer)
-    if facilities is None:
-        infra = load_layer("infrastructure")
-        facilities = infra[infra["category"] == indicator.category]
-    grid = population_grid_for(layer_level, units_gdf)
-    df = coverage_by_unit(facilities, units, grid, radius_m or indicator.radius_m, id_col, name_col)
-    df = pd.DataFrame(df).copy()
+    layer = LEVEL_LAYERS[layer_level]
+    result = ask(category=indicator.category, units=layer, radius_m=radius_m or indicator.radius_m,
+                 population="communes" if layer_level == "city" else layer)
+    df = result.table.assign(lower_bound=result.lower_bound)
     if level == "province":
         return province_total(df)
-    df["unit_key"] = prefix + df["unit_id"].astype(str)
+    df["unit_key"] = f"{layer}:" + df["unit_id"].astype(str)
     df["value"] = 100.0 * df["covered_share"].astype(float)
     return df
 
@@ -435,16 +424,20 @@ def province_total(city_df: pd.DataFrame) -> pd.DataFrame:
     pop = float(city_df["population"].sum())
     cov = float(city_df["covered_population"].sum())
     share = cov / pop if pop else float("nan")
+    lower = bool(city_df["lower_bound"].any()) if "lower_bound" in city_df else False
     return pd.DataFrame({"unit_id": ["19"], "unit_name": [_all_units(("province",))[0].name], "population": [pop],
                          "covered_population": [cov], "covered_share": [share], "beyond_population": [pop - cov],
-                         "unit_key": [PROVINCE_ID], "value": [100.0 * share]})
+                         "unit_key": [PROVINCE_ID], "value": [100.0 * share], "lower_bound": [lower]})
 
 
 def computed_values(indicator: Indicator, df: pd.DataFrame, period: int) -> list[Value]:
-    """The rows of ``compute_indicator`` as ``Value``s for ``period`` (not stored)."""
+    """The rows of ``compute_indicator`` as ``Value``s for ``period`` (not stored); rows
+    without a value (no facility data) give none; ``lower_bound`` is carried."""
+    lower = df["lower_bound"] if "lower_bound" in df else pd.Series(False, index=df.index)
     return [Value(indicator_id=indicator.id, unit_id=str(r.unit_key), period=period, value=float(r.value),
                   unit=indicator.unit, source=indicator.source, method="computed",
-                  entered_by="coverage_engine") for r in df.itertuples() if not pd.isna(r.value)]
+                  entered_by="coverage_engine", lower_bound=bool(lb))
+            for r, lb in zip(df.itertuples(), lower) if not pd.isna(r.value)]
 
 
 # ---------------------------------------------------------------- scorecard
@@ -459,6 +452,12 @@ def fmt_value(value: float | None, spec: UnitSpec, lang: str, with_unit: bool = 
     if not with_unit:
         return number
     return f"{spec.label(lang)} {number}" if spec.id == "rank" else f"{number} {spec.label(lang)}"
+
+
+def _shown(value: Value | None, spec: UnitSpec, lang: str) -> str:
+    """A value as text; "ít nhất …"/"at least …" when computed on incomplete facility data."""
+    text = fmt_value(value.value if value else None, spec, lang)
+    return t("common.at_least", lang, value=text) if value is not None and value.lower_bound else text
 
 
 def fmt_target(tg: Target | None, spec: UnitSpec, lang: str) -> str:
@@ -517,7 +516,7 @@ def scorecard(fw: Framework, store: Any, unit: PlanningUnit, lang: str,
         rows.append({
             "indicator_id": ind.id, "indicator": ind.name(lang),
             "value": latest.value if latest else None,
-            "value_text": fmt_value(latest.value if latest else None, spec, lang),
+            "value_text": _shown(latest, spec, lang),
             "period": latest.period if latest else None,
             "target_2025": fmt_target(by_year.get(2025), spec, lang),
             "target_2030": fmt_target(by_year.get(2030), spec, lang),

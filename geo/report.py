@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 
 from geo.errors import AtlasError
 from geo.export import Credits
-from geo.i18n import DEFAULT_LANG, fmt_number, fmt_percent, t
+from geo.i18n import DEFAULT_LANG, at_least, fmt_number, fmt_percent, t
 from geo.paths import METRIC_CRS
 from geo.printmap import UnitLayers, data_date_of, marker_color, rc, render_map, unit_layers, unit_map_layers
 from geo.units import DECK_LEVELS, resolve
@@ -148,63 +148,51 @@ def _radii() -> dict[str, float]:
 
 
 def coverage_table(ul: UnitLayers, lang: str) -> pd.DataFrame:
-    """Coverage of each service for the unit as a whole: one row per category.
+    """Coverage of each service for the unit as a whole: one row per category, through
+    :mod:`geo.service` — the same question and answer as the coverage page, the CLI, the
+    readiness indicators and the exports (census 2019 uniform within each commune; cells
+    labelled on all districts; facilities anywhere count, people cross boundaries).
 
-    Population: census 2019 uniform within each commune (``geo.indicators.population_grid_for``,
-    as the readiness indicators); facilities anywhere in the infrastructure layer count
-    (people cross boundaries).
+    Columns: category, radius_m, population, covered_population (whole people),
+    covered_share, median_distance_m, lower_bound, facility_note (why "at least").
     """
-    from geo.coverage import coverage_by_unit
-    from geo.catalog import load_layer
-
-    # the same population grid as the readiness indicators (census 2019, uniform within
-    # each commune), so the coverage slide and the scorecard show the same shares
-    from geo.indicators import population_grid_for
+    from geo.service import ask
 
     if ul.districts.empty:
         raise AtlasError("report.no_data_slide", reason=t("report.no_data", lang))
-    grid = population_grid_for("city")
-    # the units exactly as the scorecard computes them (all districts, then this unit's row
-    # or the province sum), so a cell on a shared border counts in the same place
-    districts = load_layer("districts")
-    infra = load_layer("infrastructure")
-    cells = None
-    if ul.unit.level == "province":
-        from geo.coverage import prepare_cells
-
-        # the populated cells of all districts, once: the province median distance is the
-        # population-weighted median over exactly the cells the district rows sum
-        cells = prepare_cells(grid, districts, "level2_id", "name")
     rows = []
     for cat, radius in _radii().items():
-        fac = infra[infra["category"] == cat]
-        if fac.empty:
+        res = ask(category=cat, units="districts", radius_m=radius, population="communes")  # as the indicators
+        lower, note = res.lower_bound, res.completeness.reason(lang) if res.completeness else ""
+        if res.base_facilities.empty:
             rows.append({"category": cat, "radius_m": radius, "population": float("nan"),
                          "covered_population": float("nan"), "covered_share": float("nan"),
-                         "median_distance_m": float("nan")})
+                         "median_distance_m": float("nan"), "lower_bound": lower, "facility_note": note})
             continue
-        df = coverage_by_unit(fac, districts, grid, radius, "level2_id", "name")
         if ul.unit.level == "province":
-            pop, cov = float(df["population"].sum()), float(df["covered_population"].sum())
-            median = _province_median(cells, fac)
+            tot = res.totals()
+            pop, covered = tot["population"], tot["covered_population"]
+            median = _province_median(res)
         else:
-            r = df[df["unit_id"].astype(str) == str(ul.unit.key)].iloc[0]
-            pop, cov = float(r["population"]), float(r["covered_population"])
+            r = res.row(ul.unit.code)
+            pop, covered = float(r["population"]), float(r["covered_population"])
             median = float(r.get("median_distance_m", float("nan")))
-        rows.append({"category": cat, "radius_m": radius, "population": pop, "covered_population": cov,
-                     "covered_share": cov / pop if pop else float("nan"), "median_distance_m": median})
+        share = res.row(ul.unit.code)["covered_share"] if ul.unit.level != "province" \
+            else (covered / pop if pop else float("nan"))  # NaN: no facility data in the unit
+        rows.append({"category": cat, "radius_m": radius, "population": pop, "covered_population": covered,
+                     "covered_share": share, "median_distance_m": median,
+                     "lower_bound": lower, "facility_note": note})
     return pd.DataFrame(rows)
 
 
-def _province_median(cells: Any, facilities: gpd.GeoDataFrame) -> float:
-    """Population-weighted median distance (m) to the nearest of ``facilities`` over ``cells``."""
+def _province_median(result: Any) -> float:
+    """Population-weighted median distance (m) to the nearest facility over all the
+    result's cells (the cells the district rows sum)."""
     import numpy as np
 
-    from geo.coverage import facility_xy, nearest_distance
-
-    if cells is None or not len(cells.pop):
+    cells, dist = result.cells, result.cost
+    if cells is None or dist is None or not len(cells.pop):
         return float("nan")
-    dist = nearest_distance(cells, facility_xy(facilities, cells.crs))
     pop = np.asarray(cells.pop, dtype="float64")
     keep = (cells.unit >= 0) & (pop > 0)
     if not keep.any():
@@ -220,8 +208,6 @@ def _coverage_slide(ul: UnitLayers, lang: str) -> Slide:
     title = t("report.coverage_title", lang)
     try:
         df = coverage_table(ul, lang)
-    except ImportError as exc:
-        return Slide(title=title, bullets=_no_data(_module_missing(exc, lang), lang))
     except AtlasError as err:
         return Slide(title=title, bullets=_no_data(err.message(lang), lang))
     cats = get_catalog().categories
@@ -229,8 +215,11 @@ def _coverage_slide(ul: UnitLayers, lang: str) -> Slide:
     for r in df.itertuples():
         med = r.median_distance_m
         rows.append([cats[r.category].title(lang), f"{fmt_number(r.radius_m, lang)}\u00a0m",  # no break before the unit
-                     fmt_number(r.population, lang, 0), fmt_number(r.covered_population, lang, 0),
-                     fmt_percent(r.covered_share, lang),
+                     fmt_number(r.population, lang, 0),
+                     at_least(r.covered_population, lang) if r.lower_bound else fmt_number(r.covered_population, lang, 0),
+                     t("coverage.no_facility_data", lang) if pd.isna(r.covered_share) and r.population > 0
+                     else at_least(r.covered_share, lang, percent=True) if r.lower_bound
+                     else fmt_percent(r.covered_share, lang),
                      t("report.no_data", lang) if med is None or (isinstance(med, float) and math.isnan(med))
                      else f"{fmt_number(med / 1000.0, lang, 1)}\u00a0km"])
     labels = [cats[c].title(lang) for c in df["category"]]
@@ -254,7 +243,9 @@ def _coverage_slide(ul: UnitLayers, lang: str) -> Slide:
     header = [t("report.service", lang), t("report.radius", lang), t("report.population_grid", lang),
               t("report.covered", lang), t("report.covered_share", lang), t("report.median_distance", lang)]
     note = t("report.coverage_note", lang, radius="/".join(fmt_number(v, lang) for v in dict.fromkeys(df["radius_m"])))
-    return Slide(title=title, figure=fig, table=Table(header, rows), note=note)
+    lower = [cats[c].title(lang) for c, lb in zip(df["category"], df["lower_bound"]) if lb]
+    caption = t("coverage.lower_bound_services", lang, services=", ".join(lower)) if lower else ""
+    return Slide(title=title, figure=fig, table=Table(header, rows), note=note, caption=caption)
 
 
 def scorecard(unit_key: str, lang: str = DEFAULT_LANG) -> pd.DataFrame:
@@ -309,8 +300,11 @@ def scorecard(unit_key: str, lang: str = DEFAULT_LANG) -> pd.DataFrame:
             return f"{ind_mod.op_symbol(hit[-1].op)} {show(hit[-1].value)}" if hit else "—"
 
         latest = history[-1] if history else None
+        value_text = show(latest.value if latest else None)
+        if latest is not None and getattr(latest, "lower_bound", False):  # incomplete facility data
+            value_text = t("common.at_least", lang, value=value_text)
         rows.append({"indicator": ind.name_en if lang == "en" else ind.name_vi,
-                     "value": show(latest.value if latest else None),
+                     "value": value_text,
                      "period": str(latest.period) if latest else "",
                      "target_2025": tgt(2025), "target_2030": tgt(2030), "status": st.code,
                      "status_label": t(f"readiness.status_{st.code}", lang)})

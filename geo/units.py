@@ -307,6 +307,16 @@ def unit_frame(choice: str, loader: Callable[[str], gpd.GeoDataFrame] | None = N
     return loader(layer), spec.id_col, spec.name_col
 
 
+def numbered_units(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, str, str]:
+    """A planner's own polygon layer as units: numbered in file order (``unit_id`` 1, 2, …)
+    and named by its first text column (``unit_name``; the number when it has none)."""
+    text_cols = [c for c in gdf.columns if c != gdf.geometry.name and pd.api.types.is_string_dtype(gdf[c])]
+    out = gdf.reset_index(drop=True)
+    out = out.assign(unit_id=(out.index + 1).astype(str))
+    out = out.assign(unit_name=out[text_cols[0]].astype(str) if text_cols else out["unit_id"])
+    return out, "unit_id", "unit_name"
+
+
 def unit_set_layer(choice: str) -> str | None:
     """The catalog layer a unit set comes from (``smart_cities`` → ``districts``), or None."""
     layer = {"cities": SMART_CITIES, "wards": "wards_2025"}.get(choice, choice)

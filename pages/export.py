@@ -284,10 +284,10 @@ with tab_data:
     sources = {lid: layer.title(lang) for lid, layer in catalog.layers.items()}
     sources.update({f"workspace:{name}": f"📁 {name}" for name in mine})
     sources.update({cid: tr(key) for cid, key in computed_sources().items()})
-    from geo.report import _radii
-
-    for cat, radius in _radii().items():
-        service = catalog.categories[cat].title(lang).lower()
+    for cat, category in catalog.categories.items():  # coverage at each category's radius (geo.service)
+        if cat == "other":
+            continue
+        radius, service = category.radius_m, category.title(lang).lower()
         sources[f"coverage:{cat}:{int(radius)}"] = tr("export.coverage_layer", service=service, radius=int(radius))
         sources[f"covered:{cat}:{int(radius)}"] = tr("export.covered_layer", service=service, radius=int(radius))
         sources[f"distance:{cat}"] = tr("export.distance_layer", service=service)

@@ -271,13 +271,18 @@ def test_computed_indicator_equals_coverage_by_unit(fw):
                                 "level2_id", "name")
     got = compute_indicator(ind, "city")
     assert list(got["unit_key"]) == [f"districts:{u}" for u in expected["unit_id"]]
-    assert got["value"].tolist() == pytest.approx((100 * expected["covered_share"]).tolist())
-    assert got["covered_population"].tolist() == pytest.approx(expected["covered_population"].tolist())
+    # a district without any known facility has no value ("no facility data", not 0 %: issue 9 §3)
+    none = got["facilities_known"].to_numpy() == 0
+    want = (100 * expected["covered_share"]).where(~none)
+    assert got["value"].tolist() == pytest.approx(want.tolist(), nan_ok=True)
+    assert got["covered_population"].tolist() == expected["covered_population"].round().tolist()  # whole people
+    assert got["lower_bound"].all()   # OSM misses health stations: "at least"
     prov = compute_indicator(ind, "province")
-    assert prov["value"].iloc[0] == pytest.approx(100 * expected["covered_population"].sum()
-                                                  / expected["population"].sum())
+    assert prov["value"].iloc[0] == pytest.approx(100 * expected["covered_population"].round().sum()
+                                                  / expected["population"].round().sum())
     vals = computed_values(ind, got, 2026)
-    assert {v.unit_id for v in vals} == set(got["unit_key"]) and all(v.method == "computed" for v in vals)
+    assert {v.unit_id for v in vals} == set(got.loc[~none, "unit_key"]) and all(v.method == "computed" for v in vals)
+    assert all(v.lower_bound for v in vals)
 
 
 def test_ward_indicator_equals_coverage_by_unit_on_2025_wards(fw):
@@ -292,7 +297,9 @@ def test_ward_indicator_equals_coverage_by_unit_on_2025_wards(fw):
                                 census_grid(wards, "population_2025"), 1000.0, "gso_code", "name_full")
     got = compute_indicator(ind, "ward")
     assert list(got["unit_key"]) == [f"wards_2025:{u}" for u in expected["unit_id"]]
-    assert got["value"].tolist() == pytest.approx((100 * expected["covered_share"]).tolist(), nan_ok=True)
+    none = got["facilities_known"].to_numpy() == 0   # "no facility data", not 0 % (issue 9 §3)
+    assert got["value"].tolist() == pytest.approx((100 * expected["covered_share"]).where(~none).tolist(),
+                                                  nan_ok=True)
     assert got["population"].sum() == pytest.approx(wards["population_2025"].sum())   # 2025 figures kept
     assert set(got["unit_key"]) <= set(units_by_id())     # every row is a unit the scorecard can show
 

@@ -18,11 +18,15 @@ from geo.numbers import whole_people
 from geo.paths import check_writable
 from geo.text import spreadsheet_safe
 from geo.i18n import t
-from geo.units import SMART_CITIES, UNIT_LAYERS, unit_frame, unit_set_layer
+from geo.paths import METRIC_CRS
+from geo.service import CoverageRequest
+from geo.units import SMART_CITIES, UNIT_LAYERS, unit_frame
+
+UNIT_SETS = (SMART_CITIES, *UNIT_LAYERS)  # unit sets of geo.units, named on the command line
 
 ID_GUESSES = ("unit_id", "id", "code", "ma", "gso_code", "level2_id", "commune_id")
 NAME_GUESSES = ("unit_name", "name", "name_full", "ten", "commune_vn", "district_vn")
-POP_SOURCES = ("communes", "wards_2025")  # census-modelled grids: the unit layers of geo.units
+POP_SOURCES = ("communes", "wards_2025")  # census-modelled grids (geo.service.POPULATION_SOURCES)
 
 
 def _workspace_layer(name: str) -> gpd.GeoDataFrame | None:
@@ -145,10 +149,50 @@ def register(subparsers) -> None:
     p.set_defaults(func=run)
 
 
+def _request(args) -> CoverageRequest:
+    """The CLI options as one coverage question for ``geo.service``."""
+    from geo.network import build_graph
+    from geo.population import read_population_raster
+
+    if args.units in UNIT_SETS:
+        units = {"units": args.units}
+        if args.unit_id or args.unit_name:  # other columns of a catalog unit layer
+            frame, uid, uname = unit_frame(args.units)
+            units = {"units": args.units, "units_frame": frame, "unit_id": args.unit_id or uid,
+                     "unit_name": args.unit_name or uname}
+    else:
+        frame, _ = load_source(args.units)
+        if len(frame) and not set(frame.geom_type.dropna().unique()) <= {"Polygon", "MultiPolygon"}:
+            raise AtlasError("coverage_errors.units_not_polygons", name=args.units)
+        unit_id = args.unit_id or _guess(frame.columns, None, ID_GUESSES)
+        unit_name = args.unit_name or _guess(frame.columns, None, NAME_GUESSES) or unit_id
+        if not unit_id:
+            frame = frame.reset_index(names="unit_id")
+            unit_id = "unit_id"
+            unit_name = unit_name or unit_id
+        units = {"units": args.units, "units_frame": frame, "unit_id": unit_id, "unit_name": unit_name}
+    facilities, category = load_source(args.facilities)
+    fac = {"category": category} if category else {"facilities": facilities, "facilities_key": args.facilities}
+    if args.mode == "euclidean" and args.radius_m is None and category is None:
+        raise AtlasError("coverage_errors.no_radius")  # a file or layer of no category: its reach must be given
+    pop: dict = {"population": args.population_source or "communes", "cell_m": args.cell_m or 100.0}
+    if args.population:
+        pop = {"grid": read_population_raster(args.population), "grid_key": f"raster:{args.population}"}
+    net: dict = {}
+    if args.mode == "network":
+        grid_crs = pop["grid"].crs if "grid" in pop else METRIC_CRS
+        roads, _ = load_source(args.roads)
+        net = {"roads": build_graph(roads, args.speed_profile or "walk", grid_crs), "roads_key": args.roads,
+               "profile": args.speed_profile or "walk"}
+    return CoverageRequest(**fac, **units, **pop, **net, mode=args.mode, detour=args.detour,
+                           radius_m=None if args.mode == "network" and args.minutes is not None else args.radius_m,
+                           minutes=args.minutes if args.mode == "network" else None,
+                           capacity_col=args.capacity_col)
+
+
 def run(args) -> int:
     from geo import coverage as cov
-    from geo.population import census_grid, read_population_raster
-    from geo.catalog import load_layer, service_reach
+    from geo.service import ask
 
     lang = getattr(args, "lang", "en")
     out = Path(args.out)
@@ -164,71 +208,36 @@ def run(args) -> int:
             raise AtlasError("coverage_errors.no_limit")
         if args.minutes is not None and args.radius_m is not None:  # the issue's synopsis always has --radius-m
             sys.stderr.write(t("coverage.cli_radius_unused", lang) + "\n")
-    units, _ = load_source(args.units)
-    if len(units) and not set(units.geom_type.dropna().unique()) <= {"Polygon", "MultiPolygon"}:
-        raise AtlasError("coverage_errors.units_not_polygons", name=args.units)
-    spec = UNIT_LAYERS.get(unit_set_layer(args.units) or "")
-    unit_id = args.unit_id or (spec.id_col if spec else "") or _guess(units.columns, None, ID_GUESSES)
-    unit_name = args.unit_name or (spec.name_col if spec else "") or _guess(units.columns, None, NAME_GUESSES) \
-        or unit_id
-    if not unit_id:
-        units = units.reset_index(names="unit_id")
-        unit_id = "unit_id"
-        unit_name = unit_name or unit_id
-    facilities, category = load_source(args.facilities)
-    if args.mode == "euclidean" and args.radius_m is None:
-        if category is None:  # a file or layer of no known category: its reach must be given
-            raise AtlasError("coverage_errors.no_radius")
-        args.radius_m = service_reach(category)[0]  # the category's default (layers/catalog.toml)
-    if args.population:
-        grid = read_population_raster(args.population)
-    else:
-        pop = UNIT_LAYERS[args.population_source or "communes"]
-        grid = census_grid(load_layer(pop.layer), pop.pop_col, args.cell_m or 100.0, label_key=pop.pop_label_key)
-    cost_fn = None  # network mode: the cost function, reused for --raster-out
-    if args.mode == "network":
-        from geo.network import build_graph, network_cost_fn, network_coverage_by_unit
-
-        roads, _ = load_source(args.roads)
-        graph = build_graph(roads, args.speed_profile or "walk", grid.crs)
-        df = network_coverage_by_unit(facilities, units, grid, graph, unit_id, unit_name, minutes=args.minutes,
-                                      distance_m=None if args.minutes is not None else args.radius_m)
-        cost_fn = network_cost_fn(graph, cov.facility_xy(facilities, grid.crs),
-                                  "time" if args.minutes is not None else "distance")
-    else:
-        df = cov.coverage_by_unit(facilities, units, grid, args.radius_m, unit_id, unit_name, detour=args.detour)
-        if args.capacity_col:
-            acc = cov.two_step_fca(facilities, units, grid, args.radius_m, unit_id, unit_name,
-                                   capacity_col=args.capacity_col, detour=args.detour)
-            df["access_ratio"] = acc["access_ratio"].to_numpy()
-    if float(df["population"].sum()) <= 0:
-        raise AtlasError("coverage_errors.no_overlap")
-    df["population_source"] = t(grid.label_key, lang)
+    result = ask(_request(args))
+    frame = result.export_frame(lang).drop(columns=["rule"])
     try:
         if out.suffix.lower() == ".csv":
-            spreadsheet_safe(whole_people(df)).to_csv(out, index=False, encoding="utf-8-sig")  # BOM: Excel reads Vietnamese right
+            spreadsheet_safe(whole_people(frame)).to_csv(out, index=False, encoding="utf-8-sig")  # BOM: Excel reads Vietnamese
         else:
-            gdf = cov.attach_geometry(df, units)
+            gdf = cov.attach_geometry(frame, result.units)
             if out.exists():
                 out.unlink()
             gdf.to_file(out, driver="GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON", engine="pyogrio")
-        if args.raster_out and cost_fn is not None:  # network: travel cost of the populated cells
+        if args.raster_out and args.mode == "network":  # travel cost of the populated cells
+            from geo.network import network_cost_fn
             from geo.population import write_grid_geotiff
 
-            write_grid_geotiff(grid, args.raster_out, values=cov.cost_raster(cost_fn, units, grid), nodata=-1.0)
+            req = result.request
+            cost_fn = network_cost_fn(req.roads, cov.facility_xy(result.facilities, result.grid.crs), req.metric)
+            write_grid_geotiff(result.grid, args.raster_out, nodata=-1.0,
+                               values=cov.cost_raster(cost_fn, result.units, result.grid))
         elif args.raster_out:
-            cov.write_distance_geotiff(facilities, grid, args.raster_out, detour=args.detour)
+            cov.write_distance_geotiff(result.facilities, result.grid, args.raster_out, detour=args.detour)
     except AtlasError:
         raise
     except OSError as exc:
         raise AtlasError("errors.unwritable", path=str(out), reason=exc.strerror or type(exc).__name__) from None
-    print(t("coverage.cli_population", lang, label=t(grid.label_key, lang)))
-    radius = args.radius_m
-    for line in cov.coverage_sentences(df, lang, cov.facility_label(category, lang), radius_m=radius,
-                                       minutes=args.minutes if args.mode == "network" else None, top=5):
+    print(t("coverage.cli_population", lang, label=t(result.population_label_key, lang)))
+    if result.completeness is not None:
+        print(result.completeness_sentence(lang))
+    for line in result.sentences(lang, top=5):
         print(line)
-    print(cov.total_sentence(df, lang, cov.facility_label(category, lang), radius_m=radius,
-                             minutes=args.minutes if args.mode == "network" else None))
-    print(t("coverage.cli_done", lang, rows=len(df), path=str(out)))
+    print(result.total_sentence(lang))
+    print(t("coverage.cli_done", lang, rows=len(frame), path=str(out)))
     sys.stdout.flush()
     return 0

@@ -69,3 +69,12 @@ def fmt_percent(share: Any, lang: str = DEFAULT_LANG, decimals: int = 1) -> str:
     if share is None or (isinstance(share, float) and math.isnan(share)):
         return t("common.no_data", lang)
     return fmt_number(100.0 * float(share), lang, decimals) + "%"
+
+
+def at_least(value: Any, lang: str = DEFAULT_LANG, percent: bool = False) -> str:
+    """A figure computed on incomplete data, as a lower bound: "ít nhất 18.437" /
+    "at least 45,6%" (people in whole persons; ``percent``: a share in [0, 1])."""
+    text = fmt_percent(value, lang) if percent else fmt_number(value, lang, 0)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return text
+    return t("common.at_least", lang, value=text)
