@@ -14,7 +14,8 @@ import sys
 from geo.errors import AtlasError
 from geo.i18n import t
 
-COMMAND_MODULES = ("geo.cli.layers", "geo.cli.coverage", "geo.cli.indicators", "geo.cli.check", "geo.cli.export")
+COMMAND_MODULES = ("geo.cli.layers", "geo.cli.coverage", "geo.cli.indicators", "geo.cli.check", "geo.cli.export",
+                   "geo.cli.suggest")
 
 
 class _Parser(argparse.ArgumentParser):

@@ -1,0 +1,197 @@
+"""``python -m geo suggest``: where to build next (MCLP, LSCP, p-median) from the command line.
+
+Sources are named as in ``python -m geo coverage`` (file path, catalog layer id,
+``infrastructure:<category>``, ``smart_cities``, workspace layer) and read through the
+same reader (:func:`geo.cli.coverage.load_source` → :mod:`geo.io`). The coverage rule and
+per-cell costs are those of the coverage command, so both give the same figures.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from geo.cli.coverage import (ID_GUESSES, NAME_GUESSES, POP_SOURCES, _check_output, _guess, _number,
+                              load_source)
+from geo.errors import AtlasError
+from geo.i18n import fmt_percent, t
+from geo.text import fold, spreadsheet_safe
+from geo.units import UNIT_LAYERS, unit_set_layer
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("suggest", help=t("suggest.cli_help", "en"),
+                              description=t("suggest.cli_description", "en"))
+    p.add_argument("--facilities", required=True, help=t("coverage.arg_facilities", "en"))
+    p.add_argument("--units", required=True, help=t("coverage.arg_units", "en"))
+    p.add_argument("--unit-id", default=None, help=t("coverage.arg_unit_id", "en"))
+    p.add_argument("--unit-name", default=None, help=t("coverage.arg_unit_name", "en"))
+    p.add_argument("--unit", default=None, help=t("suggest.arg_unit", "en"))
+    p.add_argument("--radius-m", default=None, help=t("coverage.arg_radius", "en"))
+    p.add_argument("--detour", default="1", help=t("coverage.arg_detour", "en"))
+    p.add_argument("--new", default="3", help=t("suggest.arg_new", "en"))
+    p.add_argument("--model", default="mclp", help=t("suggest.arg_model", "en"))
+    p.add_argument("--method", choices=("auto", "greedy", "exact"), default="auto", help=t("suggest.arg_method", "en"))
+    p.add_argument("--target-share", default=None, help=t("suggest.arg_target", "en"))
+    p.add_argument("--time-limit", default=None, help=t("suggest.arg_time_limit", "en"))
+    p.add_argument("--candidates", default=None, help=t("suggest.arg_candidates", "en"))
+    p.add_argument("--candidate-cell-m", default=None, help=t("suggest.arg_candidate_cell", "en"))
+    p.add_argument("--exclusions", default=None, help=t("suggest.arg_exclusions", "en"))
+    p.add_argument("--min-spacing-m", default=None, help=t("suggest.arg_spacing", "en"))
+    p.add_argument("--population", default=None, help=t("coverage.arg_population", "en"))
+    p.add_argument("--population-source", choices=POP_SOURCES, default=None,
+                   help=t("coverage.arg_population_source", "en"))
+    p.add_argument("--cell-m", default=None, help=t("coverage.arg_cell", "en"))
+    p.add_argument("--mode", choices=("euclidean", "network"), default="euclidean", help=t("coverage.arg_mode", "en"))
+    p.add_argument("--roads", default=None, help=t("coverage.arg_roads", "en"))
+    p.add_argument("--minutes", default=None, help=t("coverage.arg_minutes", "en"))
+    p.add_argument("--speed-profile", choices=("walk", "motorbike"), default=None, help=t("coverage.arg_profile", "en"))
+    p.add_argument("--out", required=True, help=t("suggest.arg_out", "en"))
+    p.set_defaults(func=run)
+
+
+def _options(args) -> None:
+    """Check every option before any work (so a typo costs nothing)."""
+    args.radius_m = _number(args.radius_m, "coverage_errors.bad_radius")
+    args.minutes = _number(args.minutes, "coverage_errors.bad_minutes")
+    args.cell_m = _number(args.cell_m, "coverage_errors.bad_cell_size")
+    args.detour = _number(args.detour, "coverage_errors.bad_detour", 1.0, inclusive=True)
+    args.candidate_cell_m = _number(args.candidate_cell_m, "suggest_errors.bad_cell")
+    args.min_spacing_m = _number(args.min_spacing_m, "suggest_errors.bad_spacing", 0.0, inclusive=True) or 0.0
+    args.time_limit = _number(args.time_limit, "suggest_errors.bad_time_limit")
+    if args.model not in ("mclp", "lscp", "pmedian"):
+        raise AtlasError("suggest_errors.bad_model", value=args.model)
+    from geo.suggest import _check_p
+
+    args.new = _check_p(args.new if not str(args.new).strip().lstrip("-").isdigit() else int(args.new))
+    if args.target_share is not None:
+        args.target_share = _number(args.target_share, "suggest_errors.bad_target")
+        if args.target_share > 1:
+            raise AtlasError("suggest_errors.bad_target", value=str(args.target_share))
+    if args.model == "lscp" and args.target_share is None:
+        raise AtlasError("suggest_errors.no_target")
+    if args.mode == "euclidean":
+        for opt, given in (("roads", args.roads), ("minutes", args.minutes),
+                           ("speed-profile", args.speed_profile is not None)):
+            if given:
+                raise AtlasError("coverage_errors.network_only", option=opt)
+    else:
+        if args.detour not in (None, 1.0):
+            raise AtlasError("coverage_errors.euclidean_only", option="detour")
+        if not args.roads:
+            raise AtlasError("coverage_errors.no_roads")
+        if args.minutes is None and args.radius_m is None:
+            raise AtlasError("coverage_errors.no_limit")
+
+
+def _scope(units, unit_id: str, unit_name: str, wanted: str | None):
+    if not wanted:
+        return units
+    key = fold(str(wanted))
+    hit = units[(units[unit_id].astype(str) == str(wanted)) | (units[unit_name].astype(str).map(fold) == key)]
+    if len(hit) == 0:
+        raise AtlasError("suggest_errors.unknown_unit", unit=str(wanted))
+    return hit
+
+
+def _progress(lang: str):
+    last = {"stage": None}
+
+    def report(fraction: float, stage: str) -> None:
+        if stage != last["stage"]:
+            last["stage"] = stage
+            sys.stderr.write(t(stage, lang) + "\n")
+            sys.stderr.flush()
+    return report
+
+
+def run(args) -> int:
+    from geo import coverage as cov
+    from geo import suggest as sg
+    from geo.catalog import load_layer, service_reach
+    from geo.population import census_grid, read_population_raster
+
+    lang = getattr(args, "lang", "en")
+    out = Path(args.out)
+    _options(args)
+    _check_output(out, (".csv", ".gpkg", ".geojson"), "coverage_errors.bad_out")
+    units, _ = load_source(args.units)
+    if len(units) and not set(units.geom_type.dropna().unique()) <= {"Polygon", "MultiPolygon"}:
+        raise AtlasError("coverage_errors.units_not_polygons", name=args.units)
+    spec = UNIT_LAYERS.get(unit_set_layer(args.units) or "")
+    unit_id = args.unit_id or (spec.id_col if spec else "") or _guess(units.columns, None, ID_GUESSES)
+    unit_name = args.unit_name or (spec.name_col if spec else "") or _guess(units.columns, None, NAME_GUESSES) \
+        or unit_id
+    if not unit_id:
+        units = units.reset_index(names="unit_id")
+        unit_id = "unit_id"
+        unit_name = unit_name or unit_id
+    cov._check_units(units, unit_id, unit_name)
+    units = _scope(units, unit_id, unit_name, args.unit)
+    facilities, category = load_source(args.facilities)
+    if args.mode == "euclidean" and args.radius_m is None:
+        if category is None:
+            raise AtlasError("coverage_errors.no_radius")
+        args.radius_m = service_reach(category)[0]
+    exclusions = None
+    if args.exclusions:
+        exclusions, _ = load_source(args.exclusions)
+        if len(exclusions) and not set(exclusions.geom_type.dropna().unique()) <= {"Polygon", "MultiPolygon"}:
+            raise AtlasError("suggest_errors.exclusions_not_polygons", name=args.exclusions)
+    if args.population:
+        grid = read_population_raster(args.population)
+    else:
+        pop = UNIT_LAYERS[args.population_source or "communes"]
+        grid = census_grid(load_layer(pop.layer), pop.pop_col, args.cell_m or 100.0, label_key=pop.pop_label_key)
+    cells = cov.prepare_cells(grid, units, unit_id, unit_name)
+    if float(cells.pop.sum()) <= 0:
+        raise AtlasError("coverage_errors.no_overlap")
+    fac_xy = cov.facility_xy(facilities, grid.crs)
+    if args.mode == "network":
+        from geo.network import build_graph
+
+        roads, _ = load_source(args.roads)
+        graph = build_graph(roads, args.speed_profile or "walk", grid.crs)
+        metric = "time" if args.minutes is not None else "distance"
+        reach = sg.Reach(float(args.minutes if metric == "time" else args.radius_m), graph=graph, metric=metric)
+    else:
+        reach = sg.Reach(float(args.radius_m), float(args.detour))
+    existing = reach.costs_from(fac_xy, cells.xy) if len(cells.pop) else np.empty(0)
+    if args.candidates:
+        layer, _ = load_source(args.candidates)
+        cand = sg.layer_candidates(layer, grid.crs)
+        if len(cand.xy) == 0:
+            raise AtlasError("suggest_errors.bad_candidates", name=args.candidates)
+        inside = units.to_crs(grid.crs).geometry.union_all()
+        import shapely
+
+        keep = shapely.contains_xy(inside, cand.xy[:, 0], cand.xy[:, 1]) | shapely.intersects(
+            inside, shapely.points(cand.xy))
+        cand = sg.Candidates(cand.xy[keep], cand.label[keep], "layer", grid.crs)
+    else:
+        cand = sg.grid_candidates(units, grid.crs, args.candidate_cell_m or sg.DEFAULT_CELL_M, grid=grid)
+    cand = sg.filter_candidates(cand, exclusions, fac_xy, args.min_spacing_m)
+    progress = _progress(lang)
+    prob = sg.build_problem(cells, existing, reach, cand, args.min_spacing_m, progress=progress)
+    s = sg.suggest(prob, args.new, model=args.model, target_share=args.target_share, method=args.method,
+                   time_limit=args.time_limit, progress=progress)
+    try:
+        if out.suffix.lower() == ".csv":
+            spreadsheet_safe(sg.export_frame(s, lang)).to_csv(out, index=False, encoding="utf-8-sig")
+        else:
+            if out.exists():
+                out.unlink()
+            gdf = s.sites.assign(method=sg.export_frame(s, lang)["method"].to_numpy())
+            gdf.to_file(out, driver="GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON", engine="pyogrio")
+    except OSError as exc:
+        raise AtlasError("errors.unwritable", path=str(out), reason=exc.strerror or type(exc).__name__) from None
+    print(t("coverage.cli_population", lang, label=t(grid.label_key, lang)))
+    for line in sg.sentences(s, lang, cov.facility_label(category, lang)):
+        print(line)
+    for row in s.sites.itertuples(index=False):
+        print(f"#{row.rank} {row.geometry.y:.5f},{row.geometry.x:.5f} +{round(row.marginal_people):d} "
+              f"→ {fmt_percent(row.covered_share, lang)}")
+    print(t("suggest.cli_done", lang, rows=len(s.sites), path=str(out)))
+    sys.stdout.flush()
+    return 0

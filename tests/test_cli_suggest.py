@@ -1,0 +1,83 @@
+"""``python -m geo suggest``: the same answer as the library, and the bad-input rules."""
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+
+from geo import coverage as cov
+from geo import suggest as sg
+from geo.catalog import load_layer
+from geo.cli import main
+from geo.population import census_grid
+from geo.units import UNIT_LAYERS
+
+CITY = "Thành phố Sông Công"
+BASE = ["suggest", "--facilities", "infrastructure:health", "--units", "districts", "--unit", CITY,
+        "--radius-m", "1500"]
+
+
+@pytest.fixture(autouse=True)
+def _workspace(tmp_path, monkeypatch):
+    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+
+
+def test_cli_gives_the_library_answer(tmp_path, capsys):
+    out = tmp_path / "sites.gpkg"
+    assert main(BASE + ["--new", "2", "--method", "greedy", "--out", str(out)]) == 0
+    got = gpd.read_file(out)
+    assert list(got["rank"]) == [1, 2]
+    text = capsys.readouterr().out
+    assert "Adding 2 new sites" in text and "Method: greedy" in text
+    # the same problem through the library
+    spec = UNIT_LAYERS["communes"]
+    grid = census_grid(load_layer(spec.layer), spec.pop_col, 100.0)
+    units = load_layer("districts")
+    units = units[units["name"] == CITY]
+    cells = cov.prepare_cells(grid, units, "level2_id", "name")
+    infra = load_layer("infrastructure")
+    fac_xy = cov.facility_xy(infra[infra["category"] == "health"], grid.crs)
+    reach = sg.Reach(1500.0)
+    cand = sg.filter_candidates(sg.grid_candidates(units, grid.crs, 500.0, grid=grid), None, fac_xy, 0.0)
+    prob = sg.build_problem(cells, reach.costs_from(fac_xy, cells.xy), reach, cand)
+    s = sg.suggest(prob, 2, method="greedy")
+    assert np.allclose(got["marginal_people"], s.sites["marginal_people"])
+    assert np.allclose(got.geometry.x, s.sites.geometry.x) and np.allclose(got.geometry.y, s.sites.geometry.y)
+
+
+def test_cli_lscp_csv_in_vietnamese(tmp_path, capsys):
+    out = tmp_path / "sites.csv"
+    assert main(["--lang", "vi"] + BASE + ["--new", "20", "--model", "lscp", "--target-share", "0.5",
+                                           "--min-spacing-m", "1000", "--out", str(out)]) == 0
+    df = pd.read_csv(out, encoding="utf-8-sig")
+    assert df["covered_share"].iloc[-1] >= 0.5 and (df["covered_share"].iloc[:-1] < 0.5).all()
+    assert "Phương pháp" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("extra,needle", [
+    (["--new", "0"], "new sites '0'"),
+    (["--new", "abc"], "new sites 'abc'"),
+    (["--model", "lscp"], "target share"),
+    (["--model", "foo"], "Model 'foo'"),
+    (["--target-share", "1.2", "--model", "lscp"], "Target share '1.2'"),
+    (["--time-limit", "-1"], "Time limit '-1'"),
+    (["--min-spacing-m", "x"], "Minimum spacing 'x'"),
+    (["--candidate-cell-m", "0"], "Candidate cell size '0'"),
+    (["--candidates", "nowhere/file.geojson"], "was not found"),
+    (["--unit", "Atlantis"], "no unit 'Atlantis'"),
+])
+def test_bad_input_one_line_exit_2(tmp_path, capsys, extra, needle):
+    args = [a for a in BASE if a not in ("--unit", CITY)] if "--unit" in extra else list(BASE)
+    rc = main(args + extra + ["--out", str(tmp_path / "s.gpkg")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert rc == 2
+    assert err[-1].startswith("error: ") and needle in err[-1]
+    assert "Traceback" not in "\n".join(err)
+
+
+def test_bad_output_and_vietnamese_refusal(tmp_path, capsys):
+    assert main(BASE + ["--out", str(tmp_path / "s.txt")]) == 2
+    assert capsys.readouterr().err.startswith("error: ")
+    assert main(["--lang", "vi"] + BASE + ["--new", "-3", "--out", str(tmp_path / "s.gpkg")]) == 2
+    assert "Số điểm mới" in capsys.readouterr().err
