@@ -26,10 +26,11 @@ Methods, stated on every answer (:attr:`Suggestion.method`):
   a-priori (1 − 1/e) guarantee. ``gap = (bound − found) / bound`` of the *new* people.
 * ``exact`` — spopt's ``MCLP.from_cost_matrix`` solved by HiGHS (through PuLP) on the
   reduced problem (demand cells with identical candidate sets merged, candidates that
-  cover nobody dropped — both exact reductions). With a time limit, HiGHS returns the
-  best answer so far and its dual bound: method ``exact_time_limit`` with that gap.
-  spopt builds a dense matrix, so problems above ``EXACT_MAX_ENTRIES`` cells × candidates
-  are answered by greedy only.
+  cover nobody dropped — both exact reductions). spopt builds a dense matrix in Python,
+  so above ``EXACT_MAX_ENTRIES`` cells × candidates the same model goes to HiGHS as
+  sparse arrays (:func:`exact_mclp_sparse`), up to ``SPARSE_MAX_NNZ`` nonzeros; beyond,
+  greedy only. With a time limit, HiGHS returns the best answer so far and its dual
+  bound: method ``exact_time_limit`` with that gap (or greedy's answer if better).
 
 Candidates: coarse grid cells (``cell_m``, default 500 m) whose centre lies inside the
 units, a user's point layer, or the facilities of another category; minus those inside
@@ -58,6 +59,7 @@ from geo.paths import STORE_CRS
 MODELS = ("mclp", "lscp", "pmedian")
 EXACT_MAX_ENTRIES = 1_500_000  # spopt builds a dense clients × facilities model in Python
 EXACT_PRECHECK_NNZ = 8_000_000  # larger cover matrices are not even reduced for the exact model
+SPARSE_MAX_NNZ = 3_000_000  # reduced cover matrix handed to HiGHS directly
 PMEDIAN_MAX_ENTRIES = 600_000
 MAX_NEW = 500
 DEFAULT_CELL_M = 500.0
@@ -113,7 +115,10 @@ def grid_candidates(units: gpd.GeoDataFrame, crs: str, cell_m: float = DEFAULT_C
         rr, cc = np.meshgrid(np.arange(k // 2, nrows, k), np.arange(k // 2, ncols, k), indexing="ij")
         rr, cc = rr.ravel(), cc.ravel()
         xy0 = grid.cell_centres(rr, cc)
-        gx, gy = xy0[:, 0], xy0[:, 1]
+        # a quarter cell off the centre: no cell centre is then ever exactly at a round reach
+        # (sums of two odd squares are never ≡ 0 mod 4), so a site sent to the what-if as
+        # lon/lat (a ~1e-9 m round trip) covers exactly the cells counted here
+        gx, gy = xy0[:, 0] + tr.a / 4, xy0[:, 1] + tr.e / 4
     else:
         gx, gy = np.meshgrid(xs, ys)
         gx, gy = gx.ravel(), gy.ravel()
@@ -213,7 +218,8 @@ class Reach:
         rmax, cmax = int(lim // abs(cell[1])) + 1, int(lim // abs(cell[0])) + 1
         dr, dc = np.meshgrid(np.arange(-rmax, rmax + 1), np.arange(-cmax, cmax + 1), indexing="ij")
         dr, dc = dr.ravel(), dc.ravel()
-        inside = np.hypot(dr * cell[1], dc * cell[0]) * self.detour <= self.threshold
+        # candidates sit a quarter cell off their cell's centre (see grid_candidates)
+        inside = np.hypot((dr - 0.25) * cell[1], (dc - 0.25) * cell[0]) * self.detour <= self.threshold
         dr, dc = dr[inside], dc[inside]
         nrows, ncols = grid_shape
         idx = np.full(grid_shape, -1, dtype=np.int64)
@@ -380,15 +386,19 @@ class GreedyRun:
 def greedy_mclp(prob: Problem, p: int, progress: Progress | None = None,
                 stop_at: float | None = None) -> GreedyRun:
     """Greedy MCLP for up to ``p`` sites (stops early when no site adds anyone, or when the
-    new people reach ``stop_at``). Incremental gains on the sparse cover matrix."""
+    new people reach ``stop_at``). Incremental gains on the sparse cover matrix: after a
+    pick, only candidates within twice the straight-line reach of it can share people
+    with it, and only their gains are recomputed (exactly, from the matrix)."""
     A = prob.A
-    Ar = A.tocsr()
     w = prob.w
+    wl = w.astype(np.float64).copy()  # people not yet covered
     n_c = prob.n_cand
-    gains = np.asarray(Ar.T @ w, dtype=np.float64).ravel() if n_c else np.empty(0)
+    gains = np.asarray(A.T @ wl, dtype=np.float64).ravel() if n_c else np.empty(0)
     allowed = np.ones(n_c, dtype=bool)
     covered = np.zeros(len(w), dtype=bool)
-    tree = cKDTree(prob.cand.xy) if (prob.min_spacing_m > 0 and n_c) else None
+    ctree = cKDTree(prob.cand.xy) if n_c else None
+    share_r = 2.0 * prob.reach.straight_limit() * (1 + 1e-9) + 1e-6
+    tree = ctree if prob.min_spacing_m > 0 else None
     sites, g_list, cum = [], [], []
     bound = np.full(p, np.inf)
     f = 0.0
@@ -416,7 +426,9 @@ def greedy_mclp(prob: Problem, p: int, progress: Progress | None = None,
         covered[new] = True
         g = float(w[new].sum())
         if len(new):
-            gains -= np.asarray(Ar[new].T @ w[new], dtype=np.float64).ravel()
+            wl[new] = 0.0
+            nb = np.asarray(ctree.query_ball_point(prob.cand.xy[j], r=share_r), dtype=np.int64)
+            gains[nb] = np.asarray(A[:, nb].T @ wl, dtype=np.float64).ravel()
         f += g
         sites.append(j)
         g_list.append(g)
@@ -434,9 +446,7 @@ def greedy_mclp(prob: Problem, p: int, progress: Progress | None = None,
     cum_arr = np.array(cum)
     found = np.concatenate((cum_arr, np.full(p - len(cum_arr), cum_arr[-1] if len(cum_arr) else 0.0)))
     bound = np.clip(bound, found, max(reach, float(found.max()) if len(found) else 0.0))
-    if tree is not None:
-        # with a spacing rule the bound above is the unconstrained one: still valid (looser)
-        pass
+    # with a spacing rule the bound is that of the unconstrained problem: still valid (looser)
     return GreedyRun(np.array(sites, dtype=np.int64), np.array(g_list), cum_arr, bound)
 
 
@@ -452,6 +462,33 @@ class ExactRun:
     bound: float  # solver's dual bound on the optimum (== objective when optimal)
     status: str  # "optimal" | "time_limit"
     seconds: float
+    solver: str = "spopt"  # "spopt" (spopt's MCLP model) | "highs" (the same model as sparse arrays)
+
+
+_BANNER = {"done": False}
+
+
+def _quiet_highs():
+    """A ``highspy.Highs``; the first one in a process prints a licence banner on the C
+    stdout, which would corrupt CLI output: that one is built with fd 1 sent to null."""
+    import os
+    import sys
+
+    import highspy
+
+    if _BANNER["done"]:
+        return highspy.Highs()
+    sys.stdout.flush()
+    saved, null = os.dup(1), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        h = highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+        _BANNER["done"] = True
+    return h
 
 
 def _row_keys(M: sparse.csr_matrix, seed: int = 7) -> np.ndarray:
@@ -497,10 +534,11 @@ def exact_mclp(prob: Problem, p: int, time_limit: float | None = None, msg: bool
 
     if reduction is None and prob.A.nnz > EXACT_PRECHECK_NNZ:
         return None  # certainly too large: skip the cost of the reductions
-    A, wr, cols = reduction if reduction is not None else reduced(prob)
+    red = reduction if reduction is not None else reduced(prob)
+    A, wr, cols = red
     n_cli, n_fac = A.shape
     if n_cli * n_fac > EXACT_MAX_ENTRIES:
-        return None
+        return exact_mclp_sparse(prob, p, time_limit, red)
     t0 = time.perf_counter()
     if n_cli == 0 or n_fac == 0:
         return ExactRun(np.empty(0, dtype=np.int64), 0.0, 0.0, "optimal", 0.0)
@@ -510,6 +548,7 @@ def exact_mclp(prob: Problem, p: int, time_limit: float | None = None, msg: bool
     if prob.min_spacing_m > 0:
         for a, b in cKDTree(prob.cand.xy[cols]).query_pairs(prob.min_spacing_m * (1 - 1e-12)):
             model.problem += model.fac_vars[a] + model.fac_vars[b] <= 1
+    _quiet_highs()
     solver = pulp.HiGHS(msg=msg, timeLimit=None if time_limit is None else max(0.5, float(time_limit)))
     model.problem.solve(solver)
     status_ok = model.problem.status == 1
@@ -531,6 +570,78 @@ def exact_mclp(prob: Problem, p: int, time_limit: float | None = None, msg: bool
         except Exception:  # noqa: BLE001 — an older HiGHS without the field: trust the status
             pass
     return ExactRun(sites, obj, bound, status, time.perf_counter() - t0)
+
+
+def exact_mclp_sparse(prob: Problem, p: int, time_limit: float | None = None,
+                      reduction: tuple | None = None) -> ExactRun | None:
+    """The same MCLP model as spopt's (Church & ReVelle 1974: max Σ wᵢyᵢ, yᵢ ≤ Σ_{j∈Nᵢ} xⱼ,
+    Σ xⱼ = p, x binary) handed to HiGHS as sparse arrays through ``highspy``.
+
+    Why not spopt here: spopt builds a dense clients × candidates matrix and one PuLP
+    expression per client in Python, which does not fit city-scale problems (hundreds of
+    thousands of cells); this only formulates the model — HiGHS solves it. ``y`` is
+    continuous in [0, 1] (with binary ``x`` the optimum has integral ``y``), which leaves
+    HiGHS ``n_candidates`` integer variables. ``None`` above ``SPARSE_MAX_NNZ``.
+    """
+    import highspy
+
+    A, wr, cols = reduction if reduction is not None else reduced(prob)
+    n_cli, n_fac = A.shape
+    if A.nnz > SPARSE_MAX_NNZ:
+        return None
+    t0 = time.perf_counter()
+    if n_cli == 0 or n_fac == 0:
+        return ExactRun(np.empty(0, dtype=np.int64), 0.0, 0.0, "optimal", 0.0, "highs")
+    p_eff = min(p, n_fac)
+    blocks = [sparse.hstack([-A.astype(np.float64), sparse.identity(n_cli, format="csr")]),
+              sparse.csr_matrix(np.concatenate((np.ones(n_fac), np.zeros(n_cli)))[None, :])]
+    upper = [np.zeros(n_cli), np.array([float(p_eff)])]
+    lower = [np.full(n_cli, -highspy.kHighsInf), np.array([float(p_eff)])]
+    if prob.min_spacing_m > 0:
+        pairs = np.array(sorted(cKDTree(prob.cand.xy[cols]).query_pairs(prob.min_spacing_m * (1 - 1e-12))),
+                         dtype=np.int64).reshape(-1, 2)
+        if len(pairs):
+            r = np.repeat(np.arange(len(pairs)), 2)
+            blocks.append(sparse.csr_matrix((np.ones(2 * len(pairs)), (r, pairs.ravel())),
+                                            shape=(len(pairs), n_fac + n_cli)))
+            upper.append(np.ones(len(pairs)))
+            lower.append(np.full(len(pairs), -highspy.kHighsInf))
+            # with spacing, "exactly p" may be infeasible: allow fewer
+            lower[1] = np.array([0.0])
+    M = sparse.vstack(blocks).tocsc()
+    M.sort_indices()
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_fac + n_cli
+    lp.num_row_ = M.shape[0]
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.col_cost_ = np.concatenate((np.zeros(n_fac), wr)).astype(np.float64)
+    lp.col_lower_ = np.zeros(n_fac + n_cli)
+    lp.col_upper_ = np.ones(n_fac + n_cli)
+    lp.row_lower_ = np.concatenate(lower).astype(np.float64)
+    lp.row_upper_ = np.concatenate(upper).astype(np.float64)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = M.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = M.indices.astype(np.int32)
+    lp.a_matrix_.value_ = M.data.astype(np.float64)
+    lp.integrality_ = [highspy.HighsVarType.kInteger] * n_fac + [highspy.HighsVarType.kContinuous] * n_cli
+    h = _quiet_highs()
+    h.setOptionValue("output_flag", False)
+    if time_limit is not None:
+        h.setOptionValue("time_limit", max(0.5, float(time_limit)))
+    h.passModel(lp)
+    h.run()
+    x = np.asarray(h.getSolution().col_value[:n_fac])
+    if len(x) != n_fac or not np.isfinite(x).all():
+        return None
+    sites = cols[np.flatnonzero(x > 0.5)]
+    obj = prob.gain_of(sites)
+    info = h.getInfo()
+    db = float(info.mip_dual_bound)
+    optimal = h.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    bound = obj if optimal or not math.isfinite(db) else max(db, obj)
+    if not optimal and not math.isfinite(db):
+        bound = math.inf
+    return ExactRun(sites, obj, bound, "optimal" if optimal else "time_limit", time.perf_counter() - t0, "highs")
 
 
 # ---------------------------------------------------------------------------------------
@@ -570,6 +681,7 @@ class Suggestion:
     lower_sites: int | None = None  # LSCP: fewest sites that could possibly reach the target
     target_reached: bool = True
     notes: list[str] = field(default_factory=list)
+    solver: str = ""  # exact answers: "spopt" or "highs" (see exact_mclp_sparse)
     weighted_cost_before: float | None = None  # p-median
     weighted_cost_after: float | None = None
 
@@ -732,7 +844,7 @@ def suggest(prob: Problem, p: int = 3, model: str = "mclp", target_share: float 
     g_sites = run.sites[:p]
     g_gain = float(run.cumulative[min(p, len(run.cumulative)) - 1]) if len(run.cumulative) else 0.0
     bound = float(run.bound[p - 1])
-    chosen, used, gain = g_sites, "greedy", g_gain
+    chosen, used, gain, solver = g_sites, "greedy", g_gain, ""
     if method == "exact" or (method == "auto" and g_gain < bound * (1 - 1e-9)):
         remaining = None if limit is None else max(0.5, limit - (time.perf_counter() - t0))
         if progress is not None:
@@ -744,7 +856,7 @@ def suggest(prob: Problem, p: int = 3, model: str = "mclp", target_share: float 
         else:
             bound = min(bound, ex.bound) if ex.status == "optimal" else min(bound, max(ex.bound, g_gain))
             if ex.objective >= g_gain - 1e-9:
-                chosen, gain = ex.sites, ex.objective
+                chosen, gain, solver = ex.sites, ex.objective, ex.solver
                 used = "exact" if ex.status == "optimal" else "exact_time_limit"
             elif ex.status != "optimal":
                 notes.append("suggest.note_greedy_better")
@@ -760,7 +872,7 @@ def suggest(prob: Problem, p: int = 3, model: str = "mclp", target_share: float 
                       population=prob.population, covered_before=prob.covered_before,
                       covered_after=float(prob.pop[cov_after].sum()), gain=float(gains.sum()), bound=max(bound, gain),
                       reachable=prob.reachable(), threshold=prob.reach.threshold, metric=prob.reach.metric,
-                      seconds=time.perf_counter() - t0, n_candidates=prob.n_cand, notes=notes)
+                      seconds=time.perf_counter() - t0, n_candidates=prob.n_cand, notes=notes, solver=solver)
 
 
 def _lscp(prob: Problem, p_max: int, target_share, method: str, limit: float | None, curve_upto: int, t0: float,
@@ -789,7 +901,7 @@ def _lscp(prob: Problem, p_max: int, target_share, method: str, limit: float | N
     # fewest sites that could possibly reach the target: the first k whose bound reaches it
     ok = np.flatnonzero(run.bound >= need)
     lower = int(ok[0]) + 1 if len(ok) else None
-    chosen, used = run.sites, "greedy"
+    chosen, used, solver = run.sites, "greedy", ""
     if reached and lower is not None and lower < k_greedy and method in ("auto", "exact"):
         if progress is not None:
             progress(0.0, "suggest.stage_exact")
@@ -807,6 +919,7 @@ def _lscp(prob: Problem, p_max: int, target_share, method: str, limit: float | N
                 proven = False
                 notes.append("suggest.note_too_large")
                 break
+            solver = ex.solver
             if ex.objective >= need:
                 chosen, used, k_greedy = ex.sites, "exact", k
                 break
@@ -828,7 +941,7 @@ def _lscp(prob: Problem, p_max: int, target_share, method: str, limit: float | N
                    bound=float(run.bound[min(len(order), p_max) - 1]) if len(order) else 0.0,
                    reachable=prob.reachable(), threshold=prob.reach.threshold, metric=prob.reach.metric,
                    seconds=time.perf_counter() - t0, n_candidates=prob.n_cand, target_share=target,
-                   lower_sites=lower, target_reached=bool(reached), notes=notes)
+                   lower_sites=lower, target_reached=bool(reached), notes=notes, solver=solver)
     if used == "exact":
         s.bound = s.gain
     return s
@@ -857,6 +970,7 @@ def _pmedian(prob: Problem, p: int, limit: float | None, t0: float, progress: Pr
     pre = np.concatenate(([1], np.zeros(n_cand, dtype=int))) if has_existing else None
     m = PMedian.from_cost_matrix(cost, prob.pop, p_facilities=min(p, n_cand) + int(has_existing),
                                  predefined_facilities_arr=pre, name="atlas_pmedian")
+    _quiet_highs()
     m.problem.solve(pulp.HiGHS(msg=False, timeLimit=limit))
     if m.problem.status != 1:
         raise AtlasError("suggest_errors.no_solution")
@@ -880,7 +994,7 @@ def _pmedian(prob: Problem, p: int, limit: float | None, t0: float, progress: Pr
                       covered_before=prob.covered_before, covered_after=float(prob.pop[cov_after].sum()),
                       gain=float(gains.sum()), bound=float(gains.sum()), reachable=prob.reachable(),
                       threshold=r.threshold, metric=r.metric, seconds=time.perf_counter() - t0, n_candidates=n_cand,
-                      weighted_cost_before=wc_before, weighted_cost_after=wc_after)
+                      weighted_cost_before=wc_before, weighted_cost_after=wc_after, solver="spopt")
 
 
 # ---------------------------------------------------------------------------------------
@@ -908,17 +1022,21 @@ def curve_text(s: Suggestion, lang: str, points: tuple[int, ...] = (1, 2, 3, 5, 
              before=fmt_percent(float(c.get(0, s.share_before)), lang))
 
 
+def _solver_name(s: Suggestion, lang: str) -> str:
+    return t("suggest.solver_highs" if s.solver == "highs" else "suggest.solver_spopt", lang)
+
+
 def method_sentence(s: Suggestion, lang: str) -> str:
     """Which method produced the answer and how far from optimal it can be."""
     if s.model == "lscp" and s.target_reached:
         n = len(s.sites)
         if s.method == "exact" or s.lower_sites == n:
-            return t("suggest.method_lscp_exact", lang)
+            return t("suggest.method_lscp_exact", lang, solver=_solver_name(s, lang))
         return t("suggest.method_lscp_greedy", lang, lower=s.lower_sites if s.lower_sites is not None else n, n=n)
     if s.method == "exact":
-        return t("suggest.method_exact", lang)
+        return t("suggest.method_exact", lang, solver=_solver_name(s, lang))
     if s.method == "exact_time_limit":
-        return t("suggest.method_time_limit", lang, gap=fmt_percent(s.gap, lang),
+        return t("suggest.method_time_limit", lang, gap=fmt_percent(s.gap, lang), solver=_solver_name(s, lang),
                  bound=_people(s.bound, lang))
     if s.gap <= 1e-9:
         return t("suggest.method_greedy_optimal", lang)

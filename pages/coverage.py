@@ -305,6 +305,29 @@ if result.before is not None:
     comp = comp[["unit_name", "population", "covered_before", "covered_after", "change", "share_before", "share_after"]]
     st.dataframe(label_columns(fmt_table(comp, ("share_before", "share_after"))), hide_index=True, width="stretch")
 
+# ---- where to build next (pages/coverage_suggest.py) -------------------------------------
+from pages import coverage_suggest  # noqa: E402
+
+
+def _category_points(category: str):
+    infra = cached_layer("infrastructure")
+    return infra[infra["category"] == category]
+
+
+_other = {c: (lambda c=c: _category_points(c)) for c in catalog.categories if c != fac_source}
+_other.update({f"ws:{n}": (lambda n=n: workspace.read_layer(n)) for n in ws_of["points"] if f"ws:{n}" != fac_source})
+if result.cells is not None:  # the page's own cells and per-cell costs (the service's answer)
+    coverage_suggest.render(
+        lang=lang, cells=result.cells, cost=result.cost, threshold=result.threshold, detour=float(detour),
+        graph=graph, metric=result.metric, fac_all=result.facilities, fac_label=result.facility_label(lang),
+        fac_source=fac_source, units_gdf=result.units, grid=result.grid,
+        context=(fac_source, unit_choice, pop_choice, mode, radius, minutes, float(detour), profile,
+                 tuple(st.session_state["cov_closed"])),
+        candidate_layers=_other,
+        candidate_labels={k: t("suggest.candidates_category", lang, category=catalog.categories[k].title(lang))
+                          if k in catalog.categories else t("suggest.candidates_layer", lang, name=k[3:])
+                          for k in _other})
+
 st.markdown(f"#### {tr('coverage.sentences')}")
 st.markdown("\n".join(f"- {escape(s)}" for s in result.sentences(lang, top=8)) or "—")
 st.markdown(f"#### {tr('coverage.table')}")

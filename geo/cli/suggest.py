@@ -34,7 +34,7 @@ def register(subparsers) -> None:
     p.add_argument("--model", default="mclp", help=t("suggest.arg_model", "en"))
     p.add_argument("--method", choices=("auto", "greedy", "exact"), default="auto", help=t("suggest.arg_method", "en"))
     p.add_argument("--target-share", default=None, help=t("suggest.arg_target", "en"))
-    p.add_argument("--time-limit", default=None, help=t("suggest.arg_time_limit", "en"))
+    p.add_argument("--time-limit", default="60", help=t("suggest.arg_time_limit", "en"))
     p.add_argument("--candidates", default=None, help=t("suggest.arg_candidates", "en"))
     p.add_argument("--candidate-cell-m", default=None, help=t("suggest.arg_candidate_cell", "en"))
     p.add_argument("--exclusions", default=None, help=t("suggest.arg_exclusions", "en"))

@@ -1,0 +1,172 @@
+"""Coverage page section "where to build next": suggested sites (geo.suggest), the curve of
+covered share against the number of new sites, per-unit gain, one click into the what-if
+scenario, downloads. Called by pages/coverage.py with the page's own cells and per-cell
+costs, so the suggestion uses exactly the coverage the page shows."""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from geo import suggest as sg
+from geo.coverage import CellSet, facility_xy
+from geo.errors import AtlasError
+from geo.i18n import fmt_number, fmt_percent, t
+from geo.text import escape, spreadsheet_safe
+from pages.common import show_error, tr
+
+RESULT_KEY = "sug_result"
+SCOPE_ALL = "__all__"
+
+
+def _scope_cells(cells: CellSet, cost: np.ndarray, unit_pos: int | None) -> tuple[CellSet, np.ndarray]:
+    """The cells (and costs) of one unit (position in ``cells.unit_ids``), or all."""
+    if unit_pos is None:
+        return cells, cost
+    keep = cells.unit == unit_pos
+    return replace(cells, rows=cells.rows[keep], cols=cells.cols[keep], xy=cells.xy[keep], pop=cells.pop[keep],
+                   unit=np.zeros(int(keep.sum()), dtype=np.int64), unit_ids=cells.unit_ids[[unit_pos]],
+                   unit_names=cells.unit_names[[unit_pos]]), cost[keep]
+
+
+def _add_to_whatif(lonlat: list[tuple[float, float]]) -> None:
+    st.session_state["cov_added"] = list(st.session_state.get("cov_added", [])) + [[x, y] for x, y in lonlat]
+    st.session_state["sug_sent"] = len(lonlat)
+
+
+def _solve(cells, cost, threshold, detour, graph, metric, fac_all, units_gdf, unit_pos, grid, cand_choice,
+           candidate_layers, spacing, budget, model, target, time_limit) -> sg.Suggestion:
+    scope_cells, scope_cost = _scope_cells(cells, cost, unit_pos)
+    scope_units = units_gdf.iloc[[unit_pos]] if unit_pos is not None else units_gdf
+    reach = sg.Reach(threshold, detour, graph=graph, metric=metric)
+    fac_xy = facility_xy(fac_all, grid.crs)
+    if cand_choice == "grid":
+        cand = sg.grid_candidates(scope_units, grid.crs, sg.DEFAULT_CELL_M, grid=grid)
+    else:
+        layer = candidate_layers[cand_choice]()
+        cand = sg.layer_candidates(layer, grid.crs)
+        import shapely
+
+        inside = scope_units.to_crs(grid.crs).geometry.union_all()
+        keep = shapely.intersects(inside, shapely.points(cand.xy)) if len(cand.xy) else np.zeros(0, dtype=bool)
+        cand = sg.Candidates(cand.xy[keep], cand.label[keep], "layer", grid.crs)
+    cand = sg.filter_candidates(cand, None, fac_xy, spacing)
+    bar = st.progress(0.0)
+
+    def progress(frac: float, stage: str) -> None:
+        bar.progress(min(1.0, max(0.0, float(frac))), text=tr(stage))
+
+    prob = sg.build_problem(scope_cells, scope_cost, reach, cand, spacing, progress=progress)
+    s = sg.suggest(prob, budget, model=model, target_share=target, time_limit=time_limit, progress=progress)
+    bar.empty()
+    return s
+
+
+def render(*, lang: str, cells: CellSet, cost: np.ndarray, threshold: float, detour: float, graph, metric: str,
+           fac_all: gpd.GeoDataFrame, fac_label: str, fac_source: str, units_gdf: gpd.GeoDataFrame, grid,
+           context: tuple, candidate_layers: dict, candidate_labels: dict[str, str],
+           credits=None) -> None:
+    """Draw the section. ``cost`` is the page's per-cell cost to the existing facilities
+    (aligned with ``cells``); ``context`` identifies the page's question (facilities, units,
+    population, reach) so an answer to another question is not shown; ``candidate_layers``
+    maps a choice key to a loader of a point layer (other categories, saved layers)."""
+    st.markdown(f"#### {tr('suggest.section')}")
+    st.caption(tr("suggest.intro"))
+    if graph is not None:
+        st.caption(tr("suggest.network_slow"))
+    names = [str(n) for n in cells.unit_names]
+    with st.form("sug_form"):
+        c1, c2, c3 = st.columns(3)
+        model = c1.radio(tr("suggest.model"), list(sg.MODELS), key="sug_model",
+                         format_func=lambda m: t(f"suggest.model_{m}", lang))
+        budget = c2.number_input(tr("suggest.budget"), min_value=1, max_value=50, value=3, step=1, key="sug_budget")
+        target = c2.number_input(tr("suggest.target"), min_value=1, max_value=100, value=95, step=1,
+                                 key="sug_target")
+        scope = c3.selectbox(tr("suggest.scope"), [SCOPE_ALL] + list(range(len(names))), key="sug_scope",
+                             format_func=lambda i: t("suggest.scope_all", lang) if i == SCOPE_ALL else names[i])
+        cand_choice = c3.selectbox(tr("suggest.candidates"), ["grid"] + list(candidate_layers), key="sug_cand",
+                                   format_func=lambda c: t("suggest.candidates_grid", lang) if c == "grid"
+                                   else candidate_labels.get(c, c))
+        c4, c5 = st.columns(2)
+        spacing = c4.number_input(tr("suggest.spacing"), min_value=0, max_value=50_000, value=0, step=100,
+                                  key="sug_spacing")
+        time_limit = c5.number_input(tr("suggest.time_limit"), min_value=1, max_value=600, value=20, step=5,
+                                     key="sug_time")
+        run = st.form_submit_button(tr("suggest.run"))
+    if run:
+        try:
+            s = _solve(cells, cost, threshold, detour, graph, metric, fac_all, units_gdf,
+                       None if scope == SCOPE_ALL else int(scope), grid, cand_choice, candidate_layers,
+                       float(spacing), int(budget) if model != "lscp" else max(int(budget), 50), model,
+                       float(target) / 100 if model == "lscp" else None, float(time_limit))
+            st.session_state[RESULT_KEY] = (context, s)
+        except AtlasError as err:
+            show_error(err)
+            return
+    stored = st.session_state.get(RESULT_KEY)
+    if not stored or stored[0] != context:
+        return
+    s: sg.Suggestion = stored[1]
+    lines = sg.sentences(s, lang, fac_label)
+    st.markdown("\n".join(f"- {escape(x)}" for x in lines))
+    if len(s.sites) == 0:
+        return
+    from layers.render import add_gdf_layer, finish_map, new_map
+    from layers.suggest_sites import add_sites
+    from pages.map_component import show_map
+
+    b = s.sites.total_bounds
+    m = new_map(lang, bounds=[[b[1] - 0.03, b[0] - 0.03], [b[3] + 0.03, b[2] + 0.03]])
+    if len(fac_all):
+        add_gdf_layer(m, fac_all, lang, tr("coverage.facilities"), tooltip_fields=["name"], color="#2563eb")
+    add_sites(m, s.sites, lang)
+    show_map(finish_map(m, lang), key="sug_map", height=420, returned_objects=())
+    st.button(tr("suggest.send_whatif"), key="sug_send", on_click=_add_to_whatif, args=(sg.sites_lonlat(s),),
+              type="primary")
+    if st.session_state.get("sug_sent"):
+        st.success(tr("suggest.sent_whatif", n=st.session_state.pop("sug_sent")))
+    left, right = st.columns(2)
+    curve = pd.DataFrame({tr("suggest.curve_y"): 100 * s.curve["covered_share"].to_numpy(),
+                          tr("suggest.curve_bound"): 100 * s.curve["bound_share"].to_numpy()},
+                         index=pd.Index(s.curve["n_sites"].to_numpy(), name=tr("suggest.curve_x")))
+    left.markdown(f"**{escape(tr('suggest.curve_title'))}**")
+    left.line_chart(curve, x_label=tr("suggest.curve_x"), y_label=f"{tr('suggest.curve_y')} (%)")
+    table = pd.DataFrame({
+        tr("suggest.col_rank"): s.sites["rank"].to_numpy(),
+        tr("suggest.col_marginal"): [fmt_number(round(float(x)), lang) for x in s.sites["marginal_people"]],
+        tr("suggest.col_share"): [fmt_percent(float(x), lang) for x in s.sites["covered_share"]],
+    })
+    right.dataframe(table, hide_index=True, width="stretch")
+    units = s.by_unit[s.by_unit["change"] > 0].sort_values("change", ascending=False)
+    st.dataframe(pd.DataFrame({
+        tr("suggest.col_unit"): units["unit_name"].astype(str).to_numpy(),
+        tr("suggest.col_before"): [fmt_percent(float(x), lang) for x in units["share_before"]],
+        tr("suggest.col_after"): [fmt_percent(float(x), lang) for x in units["share_after"]],
+        tr("suggest.col_change"): [fmt_number(round(float(x)), lang) for x in units["change"]],
+    }), hide_index=True, width="stretch")
+    _downloads(s, lang, fac_source, credits)
+
+
+def _downloads(s: sg.Suggestion, lang: str, fac_source: str, credits) -> None:
+    stem = re.sub(r"[^\w.-]+", "_", f"suggested_sites_{fac_source}")
+    frame = sg.export_frame(s, lang)
+    gdf = gpd.GeoDataFrame(frame, geometry=s.sites.geometry.to_numpy(), crs=s.sites.crs)
+
+    def geo_bytes(fmt: str) -> bytes:
+        from geo.export import Credits, export_bytes
+
+        cr = credits or Credits.combine(tr("suggest.section"), [])
+        return export_bytes(gdf, fmt, credits=cr.with_notes(*sg.sentences(s, lang, "")[-1:]), lang=lang,
+                            name=stem)[1]
+
+    d1, d2, d3 = st.columns(3)
+    d1.download_button(tr("suggest.download_csv"), spreadsheet_safe(frame).to_csv(index=False).encode("utf-8-sig"),
+                       f"{stem}.csv", "text/csv", key="sug_dl_csv")
+    d2.download_button(tr("suggest.download_geojson"), lambda: geo_bytes("geojson"), f"{stem}.geojson",
+                       "application/geo+json", key="sug_dl_geojson")
+    d3.download_button(tr("suggest.download_gpkg"), lambda: geo_bytes("gpkg"), f"{stem}.gpkg",
+                       "application/geopackage+sqlite3", key="sug_dl_gpkg")
