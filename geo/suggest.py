@@ -525,7 +525,7 @@ def exact_size(prob: Problem) -> int:
 
 
 def exact_mclp(prob: Problem, p: int, time_limit: float | None = None, msg: bool = False,
-               reduction: tuple | None = None) -> ExactRun | None:
+               reduction: tuple | None = None, start: np.ndarray | None = None) -> ExactRun | None:
     """Optimal MCLP with spopt (``MCLP.from_cost_matrix``) and HiGHS; ``None`` when the
     reduced problem is larger than ``EXACT_MAX_ENTRIES``. Spacing pairs become
     ``x_i + x_j ≤ 1`` constraints on spopt's PuLP model."""
@@ -538,7 +538,7 @@ def exact_mclp(prob: Problem, p: int, time_limit: float | None = None, msg: bool
     A, wr, cols = red
     n_cli, n_fac = A.shape
     if n_cli * n_fac > EXACT_MAX_ENTRIES:
-        return exact_mclp_sparse(prob, p, time_limit, red)
+        return exact_mclp_sparse(prob, p, time_limit, red, start)
     t0 = time.perf_counter()
     if n_cli == 0 or n_fac == 0:
         return ExactRun(np.empty(0, dtype=np.int64), 0.0, 0.0, "optimal", 0.0)
@@ -573,7 +573,7 @@ def exact_mclp(prob: Problem, p: int, time_limit: float | None = None, msg: bool
 
 
 def exact_mclp_sparse(prob: Problem, p: int, time_limit: float | None = None,
-                      reduction: tuple | None = None) -> ExactRun | None:
+                      reduction: tuple | None = None, start: np.ndarray | None = None) -> ExactRun | None:
     """The same MCLP model as spopt's (Church & ReVelle 1974: max Σ wᵢyᵢ, yᵢ ≤ Σ_{j∈Nᵢ} xⱼ,
     Σ xⱼ = p, x binary) handed to HiGHS as sparse arrays through ``highspy``.
 
@@ -581,7 +581,9 @@ def exact_mclp_sparse(prob: Problem, p: int, time_limit: float | None = None,
     expression per client in Python, which does not fit city-scale problems (hundreds of
     thousands of cells); this only formulates the model — HiGHS solves it. ``y`` is
     continuous in [0, 1] (with binary ``x`` the optimum has integral ``y``), which leaves
-    HiGHS ``n_candidates`` integer variables. ``None`` above ``SPARSE_MAX_NNZ``.
+    HiGHS ``n_candidates`` integer variables. ``start`` (candidate indices, e.g. the greedy
+    answer) is given to HiGHS as a first incumbent, so a time limit never returns less.
+    ``None`` above ``SPARSE_MAX_NNZ``.
     """
     import highspy
 
@@ -629,6 +631,16 @@ def exact_mclp_sparse(prob: Problem, p: int, time_limit: float | None = None,
     if time_limit is not None:
         h.setOptionValue("time_limit", max(0.5, float(time_limit)))
     h.passModel(lp)
+    if start is not None and len(start):
+        pos = np.searchsorted(cols, np.asarray(start, dtype=np.int64))
+        pos = pos[(pos < n_fac) & (cols[np.minimum(pos, n_fac - 1)] == np.asarray(start))][:p_eff]
+        x0 = np.zeros(n_fac)
+        x0[pos] = 1.0
+        y0 = np.minimum(1.0, np.asarray(A.astype(np.float64) @ x0).ravel())
+        sol = highspy.HighsSolution()
+        sol.col_value = np.concatenate((x0, y0)).tolist()
+        sol.value_valid = True
+        h.setSolution(sol)
     h.run()
     x = np.asarray(h.getSolution().col_value[:n_fac])
     if len(x) != n_fac or not np.isfinite(x).all():
@@ -849,7 +861,7 @@ def suggest(prob: Problem, p: int = 3, model: str = "mclp", target_share: float 
         remaining = None if limit is None else max(0.5, limit - (time.perf_counter() - t0))
         if progress is not None:
             progress(0.0, "suggest.stage_exact")
-        ex = exact_mclp(prob, p, remaining)
+        ex = exact_mclp(prob, p, remaining, start=g_sites)
         if ex is None:
             if method == "exact":
                 notes.append("suggest.note_too_large")
