@@ -151,7 +151,7 @@ def part_scopes() -> None:
                 ref = ex.objective if ex.status == "optimal" else ex.bound
                 true_gap = (ref - gr.gain) / ref if ref > 0 else 0.0
                 if ex.status != "optimal":
-                    status += f" ≤{fmt_pct(true_gap)}"
+                    status += f" ≤{fmt_pct(true_gap)}" if np.isfinite(ref) else " no bound"
             print(f"{name:22s} {prob.n_cand:6d} {len(prob.dem):8d} {prob.A.nnz:10,d} {p:3d} {tg:9.2f} "
                   f"{te:8.2f} {status:>22s} {gr.gain:10,.0f} {ex_gain:10,.0f} "
                   f"{fmt_pct(true_gap) if true_gap == true_gap else '—':>9s} {fmt_pct(gr.gap):>9s}")
@@ -201,7 +201,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--parts", default="province,scopes,national")
+    ap.add_argument("--time-limit", type=float, default=60.0, help="seconds per exact solve")
     a = ap.parse_args()
+    globals()["TIME_LIMIT"] = a.time_limit
     parts = a.parts.split(",")
     if "province" in parts:
         part_province()
