@@ -1,26 +1,41 @@
-"""Streamlit entry point: navigation and the language switch; nothing else."""
+"""Streamlit entry point: navigation and the language switch; nothing else.
+
+``streamlit run app.py`` finds ``app`` below (an ``st.App``) and serves it; that server runs
+this same file as the script for every session (then the other branch is taken). The ASGI
+wrapper is what adds the Content-Security-Policy / frame-ancestors headers (``pages.web``).
+"""
 from __future__ import annotations
 
 from pathlib import Path
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from geo.i18n import t
-from pages.common import basemap_switch, current_lang, language_switch
+if get_script_run_ctx() is None:  # imported by the web server, not run for a session
+    from starlette.middleware import Middleware
 
-st.set_page_config(page_title="Atlas ĐTTM Thái Nguyên", page_icon=str(Path(__file__).resolve().parent / "static" / "favicon.png"), layout="wide")
-language_switch()
-lang = current_lang()
-basemap_switch()
+    from pages.web import SecurityHeaders, show_unexpected
 
-PAGES = [
-    ("pages/map_explorer.py", "nav.map", ":material/map:", True),
-    ("pages/coverage.py", "nav.coverage", ":material/local_hospital:", False),
-    ("pages/readiness.py", "nav.readiness", ":material/insights:", False),
-    ("pages/data.py", "nav.data", ":material/upload_file:", False),
-    ("pages/export.py", "nav.export", ":material/print:", False),
-]
-ROOT = Path(__file__).resolve().parent
-nav = st.navigation([st.Page(path, title=t(key, lang), icon=icon, default=default)
-                     for path, key, icon, default in PAGES if (ROOT / path).is_file()])
-nav.run()
+    app = st.App(__file__, middleware=[Middleware(SecurityHeaders)], on_script_error=show_unexpected)
+else:
+    from geo.i18n import t
+    from pages.common import basemap_switch, current_lang, language_switch
+    from pages.web import run_page
+
+    st.set_page_config(page_title="Atlas ĐTTM Thái Nguyên",
+                       page_icon=str(Path(__file__).resolve().parent / "static" / "favicon.png"), layout="wide")
+    language_switch()
+    lang = current_lang()
+    basemap_switch()
+
+    PAGES = [
+        ("pages/map_explorer.py", "nav.map", ":material/map:", True),
+        ("pages/coverage.py", "nav.coverage", ":material/local_hospital:", False),
+        ("pages/readiness.py", "nav.readiness", ":material/insights:", False),
+        ("pages/data.py", "nav.data", ":material/upload_file:", False),
+        ("pages/export.py", "nav.export", ":material/print:", False),
+    ]
+    ROOT = Path(__file__).resolve().parent
+    nav = st.navigation([st.Page(path, title=t(key, lang), icon=icon, default=default)
+                         for path, key, icon, default in PAGES if (ROOT / path).is_file()])
+    run_page(nav)

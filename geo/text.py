@@ -65,6 +65,43 @@ def escape(value: Any) -> str:
     return html.escape(str(value), quote=True)
 
 
+# characters Markdown (CommonMark + GFM + Streamlit's $math$ and :colour[...] extensions) or
+# HTML read as markup wherever they stand
+_MARKUP_CHARS = frozenset("\\`*_{}[]<>$~|#")
+# autolinks: Streamlit's Markdown (GFM) finds https://…, www.… and a@b.org in the *decoded* text,
+# so escaping cannot stop them; a WORD JOINER (U+2060, invisible, no line break) splits them
+_AUTOLINK = re.compile(r"(?<=[a-z])(?=://)|(?<=www)(?=\.)|(?=@)", re.IGNORECASE)
+# a value cannot start a list, quote, heading or setext line (- + > = 1. 1))
+_BLOCK_START = re.compile(r"^(\s*)([-+>=]|\d+[.)])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+WORD_JOINER = "\u2060"
+
+
+def display_text(value: Any) -> str:
+    """User or file text made safe for Markdown *and* HTML text: it shows literally, never as
+    markup — no link, image, formula, emphasis, heading, list or HTML element.
+
+    Markup characters become numeric character references (``[`` → ``&#91;``): CommonMark
+    decodes references into plain text *after* parsing, and so does HTML, so one escaped string
+    is safe in ``st.markdown``/``st.caption``/``st.table`` cells and in ``unsafe_allow_html``
+    text alike (backslash escapes are not: HTML shows the backslashes). Bare URLs and e-mail
+    addresses get an invisible WORD JOINER before ``://``, after ``www`` and before ``@``:
+    GFM finds autolinks in the decoded text, where no escape survives. A value cannot start
+    a list, quote or heading; control characters are dropped and line breaks become spaces.
+    Ordinary text (letters, digits, spaces, ``.,:;()'"!?%&-``) is left as it is. Written here
+    because no maintained library escapes for both languages at once.
+
+    >>> display_text("![x](http://e.org/a.png) $x$")
+    '!&#91;x&#93;(http\u2060://e.org/a.png) &#36;x&#36;'
+    """
+    if value is None:
+        return ""
+    text = _CONTROL.sub("", " ".join(str(value).splitlines())).replace(WORD_JOINER, "")
+    text = _AUTOLINK.sub(WORD_JOINER, text)
+    text = "".join(f"&#{ord(ch)};" if ch in _MARKUP_CHARS else ch for ch in text)
+    return _BLOCK_START.sub(lambda m: m.group(1) + "".join(f"&#{ord(c)};" for c in m.group(2)), text, count=1)
+
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from geo.errors import AtlasError
 from geo.i18n import DEFAULT_LANG, LANGS, t
+from geo.text import display_text
 
 LANG_KEY = "lang"
 
@@ -86,9 +87,33 @@ def tr(key: str, **params: Any) -> str:
     return t(key, current_lang(), **params)
 
 
+def plain(text: Any) -> str:
+    """User or file text (layer names, cell values, URL values, sources …) for any Markdown
+    element (``st.markdown``/``caption``/``table``/``info``/``error`` …): shown literally, never
+    as a link, image, formula or HTML. The one display helper for such text on every page."""
+    return display_text(text)
+
+
+def tr_plain(key: str, **params: Any) -> str:
+    """``tr`` for a Markdown element whose text parameters came from a user or a file: the
+    catalog's own Markdown stays, every text parameter is shown literally (see ``plain``)."""
+    return t(key, current_lang(), **{k: plain(v) if isinstance(v, str) else v for k, v in params.items()})
+
+
+def plain_table(frame):  # noqa: ANN001, ANN201 — pandas.DataFrame in and out
+    """A copy of ``frame`` for ``st.table`` (which renders cells and headers as Markdown):
+    every text cell, index label and column name shown literally."""
+    out = frame.copy()
+    out.columns = [plain(c) for c in out.columns]
+    out.index = [plain(i) if isinstance(i, str) else i for i in out.index]
+    for col in out.columns:
+        out[col] = [plain(v) if isinstance(v, str) else v for v in out[col]]
+    return out
+
+
 def show_error(err: AtlasError) -> None:
-    """Show a refusal as one clear sentence in the current language."""
-    st.error(err.message(current_lang()))
+    """Show a refusal as one clear sentence in the current language (names in it literal)."""
+    st.error(plain(err.message(current_lang())))
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)

@@ -25,10 +25,10 @@ from geo.network import build_graph
 from geo.numbers import whole_people
 from geo.population import read_population_raster, write_grid_geotiff
 from geo.service import CoverageRequest, CoverageService, capacity_columns
-from geo.text import escape, spreadsheet_safe
+from geo.text import spreadsheet_safe
 from geo.units import numbered_units
 from layers.coverage_map import coverage_map, share_texts
-from pages.common import cached_layer, current_basemap, current_lang, ensure_app_entry, show_error, tr
+from pages.common import cached_layer, current_basemap, current_lang, ensure_app_entry, plain, show_error, tr
 from pages.map_component import show_map
 
 ensure_app_entry()
@@ -329,7 +329,7 @@ if result.cells is not None:  # the page's own cells and per-cell costs (the ser
                           for k in _other})
 
 st.markdown(f"#### {tr('coverage.sentences')}")
-st.markdown("\n".join(f"- {escape(s)}" for s in result.sentences(lang, top=8)) or "—")
+st.markdown("\n".join(f"- {plain(s)}" for s in result.sentences(lang, top=8)) or "—")
 st.markdown(f"#### {tr('coverage.table')}")
 order = result.table.sort_values("beyond_population", ascending=False).index
 table = fmt_table(result.table, ("covered_share",), {"median_minutes": 1, "p90_minutes": 1, "access_ratio": 2})

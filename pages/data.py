@@ -22,7 +22,7 @@ from geo import workspace
 from geo.encoding import ENCODINGS
 from geo.errors import AtlasError
 from geo.safezip import Limits
-from pages.common import current_lang, ensure_app_entry, tr
+from pages.common import current_lang, ensure_app_entry, plain, plain_table, tr, tr_plain
 
 ensure_app_entry()
 
@@ -37,14 +37,6 @@ PREVIEW_MAX = 5000
 CHOICE_ERRORS = {"import_errors.choose_layer", "import_errors.layer_not_found", "import_errors.mixed_geometry",
                  "import_errors.kind_absent", "import_errors.crs_unknown", "import_errors.bad_crs",
                  "import_errors.crs_transform", "import_errors.bad_encoding"}
-_MD = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-
-
-def plain(text: object) -> str:
-    """Markdown-escaped text: file names and attribute values stay literal."""
-    return _MD.sub(r"\\\1", str(text))
-
-
 def say_error(err: AtlasError) -> None:
     st.error(plain(err.message(lang)))
 
@@ -206,7 +198,7 @@ if source is not None:
                     info = workspace.save_layer(save_name, result["gdf"], meta)
                 else:
                     info = workspace.save_raster(save_name, result["raster"].path, meta)
-                st.session_state["data_flash"] = plain(tr("data.saved", name=info["name"], features=info["features"]))
+                st.session_state["data_flash"] = tr_plain("data.saved", name=info["name"], features=info["features"])
                 st.session_state["data_import"] = None
                 st.session_state["data_staged"] = None
                 st.session_state["data_pending"] = None
@@ -225,15 +217,15 @@ else:
     def kind_label(k: str) -> str:
         return tr("data.kind_raster") if k == "raster" else tr(f"import_report.kind_{k}")
 
-    # st.table renders cells as Markdown: escape it so names stay literal text
+    # st.table renders cells as Markdown: every cell shown literally (names, sources, bare URLs)
     table = pd.DataFrame({
-        tr("data.col_name"): [plain(x["name"]) for x in saved],
+        tr("data.col_name"): [x["name"] for x in saved],
         tr("data.col_kind"): [kind_label(x["kind"]) for x in saved],
         tr("data.col_features"): [x["features"] for x in saved],
-        tr("data.col_source"): [plain(x["source"]) for x in saved],
+        tr("data.col_source"): [x["source"] for x in saved],
         tr("data.col_saved_at"): [x["saved_at"][:19].replace("T", " ") for x in saved],
     })
-    st.table(table)
+    st.table(plain_table(table))
     names = [x["name"] for x in saved]
     vectors = [x["name"] for x in saved if x["kind"] != "raster"]
     if vectors:
@@ -255,7 +247,7 @@ else:
         if st.button(tr("data.rename"), key="data_rename"):
             try:
                 workspace.rename_layer(target, new_name)
-                st.session_state["data_flash"] = plain(tr("data.renamed", old=target, new=new_name.strip()))
+                st.session_state["data_flash"] = tr_plain("data.renamed", old=target, new=new_name.strip())
                 st.session_state["data_manage_after"] = unicodedata.normalize("NFC", new_name.strip())
                 st.rerun()
             except AtlasError as err:
@@ -264,7 +256,7 @@ else:
         if st.button(tr("data.delete"), key="data_delete", disabled=not sure):
             try:
                 workspace.delete_layer(target)
-                st.session_state["data_flash"] = plain(tr("data.deleted", name=target))
+                st.session_state["data_flash"] = tr_plain("data.deleted", name=target)
                 st.session_state["data_manage_after"] = ""
                 st.rerun()
             except AtlasError as err:

@@ -10,7 +10,8 @@ import streamlit as st
 
 from geo.errors import AtlasError
 from geo.i18n import t
-from pages.common import cached_layer, current_basemap, current_lang, ensure_app_entry, show_error, tr, workspace_layers
+from pages.common import (cached_layer, current_basemap, current_lang, ensure_app_entry, plain, show_error, tr,
+                          tr_plain, workspace_layers)
 from pages.urlstate import current_view, read_state, unit_key, unit_param, write_state
 
 ensure_app_entry()
@@ -85,7 +86,7 @@ def _view_caption(view: dict[str, Any]) -> str:
     parts = [", ".join(catalog.layers[lid].title(lang) for lid in view.get("layers") or [] if lid in catalog.layers)]
     layer_id, _, column = str(view.get("indicator") or "").partition(":")
     if column and layer_id in catalog.layers:
-        parts.append(f"{tr('present.indicator')}: {catalog.field_label(column, lang)}")
+        parts.append(f"{tr('present.indicator')}: {plain(catalog.field_label(column, lang))}")  # URL text
     if view.get("bounds"):
         (s, w), (n, e) = view["bounds"]
         parts.append(f"{tr('present.extent')}: {w:.3f}, {s:.3f} – {e:.3f}, {n:.3f}")
@@ -215,8 +216,8 @@ def _present(views: list[dict[str, Any]]) -> None:
         write_state(remember=False, present=None, view=None, layers=None, basemap=None, bounds=None, unit=None,
                     indicator=None)
         st.rerun()
-    title_col.markdown(f"# {_esc(_view_name(view))}")
-    st.caption(tr("present.view_counter", n=idx + 1, total=len(views), name=_view_name(view)) + " · "
+    title_col.markdown(f"# {plain(_view_name(view))}")
+    st.caption(tr_plain("present.view_counter", n=idx + 1, total=len(views), name=_view_name(view)) + " · "
                + tr("present.keys_hint"))
     write_state(remember=False, present=True, view=idx, layers=view.get("layers"), basemap=view.get("basemap"),
                 bounds=view.get("bounds"), unit=unit_param(view.get("unit")), indicator=view.get("indicator"))
@@ -232,12 +233,6 @@ def _present(views: list[dict[str, Any]]) -> None:
     except (ImportError, AtlasError) as exc:
         st.warning(tr("present.render_missing", reason=_reason(exc)))
     st.iframe(keys_js, height=1)
-
-
-def _esc(text: Any) -> str:
-    from geo.text import escape
-
-    return escape(text)
 
 
 def _reason(exc: Exception) -> str:

@@ -8,7 +8,6 @@ import streamlit as st
 
 from geo.errors import AtlasError
 from geo.i18n import fmt_number
-from geo.text import escape
 from geo.units import (PROGRAMME_CITY_KEYS, UNIT_LAYERS, bounds_latlon, missing_ward_polygons, search_units, unit_at,
                        unit_code, unit_facts, unit_from_code)
 from geo.catalog import get_catalog
@@ -16,8 +15,8 @@ from layers.render import PROVINCE_BOUNDS, SCHEMES, add_gdf_layer, center_zoom, 
 from layers.views import MapView, build_map, default_view
 from pages.map_component import show_map
 from pages.urlstate import read_state, write_state
-from pages.common import (cached_layer, current_basemap, current_lang, ensure_app_entry, layer_version, tr,
-                          workspace_layers)
+from pages.common import (cached_layer, current_basemap, current_lang, ensure_app_entry, layer_version, plain, tr,
+                          tr_plain, workspace_layers)
 
 ensure_app_entry()
 
@@ -105,7 +104,7 @@ if st.session_state["_url_unit"]:  # a shared link names a unit: select it once
 if query:
     hits = search_units(query, unit_frames)
     if not hits:
-        st.info(tr("map.search_none", q=query))
+        st.info(tr_plain("map.search_none", q=query))
     else:
         labels = {f"{h.name} — {tr('map.level_' + catalog.layers[h.layer].unit_level)}": h for h in hits}
         pick = st.selectbox(tr("map.search_pick"), list(labels), key=wkey("search_pick"))
@@ -143,12 +142,12 @@ if "wards_2025" in view.layers:
     except AtlasError:
         without = []
     if without:
-        st.caption(tr("map.wards_without_polygon", names=", ".join(without)))
+        st.caption(tr_plain("map.wards_without_polygon", names=", ".join(without)))
 for layer_id, err in failures:
     problems.setdefault(layer_id, err.message(lang))
 infra = load_or_note("infrastructure")  # the side panel counts facilities from it
 for message in problems.values():
-    st.warning(message)
+    st.warning(plain(message))
 
 map_col, panel_col = st.columns([3, 1.3])
 with map_col:
@@ -170,8 +169,8 @@ with panel_col:
     else:
         layer_id, idx = selected
         facts = unit_facts(layer_id, unit_frames[layer_id].loc[idx], infra)
-        st.markdown(f"### {escape(facts['name'])}")
-        st.caption(f"{escape(facts['type'])} · {tr('map.level_' + catalog.layers[layer_id].unit_level)}")
+        st.markdown(f"### {plain(facts['name'])}")
+        st.caption(f"{plain(facts['type'])} · {tr('map.level_' + catalog.layers[layer_id].unit_level)}")
         if catalog.layers[layer_id].derived:
             st.caption(tr("map.derived_note"))
         c1, c2 = st.columns(2)

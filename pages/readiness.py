@@ -17,7 +17,7 @@ from geo.indicators import (Framework, Indicator, compute_indicator, computed_va
                             load_framework, province_total, scorecard)
 from geo.units import PlanningUnit, all_units, programme_cities
 from geo.store import ImportRejected, Store, frame_bytes, read_table, template_xlsx
-from pages.common import current_basemap, current_lang, ensure_app_entry, show_error, tr
+from pages.common import current_basemap, current_lang, ensure_app_entry, plain, plain_table, show_error, tr, tr_plain
 
 ensure_app_entry()
 
@@ -105,7 +105,7 @@ def sidebar_sign_in() -> Editor | None:
         st.subheader(tr("readiness.sign_in_title"))
         editor = st.session_state[EDITOR_KEY]
         if editor is not None:
-            st.success(tr("readiness.signed_in_as", name=editor.name))
+            st.success(tr_plain("readiness.signed_in_as", name=editor.name))
             if st.button(tr("readiness.sign_out"), key="ind_sign_out"):
                 st.session_state[EDITOR_KEY] = None
                 st.rerun()
@@ -304,7 +304,7 @@ def entry_tab(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], edit
                           skipped=report.skipped_blank))
         except ImportRejected as rej:
             show_error(rej)
-            st.table(rej.report.table(lang).set_index(tr("store_errors.col_row")))   # wraps: every reason readable
+            st.table(plain_table(rej.report.table(lang)).set_index(plain(tr("store_errors.col_row"))))   # wraps: every reason readable
         except AtlasError as err:
             show_error(err)
 
@@ -327,7 +327,7 @@ def entry_tab(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], edit
     current = [v for v in store.history(ind.id, unit.id) if v.period == period]
     if current:
         v = current[-1]
-        st.caption(tr("readiness.entry_current", value=fmt_value(v.value, spec, lang, with_unit=True),
+        st.caption(tr_plain("readiness.entry_current", value=fmt_value(v.value, spec, lang, with_unit=True),
                       version=v.version, who=v.entered_by, when=fmt_when(v.entered_at) or "—"))
     else:
         st.caption(tr("readiness.entry_none"))
@@ -361,7 +361,7 @@ def entry_tab(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], edit
     effective = {tg.year: tg for tg in store.targets(t_ind.id)}.get(t_year)
     if effective is not None:
         st.caption(tr("readiness.target_current", op=effective.op, value=fmt_number(effective.value, lang),
-                      source=fw.source_text(effective.source, lang), who=effective.entered_by))
+                      source=plain(fw.source_text(effective.source, lang)), who=plain(effective.entered_by)))
     else:
         st.caption(tr("readiness.target_none"))
     with st.form("ind_target_form"):

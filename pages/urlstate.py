@@ -10,18 +10,26 @@ Parameters (all optional, short and readable):
     lang=en
 
 ``encode_state``/``decode_state`` are pure (tested without a browser); ``read_state()`` and
-``write_state(**state)`` bind them to ``st.query_params``. Decoding is defensive: a value
-that does not parse or names an unknown layer is dropped, never raised.
+``write_state(**state)`` bind them to ``st.query_params``. Decoding is defensive: every
+parameter is validated and clamped (latitudes to the Web-Mercator range, zoom 0–22, at most
+``_MAX_LAYERS`` layers, identifiers of a plain form); one that does not parse, is not finite
+or names an unknown layer is dropped, never raised — ``read_state`` removes it from the
+address and says so once.
 """
 from __future__ import annotations
 
 import math
+import re
 from typing import Any, Mapping
 
 from geo.units import normalise_id
 
 KEYS = ("layers", "basemap", "bbox", "center", "zoom", "unit", "indicator", "lang", "view", "present")
 _MAX_LEN = 500  # longest value accepted from a URL
+_MAX_LAYERS = 20  # more layers than the catalog offers is a crafted link
+_MAX_VIEW = 999
+_MAX_LAT = 85.0511  # Web-Mercator limit: beyond it a map projection gives infinities
+_IDENT = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")  # layer ids, unit codes, layer:column
 
 
 def _known_layers() -> set[str] | None:
@@ -48,9 +56,13 @@ def _floats(text: str, n: int) -> list[float] | None:
         return None
     try:
         vals = [float(p) for p in parts]
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
     return vals if all(math.isfinite(v) for v in vals) else None
+
+
+def _clamp(v: float, lo: float, hi: float) -> float:
+    return min(max(v, lo), hi)
 
 
 def _fmt(v: float) -> str:
@@ -89,14 +101,17 @@ def encode_state(state: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def decode_state(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Query parameters → page state; only valid entries come back.
+def decode_state(params: Mapping[str, Any], dropped: list[str] | None = None) -> dict[str, Any]:
+    """Query parameters → page state; only valid entries come back, clamped to sane ranges.
 
     Returns keys among: layers (list[str]), basemap, bbox (W,S,E,N floats), bounds
     ([[S,W],[N,E]] for Leaflet/folium), center ([lat, lon]), zoom (int), unit, indicator,
-    lang, view (int), present (bool).
+    lang, view (int), present (bool). The names of parameters that were given but invalid
+    are appended to ``dropped`` (when given); unknown parameter names are ignored.
     """
     from geo.i18n import LANGS
+
+    bad: list[str] = []
 
     def get(key: str) -> str | None:
         v = params.get(key)
@@ -105,58 +120,93 @@ def decode_state(params: Mapping[str, Any]) -> dict[str, Any]:
         if v is None:
             return None
         v = str(v)
-        return v if len(v) <= _MAX_LEN else None
+        if len(v) > _MAX_LEN:
+            bad.append(key)
+            return None
+        return v
 
     out: dict[str, Any] = {}
     raw = get("layers")
     if raw is not None:
         known = _known_layers()
-        ids = [x.strip() for x in raw.split(",") if x.strip()]
-        out["layers"] = [x for x in dict.fromkeys(ids) if known is None or x in known]
+        ids = list(dict.fromkeys(x.strip() for x in raw.split(",") if x.strip()))
+        kept = [x for x in ids if _IDENT.match(x) and (known is None or x in known)][:_MAX_LAYERS]
+        if len(kept) < len(ids):
+            bad.append("layers")
+        out["layers"] = kept
     raw = get("basemap")
     if raw:
         known = _known_basemaps()
         if known is None or raw in known:
             out["basemap"] = raw
+        else:
+            bad.append("basemap")
     raw = get("bbox")
     if raw:
         v = _floats(raw, 4)
-        if v and -180 <= v[0] < v[2] <= 180 and -90 <= v[1] < v[3] <= 90:
-            out["bbox"] = v
-            out["bounds"] = [[v[1], v[0]], [v[3], v[2]]]
+        if v:
+            w, s, e, n = _clamp(v[0], -180, 180), _clamp(v[1], -_MAX_LAT, _MAX_LAT), \
+                _clamp(v[2], -180, 180), _clamp(v[3], -_MAX_LAT, _MAX_LAT)
+        if v and w < e and s < n:
+            out["bbox"] = [w, s, e, n]
+            out["bounds"] = [[s, w], [n, e]]
+        else:
+            bad.append("bbox")
     raw = get("center")
     if raw:
         v = _floats(raw, 2)
         if v and -90 <= v[0] <= 90 and -180 <= v[1] <= 180:
-            out["center"] = v
+            out["center"] = [_clamp(v[0], -_MAX_LAT, _MAX_LAT), v[1]]
+        else:
+            bad.append("center")
     raw = get("zoom")
     if raw:
-        try:
-            z = int(float(raw))
-            if 0 <= z <= 22:
-                out["zoom"] = z
-        except ValueError:
-            pass
+        z = _floats(raw, 1)
+        if z:
+            out["zoom"] = int(_clamp(round(z[0]), 0, 22))
+        else:
+            bad.append("zoom")
     for key in ("unit", "indicator"):
         raw = get(key)
         if raw:
-            out[key] = raw.strip()
+            if _IDENT.match(raw.strip()):
+                out[key] = raw.strip()
+            else:
+                bad.append(key)
     raw = get("lang")
     if raw in LANGS:
         out["lang"] = raw
+    elif raw is not None:
+        bad.append("lang")
     raw = get("view")
-    if raw and raw.isdigit():
-        out["view"] = int(raw)
+    if raw:
+        if raw.isascii() and raw.isdigit() and len(raw) <= 6:
+            out["view"] = min(int(raw), _MAX_VIEW)
+        else:
+            bad.append("view")
     if get("present") in ("1", "true", "yes"):
         out["present"] = True
+    if dropped is not None:
+        dropped.extend(dict.fromkeys(bad))
     return out
 
 
 def read_state() -> dict[str, Any]:
-    """The state in the current page's URL (see ``decode_state``)."""
+    """The state in the current page's URL (see ``decode_state``). Invalid parameters are
+    removed from the address, with one notice naming them."""
     import streamlit as st
 
-    return decode_state({k: st.query_params.get_all(k) for k in st.query_params.keys()})
+    dropped: list[str] = []
+    state = decode_state({k: st.query_params.get_all(k) for k in st.query_params.keys()}, dropped)
+    if dropped:
+        from geo.i18n import t
+        from pages.common import current_lang
+
+        for key in dropped:
+            if key in st.query_params:
+                del st.query_params[key]
+        st.warning(t("errors.url_dropped", current_lang(), names=", ".join(dropped)))
+    return state
 
 
 VIEW_KEYS = ("layers", "basemap", "bbox", "bounds", "center", "zoom", "unit", "indicator")

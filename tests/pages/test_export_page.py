@@ -105,7 +105,7 @@ def test_url_state_round_trip_and_rejects_junk():
         {k: state[k] for k in ("basemap", "unit", "indicator", "lang", "zoom")}
     junk = decode_state({"layers": "communes,<script>x</script>", "bbox": "1,2,3", "lang": "fr", "zoom": "99",
                          "basemap": "evil", "center": "91,200", "view": "-1"})
-    assert junk == {"layers": ["communes"]}
+    assert junk == {"layers": ["communes"], "zoom": 22}   # an out-of-range zoom is clamped
 
 
 def test_write_state_only_touches_given_keys():

@@ -1,6 +1,8 @@
 """AppTest for the entry point and the map explorer page."""
 from __future__ import annotations
 
+from html import unescape
+
 from pathlib import Path
 
 import shapely
@@ -89,7 +91,7 @@ def test_missing_and_corrupt_files_leave_the_rest_working(tmp_path: Path, monkey
     monkeypatch.setattr(cat, "DATA_DIR", tmp_path)
     at = _page("vi").run()
     assert not at.exception
-    warnings = " ".join(w.value for w in at.warning)
+    warnings = unescape(" ".join(w.value for w in at.warning))   # shown literally
     assert "communes_pre2025.geojson" in warnings and "bị hỏng" in warnings
     assert "infrastructure.geojson" in warnings and "Thiếu tệp" in warnings
     assert len(at.warning) == len({w.value for w in at.warning})  # each problem said once

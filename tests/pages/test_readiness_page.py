@@ -1,6 +1,8 @@
 """AppTest for pages/readiness.py: scorecard, rule, languages, comparison, gaps, sign-in, entry, conflicts."""
 from __future__ import annotations
 
+from html import unescape
+
 import datetime as dt
 import re
 
@@ -272,7 +274,7 @@ def test_target_conflict_names_who_and_keeps_the_refused_target(env):
     at.text_input(key="ind_target_source").input("Lan's plan")
     _button(at, "Save target").click()
     at.run()
-    errors = " ".join(e.value for e in at.error)
+    errors = unescape(" ".join(e.value for e in at.error))   # shown literally
     assert "was just recorded by minh" in errors and "≥ 95%" in errors and "> 97%" in errors
     store = Store(framework=load_framework())
     assert [tg.value for tg in store.recorded_targets("online_services_level4")] == [95]

@@ -1,0 +1,82 @@
+"""The web server's side of the app: security headers on every HTTP response and the page
+runner's last-resort error handler (one sentence to the user, the details to the log).
+
+``streamlit run app.py`` serves app.py's ``st.App`` (Streamlit's ASGI mode), which installs
+``SecurityHeaders`` as middleware: Streamlit has no option for response headers.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable
+
+LOG = logging.getLogger("atlas")
+
+# The app's own bundles, inline styles/scripts of Streamlit and folium, tiles and images from
+# anywhere over https (basemaps), data:/blob: for downloads and canvases; framing only by itself.
+CSP = ("default-src 'self'; "
+       "script-src 'self' 'unsafe-inline' 'unsafe-eval' blob:; "
+       "style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data: blob: https:; "
+       "font-src 'self' data:; "
+       "connect-src 'self' ws: wss:; "
+       "worker-src 'self' blob:; "
+       "frame-src 'self' blob: data:; "
+       "object-src 'none'; base-uri 'self'; form-action 'self'; "
+       "frame-ancestors 'self'")
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", CSP.encode("ascii")),
+    (b"x-frame-options", b"SAMEORIGIN"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"same-origin"),
+)
+
+
+class SecurityHeaders:
+    """ASGI middleware adding ``SECURITY_HEADERS`` to every HTTP response (replacing any
+    header of the same name a route set)."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope.get("type") != "http":
+            await self.app(scope, receive, send)
+            return
+        names = {name for name, _ in SECURITY_HEADERS}
+
+        async def send_with_headers(message: dict) -> None:
+            if message.get("type") == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+                message = {**message, "headers": kept + list(SECURITY_HEADERS)}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def show_unexpected(exc: BaseException) -> bool:
+    """Report an unexpected failure of a page: details (with traceback) to the server log, one
+    translated sentence to the user — never a traceback or a server path. Returns True
+    (Streamlit's ``on_script_error`` contract: the default error display is suppressed)."""
+    import streamlit as st
+
+    from geo.errors import AtlasError
+    from pages.common import current_lang, plain
+
+    if isinstance(exc, AtlasError):
+        st.error(plain(exc.message(current_lang())))
+        return True
+    LOG.error("page failed", exc_info=exc)
+    from geo.i18n import t
+
+    st.error(t("errors.page_failed", current_lang()))
+    return True
+
+
+def run_page(nav: Any) -> None:
+    """Run the page chosen by ``st.navigation`` under the last-resort handler: an unexpected
+    exception shows one sentence (``show_unexpected``); ``st.stop``/``st.rerun`` pass through
+    (they are not ``Exception`` subclasses)."""
+    try:
+        nav.run()
+    except Exception as exc:  # noqa: BLE001 — the one place every page failure ends up
+        show_unexpected(exc)

