@@ -29,7 +29,8 @@ from typing import Any, Iterator
 
 import pandas as pd
 
-from geo.auth import Editor
+from geo import wsdb
+from geo.auth import Editor, require_editor
 from geo.errors import AtlasError
 from geo.text import spreadsheet_safe
 from geo.i18n import t
@@ -122,6 +123,7 @@ class ImportReport:
     written: int = 0
     replaced: int = 0
     valid: list[dict[str, Any]] = field(default_factory=list)
+    valid_rows: list[int] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -145,10 +147,9 @@ class ImportRejected(AtlasError):
         super().__init__("store_errors.import_rejected", n=len(report.errors), rows=len(report.bad_rows()))
 
 
-def _require_editor(editor: Any) -> Editor:
-    if not isinstance(editor, Editor):
-        raise AtlasError("store_errors.not_editor")
-    return editor
+def gpkg_core_sql() -> list[str]:
+    """Statements creating the GeoPackage core tables (for a brand-new workspace file)."""
+    return _split_sql(_GPKG_SCHEMA)
 
 
 # ---------------------------------------------------------------- parsing helpers
@@ -208,95 +209,56 @@ class Store:
             self._units = all_units()
         return self._units
 
-    def _connect(self) -> sqlite3.Connection:
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=15.0, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise AtlasError("store_errors.unavailable", path=str(self.path), reason=str(exc)) from None
-        conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA busy_timeout = 15000")
-        return conn
-
     @contextlib.contextmanager
     def _read(self) -> Iterator[sqlite3.Connection]:
-        """A connection for reading; a workspace that does not exist yet reads as empty
+        """A connection for reading (a crash's journal is rolled back first, see
+        ``geo.wsdb.read_connection``); a workspace that does not exist yet reads as empty
         (nothing is created just by looking)."""
-        if not self.path.exists():
-            conn = sqlite3.connect(":memory:")
-            conn.row_factory = sqlite3.Row
-            for stmt in _split_sql(_SCHEMA):
-                conn.execute(stmt)
-        else:
+        if self.path.is_file():
             self._ensure_schema()
-            conn = self._connect()
-        try:
-            yield conn
-        finally:
-            conn.close()
+        with wsdb.read_connection(self.path) as conn:
+            if conn is None:
+                conn = sqlite3.connect(":memory:")
+                conn.row_factory = sqlite3.Row
+                for stmt in _split_sql(_SCHEMA):
+                    conn.execute(stmt)
+            try:
+                yield conn
+            except sqlite3.Error as exc:
+                raise wsdb._error(exc) from None
 
     @contextlib.contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
-        """One IMMEDIATE transaction: all of it is committed, or none of it."""
+        """One IMMEDIATE transaction (``geo.wsdb.transaction``): all of it is committed, or none."""
         self._ensure_schema()
-        with self._transaction(sqlite3.OperationalError) as conn:
+        with wsdb.transaction(self.path) as conn:
             yield conn
-
-    @contextlib.contextmanager
-    def _transaction(self, errors: type[sqlite3.Error]) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE … COMMIT on a fresh connection; rolled back on any failure.
-        ``errors`` raised by SQLite become the catalog's "store unavailable" refusal."""
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield conn
-            except BaseException:
-                _rollback(conn)
-                raise
-            conn.execute("COMMIT")
-        except errors as exc:
-            raise AtlasError("store_errors.unavailable", path=str(self.path), reason=str(exc)) from None
-        finally:
-            conn.close()
 
     def _schema_present(self) -> bool:
         """True when the file already holds every table and trigger (no write lock needed)."""
         if not (self.path.exists() and self.path.stat().st_size > 0):
             return False
-        conn = self._connect()
-        try:
+        with wsdb.read_connection(self.path) as conn:
             marks = ", ".join("?" * len(_SCHEMA_OBJECTS))
             have = conn.execute(f"SELECT count(*) FROM sqlite_master WHERE name IN ({marks})",
                                 _SCHEMA_OBJECTS).fetchone()[0]
-        finally:
-            conn.close()
         return have == len(_SCHEMA_OBJECTS)
 
     def _ensure_schema(self) -> None:
         if self._ready:
             return
-        try:
-            present = self._schema_present()
-        except sqlite3.DatabaseError as exc:
-            raise AtlasError("store_errors.unavailable", path=str(self.path), reason=str(exc)) from None
-        if not present:
-            with self._transaction(sqlite3.DatabaseError) as conn:
-                app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-                has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-                if not has_tables and app_id == 0:   # a brand-new file: make it a GeoPackage
-                    conn.execute(f"PRAGMA application_id = {GPKG_APPLICATION_ID}")
-                    conn.execute("PRAGMA user_version = 10300")
-                    for stmt in _split_sql(_GPKG_SCHEMA):
-                        conn.execute(stmt)
+        if not self._schema_present():
+            with wsdb.transaction(self.path) as conn:
+                wsdb.make_geopackage(conn, gpkg_core_sql())   # a brand-new file: make it a GeoPackage
                 for stmt in _split_sql(_SCHEMA):
                     conn.execute(stmt)
         self._ready = True
 
     # -- audit
-    def _audit(self, conn: sqlite3.Connection, actor: str, action: str, subject: str, detail: dict) -> None:
-        conn.execute("INSERT INTO ind_audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
-                     (_now(), actor, action, subject, json.dumps(detail, ensure_ascii=False, default=str)))
+    def _audit(self, conn: sqlite3.Connection, editor: Editor | str, action: str, subject: str, detail: dict) -> None:
+        """One audit row; a command-line editor's OS account goes into the detail."""
+        actor = editor.username if isinstance(editor, Editor) else str(editor)
+        wsdb.audit(conn, actor, action, subject, detail, os_user=getattr(editor, "os_user", ""))
 
     def audit_log(self, limit: int | None = None) -> pd.DataFrame:
         """The audit log, newest first."""
@@ -325,7 +287,7 @@ class Store:
                      expected_version: int = 0) -> Value:
         """Save a new version of a value; refuses with a clear message when the input is
         invalid, the user is not an editor, or someone else saved since ``expected_version``."""
-        editor = _require_editor(editor)
+        editor = require_editor(editor, self.path)
         ind = self.framework.indicators.get(indicator_id)
         row = {"indicator_id": indicator_id, "unit_id": unit_id, "period": period, "value": value,
                "unit": unit if unit is not None else (ind.unit if ind else ""), "source": source,
@@ -343,12 +305,12 @@ class Store:
                                           current)).fetchone()
                     raise _Conflict(clean, int(expected_version), current, other)
                 rec = self._insert_value(conn, clean, editor, current + 1)
-                self._audit(conn, editor.username, "value_saved", _subject(clean),
+                self._audit(conn, editor, "value_saved", _subject(clean),
                             {"version": current + 1, "previous_version": current, **clean})
         except _Conflict as conflict:
             # nothing is lost: the refused value is kept in the audit log for review
             with self._write() as conn:
-                self._audit(conn, editor.username, "conflict_rejected", _subject(clean),
+                self._audit(conn, editor, "conflict_rejected", _subject(clean),
                             {"expected_version": conflict.expected, "current_version": conflict.current,
                              **clean})
             raise ValueConflict(self.framework, {u.id: u.name for u in self.units}, conflict.params) from None
@@ -358,7 +320,7 @@ class Store:
         """Save a computed indicator's per-unit values (``compute_indicator`` output:
         ``unit_key``, ``value``) as the values of ``period`` — one transaction, each a new
         version — so its trend can be followed over the years. Returns the rows written."""
-        editor = _require_editor(editor)
+        editor = require_editor(editor, self.path)
         ind = self.framework.indicator(indicator_id)
         if not ind.computed:
             raise AtlasError("indicators.not_computed", indicator=indicator_id)
@@ -375,7 +337,7 @@ class Store:
                          "source": ind.source, "evidence": evidence, "evidence_url": ""}
                 version = self._version(conn, ind.id, unit_id, y) + 1
                 self._insert_value(conn, clean, editor, version, method="computed")
-            self._audit(conn, editor.username, "snapshot_saved", f"{ind.id}|{y}",
+            self._audit(conn, editor, "snapshot_saved", f"{ind.id}|{y}",
                         {"rows": len(rows), "radius_m": ind.radius_m, "category": ind.category})
         return len(rows)
 
@@ -425,7 +387,7 @@ class Store:
     def record_target(self, editor: Editor, indicator_id: str, year: Any, op: str, value: Any, source: str,
                       expected_version: int = 0) -> Target:
         """Record a (newer) target for ``year``; it replaces the file's target for that year."""
-        editor = _require_editor(editor)
+        editor = require_editor(editor, self.path)
         self.framework.indicator(indicator_id)
         y = parse_period(year)
         if y is None or not self.framework.first_year <= y <= 2100:
@@ -453,12 +415,12 @@ class Store:
                 conn.execute("INSERT INTO ind_targets (indicator_id, year, version, op, value, source, entered_by, "
                              "entered_at) VALUES (?,?,?,?,?,?,?,?)",
                              (indicator_id, y, current + 1, op, x, str(source).strip(), editor.username, at))
-                self._audit(conn, editor.username, "target_saved", f"{indicator_id}|{y}",
+                self._audit(conn, editor, "target_saved", f"{indicator_id}|{y}",
                             {"version": current + 1, **mine})
         except _TargetConflict as conflict:
             # nothing is lost: the refused target is kept in the audit log for review
             with self._write() as conn:
-                self._audit(conn, editor.username, "target_conflict_rejected", f"{indicator_id}|{y}",
+                self._audit(conn, editor, "target_conflict_rejected", f"{indicator_id}|{y}",
                             {"expected_version": conflict.expected, "current_version": conflict.current, **mine})
             other = conflict.other
             raise TargetConflict(self.framework, indicator_id=indicator_id, year=str(y),
@@ -560,6 +522,12 @@ class Store:
                 continue
             report.rows += 1
             errs, clean = self.validate_row(row, row_no)
+            if "version" in cols:              # the version the file was made from (an export has it)
+                raw_version = raw.get(cols["version"])
+                expected = None if _blank(raw_version) else parse_period(raw_version)
+                if not _blank(raw_version) and (expected is None or expected < 0):
+                    errs.append(RowError(row_no, "version", "bad_version", {"version": str(raw_version).strip()}))
+                clean["expected_version"] = expected
             if not errs:
                 key = (clean["indicator_id"], clean["unit_id"], clean["period"])
                 if key in seen:
@@ -569,39 +537,68 @@ class Store:
             report.errors.extend(errs)
             if not errs:
                 report.valid.append(clean)
+                report.valid_rows.append(row_no)
         if report.rows == 0 and not report.errors:
             report.errors.append(RowError(0, "", "empty_file", {}))
         return report
 
     def import_frame(self, editor: Editor, df: pd.DataFrame, dry_run: bool = False,
-                     file_name: str = "") -> ImportReport:
+                     file_name: str = "", replace: bool = False) -> ImportReport:
         """Validate ``df`` as a whole and, if every row is valid, write all rows in one
         transaction (each a new version; earlier ones stay in the history). Raises
-        ``ImportRejected`` (with the full report) when any row is bad: nothing is written."""
-        editor = _require_editor(editor)
+        ``ImportRejected`` (with the full report) when any row is bad: nothing is written.
+
+        Conflicts are detected like the form's: a row states the version it was made from
+        (column ``version``, as in an export) or, without it, expects no stored value yet.
+        If a stored version differs, nothing is written, the refused rows are audit-log rows
+        (``import_conflict_rejected``) and the report says who saved what — unless
+        ``replace`` (the editor chose to overwrite), which writes new versions over them.
+        So N imports of the same row at once cannot all succeed silently."""
+        editor = require_editor(editor, self.path)
         report = self.validate_frame(df)
         if not report.ok:
             raise ImportRejected(report)
         if dry_run:
             return report
-        with self._write() as conn:
-            for clean in report.valid:
+        conflicts: list[tuple[RowError, dict]] = []
+        with self._write() as conn:            # one transaction: check every row, then write all or none
+            currents = []
+            for row_no, clean in zip(report.valid_rows, report.valid):
                 current = self._version(conn, clean["indicator_id"], clean["unit_id"], clean["period"])
+                currents.append(current)
+                if not replace and current != (clean.get("expected_version") or 0):
+                    other = conn.execute("SELECT entered_by, entered_at FROM ind_values WHERE indicator_id=? AND "
+                                         "unit_id=? AND period=? AND version=?", (clean["indicator_id"],
+                                         clean["unit_id"], clean["period"], current)).fetchone()
+                    conflicts.append((RowError(row_no, "version", "import_conflict",
+                                               {"version": str(current), "who": other["entered_by"] if other else "?",
+                                                "when": other["entered_at"] if other else "?"}), clean))
+            for err, clean in conflicts:        # the refused rows are kept in the audit log
+                self._audit(conn, editor, "import_conflict_rejected", _subject(clean),
+                            {"row": err.row, "stored_version": err.params["version"], **_plain_row(clean)})
+            for clean, current in zip(report.valid, currents):
+                if conflicts:
+                    break
                 seeded = any(v.indicator_id == clean["indicator_id"] and v.unit_id == clean["unit_id"]
                              and v.period == clean["period"] for v in self.framework.values)
                 if current or seeded:
                     report.replaced += 1
                 self._insert_value(conn, clean, editor, current + 1)
-                self._audit(conn, editor.username, "value_imported", _subject(clean),
-                            {"version": current + 1, "previous_version": current, **clean})
+                self._audit(conn, editor, "value_imported", _subject(clean),
+                            {"version": current + 1, "previous_version": current, **_plain_row(clean)})
                 report.written += 1
-            self._audit(conn, editor.username, "import", Path(file_name).name or "-",
-                        {"rows": report.written, "replaced": report.replaced})
+            if not conflicts:
+                self._audit(conn, editor, "import", Path(file_name).name or "-",
+                            {"rows": report.written, "replaced": report.replaced, "replace": replace})
+        if conflicts:
+            report.errors = [err for err, _ in conflicts]
+            raise ImportRejected(report)
         return report
 
-    def import_file(self, editor: Editor, path: str | Path, dry_run: bool = False) -> ImportReport:
+    def import_file(self, editor: Editor, path: str | Path, dry_run: bool = False,
+                    replace: bool = False) -> ImportReport:
         """Import a CSV or XLSX file (see ``import_frame``)."""
-        return self.import_frame(editor, read_table(path), dry_run=dry_run, file_name=str(path))
+        return self.import_frame(editor, read_table(path), dry_run=dry_run, file_name=str(path), replace=replace)
 
     # -- template and export
     def template_frame(self, lang: str = "vi") -> pd.DataFrame:
@@ -702,6 +699,10 @@ def _rollback(conn: sqlite3.Connection) -> None:
             conn.execute("ROLLBACK")
     except sqlite3.Error:
         pass
+
+
+def _plain_row(clean: dict) -> dict:
+    return {k: v for k, v in clean.items() if k != "expected_version"}
 
 
 def _subject(clean: dict) -> str:

@@ -13,6 +13,11 @@ If anything fails the transaction is rolled back, so a failed save leaves the wo
 byte-for-byte unchanged (and a workspace that did not exist is not created). Layer tables
 get generated names (``ul_<hex>``); the display name lives in ``ws_layers`` so any text
 (Vietnamese, quotes, even markup) is a valid name and renaming never touches the data.
+
+Saving, renaming and deleting need an editor signed in to this workspace
+(``geo.auth.authenticate``); each is an audit-log row in the same transaction. Reading needs
+nothing. Connections, the WAL journal, crash recovery and "busy, try again" come from
+``geo.wsdb``.
 """
 from __future__ import annotations
 
@@ -22,7 +27,6 @@ import sqlite3
 import tempfile
 import unicodedata
 import uuid
-from contextlib import closing
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -32,6 +36,8 @@ import numpy as np
 import shapely
 from pyproj import CRS
 
+from geo import wsdb
+from geo.auth import Editor, require_editor
 from geo.errors import AtlasError
 from geo.paths import workspace_path
 
@@ -55,18 +61,6 @@ def _clean_name(name: Any) -> str:
     return text
 
 
-def _connect_rw(path: Path) -> sqlite3.Connection:
-    con = sqlite3.connect(path, timeout=30, isolation_level=None)
-    con.execute("PRAGMA busy_timeout = 30000")
-    return con
-
-
-def _connect_ro(path: Path) -> sqlite3.Connection | None:
-    if not path.is_file():
-        return None
-    return sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
-
-
 def _has_table(con: sqlite3.Connection, name: str, schema: str = "main") -> bool:
     row = con.execute(f"SELECT 1 FROM {schema}.sqlite_master WHERE type='table' AND name=?", (name,)).fetchone()
     return row is not None
@@ -84,15 +78,15 @@ def _row_dict(row: tuple) -> dict[str, Any]:
 
 def list_layers() -> list[dict[str, Any]]:
     """Saved layers, oldest first: dicts with name, kind, features, source, saved_at, table, meta."""
-    con = _connect_ro(_path())
-    if con is None:
-        return []
-    with closing(con):
-        if not _has_table(con, META_TABLE):
+    with wsdb.read_connection(_path()) as con:
+        if con is None or not _has_table(con, META_TABLE):
             return []
-        rows = con.execute(f"SELECT name, table_name, kind, features, source, saved_at, meta FROM {META_TABLE} "
-                           "ORDER BY saved_at, name").fetchall()
-    return [_row_dict(r) for r in rows]
+        try:
+            rows = con.execute(f"SELECT name, table_name, kind, features, source, saved_at, meta FROM {META_TABLE} "
+                               "ORDER BY saved_at, name").fetchall()
+        except sqlite3.Error as exc:
+            raise wsdb._error(exc) from None
+    return [_row_dict(tuple(r)) for r in rows]
 
 
 def _lookup(name: str) -> dict[str, Any]:
@@ -154,13 +148,18 @@ def _now() -> str:
 
 
 def _commit_rows(path: Path, name: str, table: str, kind: str, features: int, source: str, meta: dict,
-                 overwrite: bool, src_gpkg: Path | None) -> dict[str, Any]:
+                 overwrite: bool, src_gpkg: Path | None, editor: Editor) -> dict[str, Any]:
     """The one transaction that adds a layer (and copies its table from ``src_gpkg``)."""
     existed = path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = _connect_rw(path)
+    try:
+        con = wsdb.connect(path, create=True)
+    except AtlasError:
+        _cleanup_new(None, path, existed)
+        raise
     old_table = None
     try:
+        wsdb._use_wal(con)
         if src_gpkg is not None:
             con.execute("ATTACH DATABASE ? AS src", (str(src_gpkg),))
         con.execute("BEGIN IMMEDIATE")
@@ -195,6 +194,9 @@ def _commit_rows(path: Path, name: str, table: str, kind: str, features: int, so
             con.execute(f"INSERT INTO {META_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?)",
                         (name, table, kind, features, source, saved_at,
                          json.dumps(meta, ensure_ascii=False, default=str)))
+            wsdb.audit(con, editor.username, "layer_saved", name,
+                       {"table": table, "kind": kind, "features": features, "replaced": old_table is not None},
+                       os_user=editor.os_user)
             con.execute("COMMIT")
         except BaseException:
             _rollback(con)
@@ -204,7 +206,10 @@ def _commit_rows(path: Path, name: str, table: str, kind: str, features: int, so
         raise
     except (sqlite3.Error, OSError, TypeError) as exc:
         _cleanup_new(con, path, existed)
-        raise AtlasError("workspace_errors.write_failed", name=name, reason=type(exc).__name__) from None
+        err = wsdb._error(exc)
+        if err.key == "workspace_errors.unavailable":
+            err = AtlasError("workspace_errors.write_failed", name=name, reason=type(exc).__name__)
+        raise err from None
     else:
         con.close()
     if old_table is not None and old_table[1] == "raster":
@@ -213,15 +218,12 @@ def _commit_rows(path: Path, name: str, table: str, kind: str, features: int, so
             "table": table, "meta": meta}
 
 
-def _rollback(con: sqlite3.Connection) -> None:
-    try:
-        con.execute("ROLLBACK")
-    except sqlite3.Error:
-        pass
+_rollback = wsdb.rollback
 
 
-def _cleanup_new(con: sqlite3.Connection, path: Path, existed: bool) -> None:
-    con.close()
+def _cleanup_new(con: sqlite3.Connection | None, path: Path, existed: bool) -> None:
+    if con is not None:
+        con.close()
     if not existed:
         for p in (path, Path(str(path) + "-journal"), Path(str(path) + "-wal"), Path(str(path) + "-shm")):
             p.unlink(missing_ok=True)
@@ -236,13 +238,15 @@ def _drop_layer_rows(con: sqlite3.Connection, name: str, table: str) -> None:
 
 
 def save_layer(name: str, gdf: gpd.GeoDataFrame, meta: dict[str, Any] | None = None,
-               overwrite: bool = False) -> dict[str, Any]:
+               overwrite: bool = False, *, editor: Editor | None = None) -> dict[str, Any]:
     """Save a normalised layer (EPSG:4326, one geometry kind) under ``name``.
 
     ``meta`` is stored as JSON (e.g. ``{"source": "wards.zip", "report": report.to_dict()}``).
+    ``editor``: signed in to this workspace (``store_errors.not_editor`` otherwise).
     Returns the new ``list_layers()`` entry. Raises ``AtlasError`` (workspace unchanged).
     """
     import pyogrio
+    editor = require_editor(editor, _path())
     meta = dict(meta or {})
     name = _validate(name, gdf)
     path = _path()
@@ -262,14 +266,15 @@ def save_layer(name: str, gdf: gpd.GeoDataFrame, meta: dict[str, Any] | None = N
         except Exception as exc:  # noqa: BLE001 - nothing touched the workspace yet
             raise AtlasError("workspace_errors.write_failed", name=name, reason=type(exc).__name__) from None
         return _commit_rows(path, name, table, kind, int(len(gdf)), str(meta.get("source", "")), meta,
-                            overwrite, src)
+                            overwrite, src, editor)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def save_raster(name: str, raster_file: str | Path, meta: dict[str, Any] | None = None,
-                overwrite: bool = False) -> dict[str, Any]:
-    """Keep a checked GeoTIFF beside the workspace (``rasters/``) under ``name``."""
+                overwrite: bool = False, *, editor: Editor | None = None) -> dict[str, Any]:
+    """Keep a checked GeoTIFF beside the workspace (``rasters/``) under ``name`` (editor only)."""
+    editor = require_editor(editor, _path())
     meta = dict(meta or {})
     name = _clean_name(name)
     path = _path()
@@ -286,51 +291,42 @@ def save_raster(name: str, raster_file: str | Path, meta: dict[str, Any] | None 
     except OSError as exc:
         raise AtlasError("workspace_errors.write_failed", name=name, reason=type(exc).__name__) from None
     try:
-        return _commit_rows(path, name, table, "raster", 0, str(meta.get("source", "")), meta, overwrite, None)
+        return _commit_rows(path, name, table, "raster", 0, str(meta.get("source", "")), meta, overwrite, None,
+                            editor)
     except AtlasError:
         target.unlink(missing_ok=True)
         raise
 
 
-def rename_layer(old: str, new: str) -> None:
-    """Give a saved layer a new display name (the data is not touched)."""
-    new = _clean_name(new)
+def rename_layer(old: str, new: str, *, editor: Editor | None = None) -> None:
+    """Give a saved layer a new display name (the data is not touched; editor only)."""
     path = _path()
+    editor = require_editor(editor, path)
+    new = _clean_name(new)
     if not path.is_file():
         raise AtlasError("workspace_errors.no_such_layer", name=str(old)[:80])
-    con = _connect_rw(path)
-    with closing(con):
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            if not _has_table(con, META_TABLE) or con.execute(
-                    f"SELECT 1 FROM {META_TABLE} WHERE name=?", (old,)).fetchone() is None:
-                raise AtlasError("workspace_errors.no_such_layer", name=str(old)[:80])
-            if new != old and con.execute(f"SELECT 1 FROM {META_TABLE} WHERE name=?", (new,)).fetchone():
-                raise AtlasError("workspace_errors.name_exists", name=new)
-            con.execute(f"UPDATE {META_TABLE} SET name=? WHERE name=?", (new, old))
-            con.execute("COMMIT")
-        except BaseException:
-            _rollback(con)
-            raise
+    with wsdb.transaction(path, create=False) as con:
+        if not _has_table(con, META_TABLE) or con.execute(
+                f"SELECT 1 FROM {META_TABLE} WHERE name=?", (old,)).fetchone() is None:
+            raise AtlasError("workspace_errors.no_such_layer", name=str(old)[:80])
+        if new != old and con.execute(f"SELECT 1 FROM {META_TABLE} WHERE name=?", (new,)).fetchone():
+            raise AtlasError("workspace_errors.name_exists", name=new)
+        con.execute(f"UPDATE {META_TABLE} SET name=? WHERE name=?", (new, old))
+        wsdb.audit(con, editor.username, "layer_renamed", new, {"old": old}, os_user=editor.os_user)
 
 
-def delete_layer(name: str) -> None:
-    """Remove a saved layer (its table, GeoPackage metadata rows and raster file)."""
+def delete_layer(name: str, *, editor: Editor | None = None) -> None:
+    """Remove a saved layer (its table, GeoPackage metadata rows and raster file; editor only)."""
     path = _path()
+    editor = require_editor(editor, path)
     if not path.is_file():
         raise AtlasError("workspace_errors.no_such_layer", name=str(name)[:80])
-    con = _connect_rw(path)
-    with closing(con):
-        con.execute("BEGIN IMMEDIATE")
-        try:
-            row = (con.execute(f"SELECT table_name, kind FROM {META_TABLE} WHERE name=?", (name,)).fetchone()
-                   if _has_table(con, META_TABLE) else None)
-            if row is None:
-                raise AtlasError("workspace_errors.no_such_layer", name=str(name)[:80])
-            _drop_layer_rows(con, name, row[0])
-            con.execute("COMMIT")
-        except BaseException:
-            _rollback(con)
-            raise
+    with wsdb.transaction(path, create=False) as con:
+        row = (con.execute(f"SELECT table_name, kind FROM {META_TABLE} WHERE name=?", (name,)).fetchone()
+               if _has_table(con, META_TABLE) else None)
+        if row is None:
+            raise AtlasError("workspace_errors.no_such_layer", name=str(name)[:80])
+        _drop_layer_rows(con, name, row[0])
+        wsdb.audit(con, editor.username, "layer_deleted", name, {"table": row[0]}, os_user=editor.os_user)
     if row[1] == "raster":
         (path.parent / "rasters" / f"{row[0]}.tif").unlink(missing_ok=True)

@@ -116,6 +116,45 @@ def show_error(err: AtlasError) -> None:
     st.error(plain(err.message(current_lang())))
 
 
+EDITOR_KEY = "ind_editor"   # the signed-in geo.auth.Editor of this session (or None), shared by all pages
+
+
+def client_address() -> str:
+    """The browser's address as the server sees it ("" when unknown): a sign-in lockout key."""
+    try:
+        return str(st.context.ip_address or "")
+    except Exception:  # noqa: BLE001 — no request context (tests, bare mode)
+        return ""
+
+
+def editor_sign_in(form_key: str = "editor_sign_in") -> Any:
+    """The sidebar's editor box: sign in / signed in as … / sign out. Returns the signed-in
+    ``geo.auth.Editor`` or None (a viewer). Failures, lockouts (per account and per client
+    address, kept on the server) and their audit rows are ``geo.auth.authenticate``'s."""
+    from geo.auth import authenticate
+
+    st.session_state.setdefault(EDITOR_KEY, None)
+    with st.sidebar:
+        st.subheader(tr("readiness.sign_in_title"))
+        editor = st.session_state[EDITOR_KEY]
+        if editor is not None:
+            st.success(tr_plain("readiness.signed_in_as", name=editor.name))
+            if st.button(tr("readiness.sign_out"), key=f"{form_key}_out"):
+                st.session_state[EDITOR_KEY] = None
+                st.rerun()
+            return editor
+        with st.form(form_key, clear_on_submit=True):   # the password never lingers
+            user = st.text_input(tr("readiness.username"), key="ind_user")
+            pw = st.text_input(tr("readiness.password"), type="password", key="ind_password")
+            if st.form_submit_button(tr("readiness.sign_in")):
+                try:
+                    st.session_state[EDITOR_KEY] = authenticate(user, pw, client=client_address())
+                    st.rerun()
+                except AtlasError as err:
+                    show_error(err)
+    return None
+
+
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _cached_layer(layer_id: str, version: tuple[str, float | None]):  # noqa: ANN202
     from geo.catalog import load_layer

@@ -22,7 +22,7 @@ from geo import workspace
 from geo.encoding import ENCODINGS
 from geo.errors import AtlasError
 from geo.safezip import Limits
-from pages.common import current_lang, ensure_app_entry, plain, plain_table, tr, tr_plain
+from pages.common import current_lang, editor_sign_in, ensure_app_entry, plain, plain_table, tr, tr_plain
 
 ensure_app_entry()
 
@@ -138,9 +138,41 @@ def preview_map(gdf, name: str, key: str) -> None:
     show_map(m, key=key, height=420, returned_objects=[])
 
 
+def manage_layers(names: list[str], editor) -> None:  # noqa: ANN001 — geo.auth.Editor
+    """Rename or delete a saved layer (editors only; each change is an audit-log row)."""
+    with st.expander(tr("data.manage")):
+        after = st.session_state.pop("data_manage_after", None)  # set by a rename/delete before its rerun
+        if after is not None:
+            st.session_state["data_manage_pick"] = after if after in names else names[0]
+            st.session_state["data_new_name"] = ""
+            st.session_state["data_confirm_delete"] = False
+        elif st.session_state.get("data_manage_pick") not in names:
+            st.session_state.pop("data_manage_pick", None)
+        target = st.selectbox(tr("data.pick_layer"), names, key="data_manage_pick")
+        new_name = st.text_input(tr("data.new_name"), key="data_new_name")
+        if st.button(tr("data.rename"), key="data_rename"):
+            try:
+                workspace.rename_layer(target, new_name, editor=editor)
+                st.session_state["data_flash"] = tr_plain("data.renamed", old=target, new=new_name.strip())
+                st.session_state["data_manage_after"] = unicodedata.normalize("NFC", new_name.strip())
+                st.rerun()
+            except AtlasError as err:
+                say_error(err)
+        sure = st.checkbox(tr("data.confirm_delete"), key="data_confirm_delete")
+        if st.button(tr("data.delete"), key="data_delete", disabled=not sure):
+            try:
+                workspace.delete_layer(target, editor=editor)
+                st.session_state["data_flash"] = tr_plain("data.deleted", name=target)
+                st.session_state["data_manage_after"] = ""
+                st.rerun()
+            except AtlasError as err:
+                say_error(err)
+
+
 # ---- page ------------------------------------------------------------------------------
 st.title(tr("data.title"))
 st.caption(tr("data.intro"))
+editor = editor_sign_in()   # saving, renaming and deleting are editor actions; checking a file is not
 flash = st.session_state["data_flash"]
 if flash:
     st.success(flash)
@@ -190,14 +222,17 @@ if source is not None:
         else:
             st.info(tr("data.raster_note"))
         default_name = Path(name).stem[:80] or "layer"
-        save_name = st.text_input(tr("data.save_name"), value=default_name, key="data_save_name")
-        if st.button(tr("data.save"), key="data_save", type="primary"):
+        if editor is None:
+            st.info(tr("data.sign_in_to_save"))
+        else:
+            save_name = st.text_input(tr("data.save_name"), value=default_name, key="data_save_name")
+        if editor is not None and st.button(tr("data.save"), key="data_save", type="primary"):
             try:
                 meta = {"source": name, "report": report.to_dict()}
                 if result["gdf"] is not None:
-                    info = workspace.save_layer(save_name, result["gdf"], meta)
+                    info = workspace.save_layer(save_name, result["gdf"], meta, editor=editor)
                 else:
-                    info = workspace.save_raster(save_name, result["raster"].path, meta)
+                    info = workspace.save_raster(save_name, result["raster"].path, meta, editor=editor)
                 st.session_state["data_flash"] = tr_plain("data.saved", name=info["name"], features=info["features"])
                 st.session_state["data_import"] = None
                 st.session_state["data_staged"] = None
@@ -210,7 +245,11 @@ if source is not None:
 # ---- saved layers -------------------------------------------------------------------------
 st.divider()
 st.subheader(tr("data.saved_layers"))
-saved = workspace.list_layers()
+try:
+    saved = workspace.list_layers()
+except AtlasError as err:   # damaged or busy workspace: say what happened (and how to recover)
+    say_error(err)
+    saved = []
 if not saved:
     st.info(tr("data.no_saved"))
 else:
@@ -234,30 +273,7 @@ else:
             preview_map(workspace.read_layer(shown), shown, key="data_saved_map")
         except AtlasError as err:
             say_error(err)
-    with st.expander(tr("data.manage")):
-        after = st.session_state.pop("data_manage_after", None)  # set by a rename/delete before its rerun
-        if after is not None:
-            st.session_state["data_manage_pick"] = after if after in names else names[0]
-            st.session_state["data_new_name"] = ""
-            st.session_state["data_confirm_delete"] = False
-        elif st.session_state.get("data_manage_pick") not in names:
-            st.session_state.pop("data_manage_pick", None)
-        target = st.selectbox(tr("data.pick_layer"), names, key="data_manage_pick")
-        new_name = st.text_input(tr("data.new_name"), key="data_new_name")
-        if st.button(tr("data.rename"), key="data_rename"):
-            try:
-                workspace.rename_layer(target, new_name)
-                st.session_state["data_flash"] = tr_plain("data.renamed", old=target, new=new_name.strip())
-                st.session_state["data_manage_after"] = unicodedata.normalize("NFC", new_name.strip())
-                st.rerun()
-            except AtlasError as err:
-                say_error(err)
-        sure = st.checkbox(tr("data.confirm_delete"), key="data_confirm_delete")
-        if st.button(tr("data.delete"), key="data_delete", disabled=not sure):
-            try:
-                workspace.delete_layer(target)
-                st.session_state["data_flash"] = tr_plain("data.deleted", name=target)
-                st.session_state["data_manage_after"] = ""
-                st.rerun()
-            except AtlasError as err:
-                say_error(err)
+    if editor is None:
+        st.caption(tr("data.sign_in_to_manage"))
+    else:
+        manage_layers(names, editor)

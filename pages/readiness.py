@@ -4,30 +4,26 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import time
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from geo.auth import Editor, authenticate
+from geo.auth import Editor
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, t
 from geo.indicators import (Framework, Indicator, compute_indicator, computed_values, fmt_value, fmt_when,
                             load_framework, province_total, scorecard)
 from geo.units import PlanningUnit, all_units, programme_cities
 from geo.store import ImportRejected, Store, frame_bytes, read_table, template_xlsx
-from pages.common import current_basemap, current_lang, ensure_app_entry, plain, plain_table, show_error, tr, tr_plain
+from pages.common import (EDITOR_KEY, current_basemap, current_lang, editor_sign_in, ensure_app_entry, plain,
+                          plain_table, show_error, tr, tr_plain)
 
 ensure_app_entry()
 
-EDITOR_KEY = "ind_editor"          # the signed-in Editor (or None)
 SEEN_KEY = "ind_seen_versions"     # {(indicator, unit, period): version seen when the form opened}
 TARGET_SEEN_KEY = "ind_seen_target_versions"
-FAIL_KEY, LOCK_KEY = "ind_sign_in_failures", "ind_sign_in_locked_until"
-MAX_FAILURES, LOCK_SECONDS = 5, 60
-for _key, _default in ((EDITOR_KEY, None), (SEEN_KEY, {}), (TARGET_SEEN_KEY, {}), (FAIL_KEY, 0), (LOCK_KEY, 0.0),
-                       ("ind_section", "scorecard")):
+for _key, _default in ((EDITOR_KEY, None), (SEEN_KEY, {}), (TARGET_SEEN_KEY, {}), ("ind_section", "scorecard")):
     if _key not in st.session_state:
         st.session_state[_key] = _default
 
@@ -101,34 +97,7 @@ def _sticky_number(label: str, key: str, default: int, **kwargs) -> int:
 
 # ---------------------------------------------------------------- sidebar: editor sign-in
 def sidebar_sign_in() -> Editor | None:
-    with st.sidebar:
-        st.subheader(tr("readiness.sign_in_title"))
-        editor = st.session_state[EDITOR_KEY]
-        if editor is not None:
-            st.success(tr_plain("readiness.signed_in_as", name=editor.name))
-            if st.button(tr("readiness.sign_out"), key="ind_sign_out"):
-                st.session_state[EDITOR_KEY] = None
-                st.rerun()
-            return editor
-        with st.form("ind_sign_in_form", clear_on_submit=True):   # the password never lingers
-            user = st.text_input(tr("readiness.username"), key="ind_user")
-            pw = st.text_input(tr("readiness.password"), type="password", key="ind_password")
-            if st.form_submit_button(tr("readiness.sign_in")):
-                wait = int(st.session_state[LOCK_KEY] - time.time())
-                if wait > 0:                     # too many wrong passwords in this session
-                    st.error(tr("readiness.sign_in_locked", seconds=wait))
-                    return None
-                try:
-                    st.session_state[EDITOR_KEY] = authenticate(user, pw)
-                    st.session_state[FAIL_KEY] = 0
-                    st.rerun()
-                except AtlasError as err:
-                    st.session_state[FAIL_KEY] += 1
-                    if st.session_state[FAIL_KEY] >= MAX_FAILURES:
-                        st.session_state[FAIL_KEY] = 0
-                        st.session_state[LOCK_KEY] = time.time() + LOCK_SECONDS
-                    show_error(err)
-    return None
+    return editor_sign_in("ind_sign_in_form")
 
 
 # ---------------------------------------------------------------- scorecard
@@ -297,9 +266,11 @@ def entry_tab(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], edit
         return
 
     upload = st.file_uploader(tr("readiness.upload"), type=["csv", "xlsx"], key="ind_upload")
+    replace = st.checkbox(tr("readiness.import_replace"), key="ind_import_replace")
     if upload is not None and st.button(tr("readiness.import_button"), key="ind_import_go"):
         try:
-            report = store.import_frame(editor, read_table(upload, upload.name), file_name=upload.name)
+            report = store.import_frame(editor, read_table(upload, upload.name), file_name=upload.name,
+                                        replace=replace)
             st.success(tr("readiness.import_ok", n=report.written, replaced=report.replaced,
                           skipped=report.skipped_blank))
         except ImportRejected as rej:

@@ -7,6 +7,7 @@ import sys
 import pyogrio
 import pytest
 
+from geo.auth import configure_test_editor
 from geo.cli import main
 from geo.paths import REPO_ROOT
 from tests import corpus as C
@@ -110,7 +111,7 @@ def test_out_never_overwrites_the_input_or_the_workspace(tmp_path, capsys):
     ws = tmp_path / "ws.gpkg"  # the workspace of the autouse fixture
     from geo import workspace
     from geo.io import read_any
-    workspace.save_layer("a", read_any(C.make_csv_vn_bom(tmp_path))[0])
+    workspace.save_layer("a", read_any(C.make_csv_vn_bom(tmp_path))[0], editor=configure_test_editor()[1])
     ws_before = ws.read_bytes()
     assert main(["check", str(gpkg), "--layer", "vung", "--out", str(ws)]) == 2
     assert "is the app's workspace" in capsys.readouterr().err and ws.read_bytes() == ws_before

@@ -13,7 +13,6 @@ PW = "cli-password-1"
 @pytest.fixture()
 def env(tmp_path, monkeypatch):
     monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
-    monkeypatch.setenv("ATLAS_EDITORS_FILE", str(tmp_path / "editors.toml"))
     monkeypatch.setenv("ATLAS_EDITOR_PASSWORD", PW)
     monkeypatch.setenv("ATLAS_BCRYPT_ROUNDS", "4")
     return tmp_path
@@ -65,7 +64,7 @@ def test_show_computed_for_a_city(env, capsys):
 def test_refusals_exit_2_with_one_error_line(env, capsys, argv):
     from geo.auth import add_editor
 
-    add_editor("lan", PW, path=env / "editors.toml", rounds=4)
+    add_editor("lan", PW)
     rc, _, err = _run(capsys, *argv)
     assert rc == 2 and err.startswith("error: ")
 
@@ -73,7 +72,8 @@ def test_refusals_exit_2_with_one_error_line(env, capsys, argv):
 def test_add_editor_import_export(env, capsys, monkeypatch):
     rc, out, _ = _run(capsys, "indicators", "add-editor", "lan", "--name", "Lan")
     assert rc == 0 and "lan" in out
-    assert PW not in (env / "editors.toml").read_text(encoding="utf-8")
+    from geo.auth import list_editors
+    assert PW not in list_editors()["lan"]["password_hash"] and str(env) not in out
 
     good = env / "good.csv"
     pd.DataFrame([{"indicator_id": "smart_cities", "unit_id": PROVINCE_ID, "period": 2024, "value": 3,
@@ -115,7 +115,7 @@ def test_add_editor_import_export(env, capsys, monkeypatch):
 def test_snapshot_then_show_lists_it(env, capsys):
     from geo.auth import add_editor
 
-    add_editor("lan", PW, path=env / "editors.toml", rounds=4)
+    add_editor("lan", PW)
     rc, out, _ = _run(capsys, "indicators", "snapshot", "admin_access", "--level", "city", "--user", "lan")
     from geo.indicators import compute_indicator, load_framework
 
@@ -128,3 +128,30 @@ def test_snapshot_then_show_lists_it(env, capsys):
 
     saved = Store(framework=load_framework()).history("admin_access", "district:165")
     assert [(v.period, v.method, v.entered_by) for v in saved] == [(load_framework().computed_period, "computed", "lan")]
+
+
+def test_add_editor_cannot_mint_editors_and_cli_writes_name_the_os_user(env, capsys, monkeypatch):
+    import getpass
+    import json
+    import sqlite3
+
+    assert _run(capsys, "indicators", "add-editor", "lan")[0] == 0          # the first editor bootstraps
+    rc, _, err = _run(capsys, "indicators", "add-editor", "mallory")         # later ones need an editor
+    assert rc == 2 and "--by" in err
+    monkeypatch.setenv("ATLAS_EDITOR_PASSWORD", "wrong-password")
+    monkeypatch.setenv("ATLAS_NEW_EDITOR_PASSWORD", "mallory-password")
+    rc, _, err = _run(capsys, "indicators", "add-editor", "mallory", "--by", "lan")
+    assert rc == 2 and "Wrong username or password" in err
+    monkeypatch.setenv("ATLAS_EDITOR_PASSWORD", PW)
+    assert _run(capsys, "indicators", "add-editor", "minh", "--by", "lan")[0] == 0
+    from geo.auth import list_editors
+    assert set(list_editors()) == {"lan", "minh"}
+    rc, _, _ = _run(capsys, "indicators", "set-target", "smart_cities", "2030", ">=", "5", "--source", "plan",
+                    "--user", "lan")
+    assert rc == 0
+    con = sqlite3.connect(env / "ws.gpkg")
+    rows = con.execute("SELECT actor, action, detail FROM ind_audit ORDER BY id").fetchall()
+    con.close()
+    saved = [json.loads(d) for a, act, d in rows if act == "target_saved"]
+    assert saved and saved[0]["os_user"] == getpass.getuser()
+    assert [act for _, act, _ in rows if act.endswith("editor_added")] == ["first_editor_added", "editor_added"]

@@ -15,6 +15,7 @@ import pytest
 import shapely
 from shapely.geometry import Point, Polygon
 
+from geo.auth import configure_test_editor
 from geo.errors import AtlasError
 from geo.export import (FORMATS, VECTOR_FORMATS, Credits, RasterData, export_bytes, export_raster,
                         export_source, export_vector, layer_credits, resolve_source, shapefile_field_names)
@@ -283,7 +284,7 @@ def test_credits_combine_dedupes():
 
 def test_workspace_layer_by_name(tmp_path):
     workspace = pytest.importorskip("geo.workspace")
-    workspace.save_layer("Trạm y tế xã", _points(), meta={"source": "so_y_te.xlsx"})
+    workspace.save_layer("Trạm y tế xã", _points(), meta={"source": "so_y_te.xlsx"}, editor=configure_test_editor()[1])
     src = resolve_source("Trạm y tế xã", "vi")
     assert len(src.gdf) == 4 and "so_y_te.xlsx" in src.credits.source
     res = export_source(src, "tab", tmp_path / "tram.zip", crs=9213, lang="vi")

@@ -233,7 +233,7 @@ def test_new_workspace_is_a_geopackage_shared_with_gdal_layers(store, editors, w
     gdf.to_file(ws, layer="user_points", driver="GPKG", engine="pyogrio")
     # GDAL lists unregistered tables too: every table of ours carries the ind_ prefix to filter on
     names = [name for name, _ in pyogrio.list_layers(ws)]
-    assert [n for n in names if not n.startswith("ind_")] == ["user_points"]
+    assert [n for n in names if not n.startswith(("ind_", "ws_"))] == ["user_points"]
     assert store.current_version("smart_cities", P, 2024) == 1                 # and they survived
     store.record_value(editors[0], "smart_cities", P, 2024, 3, "again", expected_version=1)
     assert len(gpd.read_file(ws, layer="user_points")) == 1
@@ -243,7 +243,8 @@ def test_store_adds_its_tables_to_an_existing_gdal_geopackage(tmp_path, editors,
     path = tmp_path / "gdal.gpkg"
     gpd.GeoDataFrame({"v": [1]}, geometry=[Point(0, 0)], crs=4326).to_file(path, layer="mine", driver="GPKG")
     st = Store(path, framework=load_framework())
-    st.record_value(editors[0], "smart_cities", P, 2024, 3, "decision")
+    _, lan = configure_test_editor(username="lan", password="lan-password-1", workspace=path)   # this workspace's editor
+    st.record_value(lan, "smart_cities", P, 2024, 3, "decision")
     assert len(gpd.read_file(path, layer="mine")) == 1
     assert [v.value for v in st.stored_values("smart_cities")] == [3]
 
@@ -252,8 +253,9 @@ def test_unopenable_workspace_is_a_clear_error(tmp_path, editors):
     bad = tmp_path / "junk.gpkg"
     bad.write_bytes(b"this is not a database at all" * 100)
     with pytest.raises(AtlasError) as exc:
-        Store(bad, framework=load_framework()).record_value(editors[0], "smart_cities", P, 2024, 3, "x")
-    assert exc.value.key == "store_errors.unavailable"
+        Store(bad, framework=load_framework()).stored_values()
+    assert exc.value.key == "workspace_errors.damaged"
+    assert str(tmp_path) not in exc.value.message("en")   # no server path reaches a user
 
 
 # ---------------------------------------------------------------- import validation
@@ -365,7 +367,13 @@ def test_valid_csv_and_xlsx_import_everything(store, editors, tmp_path):
     assert (rep.written, rep.replaced, rep.skipped_blank) == (2, 1, len(tpl) - 2)   # dti 2024 was a seeded fact
     assert [v.value for v in store.latest_values("online_services_level4", P)] == [87.5]
     xlsx = write_table(tpl, tmp_path / "filled.xlsx")
-    rep = store.import_file(lan, xlsx)
+    with pytest.raises(ImportRejected) as rej:      # the same rows again: stored since, like the form's conflict
+        store.import_file(lan, xlsx)
+    assert {e.key for e in rej.value.report.errors} == {"import_conflict"}
+    assert "lan" in rej.value.report.errors[0].message("en")
+    assert [v.version for v in store.history("online_services_level4", P)] == [1]
+    assert list(store.audit_log()["action"]).count("import_conflict_rejected") == 2
+    rep = store.import_file(lan, xlsx, replace=True)   # the editor chose to replace
     assert rep.written == 2 and rep.replaced == 2
     assert [v.version for v in store.history("online_services_level4", P)] == [1, 2]
     log = store.audit_log()
@@ -393,10 +401,19 @@ def test_export_round_trip(store, editors, tmp_path):
         write_table(back, tmp_path / "out.json")
 
 
-def test_editor_class_is_what_grants_writes(store):
-    ghost = Editor(username="ghost", name="Ghost")   # constructed directly (as a test would); still audited
-    store.record_value(ghost, "smart_cities", P, 2024, 3, "x")
-    assert store.audit_log()["actor"].tolist() == ["ghost"]
+def test_only_a_signed_in_editor_of_this_workspace_writes(store, editors, tmp_path):
+    lan, _ = editors
+    ghost = Editor(username="lan", name="Lan")                  # constructed by hand: no proof of sign-in
+    _, other = configure_test_editor(username="lan", password="lan-password-1", workspace=tmp_path / "o.gpkg")
+    for who in (ghost, other, None, "lan"):                      # … or signed in to another workspace
+        with pytest.raises(AtlasError) as exc:
+            store.record_value(who, "smart_cities", P, 2024, 3, "x")
+        assert exc.value.key == "store_errors.not_editor"
+        with pytest.raises(AtlasError):
+            store.record_target(who, "smart_cities", 2030, ">=", 5, "plan")
+    assert store.stored_values() == [] and store.audit_log().empty
+    store.record_value(lan, "smart_cities", P, 2024, 3, "x")
+    assert store.audit_log()["actor"].tolist() == ["lan"]
 
 
 def test_xlsx_template_has_rows_to_fill_and_a_guide(store):
@@ -437,11 +454,12 @@ def test_snapshot_of_a_computed_indicator_keeps_a_trend(store, editors, ws):
     assert exc.value.key == "store_errors.not_editor"
 
 
-def _racer(path, units, name, value, barrier, out):
+def _racer(path, units, editor, value, barrier, out):
+    name = editor.username
     st = Store(path, framework=load_framework(), units=units)
     barrier.wait()
     try:
-        st.record_value(Editor(name, name), "smart_cities", P, 2024, value, f"report {name}", expected_version=0)
+        st.record_value(editor, "smart_cities", P, 2024, value, f"report {name}", expected_version=0)
         out.put((name, "saved"))
     except AtlasError as err:
         out.put((name, err.key))
@@ -453,7 +471,8 @@ def test_two_processes_saving_at_once_one_wins_one_gets_conflict(store, ws):
     units = store.units                         # loaded once here, inherited by the forked children
     ctx = mp.get_context("fork")
     barrier, out = ctx.Barrier(2), ctx.Queue()
-    procs = [ctx.Process(target=_racer, args=(ws, units, n, v, barrier, out)) for n, v in (("an", 3), ("binh", 2))]
+    eds = {n: configure_test_editor(username=n, password=f"{n}-password-1", name=n)[1] for n in ("an", "binh")}
+    procs = [ctx.Process(target=_racer, args=(ws, units, eds[n], v, barrier, out)) for n, v in (("an", 3), ("binh", 2))]
     for p in procs:
         p.start()
     for p in procs:

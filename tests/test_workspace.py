@@ -10,6 +10,7 @@ import pytest
 import shapely
 
 from geo import workspace as ws
+from geo.auth import configure_test_editor
 from geo.errors import AtlasError
 from geo.io import read_any
 from tests import corpus as C
@@ -20,6 +21,12 @@ def wsfile(tmp_path, monkeypatch):
     path = tmp_path / "ws" / "atlas.gpkg"
     monkeypatch.setenv("ATLAS_WORKSPACE", str(path))
     return path
+
+
+@pytest.fixture()
+def ed(wsfile):
+    """An editor signed in to the test workspace (the workspace file exists from then on)."""
+    return configure_test_editor()[1]
 
 
 @pytest.fixture()
@@ -46,11 +53,11 @@ def test_empty_workspace_lists_nothing_and_is_not_created(wsfile):
     assert not wsfile.exists()
 
 
-def test_save_list_read_rename_delete(wsfile, points, tmp_path):
+def test_save_list_read_rename_delete(wsfile, points, tmp_path, ed):
     _indicator_table(wsfile)
     polys, rep = read_any(C.make_shp_tcvn3(tmp_path))
-    a = ws.save_layer("Trường học", points, {"source": "truong_hoc.csv"})
-    b = ws.save_layer(C.XSS, polys, {"source": "tcvn3.zip", "report": rep.to_dict()})
+    a = ws.save_layer("Trường học", points, {"source": "truong_hoc.csv"}, editor=ed)
+    b = ws.save_layer(C.XSS, polys, {"source": "tcvn3.zip", "report": rep.to_dict()}, editor=ed)
     assert (a["kind"], a["features"], b["kind"], b["features"]) == ("points", 3, "polygons", 3)
     listed = ws.list_layers()
     assert [x["name"] for x in listed] == ["Trường học", C.XSS]
@@ -62,10 +69,10 @@ def test_save_list_read_rename_delete(wsfile, points, tmp_path):
     # GDAL sees a valid GeoPackage with our layers; the indicator table survives
     names = {str(n) for n, _ in pyogrio.list_layers(wsfile)}
     assert {a["table"], b["table"], "ind_values"} <= names
-    ws.rename_layer("Trường học", "Schools")
+    ws.rename_layer("Trường học", "Schools", editor=ed)
     assert [x["name"] for x in ws.list_layers()] == ["Schools", C.XSS]
     assert list(ws.read_layer("Schools")["Tên"]) == C.UNICODE_NAMES
-    ws.delete_layer(C.XSS)
+    ws.delete_layer(C.XSS, editor=ed)
     assert [x["name"] for x in ws.list_layers()] == ["Schools"]
     assert b["table"] not in {str(n) for n, _ in pyogrio.list_layers(wsfile)}
     con = sqlite3.connect(wsfile)
@@ -75,28 +82,28 @@ def test_save_list_read_rename_delete(wsfile, points, tmp_path):
 
 
 @pytest.mark.parametrize("name", ["", "   ", "a" * 81, "bad\nname", "tab\tname"])
-def test_bad_names(wsfile, points, name):
+def test_bad_names(wsfile, points, name, ed):
     with pytest.raises(AtlasError) as exc:
-        ws.save_layer(name, points)
+        ws.save_layer(name, points, editor=ed)
     assert exc.value.key == "workspace_errors.bad_name"
 
 
-def test_rename_and_delete_errors(wsfile, points):
-    ws.save_layer("a", points)
-    ws.save_layer("b", points)
-    for call, key in ((lambda: ws.rename_layer("a", "b"), "workspace_errors.name_exists"),
-                      (lambda: ws.rename_layer("zz", "c"), "workspace_errors.no_such_layer"),
-                      (lambda: ws.delete_layer("zz"), "workspace_errors.no_such_layer"),
+def test_rename_and_delete_errors(wsfile, points, ed):
+    ws.save_layer("a", points, editor=ed)
+    ws.save_layer("b", points, editor=ed)
+    for call, key in ((lambda: ws.rename_layer("a", "b", editor=ed), "workspace_errors.name_exists"),
+                      (lambda: ws.rename_layer("zz", "c", editor=ed), "workspace_errors.no_such_layer"),
+                      (lambda: ws.delete_layer("zz", editor=ed), "workspace_errors.no_such_layer"),
                       (lambda: ws.read_layer("zz"), "workspace_errors.no_such_layer"),
-                      (lambda: ws.save_layer("a", points), "workspace_errors.name_exists")):
+                      (lambda: ws.save_layer("a", points, editor=ed), "workspace_errors.name_exists")):
         with pytest.raises(AtlasError) as exc:
             call()
         assert exc.value.key == key
 
 
-def test_overwrite_replaces(wsfile, points):
-    ws.save_layer("a", points)
-    ws.save_layer("a", points.iloc[:1], overwrite=True)
+def test_overwrite_replaces(wsfile, points, ed):
+    ws.save_layer("a", points, editor=ed)
+    ws.save_layer("a", points.iloc[:1], overwrite=True, editor=ed)
     assert [(x["name"], x["features"]) for x in ws.list_layers()] == [("a", 1)]
     assert len(ws.read_layer("a")) == 1
 
@@ -112,13 +119,13 @@ def _failures(points):
             ("", points, "workspace_errors.bad_name")]
 
 
-def test_failed_saves_leave_workspace_byte_for_byte_unchanged(wsfile, points, tmp_path):
+def test_failed_saves_leave_workspace_byte_for_byte_unchanged(wsfile, points, tmp_path, ed):
     _indicator_table(wsfile)
-    ws.save_layer("dup", points)
+    ws.save_layer("dup", points, editor=ed)
     before = _digest(wsfile)
     for name, gdf, key in _failures(points):
         with pytest.raises(AtlasError) as exc:
-            ws.save_layer(name, gdf)
+            ws.save_layer(name, gdf, editor=ed)
         assert exc.value.key == key
         assert _digest(wsfile) == before
     for maker in (C.make_zip_bomb, C.make_kml_xxe, C.make_geojson_truncated):
@@ -127,9 +134,9 @@ def test_failed_saves_leave_workspace_byte_for_byte_unchanged(wsfile, points, tm
         assert _digest(wsfile) == before
 
 
-def test_failure_inside_the_transaction_rolls_back(wsfile, points, monkeypatch):
+def test_failure_inside_the_transaction_rolls_back(wsfile, points, monkeypatch, ed):
     _indicator_table(wsfile)
-    ws.save_layer("a", points)
+    ws.save_layer("a", points, editor=ed)
     before = _digest(wsfile)
     real_now = ws._now
 
@@ -137,29 +144,30 @@ def test_failure_inside_the_transaction_rolls_back(wsfile, points, monkeypatch):
         raise sqlite3.OperationalError("disk I/O error")
     monkeypatch.setattr(ws, "_now", boom)  # fails after the table was copied in
     with pytest.raises(AtlasError) as exc:
-        ws.save_layer("b", points)
+        ws.save_layer("b", points, editor=ed)
     assert exc.value.key == "workspace_errors.write_failed"
     assert _digest(wsfile) == before
     monkeypatch.setattr(ws, "_now", real_now)
     assert [x["name"] for x in ws.list_layers()] == ["a"]
-    assert len({str(n) for n, _ in pyogrio.list_layers(wsfile)} - {"ind_values", "ws_layers"}) == 1
+    assert len([n for n, _ in pyogrio.list_layers(wsfile) if str(n).startswith("ul_")]) == 1
 
 
-def test_failed_first_save_creates_no_file(wsfile, points, monkeypatch):
-    monkeypatch.setattr(ws, "_now", lambda: (_ for _ in ()).throw(sqlite3.OperationalError("x")))
-    with pytest.raises(AtlasError):
-        ws.save_layer("a", points)
-    assert not wsfile.exists() and list(wsfile.parent.iterdir()) == []
+def test_failed_first_save_creates_no_file(wsfile, points, monkeypatch, tmp_path):
+    _, elsewhere = configure_test_editor(workspace=tmp_path / "other.gpkg")   # signed in to another workspace
+    with pytest.raises(AtlasError) as exc:
+        ws.save_layer("a", points, editor=elsewhere)
+    assert exc.value.key == "store_errors.not_editor"
+    assert not wsfile.exists()
 
 
-def test_raster_saved_beside_workspace(wsfile, tmp_path):
+def test_raster_saved_beside_workspace(wsfile, tmp_path, ed):
     tif = C.make_geotiff(tmp_path)
-    info = ws.save_raster("Dân số", tif, {"source": "pop.tif"})
+    info = ws.save_raster("Dân số", tif, {"source": "pop.tif"}, editor=ed)
     assert info["kind"] == "raster"
     path = ws.raster_path("Dân số")
     assert path.read_bytes() == tif.read_bytes()
     with pytest.raises(AtlasError) as exc:
         ws.read_layer("Dân số")
     assert exc.value.key == "workspace_errors.is_raster"
-    ws.delete_layer("Dân số")
+    ws.delete_layer("Dân số", editor=ed)
     assert not path.exists() and ws.list_layers() == []

@@ -11,6 +11,7 @@ from geo.errors import AtlasError
 from geo.i18n import fmt_number, t
 
 PASSWORD_ENV = "ATLAS_EDITOR_PASSWORD"
+NEW_PASSWORD_ENV = "ATLAS_NEW_EDITOR_PASSWORD"
 
 
 def register(subparsers: Any) -> None:
@@ -30,6 +31,8 @@ def register(subparsers: Any) -> None:
     im.add_argument("file")
     im.add_argument("--user", required=True, help=f"editor username (password from ${PASSWORD_ENV} or a prompt)")
     im.add_argument("--dry-run", action="store_true", help="validate only")
+    im.add_argument("--replace", action="store_true", help="write new versions over stored values (otherwise a "
+                                                           "row must carry the version it was exported with)")
     im.set_defaults(func=cmd_import)
 
     ex = sub.add_parser("export", help="export values to CSV/XLSX")
@@ -52,9 +55,13 @@ def register(subparsers: Any) -> None:
     sn.add_argument("--user", required=True)
     sn.set_defaults(func=cmd_snapshot)
 
-    ae = sub.add_parser("add-editor", help="add or reset an editor in the secrets file (password hashed)")
+    ae = sub.add_parser("add-editor", help="add or reset an editor of the workspace (password hashed); "
+                                           "after the first, an existing editor signs in with --by")
     ae.add_argument("username")
     ae.add_argument("--name", default="", help="display name")
+    ae.add_argument("--by", default=None, help=f"existing editor authorising this (password from ${PASSWORD_ENV} "
+                                                "or a prompt; the new password then from "
+                                                f"${NEW_PASSWORD_ENV} or a prompt)")
     ae.set_defaults(func=cmd_add_editor)
 
 
@@ -62,8 +69,8 @@ def _lang(args: argparse.Namespace) -> str:
     return getattr(args, "lang", "en") or "en"
 
 
-def _password(prompt: str) -> str:
-    pw = os.environ.get(PASSWORD_ENV)
+def _password(prompt: str, env: str = PASSWORD_ENV) -> str:
+    pw = os.environ.get(env)
     if pw is not None:
         return pw
     if not sys.stdin.isatty():
@@ -74,7 +81,7 @@ def _password(prompt: str) -> str:
 def _sign_in(args: argparse.Namespace):
     from geo.auth import authenticate
 
-    return authenticate(args.user, _password(t("ind_cli.password_prompt", _lang(args), user=args.user)))
+    return authenticate(args.user, _password(t("ind_cli.password_prompt", _lang(args), user=args.user)), cli=True)
 
 
 def _fmt_target(tg, lang: str) -> str:
@@ -169,7 +176,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     store = Store()
     editor = _sign_in(args)
     try:
-        report = store.import_file(editor, args.file, dry_run=args.dry_run)
+        report = store.import_file(editor, args.file, dry_run=args.dry_run, replace=args.replace)
     except ImportRejected as rej:
         for e in rej.report.errors:
             sys.stderr.write(f"{t('store_errors.col_row', lang)} {e.row} [{e.column}]: {e.message(lang)}\n")
@@ -221,13 +228,19 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
 
 def cmd_add_editor(args: argparse.Namespace) -> int:
-    from geo.auth import add_editor
+    """The first editor of a workspace is added freely (by whoever runs the server); any later
+    one needs ``--by`` an existing editor's credentials (``geo.auth.add_editor``)."""
+    from geo.auth import add_editor, authenticate
 
     lang = _lang(args)
-    pw = _password(t("ind_cli.new_password_prompt", lang, user=args.username))
-    if os.environ.get(PASSWORD_ENV) is None and sys.stdin.isatty():
+    by = None
+    if args.by:
+        by = authenticate(args.by, _password(t("ind_cli.password_prompt", lang, user=args.by)), cli=True)
+    env = NEW_PASSWORD_ENV if args.by else PASSWORD_ENV
+    pw = _password(t("ind_cli.new_password_prompt", lang, user=args.username), env)
+    if os.environ.get(env) is None and sys.stdin.isatty():
         if getpass.getpass(t("ind_cli.repeat_password_prompt", lang)) != pw:
             raise AtlasError("editor_auth.password_mismatch")
-    path = add_editor(args.username, pw, args.name)
-    print(t("ind_cli.editor_added", lang, user=args.username.strip().lower(), path=str(path)))
+    path = add_editor(args.username, pw, args.name, by=by)
+    print(t("ind_cli.editor_added", lang, user=args.username.strip().lower(), path=path.name))
     return 0

@@ -8,6 +8,7 @@ import geopandas as gpd
 import pytest
 import shapely
 
+from geo.auth import configure_test_editor
 from tests.e2e.conftest import start_app, stop_app
 
 EVIL = "evil.example"
@@ -23,7 +24,7 @@ def hostile_app(tmp_path_factory):  # noqa: ANN001, ANN201
     from geo import workspace
 
     gdf = gpd.GeoDataFrame({"name": ["a"]}, geometry=[shapely.Point(105.84, 21.59)], crs=4326)
-    workspace.save_layer(HOSTILE[:80], gdf, {"source": f"https://{EVIL}/src.geojson www.{EVIL}"})
+    workspace.save_layer(HOSTILE[:80], gdf, {"source": f"https://{EVIL}/src.geojson www.{EVIL}"}, editor=configure_test_editor()[1])
     proc, url = start_app(ws)
     yield url
     stop_app(proc)

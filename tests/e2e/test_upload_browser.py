@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests import corpus as C
+from geo.auth import configure_test_editor
 from tests.e2e.conftest import map_frame
 
 SAVED = "Ranh giới VN-2000 (TCVN3)"
@@ -34,7 +35,7 @@ def ws(e2e_workspace: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
     yield workspace
     for layer in workspace.list_layers():
         if layer["name"] not in before:
-            workspace.delete_layer(layer["name"])
+            workspace.delete_layer(layer["name"], editor=configure_test_editor()[1])
 
 
 def _digest(path: Path) -> str | None:
@@ -46,6 +47,17 @@ def _open_data_page(page, app_url: str, lang: str = "en") -> None:  # noqa: ANN0
     page.locator('[data-testid="stSidebarNav"] a', has_text="My data" if lang == "en" else "Dữ liệu của tôi") \
         .first.click(timeout=60000)
     page.locator('[data-testid="stFileUploader"] input[type=file]').wait_for(state="attached", timeout=60000)
+    sign_in(page, lang)
+
+
+def sign_in(page, lang: str = "en") -> None:  # noqa: ANN001
+    """Sign in as the test editor (``configure_test_editor``'s defaults) in the sidebar."""
+    configure_test_editor()
+    side = page.locator('[data-testid="stSidebar"]')
+    side.get_by_label("Username" if lang == "en" else "Tên đăng nhập").fill("tester")
+    side.get_by_label("Password" if lang == "en" else "Mật khẩu", exact=True).fill("test-password-1")
+    side.get_by_role("button", name="Sign in" if lang == "en" else "Đăng nhập").click()
+    side.get_by_text("Signed in as" if lang == "en" else "Đã đăng nhập").first.wait_for(timeout=60000)
 
 
 def _upload(page, path: Path) -> None:  # noqa: ANN001

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from geo.auth import configure_test_editor
 from geo import coverage as cov
 from geo.population import census_grid
 from geo.catalog import load_layer
@@ -128,8 +129,8 @@ def test_network_mode_with_saved_workspace_layers(tmp_path):
     road = gpd.GeoDataFrame({"highway": ["primary"]},
                             geometry=[shapely.LineString([(105.78, 21.59), (105.90, 21.59)])], crs=4326)
     fac = gpd.GeoDataFrame({"name": ["Trạm thử"]}, geometry=[shapely.Point(105.84, 21.59)], crs=4326)
-    workspace.save_layer("duong_thu", road)
-    workspace.save_layer("tram_thu", fac)
+    workspace.save_layer("duong_thu", road, editor=configure_test_editor()[1])
+    workspace.save_layer("tram_thu", fac, editor=configure_test_editor()[1])
     at = AppTest.from_file(PAGE)
     at.session_state["lang"] = "en"
     at.session_state["cov_units"] = "cities"
@@ -208,7 +209,7 @@ def test_raster_missing_some_units_is_flagged(tmp_path):
     with rasterio.open(tif, "w", driver="GTiff", width=50, height=50, count=1, dtype="float32", crs="EPSG:32648",
                        transform=Affine(100, 0, 586_000, 0, -100, 2_391_000)) as dst:
         dst.write(np.full((50, 50), 10, dtype="float32"), 1)
-    workspace.save_raster("dan_so", tif)
+    workspace.save_raster("dan_so", tif, editor=configure_test_editor()[1])
     at = AppTest.from_file(PAGE)
     at.session_state["lang"] = "en"
     at.session_state["cov_pop"] = "ws:dan_so"
@@ -249,7 +250,7 @@ def test_saved_polygon_layer_can_be_the_units():
 
     zones = gpd.GeoDataFrame({"tên khu": ["Khu Bắc", "Khu Nam"]},
                              geometry=[box(105.70, 21.60, 106.00, 21.75), box(105.70, 21.40, 106.00, 21.60)], crs=4326)
-    entry = workspace.save_layer("Khu quy hoạch", zones)
+    entry = workspace.save_layer("Khu quy hoạch", zones, editor=configure_test_editor()[1])
     at = AppTest.from_file(PAGE)
     at.session_state["lang"] = "en"
     at.session_state["cov_facilities"] = "health"

@@ -9,6 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo import workspace as ws
+from geo.auth import configure_test_editor
+from geo.i18n import t
 from tests import corpus as C
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "data.py")
@@ -21,9 +23,11 @@ def _workspace(tmp_path, monkeypatch):
     monkeypatch.chdir(ROOT)
 
 
-def page(lang="en", pending=None) -> AppTest:
+def page(lang="en", pending=None, signed_in=True) -> AppTest:
     at = AppTest.from_file(PAGE, default_timeout=60)
     at.session_state["lang"] = lang
+    if signed_in:   # saving, renaming and deleting are editor actions
+        at.session_state["ind_editor"] = configure_test_editor()[1]
     if pending is not None:
         at.session_state["data_pending"] = pending
     at.run()
@@ -65,7 +69,7 @@ def test_report_then_save_rename_delete(tmp_path):
 
 
 def test_refusal_is_one_sentence_and_workspace_untouched(tmp_path):
-    at = page(lang="vi", pending=_upload(C.make_zip_bomb, tmp_path))
+    at = page(lang="vi", pending=_upload(C.make_zip_bomb, tmp_path), signed_in=False)
     assert len(at.error) == 1
     assert "bom zip" in at.error[0].value and "'bomb.zip'" in unescape(at.error[0].value)
     assert not (tmp_path / "ws.gpkg").exists()
@@ -93,7 +97,8 @@ def test_warnings_and_markdown_escaped(tmp_path):
     at = page(pending=_upload(C.make_csv_swapped, tmp_path))
     assert "switched back" in at.warning[0].value
     at = page(pending=("[x](http://evil.example)*.geojson", b""))
-    assert unescape(at.error[0].value).startswith("The file '[x](http:") and "](" not in at.error[0].value
+    shown = unescape(at.error[0].value).replace("\u2060", "")   # literal text; bare URLs split invisibly
+    assert shown.startswith("The file '[x](http:") and "](" not in at.error[0].value
     at = page(pending=("ranh gioi.csv", b"lat,lon\n21.5,105.8\n"))
     at.text_input(key="data_crs").set_value("banana").run()
     assert "given for 'ranh gioi.csv'" in unescape(at.error[0].value)
@@ -144,3 +149,26 @@ def test_upload_cap_is_configurable(tmp_path, monkeypatch):
     # and the server refuses them too (e.g. a script or test handing over bytes directly)
     at = page(pending=("big.csv", b"lat,lon\n" + b"21.5,105.8\n" * 600_000))
     assert unescape(at.error[0].value).startswith("The file 'big.csv' is too large (6.30 MB, limit 5 MB)")
+
+
+def test_viewer_can_check_a_file_but_not_save_rename_or_delete(tmp_path):
+    editor = configure_test_editor()[1]
+    ws.save_layer("kept", ws_points(tmp_path), editor=editor)
+    at = page(pending=_upload(C.make_csv_vn_bom, tmp_path), signed_in=False)
+    assert at.text[0].value   # the report is shown
+    keys = {b.key for b in at.button}
+    assert not keys & {"data_save", "data_rename", "data_delete"}
+    assert any(t("data.sign_in_to_save", "en") == i.value for i in at.info)
+    # a session state forged to hold a hand-made Editor cannot write either
+    from geo.auth import Editor
+    forged = page(pending=_upload(C.make_csv_vn_bom, tmp_path), signed_in=False)
+    forged.session_state["ind_editor"] = Editor("tester", "Test Editor")
+    forged.run()
+    forged.button(key="data_save").click().run()
+    assert [x["name"] for x in ws.list_layers()] == ["kept"]
+    assert any(t("store_errors.not_editor", "en") in unescape(e.value) for e in forged.error)
+
+
+def ws_points(tmp_path):
+    from geo.io import read_any
+    return read_any(C.make_csv_vn_bom(tmp_path))[0]

@@ -10,6 +10,8 @@ import pyogrio
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from geo.auth import configure_test_editor
+
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "export.py")
 
 
@@ -167,7 +169,7 @@ def test_download_workspace_layer():
     from shapely.geometry import Point
 
     gdf = gpd.GeoDataFrame({"name": ["Trạm y tế Phường Mỏ Chè"]}, geometry=[Point(105.85, 21.47)], crs=4326)
-    workspace.save_layer("Điểm của tôi", gdf, meta={"source": "khao_sat.csv"})
+    workspace.save_layer("Điểm của tôi", gdf, meta={"source": "khao_sat.csv"}, editor=configure_test_editor()[1])
     at = _page()
     at.selectbox(key="export_layer").select("workspace:Điểm của tôi").run()
     at.selectbox(key="export_format").select("kml").run()

@@ -9,7 +9,7 @@ import re
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.auth import Editor, configure_test_editor
+from geo.auth import configure_test_editor
 from geo.catalog import load_layer
 from geo.i18n import t
 from geo.indicators import PROVINCE_ID, load_framework
@@ -25,7 +25,6 @@ def env(tmp_path, monkeypatch):
     monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
     monkeypatch.setenv("ATLAS_BCRYPT_ROUNDS", "4")
     path, editor = configure_test_editor(tmp_path, "lan", "lan-password-1", "Lan")
-    monkeypatch.setenv("ATLAS_EDITORS_FILE", str(path))
     return editor
 
 
@@ -187,7 +186,13 @@ def test_sign_in_locks_after_repeated_wrong_passwords(env):
     _button(at, "Sign in").click()
     at.run()
     assert at.session_state["ind_editor"] is None
-    assert any("Too many wrong passwords" in e.value for e in at.error)
+    assert any(t("editor_auth.locked", "en", seconds=0).split(";")[0] in unescape(e.value) for e in at.error)
+    fresh = _app(lang="en")   # a new session (a reload) is still locked: the lockout lives on the server
+    fresh.sidebar.text_input(key="ind_user").input("lan")
+    fresh.sidebar.text_input(key="ind_password").input("lan-password-1")
+    _button(fresh, "Sign in").click()
+    fresh.run()
+    assert fresh.session_state["ind_editor"] is None
 
 
 def test_editor_enters_a_value_and_history_is_kept(env):
@@ -214,7 +219,7 @@ def test_editor_enters_a_value_and_history_is_kept(env):
 
 def test_conflict_shows_clear_message_and_keeps_other_value(env):
     store = Store(framework=load_framework())
-    minh = Editor("minh", "Minh")
+    minh = configure_test_editor(None, "minh", "minh-password-1", "Minh")[1]
     key = ("online_services_level4", PROVINCE_ID, LAST_YEAR)
     at = _app(lang="en", ind_editor=env, ind_section="entry")   # Lan opens the form: version 0 seen
     assert at.session_state["ind_seen_versions"][key] == 0
@@ -268,7 +273,7 @@ def test_editor_records_a_newer_target(env):
 
 def test_target_conflict_names_who_and_keeps_the_refused_target(env):
     at = _app(lang="en", ind_editor=env, ind_section="entry")        # Lan opens the 2030 target form
-    Store(framework=load_framework()).record_target(Editor("minh", "Minh"), "online_services_level4", 2030, ">=",
+    Store(framework=load_framework()).record_target(configure_test_editor(None, "minh", "minh-password-1", "Minh")[1], "online_services_level4", 2030, ">=",
                                                     95, "Minh's plan")
     at.text_input(key="ind_target_value").input("97")
     at.text_input(key="ind_target_source").input("Lan's plan")
