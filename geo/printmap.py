@@ -51,9 +51,10 @@ _MARKER_COLORS = {"darkpurple": "#5b2a86", "cadetblue": "#5f9ea0", "gray": "#7f7
 
 
 def rc() -> dict[str, Any]:
-    """Matplotlib settings of every print product (font with Vietnamese glyphs, TrueType in PDF)."""
+    """Matplotlib settings of every print product (font with Vietnamese glyphs, TrueType in PDF).
+    Mathtext is off: titles, layer names and labels are user text, shown as written ("$x$" stays)."""
     return {"font.family": "sans-serif", "font.sans-serif": [FONT], "pdf.fonttype": 42,
-            "axes.unicode_minus": False, "svg.fonttype": "none"}
+            "axes.unicode_minus": False, "svg.fonttype": "none", "text.parse_math": False}
 
 
 def marker_color(name: str) -> str:
@@ -272,9 +273,10 @@ def render_map(layers: Sequence[MapLayer], *, title: str, subtitle: str = "", la
     base = 9.0 * scale
     with plt.rc_context(rc()):
         fig = Figure(figsize=figsize_in, dpi=dpi)
-        fig.text(0.02, 0.965, title, fontsize=base * 2.0, fontweight="bold", va="top", ha="left")
+        fig.text(0.02, 0.965, title, fontsize=base * 2.0, fontweight="bold", va="top", ha="left", parse_math=False)
         if subtitle:
-            fig.text(0.02, 0.905, subtitle, fontsize=base * 1.25, va="top", ha="left", color="#374151")
+            fig.text(0.02, 0.905, subtitle, fontsize=base * 1.25, va="top", ha="left", color="#374151",
+                     parse_math=False)
         ax = fig.add_axes((_MAP_BOX[0], _MAP_BOX[1], _MAP_BOX[2], _MAP_BOX[3]))
         side = fig.add_axes((0.73, _MAP_BOX[1], 0.25, _MAP_BOX[3]))
         side.set_axis_off()

@@ -32,7 +32,7 @@ import pandas as pd
 from geo import wsdb
 from geo.auth import Editor, require_editor
 from geo.errors import AtlasError
-from geo.text import spreadsheet_safe
+from geo.text import spreadsheet_safe, unneutralise
 from geo.i18n import t
 from geo.indicators import Framework, Target, Value, load_framework, merge_targets
 from geo.units import PlanningUnit, all_units, find, normalise_id, stored_spellings
@@ -728,9 +728,10 @@ def read_table(path: str | Path | io.BytesIO, name: str | None = None) -> pd.Dat
     try:
         if suffix == ".csv":
             # blank lines kept: rows are numbered as the spreadsheet shows them (validate_frame)
-            return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False)
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", skip_blank_lines=False)
+            return df.map(unneutralise)   # an export's '=… protection is not part of the value
         if suffix in (".xlsx", ".xlsm"):
-            return pd.read_excel(path, dtype=object, engine="openpyxl")
+            return pd.read_excel(path, dtype=object, engine="openpyxl").map(unneutralise)
     except FileNotFoundError:
         raise AtlasError("store_errors.file_missing", path=name) from None
     except Exception as exc:  # noqa: BLE001 — any parse failure is a bad file to the user
@@ -743,7 +744,7 @@ def frame_bytes(df: pd.DataFrame, fmt: str) -> bytes:
     if fmt == "csv":
         return spreadsheet_safe(df).to_csv(index=False).encode("utf-8-sig")
     buf = io.BytesIO()
-    df.to_excel(buf, index=False, engine="openpyxl")
+    spreadsheet_safe(df).to_excel(buf, index=False, engine="openpyxl")   # openpyxl writes "=…" as a formula
     return buf.getvalue()
 
 

@@ -102,24 +102,54 @@ def display_text(value: Any) -> str:
     return _BLOCK_START.sub(lambda m: m.group(1) + "".join(f"&#{ord(c)};" for c in m.group(2)), text, count=1)
 
 
+_TERMINAL_CONTROL = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_SERVER_PATH = re.compile(r"(?:[A-Za-z]:)?(?:[\\/][^\s'\"\\/:]+){2,}[\\/]?")
+
+
+def terminal_safe(text: Any) -> str:
+    """Text for a terminal: escape sequences (colours, cursor moves, OSC titles/links) and other
+    control characters removed, so a layer or file name cannot rewrite the screen. Tabs and
+    line breaks stay."""
+    return _TERMINAL_CONTROL.sub("", str(text)).replace("\r", "")
+
+
+def redact_paths(text: Any) -> str:
+    """``text`` with file-system paths replaced by "…" (for messages about unexpected errors,
+    which must not show where the server keeps its files)."""
+    return _SERVER_PATH.sub("…", str(text))
+
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def spreadsheet_safe(frame):  # noqa: ANN001, ANN201 — pandas.DataFrame in and out
-    """Copy of ``frame`` whose text cells cannot run as spreadsheet formulas.
+    """Copy of ``frame`` whose text cells *and column names* cannot run as spreadsheet formulas.
 
-    A cell starting with = + - @ (or tab/CR) gets a leading apostrophe, the usual CSV
-    injection defence: Excel/LibreOffice then show the text instead of evaluating it.
+    A text starting with = + - @ (or tab/CR) gets a leading apostrophe, the usual CSV/XLSX
+    injection defence (OWASP): Excel/LibreOffice then show the text instead of evaluating it,
+    and openpyxl writes it as a string, not a formula. Numbers stay numbers. ``unneutralise``
+    undoes it when such a file is imported again.
     """
     import pandas as pd
 
+    def safe(v):  # noqa: ANN001, ANN202
+        return "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
+
     out = frame.copy()
+    geometry = getattr(out, "_geometry_column_name", None)
     for col in out.columns:
-        if col == getattr(out, "_geometry_column_name", None) or not pd.api.types.is_string_dtype(out[col]) \
-                and out[col].dtype != object:
+        if col == geometry or not (pd.api.types.is_string_dtype(out[col]) or out[col].dtype == object):
             continue
         values = out[col]
         risky = values.map(lambda v: isinstance(v, str) and v.startswith(_FORMULA_START))
         if risky.any():
             out[col] = values.where(~risky, "'" + values.astype(str))
-    return out
+    renamed = {c: safe(c) for c in out.columns if c != geometry and safe(c) != c}
+    return out.rename(columns=renamed) if renamed else out
+
+
+def unneutralise(value: Any) -> Any:
+    """The text ``spreadsheet_safe`` protected, apostrophe removed (for re-imported files)."""
+    if isinstance(value, str) and value.startswith("'") and value[1:2] and value[1:].startswith(_FORMULA_START):
+        return value[1:]
+    return value

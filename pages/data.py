@@ -10,7 +10,6 @@ import hashlib
 import math
 import re
 import shutil
-import tempfile
 import unicodedata
 from pathlib import Path
 
@@ -18,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from geo import io as gio
-from geo import workspace
+from geo import staging, workspace
 from geo.encoding import ENCODINGS
 from geo.errors import AtlasError
 from geo.safezip import Limits
@@ -42,11 +41,14 @@ def say_error(err: AtlasError) -> None:
 
 
 def _tmpdir() -> Path:
-    d = st.session_state["data_tmpdir"]
-    if d is None or not Path(d).is_dir():
-        d = tempfile.mkdtemp(prefix="atlas_upload_")
-        st.session_state["data_tmpdir"] = d
-    return Path(d)
+    """This session's private staging folder (``geo.staging``): deleted when the session ends
+    (the folder object lives in the session), stale ones swept, their total size capped."""
+    folder = st.session_state["data_tmpdir"]
+    if not isinstance(folder, staging.StagingFolder) or not folder.path.is_dir():
+        folder = staging.StagingFolder()
+        st.session_state["data_tmpdir"] = folder
+    staging.sweep(keep=folder.path)
+    return folder.path
 
 
 def _stage(name: str, data: bytes) -> Path:

@@ -51,7 +51,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _TerminalSafe:
+    """A text stream that drops terminal escape codes and control characters before writing
+    (names read from files or the workspace are printed as they are otherwise)."""
+
+    def __init__(self, stream) -> None:  # noqa: ANN001
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        from geo.text import terminal_safe
+
+        self._stream.write(terminal_safe(text))
+        return len(text)
+
+    def __getattr__(self, name: str):  # noqa: ANN204 — flush, fileno, isatty, encoding …
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _TerminalSafe(out), _TerminalSafe(err)
+    try:
+        return _main(argv)
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
+def _main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -67,5 +93,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 — no traceback reaches a user (ATLAS_DEBUG=1 shows it)
         if os.environ.get("ATLAS_DEBUG"):
             raise
-        sys.stderr.write(f"error: {t('errors.unexpected', args.lang, kind=type(exc).__name__, detail=str(exc)[:200])}\n")
+        from geo.text import redact_paths
+
+        detail = redact_paths(str(exc))[:200]   # no server path in a user message
+        sys.stderr.write(f"error: {t('errors.unexpected', args.lang, kind=type(exc).__name__, detail=detail)}\n")
         return 2

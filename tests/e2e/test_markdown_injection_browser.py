@@ -24,7 +24,12 @@ def hostile_app(tmp_path_factory):  # noqa: ANN001, ANN201
     from geo import workspace
 
     gdf = gpd.GeoDataFrame({"name": ["a"]}, geometry=[shapely.Point(105.84, 21.59)], crs=4326)
-    workspace.save_layer(HOSTILE[:80], gdf, {"source": f"https://{EVIL}/src.geojson www.{EVIL}"}, editor=configure_test_editor()[1])
+    workspace.save_layer(HOSTILE[:80], gdf, {"source": f"https://{EVIL}/src.geojson www.{EVIL}"},
+                         editor=configure_test_editor()[1])
+    from geo.store import Store
+
+    _, md = configure_test_editor(username="mdtester", password="md-password-1", name=HOSTILE)
+    Store().record_target(md, "online_services_level4", 2030, ">=", 95, HOSTILE)   # an editor's target source
     proc, url = start_app(ws)
     yield url
     stop_app(proc)
@@ -56,4 +61,30 @@ def test_url_indicator_on_the_print_page_is_not_markup(hostile_app, offline_page
     page.goto(hostile_app + f"/export?lang=en&indicator=districts:![i](http://{EVIL}/i.png)&layers=districts"
               f"&unit=[l](http://{EVIL})", wait_until="domcontentloaded")
     page.get_by_text("Ignored invalid parameters in the address").first.wait_for(timeout=90000)
+    _assert_inert(page, hostile_app)
+
+
+def test_editor_name_target_source_and_import_rejection_cells_are_not_markup(hostile_app, offline_page,
+                                                                             tmp_path):  # noqa: ANN001
+    page = offline_page
+    page.goto(hostile_app + "/readiness?lang=en", wait_until="domcontentloaded")
+    side = page.locator('[data-testid="stSidebar"]')
+    side.get_by_label("Username").fill("mdtester")
+    side.get_by_label("Password", exact=True).fill("md-password-1")
+    side.get_by_role("button", name="Sign in").click()
+    side.get_by_text("Signed in as").first.wait_for(timeout=90000)
+    assert HOSTILE in side.inner_text().replace("\u2060", "")           # the editor's name, literally
+    page.get_by_text("Data entry").first.click()
+    caption = page.get_by_text("Target in force for this year").first
+    caption.wait_for(timeout=90000)
+    assert HOSTILE in caption.inner_text().replace("\u2060", "")        # the target's source, literally
+    bad = tmp_path / "bad.csv"
+    bad.write_text("indicator_id,unit_id,period,value,unit,source,evidence_url\n"
+                   f'smart_cities,{HOSTILE.replace(",", " ")},2024,{HOSTILE.replace(",", " ")},cities,x,'
+                   f"[l](http://{EVIL}/u)\n", encoding="utf-8")
+    page.locator('[data-testid="stFileUploader"] input[type=file]').last.set_input_files(str(bad))
+    page.get_by_role("button", name="Check and import").click()
+    table = page.locator('[data-testid="stTable"]').first
+    table.wait_for(timeout=90000)
+    assert "[l](http://" in table.inner_text().replace("\u2060", "")    # the rejected cell, literally
     _assert_inert(page, hostile_app)
