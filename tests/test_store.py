@@ -34,7 +34,6 @@ def store(ws):
 def editors(tmp_path, monkeypatch):
     path, lan = configure_test_editor(tmp_path, "lan", "lan-password-1", "Lan")
     _, minh = configure_test_editor(tmp_path / "m", "minh", "minh-password-1", "Minh")
-    monkeypatch.setenv("ATLAS_EDITORS_FILE", str(path))
     return lan, minh
 
 
