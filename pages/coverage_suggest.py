@@ -17,7 +17,7 @@ from geo.coverage import CellSet, facility_xy
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, fmt_percent, t
 from geo.text import escape, spreadsheet_safe
-from pages.common import show_error, tr
+from pages.common import plain, show_error, tr
 
 RESULT_KEY = "sug_result"
 SCOPE_ALL = "__all__"
@@ -112,7 +112,7 @@ def render(*, lang: str, cells: CellSet, cost: np.ndarray, threshold: float, det
         return
     s: sg.Suggestion = stored[1]
     lines = sg.sentences(s, lang, fac_label)
-    st.markdown("\n".join(f"- {escape(x)}" for x in lines))
+    st.markdown("\n".join(f"- {plain(x)}" for x in lines))   # names of saved layers: literal
     if len(s.sites) == 0:
         return
     from layers.render import add_gdf_layer, finish_map, new_map
