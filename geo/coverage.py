@@ -19,8 +19,13 @@ Grids larger than ``EXACT_LIMIT`` cells use a log-binned histogram instead (≤ 
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -137,42 +142,111 @@ class CellBlock:
         return len(self.rows) >= 0.3 * (self.r1 - self.r0) * self.grid.shape[1]
 
 
+_LABEL_CACHE: OrderedDict[tuple, np.ndarray] = OrderedDict()
+_LABEL_CACHE_BYTES = 400 * 2**20  # bound on cached label rasters (≈ six Vietnam-size int16 grids)
+_LABEL_LOCK = threading.Lock()
+WORKERS = 2  # threads for block work (numpy, scipy, GDAL release the GIL)
+
+
+def _geoms_key(unit_geoms: np.ndarray) -> str:
+    """Content hash of unit geometries (WKB), so a reloaded identical layer hits the cache."""
+    h = hashlib.blake2b(digest_size=16)
+    for w in shapely.to_wkb(unit_geoms):
+        h.update(b"\0" if w is None else w)
+    return h.hexdigest()
+
+
+def unit_labels(grid: PopulationGrid, unit_geoms: np.ndarray, chunk_cells: int = CHUNK_CELLS) -> np.ndarray:
+    """Unit label of every cell of ``grid`` (``0`` = no unit, ``i + 1`` = ``unit_geoms[i]``;
+    cell-centre rule, later geometries win overlaps), ``(nrows, ncols)`` int16 (int32 for
+    more than 32,766 units).
+
+    Rasterised once per (grid shape/transform/CRS, unit geometries) and kept in a bounded
+    in-process cache (``_LABEL_CACHE_BYTES``): the label raster does not depend on the
+    people in the grid, facilities or radius, so every later question on the same grid and
+    unit layer skips ``rasterio.features.rasterize`` (row blocks on ``WORKERS`` threads).
+    """
+    from rasterio.features import rasterize
+
+    nrows, ncols = grid.shape
+    t = grid.transform
+    key = (grid.shape, tuple(t)[:6], str(grid.crs), len(unit_geoms), _geoms_key(unit_geoms))
+    with _LABEL_LOCK:
+        hit = _LABEL_CACHE.get(key)
+        if hit is not None:
+            _LABEL_CACHE.move_to_end(key)
+            return hit
+    dtype = np.int16 if len(unit_geoms) < np.iinfo(np.int16).max else np.int32
+    out = np.zeros((nrows, ncols), dtype=dtype)
+    valid = ~(shapely.is_missing(unit_geoms) | shapely.is_empty(unit_geoms))
+    tree = shapely.STRtree(np.where(valid, unit_geoms, None))
+    rows_per = max(1, int(chunk_cells) // 2 // max(1, ncols))
+    # GeoJSON mappings made once in C (shapely.to_geojson) instead of rasterio reading
+    # ``__geo_interface__`` again for every block a unit touches
+    gj = np.full(len(unit_geoms), None, dtype=object)
+    gj[valid] = [json.loads(x) for x in shapely.to_geojson(unit_geoms[valid])]
+
+    def block(r0: int) -> None:
+        r1 = min(nrows, r0 + rows_per)
+        bt = t @ Affine.translation(0, r0)
+        x0, y0 = bt @ (0, 0)
+        x1, y1 = bt @ (ncols, r1 - r0)
+        sel = tree.query(shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
+        if len(sel):
+            sel = np.sort(sel)
+            out[r0:r1] = rasterize(((gj[i], int(i) + 1) for i in sel), out_shape=(r1 - r0, ncols),
+                                   transform=bt, fill=0, dtype="int32")
+
+    starts = range(0, nrows, rows_per)
+    if WORKERS > 1 and len(starts) > 1:
+        with ThreadPoolExecutor(WORKERS) as pool:
+            list(pool.map(block, starts))
+    else:
+        for r0 in starts:
+            block(r0)
+    out.flags.writeable = False  # shared by every caller
+    if out.nbytes <= _LABEL_CACHE_BYTES:
+        with _LABEL_LOCK:
+            _LABEL_CACHE[key] = out
+            while sum(v.nbytes for v in _LABEL_CACHE.values()) > _LABEL_CACHE_BYTES:
+                _LABEL_CACHE.popitem(last=False)
+    return out
+
+
+def _block_cells(grid: PopulationGrid, labels: np.ndarray, r0: int, r1: int,
+                 populated_only: bool = True) -> CellBlock | None:
+    lab = labels[r0:r1]
+    vals = grid.values[r0:r1]
+    if populated_only:
+        with np.errstate(invalid="ignore"):
+            mask = (lab > 0) & (vals > 0)
+    else:
+        mask = lab > 0
+    rr, cc = np.nonzero(mask)
+    if len(rr) == 0:
+        return None
+    pop = np.nan_to_num(vals[rr, cc].astype(np.float64))
+    return CellBlock(grid, r0, r1, rr + r0, cc, pop, lab[rr, cc].astype(np.int64) - 1)
+
+
+def _row_blocks(grid: PopulationGrid, chunk_cells: int) -> list[tuple[int, int]]:
+    nrows, ncols = grid.shape
+    rows_per = max(1, int(chunk_cells) // max(1, ncols))
+    return [(r0, min(nrows, r0 + rows_per)) for r0 in range(0, nrows, rows_per)]
+
+
 def iter_cells(grid: PopulationGrid, unit_geoms: np.ndarray, chunk_cells: int = CHUNK_CELLS,
                populated_only: bool = True) -> Iterator[CellBlock]:
     """Yield the grid's populated cells in row blocks, labelled with their unit (centre rule).
 
     ``unit_geoms`` are shapely geometries in ``grid.crs``; later geometries win overlaps.
+    Labels come from :func:`unit_labels` (cached per grid and unit layer).
     """
-    from rasterio.features import rasterize
-
-    nrows, ncols = grid.shape
-    rows_per = max(1, int(chunk_cells) // max(1, ncols))
-    valid = ~(shapely.is_missing(unit_geoms) | shapely.is_empty(unit_geoms))
-    tree = shapely.STRtree(np.where(valid, unit_geoms, None))
-    t = grid.transform
-    for r0 in range(0, nrows, rows_per):
-        r1 = min(nrows, r0 + rows_per)
-        bt = t @ Affine.translation(0, r0)
-        x0, y0 = bt @ (0, 0)
-        x1, y1 = bt @ (ncols, r1 - r0)
-        hit = tree.query(shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
-        if len(hit) == 0:
-            continue
-        hit = np.sort(hit)
-        lab = rasterize(((unit_geoms[i], int(i) + 1) for i in hit), out_shape=(r1 - r0, ncols),
-                        transform=bt, fill=0, dtype="int32")
-        vals = grid.values[r0:r1]
-        if populated_only:
-            with np.errstate(invalid="ignore"):
-                mask = (lab > 0) & (vals > 0)
-        else:
-            mask = lab > 0
-        rr, cc = np.nonzero(mask)
-        if len(rr) == 0:
-            continue
-        pop = np.nan_to_num(vals[rr, cc].astype(np.float64))
-        rows = rr + r0
-        yield CellBlock(grid, r0, r1, rows, cc, pop, lab[rr, cc] - 1)
+    labels = unit_labels(grid, unit_geoms, chunk_cells)
+    for r0, r1 in _row_blocks(grid, chunk_cells):
+        b = _block_cells(grid, labels, r0, r1, populated_only)
+        if b is not None:
+            yield b
 
 
 @dataclass
@@ -333,9 +407,14 @@ def _weighted_quantiles(unit: np.ndarray, cost: np.ndarray, pop: np.ndarray, n_u
 
 def _hist_bin(cost: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", over="ignore"):
-        b = np.floor(np.log1p(np.maximum(cost, 0) / _HIST_SCALE) / math.log(_HIST_BASE))
-    b = np.where(np.isfinite(b), b, _HIST_BINS - 1)
-    return np.clip(b, 0, _HIST_BINS - 1).astype(np.int64)
+        c = np.maximum(cost, 0).astype(np.float32)  # float32: half the work, bins are 2 % wide
+        c *= np.float32(1 / _HIST_SCALE)
+        np.log1p(c, out=c)
+        c *= np.float32(1 / math.log(_HIST_BASE))
+        np.floor(c, out=c)
+    c[~np.isfinite(c)] = _HIST_BINS - 1
+    np.clip(c, 0, _HIST_BINS - 1, out=c)
+    return c.astype(np.int64)
 
 
 def _hist_quantiles(hist: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
@@ -351,35 +430,6 @@ def _hist_quantiles(hist: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]
         v[tot <= 0] = np.nan
         out.append(v)
     return out
-
-
-class _Accumulator:
-    """Sums per unit across blocks: population, covered population, distance quantiles."""
-
-    def __init__(self, n_units: int, exact: bool) -> None:
-        self.n = n_units
-        self.exact = exact
-        self.pop = np.zeros(n_units)
-        self.cov = np.zeros(n_units)
-        self.parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-        self.hist = None if exact else np.zeros(n_units * _HIST_BINS)
-
-    def add(self, unit: np.ndarray, pop: np.ndarray, cost: np.ndarray, threshold: float) -> None:
-        self.pop += np.bincount(unit, weights=pop, minlength=self.n)
-        self.cov += np.bincount(unit, weights=np.where(cost <= threshold, pop, 0.0), minlength=self.n)
-        if self.exact:
-            self.parts.append((unit, cost, pop))
-        else:
-            self.hist += np.bincount(unit.astype(np.int64) * _HIST_BINS + _hist_bin(cost), weights=pop,
-                                     minlength=self.n * _HIST_BINS)
-
-    def quantiles(self) -> list[np.ndarray]:
-        if self.exact:
-            if not self.parts:
-                return [np.full(self.n, np.nan), np.full(self.n, np.nan)]
-            u, c, p = (np.concatenate(x) for x in zip(*self.parts))
-            return _weighted_quantiles(u, c, p, self.n, (0.5, 0.9))
-        return _hist_quantiles(self.hist.reshape(self.n, _HIST_BINS), (0.5, 0.9))
 
 
 def _frame(unit_ids, unit_names, pop, cov, q50, q90) -> pd.DataFrame:
@@ -415,25 +465,87 @@ def coverage_with_cost(cost_fn: CostFn, units: gpd.GeoDataFrame, grid: Populatio
                        unit_id: str, unit_name: str, chunk_cells: int = CHUNK_CELLS,
                        progress: Callable[[float], None] | None = None,
                        exact: bool | None = None) -> pd.DataFrame:
-    """Streaming per-unit coverage with any per-cell cost function (bounded memory)."""
+    """Streaming per-unit coverage with any per-cell cost function (bounded memory).
+
+    Row blocks of ``chunk_cells / WORKERS`` cells run on ``WORKERS`` threads, each summing
+    its own per-unit partials (population, covered, distance histogram or exact parts);
+    the unit labels come from the cached :func:`unit_labels`. Dense blocks with a lattice
+    cost (``cost_fn.raster``) are summed as whole arrays (no cell gather).
+    """
     _check_units(units, unit_id, unit_name)
     u = to_grid_crs(units, grid.crs, "units")
     n = len(u)
     if exact is None:
         exact = grid.values.size <= EXACT_LIMIT
-    acc = _Accumulator(n, exact=exact)
-    nrows = grid.shape[0]
+    labels = unit_labels(grid, u.geometry.to_numpy(), chunk_cells)
     raster = getattr(cost_fn, "raster", None)
-    for block in iter_cells(grid, u.geometry.to_numpy(), chunk_cells):
-        if raster is not None and block.dense:
-            cost = raster(grid, block.r0, block.r1)[block.rows - block.r0, block.cols]
+    thr = float(threshold)
+    nb = _HIST_BINS
+
+    def work(rows: tuple[int, int]):
+        r0, r1 = rows
+        lab = labels[r0:r1]
+        vals = grid.values[r0:r1]
+        with np.errstate(invalid="ignore"):
+            mask = (lab > 0) & (vals > 0)
+        count = int(np.count_nonzero(mask))
+        if count == 0:
+            return None
+        if raster is not None and count >= 0.3 * mask.size:
+            cost = raster(grid, r0, r1).ravel()
+            w = np.where(mask, vals, 0).astype(np.float64).ravel()
+            ul = lab.ravel()
+            pop = np.bincount(ul, weights=w, minlength=n + 1)[1:]
+            cov = np.bincount(ul, weights=np.where(cost <= thr, w, 0.0), minlength=n + 1)[1:]
+            if exact:
+                m = mask.ravel()
+                extra = (ul[m].astype(np.int64) - 1, cost[m], w[m])
+            else:
+                extra = np.bincount(ul.astype(np.int64) * nb + _hist_bin(cost), weights=w,
+                                    minlength=(n + 1) * nb)[nb:]
+            return pop, cov, extra, r1
+        b = _block_cells(grid, labels, r0, r1)
+        cost = np.asarray(cost_fn(b.xy), dtype=np.float64)
+        pop = np.bincount(b.unit, weights=b.pop, minlength=n)
+        cov = np.bincount(b.unit, weights=np.where(cost <= thr, b.pop, 0.0), minlength=n)
+        if exact:
+            extra = (b.unit, cost, b.pop)
         else:
-            cost = cost_fn(block.xy)
-        acc.add(block.unit, block.pop, cost, threshold)
-        if progress is not None:
-            progress(min(1.0, (int(block.rows[-1]) + 1) / nrows))
-    q50, q90 = acc.quantiles()
-    return _frame(units[unit_id].to_numpy(), units[unit_name].to_numpy(), acc.pop, acc.cov, q50, q90)
+            extra = np.bincount(b.unit * nb + _hist_bin(cost), weights=b.pop, minlength=n * nb)
+        return pop, cov, extra, r1
+
+    pop, cov = np.zeros(n), np.zeros(n)
+    hist = None if exact else np.zeros(n * nb)
+    parts = []
+    nrows = grid.shape[0]
+    blocks = _row_blocks(grid, max(1, chunk_cells // WORKERS))
+    pool = ThreadPoolExecutor(WORKERS) if WORKERS > 1 and len(blocks) > 1 else None
+    try:
+        results = pool.map(work, blocks) if pool is not None else map(work, blocks)
+        for res in results:
+            if res is None:
+                continue
+            p, c, extra, r1 = res
+            pop += p
+            cov += c
+            if exact:
+                parts.append(extra)
+            else:
+                hist += extra
+            if progress is not None:
+                progress(min(1.0, r1 / nrows))
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    if exact:
+        if parts:
+            uu, cc, pp = (np.concatenate(x) for x in zip(*parts))
+            q50, q90 = _weighted_quantiles(uu, cc, pp, n, (0.5, 0.9))
+        else:
+            q50, q90 = np.full(n, np.nan), np.full(n, np.nan)
+    else:
+        q50, q90 = _hist_quantiles(hist.reshape(n, nb), (0.5, 0.9))
+    return _frame(units[unit_id].to_numpy(), units[unit_name].to_numpy(), pop, cov, q50, q90)
 
 
 def coverage_by_unit(facilities: gpd.GeoDataFrame, units: gpd.GeoDataFrame, grid: PopulationGrid,

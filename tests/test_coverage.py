@@ -357,3 +357,52 @@ def test_unit_population_is_the_grid_inside_the_units(nr, nc, data):
     want = [vals[:, a:b].sum() for a, b in spans]
     np.testing.assert_allclose(df.population, want, rtol=1e-9, atol=1e-9)
     assert df.population.sum() == pytest.approx(sum(want), rel=1e-9, abs=1e-9)
+
+
+def _random_case(seed: int, nrows: int = 120, ncols: int = 150):
+    rng = np.random.default_rng(seed)
+    x0, y0 = 430_000.0, 2_380_000.0
+    frame = shapely.box(x0, y0, x0 + ncols * 100, y0 + nrows * 100)
+    seeds = np.column_stack((x0 + rng.random(40) * ncols * 100, y0 + rng.random(40) * nrows * 100))
+    polys = shapely.intersection(shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seeds))), frame)
+    units = gpd.GeoDataFrame({"uid": range(len(polys)), "uname": [f"U{i}" for i in range(len(polys))]},
+                             geometry=polys, crs=METRIC_CRS)
+    vals = rng.gamma(0.6, 5.0, (nrows, ncols)).astype(np.float32)
+    vals[rng.random((nrows, ncols)) < 0.4] = 0  # sparse blocks take the per-cell path
+    grid = PopulationGrid(values=vals, transform=Affine(100, 0, x0, 0, -100, y0 + nrows * 100), crs=METRIC_CRS)
+    fac = gpd.GeoDataFrame(geometry=shapely.points(np.column_stack(
+        (x0 + rng.random(30) * ncols * 100, y0 + rng.random(30) * nrows * 100))), crs=METRIC_CRS)
+    return units, grid, fac
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_threaded_blocks_give_the_single_thread_answer(monkeypatch, exact):
+    units, grid, fac = _random_case(3)
+    cov._LABEL_CACHE.clear()
+    monkeypatch.setattr(cov, "WORKERS", 1)
+    one = cov.coverage_by_unit(fac, units, grid, 800, "uid", "uname", chunk_cells=3000, exact=exact)
+    cov._LABEL_CACHE.clear()
+    monkeypatch.setattr(cov, "WORKERS", 2)
+    two = cov.coverage_by_unit(fac, units, grid, 800, "uid", "uname", chunk_cells=3000, exact=exact)
+    pd.testing.assert_frame_equal(one, two, check_exact=False, rtol=1e-9)
+    # independent check of covered people: every populated cell centre against every facility
+    lab = rasterio.features.rasterize(((g, i + 1) for i, g in enumerate(units.geometry)), out_shape=grid.shape,
+                                      transform=grid.transform, fill=0, dtype="int32")
+    rr, cc = np.nonzero((lab > 0) & (grid.values > 0))
+    xy = grid.cell_centres(rr, cc)
+    d = np.sqrt(((xy[:, None, :] - cov.facility_xy(fac, grid.crs)[None]) ** 2).sum(-1)).min(axis=1)
+    want = np.bincount(lab[rr, cc] - 1, weights=np.where(d <= 800, grid.values[rr, cc], 0), minlength=len(units))
+    assert np.allclose(two["covered_population"].to_numpy(), want)
+
+
+def test_unit_labels_are_cached_per_grid_and_unit_layer():
+    units, grid, _ = _random_case(4)
+    cov._LABEL_CACHE.clear()
+    geoms = units.geometry.to_numpy()
+    first = cov.unit_labels(grid, geoms)
+    assert cov.unit_labels(grid, geoms.copy()) is first  # same content → cache hit
+    assert not first.flags.writeable
+    moved = shapely.transform(geoms, lambda c: c + 500)
+    other = cov.unit_labels(grid, moved)
+    assert other is not first and not np.array_equal(other, first)
+    assert len(cov._LABEL_CACHE) == 2
