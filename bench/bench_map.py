@@ -1,10 +1,18 @@
-"""Benchmark: the default map view against a naive folium page of the same layers.
+"""Benchmark: maps against naive folium pages of the same data.
 
-Prints page bytes and server render time for both, built in the same run, the ratio,
-and the warm-rerun time of the map page (AppTest, median of several reruns).
-Targets (issue #2): default view <= 40% of the naive bytes; warm rerun <= 150 ms.
+1. The default map view vs a naive folium page (bytes, render time) and the map page's
+   warm rerun (AppTest) — issue #2 targets: ≤ 40 % of the naive bytes, rerun ≤ 150 ms.
+2. National size (issue #13): ≥ 10,000 polygons × ~100 vertices and 50,000 points
+   (synthetic, fixed seed) + the real full-resolution 2025 communes
+   (/work/shared/data/vnm_communes_post2025_thai_nguyen_bando_polygons.geojson), through
+   ``layers.render.add_gdf_layer`` (big layers take ``layers.compact``) vs plain
+   ``folium.GeoJson`` with tooltips. Both pages are written to disk and opened in headless
+   Debian chromium with every non-file request blocked; first paint = navigation start →
+   the load event + two animation frames (all inline scripts ran and Leaflet's canvas /
+   SVG frame was drawn), capped at ``--timeout`` s. Prints bytes, times and ratios, plus a
+   pan/zoom check (time for a zoom-in + pan to settle) and a hover tooltip check.
 
-    python bench/bench_map.py [--reruns 10]
+    python bench/bench_map.py [--reruns 10] [--skip-default] [--timeout 120]
 """
 from __future__ import annotations
 
@@ -66,10 +74,161 @@ def warm_rerun_ms(reruns: int) -> tuple[float, float]:
     return cold * 1000, statistics.median(times) * 1000
 
 
+SEED = 20251201
+REAL_UNITS = Path("/work/shared/data/vnm_communes_post2025_thai_nguyen_bando_polygons.geojson")
+
+
+def national_data():
+    """10,000 Voronoi polygons over Vietnam's extent densified to ~100 vertices, 50,000 points."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    rng = np.random.default_rng(SEED)
+    frame = shapely.box(102.2, 8.6, 109.4, 23.3)
+    seeds = np.column_stack((rng.uniform(102.2, 109.4, 10_000), rng.uniform(8.6, 23.3, 10_000)))
+    polys = shapely.intersection(shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seeds))), frame)
+    perim = shapely.length(polys)
+    polys = shapely.segmentize(polys, perim / 100)  # ~100 vertices each
+    # a little noise so the vertices are real detail, not collinear (and cannot simplify away)
+    polys = shapely.transform(polys, lambda c: c + 0.002 * np.column_stack((np.sin(c[:, 1] * 997 + c[:, 0] * 13),
+                                                                          np.cos(c[:, 0] * 991 - c[:, 1] * 7))))
+    polys = shapely.make_valid(polys)
+    units = gpd.GeoDataFrame({"name": [f"Xã <{i}> & co" for i in range(len(polys))],
+                              "population": rng.integers(1000, 50000, len(polys))}, geometry=polys, crs=4326)
+    pts = gpd.GeoDataFrame({"name": [f"Trạm y tế {i}" for i in range(50_000)],
+                            "kind": rng.choice(["health", "school", "market"], 50_000)},
+                           geometry=shapely.points(np.column_stack((rng.uniform(102.2, 109.4, 50_000),
+                                                                    rng.uniform(8.6, 23.3, 50_000)))), crs=4326)
+    real = gpd.read_file(REAL_UNITS).to_crs(4326) if REAL_UNITS.exists() else None
+    return units, pts, real
+
+
+def national_pages():
+    import folium
+    import shapely
+
+    from layers.render import add_gdf_layer, finish_map, new_map
+
+    units, pts, real = national_data()
+    nv = int(shapely.get_num_coordinates(units.geometry.to_numpy()).sum())
+    nr = int(shapely.get_num_coordinates(real.geometry.to_numpy()).sum()) if real is not None else 0
+    desc = (f"{len(units):,} synthetic polygons ({nv:,} vertices, {nv / len(units):.0f} a polygon), "
+            f"{len(pts):,} points" + (f", {len(real)} real 2025 communes at full resolution ({nr:,} vertices)"
+                                      if real is not None else " (real 2025 communes file missing)"))
+    bounds = [[8.6, 102.2], [23.3, 109.4]]
+    t0 = time.perf_counter()
+    m = new_map("vi", "none", bounds=bounds)
+    add_gdf_layer(m, units, "vi", "units", tooltip_fields=["name", "population"])
+    add_gdf_layer(m, pts, "vi", "points", tooltip_fields=["name", "kind"], kind="point")
+    if real is not None:
+        add_gdf_layer(m, real, "vi", "communes 2025", tooltip_fields=[c for c in real.columns if c != "geometry"][:2])
+    ours = finish_map(m, "vi").get_root().render()
+    t_ours = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    n = folium.Map(location=[16, 106], zoom_start=6, tiles=None)
+    folium.GeoJson(units, name="units", tooltip=folium.GeoJsonTooltip(fields=["name", "population"])).add_to(n)
+    folium.GeoJson(pts, name="points", marker=folium.CircleMarker(radius=4),
+                   tooltip=folium.GeoJsonTooltip(fields=["name", "kind"])).add_to(n)
+    if real is not None:
+        f = [c for c in real.columns if c != "geometry"][:2]
+        folium.GeoJson(real, name="communes", tooltip=folium.GeoJsonTooltip(fields=f)).add_to(n)
+    folium.LayerControl().add_to(n)
+    naive = n.get_root().render()
+    t_naive = time.perf_counter() - t0
+    return desc, ours, t_ours, naive, t_naive
+
+
+PAINT_JS = """() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() =>
+    r(performance.now()))))"""
+
+
+def first_paint(browser, path: Path, timeout: float) -> tuple[float | None, str]:
+    """Seconds from navigation to load + two frames (None = not painted within ``timeout``)."""
+    ctx = browser.new_context(viewport={"width": 1200, "height": 800})
+    ctx.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+              else route.abort())
+    page = ctx.new_page()
+    try:
+        page.goto(path.as_uri(), wait_until="load", timeout=timeout * 1000)
+        t = page.evaluate(PAINT_JS) / 1000.0
+        note = ""
+        # interactivity: zoom in twice and pan, time until two frames are drawn again
+        t0 = time.perf_counter()
+        page.mouse.move(600, 400)
+        page.mouse.wheel(0, -600)
+        page.wait_for_timeout(400)
+        page.mouse.down()
+        page.mouse.move(400, 300, steps=5)
+        page.mouse.up()
+        page.evaluate(PAINT_JS)
+        note = f"zoom+pan settled in {time.perf_counter() - t0 - 0.4:.2f} s"
+        tip = page.locator(".leaflet-tooltip")
+        for x, y in ((600, 400), (610, 405), (590, 395), (620, 380)):
+            page.mouse.move(x, y)
+            page.wait_for_timeout(300)
+            if tip.count():
+                note += f"; hover tooltip shown: {tip.first.inner_text()[:40]!r}"
+                break
+        else:
+            note += "; no tooltip under the probed points"
+        page.screenshot(path=str(path.with_suffix(".png")))
+        return t, note
+    except Exception as e:  # noqa: BLE001 — a page that never paints is a result, not a crash
+        return None, f"not painted within {timeout:.0f} s ({type(e).__name__})"
+    finally:
+        ctx.close()
+
+
+def national(timeout: float) -> None:
+    import os
+    import tempfile
+
+    from playwright.sync_api import sync_playwright
+
+    desc, ours_page, t_ours, naive, t_naive = national_pages()
+    print(f"[national map] {desc}; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
+    tmp = Path(tempfile.mkdtemp())
+    ours_file, naive_file = tmp / "atlas.html", tmp / "naive.html"
+    ours_file.write_text(ours_page, encoding="utf-8")
+    naive_file.write_text(naive, encoding="utf-8")
+    ob, nb = len(ours_page.encode()), len(naive.encode())
+    print(f"[national map] page bytes (HTML/JS of the map, shared Leaflet assets excluded on both sides): "
+          f"atlas {ob / 1e6:.2f} MB, naive folium {nb / 1e6:.2f} MB → {ob / nb:.1%} (target ≤ 25 %: "
+          f"{'MET' if ob <= nb / 4 else 'NOT MET'}); built in {t_ours:.1f} s vs {t_naive:.1f} s")
+    standalone = tmp / "atlas_standalone.html"
+    standalone.write_text(standalone_html_from(ours_page), encoding="utf-8")  # every asset inlined
+    with sync_playwright() as pw:
+        from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            for label, f in (("atlas standalone (assets inlined, from disk, no network)", standalone),
+                             ("naive folium (from disk, no network)", naive_file)):
+                t, note = first_paint(b, f, timeout)
+                shown = f"{t:.2f} s" if t is not None else "—"
+                print(f"[national map] first paint, {label}: {shown} (target ≤ 3 s); {note}; "
+                      f"load {os.getloadavg()[0]:.1f}")
+        finally:
+            b.close()
+    print(f"[national map] screenshots: {tmp}/*.png")
+
+
+def standalone_html_from(html: str) -> str:
+    from layers import assets
+
+    return assets.inline_assets(html)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--reruns", type=int, default=10)
+    ap.add_argument("--skip-default", action="store_true")
+    ap.add_argument("--timeout", type=float, default=120.0)
     args = ap.parse_args()
+    national(args.timeout)
+    if args.skip_default:
+        return
     get_catalog()
     view = default_view("vi")
     for lid in view.layers:  # load once so both sides measure rendering, not disk

@@ -23,6 +23,7 @@ from geo.classify import NO_DATA_COLOR, PALETTES, SCHEMES, Classification, class
 from geo.i18n import fmt_number, t
 from geo.text import escape
 from layers import assets
+from layers.compact import compact_layer, is_big
 from geo.catalog import Catalog, Layer, for_display, get_catalog
 
 def _compact_json() -> None:
@@ -164,6 +165,14 @@ def add_choropleth(m: folium.Map, gdf: gpd.GeoDataFrame, column: str, lang: str,
     classes, idx = classify(gdf[column], scheme, k, palette, lang)
     props = display_values(gdf, fields, lang)
     props["_fill"] = [classes.colors[i] if i >= 0 else NO_DATA_COLOR for i in idx]
+    if is_big(gdf.geometry.to_numpy()):  # national size: compact payload on a canvas (layers.compact)
+        g = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
+        compact_layer(g.geometry.to_numpy(), kind, escape(title), props,
+                      [escape(catalog.field_label(f, lang)) for f in fields],
+                      {"color": "#374151", "weight": 0.8, "opacity": 1.0, "fill": kind != "line", "fillOpacity": 0.75,
+                       "radius": 4}, fill=props["_fill"].tolist(), show=show).add_to(m)
+        add_legend(m, legend_html(legend_title or title, classes, lang, note))
+        return classes
     data = feature_collection(gdf, props, kind, tolerance)
     folium.GeoJson(
         data, name=escape(title), show=show,
@@ -271,6 +280,12 @@ def add_gdf_layer(m: folium.Map, gdf: gpd.GeoDataFrame, lang: str, name: str,
         gdf = gdf.to_crs(4326)
     kind = kind or geometry_kind(gdf)
     fields = [f for f in (tooltip_fields or []) if f in gdf.columns]
+    if is_big(gdf.geometry.to_numpy()):  # national size: compact payload on a canvas (layers.compact)
+        style = {"color": color, "weight": 1 if kind == "polygon" else 2, "opacity": 1.0, "fill": kind != "line",
+                 "fillColor": color, "fillOpacity": 0.15 if kind == "polygon" else 0.9, "radius": 3}
+        compact_layer(gdf.geometry.to_numpy(), kind, escape(name), display_values(gdf, fields, lang),
+                      [escape(f) for f in fields], style, show=show).add_to(m)
+        return
     data = feature_collection(gdf, display_values(gdf, fields, lang), kind, tolerance=0)
     tooltip = folium.GeoJsonTooltip(fields=fields, aliases=[escape(f) for f in fields]) if fields else None
     if kind == "point":

@@ -1,0 +1,225 @@
+"""National-size layers on a Leaflet map: compact payload, canvas drawing, lazy tooltips.
+
+A folium ``GeoJson`` layer writes every coordinate as JSON text (~20 bytes a vertex) plus
+a style and a tooltip object per feature, and Leaflet builds SVG paths for all of them:
+10,000 polygons of ~100 vertices + 50,000 points make a 32 MB page that does not paint.
+:class:`CompactLayer` keeps folium/Leaflet but sends:
+
+* coordinates quantised to ``QUANT`` degrees (1e-4° ≈ 11 m, the precision the atlas
+  already rounds to), delta-coded per axis, zigzag + LEB128 varints, base64 — about
+  2–3 bytes a vertex instead of ~20;
+* the ring structure (parts per feature, rings per part, vertices per ring) the same way;
+* two levels of detail for lines and polygons: the first frame draws geometry simplified
+  to about a screen pixel of the whole layer's extent (``coarse_tolerance``); the full
+  geometry is decoded only once the user zooms past the level where that pixel matters
+  (``zd``), in slices so the map stays responsive;
+* tooltip values once per field (already HTML-escaped by ``layers.render.display_values``)
+  and fill colours as an index into a palette.
+
+The browser decodes it into ``L.polygon`` / ``L.polyline`` / ``L.circleMarker`` on one
+shared ``L.canvas`` renderer; Leaflet simplifies every path per zoom level (pixel
+tolerance ``smoothFactor``) and clips to the view, so panning and zooming stay light.
+Tooltips are built on hover from the field arrays (no per-feature HTML in the page).
+Print and deck maps do not use this path: they draw full geometry with matplotlib.
+
+Own code (no library): vector tiles (leaflet.vectorgrid) need a tile server or embedded
+tiles, while the atlas must also work as one standalone HTML file opened from disk.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import shapely
+from branca.element import Element
+from folium.map import FeatureGroup
+from jinja2 import Template
+
+QUANT = 1e-4  # degrees per quantisation step
+BIG_VERTICES = 20_000  # layers with more vertices (or features) take the compact path
+BIG_FEATURES = 3_000
+
+
+def coarse_tolerance(geoms: np.ndarray, px: int = 1600) -> float:
+    """Simplification tolerance (degrees) for the first frame: about one screen pixel when
+    the whole layer spans ``px`` pixels; 0 when that is finer than the quantisation."""
+    x0, y0, x1, y1 = shapely.total_bounds(geoms)
+    tol = max(x1 - x0, y1 - y0) / px
+    return tol if tol > 2 * QUANT else 0.0
+
+
+def is_big(geoms: np.ndarray) -> bool:
+    """True when a layer is big enough for :class:`CompactLayer` (vertex or feature count)."""
+    return len(geoms) > BIG_FEATURES or int(shapely.get_num_coordinates(geoms).sum()) > BIG_VERTICES
+
+
+def varints(values: np.ndarray) -> str:
+    """Signed integers → zigzag LEB128 varints → base64 text (vectorised)."""
+    v = np.asarray(values, dtype=np.int64)
+    z = ((v << 1) ^ (v >> 63)).astype(np.uint64)
+    nbytes = np.ones(len(z), dtype=np.int64)
+    for k in range(1, 10):
+        nbytes += z >= np.uint64(1 << (7 * k))
+    pos = np.cumsum(nbytes) - nbytes
+    out = np.empty(int(nbytes.sum()), dtype=np.uint8)
+    for k in range(int(nbytes.max()) if len(nbytes) else 0):
+        sel = nbytes > k
+        byte = ((z[sel] >> np.uint64(7 * k)) & np.uint64(0x7F)).astype(np.uint8)
+        byte |= np.where(nbytes[sel] > k + 1, 0x80, 0).astype(np.uint8)
+        out[pos[sel] + k] = byte
+    return base64.b64encode(out.tobytes()).decode("ascii")
+
+
+def encode_geometry(geoms: np.ndarray, kind: str) -> dict:
+    """Compact form of EPSG:4326 geometries: quantised, delta-coded coordinates + structure.
+
+    Keys: ``n`` features, ``c`` coordinates (x, y interleaved), ``nc`` coordinate count and,
+    for lines/polygons, ``p`` parts per feature, ``r`` rings per part (polygons), ``v``
+    vertices per ring/line.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    out: dict = {"n": int(len(geoms)), "q": QUANT}
+    if kind == "point":
+        pts = shapely.get_coordinates(shapely.point_on_surface(geoms))
+        seq = pts
+    else:
+        parts, _ = shapely.get_parts(geoms, return_index=True)
+        out["p"] = varints(shapely.get_num_geometries(geoms))
+        if kind == "polygon":
+            rings, ring_of = shapely.get_rings(parts, return_index=True)
+            out["r"] = varints(np.bincount(ring_of, minlength=len(parts)))
+            lines = rings
+        else:
+            lines = parts
+        out["v"] = varints(shapely.get_num_coordinates(lines))
+        seq = shapely.get_coordinates(lines)
+    q = np.round(seq / QUANT).astype(np.int64)
+    d = np.diff(q, axis=0, prepend=np.zeros((1, 2), dtype=np.int64))
+    out["c"] = varints(d.ravel())
+    out["nc"] = int(len(q))
+    return out
+
+
+_JS = """
+window.atlasCompact = window.atlasCompact || (function () {
+  function ints(b64, n) {
+    var s = atob(b64), out = new Float64Array(n), j = 0, v = 0, m = 1;
+    for (var i = 0; i < s.length; i++) {
+      var c = s.charCodeAt(i);
+      v += (c & 127) * m;
+      if (c & 128) { m *= 128; } else { out[j++] = (v % 2) ? -(v + 1) / 2 : v / 2; v = 0; m = 1; }
+    }
+    return out;
+  }
+  function count(b64) { var s = atob(b64), n = 0; for (var i = 0; i < s.length; i++) if (!(s.charCodeAt(i) & 128)) n++; return n; }
+  function tip(d, i) {
+    var h = "<table>";
+    for (var k = 0; k < d.t.a.length; k++) h += "<tr><th>" + d.t.a[k] + "</th><td>" + d.t.v[k][i] + "</td></tr>";
+    return h + "</table>";
+  }
+  function reader(g, n) {  // g: encoded geometry → next(f) gives feature f's latlngs
+    var c = ints(g.c, 2 * g.nc), x = 0, y = 0, ci = 0, q = g.q;
+    var P = g.p ? ints(g.p, n) : null, V = g.v ? ints(g.v, count(g.v)) : null, R = g.r ? ints(g.r, count(g.r)) : null;
+    var pi = 0, ri = 0;
+    function pt() { x += c[ci++]; y += c[ci++]; return [y * q, x * q]; }
+    return function (f) {
+      if (!P) return pt();
+      var parts = [];
+      for (var p = 0; p < P[f]; p++) {
+        var nr = R ? R[pi] : 1, rings = [];
+        for (var r = 0; r < nr; r++) { var ring = [], nv = V[ri++]; for (var k = 0; k < nv; k++) ring.push(pt()); rings.push(ring); }
+        pi++;
+        parts.push(R ? rings : rings[0]);
+      }
+      return parts;
+    };
+  }
+  return function (group, d, renderer) {
+    var st = d.s, next = reader(d.g, d.n), layers = new Array(d.n);
+    for (var f = 0; f < d.n; f++) {
+      var o = {renderer: renderer, color: st.color, weight: st.weight, opacity: st.opacity,
+               fillColor: d.fc ? d.pal[d.fc[f]] : st.fillColor, fillOpacity: st.fillOpacity, fill: st.fill,
+               radius: st.radius, smoothFactor: 1.5, atlasIndex: f};
+      var ll = next(f);
+      var layer = d.k === "point" ? L.circleMarker(ll, o) : d.k === "polygon" ? L.polygon(ll, o) : L.polyline(ll, o);
+      layers[f] = layer;
+      group.addLayer(layer);
+    }
+    if (d.detail) {  // per-zoom level of detail: full geometry once zoomed past d.zd, decoded in slices
+      var swapped = false;
+      var swap = function (map) {
+        if (swapped || map.getZoom() < d.zd) return;
+        swapped = true;
+        var nd = reader(d.detail, d.n), f = 0;
+        (function slice() {
+          var end = Math.min(d.n, f + 400);
+          for (; f < end; f++) layers[f].setLatLngs(nd(f));
+          if (f < d.n) setTimeout(slice, 0);
+        })();
+      };
+      group.on("add", function () { var map = group._map; map.on("zoomend", function () { swap(map); }); swap(map); });
+    }
+    if (d.t && d.t.a.length) {
+      group.bindTooltip(function (l) { return tip(d, l.options.atlasIndex); }, {sticky: true});
+    }
+    group.on("mouseover", function (e) { if (e.layer.setStyle) e.layer.setStyle({weight: (st.weight || 1) + 2}); });
+    group.on("mouseout", function (e) { if (e.layer.setStyle) e.layer.setStyle({weight: st.weight}); });
+  };
+})();
+"""
+
+
+class CompactLayer(FeatureGroup):
+    """A toggleable (LayerControl) feature group filled from a compact payload (see module doc)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+            var {{ this.get_name() }} = L.featureGroup({});
+            window.atlasCompact({{ this.get_name() }}, {{ this.payload }},
+                                window.atlasCanvas || (window.atlasCanvas = L.canvas({padding: 0.2})));
+        {% endmacro %}
+    """)
+
+    def __init__(self, payload: dict, name: str, show: bool = True) -> None:
+        super().__init__(name=name, show=show)
+        # json.dumps then '<' escaped: the payload sits inside <script> (values are already HTML-escaped)
+        self.payload = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+
+    def render(self, **kwargs) -> None:
+        figure = self.get_root()
+        if not getattr(figure, "_atlas_compact_js", False):
+            figure._atlas_compact_js = True
+            figure.script.add_child(Element(_JS), name="atlas_compact_js", index=0)
+        super().render(**kwargs)
+
+
+def compact_layer(geoms: np.ndarray, kind: str, name: str, props: pd.DataFrame, aliases: list[str],
+                  style: dict, fill: list[str] | None = None, show: bool = True) -> CompactLayer:
+    """A :class:`CompactLayer` for EPSG:4326 ``geoms`` of ``kind`` (point|line|polygon).
+
+    ``props`` columns are the tooltip fields, values already HTML-escaped (``aliases`` too);
+    ``fill`` gives one fill colour per feature (e.g. a choropleth), else ``style['fillColor']``.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    geoms = geoms[keep]
+    payload: dict = {"n": int(len(geoms)), "k": kind}
+    coarse_tol = coarse_tolerance(geoms) if kind != "point" else 0.0
+    if coarse_tol > 0:
+        coarse = shapely.simplify(geoms, coarse_tol, preserve_topology=True)
+        payload["g"] = encode_geometry(coarse, kind)
+        payload["detail"] = encode_geometry(geoms, kind)
+        payload["zd"] = int(math.ceil(math.log2(360.0 / (256.0 * coarse_tol))))
+    else:
+        payload["g"] = encode_geometry(geoms, kind)
+    payload["s"] = style
+    cols = [c for c in props.columns if not str(c).startswith("_")]
+    payload["t"] = {"a": list(aliases[:len(cols)]),
+                    "v": [[str(v) for v in props[c].to_numpy(dtype=object)[keep]] for c in cols]}
+    if fill is not None:
+        pal, idx = np.unique(np.asarray(fill, dtype=object)[keep].astype(str), return_inverse=True)
+        payload["pal"], payload["fc"] = pal.tolist(), idx.tolist()
+    return CompactLayer(payload, name, show)
