@@ -18,22 +18,58 @@ from geo.io._common import KINDS, _DIM_KIND, _RESERVED, _is_text
 
 
 # --------------------------------------------------------------------------- normalise
-def _explode_collections(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    geoms = gdf.geometry.values
-    types = shapely.get_type_id(np.asarray(geoms))
-    gc = types == 7
+def _flatten_parts(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Single parts of ``geoms`` (nested collections and multi-parts opened) and their row."""
+    parts, idx = shapely.get_parts(geoms, return_index=True)
+    while True:
+        nested = np.isin(shapely.get_type_id(parts), (4, 5, 6, 7))
+        if not nested.any():
+            return parts, idx
+        sub, j = shapely.get_parts(parts[nested], return_index=True)
+        parts = np.concatenate([parts[~nested], sub])
+        idx = np.concatenate([idx[~nested], idx[nested][j]])
+        order = np.argsort(idx, kind="stable")
+        parts, idx = parts[order], idx[order]
+
+
+_MULTI = {0: shapely.multipoints, 1: shapely.multilinestrings, 2: shapely.multipolygons}
+
+
+def _explode_collections(gdf: gpd.GeoDataFrame, report: ImportReport | None = None) -> gpd.GeoDataFrame:
+    """A geometry collection (KML ``MultiGeometry``, GeoJSON ``GeometryCollection``) is ONE
+    feature: parts of one kind become one multi-part geometry (a facility drawn as two
+    polygons stays one facility); parts of several kinds are split into one feature per
+    kind, and the report says so."""
+    geoms = np.asarray(gdf.geometry.values)
+    gc = shapely.get_type_id(geoms) == 7
     if not gc.any():
         return gdf
-    parts, idx = shapely.get_parts(np.asarray(geoms)[gc], return_index=True)
-    rows = np.flatnonzero(gc)[idx]
-    exploded = gdf.iloc[rows].copy()
-    exploded[gdf.geometry.name] = parts
+    parts, idx = _flatten_parts(geoms[gc])
+    keep = ~shapely.is_empty(parts)
+    parts, idx = parts[keep], idx[keep]
+    dims = shapely.get_dimensions(parts)
+    key = idx * 3 + dims
+    uniq, inverse = np.unique(key, return_inverse=True)
+    multi = np.empty(len(uniq), dtype=object)
+    for d, make in _MULTI.items():
+        sel = (uniq % 3) == d
+        if sel.any():
+            member = np.isin(inverse, np.flatnonzero(sel))
+            built = make(parts[member], indices=np.searchsorted(uniq[sel], key[member]))
+            multi[np.flatnonzero(sel)] = built
+    rows = np.flatnonzero(gc)[uniq // 3]
+    split = int((np.bincount(uniq // 3) > 1).sum()) if len(uniq) else 0
+    if split and report is not None:
+        report.warn("collection_split", count=split)
+    empty_gc = np.setdiff1d(np.flatnonzero(gc), rows)
+    exploded = gdf.iloc[np.concatenate([rows, empty_gc])].copy()
+    exploded[gdf.geometry.name] = np.concatenate([multi, np.full(len(empty_gc), None, dtype=object)])
     out = pd.concat([gdf.iloc[np.flatnonzero(~gc)], exploded])
     return gpd.GeoDataFrame(out.sort_index(kind="stable").reset_index(drop=True),
                             geometry=gdf.geometry.name, crs=gdf.crs)
 
 
-def _drop_nonfinite(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
+def _drop_nonfinite(gdf: gpd.GeoDataFrame, report: ImportReport) -> tuple[gpd.GeoDataFrame, int]:
     geoms = np.asarray(gdf.geometry.values)
     coords, idx = shapely.get_coordinates(geoms, return_index=True)
     bad = ~np.isfinite(coords).all(axis=1)
@@ -41,23 +77,64 @@ def _drop_nonfinite(gdf: gpd.GeoDataFrame) -> tuple[gpd.GeoDataFrame, int]:
         return gdf, 0
     rows = np.zeros(len(gdf), dtype=bool)
     rows[np.unique(idx[bad])] = True
+    note_dropped(report, gdf, rows, "nonfinite")
     return gdf.loc[~rows], int(rows.sum())
 
 
+def _renest(geom):
+    """Rebuild a polygon from its rings by nesting alone, whatever their orientation.
+
+    Exporters write shells counter-clockwise and holes clockwise (the reverse of the
+    shapefile rule), and GDAL then takes the pond for the parcel. Own code because GEOS
+    ``make_valid`` keeps the roles the reader gave the rings: every ring is a candidate,
+    a ring inside an odd number of others is a hole of the smallest one around it.
+    """
+    rings = []
+    for poly in shapely.get_parts(geom):
+        if shapely.get_type_id(poly) != 3 or poly.is_empty:
+            continue
+        rings.append(poly.exterior)
+        rings.extend(poly.interiors)
+    ring_polys = np.array([shapely.Polygon(r) for r in rings if len(r.coords) >= 4], dtype=object)
+    if len(ring_polys) < 2:
+        return geom
+    ring_polys = ring_polys[np.argsort(-shapely.area(ring_polys), kind="stable")]
+    probe = shapely.point_on_surface(shapely.make_valid(ring_polys))
+    inside = shapely.contains(ring_polys[:, None], probe[None, :])  # inside[j, i]: ring i lies in ring j
+    np.fill_diagonal(inside, False)
+    inside &= np.triu(np.ones_like(inside, dtype=bool), 1)  # only a bigger ring can hold a smaller one
+    depth = inside.sum(axis=0)
+    holes: dict[int, list] = {}
+    for i in np.flatnonzero(depth % 2 == 1):
+        parent = np.flatnonzero(inside[:, i])[-1]  # the smallest ring around it
+        holes.setdefault(int(parent), []).append(ring_polys[i].exterior)
+    shells = [shapely.Polygon(ring_polys[i].exterior, holes.get(int(i), [])) for i in np.flatnonzero(depth % 2 == 0)]
+    return shells[0] if len(shells) == 1 else shapely.MultiPolygon(shells)
+
+
 def _repair(geoms: np.ndarray) -> tuple[np.ndarray, int]:
-    """Make invalid geometries valid, keeping the parts of their own dimension."""
+    """Make invalid geometries valid, keeping the parts of their own dimension.
+
+    Polygons first get their rings re-nested by containment (:func:`_renest`), then
+    GEOS ``make_valid`` (structure method) mends self-intersections; only the parts of
+    the geometry's own dimension are kept (a bow-tie stays an area)."""
     invalid = ~shapely.is_valid(geoms)
     if not invalid.any():
         return geoms, 0
     out = geoms.copy()
-    dims = shapely.get_dimensions(geoms[invalid])
-    fixed = shapely.make_valid(geoms[invalid], method="structure", keep_collapsed=False)
-    for j, (g, dim) in enumerate(zip(fixed, dims)):
-        if g is not None and shapely.get_type_id(g) == 7:
-            parts = [p for p in shapely.get_parts(g) if shapely.get_dimensions(p) == dim]
-            g = shapely.union_all(parts) if parts else shapely.Polygon()
-        fixed[j] = g
-    out[invalid] = fixed
+    poly = invalid & np.isin(shapely.get_type_id(geoms), (3, 6))
+    for i in np.flatnonzero(poly):  # invalid polygons only: rare, small
+        out[i] = _renest(out[i])
+    still = invalid & ~shapely.is_valid(out)
+    if still.any():
+        dims = shapely.get_dimensions(out[still])
+        fixed = shapely.make_valid(out[still], method="structure", keep_collapsed=False)
+        for j, (g, dim) in enumerate(zip(fixed, dims)):
+            if g is not None and shapely.get_type_id(g) == 7:
+                parts = [p for p in shapely.get_parts(g) if shapely.get_dimensions(p) == dim]
+                g = shapely.union_all(parts) if parts else shapely.Polygon()
+            fixed[j] = g
+        out[still] = fixed
     return out, int(invalid.sum())
 
 
@@ -97,6 +174,42 @@ def _truncate(gdf: gpd.GeoDataFrame, cap: int) -> tuple[gpd.GeoDataFrame, int]:
     return gdf, n
 
 
+ROW = "__atlas_row"  # private column: the row/feature number in the user's file, for the report
+_NAME_HINTS = ("ten", "name", "ten co so", "ten don vi", "ho ten", "tieu de", "title", "label")
+
+
+def _name_column(gdf: gpd.GeoDataFrame) -> str | None:
+    """The column that names the features (``ten``, ``name``, ``Tên cơ sở`` …), else the first text column."""
+    from geo.text import fold
+    cols = [c for c in gdf.columns if c not in (gdf.geometry.name, ROW) and _is_text(gdf[c])]
+    folded = {c: " ".join(fold(str(c)).replace("_", " ").split()) for c in cols}
+    for hint in _NAME_HINTS:
+        for c in cols:
+            if folded[c] == hint:
+                return c
+    for c in cols:
+        if folded[c].startswith(("ten", "name")) or folded[c].endswith("name"):
+            return c
+    return cols[0] if cols else None
+
+
+def note_dropped(report: ImportReport, gdf: pd.DataFrame, mask: np.ndarray, reason: str) -> None:
+    """Name the rows of ``gdf`` under ``mask`` in the report (number in the file + name value)."""
+    if not mask.any():
+        return
+    sub = gdf.loc[mask] if mask.dtype == bool else gdf.iloc[mask]
+    col = _name_column(sub) if isinstance(sub, gpd.GeoDataFrame) else None
+    rows = sub[ROW].to_numpy() if ROW in sub.columns else np.arange(1, len(sub) + 1)
+    names = sub[col].to_numpy(dtype=object) if col is not None else [None] * len(sub)
+    for r, n in list(zip(rows, names))[:200]:
+        report.dropped_rows.append([int(r), None if n is None or pd.isna(n) else str(n)[:60], reason])
+
+
+def _drop(gdf: gpd.GeoDataFrame, mask: np.ndarray, report: ImportReport, reason: str) -> gpd.GeoDataFrame:
+    note_dropped(report, gdf, mask, reason)
+    return gdf.loc[~mask]
+
+
 def _normalise(raw: _Raw, report: ImportReport, *, override, encoding: str, kind: str | None,
                limits: Limits) -> gpd.GeoDataFrame:
     gdf = raw.gdf
@@ -104,21 +217,23 @@ def _normalise(raw: _Raw, report: ImportReport, *, override, encoding: str, kind
     report.features_in = report.features_in or len(gdf)
     if len(gdf) == 0 and report.features_in == 0:
         raise AtlasError("import_errors.no_features", file=fname)
-    gdf = _explode_collections(gdf)
-    empty = gdf.geometry.isna().to_numpy() | shapely.is_empty(np.asarray(gdf.geometry.values))
-    report.dropped_empty += int(empty.sum())
-    gdf = gdf.loc[~empty]
-    gdf, bad = _drop_nonfinite(gdf)
-    report.dropped_nonfinite += bad
-    if len(gdf) == 0:
-        raise AtlasError("import_errors.no_usable_geometry", file=fname, count=report.features_in)
-    # text
+    if ROW not in gdf.columns:
+        gdf[ROW] = np.arange(1, len(gdf) + 1)
+    # text first, so that a dropped row is named in readable text
     df_text, converted, renamed = fix_frame_text(gdf, encoding, raw=raw.raw_text)
     gdf = gpd.GeoDataFrame(df_text, geometry=gdf.geometry.name, crs=None)
     report.encodings = converted
     report.renamed_columns = renamed
     report.encoding_basis = "override" if encoding != "auto" else raw.encoding_basis
     gdf, report.truncated_values = _truncate(gdf, limits.max_text_chars)
+    gdf = _explode_collections(gdf, report)
+    empty = gdf.geometry.isna().to_numpy() | shapely.is_empty(np.asarray(gdf.geometry.values))
+    report.dropped_empty += int(empty.sum())
+    gdf = _drop(gdf, empty, report, "empty")
+    gdf, bad = _drop_nonfinite(gdf, report)
+    report.dropped_nonfinite += bad
+    if len(gdf) == 0:
+        raise AtlasError("import_errors.no_usable_geometry", file=fname, count=report.features_in)
     # CRS
     all_xy = shapely.get_coordinates(np.asarray(gdf.geometry.values))
     decision: CrsDecision = resolve_crs(raw.declared, finite_bounds(all_xy), override=override, file=fname,
@@ -136,7 +251,7 @@ def _normalise(raw: _Raw, report: ImportReport, *, override, encoding: str, kind
             gdf = gdf.to_crs(4326)
         except Exception:  # noqa: BLE001 - PROJ failures: wrong CRS for these coordinates
             raise AtlasError("import_errors.crs_transform", file=fname, crs=decision.label) from None
-        gdf, bad = _drop_nonfinite(gdf)
+        gdf, bad = _drop_nonfinite(gdf, report)
         report.dropped_nonfinite += bad
     coords = shapely.get_coordinates(np.asarray(gdf.geometry.values), return_index=True)
     xy, idx = coords
@@ -145,8 +260,8 @@ def _normalise(raw: _Raw, report: ImportReport, *, override, encoding: str, kind
     if oor.any():
         out_rows[np.unique(idx[oor])] = True
         report.dropped_out_of_range += int(out_rows.sum())
-        report.out_of_range_rows += [int(i) + 1 for i in gdf.index[out_rows][:50]]
-        gdf = gdf.loc[~out_rows]
+        report.out_of_range_rows += [int(i) for i in gdf[ROW].to_numpy()[out_rows][:50]]
+        gdf = _drop(gdf, out_rows, report, "out_of_range")
     if len(gdf) == 0:
         raise AtlasError("import_errors.no_usable_geometry", file=fname, count=report.features_in)
     b = gdf.total_bounds
@@ -161,9 +276,9 @@ def _normalise(raw: _Raw, report: ImportReport, *, override, encoding: str, kind
     geoms, report.repaired = _repair(np.asarray(gdf.geometry.values))
     gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=4326))
     empty = shapely.is_empty(geoms) | pd.isna(geoms)
-    if empty.any():
+    if empty.any():  # repair left nothing: a degenerate shape (all points on one line, one point)
         report.dropped_empty += int(empty.sum())
-        gdf = gdf.loc[~empty]
+        gdf = _drop(gdf, np.asarray(empty), report, "degenerate")
     dims = shapely.get_dimensions(np.asarray(gdf.geometry.values))
     kinds = {_DIM_KIND[d]: int((dims == d).sum()) for d in (0, 1, 2) if (dims == d).any()}
     report.kinds = kinds
@@ -182,6 +297,6 @@ def _normalise(raw: _Raw, report: ImportReport, *, override, encoding: str, kind
         if kind is not None and kind != report.kind:
             raise AtlasError("import_errors.kind_absent", file=fname, **{k: kinds.get(k, 0) for k in KINDS})
     report.has_z = bool(shapely.has_z(np.asarray(gdf.geometry.values)).any())
-    gdf = _clean_columns(gdf).reset_index(drop=True)
+    gdf = _clean_columns(gdf.drop(columns=[ROW])).reset_index(drop=True)
     report.features = len(gdf)
     return gdf

@@ -37,6 +37,7 @@ class ImportReport:
     dropped_bad_coords: int = 0
     dropped_out_of_range: int = 0
     out_of_range_rows: list[int] = field(default_factory=list)
+    dropped_rows: list[list] = field(default_factory=list)  # [row number in the file, name value, reason]
     swapped: bool = False
     surveyor_xy: bool = False
     truncated_values: int = 0
@@ -52,6 +53,18 @@ class ImportReport:
         d = asdict(self)
         d["warnings"] = [[k, p] for k, p in self.warnings]
         return d
+
+    @property
+    def lost(self) -> int:
+        """How many features of the file are not in the result (dropped or left out)."""
+        return max(self.features_in - self.features, len(self.dropped_rows)) if self.features_in else 0
+
+    def lost_line(self, lang: str = "vi") -> str:
+        """One sentence naming the features that were not imported (row number and name)."""
+        named = [f"{r}" + (f" ({n})" if n else "") for r, n, _ in self.dropped_rows[:10]]
+        more = len(self.dropped_rows) - len(named)
+        rows = ", ".join(named) + (f", … (+{more})" if more > 0 else "")
+        return t("import_report.lost", lang, count=len(self.dropped_rows), read=self.features_in, rows=rows)
 
     def warning_texts(self, lang: str = "vi") -> list[str]:
         """The warnings as sentences in ``lang``."""
@@ -100,6 +113,8 @@ class ImportReport:
         if self.dropped_out_of_range:
             out.append(tr("dropped_out_of_range", count=self.dropped_out_of_range,
                           rows=", ".join(str(r) for r in self.out_of_range_rows[:10])))
+        if self.dropped_rows:
+            out.append(self.lost_line(lang))
         if self.truncated_values:
             out.append(tr("truncated", count=self.truncated_values))
         return out + (self.warning_texts(lang) if warnings else [])
