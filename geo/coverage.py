@@ -876,34 +876,16 @@ def total_sentence(df: pd.DataFrame, lang: str, facility_label: str, radius_m: f
 # ---------------------------------------------------------------------------------------
 
 def read_vector_file(path, display_name: str | None = None) -> gpd.GeoDataFrame:
-    """Read a user's vector file (GeoJSON / GeoPackage / zipped shapefile / ...) in its own CRS
-    or EPSG:4326. Uses the import module ``geo.io.read_any`` (encodings, CRS repair, safe
-    zips) when it is there, else a plain read with the zip checked by ``geo.safezip``."""
+    """Read a user's vector file through the one reading path, ``geo.io.read_any``
+    (encodings, CRS repair, geometry repair, safe zips, reader limits): EPSG:4326."""
     from pathlib import Path
+
+    from geo.io import read_any
 
     p = Path(path)
     if not p.exists():
         raise AtlasError("coverage_errors.file_missing", path=str(path))
-    try:
-        from geo.io import read_any
-    except ImportError:
-        read_any = None
-    if read_any is not None:
-        gdf, _report = read_any(p, display_name=display_name)
-        return gdf
-    if p.suffix.lower() == ".zip":
-        try:
-            from geo.safezip import check_zip
-        except ImportError:  # pragma: no cover - foundation module absent
-            check_zip = None
-        if check_zip is not None:
-            check_zip(p)
-    try:
-        gdf = gpd.read_file(p, engine="pyogrio")
-    except Exception:  # noqa: BLE001 — any read failure is an unreadable file to the user
-        raise AtlasError("coverage_errors.vector_unreadable", path=display_name or str(path)) from None
-    if gdf.crs is None:
-        raise AtlasError("coverage_errors.no_crs", what=display_name or p.name)
+    gdf, _report = read_any(p, display_name=display_name)
     return gdf
 
 

@@ -238,18 +238,16 @@ def convert_value(value, encoding: str):
     return unicodedata.normalize("NFC", value)  # "nfc" and anything else: only normalise
 
 
-def fix_frame_text(df: pd.DataFrame, encoding: str = "auto",
-                   raw: bool = False) -> tuple[pd.DataFrame, dict[str, str], dict[str, str]]:
-    """Convert every text column (and the column names) of ``df`` to Unicode NFC.
+class EncodingUnknown(ValueError):
+    """No known encoding explains the text of ``column`` (raised only when asked to be strict)."""
 
-    ``encoding="auto"`` decides per column; any other value of :data:`ENCODINGS` forces it.
-    ``raw`` says the text was read as Latin-1 bytes (no ``.cpg``), so "utf-8" is tried.
-    Returns the new frame, ``{column: encoding}`` for the columns that were converted
-    and ``{old name: new name}`` for renamed columns.
-    """
-    converted: dict[str, str] = {}
-    out = df.copy()
-    geom_name = getattr(df, "_geometry_column_name", None)
+    def __init__(self, column: str):
+        super().__init__(column)
+        self.column = column
+
+
+def _text_uniques(df: pd.DataFrame, geom_name) -> dict:
+    out = {}
     for col in df.columns:
         if col == geom_name:
             continue
@@ -258,15 +256,58 @@ def fix_frame_text(df: pd.DataFrame, encoding: str = "auto",
             continue
         arr = series.to_numpy(dtype=object, na_value=None)
         codes, uniques = pd.factorize(arr, use_na_sentinel=True)
+        out[col] = (series, codes, uniques)
+    return out
+
+
+def detect_file(df: pd.DataFrame) -> str:
+    """The legacy encoding of a whole table, judged from all its text at once (every text
+    column and the column names): a column whose only value is short ("Y tÕ") is decided
+    with the rest of its file. Same return values as :func:`detect_column`."""
+    geom_name = getattr(df, "_geometry_column_name", None)
+    values = [str(c) for c in df.columns if c != geom_name]
+    for _, _, uniques in _text_uniques(df, geom_name).values():
+        values.extend(u for u in uniques if isinstance(u, str))
+    return detect_column(values)
+
+
+def fix_frame_text(df: pd.DataFrame, encoding: str = "auto", raw: bool = False,
+                   strict: bool = False) -> tuple[pd.DataFrame, dict[str, str], dict[str, str]]:
+    """Convert every text column (and the column names) of ``df`` to Unicode NFC.
+
+    ``encoding="auto"`` decides once for the file (:func:`detect_file`) and applies that
+    decision to every column holding legacy bytes; any other value of :data:`ENCODINGS`
+    forces it. ``raw`` says the text was read as Latin-1 bytes (no ``.cpg``), so "utf-8"
+    is tried. ``strict`` (a declared encoding proved wrong): a column with non-ASCII bytes
+    that no known encoding explains raises :class:`EncodingUnknown` naming it.
+    A conversion never writes U+FFFD: a value that would get one raises
+    :class:`EncodingUnknown` instead.
+    Returns the new frame, ``{column: encoding}`` for the columns that were converted
+    and ``{old name: new name}`` for renamed columns.
+    """
+    converted: dict[str, str] = {}
+    out = df.copy()
+    geom_name = getattr(df, "_geometry_column_name", None)
+    file_enc = detect_file(df) if encoding == "auto" else encoding
+    for col, (series, codes, uniques) in _text_uniques(df, geom_name).items():
         uniq = [u for u in uniques if isinstance(u, str)]
         if not uniq:
             continue
-        enc = encoding if encoding != "auto" else detect_column(uniq)
+        if encoding != "auto":
+            enc = encoding
+        else:
+            enc = detect_column(uniq)
+            if enc not in ("ascii", "unicode") and file_enc in DECODERS:
+                enc = file_enc
         if enc == "utf-8" and encoding == "auto" and not raw and not _looks_mojibake(np.asarray(uniq, dtype=object)):
             enc = "unicode"
+        if strict and enc == "latin-1":
+            raise EncodingUnknown(str(col))
         changed = convert_many(uniq, enc if enc in DECODERS else "nfc")
         if not changed:
             continue
+        if any("\ufffd" in v and "\ufffd" not in k for k, v in changed.items()):
+            raise EncodingUnknown(str(col))
         if enc in DECODERS:
             converted[str(col)] = enc
         new_uniques = np.array([changed.get(u, u) if isinstance(u, str) else u for u in uniques] + [None],
@@ -275,10 +316,12 @@ def fix_frame_text(df: pd.DataFrame, encoding: str = "auto",
     names = [str(c) for c in df.columns if c != geom_name]
     renamed: dict[str, str] = {}
     enc_names = encoding if encoding != "auto" else detect_column(names)
+    if encoding == "auto" and enc_names not in ("ascii", "unicode") and file_enc in DECODERS:
+        enc_names = file_enc
     if enc_names in DECODERS:
         for name in names:
             new = convert_value(name, enc_names)
-            if new != name:
+            if new != name and "\ufffd" not in new:
                 renamed[name] = new
     if renamed:
         out = out.rename(columns=renamed)

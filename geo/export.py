@@ -682,16 +682,15 @@ def resolve_source(name_or_path: str, lang: str = DEFAULT_LANG) -> Source:
         return ws
     path = Path(name_or_path)
     if path.exists():
-        if path.suffix.lower() in RASTER_EXTS:
+        from geo import io as gio  # the one reading path: same checks, limits and repairs as 'geo check'
+        if gio.is_raster(path):
+            gio.read_raster(path)  # size, CRS and limits checked before any pixel is read
             try:
                 rd = as_raster(path)
             except Exception as exc:  # noqa: BLE001 — any read failure is the user's file
                 raise AtlasError("export.unreadable", path=str(path), reason=type(exc).__name__) from None
             return Source(path.stem, user_credits(path.name, lang), raster=rd)
-        try:
-            gdf = gpd.read_file(path, engine="pyogrio")
-        except Exception as exc:  # noqa: BLE001
-            raise AtlasError("export.unreadable", path=str(path), reason=type(exc).__name__) from None
+        gdf, _report = gio.read_any(path)
         cred = user_credits(path.name, lang)
         side = path.with_name(path.name + ".credits.txt")
         if side.exists():

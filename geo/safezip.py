@@ -40,6 +40,7 @@ class Limits:
     max_ratio: float = 200.0
     max_members: int = 2000
     max_text_chars: int = 10_000
+    max_rows: int = 2_000_000
 
     @classmethod
     def from_env(cls) -> "Limits":
@@ -49,6 +50,7 @@ class Limits:
             max_unzipped_bytes=_env_mb("ATLAS_MAX_UNZIPPED_MB", 1024),
             max_ratio=float(os.environ.get("ATLAS_MAX_ZIP_RATIO", 200) or 200),
             max_members=int(os.environ.get("ATLAS_MAX_ZIP_MEMBERS", 2000) or 2000),
+            max_rows=int(float(os.environ.get("ATLAS_MAX_ROWS", 2_000_000) or 2_000_000)),
         )
 
 

@@ -32,19 +32,22 @@ from geo.io._vector import _read_geojson, _read_geopackage, _read_shapefile
 from geo.io._kml import _read_kml
 from geo.io._tables import _read_csv, _read_xlsx
 from geo.io._normalise import _normalise
+from geo.io._formats import LABELS, read_gdal_format
 
 log = logging.getLogger(__name__)
 
 
 def read_any(path: str | Path, layer: str | None = None, crs: Any = None, encoding: str = "auto",
              kind: str | None = None, limits: Limits | None = None,
-             display_name: str | None = None) -> tuple[gpd.GeoDataFrame, ImportReport]:
+             display_name: str | None = None,
+             header_row: int | None = None) -> tuple[gpd.GeoDataFrame, ImportReport]:
     """Read any supported vector file into a normalised GeoDataFrame and a report.
 
     ``layer`` picks a GeoPackage layer, a shapefile inside a zip or an XLSX sheet;
     ``crs`` overrides whatever the file says; ``encoding`` is ``auto`` or one of
     ``utf-8|tcvn3|vni|cp1258``; ``kind`` (``points|lines|polygons``) keeps one kind of
-    a mixed layer. ``display_name`` names the file in messages (uploads live in temp files).
+    a mixed layer; ``header_row`` (1-based) names the header row of a CSV/XLSX table (found
+    by itself otherwise: title rows, two-row headers). ``display_name`` names the file in messages (uploads live in temp files).
     Raises :class:`AtlasError` when the file is refused.
     """
     path, limits, override = _prepare(path, encoding, crs, limits, display_name)
@@ -54,7 +57,7 @@ def read_any(path: str | Path, layer: str | None = None, crs: Any = None, encodi
     report = ImportReport(file=fname)
     try:
         with tempfile.TemporaryDirectory(prefix="atlas_import_") as tmp:
-            raw = _read_vector(path, fname, layer, encoding, override, report, limits, Path(tmp))
+            raw = _read_vector(path, fname, layer, encoding, override, report, limits, Path(tmp), header_row)
             gdf = _normalise(raw, report, override=override, encoding=encoding, kind=kind, limits=limits)
     except AtlasError:
         raise
@@ -68,7 +71,7 @@ def read_any(path: str | Path, layer: str | None = None, crs: Any = None, encodi
 
 
 def _read_vector(path: Path, fname: str, layer: str | None, encoding: str, override, report: ImportReport,
-                 limits: Limits, tmp: Path) -> _Raw:
+                 limits: Limits, tmp: Path, header_row: int | None = None) -> _Raw:
     fmt = sniff_format(path)
     report.format = fmt
     if fmt == "geotiff":
@@ -83,36 +86,72 @@ def _read_vector(path: Path, fname: str, layer: str | None, encoding: str, overr
                 raise AtlasError("import_errors.zip_no_data", file=fname)
             doc = next((p for p in kmls if p.name.lower() == "doc.kml"), kmls[0])
             return _read_kml(doc, fname)
-        shps = [p for p in files if p.suffix.lower() == ".shp"]
-        if shps:
-            report.format = "shapefile"
-            report.layers = [p.stem for p in shps]
-            if layer is not None:
-                chosen = [p for p in shps if p.stem == layer]
-                if not chosen:
-                    raise AtlasError("import_errors.layer_not_found", file=fname, layer=layer,
-                                     layers=", ".join(report.layers[:20]))
-                shp = chosen[0]
-            elif len(shps) > 1:
-                raise AtlasError("import_errors.choose_layer", file=fname, layers=", ".join(report.layers[:20]))
-            else:
-                shp = shps[0]
-            report.layer = shp.stem
-            return _read_shapefile(shp, fname, encoding, report, tmp)
-        if any(p.suffix.lower() in (".dbf", ".shx", ".prj") for p in files):
-            stem = next(p.stem for p in files if p.suffix.lower() in (".dbf", ".shx", ".prj"))
-            raise AtlasError("import_errors.shp_missing_part", file=fname, shp=stem + ".shp", part=stem + ".shp")
-        inner = [p for p in files if p.suffix.lower() in VECTOR_EXT and p.suffix.lower() not in (".zip", ".kmz")]
-        if len(inner) != 1:
-            raise AtlasError("import_errors.zip_no_data", file=fname)
-        inner_fmt = VECTOR_EXT[inner[0].suffix.lower()]
+        cands = _data_files(files, folder, fname)
+        report.layers = [n for n, _, _ in cands]
+        sub = layer
+        if layer is not None and any(c[0] == layer for c in cands):
+            name, inner, inner_fmt = next(c for c in cands if c[0] == layer)
+            sub = None
+        elif layer is not None and not (len(cands) == 1 and cands[0][2] in ("filegdb", "geopackage", "gpx", "xlsx")):
+            raise AtlasError("import_errors.layer_not_found", file=fname, layer=layer,
+                             layers=", ".join(report.layers[:20]))
+        elif len(cands) > 1:
+            raise AtlasError("import_errors.choose_layer", file=fname, layers=", ".join(report.layers[:20]))
+        else:
+            name, inner, inner_fmt = cands[0]
         report.format = inner_fmt
-        return _read_plain(inner[0], inner_fmt, fname, layer, encoding, override, report, limits, tmp)
-    return _read_plain(path, fmt, fname, layer, encoding, override, report, limits, tmp)
+        if inner_fmt == "shapefile":
+            report.layer = name
+            return _read_shapefile(inner, fname, encoding, report, tmp)
+        if inner_fmt in LABELS:
+            return read_gdal_format(inner, inner_fmt, fname, sub, encoding, report)
+        return _read_plain(inner, inner_fmt, fname, sub, encoding, override, report,
+                           limits, tmp, header_row)
+    return _read_plain(path, fmt, fname, layer, encoding, override, report, limits, tmp, header_row)
+
+
+# side files a zip may carry next to its data: credits, readmes, styles, sidecars, parts
+_SIDE_FILES = {".txt", ".md", ".pdf", ".html", ".htm", ".xml", ".qml", ".sld", ".lyr", ".lyrx", ".csvt", ".prj",
+               ".cpg", ".qpj", ".sbn", ".sbx", ".dbf", ".shx", ".dat", ".map", ".id", ".ind", ".mid", ".jpg",
+               ".jpeg", ".png", ".aux", ".ovr", ".rtf", ".doc", ".docx", ".qix", ".fix", ".atx"}
+
+
+def _data_files(files: list[Path], folder: Path, fname: str) -> list[tuple[str, Path, str]]:
+    """The data files of an unpacked zip, picked by format (side files such as CREDITS.txt,
+    README, .csvt, .prj, .cpg or styles are not data): ``[(layer name, path, format)]``."""
+    out: list[tuple[str, Path, str]] = []
+    gdbs = sorted({p.parent for p in files if p.parent.name.lower().endswith(".gdb")})
+    out += [(g.stem, g, "filegdb") for g in gdbs]
+    for p in files:
+        if any(par.name.lower().endswith(".gdb") for par in p.parents):
+            continue
+        ext = p.suffix.lower()
+        if ext == ".shp":
+            out.append((p.stem, p, "shapefile"))
+        elif ext in VECTOR_EXT and ext not in (".zip", ".kmz", ".txt") and ext not in _SIDE_FILES:
+            if ext == ".mif" and any(q.suffix.lower() == ".tab" and q.stem == p.stem for q in files):
+                continue
+            out.append((p.stem if ext in (".tab", ".mif") else p.name, p, VECTOR_EXT[ext]))
+        elif ext in RASTER_EXT:
+            raise AtlasError("import_errors.is_raster", file=fname)
+    if not out:
+        txt = [p for p in files if p.suffix.lower() in (".txt",) and p.stem.lower() not in ("credits", "readme",
+                                                                                            "license", "licence")]
+        if len(txt) == 1:
+            return [(txt[0].name, txt[0], "csv")]
+        exts = {p.suffix.lower(): p for p in files}
+        for part, need, key in ((".dbf", ".shp", "shp_no_shp"), (".shx", ".shp", "shp_no_shp"),
+                                (".dat", ".tab", "mapinfo_no_tab"), (".map", ".tab", "mapinfo_no_tab"),
+                                (".mid", ".mif", "mapinfo_no_tab")):
+            if part in exts:
+                raise AtlasError(f"import_errors.{key}", file=fname, part=exts[part].name,
+                                 missing=exts[part].stem + need)
+        raise AtlasError("import_errors.zip_no_data", file=fname)
+    return out
 
 
 def _read_plain(path: Path, fmt: str, fname: str, layer, encoding, override, report: ImportReport,
-                limits: Limits, tmp: Path) -> _Raw:
+                limits: Limits, tmp: Path, header_row: int | None = None) -> _Raw:
     if fmt == "shapefile":
         report.layer = Path(fname).stem
         return _read_shapefile(path, fname, encoding, report, tmp, label=Path(fname).stem)
@@ -123,9 +162,11 @@ def _read_plain(path: Path, fmt: str, fname: str, layer, encoding, override, rep
     if fmt == "kml":
         return _read_kml(path, fname)
     if fmt == "csv":
-        return _read_csv(path, fname, report, override)
+        return _read_csv(path, fname, report, override, header_row, limits)
+    if fmt in LABELS:
+        return read_gdal_format(path, fmt, fname, layer, encoding, report)
     if fmt == "xlsx":
-        return _read_xlsx(path, fname, layer, report, override, limits)
+        return _read_xlsx(path, fname, layer, report, override, limits, header_row)
     raise AtlasError("import_errors.unknown_format", file=fname)
 
 
@@ -150,7 +191,16 @@ def list_layers_in(path: str | Path, limits: Limits | None = None) -> list[str]:
     if fmt == "geopackage":
         return _gpkg_layers(path, path.name)
     if fmt == "zip":
-        names = [Path(i.filename).stem for i in check_zip(path, limits) if i.filename.lower().endswith(".shp")]
+        names = set()
+        for i in check_zip(path, limits):
+            member = Path(i.filename)
+            ext = member.suffix.lower()
+            if any(par.name.lower().endswith(".gdb") for par in member.parents):
+                names.add(next(par.stem for par in member.parents if par.name.lower().endswith(".gdb")))
+            elif ext in (".shp", ".tab", ".mif"):
+                names.add(member.stem)
+            elif ext in VECTOR_EXT and ext not in _SIDE_FILES and ext not in (".zip", ".kmz", ".txt"):
+                names.add(member.name)
         return sorted(names)
     if fmt == "xlsx":
         check_zip(path, limits)

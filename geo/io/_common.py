@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 VECTOR_EXT = {".zip": "zip", ".shp": "shapefile", ".gpkg": "geopackage", ".geojson": "geojson",
               ".json": "geojson", ".kml": "kml", ".kmz": "kmz", ".csv": "csv", ".txt": "csv",
-              ".tsv": "csv", ".xlsx": "xlsx"}
+              ".tsv": "csv", ".xlsx": "xlsx", ".tab": "mapinfo", ".mif": "mapinfo", ".dxf": "dxf",
+              ".gpx": "gpx"}
 RASTER_EXT = {".tif": "geotiff", ".tiff": "geotiff"}
 KINDS = ("points", "lines", "polygons")
 _DIM_KIND = {0: "points", 1: "lines", 2: "polygons"}

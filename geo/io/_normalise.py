@@ -10,7 +10,7 @@ import shapely
 from pyproj import CRS
 
 from geo.crs import BASIS_GUESS_DEGREES, CrsDecision, finite_bounds, median_center, resolve_crs
-from geo.encoding import fix_frame_text
+from geo.encoding import EncodingUnknown, fix_frame_text
 from geo.errors import AtlasError
 from geo.safezip import Limits
 from geo.io._report import ImportReport, _Raw
@@ -220,7 +220,10 @@ def _normalise(raw: _Raw, report: ImportReport, *, override, encoding: str, kind
     if ROW not in gdf.columns:
         gdf[ROW] = np.arange(1, len(gdf) + 1)
     # text first, so that a dropped row is named in readable text
-    df_text, converted, renamed = fix_frame_text(gdf, encoding, raw=raw.raw_text)
+    try:
+        df_text, converted, renamed = fix_frame_text(gdf, encoding, raw=raw.raw_text, strict=raw.declared_failed)
+    except EncodingUnknown as exc:
+        raise AtlasError("import_errors.encoding_unknown", file=fname, column=exc.column) from None
     gdf = gpd.GeoDataFrame(df_text, geometry=gdf.geometry.name, crs=None)
     report.encodings = converted
     report.renamed_columns = renamed

@@ -135,3 +135,4 @@ class _Raw:
     spec_default: CRS | None = None  # what the format implies when the file names no CRS
     raw_text: bool = False  # text read as Latin-1 bytes (no .cpg)
     encoding_basis: str = "auto"
+    declared_failed: bool = False  # the file's declared encoding (.cpg …) does not decode its bytes

@@ -1,6 +1,7 @@
 """CSV and XLSX tables with coordinate or WKT columns."""
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,17 @@ _UNIT_TOKENS = {"wgs84", "wgs", "84", "vn2000", "vn", "2000", "m", "met", "dd", 
 _Z = {"z", "h", "cao do", "elevation", "altitude", "z m", "h m"}
 _WKT = {"wkt", "geometry", "geom", "the geom", "shape", "hinh hoc"}
 _ALL_NAMES = _LAT | _LON | _EAST | _NORTH | _X | _Y | _Z | _WKT
-# 21°35'39.1"N, 105°50′39″ E, 21° 35.65' (degrees, minutes, seconds; B/Đ = Bắc/Đông)
-_DMS = re.compile(r"^\s*([+-]?\d+(?:[.,]\d+)?)\s*[°º]\s*(?:(\d+(?:[.,]\d+)?)\s*['′’]\s*)?"
-                  r"(?:(\d+(?:[.,]\d+)?)\s*(?:\"|″|”|'')\s*)?([NSEWBĐnsewbđ])?\s*$")
-
+# Coordinates as people write them: 21°35'39.1"N, 105°50′39″ E, 21° 35.65', N21 35.583
+# (handheld GPS "hddd mm.mmm"), 21 35 39,1 B, Đ105°50.641' — degrees, optional minutes and
+# seconds (decimal point or comma), hemisphere letter in front or after: N/S/E/W, or
+# B/N/Đ/T (Bắc/Nam/Đông/Tây). A bare "N" is read as North: Vietnam lies north of the
+# equator, so "Nam" would put every point in the wrong hemisphere anyway.
+_HEMI = "NSEWBĐTnsewbđt"
+_NUM = r"\d+(?:[.,]\d+)?"
+_DMS = re.compile(
+    rf"^\s*(?P<h1>[{_HEMI}])?\s*(?P<d>[+-]?{_NUM})\s*(?P<deg>[°º])?\s*"
+    rf"(?:(?P<m>{_NUM})\s*['′’]?\s*)?(?:(?P<s>{_NUM})\s*(?:\"|″|”|''|)\s*)?(?P<h2>[{_HEMI}])?\s*$")
+_NEGATIVE_HEMI = {"S", "W", "T"}
 
 
 # --- tables ------------------------------------------------------------------------
@@ -87,13 +95,18 @@ def _to_number(series: pd.Series, dms: bool = False) -> pd.Series:
 
 
 def _dms(text: pd.Series) -> pd.Series:
-    """Degrees-minutes-seconds text as decimal degrees (NaN when it is not DMS)."""
+    """Degrees[-minutes[-seconds]] text with a degree sign or a hemisphere letter as decimal
+    degrees (NaN when it is not such a coordinate); see ``_DMS`` for the forms read."""
     parts = text.str.extract(_DMS)
-    num = [pd.to_numeric(parts[i].str.replace(",", ".", regex=False), errors="coerce") for i in range(3)]
+    num = [pd.to_numeric(parts[k].str.replace(",", ".", regex=False), errors="coerce") for k in ("d", "m", "s")]
+    hemi = parts["h1"].fillna(parts["h2"]).str.upper()
+    marked = parts["deg"].notna() | hemi.notna()  # "21 35" alone stays a number with a space
     deg = num[0].abs() + num[1].fillna(0) / 60 + num[2].fillna(0) / 3600
-    bad = (num[1].fillna(0) >= 60) | (num[2].fillna(0) >= 60)
-    neg = num[0].lt(0) | parts[3].str.upper().isin(["S", "W"])
-    return deg.where(~neg, -deg).where(~bad).astype(float)
+    bad = (num[1].fillna(0) >= 60) | (num[2].fillna(0) >= 60) | (parts["h1"].notna() & parts["h2"].notna())
+    bad |= num[2].notna() & num[1].isna()
+    bad |= (num[1].notna() & (num[0] % 1 != 0)) | (num[2].notna() & (num[1] % 1 != 0))  # 21.5° 30' is no coordinate
+    neg = num[0].lt(0) | hemi.isin(list(_NEGATIVE_HEMI))
+    return deg.where(~neg, -deg).where(~bad & marked).astype(float)
 
 
 def _numeric_columns(df: pd.DataFrame) -> pd.DataFrame:
@@ -123,10 +136,127 @@ def _find(cols: dict[str, str], names: set[str]) -> str | None:
     return None
 
 
-def _table_to_points(df: pd.DataFrame, fname: str, report: ImportReport, override) -> _Raw:
+def _coord_columns(headers: list) -> bool:
+    """True when ``headers`` name a coordinate pair (lat/lon, E/N, X/Y) or a WKT column."""
+    cols: dict[str, str] = {}
+    for c in headers:
+        for v in _header_variants(c):
+            cols.setdefault(v, c)
+    return bool((_find(cols, _LAT) and _find(cols, _LON)) or (_find(cols, _EAST) and _find(cols, _NORTH))
+                or (_find(cols, _X) and _find(cols, _Y)) or _find(cols, _WKT))
+
+
+def _blank(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str) and not v.strip())
+
+
+def _is_label(v: Any) -> bool:
+    if _blank(v) or not isinstance(v, str):
+        return False
+    return bool(_to_number(pd.Series([v])).isna().iloc[0])
+
+
+def _merge_header(top: list, sub: list) -> list | None:
+    """A two-row header ("Tọa độ" over "X (m)" / "Y (m)"): one name per column, or None
+    when ``sub`` is not a header row (it holds numbers)."""
+    if not any(_is_label(v) for v in sub) or any(not _blank(v) and not _is_label(v) for v in sub):
+        return None
+    out, parent = [], None
+    for i, (t_, s_) in enumerate(zip(top, sub)):
+        if not _blank(t_):
+            parent = str(t_).strip()
+        elif _blank(s_):
+            parent = None
+        if _blank(s_):
+            out.append(None if _blank(t_) else str(t_).strip())
+        elif parent is not None and (not _blank(t_) or (i > 0 and not _blank(sub[i - 1]))):
+            out.append(f"{parent} {str(s_).strip()}")  # the group label over merged cells
+        else:
+            out.append(str(s_).strip())
+    return out
+
+
+def find_table(rows: list[tuple], header_row: int | None = None,
+               fname: str = "") -> tuple[list[str], list[list], list[int], int]:
+    """Find the table in a sheet as provinces make them: title rows above, blank rows, a
+    one- or two-row header, signature rows below.
+
+    ``rows`` are the sheet's rows (first row = 1). The header is row ``header_row`` when
+    given (1-based, as the spreadsheet shows it), else the first of the first 30 rows whose
+    names (alone or merged with the row under them) include a coordinate pair, else the
+    first row with two or more labels. Returns the column names, the body rows and their
+    row numbers in the sheet (blank rows left out) and the header's row number. Own code: pandas/openpyxl read a
+    rectangle from the first row and know nothing of title or signature rows.
+    """
+    width = max((len(r) for r in rows), default=0)
+    grid = [list(r) + [None] * (width - len(r)) for r in rows]
+    filled = [i for i, r in enumerate(grid) if any(not _blank(v) for v in r)]
+    if not filled:
+        raise AtlasError("import_errors.empty_file", file=fname)
+
+    def header_at(i: int) -> tuple[list, int]:
+        top = grid[i]
+        nxt = grid[i + 1] if i + 1 < len(grid) else None
+        merged = _merge_header(top, nxt) if nxt is not None else None
+        if merged is not None and _coord_columns([m for m in merged if m]) and not _coord_columns(
+                [str(v) for v in top if not _blank(v)]):
+            return merged, i + 2
+        return [None if _blank(v) else str(v).strip() for v in top], i + 1
+
+    if header_row is not None:
+        if not 1 <= header_row <= len(grid):
+            raise AtlasError("import_errors.bad_header_row", file=fname, row=header_row, rows=len(grid))
+        head, start = header_at(header_row - 1)
+    else:
+        chosen = None
+        for i in filled[:30]:
+            if sum(_is_label(v) for v in grid[i]) < 2:
+                continue
+            head, start = header_at(i)
+            if _coord_columns([h for h in head if h]):
+                chosen = (head, start)
+                break
+            chosen = chosen or (head, start)
+        if chosen is None:
+            i = filled[0]
+            chosen = header_at(i)
+        head, start = chosen
+    first = start - (2 if start >= 2 and head != [None if _blank(v) else str(v).strip() for v in grid[start - 1]]
+                      else 1)
+    names = [h if h else f"column_{j + 1}" for j, h in enumerate(head)]
+    body, numbers = [], []
+    for i in range(start, len(grid)):
+        if any(not _blank(v) for v in grid[i]):
+            body.append(grid[i])
+            numbers.append(i + 1)
+    return names, body, numbers, first + 1
+
+
+
+def _repair_headers(df: pd.DataFrame, report: ImportReport) -> pd.DataFrame:
+    """Header names in a legacy encoding ("Tªn", "Kinh ®é") are repaired BEFORE coordinate
+    and name columns are looked for; the encoding is decided from all text of the file."""
+    from geo.encoding import DECODERS, convert_value, detect_file
+    enc = detect_file(df)
+    if enc not in DECODERS:
+        return df
+    renamed = {c: convert_value(str(c), enc) for c in df.columns if isinstance(c, str)}
+    renamed = {k: v for k, v in renamed.items() if k != v and "\ufffd" not in v}
+    return df.rename(columns=renamed) if renamed else df
+
+
+def _table_to_points(df: pd.DataFrame, fname: str, report: ImportReport, override,
+                     rows: list[int] | None = None, legacy: bool = False) -> _Raw:
+    """Points from coordinate columns. ``rows``: each row's number in the user's file (for
+    the report); ``legacy``: text was read as Latin-1 bytes, so headers are repaired first."""
+    from geo.io._normalise import ROW, note_dropped
     if df.empty:
         raise AtlasError("import_errors.empty_file", file=fname)
-    cols = {_norm_header(c): c for c in df.columns}  # exact names first, then their variants
+    if legacy:
+        df = _repair_headers(df, report)
+    df = df.copy()
+    df[ROW] = rows if rows is not None else np.arange(2, len(df) + 2)
+    cols = {_norm_header(c): c for c in df.columns if c != ROW}  # exact names first, then their variants
     for c in df.columns:
         for v in _header_variants(c)[1:]:
             cols.setdefault(v, c)
@@ -145,10 +275,24 @@ def _table_to_points(df: pd.DataFrame, fname: str, report: ImportReport, overrid
         wkt = _find(cols, _WKT)
         if wkt is not None:
             return _wkt_table(df, wkt, fname, report)
-        raise AtlasError("import_errors.no_coord_columns", file=fname, columns=", ".join(map(str, df.columns[:12])))
+        raise AtlasError("import_errors.no_coord_columns", file=fname,
+                         columns=", ".join(map(str, [c for c in df.columns if c != ROW][:12])))
     x, y = _to_number(df[a], dms=True), _to_number(df[b], dms=True)
     ok = x.notna() & y.notna() & np.isfinite(x) & np.isfinite(y)
+    if ok.any():  # rows under the table with no coordinates at all: signatures, notes
+        last = int(np.flatnonzero(ok.to_numpy())[-1])
+        tail = np.zeros(len(df), dtype=bool)
+        tail[last + 1:] = True
+        footer = tail & df[a].map(_blank).to_numpy() & df[b].map(_blank).to_numpy()
+        nums = df[ROW].to_numpy()
+        # the table ends at a blank row: coordinate-less rows right under the data are lost rows
+        if footer.any() and not (footer[last + 1:].all() and nums[last + 1] > nums[last] + 1):
+            footer[:] = False
+        if footer.any():
+            report.warn("table_footer", count=int(footer.sum()), row=int(df[ROW].iloc[last]))
+            df, x, y, ok = df.loc[~footer], x[~footer], y[~footer], ok[~footer]
     report.dropped_bad_coords = int((~ok).sum())
+    note_dropped(report, df, (~ok).to_numpy(), "bad_coords")
     if not ok.any():
         raise AtlasError("import_errors.no_valid_coords", file=fname, x=str(a), y=str(b))
     xv, yv = x[ok].to_numpy(), y[ok].to_numpy()
@@ -170,7 +314,8 @@ def _table_to_points(df: pd.DataFrame, fname: str, report: ImportReport, overrid
         out = ok & ((x.abs() > 180) | (y.abs() > 90))
         if out.any():
             report.dropped_out_of_range = int(out.sum())
-            report.out_of_range_rows = [int(i) for i in out.index[out.to_numpy()][:50]]  # sheet row numbers
+            report.out_of_range_rows = [int(i) for i in df[ROW].to_numpy()[out.to_numpy()][:50]]
+            note_dropped(report, df, out.to_numpy(), "out_of_range")
         ok &= ~out
     elif np.nanmedian(xv) > 1_000_000 > np.nanmedian(yv):
         x, y = y, x
@@ -201,6 +346,8 @@ def _wkt_table(df: pd.DataFrame, col: str, fname: str, report: ImportReport) -> 
     geoms = shapely.from_wkt(text.to_numpy(dtype=object), on_invalid="ignore")
     ok = ~pd.isna(geoms)
     report.dropped_bad_coords = int((~ok).sum())
+    from geo.io._normalise import note_dropped
+    note_dropped(report, df, ~ok, "bad_coords")
     if not ok.any():
         raise AtlasError("import_errors.no_valid_coords", file=fname, x=str(col), y=str(col))
     keep = _numeric_columns(df.loc[ok].drop(columns=[col]).copy())
@@ -209,7 +356,8 @@ def _wkt_table(df: pd.DataFrame, col: str, fname: str, report: ImportReport) -> 
     return _Raw(gdf, declared=None, raw_text=True)
 
 
-def _read_csv(path: Path, fname: str, report: ImportReport, override) -> _Raw:
+def _read_csv(path: Path, fname: str, report: ImportReport, override, header_row: int | None = None,
+              limits: Limits | None = None) -> _Raw:
     data = path.read_bytes()
     if not data.strip():
         raise AtlasError("import_errors.empty_file", file=fname)
@@ -224,20 +372,47 @@ def _read_csv(path: Path, fname: str, report: ImportReport, override) -> _Raw:
         except UnicodeDecodeError:
             text = data.decode("latin-1")
     del data
-    first = text.split("\n", 1)[0]
-    sep = max((",", ";", "\t", "|"), key=first.count)
+    lines = text.splitlines()
+    sample = [ln for ln in lines[:40] if ln.strip()]
+    sep = max((",", ";", "\t", "|"), key=lambda c: max((ln.count(c) for ln in sample), default=0))
+    first = lines[0] if lines else ""
     import io as _io
-    try:
-        df = pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""],
-                         engine="c", skip_blank_lines=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
-        raise AtlasError("import_errors.csv_invalid", file=fname) from None
-    df.index = pd.RangeIndex(2, len(df) + 2)  # row numbers as a spreadsheet shows them (header = row 1)
-    df = df.dropna(how="all")  # blank lines: no data, but they keep their place in the numbering
-    raw = _table_to_points(df, fname, report, override)
+    rows = None
+    if header_row is None and (first.count(sep) >= 1 and _coord_columns(_split_line(first, sep))):
+        try:
+            df = pd.read_csv(_io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, na_values=[""],
+                             engine="c", skip_blank_lines=False, nrows=limits.max_rows + 1 if limits else None)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError):
+            raise AtlasError("import_errors.csv_invalid", file=fname) from None
+        df.index = pd.RangeIndex(2, len(df) + 2)  # row numbers as a spreadsheet shows them (header = row 1)
+        df = df.dropna(how="all")  # blank lines: no data, but they keep their place in the numbering
+        rows = df.index.to_numpy()
+        df = df.reset_index(drop=True)
+    else:  # title rows above the table, or a header row chosen by the user
+        import csv
+        grid = []
+        for i, r in enumerate(csv.reader(_io.StringIO(text), delimiter=sep)):
+            if limits and i > limits.max_rows + 60:
+                break
+            grid.append(tuple(v if v != "" else None for v in r))
+        names, body, rows, hrow = find_table(grid, header_row, fname)
+        if hrow > 1:
+            report.warn("header_row", row=hrow)
+        width = len(names)
+        if any(len(r) > width and any(not _blank(v) for v in r[width:]) for r in body):
+            raise AtlasError("import_errors.csv_invalid", file=fname)
+        df = pd.DataFrame([list(r[:width]) + [None] * (width - len(r)) for r in body], columns=names, dtype=object)
+    if limits and len(df) > limits.max_rows:
+        raise AtlasError("import_errors.too_many_rows", file=fname, cap=limits.max_rows)
+    raw = _table_to_points(df, fname, report, override, rows=rows, legacy=basis == "auto")
     raw.raw_text = basis == "auto"
     raw.encoding_basis = basis
     return raw
+
+
+def _split_line(line: str, sep: str) -> list[str]:
+    import csv
+    return next(csv.reader([line], delimiter=sep), [])
 
 
 def _caused_by(exc: BaseException, kind: type) -> bool:
@@ -251,7 +426,7 @@ def _caused_by(exc: BaseException, kind: type) -> bool:
 
 
 def _read_xlsx(path: Path, fname: str, layer: str | None, report: ImportReport, override,
-               limits: Limits) -> _Raw:
+               limits: Limits, header_row: int | None = None) -> _Raw:
     check_zip(path, limits, fname)
     import openpyxl
     from defusedxml import DefusedXmlException
@@ -273,6 +448,8 @@ def _read_xlsx(path: Path, fname: str, layer: str | None, report: ImportReport, 
         rows = []
         for row in sheet.iter_rows(values_only=True):
             rows.append(row)
+            if len(rows) > limits.max_rows + 60:  # a sheet of a million rows is refused, not read on
+                raise AtlasError("import_errors.too_many_rows", file=fname, cap=limits.max_rows)
     except AtlasError:
         raise
     except Exception as exc:  # noqa: BLE001
@@ -281,15 +458,15 @@ def _read_xlsx(path: Path, fname: str, layer: str | None, report: ImportReport, 
         raise _unreadable(fname, "XLSX") from None
     finally:
         wb.close()
-    numbered = [(n, r) for n, r in enumerate(rows, start=1) if r is not None and any(v not in (None, "") for v in r)]
-    if len(numbered) < 2:
+    rows = [r if r is not None else () for r in rows]
+    if sum(1 for r in rows if any(not _blank(v) for v in r)) < 2:
         raise AtlasError("import_errors.empty_file", file=fname)
-    header = [str(h).strip() if h not in (None, "") else f"column_{i + 1}" for i, h in enumerate(numbered[0][1])]
+    header, body, numbers, hrow = find_table(rows, header_row, fname)
+    if hrow > 1:
+        report.warn("header_row", row=hrow)
     width = len(header)
-    body = [list(r[:width]) + [None] * (width - len(r)) for _, r in numbered[1:]]
-    # index = the row number Excel shows (blank rows and title rows above the header counted)
-    df = pd.DataFrame(body, columns=header, index=[n for n, _ in numbered[1:]])
-    raw = _table_to_points(df, fname, report, override)
+    df = pd.DataFrame([list(r[:width]) + [None] * (width - len(r)) for r in body], columns=header)
+    raw = _table_to_points(df, fname, report, override, rows=numbers)
     raw.raw_text = False
     raw.encoding_basis = "auto"
     return raw

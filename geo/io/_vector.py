@@ -58,27 +58,41 @@ def _read_shapefile(shp: Path, fname: str, encoding: str, report: ImportReport, 
         if pyenc is None:
             report.warn("cpg_unknown", cpg=code[:30])
             return raw
-        raw.gdf = _decode_frame(gdf, pyenc)
+        decoded = _decode_frame(gdf, pyenc)
+        if decoded is None:  # a declared encoding is not proof: the bytes say otherwise
+            report.warn("cpg_wrong", cpg=code[:30])
+            raw.declared_failed = True
+            raw.encoding_basis = "detected"
+            return raw
+        raw.gdf = decoded
         raw.raw_text = False
         raw.encoding_basis = "cpg"
     return raw
 
 
-def _decode_frame(gdf: gpd.GeoDataFrame, pyenc: str) -> gpd.GeoDataFrame:
-    """Re-decode Latin-1-read text (and column names) with ``pyenc``."""
+def _decode_frame(gdf: gpd.GeoDataFrame, pyenc: str) -> gpd.GeoDataFrame | None:
+    """Re-decode Latin-1-read text (and column names) with ``pyenc``; None when some
+    value's bytes are not valid in ``pyenc`` (the declaration is wrong)."""
+    class _Bad(Exception):
+        pass
+
     def dec(v: Any) -> Any:
         if isinstance(v, str):
             try:
-                return v.encode("latin-1").decode(pyenc, errors="replace")
+                return v.encode("latin-1").decode(pyenc)
             except UnicodeEncodeError:
                 return v
+            except UnicodeDecodeError:
+                raise _Bad from None
         return v
     out = gdf.copy()
-    for col in out.columns:
-        if col != out.geometry.name and _is_text(out[col]):
-            out[col] = out[col].map(dec)
-    return out.rename(columns={c: dec(c) for c in out.columns if c != out.geometry.name})
-
+    try:
+        for col in out.columns:
+            if col != out.geometry.name and _is_text(out[col]):
+                out[col] = out[col].map(dec)
+        return out.rename(columns={c: dec(c) for c in out.columns if c != out.geometry.name})
+    except _Bad:
+        return None
 
 
 def _geojson_crs(member: Any) -> CRS | None:

@@ -1,0 +1,117 @@
+"""Department formats GDAL reads for us: MapInfo TAB/MIF, AutoCAD DXF, ESRI File
+Geodatabase, GPX — each checked by content before GDAL sees it (GDAL picks drivers by
+content, not by name), then handed to the same CRS, encoding and repair pipeline.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pyproj import CRS
+
+from geo.errors import AtlasError
+from geo.io._common import _read_ogr, _unreadable
+from geo.io._report import ImportReport, _Raw
+from geo.io._vector import _decode_frame
+
+LABELS = {"mapinfo": "MapInfo TAB/MIF", "dxf": "DXF", "gpx": "GPX", "filegdb": "File Geodatabase"}
+# MapInfo "!charset" names → Python codecs (MapInfo writes the charset, GDAL recodes only some)
+_MAPINFO_CHARSETS = {"windowsvietnamese": "cp1258", "utf-8": "utf-8", "utf8": "utf-8", "windowslatin1": "cp1252",
+                     "iso8859_1": "latin-1", "neutral": None, "windowsansi": "cp1252"}
+_GPX_LAYERS = ("waypoints", "routes", "tracks")
+
+
+def _head(path: Path, n: int = 4096) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read(n)
+
+
+def _check_content(path: Path, fmt: str, fname: str) -> None:
+    """Refuse a file whose first bytes are not those of ``fmt`` (a VRT named .tab …)."""
+    if fmt == "filegdb":
+        if not any(p.name.lower().endswith(".gdbtable") for p in path.iterdir()):
+            raise _unreadable(fname, LABELS[fmt])
+        return
+    head = _head(path).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    ok = {"mapinfo": head.startswith((b"!table", b"version")),
+          "dxf": head.startswith(b"0") or head.startswith(b"autocad binary dxf"),
+          "gpx": head.startswith(b"<") and b"<gpx" in head}.get(fmt, False)
+    if not ok:
+        raise _unreadable(fname, LABELS[fmt])
+    if fmt == "gpx":  # XML safety as for KML: no DTD, no entities
+        from defusedxml import DefusedXmlException
+        from defusedxml.ElementTree import fromstring
+        from xml.etree.ElementTree import ParseError
+        try:
+            fromstring(path.read_bytes(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
+        except DefusedXmlException:
+            raise AtlasError("import_errors.xml_unsafe", file=fname) from None
+        except (ParseError, ValueError):
+            raise _unreadable(fname, "GPX") from None
+
+
+def _mapinfo_charset(path: Path) -> str | None:
+    tab = path if path.suffix.lower() == ".tab" else path.with_suffix(".mif")
+    m = re.search(rb'charset\s+"?([A-Za-z0-9_\-]+)', _head(tab, 8192), re.I)
+    return _MAPINFO_CHARSETS.get(m.group(1).decode("ascii").lower()) if m else None
+
+
+def read_gdal_format(path: Path, fmt: str, fname: str, layer: str | None, encoding: str,
+                     report: ImportReport) -> _Raw:
+    """Read ``path`` (a MapInfo .tab/.mif, .dxf, .gpx file or a .gdb folder) into a raw layer.
+
+    MapInfo text is read as bytes and decoded with the declared ``!charset`` only when the
+    bytes prove it (else detected, like a wrong ``.cpg``); DXF layers become a ``layer``
+    column and closed polylines polygons (GDAL's ``CLOSED_LINE_AS_POLYGON``); GPX keeps
+    the first non-empty of waypoints, routes, tracks (or ``layer``); a File Geodatabase
+    with several feature classes asks for one.
+    """
+    import pyogrio
+    label = LABELS[fmt]
+    _check_content(path, fmt, fname)
+    try:
+        names = [str(n) for n, g in pyogrio.list_layers(path) if g is not None]
+    except Exception:  # noqa: BLE001 - damaged file
+        raise _unreadable(fname, label) from None
+    if fmt == "gpx":
+        names = [n for n in _GPX_LAYERS if n in names
+                 and pyogrio.read_info(path, layer=n).get("features", 0) not in (0,)] or names[:1]
+    report.layers = names
+    if layer is not None:
+        if layer not in names:
+            raise AtlasError("import_errors.layer_not_found", file=fname, layer=layer, layers=", ".join(names[:20]))
+    elif len(names) > 1 and fmt != "gpx":
+        raise AtlasError("import_errors.choose_layer", file=fname, layers=", ".join(names[:20]))
+    elif not names:
+        raise AtlasError("import_errors.no_layers", file=fname)
+    chosen = layer or names[0]
+    report.layer = chosen
+    kw: dict = {"layer": chosen}
+    declared_enc = None
+    if fmt == "mapinfo":
+        kw["encoding"] = "latin1"  # bytes as they are: the charset is checked below
+        declared_enc = _mapinfo_charset(path)
+    if fmt == "dxf":
+        kw["CLOSED_LINE_AS_POLYGON"] = "YES"
+    gdf = _read_ogr(path, fname, label, **kw)
+    declared: CRS | None = gdf.crs
+    if declared is not None:
+        gdf = gdf.set_crs(None, allow_override=True)
+    if fmt == "dxf":
+        gdf = gdf.rename(columns={"Layer": "layer"}).drop(
+            columns=[c for c in ("SubClasses", "EntityHandle", "PaperSpace", "Linetype") if c in gdf.columns])
+    raw = _Raw(gdf, declared=declared, spec_default=CRS.from_epsg(4326) if fmt == "gpx" else None,
+               spec_crs=fmt == "gpx")
+    if fmt == "mapinfo":
+        raw.raw_text = True
+        if encoding != "auto":
+            raw.encoding_basis = "override"
+        elif declared_enc is not None:
+            decoded = _decode_frame(gdf, declared_enc)
+            if decoded is None:
+                report.warn("charset_wrong", charset=declared_enc)
+                raw.declared_failed = True
+                raw.encoding_basis = "detected"
+            else:
+                raw.gdf, raw.raw_text, raw.encoding_basis = decoded, False, "declared"
+    return raw
