@@ -247,6 +247,7 @@ class ExportResult:
     files: list[Path]  # everything written, sidecar included
     credits_path: Path | None = None
     renamed_fields: dict[str, str] = field(default_factory=dict)
+    replaced: bool = False  # an existing file at ``path`` was replaced
 
 
 def shapefile_field_names(columns: Iterable[str], limit: int = 10) -> dict[str, str]:
@@ -306,6 +307,16 @@ def _mapinfo_crs(crs: pyproj.CRS) -> Any:
     return crs
 
 
+def _ext(base: Path, ext: str) -> Path:
+    """``base`` + ``ext`` (never ``with_suffix``: 'co_so_30.11.2026' keeps its dots)."""
+    return base.with_name(base.name + ext)
+
+
+def has_extension(path: Path) -> bool:
+    """True when the name ends in a real extension ('.geojson', '.gpkg'), not '.2026'."""
+    return bool(re.fullmatch(r"\.[A-Za-z][A-Za-z0-9_]{0,9}", path.suffix))
+
+
 def _write_vector_files(gdf: gpd.GeoDataFrame, spec: FormatSpec, base: Path, credits: Credits,
                         layer_name: str, csv_geometry: str, lang: str) -> tuple[list[Path], dict[str, str], list[str]]:
     """Write ``gdf`` (already in the output CRS) as ``base`` + format extension(s).
@@ -318,20 +329,20 @@ def _write_vector_files(gdf: gpd.GeoDataFrame, spec: FormatSpec, base: Path, cre
     notes: list[str] = []
     renamed: dict[str, str] = {}
     if spec.id == "geojson":
-        path = base.with_suffix(".geojson")
+        path = _ext(base, ".geojson")
         pyogrio.write_dataframe(
             gdf, path, driver="GeoJSON", layer=layer_name,
             layer_options={"RFC7946": "YES", "WRITE_NAME": "YES", "DESCRIPTION": credits.short(lang),
                            "FOREIGN_MEMBERS_COLLECTION": json.dumps({"credits": meta}, ensure_ascii=False)})
         return [path], renamed, notes
     if spec.id == "gpkg":
-        path = base.with_suffix(".gpkg")
+        path = _ext(base, ".gpkg")
         pyogrio.write_dataframe(gdf, path, driver="GPKG", layer=layer_name,
                                 layer_metadata={"DESCRIPTION": credits.short(lang), **meta},
                                 layer_options={"DESCRIPTION": credits.short(lang), "IDENTIFIER": credits.title})
         return [path], renamed, notes
     if spec.id == "kml":
-        path = base.with_suffix(".kml")
+        path = _ext(base, ".kml")
         out = gdf
         name_col = next((c for c in ("name_full", "name", "commune_vn", "ten") if c in gdf.columns), None)
         if name_col and not any(str(c).lower() == "name" for c in gdf.columns):
@@ -340,7 +351,7 @@ def _write_vector_files(gdf: gpd.GeoDataFrame, spec: FormatSpec, base: Path, cre
                                 dataset_options={"NAME": credits.title, "DESCRIPTION": credits.text(lang, 4326)})
         return [path], renamed, notes
     if spec.id == "csv":
-        path = base.with_suffix(".csv")
+        path = _ext(base, ".csv")
         if csv_geometry == "latlon":
             if not gdf.geom_type.dropna().isin(["Point"]).all():
                 raise AtlasError("export.latlon_points_only")
@@ -353,16 +364,16 @@ def _write_vector_files(gdf: gpd.GeoDataFrame, spec: FormatSpec, base: Path, cre
             pyogrio.write_dataframe(spreadsheet_safe(gdf), path, driver="CSV",
                                     layer_options={"GEOMETRY": "AS_WKT", "CREATE_CSVT": "YES", "WRITE_BOM": "YES"})
         files = [path]
-        csvt = path.with_suffix(".csvt")
+        csvt = _ext(base, ".csvt")
         if csvt.exists():
             files.append(csvt)
-        prj = path.with_suffix(".prj")
+        prj = _ext(base, ".prj")
         if csv_geometry != "latlon":
             prj.write_text(gdf.crs.to_wkt("WKT1_GDAL"), encoding="utf-8")
             files.append(prj)
         return files, renamed, notes
     if spec.id == "shp":
-        path = base.with_suffix(".shp")
+        path = _ext(base, ".shp")
         renamed = shapefile_field_names([c for c in gdf.columns if c != gdf.geometry.name])
         out = gdf.rename(columns=renamed)
         long_text = [renamed.get(c, c) for c in gdf.columns if c != gdf.geometry.name
@@ -375,17 +386,17 @@ def _write_vector_files(gdf: gpd.GeoDataFrame, spec: FormatSpec, base: Path, cre
             notes.extend(f"  {k} → {v}" for k, v in renamed.items())
         if long_text:
             notes.append(t("export.long_text_note", lang, fields=", ".join(long_text)))
-        files = [path.with_suffix(e) for e in (".shp", ".shx", ".dbf", ".prj", ".cpg")]
+        files = [_ext(base, e) for e in (".shp", ".shx", ".dbf", ".prj", ".cpg")]
         return [f for f in files if f.exists()], renamed, notes
     if spec.id == "tab":
-        path = base.with_suffix(".tab")
+        path = _ext(base, ".tab")
         mi_crs = _mapinfo_crs(gdf.crs)
         if isinstance(mi_crs, str):  # VN-2000 written as WGS 84 ellipsoid + the EPSG:6960 shift
             notes.append(t("export.mapinfo_vn2000", lang))
         out = gdf.set_crs(mi_crs, allow_override=True)
         pyogrio.write_dataframe(out, path, driver="MapInfo File", layer=layer_name,
                                 layer_options={"ENCODING": "UTF-8"})
-        files = [path.with_suffix(e) for e in (".tab", ".dat", ".map", ".id", ".ind")]
+        files = [_ext(base, e) for e in (".tab", ".dat", ".map", ".id", ".ind")]
         return [f for f in files if f.exists()], renamed, notes
     raise AtlasError("export.unknown_format", fmt=spec.id, choices=", ".join(VECTOR_FORMATS))
 
@@ -430,17 +441,19 @@ def export_vector(gdf: gpd.GeoDataFrame, fmt: str, out: str | os.PathLike, *, cr
     out = Path(out)
     if out.is_dir():
         out = out / (_safe_layer_name(credits.title) + spec.ext)
-    elif not out.suffix:
-        out = out.with_suffix(spec.ext)
+    elif not has_extension(out):  # written exactly as given; an extension only when there is none
+        out = _ext(out, spec.ext)
     check_writable(out, create_parents=True)
+    replaced = out.exists()
     data = _prepare(gdf, target)
-    layer = layer_name or _safe_layer_name(out.stem)
+    stem = out.name[: -len(out.suffix)] if has_extension(out) else out.name
+    layer = layer_name or _safe_layer_name(stem)
     zipped = out.suffix.lower() == ".zip"
     if zipped:
         out.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="atlas_export_") as tmp:
         workdir = Path(tmp) if zipped else out.parent
-        base = workdir / out.stem
+        base = workdir / stem
         if not zipped:
             _clear_targets(spec, base, csv_geometry)
         try:
@@ -455,8 +468,11 @@ def export_vector(gdf: gpd.GeoDataFrame, fmt: str, out: str | os.PathLike, *, cr
             if renamed:
                 extra["FIELDS.txt"] = "\n".join(f"{k}\t{v}" for k, v in renamed.items()) + "\n"
             _zip(files, out, extra)
-            return ExportResult(out, [out], None, renamed)
+            return ExportResult(out, [out], None, renamed, replaced)
         main = files[0]
+        if main != out and len(files) == 1:  # 'x.json' for GeoJSON: the name given, not ours
+            os.replace(main, out)
+            files = [main := out]
         sidecar = main.with_name(main.name + ".credits.txt")
         sidecar.write_text(sidecar_text, encoding="utf-8")
         written = files + [sidecar]
@@ -464,7 +480,7 @@ def export_vector(gdf: gpd.GeoDataFrame, fmt: str, out: str | os.PathLike, *, cr
             fields = main.with_name(main.stem + ".fields.txt")
             fields.write_text("\n".join(f"{k}\t{v}" for k, v in renamed.items()) + "\n", encoding="utf-8")
             written.append(fields)
-        return ExportResult(main, written, sidecar, renamed)
+        return ExportResult(main, written, sidecar, renamed, replaced)
 
 
 def _clear_targets(spec: FormatSpec, base: Path, csv_geometry: str) -> None:
@@ -472,7 +488,7 @@ def _clear_targets(spec: FormatSpec, base: Path, csv_geometry: str) -> None:
     exts = {"shp": (".shp", ".shx", ".dbf", ".prj", ".cpg"), "tab": (".tab", ".dat", ".map", ".id", ".ind"),
             "csv": (".csv", ".csvt", ".prj"), "geojson": (".geojson",), "gpkg": (".gpkg",), "kml": (".kml",)}
     for e in exts.get(spec.id, ()):
-        base.with_suffix(e).unlink(missing_ok=True)
+        _ext(base, e).unlink(missing_ok=True)
 
 
 def export_raster(raster: Any, out: str | os.PathLike, *, credits: Credits, crs: Any = None,
@@ -492,9 +508,10 @@ def export_raster(raster: Any, out: str | os.PathLike, *, credits: Credits, crs:
     out = Path(out)
     if out.is_dir():
         out = out / (_safe_layer_name(credits.title) + ".tif")
-    elif out.suffix.lower() not in (".tif", ".tiff"):
-        out = out.with_suffix(".tif")
+    elif not has_extension(out):
+        out = _ext(out, ".tif")
     check_writable(out, create_parents=True)
+    replaced = out.exists()
     arr = np.asarray(rd.array)
     if arr.dtype == np.float16 or arr.dtype.kind == "b":
         arr = arr.astype("float32")
@@ -531,7 +548,7 @@ def export_raster(raster: Any, out: str | os.PathLike, *, credits: Credits, crs:
         raise AtlasError("errors.unwritable", path=str(out), reason=str(exc)) from None
     sidecar = out.with_name(out.name + ".credits.txt")
     sidecar.write_text(credits.text(lang, pyproj.CRS.from_user_input(dst_crs.to_wkt()), "tif"), encoding="utf-8")
-    return ExportResult(out, [out, sidecar], sidecar)
+    return ExportResult(out, [out, sidecar], sidecar, replaced=replaced)
 
 
 def export_bytes(data: Any, fmt: str, *, credits: Credits, crs: Any = None, lang: str = DEFAULT_LANG,

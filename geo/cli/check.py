@@ -22,6 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--crs", default=None, help=t("cli_check.arg_crs", "en"))
     p.add_argument("--encoding", default="auto", choices=ENCODINGS, help=t("cli_check.arg_encoding", "en"))
     p.add_argument("--kind", default=None, choices=("points", "lines", "polygons"), help=t("cli_check.arg_kind", "en"))
+    p.add_argument("--header-row", type=int, default=None, help=t("cli_check.arg_header_row", "en"))
     p.add_argument("--out", default=None, help=t("cli_check.arg_out", "en"))
     p.set_defaults(func=run)
 
@@ -47,18 +48,29 @@ def run(args: argparse.Namespace) -> int:
         _, report = io.read_raster(path, crs=args.crs)
         gdf = None
     else:
-        gdf, report = io.read_any(path, layer=args.layer, crs=args.crs, encoding=args.encoding, kind=args.kind)
+        gdf, report = io.read_any(path, layer=args.layer, crs=args.crs, encoding=args.encoding, kind=args.kind,
+                                  header_row=getattr(args, "header_row", None))
     out = sys.stdout
     for line in report.lines(lang):
         out.write(line + "\n")
+    lossy = gdf is not None and report.dropped_rows
+    if lossy:  # never plain success: the lost features are named on stderr too
+        sys.stderr.write("warning: " + report.lost_line(lang) + "\n")
     if args.out is not None and gdf is not None:
         target = Path(args.out)
-        tmp = target.with_name(f".{target.stem}.partial.gpkg")
+        replaced = target.exists()
+        tmp = target.with_name(f".{target.name}.partial.gpkg")
         tmp.unlink(missing_ok=True)
         try:
             io.write_normalised(gdf, tmp, layer=report.layer or path.stem)
             tmp.replace(target)
         finally:
             tmp.unlink(missing_ok=True)
-        out.write(t("cli_check.wrote", lang, path=str(target), features=len(gdf)) + "\n")
+        if lossy:
+            out.write(t("cli_check.wrote_lossy", lang, path=str(target), features=len(gdf), read=report.features_in,
+                        lost=len(report.dropped_rows)) + "\n")
+        else:
+            out.write(t("cli_check.wrote", lang, path=str(target), features=len(gdf)) + "\n")
+        if replaced:
+            out.write(t("cli_check.replaced", lang, path=str(target)) + "\n")
     return 0

@@ -60,6 +60,8 @@ def run_export(args: argparse.Namespace) -> int:
     src = resolve_source(args.layer, lang)
     res = export_source(src, args.fmt, args.out, crs=args.crs, lang=lang, csv_geometry=args.csv_geometry)
     print(t("export.written", lang, path=str(res.path)))
+    if getattr(res, "replaced", False):
+        print(t("export.replaced", lang, path=str(res.path)))
     if res.credits_path is not None:
         print(t("export.sidecar", lang, path=str(res.credits_path)))
     for old, new in res.renamed_fields.items():

@@ -181,7 +181,8 @@ _NAME_HINTS = ("ten", "name", "ten co so", "ten don vi", "ho ten", "tieu de", "t
 def _name_column(gdf: gpd.GeoDataFrame) -> str | None:
     """The column that names the features (``ten``, ``name``, ``Tên cơ sở`` …), else the first text column."""
     from geo.text import fold
-    cols = [c for c in gdf.columns if c not in (gdf.geometry.name, ROW) and _is_text(gdf[c])]
+    geom = getattr(gdf, "_geometry_column_name", None)
+    cols = [c for c in gdf.columns if c not in (geom, ROW) and _is_text(gdf[c])]
     folded = {c: " ".join(fold(str(c)).replace("_", " ").split()) for c in cols}
     for hint in _NAME_HINTS:
         for c in cols:
@@ -198,7 +199,7 @@ def note_dropped(report: ImportReport, gdf: pd.DataFrame, mask: np.ndarray, reas
     if not mask.any():
         return
     sub = gdf.loc[mask] if mask.dtype == bool else gdf.iloc[mask]
-    col = _name_column(sub) if isinstance(sub, gpd.GeoDataFrame) else None
+    col = _name_column(sub)
     rows = sub[ROW].to_numpy() if ROW in sub.columns else np.arange(1, len(sub) + 1)
     names = sub[col].to_numpy(dtype=object) if col is not None else [None] * len(sub)
     for r, n in list(zip(rows, names))[:200]:

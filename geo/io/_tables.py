@@ -291,6 +291,7 @@ def _table_to_points(df: pd.DataFrame, fname: str, report: ImportReport, overrid
         if footer.any():
             report.warn("table_footer", count=int(footer.sum()), row=int(df[ROW].iloc[last]))
             df, x, y, ok = df.loc[~footer], x[~footer], y[~footer], ok[~footer]
+    report.features_in = len(df)
     report.dropped_bad_coords = int((~ok).sum())
     note_dropped(report, df, (~ok).to_numpy(), "bad_coords")
     if not ok.any():
@@ -345,6 +346,7 @@ def _wkt_table(df: pd.DataFrame, col: str, fname: str, report: ImportReport) -> 
     text = df[col].astype("string").fillna("").str.strip()
     geoms = shapely.from_wkt(text.to_numpy(dtype=object), on_invalid="ignore")
     ok = ~pd.isna(geoms)
+    report.features_in = len(df)
     report.dropped_bad_coords = int((~ok).sum())
     from geo.io._normalise import note_dropped
     note_dropped(report, df, ~ok, "bad_coords")
