@@ -268,7 +268,8 @@ def detect_file(df: pd.DataFrame) -> str:
     values = [str(c) for c in df.columns if c != geom_name]
     for _, _, uniques in _text_uniques(df, geom_name).values():
         values.extend(u for u in uniques if isinstance(u, str))
-    return detect_column(values)
+    legacy = [v for v in values if not v.isascii() and max(v) <= "\xff"]  # real Unicode is decided already
+    return detect_column(legacy)
 
 
 def fix_frame_text(df: pd.DataFrame, encoding: str = "auto", raw: bool = False,

@@ -87,6 +87,8 @@ _SHP_MAGIC = b"\x00\x00\x27\x0a"  # file code 9994 (big-endian) of .shp and .shx
 def _gpkg_layers(path: Path, fname: str) -> list[str]:
     import pyogrio
     _check_magic(path, _SQLITE_MAGIC, fname, "GeoPackage")
+    from geo.io._limits import check_geopackage
+    check_geopackage(path, fname, Limits.from_env().max_rows)  # views and row counts, under a time limit
     try:
         info = pyogrio.list_layers(path)
     except Exception:  # noqa: BLE001 - pyogrio raises several types for damaged files
@@ -94,12 +96,31 @@ def _gpkg_layers(path: Path, fname: str) -> list[str]:
     return [str(name) for name, gtype in info if gtype is not None]
 
 
+def _lists_as_json(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """List/object properties (GeoJSON arrays, GDAL StringList/IntegerList fields) kept as
+    JSON text: ``["y tế", "trạm"]`` — a column of Python lists cannot be stored or compared."""
+    import json
+
+    import numpy as np
+    geom = gdf.geometry.name
+    for col in gdf.columns:
+        if col == geom or not pd.api.types.is_object_dtype(gdf[col]):
+            continue
+        vals = gdf[col]
+        nested = vals.map(lambda v: isinstance(v, (list, tuple, dict, np.ndarray)))
+        if nested.any():
+            gdf[col] = vals.where(~nested, vals[nested].map(
+                lambda v: json.dumps(v.tolist() if isinstance(v, np.ndarray) else v, ensure_ascii=False, default=str)))
+    return gdf
+
+
 def _read_ogr(path: Path, fname: str, fmt_label: str, **kw: Any) -> gpd.GeoDataFrame:
     import pyogrio
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return pyogrio.read_dataframe(path, on_invalid="ignore", **kw)
+            gdf = pyogrio.read_dataframe(path, on_invalid="fix", **kw)
+        return _lists_as_json(gdf)
     except AtlasError:
         raise
     except Exception:  # noqa: BLE001 - GDAL errors of every kind mean "cannot read"

@@ -67,7 +67,11 @@ def _kml_geom(el):
             if not rings or len(rings[0]) < 3:
                 return None
             return shapely.Polygon(rings[0], [r for r in rings[1:] if len(r) >= 3])
-        if name == "MultiGeometry":
+        if name == "Track":  # gx:Track: <gx:coord>lon lat alt</gx:coord> … → a line
+            xy = np.array([[float(v) for v in (c.text or "").split()[:3]] + [0.0] * (3 - len((c.text or "").split()[:3]))
+                           for c in el if _local(c.tag) == "coord"], dtype=float).reshape(-1, 3)
+            return shapely.linestrings(xy) if len(xy) >= 2 else None
+        if name in ("MultiGeometry", "MultiTrack"):
             parts = [g for g in (_kml_geom(c) for c in el) if g is not None]
             if not parts:
                 return None
@@ -77,7 +81,7 @@ def _kml_geom(el):
     return None
 
 
-_KML_GEOMS = {"Point", "LineString", "LinearRing", "Polygon", "MultiGeometry"}
+_KML_GEOMS = {"Point", "LineString", "LinearRing", "Polygon", "MultiGeometry", "Track", "MultiTrack"}
 
 
 def _parse_kml(data: bytes, fname: str) -> gpd.GeoDataFrame:

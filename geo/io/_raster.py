@@ -1,7 +1,7 @@
 """GeoTIFF checks (CRS, size, band total read in blocks)."""
 from __future__ import annotations
 
-import os
+import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +15,7 @@ from geo.errors import AtlasError
 from geo.safezip import Limits
 from geo.io._report import ImportReport
 from geo.io._common import _prepare, _unreadable
+from geo.io._limits import check_raster_size, read_seconds, windows
 
 
 # --------------------------------------------------------------------------- rasters
@@ -42,22 +43,22 @@ def read_raster(path: str | Path, crs: Any = None, limits: Limits | None = None,
     import rasterio
     from rasterio.errors import RasterioError
     from rasterio.warp import transform_bounds
-    max_cells = int(float(os.environ.get("ATLAS_MAX_RASTER_CELLS", 200_000_000)))
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), rasterio.Env(GDAL_CACHEMAX=64):
             warnings.simplefilter("ignore")
             with rasterio.open(path) as ds:
                 if ds.driver != "GTiff":
                     raise AtlasError("import_errors.unknown_format", file=fname)
-                if ds.width * ds.height > max_cells:
-                    raise AtlasError("import_errors.raster_too_big", file=fname, cells=ds.width * ds.height,
-                                     cap=max_cells)
+                check_raster_size(ds, fname)  # declared size × dtype, before any pixel is read
                 declared = CRS.from_user_input(ds.crs.to_wkt()) if ds.crs else None
                 b = ds.bounds
                 decision = resolve_crs(declared, (b.left, b.bottom, b.right, b.top), override=override, file=fname)
                 total = 0.0
                 nodata = ds.nodata
-                for _, window in ds.block_windows(1):
+                deadline = time.monotonic() + read_seconds()
+                for window in windows(ds.width, ds.height):  # our windows, not the file's (one huge strip)
+                    if time.monotonic() > deadline:
+                        raise AtlasError("import_errors.read_slow", file=fname, seconds=int(read_seconds()))
                     arr = ds.read(1, window=window, masked=True).astype("float64")
                     vals = arr.compressed() if np.ma.isMaskedArray(arr) else arr.ravel()
                     vals = vals[np.isfinite(vals)]

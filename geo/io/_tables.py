@@ -376,8 +376,8 @@ def _read_csv(path: Path, fname: str, report: ImportReport, override, header_row
     del data
     lines = text.splitlines()
     sample = [ln for ln in lines[:40] if ln.strip()]
-    sep = max((",", ";", "\t", "|"), key=lambda c: max((ln.count(c) for ln in sample), default=0))
     first = lines[0] if lines else ""
+    sep = max((",", ";", "\t", "|"), key=lambda c: (first.count(c), max((ln.count(c) for ln in sample), default=0)))
     import io as _io
     rows = None
     if header_row is None and (first.count(sep) >= 1 and _coord_columns(_split_line(first, sep))):
