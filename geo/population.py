@@ -150,6 +150,8 @@ def read_population_raster(path: str | Path, band: int = 1) -> PopulationGrid:
     except (RasterioIOError, Exception):  # noqa: BLE001 — unreadable is unreadable to a user
         raise AtlasError("coverage_errors.raster_unreadable", path=str(path)) from None
     with src:
+        from geo.io import check_raster_size
+        check_raster_size(src, p.name)  # declared size × dtype checked before the band is read
         if src.crs is None:
             raise AtlasError("coverage_errors.raster_no_crs", path=str(path))
         if src.transform.b != 0 or src.transform.d != 0:

@@ -30,12 +30,15 @@ for key, value in {"data_import": None, "data_staged": None, "data_tmpdir": None
                    "data_upload_n": 0}.items():
     st.session_state.setdefault(key, value)
 
-UPLOAD_TYPES = ["zip", "shp", "gpkg", "geojson", "json", "kml", "kmz", "csv", "txt", "tsv", "xlsx", "tif", "tiff"]
+UPLOAD_TYPES = ["zip", "shp", "gpkg", "geojson", "json", "kml", "kmz", "gpx", "dxf", "csv", "txt", "tsv", "xlsx", "tif",
+                "tiff"]
+TABLE_TYPES = (".csv", ".txt", ".tsv", ".xlsx")
 PREVIEW_MAX = 5000
 # refusals the reading options can resolve: the options open by themselves
 CHOICE_ERRORS = {"import_errors.choose_layer", "import_errors.layer_not_found", "import_errors.mixed_geometry",
                  "import_errors.kind_absent", "import_errors.crs_unknown", "import_errors.bad_crs",
-                 "import_errors.crs_transform", "import_errors.bad_encoding"}
+                 "import_errors.crs_transform", "import_errors.bad_encoding", "import_errors.no_coord_columns",
+                 "import_errors.bad_header_row"}
 def say_error(err: AtlasError) -> None:
     st.error(plain(err.message(lang)))
 
@@ -91,9 +94,10 @@ def stage(name: str, data: bytes) -> dict:
     return staged
 
 
-def do_import(staged: dict, layer: str | None, crs: str, encoding: str, kind: str | None) -> dict:
+def do_import(staged: dict, layer: str | None, crs: str, encoding: str, kind: str | None,
+              header_row: int | None = None) -> dict:
     """Read a staged upload (re-read only when the file or an option changes)."""
-    key = (staged["digest"], staged["name"], layer, crs, encoding, kind)
+    key = (staged["digest"], staged["name"], layer, crs, encoding, kind, header_row)
     current = st.session_state["data_import"]
     if current is not None and current["key"] == key:
         return current
@@ -109,7 +113,7 @@ def do_import(staged: dict, layer: str | None, crs: str, encoding: str, kind: st
             else:
                 result["gdf"], result["report"] = gio.read_any(path, layer=layer, crs=crs or None,
                                                                encoding=encoding, kind=kind, limits=limits,
-                                                               display_name=name)
+                                                               display_name=name, header_row=header_row)
         except AtlasError as err:
             result["error"] = err
     st.session_state["data_import"] = result
@@ -192,7 +196,7 @@ if source is not None:
     ss = st.session_state
     wanted = ss.get("data_layer") if len(staged["layers"]) > 1 and ss.get("data_layer") in staged["layers"] else None
     first = do_import(staged, wanted, str(ss.get("data_crs") or "").strip(), ss.get("data_encoding") or "auto",
-                      ss.get("data_kind") or None)
+                      ss.get("data_kind") or None, int(ss.get("data_header_row") or 0) or None)
     needs_choice = first["error"] is not None and first["error"].key in CHOICE_ERRORS
     with st.expander(tr("data.options"), expanded=len(staged["layers"]) > 1 or needs_choice):
         layer_choices = staged["layers"]
@@ -206,7 +210,11 @@ if source is not None:
         encoding = st.selectbox(tr("data.encoding"), list(ENCODINGS), key="data_encoding", format_func=enc_labels.get)
         kind_labels = {"": auto, **{k: tr(f"import_report.kind_{k}") for k in gio.KINDS}}
         kind = st.selectbox(tr("data.kind"), list(kind_labels), key="data_kind", format_func=kind_labels.get) or None
-    result = do_import(staged, layer, crs, encoding, kind)
+        header_row = None
+        if Path(name).suffix.lower() in TABLE_TYPES:  # 0 = found automatically (title rows, two-row headers)
+            header_row = int(st.number_input(tr("data.header_row"), min_value=0, max_value=10_000, step=1,
+                                             key="data_header_row")) or None
+    result = do_import(staged, layer, crs, encoding, kind, header_row)
     if result["error"] is not None:
         say_error(result["error"])
     else:

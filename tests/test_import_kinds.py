@@ -313,3 +313,29 @@ def test_row_limit(tmp_path, monkeypatch):
     with pytest.raises(AtlasError) as exc:
         read_any(H.make_csv_many_rows(tmp_path, 500))
     assert exc.value.key == "import_errors.too_many_rows"
+
+
+# --- 9. one reading path --------------------------------------------------------------------
+def test_map_and_coverage_read_user_files_through_read_any(tmp_path, capsys):
+    case = Path(__file__).parent / "data" / "import_cases" / "04-tcvn3-cpg-says-utf8.zip"
+    out = tmp_path / "m.html"
+    assert main(["map", str(case), "--out", str(out)]) == 0
+    html = out.read_text(encoding="utf-8")
+    assert "Trạm Y tế xã Phúc Xuân" in html and "\ufffd" not in html
+    from geo.coverage import read_vector_file
+    assert "Trạm Y tế xã Phúc Xuân" in list(read_vector_file(case)["ten"])
+
+
+def test_no_bare_read_file_on_user_paths():
+    """geo/ and pages/ read users' files only through geo.io (catalog/workspace reads are ours)."""
+    import re
+    root = Path(__file__).resolve().parents[1]
+    allowed = {"geo/catalog.py", "geo/workspace.py", "geo/store.py"}
+    offenders = []
+    for f in list((root / "geo").rglob("*.py")) + list((root / "pages").glob("*.py")):
+        rel = str(f.relative_to(root))
+        if rel.startswith("geo/io/") or rel in allowed:
+            continue
+        if re.search(r"gpd\.read_file\(|pyogrio\.read_dataframe\(", f.read_text(encoding="utf-8")):
+            offenders.append(rel)
+    assert offenders == []

@@ -15,7 +15,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("layers", help="list the catalog layers")
     p.set_defaults(func=cmd_layers)
     p = sub.add_parser("map", help="write a standalone HTML map of catalog layers")
-    p.add_argument("layers", help="comma-separated layer ids, e.g. districts,infrastructure")
+    p.add_argument("layers", help="comma-separated layer ids or files, e.g. districts,infrastructure or my_points.zip")
     p.add_argument("--out", required=True, help="output .html file")
     p.add_argument("--basemap", default="none", choices=("none", "osm", "positron", "esri"))
     p.add_argument("--map-lang", default="vi", choices=("vi", "en"), help="language of the map")
@@ -45,14 +45,36 @@ def cmd_map(args: argparse.Namespace) -> int:
     from layers.render import standalone_html
     from layers.views import MapView, build_map
 
-    ids = [x.strip() for x in args.layers.split(",") if x.strip()]
+    from geo.io import read_any
+    from layers.render import add_gdf_layer
+
+    items = [x.strip() for x in args.layers.split(",") if x.strip()]
     catalog = get_catalog()
-    for lid in ids:
-        catalog.layer(lid)  # unknown id → AtlasError
+    ids, files = [], []
+    for item in items:
+        if item not in catalog.layers and Path(item).is_file():
+            files.append(item)  # a user's file: the one reading path (limits, encodings, CRS, repairs)
+        else:
+            catalog.layer(item)  # unknown id → AtlasError
+            ids.append(item)
     out = Path(args.out)
     check_writable(out)
+    user_layers = []
+    for f in files:
+        gdf, report = read_any(f)
+        for line in report.warning_texts(args.lang):
+            sys.stderr.write(f"warning: {line}\n")
+        if report.dropped_rows:
+            sys.stderr.write("warning: " + report.lost_line(args.lang) + "\n")
+        user_layers.append((Path(f).name, gdf))
+
+    def extra(m) -> None:
+        for name, gdf in user_layers:
+            fields = [c for c in gdf.columns if c != "geometry"][:4]
+            add_gdf_layer(m, gdf, args.map_lang, name, fields)
+
     view = MapView(layers=ids, basemap=args.basemap, lang=args.map_lang)
-    html = standalone_html(build_map(view, catalog=catalog))
+    html = standalone_html(build_map(view, catalog=catalog, extra=extra if user_layers else None))
     if view.failures:
         raise view.failures[0][1]
     tmp = out.with_name(out.name + ".tmp")

@@ -28,6 +28,7 @@ from geo.io._report import ImportReport, _Raw
 from geo.io._common import (KINDS, RASTER_EXT, VECTOR_EXT, _gpkg_layers, _prepare, _unreadable, is_raster,
                             sniff_format)
 from geo.io._raster import RasterImport, read_raster
+from geo.io._limits import check_raster_size
 from geo.io._vector import _read_geojson, _read_geopackage, _read_shapefile
 from geo.io._kml import _read_kml
 from geo.io._tables import _read_csv, _read_xlsx
@@ -217,5 +218,5 @@ def list_layers_in(path: str | Path, limits: Limits | None = None) -> list[str]:
     return [path.stem]
 
 
-__all__ = ["ImportReport", "KINDS", "RASTER_EXT", "RasterImport", "VECTOR_EXT", "is_raster", "list_layers_in",
+__all__ = ["ImportReport", "KINDS", "check_raster_size", "RASTER_EXT", "RasterImport", "VECTOR_EXT", "is_raster", "list_layers_in",
            "read_any", "read_raster", "sniff_format", "write_normalised"]

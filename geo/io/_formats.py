@@ -5,6 +5,7 @@ content, not by name), then handed to the same CRS, encoding and repair pipeline
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 from pyproj import CRS
@@ -70,12 +71,14 @@ def read_gdal_format(path: Path, fmt: str, fname: str, layer: str | None, encodi
     label = LABELS[fmt]
     _check_content(path, fmt, fname)
     try:
-        names = [str(n) for n, g in pyogrio.list_layers(path) if g is not None]
+        with warnings.catch_warnings():  # GDAL's notes (e.g. no iconv for WindowsVietnamese) are ours to handle
+            warnings.simplefilter("ignore")
+            names = [str(n) for n, g in pyogrio.list_layers(path) if g is not None]
+            if fmt == "gpx":
+                names = [n for n in _GPX_LAYERS if n in names
+                         and pyogrio.read_info(path, layer=n).get("features", 0) not in (0,)] or names[:1]
     except Exception:  # noqa: BLE001 - damaged file
         raise _unreadable(fname, label) from None
-    if fmt == "gpx":
-        names = [n for n in _GPX_LAYERS if n in names
-                 and pyogrio.read_info(path, layer=n).get("features", 0) not in (0,)] or names[:1]
     report.layers = names
     if layer is not None:
         if layer not in names:

@@ -172,3 +172,17 @@ def test_viewer_can_check_a_file_but_not_save_rename_or_delete(tmp_path):
 def ws_points(tmp_path):
     from geo.io import read_any
     return read_any(C.make_csv_vn_bom(tmp_path))[0]
+
+
+def test_header_row_choice_for_a_sheet_with_title_rows(tmp_path):
+    """A table under a title row: the page finds the header by itself and says where; the
+    header-row choice reads the sheet from the row the user names."""
+    body = "\n".join(f"{n},{y},{x}" for n, (x, y, _) in zip(C.UNICODE_NAMES, C.PLACES))
+    text = f"DANH SÁCH CƠ SỞ Y TẾ,,\nTên,Vĩ độ,Kinh độ\n{body}\n"
+    at = page(pending=("bang.csv", text.encode("utf-8")))
+    assert not at.error and list(at.dataframe[0].value["Tên"]) == C.UNICODE_NAMES
+    assert "Table header found at row 2" in " ".join(unescape(w.value) for w in at.warning)
+    at.number_input(key="data_header_row").set_value(1).run()
+    assert not at.exception and "No coordinate columns" in unescape(at.error[0].value)
+    at.number_input(key="data_header_row").set_value(2).run()
+    assert not at.error and list(at.dataframe[0].value["Tên"]) == C.UNICODE_NAMES
