@@ -276,8 +276,8 @@ def fix_frame_text(df: pd.DataFrame, encoding: str = "auto", raw: bool = False,
                    strict: bool = False) -> tuple[pd.DataFrame, dict[str, str], dict[str, str]]:
     """Convert every text column (and the column names) of ``df`` to Unicode NFC.
 
-    ``encoding="auto"`` decides once for the file (:func:`detect_file`) and applies that
-    decision to every column holding legacy bytes; any other value of :data:`ENCODINGS`
+    ``encoding="auto"`` decides per column and, for a column too short to decide alone,
+    from all text of the file (:func:`detect_file`); any other value of :data:`ENCODINGS`
     forces it. ``raw`` says the text was read as Latin-1 bytes (no ``.cpg``), so "utf-8"
     is tried. ``strict`` (a declared encoding proved wrong): a column with non-ASCII bytes
     that no known encoding explains raises :class:`EncodingUnknown` naming it.
@@ -298,7 +298,9 @@ def fix_frame_text(df: pd.DataFrame, encoding: str = "auto", raw: bool = False,
             enc = encoding
         else:
             enc = detect_column(uniq)
-            if enc not in ("ascii", "unicode") and file_enc in DECODERS:
+            # a column too short to decide alone ("Y tÕ") follows its file's decision; a
+            # column with its own clear evidence keeps it (files mixing sources exist)
+            if enc == "latin-1" and file_enc in DECODERS:
                 enc = file_enc
         if enc == "utf-8" and encoding == "auto" and not raw and not _looks_mojibake(np.asarray(uniq, dtype=object)):
             enc = "unicode"
@@ -317,7 +319,7 @@ def fix_frame_text(df: pd.DataFrame, encoding: str = "auto", raw: bool = False,
     names = [str(c) for c in df.columns if c != geom_name]
     renamed: dict[str, str] = {}
     enc_names = encoding if encoding != "auto" else detect_column(names)
-    if encoding == "auto" and enc_names not in ("ascii", "unicode") and file_enc in DECODERS:
+    if encoding == "auto" and enc_names == "latin-1" and file_enc in DECODERS:
         enc_names = file_enc
     if enc_names in DECODERS:
         for name in names:
