@@ -186,14 +186,21 @@ def resolve_crs(declared: CRS | None, bounds: tuple[float, float, float, float],
         if declared.is_geographic and not looks_geographic(bounds):
             guess = guess_crs(bounds, center)
             if guess is None:
-                raise AtlasError("import_errors.crs_unknown", file=file)
+                raise AtlasError("import_errors.crs_unknown", file=file, **_range_params(bounds))
             guess.basis = BASIS_DECLARED_MISMATCH
             return guess
         return CrsDecision(declared, BASIS_SPEC if spec_crs else BASIS_DECLARED, {})
     guess = guess_crs(bounds, center)
     if guess is None:
-        raise AtlasError("import_errors.crs_unknown", file=file)
+        raise AtlasError("import_errors.crs_unknown", file=file, **_range_params(bounds))
     return guess
+
+
+def _range_params(bounds) -> dict[str, str]:
+    """``x``/``y`` ranges for a message (the coordinates the user can check)."""
+    def fmt(a: float, b: float) -> str:
+        return "?" if not (math.isfinite(a) and math.isfinite(b)) else f"{a:.6g}–{b:.6g}"
+    return {"x": fmt(bounds[0], bounds[2]), "y": fmt(bounds[1], bounds[3])}
 
 
 def median_center(xy: np.ndarray) -> tuple[float, float] | None:

@@ -177,7 +177,24 @@ def test_geojson_written_lat_lon_is_swapped_and_said(tmp_path):
     p.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
     gdf, rep = read_any(p)
     assert np.allclose(gdf.geometry.x, [x for x, _ in LONLAT]) and rep.swapped
-    assert any(k == "swapped_geojson" for k, _ in rep.warnings)
+    assert any(k == "swapped_order" for k, _ in rep.warnings)
+
+
+def test_shapefile_without_prj_in_lat_lon_order_is_swapped_not_blamed_on_the_prj(tmp_path):
+    gdf = gpd.GeoDataFrame({"ten": NAMES}, geometry=shapely.points([(y, x) for x, y in LONLAT]))
+    files = _shp_bytes(tmp_path, gdf, "utf-8")  # no CRS: no .prj written
+    assert "layer.prj" not in files
+    out, rep = read_any(_zip(tmp_path / "swap.zip", files | {"layer.cpg": b"UTF-8"}))
+    assert np.allclose(out.geometry.x, [x for x, _ in LONLAT]) and rep.swapped
+
+
+def test_unknown_crs_message_gives_the_coordinate_ranges(tmp_path):
+    p = tmp_path / "far.csv"
+    p.write_text("ten,x,y\nA,5000000,9000000\nB,5000100,9000100\n", encoding="utf-8")
+    with pytest.raises(AtlasError) as exc:
+        read_any(p)
+    msg = exc.value.message("en")
+    assert exc.value.key == "import_errors.crs_unknown" and "x 5e+06–5.0001e+06" in msg and ".prj" not in msg
 
 
 # --- 6. spreadsheets as provinces make them --------------------------------------------------
@@ -310,9 +327,18 @@ def test_plain_view_is_read_and_sqlite_time_limit_stops_a_slow_table(tmp_path, m
 
 def test_row_limit(tmp_path, monkeypatch):
     monkeypatch.setenv("ATLAS_MAX_ROWS", "100")
-    with pytest.raises(AtlasError) as exc:
-        read_any(H.make_csv_many_rows(tmp_path, 500))
-    assert exc.value.key == "import_errors.too_many_rows"
+    csv = H.make_csv_many_rows(tmp_path, 500)
+    gdf = gpd.read_file(csv)
+    gdf = gpd.GeoDataFrame(gdf[["name"]], geometry=gpd.points_from_xy(gdf["lon"].astype(float),
+                                                                      gdf["lat"].astype(float)), crs=4326)
+    gj = tmp_path / "many.geojson"
+    gdf.to_file(gj)
+    for path in (csv, gj, H.make_gpkg_plain_view(tmp_path)):
+        if path.suffix == ".gpkg":
+            monkeypatch.setenv("ATLAS_MAX_ROWS", "1")
+        with pytest.raises(AtlasError) as exc:
+            read_any(path)
+        assert exc.value.key == "import_errors.too_many_rows"
 
 
 # --- 9. one reading path --------------------------------------------------------------------

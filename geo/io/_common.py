@@ -119,7 +119,10 @@ def _read_ogr(path: Path, fname: str, fmt_label: str, **kw: Any) -> gpd.GeoDataF
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            gdf = pyogrio.read_dataframe(path, on_invalid="fix", **kw)
+            cap = Limits.from_env().max_rows
+            gdf = pyogrio.read_dataframe(path, on_invalid="fix", max_features=cap + 1, **kw)
+        if len(gdf) > cap:  # the reader stops at the cap: a billion-row layer is never read whole
+            raise AtlasError("import_errors.too_many_rows", file=fname, cap=cap)
         return _lists_as_json(gdf)
     except AtlasError:
         raise

@@ -174,6 +174,24 @@ def _truncate(gdf: gpd.GeoDataFrame, cap: int) -> tuple[gpd.GeoDataFrame, int]:
     return gdf, n
 
 
+def _swap_latlon(gdf: gpd.GeoDataFrame, report: ImportReport) -> gpd.GeoDataFrame:
+    """Degrees written (lat, lon) — GeoJSON [lat, lon], a shapefile or KML from a tool that
+    swapped them: when most second values cannot be latitudes (|y| > 90) and the first
+    ones can, swap and say so (the same rule as the CSV reader's)."""
+    geoms = np.asarray(gdf.geometry.values)
+    xy = shapely.get_coordinates(geoms)
+    xy = xy[np.isfinite(xy).all(axis=1)]
+    if not len(xy):
+        return gdf
+    if np.mean(np.abs(xy[:, 1]) > 90) > 0.5 and np.mean(np.abs(xy[:, 0]) <= 90) > 0.5 \
+            and np.mean(np.abs(xy[:, 1]) <= 180) > 0.5:
+        swapped = shapely.transform(geoms, lambda c: c[:, ::-1])
+        gdf = gdf.set_geometry(gpd.GeoSeries(swapped, index=gdf.index))
+        report.swapped = True
+        report.warn("swapped_order")
+    return gdf
+
+
 ROW = "__atlas_row"  # private column: the row/feature number in the user's file, for the report
 _NAME_HINTS = ("ten", "name", "ten co so", "ten don vi", "ho ten", "tieu de", "title", "label")
 
@@ -239,6 +257,9 @@ def _normalise(raw: _Raw, report: ImportReport, *, override, encoding: str, kind
     if len(gdf) == 0:
         raise AtlasError("import_errors.no_usable_geometry", file=fname, count=report.features_in)
     # CRS
+    if (raw.declared is None or raw.declared.is_geographic) and (override is None or override.is_geographic) \
+            and not report.swapped:
+        gdf = _swap_latlon(gdf, report)
     all_xy = shapely.get_coordinates(np.asarray(gdf.geometry.values))
     decision: CrsDecision = resolve_crs(raw.declared, finite_bounds(all_xy), override=override, file=fname,
                                         spec_crs=raw.spec_crs, spec_default=raw.spec_default,

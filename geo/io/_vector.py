@@ -149,29 +149,7 @@ def _read_geojson(path: Path, fname: str, report: ImportReport) -> _Raw:
     gdf = _read_ogr(path, fname, "GeoJSON")
     if gdf.crs is not None:
         gdf = gdf.set_crs(None, allow_override=True)
-    if declared is None:
-        gdf = _swap_latlon(gdf, report)
     return _Raw(gdf, declared=declared, spec_default=CRS.from_epsg(4326))
-
-
-def _swap_latlon(gdf: gpd.GeoDataFrame, report: ImportReport) -> gpd.GeoDataFrame:
-    """GeoJSON written [lat, lon] (the spec says [lon, lat]): when most second values
-    cannot be latitudes (|y| > 90) and the first ones can, swap and say so — the same
-    rule as the CSV reader's."""
-    import numpy as np
-    import shapely
-    geoms = np.asarray(gdf.geometry.values)
-    xy = shapely.get_coordinates(geoms)
-    xy = xy[np.isfinite(xy).all(axis=1)]
-    if not len(xy):
-        return gdf
-    if np.mean(np.abs(xy[:, 1]) > 90) > 0.5 and np.mean(np.abs(xy[:, 0]) <= 90) > 0.5 \
-            and np.mean(np.abs(xy[:, 1]) <= 180) > 0.5:
-        swapped = shapely.transform(geoms, lambda c: c[:, ::-1])
-        gdf = gdf.set_geometry(gpd.GeoSeries(swapped, index=gdf.index))
-        report.swapped = True
-        report.warn("swapped_geojson")
-    return gdf
 
 
 def _read_geopackage(path: Path, fname: str, layer: str | None, report: ImportReport) -> _Raw:
