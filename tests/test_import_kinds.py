@@ -365,3 +365,16 @@ def test_no_bare_read_file_on_user_paths():
         if re.search(r"gpd\.read_file\(|pyogrio\.read_dataframe\(", f.read_text(encoding="utf-8")):
             offenders.append(rel)
     assert offenders == []
+
+
+def test_xlsx_in_tcvn3_font_has_its_headers_repaired_before_coordinates_are_looked_for(tmp_path):
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Tªn c¬ së", "VÜ ®é", "Kinh ®é"])
+    for n, (x, y) in zip(NAMES, LONLAT):
+        ws.append([TCVN3[n], y, x])
+    p = tmp_path / "vntime.xlsx"
+    wb.save(p)
+    gdf, rep = read_any(p)
+    assert list(gdf["Tên cơ sở"]) == NAMES and np.allclose(gdf.geometry.y, [y for _, y in LONLAT])

@@ -468,7 +468,7 @@ def _read_xlsx(path: Path, fname: str, layer: str | None, report: ImportReport, 
         report.warn("header_row", row=hrow)
     width = len(header)
     df = pd.DataFrame([list(r[:width]) + [None] * (width - len(r)) for r in body], columns=header)
-    raw = _table_to_points(df, fname, report, override, rows=numbers)
+    raw = _table_to_points(df, fname, report, override, rows=numbers, legacy=True)  # .VnTime sheets: TCVN3 headers
     raw.raw_text = False
     raw.encoding_basis = "auto"
     return raw
