@@ -378,3 +378,15 @@ def test_xlsx_in_tcvn3_font_has_its_headers_repaired_before_coordinates_are_look
     wb.save(p)
     gdf, rep = read_any(p)
     assert list(gdf["Tên cơ sở"]) == NAMES and np.allclose(gdf.geometry.y, [y for _, y in LONLAT])
+
+
+def test_coverage_facilities_file_goes_through_the_reader(tmp_path, capsys):
+    """`geo coverage --facilities FILE` reads the TCVN3-behind-a-UTF-8-.cpg case like `geo check`."""
+    case = Path(__file__).parent / "data" / "import_cases" / "04-tcvn3-cpg-says-utf8.zip"
+    from geo.cli.coverage import load_source
+    gdf, _ = load_source(str(case))
+    assert "Trạm Y tế xã Phúc Xuân" in list(gdf["ten"])
+    bad = H.make_gpkg_recursive_view(tmp_path)
+    assert main(["coverage", "--facilities", str(bad), "--units", "districts", "--radius-m", "1000",
+                 "--out", str(tmp_path / "c.csv")]) == 2
+    assert "complex SQL view" in capsys.readouterr().err
