@@ -390,3 +390,12 @@ def test_coverage_facilities_file_goes_through_the_reader(tmp_path, capsys):
     assert main(["coverage", "--facilities", str(bad), "--units", "districts", "--radius-m", "1000",
                  "--out", str(tmp_path / "c.csv")]) == 2
     assert "complex SQL view" in capsys.readouterr().err
+
+
+def test_kml_read_by_libkml_after_the_xml_safety_pass():
+    """GDAL's LIBKML reads the Placemarks (MultiGeometry = one multi-part feature); our
+    defusedxml pass runs first and stays the fallback."""
+    from geo.io._kml import _read_libkml
+    case = Path(__file__).parent / "data" / "import_cases" / "08-earth-multigeometry-polygons.kml"
+    lib = _read_libkml(case, set())
+    assert lib is not None and list(lib.geom_type) == ["MultiPolygon", "MultiPolygon"]

@@ -135,6 +135,51 @@ def _parse_kml(data: bytes, fname: str) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(geoms, index=df.index if len(df) else None), crs=None)
 
 
+_LIBKML_HOUSEKEEPING = ("id", "timestamp", "begin", "end", "altitudeMode", "tessellate", "extrude", "visibility",
+                        "drawOrder", "icon", "snippet")
+
+
+def _read_libkml(path: Path, folders: set) -> gpd.GeoDataFrame | None:
+    """The Placemarks as GDAL's LIBKML driver reads them (one layer per folder; a
+    MultiGeometry is one multi-part feature; gx:Track a line), or None when LIBKML is not
+    there or fails. Only called after :func:`_parse_kml` passed the file (no DTD, no
+    entities): libkml's own XML parser is not trusted with those."""
+    import warnings
+
+    import pandas as pd
+    import pyogrio
+    if "LIBKML" not in pyogrio.list_drivers():
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            frames = []
+            for name, _ in pyogrio.list_layers(path):
+                df = pyogrio.read_dataframe(path, layer=name, on_invalid="fix")
+                df = df.rename(columns={"Name": "name"})
+                drop = [c for c in _LIBKML_HOUSEKEEPING if c in df.columns
+                        and (df[c].isna().all() or c in ("tessellate", "extrude", "visibility"))]
+                df = df.drop(columns=drop)
+                if str(name) in folders:
+                    df["folder"] = str(name)
+                frames.append(df)
+    except Exception:  # noqa: BLE001 - any LIBKML trouble: our own parser's result stands
+        return None
+    if not frames:
+        return None
+    out = pd.concat(frames, ignore_index=True)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=None)
+
+
 def _read_kml(path: Path, fname: str) -> _Raw:
-    gdf = _parse_kml(path.read_bytes(), fname)
+    """KML through GDAL's LIBKML driver where it does the job, after our defusedxml pass
+    (which refuses DTDs/entities and is the fallback reader when LIBKML is missing, fails
+    or finds a different number of Placemarks)."""
+    own = _parse_kml(path.read_bytes(), fname)
+    folders = set(own["folder"].dropna()) if "folder" in own.columns else set()
+    gdf = _read_libkml(path, folders)
+    if gdf is None or len(gdf) != len(own):
+        gdf = own
+    else:
+        gdf = gdf.set_crs(None, allow_override=True) if gdf.crs is not None else gdf
     return _Raw(gdf, declared=CRS.from_epsg(4326), spec_crs=True)
