@@ -59,7 +59,7 @@ from geo.paths import STORE_CRS
 MODELS = ("mclp", "lscp", "pmedian")
 EXACT_MAX_ENTRIES = 1_500_000  # spopt builds a dense clients × facilities model in Python
 EXACT_PRECHECK_NNZ = 8_000_000  # larger cover matrices are not even reduced for the exact model
-SPARSE_MAX_NNZ = 3_000_000  # reduced cover matrix handed to HiGHS directly
+SPARSE_MAX_NNZ = 500_000  # HiGHS overran a 20 s limit 13× at 2.6 M (bench_suggest): greedy only beyond
 PMEDIAN_MAX_ENTRIES = 600_000
 MAX_NEW = 500
 DEFAULT_CELL_M = 500.0
