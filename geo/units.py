@@ -328,10 +328,17 @@ class UnitHit:
     layer: str
     index: int
     name: str
+    unit_type: str = ""  # as the official name writes it ("Thành phố", "Phường", "Xã")
+    programme_city: bool = False  # one of the 3 cities of the 2020 smart-city programme
 
 
 def search_units(query: str, frames: dict[str, gpd.GeoDataFrame], limit: int = 20) -> list[UnitHit]:
-    """Units whose name contains ``query``, ignoring diacritics and case ("pho yen" → Phổ Yên)."""
+    """Units whose name contains ``query``, ignoring diacritics and case ("pho yen" → Phổ Yên).
+
+    Order: the programme cities first (the atlas is about them), then names ending with the
+    query (the place itself rather than e.g. "Phường Phổ Yên Đông"), then shorter names.
+    Each hit carries its administrative type as written in the official name.
+    """
     q = fold(query)
     if not q:
         return []
@@ -340,9 +347,12 @@ def search_units(query: str, frames: dict[str, gpd.GeoDataFrame], limit: int = 2
         name_col = UNIT_LAYERS[layer].name_col
         folded = gdf[name_col].map(fold)
         exact_first = folded.str.contains(q, regex=False) & gdf[name_col].notna()
+        smart = gdf["smart_city"].fillna(False).astype(bool) if layer == "districts" and "smart_city" in gdf else None
         for idx in gdf.index[exact_first.to_numpy()]:
-            hits.append(UnitHit(layer, int(idx), str(gdf.at[idx, name_col])))
-    hits.sort(key=lambda h: (not fold(h.name).endswith(q), len(h.name)))
+            name = str(gdf.at[idx, name_col])
+            hits.append(UnitHit(layer, int(idx), name, unit_type_of(name),
+                                bool(smart.at[idx]) if smart is not None else False))
+    hits.sort(key=lambda h: (not h.programme_city, not fold(h.name).endswith(q), len(h.name)))
     return hits[:limit]
 
 

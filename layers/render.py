@@ -17,7 +17,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element
+from branca.element import Element, MacroElement
+from jinja2 import Template
 
 from geo.classify import NO_DATA_COLOR, PALETTES, SCHEMES, Classification, classify  # noqa: F401 (re-exported for pages)
 from geo.i18n import fmt_number, t
@@ -49,6 +50,7 @@ BASEMAPS: dict[str, tuple[str | None, str]] = {
 }
 
 PROVINCE_BOUNDS = [[21.32, 105.47], [22.05, 106.24]]  # pre-2025 Thái Nguyên
+LABEL_PANE = "atlasLabels"
 SIMPLIFY_DEG = 0.0004  # ~40 m: invisible at province/city zoom, shared borders kept
 ROUND_DECIMALS = 4  # ~11 m: finer than the 1:250K source geometry
 
@@ -57,14 +59,49 @@ def new_map(lang: str = "vi", basemap: str = "positron", bounds: list[list[float
             height: int | None = None) -> folium.Map:
     """A folium map with local assets, the chosen basemap (``none`` = no tiles at all)."""
     tiles_url, attribution = BASEMAPS.get(basemap, BASEMAPS["none"])
-    m = folium.Map(location=[21.6, 105.85], zoom_start=9, tiles=None, control_scale=True,
+    m = folium.Map(location=[21.6, 105.85], zoom_start=9, tiles=None, control_scale=False,
                    prefer_canvas=True, height=height or "100%")
     m.options["maxZoom"] = 19  # Leaflet needs it without a tile layer (MarkerCluster throws otherwise)
     if tiles_url:
         folium.TileLayer(tiles_url, attr=attribution, name=t(f"map.basemap_{basemap}", lang),
                          max_zoom=19, control=False).add_to(m)
+    MetricScale().add_to(m)
+    # place names above clustered markers (markerPane 600) and below tooltips (650); a click
+    # on a name selects the named unit (_LabelClick)
+    folium.map.CustomPane(LABEL_PANE, z_index=625, pointer_events=False).add_to(m)
     m.fit_bounds(bounds or PROVINCE_BOUNDS)
+    m.atlas_bounds = bounds or PROVINCE_BOUNDS  # type: ignore[attr-defined] — the legend keeps clear of the data
     return m
+
+
+class _LabelClick(MacroElement):
+    """A click on a place name is a click on the map at that place's own point (inside it),
+    so whatever listens to map clicks (the side panel) selects the named unit — even where
+    a marker cluster lies under the name."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        {{ this._parent.get_name() }}.on('click', function (e) {
+            L.DomEvent.stop(e);
+            e.target._map.fire('click', {latlng: e.target.getLatLng(), originalEvent: e.originalEvent,
+                                        containerPoint: e.containerPoint, layerPoint: e.layerPoint});
+        });
+        {% endmacro %}
+    """)
+
+
+class MetricScale(MacroElement):
+    """Leaflet's scale bar in metres/kilometres only (folium's ``control_scale`` adds miles)."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        L.control.scale({metric: true, imperial: false}).addTo({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MetricScale"
 
 
 def center_zoom(bounds: list[list[float]], width_px: int = 800, height_px: int = 620) -> tuple[list[float], int]:
@@ -133,7 +170,7 @@ def _tooltip(fields: list[str], catalog: Catalog, lang: str) -> folium.GeoJsonTo
                                  sticky=True, localize=False)
 
 
-def legend_html(title: str, classes: Classification, lang: str, note: str = "") -> str:
+def legend_html(title: str, classes: Classification, lang: str, note: str = "", corner: str = "bottom_left") -> str:
     """A small HTML legend (plain HTML: branca colormaps would pull d3 from a CDN)."""
     rows = "".join(
         f'<div><span style="display:inline-block;width:14px;height:12px;background:{c};'
@@ -142,7 +179,7 @@ def legend_html(title: str, classes: Classification, lang: str, note: str = "") 
     rows += (f'<div><span style="display:inline-block;width:14px;height:12px;background:{NO_DATA_COLOR};'
              f'border:1px solid #555;margin-right:6px"></span>{escape(t("common.no_data", lang))}</div>')
     note_html = f'<div style="margin-top:4px;font-style:italic">{escape(note)}</div>' if note else ""
-    return (f'<div class="atlas-legend" style="position:absolute;bottom:52px;left:10px;z-index:9999;'
+    return (f'<div class="atlas-legend" data-corner="{corner}" style="position:absolute;{LEGEND_CORNERS[corner]};z-index:9999;'
             f'background:rgba(255,255,255,.92);padding:8px 10px;border-radius:6px;font:12px sans-serif;'
             f'box-shadow:0 1px 4px rgba(0,0,0,.3);max-width:260px"><b>{escape(title)}</b>{rows}{note_html}</div>')
 
@@ -156,8 +193,11 @@ def add_choropleth(m: folium.Map, gdf: gpd.GeoDataFrame, column: str, lang: str,
                    tooltip_fields: list[str] | None = None, scheme: str = "quantiles", k: int = 5,
                    legend_title: str | None = None, palette: str = "YlOrRd", kind: str = "polygon",
                    catalog: Catalog | None = None, note: str = "", show: bool = True,
-                   tolerance: float = SIMPLIFY_DEG) -> Classification:
-    """Draw ``gdf`` coloured by ``column`` with a legend; returns the classification used."""
+                   tolerance: float = SIMPLIFY_DEG, avoid: gpd.GeoSeries | None = None) -> Classification:
+    """Draw ``gdf`` coloured by ``column`` with a legend; returns the classification used.
+
+    The legend goes in the corner of the map farthest from ``avoid`` (default: the features
+    drawn), so it does not cover what the map is about (e.g. the three cities)."""
     catalog = catalog or get_catalog()
     fields = [f for f in (tooltip_fields or []) if f in gdf.columns]
     if column not in fields:
@@ -181,8 +221,37 @@ def add_choropleth(m: folium.Map, gdf: gpd.GeoDataFrame, column: str, lang: str,
         highlight_function=lambda f: {"weight": 3, "color": "#111827"},
         tooltip=_tooltip(fields, catalog, lang),
     ).add_to(m)
-    add_legend(m, legend_html(legend_title or title, classes, lang, note))
+    corner = legend_corner(getattr(m, "atlas_bounds", PROVINCE_BOUNDS), avoid if avoid is not None else gdf.geometry)
+    add_legend(m, legend_html(legend_title or title, classes, lang, note, corner))
     return classes
+
+
+# CSS offsets of each corner: clear of the zoom buttons (top left), the layer control (top
+# right), the scale bar (bottom left) and the credits line (bottom right)
+LEGEND_CORNERS = {"top_left": "top:84px;left:10px", "top_right": "top:64px;right:10px",
+                  "bottom_left": "bottom:52px;left:10px", "bottom_right": "bottom:28px;right:10px"}
+
+
+def legend_corner(bounds: list[list[float]], avoid: gpd.GeoSeries | None) -> str:
+    """The map corner whose quarter of ``bounds`` ([[S, W], [N, E]]) holds the least of
+    ``avoid``'s area (points count by number), ties broken by distance from its centroid."""
+    if avoid is None or len(avoid) == 0:
+        return "bottom_left"
+    (s, w), (n, e) = bounds
+    mid_y, mid_x = (s + n) / 2, (w + e) / 2
+    quarters = {"top_left": (w, mid_y, mid_x, n), "top_right": (mid_x, mid_y, e, n),
+                "bottom_left": (w, s, mid_x, mid_y), "bottom_right": (mid_x, s, e, mid_y)}
+    geoms = np.asarray(avoid.values)
+    centre = shapely.centroid(shapely.union_all(geoms))
+    polys = shapely.get_type_id(geoms) >= 3
+
+    def load(box: tuple[float, float, float, float]) -> tuple[float, float]:
+        q = shapely.box(*box)
+        area = float(shapely.area(shapely.intersection(geoms[polys], q)).sum()) if polys.any() else 0.0
+        points = float(shapely.intersects(geoms[~polys], q).sum()) if (~polys).any() else 0.0
+        return (area + points, -float(shapely.distance(shapely.centroid(q), centre)))
+
+    return min(quarters, key=lambda c: load(quarters[c]))
 
 
 def add_catalog_layer(m: folium.Map, layer: Layer, gdf: gpd.GeoDataFrame, lang: str,
@@ -195,11 +264,17 @@ def add_catalog_layer(m: folium.Map, layer: Layer, gdf: gpd.GeoDataFrame, lang: 
     if layer.derived:
         title += f" ({t('common.derived', lang)})"
     if layer.kind == "polygon" and mode == "choropleth" and column:
+        hl = (gdf[layer.highlight_field].fillna(False).astype(bool).to_numpy()
+              if layer.highlight_field and layer.highlight_field in gdf.columns else None)
         add_choropleth(m, gdf, column, lang, title, list(layer.tooltip), scheme, k,
                        legend_title=f"{catalog.field_label(column, lang)} — {layer.title(lang)}",
                        catalog=catalog, show=show,
                        note=t("map.derived_note", lang) if layer.derived else "",
-                       tolerance=layer.style.get("simplify_deg", SIMPLIFY_DEG))
+                       tolerance=layer.style.get("simplify_deg", SIMPLIFY_DEG),
+                       avoid=gdf.geometry[hl] if hl is not None and hl.any() else None)
+        if hl is not None:  # the city names stay readable on the coloured map
+            fields = [f for f in layer.tooltip if f in gdf.columns]
+            add_labels(m, gdf[hl], fields[0] if fields else None)
         return
     if layer.id == "infrastructure" or (layer.kind == "point" and layer.style.get("cluster")):
         add_infrastructure(m, gdf, lang, catalog, show=show)
@@ -246,10 +321,11 @@ def add_labels(parent: folium.MacroElement, gdf: gpd.GeoDataFrame, field: str | 
         folium.Marker(
             [round(pt.y, 5), round(pt.x, 5)],
             icon=folium.DivIcon(html=f'<div class="atlas-label" style="font:bold 13px sans-serif;color:#991b1b;'
-                                     f'white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff;'
+                                     f'display:inline-block;white-space:nowrap;text-shadow:0 0 3px #fff,0 0 3px #fff;'
                                      f'transform:translate(-50%,-50%)">{escape(text)}</div>',
                                 icon_size=(0, 0)),
-        ).add_to(parent)
+            pane=LABEL_PANE,
+        ).add_to(parent).add_child(_LabelClick())
 
 
 def add_infrastructure(m: folium.Map, gdf: gpd.GeoDataFrame, lang: str, catalog: Catalog | None = None,

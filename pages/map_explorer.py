@@ -78,6 +78,13 @@ def load_or_note(layer_id: str) -> gpd.GeoDataFrame | None:
         return None
 
 
+def search_label(hit) -> str:  # noqa: ANN001 — geo.units.UnitHit
+    """ "Thành phố Phổ Yên — Thành phố · đô thị thông minh (chương trình 2020)": the type as
+    the official name writes it, then what the unit is in the atlas."""
+    what = tr("map.programme_city") if hit.programme_city else tr("map.level_" + catalog.layers[hit.layer].unit_level)
+    return f"{hit.name} — {hit.unit_type} · {what}" if hit.unit_type else f"{hit.name} — {what}"
+
+
 # ---- zoom and search ----------------------------------------------------------------
 zoom_col, search_col = st.columns([3, 2])
 with zoom_col:
@@ -106,7 +113,7 @@ if query:
     if not hits:
         st.info(tr_plain("map.search_none", q=query))
     else:
-        labels = {f"{h.name} — {tr('map.level_' + catalog.layers[h.layer].unit_level)}": h for h in hits}
+        labels = {search_label(h): h for h in hits}
         pick = st.selectbox(tr("map.search_pick"), list(labels), key=wkey("search_pick"))
         hit = labels[pick]
         if st.session_state.get("_last_pick") != pick:
