@@ -35,6 +35,7 @@ from matplotlib.ticker import FuncFormatter  # noqa: E402
 from geo.errors import AtlasError  # noqa: E402
 from geo.export import Credits, layer_credits  # noqa: E402
 from geo.i18n import DEFAULT_LANG, fmt_number, t  # noqa: E402
+from geo.labels import place_labels  # noqa: E402
 from geo.paths import METRIC_CRS  # noqa: E402
 from geo.units import DECK_LEVELS, PlanningUnit, resolve  # noqa: E402
 
@@ -254,11 +255,14 @@ def crs_note(crs: Any, lang: str) -> str:
 def render_map(layers: Sequence[MapLayer], *, title: str, subtitle: str = "", lang: str = DEFAULT_LANG,
                paper: str = "A4", data_date: str = "", credits: Credits | None = None,
                crs: Any = METRIC_CRS, extent: Sequence[float] | None = None, dpi: int = PRINT_DPI,
-               figsize_in: tuple[float, float] | None = None) -> Figure:
+               figsize_in: tuple[float, float] | None = None, min_label_pt: float = 0.0) -> Figure:
     """Lay out a print map and return the matplotlib ``Figure`` (not yet saved).
 
     ``extent``: (minx, miny, maxx, maxy) in EPSG:4326; default the union of all layers.
-    ``figsize_in`` overrides the paper size (used for slides).
+    ``figsize_in`` overrides the paper size (used for slides). ``min_label_pt``: smallest
+    size of place names (slides: readable at projector size); names that would overlap at
+    that size are dropped (``geo.labels.place_labels``), and ``fig.atlas_labels`` lists the
+    boxes drawn.
     """
     paper = str(paper).upper()
     if figsize_in is None:
@@ -282,6 +286,7 @@ def render_map(layers: Sequence[MapLayer], *, title: str, subtitle: str = "", la
         side.set_axis_off()
         handles: list[Any] = []
         projected = []
+        label_sets: list[tuple[Any, Any, Any, Any, float]] = []  # placed once the extent is known
         for ly in layers:
             if ly.gdf is None or ly.gdf.empty:
                 if ly.keep_in_legend:  # e.g. a choropleth class with no unit in the extent
@@ -317,9 +322,8 @@ def render_map(layers: Sequence[MapLayer], *, title: str, subtitle: str = "", la
                 handles.append(Line2D([], [], marker="o", linestyle="", color=ly.color, label=ly.label))
             if ly.labels and ly.labels in g.columns and len(g) <= 120:
                 pts = g.geometry.representative_point()
-                for x, y, s in zip(pts.x, pts.y, g[ly.labels].astype(str)):
-                    ax.text(x, y, s, fontsize=base * 0.55, ha="center", va="center", color="#1f2937",
-                            zorder=ly.zorder + 5, clip_on=True)
+                label_sets.append((pts.x.to_numpy(), pts.y.to_numpy(), g[ly.labels].astype(str).to_numpy(),
+                                   g.geometry.area.to_numpy() * (10.0 ** len(label_sets)), ly.zorder + 5))
         if extent is not None:
             ext = gpd.GeoSeries.from_xy([extent[0], extent[2]], [extent[1], extent[3]], crs=4326).to_crs(crs)
             minx, miny, maxx, maxy = ext.total_bounds
@@ -350,6 +354,13 @@ def render_map(layers: Sequence[MapLayer], *, title: str, subtitle: str = "", la
         ax.grid(True, color="#e5e7eb", linewidth=0.4 * scale, zorder=0)
         for spine in ax.spines.values():
             spine.set_edgecolor("#9ca3af")
+        # names without overlaps, biggest units first (later layers, e.g. cities over communes, win)
+        fig.atlas_labels = []  # type: ignore[attr-defined] — boxes for tests and callers
+        size = max(base * 0.55, min_label_pt)
+        for xs, ys, texts, prio, z in reversed(label_sets):
+            taken = [b for placed in fig.atlas_labels for b in placed.boxes]  # type: ignore[attr-defined]
+            fig.atlas_labels.append(place_labels(ax, xs, ys, texts, prio, fontsize=size, zorder=z,  # type: ignore[attr-defined]
+                                                 avoid_px=taken))
         denom = _draw_scalebar(ax, lang, base * 0.75)
         _draw_north(ax, lang, base)
         # side panel: legend, notes, credits (long layer titles wrapped to the panel)
@@ -452,7 +463,7 @@ def data_date_of(credits: Sequence[Credits]) -> str:
 
 def unit_map_figure(unit: PlanningUnit | str, *, lang: str = DEFAULT_LANG, paper: str = "A4", title: str | None = None,
                     subtitle: str | None = None, with_infrastructure: bool = True, dpi: int = PRINT_DPI,
-                    figsize_in: tuple[float, float] | None = None) -> Figure:
+                    figsize_in: tuple[float, float] | None = None, min_label_pt: float = 0.0) -> Figure:
     """The standard print map of a unit as a ``Figure``."""
     ul = unit_layers(unit, lang)
     u = ul.unit

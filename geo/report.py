@@ -32,6 +32,7 @@ from geo.units import DECK_LEVELS, resolve
 
 SLIDE_IN = (13.333, 7.5)  # 16:9
 SLIDE_DPI = 150
+MIN_LABEL_PT = 12.0  # place names on a slide: readable on a projector at 16:9 full screen
 # services on the coverage slide (their radius is the category's, from layers/catalog.toml)
 SERVICES = ("health", "education", "public_admin", "market", "post")
 
@@ -98,7 +99,7 @@ def _map_slide(ul: UnitLayers, lang: str) -> Slide:
         return render_map(unit_map_layers(ul, lang, with_infrastructure=False), title=name,
                           subtitle=t("report.units_count", lang, communes=len(ul.communes), wards=len(ul.wards)),
                           lang=lang, data_date=data_date_of(ul.credits), credits=credits, figsize_in=size,
-                          dpi=SLIDE_DPI)
+                          dpi=SLIDE_DPI, min_label_pt=MIN_LABEL_PT)
 
     return Slide(title=t("report.map_title", lang, name=name), figure=fig, note=t("report.map_note", lang))
 
@@ -244,8 +245,28 @@ def _coverage_slide(ul: UnitLayers, lang: str) -> Slide:
               t("report.covered", lang), t("report.covered_share", lang), t("report.median_distance", lang)]
     note = t("report.coverage_note", lang, radius="/".join(fmt_number(v, lang) for v in dict.fromkeys(df["radius_m"])))
     lower = [cats[c].title(lang) for c, lb in zip(df["category"], df["lower_bound"]) if lb]
-    caption = t("coverage.lower_bound_services", lang, services=", ".join(lower)) if lower else ""
+    caveat = t("coverage.lower_bound_services", lang, services=", ".join(lower)) if lower else ""
+    caption = " ".join(p for p in (coverage_key_message(ul.unit.label(lang), df, lang), caveat) if p)
     return Slide(title=title, figure=fig, table=Table(header, rows), note=note, caption=caption)
+
+
+def coverage_key_message(name: str, df: pd.DataFrame, lang: str, category: str = "health") -> str:
+    """The slide's one sentence a councillor can repeat, from the slide's own table (the
+    coverage service's figures, not recomputed): "Thành phố Sông Công: ít nhất 51.000 người
+    sống xa cơ sở y tế đã biết hơn 2 km." — "at least" when the service marks the figure a
+    lower bound (incomplete facility data). People rounded by ``geo.numbers.round_people``;
+    "" when the table has no row for ``category``."""
+    from geo.coverage import facility_label, fmt_distance
+    from geo.numbers import round_people
+
+    row = df[df["category"] == category]
+    if row.empty or pd.isna(row["population"].iloc[0]):
+        return ""
+    r = row.iloc[0]
+    beyond = float(r["population"]) - float(r["covered_population"])
+    key = "report.key_message_coverage" if bool(r.get("lower_bound", True)) else "report.key_message_coverage_exact"
+    return t(key, lang, name=name, people=fmt_number(round_people(beyond), lang),
+             facility=facility_label(category, lang), radius=fmt_distance(float(r["radius_m"]), lang))
 
 
 def scorecard(unit_key: str, lang: str = DEFAULT_LANG) -> pd.DataFrame:

@@ -155,3 +155,20 @@ def test_title_slide_figures_are_the_district_layer_figures():
         line = report._title_slide(unit_layers(unit), "vi").bullets[0]
         assert fmt_number(rows["population_2019"].sum(), "vi") in line
         assert fmt_number(rows["area_km2"].sum(), "vi", 1) in line
+
+
+def test_coverage_slide_has_one_computed_key_message_with_the_caveat() -> None:
+    from geo.i18n import fmt_number
+    from geo.numbers import round_people
+    from geo.printmap import unit_layers
+    from geo.report import _coverage_slide, coverage_table
+
+    ul = unit_layers("165", "vi")
+    df = coverage_table(ul, "vi")
+    health = df[df["category"] == "health"].iloc[0]
+    beyond = round_people(float(health["population"]) - float(health["covered_population"]))
+    slide = _coverage_slide(ul, "vi")
+    assert slide.caption.startswith("Thành phố Sông Công: ít nhất ")
+    assert fmt_number(beyond, "vi") in slide.caption
+    en = _coverage_slide(unit_layers("165", "en"), "en").caption
+    assert "at least" in en and fmt_number(beyond, "en") in en
