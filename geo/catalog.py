@@ -64,6 +64,7 @@ class Category:
     default: bool = True
     radius_m: float = 2000.0  # default service reach, straight-line metres
     minutes: float = 15.0  # default service reach, travel minutes on a road layer
+    types: tuple[tuple[str, tuple[str, ...]], ...] = ()  # facility types within the category: (type, tags)
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" else self.title_vi
@@ -107,7 +108,8 @@ def parse_catalog(text: str) -> Catalog:
         layers[layer.id] = layer
     categories = {cid: Category(id=cid, title_vi=c["title_vi"], title_en=c["title_en"], icon=c["icon"],
                                 color=c["color"], tags=tuple(c.get("tags", ())), default=c.get("default", True),
-                                radius_m=float(c["radius_m"]), minutes=float(c["minutes"]))
+                                radius_m=float(c["radius_m"]), minutes=float(c["minutes"]),
+                                types=tuple((k, tuple(v)) for k, v in c.get("types", {}).items()))
                   for cid, c in data.get("categories", {}).items()}
     return Catalog(layers=layers, categories=categories, fields=data.get("fields", {}))
 

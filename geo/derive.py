@@ -114,28 +114,59 @@ def join_census_2019(communes: gpd.GeoDataFrame, census: pd.DataFrame) -> tuple[
 POI_TAG_COLUMNS = ("amenity", "healthcare", "shop", "man_made", "tourism", "office")
 
 
+def tag_match(pois: gpd.GeoDataFrame, tag: str) -> pd.Series:
+    """Which points carry ``tag``: ``key=value``, ``key=*`` (any value) or ``name~text``
+    (the name contains ``text``, ignoring case and diacritics: "name~tram y te")."""
+    if "~" in tag:
+        key, _, text = tag.partition("~")
+        if key not in pois.columns:
+            return pd.Series(False, index=pois.index)
+        return pois[key].map(fold).str.contains(fold(text), regex=False).fillna(False).astype(bool)
+    key, _, value = tag.partition("=")
+    if key not in pois.columns:
+        return pd.Series(False, index=pois.index)
+    col = pois[key].astype("string")
+    return ((col == value) if value != "*" else col.notna()).fillna(False).astype(bool)
+
+
 def categorise_pois(pois: gpd.GeoDataFrame, categories: dict[str, list[str]]) -> pd.Series:
     """Category per point from OSM tags; ``categories`` maps name → ["key=value", ...].
 
     The first category (in catalog order) whose tag list matches wins; else "other".
+    Tags are ``key=value``, ``key=*`` or ``name~text`` (see :func:`tag_match`).
     """
     cat = pd.Series("other", index=pois.index, dtype=object)
     done = pd.Series(False, index=pois.index)
     for name, tags in categories.items():
         hit = pd.Series(False, index=pois.index)
         for tag in tags:
-            key, _, value = tag.partition("=")
-            if key in pois.columns:
-                col = pois[key].astype("string")
-                hit |= (col == value).fillna(False) if value != "*" else col.notna()
+            hit |= tag_match(pois, tag)
         hit &= ~done
         cat[hit] = name
         done |= hit
     return cat
 
 
+def facility_types(pois: gpd.GeoDataFrame, category: pd.Series, types: dict[str, dict[str, list[str]]]) -> pd.Series:
+    """Facility type within each point's category (``health_station``, ``hospital``...), "" if none.
+
+    ``types`` maps category → {type: [tags]} (the catalog's ``types``); the first type whose
+    tags match wins. Used by geo.completeness to count what a national norm counts.
+    """
+    out = pd.Series("", index=pois.index, dtype=object)
+    for cat, by_type in types.items():
+        in_cat = category == cat
+        for name, tags in by_type.items():
+            hit = in_cat & (out == "")
+            m = pd.Series(False, index=pois.index)
+            for tag in tags:
+                m |= tag_match(pois, tag)
+            out[hit & m] = name
+    return out
+
+
 #: 2009 polygons counted in another census row. Thị trấn Đại Từ was merged into Thị trấn
-#: Hùng Sơn in 2020 (Nghị quyết 864/NQ-UBTVQH14); the census table (item 9, keyed to GADM
+#: Hùng Sơn in 2020 (resolution of the National Assembly Standing Committee); the census table (item 9, keyed to GADM
 #: units) has no Đại Từ row and its Hùng Sơn row covers both towns (its GADM area, 14.0 km²,
 #: equals the two 2009 polygons together). (district_vn, polygon) → polygon holding the row.
 CENSUS_MERGED_POLYGONS = {("Huyện Đại Từ", "Thị trấn Đại Từ"): "Xã Hùng Sơn"}

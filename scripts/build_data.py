@@ -16,7 +16,7 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from geo.derive import (SMART_CITY_DISTRICT_IDS, categorise_pois, join_census_2019,  # noqa: E402
+from geo.derive import (SMART_CITY_DISTRICT_IDS, categorise_pois, facility_types, join_census_2019,  # noqa: E402
                         merge_census_towns)
 from geo.official_units import (DISPLAY_TOLERANCE_DEG, OFFICIAL_AREA_KM2_2025,  # noqa: E402
                                 OFFICIAL_POPULATION_2025, build_wards_2025, census_by_new_unit,
@@ -132,6 +132,13 @@ def build(src: Path, out: Path) -> list[str]:
     report.append(f"display geometry (coverage-simplified, {DISPLAY_TOLERANCE_DEG}°): {n_disp:,} vertices "
                   f"of {n_full:,} ({n_disp / n_full:.1%}); analysis and exports use the full geometry")
 
+    official = pd.DataFrame({"gso_code": figures.index, "name_full": figures.index.map(code_names),
+                             "area_km2": figures["area_km2"].to_numpy(),
+                             "population_2025": figures["population_2025"].to_numpy()}).sort_values("gso_code")
+    official.to_csv(out / "official_units_2025.csv", index=False)
+    report.append("official_units_2025.csv: the 92 codes and names of the national list (item 15) with the "
+                  "official area and population (item 14), for `python -m geo audit`")
+
     pts = points.copy()
     pts["gso_code_2025"] = pts["gso_code"].astype(int)
     for col in ("area_km2", "population_2025"):
@@ -148,14 +155,18 @@ def build(src: Path, out: Path) -> list[str]:
     infra = pd.concat([pois, hosp], ignore_index=True)
     infra = gpd.GeoDataFrame(infra, geometry="geometry", crs=4326)
     infra["category"] = categorise_pois(infra, cats)
+    types = {cid: {k: list(v) for k, v in c.types} for cid, c in get_catalog().categories.items() if c.types}
+    infra["facility_type"] = facility_types(infra, infra["category"], types)
     tagcols = [c for c in ("amenity", "healthcare", "shop", "man_made", "tourism") if c in infra.columns]
     infra["osm_tag"] = infra[tagcols].apply(
         lambda r: next((f"{k}={r[k]}" for k in tagcols if isinstance(r[k], str)), ""), axis=1)
-    keep = ["name", "category", "osm_tag", "amenity", "healthcare", "shop", "man_made", "beds", "osm_id",
+    keep = ["name", "category", "facility_type", "osm_tag", "amenity", "healthcare", "shop", "man_made", "beds", "osm_id",
             "osm_type", "source_dataset", "geometry"]
     infra = infra[[c for c in keep if c in infra.columns]]
     report.append("## Infrastructure categories")
     report += [f"{k}: {v}" for k, v in infra["category"].value_counts().items()]
+    report += [f"{c} / {k}: {v}" for (c, k), v in
+               infra.loc[infra["facility_type"] != ""].groupby(["category", "facility_type"]).size().items()]
     write(infra, "infrastructure.geojson", out)
 
     write(read("roads"), "roads_national.geojson", out)
