@@ -15,7 +15,7 @@ from geo.errors import AtlasError
 from geo.i18n import t
 
 COMMAND_MODULES = ("geo.cli.layers", "geo.cli.coverage", "geo.cli.indicators", "geo.cli.check", "geo.cli.export",
-                   "geo.cli.suggest")
+                   "geo.cli.suggest", "geo.cli.audit")
 
 
 class _Parser(argparse.ArgumentParser):
