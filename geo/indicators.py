@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable, Sequence
@@ -113,6 +113,28 @@ class Value:
     entered_at: str = ""
     version: int = 0
     lower_bound: bool = False  # computed on incomplete facility data: the value is "at least"
+    basis: str = ""  # what the value is measured against (a key of [bases]); "" = not stated
+
+
+@dataclass(frozen=True)
+class Document:
+    """A programme document of the framework (a resolution, decision, strategy) with the
+    targets an editor has recorded from it; none recorded shows "no data"."""
+
+    id: str
+    title_vi: str
+    title_en: str
+    issued: str  # ISO date
+    issuer_vi: str
+    issuer_en: str
+    source: str  # a key of [sources] or free text
+    targets: tuple[Target, ...] = ()
+
+    def title(self, lang: str) -> str:
+        return self.title_en if lang == "en" else self.title_vi
+
+    def issuer(self, lang: str) -> str:
+        return self.issuer_en if lang == "en" else self.issuer_vi
 
 
 @dataclass(frozen=True)
@@ -126,6 +148,13 @@ class Framework:
     first_year: int
     smart_cities: tuple[str, ...]
     computed_period: int = 0
+    bases: dict[str, dict[str, str]] = field(default_factory=dict)
+    documents: tuple[Document, ...] = ()
+
+    def basis_text(self, basis: str, lang: str) -> str:
+        """The basis key of a value resolved to its text ("" when not stated)."""
+        entry = self.bases.get(basis)
+        return entry.get(lang, entry.get("vi", basis)) if entry else basis
 
     def indicator(self, indicator_id: str) -> Indicator:
         """The indicator ``indicator_id`` or an ``AtlasError``."""
@@ -205,11 +234,21 @@ def parse_framework(text: str) -> Framework:
             raise ValueError(f"value for unknown indicator {raw.get('indicator')}")
         values.append(Value(indicator_id=ind.id, unit_id=normalise_id(raw["unit_id"]) or raw["unit_id"], period=int(raw["period"]),
                             value=float(raw["value"]), unit=ind.unit, source=raw["source"],
-                            evidence=raw.get("evidence", ""), evidence_url=raw.get("evidence_url", "")))
+                            evidence=raw.get("evidence", ""), evidence_url=raw.get("evidence_url", ""),
+                            basis=raw.get("basis", "")))
+        if raw.get("basis") and raw["basis"] not in data.get("bases", {}):
+            raise ValueError(f"value of {ind.id} {raw['period']}: unknown basis {raw['basis']}")
+    documents = tuple(Document(id=d["id"], title_vi=d["title_vi"], title_en=d["title_en"], issued=d["issued"],
+                               issuer_vi=d["issuer_vi"], issuer_en=d["issuer_en"], source=d["source"],
+                               targets=tuple(Target(year=int(tg["year"]), op=tg["op"], value=float(tg["value"]),
+                                                    source=tg.get("source", d["source"]))
+                                             for tg in d.get("targets", ())))
+                      for d in data.get("document", []))
     return Framework(indicators=indicators, units=units, sources=sources, values=tuple(values),
                      first_year=int(meta.get("first_year", 2015)),
                      smart_cities=tuple(str(c) for c in meta.get("smart_cities", ())),
-                     computed_period=int(meta.get("computed_period", 0)))
+                     computed_period=int(meta.get("computed_period", 0)),
+                     bases=data.get("bases", {}), documents=documents)
 
 
 @lru_cache(maxsize=4)
@@ -232,6 +271,22 @@ def load_framework(path: str | Path | None = None) -> Framework:
 
 
 # ---------------------------------------------------------------- status rules
+
+def basis_changes(history: Sequence[Value]) -> list[tuple[int, str, str]]:
+    """Where the basis of a series changes: ``[(period, old_basis, new_basis), ...]``.
+
+    A trend line must not join values across a change of basis without saying so (e.g. the
+    DTI rank among 63 provinces until 2023, among 34 post-merger provinces from 2024).
+    Values without a stated basis do not break the series.
+    """
+    out: list[tuple[int, str, str]] = []
+    last = ""
+    for v in sorted(history, key=lambda v: (v.period, v.version)):
+        if v.basis and last and v.basis != last:
+            out.append((v.period, last, v.basis))
+        last = v.basis or last
+    return out
+
 
 def meets(value: float, op: str, target: float) -> bool:
     """``value op target`` (``op`` one of ``>``, ``>=``, ``<``, ``<=``)."""

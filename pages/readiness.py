@@ -12,7 +12,7 @@ import streamlit as st
 from geo.auth import Editor
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, t
-from geo.indicators import (Framework, Indicator, compute_indicator, computed_values, fmt_value, fmt_when,
+from geo.indicators import (Framework, Indicator, basis_changes, compute_indicator, computed_values, fmt_value, fmt_when,
                             load_framework, province_total, scorecard)
 from geo.units import PlanningUnit, all_units, programme_cities
 from geo.store import ImportRejected, Store, frame_bytes, read_table, template_xlsx
@@ -149,12 +149,20 @@ def scorecard_tab(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], 
         return
     current = {v.period: v for v in hist}   # newest version per year (history is sorted)
     col_year, col_val = tr("readiness.col_period"), tr("readiness.col_value")
+    col_basis = tr("readiness.col_basis")
     line = pd.DataFrame({col_year: [str(p) for p in sorted(current)],
-                         col_val: [round(current[p].value, 2) for p in sorted(current)]})
+                         col_val: [round(current[p].value, 2) for p in sorted(current)],
+                         col_basis: [fw.basis_text(current[p].basis, lang) for p in sorted(current)]})
+    # one line per basis: never a line across a change of basis (e.g. DTI rank of 63 → of 34)
     chart = alt.Chart(line).mark_line(point=True).encode(
         x=alt.X(f"{col_year}:O", axis=alt.Axis(labelAngle=0)),
         y=alt.Y(f"{col_val}:Q", scale=alt.Scale(reverse=ind.direction == "lower", zero=False),
-                axis=alt.Axis(format="~r")))
+                axis=alt.Axis(format="~r")),
+        color=alt.Color(f"{col_basis}:N", legend=alt.Legend(orient="bottom", title=None)),
+        tooltip=[col_year, col_val, col_basis])
+    for period, old, new in basis_changes(list(current.values())):
+        st.warning(tr("readiness.basis_changed", year=str(period), old=fw.basis_text(old, lang),
+                      new=fw.basis_text(new, lang)))
     targets = store.targets(ind.id)
     if targets:
         tdf = pd.DataFrame({col_year: [str(tg.year) for tg in targets], col_val: [tg.value for tg in targets],
