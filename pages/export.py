@@ -328,6 +328,14 @@ with tab_data:
             st.session_state["export_file"] = None
             show_error(err)
     _download("export_file")
+    # the official facility register: an empty XLSX to fill from the departments' lists (geo.register)
+    from geo.register import template_xlsx
+
+    st.markdown(f"**{tr('register.template_title')}**")
+    st.caption(tr("register.template_caption"))
+    st.download_button(tr("register.template_download"), data=template_xlsx(lang),
+                       file_name=tr("register.template_file"), key="register_template",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 # ---- print map ---------------------------------------------------------------------------
 with tab_print:

@@ -11,6 +11,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.auth import configure_test_editor
+from geo.i18n import t
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "export.py")
 
@@ -48,7 +49,7 @@ def test_download_shapefile_in_vn2000(tmp_path):
     shp = [n for n in zf.namelist() if n.endswith(".shp")][0]
     back = pyogrio.read_dataframe(f"/vsizip/{tmp_path / name}/{shp}")
     assert back.crs.to_epsg() == 9213 and "Thành phố Phổ Yên" in set(back["name"])
-    assert [b.key for b in at.get("download_button")] == ["export_file_download"]
+    assert [b.key for b in at.get("download_button")] == ["export_file_download", "register_template"]
 
 
 def test_geojson_ignores_vn2000_choice_and_derived_warning():
@@ -245,3 +246,9 @@ def test_map_page_view_preselects_print_and_deck_unit_and_prints_its_choropleth(
     assert not at.exception and not at.error
     name, data, mime = at.session_state["print_file"]
     assert mime == "image/png" and data[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_register_template_is_offered_for_download():
+    at = _page()
+    buttons = {b.key: b for b in at.get("download_button")}
+    assert "register_template" in buttons and buttons["register_template"].label == t("register.template_download", "vi")
