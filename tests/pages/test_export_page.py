@@ -155,7 +155,11 @@ def test_print_current_view_from_url():
 
 def test_download_computed_coverage_as_geopackage():
     at = _page()
-    assert any("Độ bao phủ y tế trong 2.000 m" in o for o in at.selectbox(key="export_layer").options)
+    from geo.catalog import get_catalog
+
+    service = get_catalog().categories["health"].title("vi").lower()  # "trạm y tế, bệnh viện"
+    want = t("export.coverage_layer", "vi", service=service, radius=2000)
+    assert any(want in o for o in at.selectbox(key="export_layer").options)
     at.selectbox(key="export_layer").select("coverage:health:2000").run()
     at.selectbox(key="export_format").select("gpkg").run()
     at.button(key="export_prepare").click().run()
