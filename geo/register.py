@@ -149,7 +149,7 @@ def read_register(path: str | Path, display_name: str | None = None) -> dict[str
             for c, f in by_category.items()}
 
 
-def import_register(path: str | Path, name_prefix: str, display_name: str | None = None,
+def import_register(path: str | Path, name_prefix: str, editor: Any = None, display_name: str | None = None,
                     overwrite: bool = False) -> list[str]:
     """Read a filled template and save one workspace layer per category.
 
@@ -165,7 +165,7 @@ def import_register(path: str | Path, name_prefix: str, display_name: str | None
     for category, gdf in read_register(path, display_name).items():
         name = f"{name_prefix} — {cats[category].title('vi') if category in cats else category}"
         workspace.save_layer(name, gdf, meta={"source": fname, "register_category": category},
-                             overwrite=overwrite)
+                             overwrite=overwrite, editor=editor)
         saved.append(name)
     return saved
 
@@ -207,9 +207,9 @@ def declare_authoritative(editor: Any, category: str, layer: str | None, path: s
     """
     from geo import workspace
     from geo.catalog import get_catalog
-    from geo.store import _require_editor
+    from geo.auth import require_editor
 
-    editor = _require_editor(editor)
+    editor = require_editor(editor, path)
     if category not in get_catalog().categories:
         raise AtlasError("register_errors.unknown_category", category=str(category)[:40])
     if layer is not None:
@@ -222,7 +222,7 @@ def declare_authoritative(editor: Any, category: str, layer: str | None, path: s
         conn.execute(_SCHEMA)
         conn.execute(f"INSERT INTO {DECLARATIONS_TABLE} (category, layer, actor, at) VALUES (?, ?, ?, ?)",
                      (category, layer or "", editor.username, now))
-        store._audit(conn, editor.username, "register_declared", category,
+        store._audit(conn, editor, "register_declared", category,
                      {"layer": layer or "", "withdrawn": layer is None})
 
 

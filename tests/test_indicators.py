@@ -71,10 +71,13 @@ def test_computed_indicators_and_editable_distances(fw, monkeypatch):
 
 def test_only_the_known_facts_are_seeded(fw):
     seeded = sorted((v.indicator_id, v.unit_id, v.period, v.value, v.source) for v in fw.values)
-    assert seeded == [("dti_rank", PROVINCE_ID, 2020, 12, "mic_dti_2020"),
+    assert seeded == sorted([("dti_rank", PROVINCE_ID, 2020, 12, "mic_dti_2020"),
                       ("dti_rank", PROVINCE_ID, 2021, 8, "dti_gov_vn"),
                       ("dti_rank", PROVINCE_ID, 2022, 8, "dti_gov_vn"),
-                      ("dti_rank", PROVINCE_ID, 2024, 8, "most_dti_2024")]
+                      ("dti_rank", PROVINCE_ID, 2024, 8, "most_dti_2024"),
+                      ("digital_enterprises", PROVINCE_ID, 2024, 324, "press_digital_enterprises_2024"),
+                      ("service_index_rank", PROVINCE_ID, 2025, 1, "dantri_service_index_2025_08_29"),
+                      ("service_index_score", PROVINCE_ID, 2025, 86.97, "dantri_service_index_2025_08_29")])
     assert "Science and Technology" in fw.source_text("most_dti_2024", "en")
 
 

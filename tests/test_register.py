@@ -17,8 +17,7 @@ from geo.register import (SHEETS, authoritative_source, declarations, declare_au
 @pytest.fixture()
 def env(tmp_path, monkeypatch):  # noqa: ANN001, ANN201
     monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
-    editors, editor = configure_test_editor(tmp_path)
-    monkeypatch.setenv("ATLAS_EDITORS_FILE", str(editors))
+    _ws, editor = configure_test_editor()
     return tmp_path, editor
 
 
@@ -50,7 +49,7 @@ def test_round_trip_register_becomes_the_default_source(env) -> None:  # noqa: A
     wards = load_layer("wards_2025")
     osm, src = facilities_for("health")
     assert not src.authoritative and completeness("health", wards, osm, "gso_code").lower_bound
-    names = import_register(_filled(tmp_path, wards), "Sở Y tế 2026")
+    names = import_register(_filled(tmp_path, wards), "Sở Y tế 2026", editor)
     assert len(names) == 1
     assert authoritative_source("health") is None  # imported, not yet declared
     declare_authoritative(editor, "health", names[0])
@@ -79,7 +78,7 @@ def test_rows_without_coordinates_and_non_editors_are_refused(env) -> None:  # n
     path = tmp_path / "bad.xlsx"
     wb.save(path)
     with pytest.raises(AtlasError) as err:
-        import_register(path, "x")
+        import_register(path, "x", editor)
     assert "2" in err.value.message("vi") and "bad.xlsx" in err.value.message("vi")
     with pytest.raises(AtlasError):
         declare_authoritative(None, "health", None)

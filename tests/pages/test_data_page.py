@@ -186,3 +186,25 @@ def test_header_row_choice_for_a_sheet_with_title_rows(tmp_path):
     assert not at.exception and "No coordinate columns" in unescape(at.error[0].value)
     at.number_input(key="data_header_row").set_value(2).run()
     assert not at.error and list(at.dataframe[0].value["Tên"]) == C.UNICODE_NAMES
+
+
+def test_an_editor_declares_a_saved_point_layer_the_authoritative_source(tmp_path, monkeypatch):
+    import geopandas as gpd
+    from shapely.geometry import Point
+
+    from geo.register import authoritative_source
+
+    editor = configure_test_editor()[1]
+    ws.save_layer("Trạm y tế (Sở Y tế)", gpd.GeoDataFrame({"name": ["TYT A"]}, geometry=[Point(105.84, 21.59)],
+                                                          crs=4326), editor=editor)
+    viewer = page(signed_in=False)
+    assert "Sign in as an editor" in " ".join(i.value for i in viewer.info)  # nobody signed in: no declaring
+    at = page()
+    at.selectbox(key="reg_category").select("health").run()
+    at.selectbox(key="reg_layer").select("Trạm y tế (Sở Y tế)").run()
+    at.button(key="reg_declare").click().run()
+    assert not at.exception
+    decl = authoritative_source("health")
+    assert decl is not None and decl.layer == "Trạm y tế (Sở Y tế)" and decl.declared_by == editor.username
+    assert "Trạm y tế (Sở Y tế)" in list(at.table[-1].value.iloc[:, 1]) or \
+        any("Trạm y tế" in str(v) for tb in at.table for v in tb.value.to_numpy().ravel())

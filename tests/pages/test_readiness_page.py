@@ -209,12 +209,14 @@ def test_editor_enters_a_value_and_history_is_kept(env):
     assert any("Saved as version 1" in s.value for s in at.success)
     store = Store(framework=load_framework())
     rec = store.latest_values("digital_enterprises", PROVINCE_ID)
-    assert [(v.period, v.value, v.entered_by) for v in rec] == [(LAST_YEAR, 650, "lan")]
+    seeds = [(v.period, v.value, v.entered_by) for v in load_framework().values
+             if v.indicator_id == "digital_enterprises"]  # the framework's own facts (324 in 2024)
+    assert [(v.period, v.value, v.entered_by) for v in rec] == sorted(seeds + [(LAST_YEAR, 650, "lan")])
     at.text_input(key="ind_entry_value").input("660")
     _button(at, "Save value").click()
     at.run()
     assert any("Saved as version 2" in s.value for s in at.success)
-    assert [v.value for v in store.history("digital_enterprises", PROVINCE_ID)] == [650, 660]
+    assert [v.value for v in store.history("digital_enterprises", PROVINCE_ID) if v.version > 0] == [650, 660]
 
 
 def test_conflict_shows_clear_message_and_keeps_other_value(env):
