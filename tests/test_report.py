@@ -9,6 +9,7 @@ import pytest
 from pptx import Presentation
 
 from geo import report
+from geo.catalog import get_catalog
 from geo.errors import AtlasError
 from geo.printmap import unit_layers
 
@@ -39,7 +40,7 @@ def test_pptx_titles_and_slide_count(tmp_path, deck_vi):
     assert any(sh.shape_type == 13 for sh in map_slide.shapes)  # PICTURE
     cov_tables = [sh.table for sh in coverage.shapes if sh.has_table]
     assert cov_tables and len(cov_tables[0].rows) == len(report.SERVICES) + 1
-    assert cov_tables[0].cell(1, 0).text == "Y tế"
+    assert cov_tables[0].cell(1, 0).text == get_catalog().categories["health"].title("vi")  # catalog title
     shares = [cov_tables[0].cell(i, 4).text for i in range(1, len(cov_tables[0].rows))]
     # a share on incomplete facility data is a lower bound; a unit without any is "no facility data" (issue 9 §3)
     assert all(re.fullmatch(r"(ít nhất )?\d{1,3},\d%|không có dữ liệu cơ sở", s) for s in shares), shares
