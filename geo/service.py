@@ -44,7 +44,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from geo import completeness as official_completeness
 from geo import coverage as cov
+from geo import register
 from geo.catalog import get_catalog, load_layer, service_reach
 from geo.errors import AtlasError
 from geo.export import Credits, layer_credits, user_credits
@@ -178,6 +180,8 @@ class Completeness:
     known: np.ndarray
     wards_without: int = 0
     wards: int = 0
+    official: official_completeness.Completeness | None = None  # national norm over the area's 2025 units
+    source: register.FacilitySource | None = None  # OSM layer or the declared register
 
     @property
     def no_data(self) -> np.ndarray:
@@ -186,12 +190,17 @@ class Completeness:
 
     @property
     def lower_bound(self) -> bool:
-        return bool(self.wards_without > 0 or self.no_data.any())
+        """Incomplete by the national norm (:mod:`geo.completeness`; without a norm: not a
+        declared register), or a reported unit holds no known facility."""
+        incomplete = self.official.lower_bound if self.official is not None else self.wards_without > 0
+        return bool(incomplete or self.no_data.any())
 
     def reason(self, lang: str) -> str:
         """Why the figures are a lower bound, in ``lang`` ("" when they are not)."""
         if not self.lower_bound:
             return ""
+        if self.official is not None and self.official.lower_bound and not self.wards_without:
+            return self.official.reason(lang)
         facility = cov.facility_label(self.category, lang)
         if self.wards_without:
             return t("coverage.lower_bound_wards", lang, facility=facility,
@@ -212,14 +221,17 @@ def _count_within(points_xy: np.ndarray, geoms: np.ndarray) -> np.ndarray:
 
 
 def facility_completeness(category: str | None, facilities: gpd.GeoDataFrame, units: gpd.GeoDataFrame,
-                          wards: gpd.GeoDataFrame | None = None) -> Completeness | None:
+                          wards: gpd.GeoDataFrame | None = None,
+                          source: register.FacilitySource | None = None) -> Completeness | None:
     """Per-unit count of a category's known facilities, and the lower-bound judgement.
 
     ``None`` for facilities of no catalog category (a planner's own list is taken as it
     is). For a category of ``COMMUNE_NORM`` the 2025 units (``wards``, EPSG any) whose
     representative point lies in ``units`` are checked too: one without a known facility
-    makes every figure a lower bound. Interim rule until ``geo.completeness`` (national
-    norms per category) is wired in.
+    makes every figure a lower bound. The national-norm judgement ("1 of 92 commune health
+    stations known") is :func:`geo.completeness.completeness` over the 2025 units whose
+    representative point lies in ``units``; a category's declared register (``source``)
+    without a norm counts as complete.
     """
     if not category or category not in get_catalog().categories:
         return None
@@ -227,13 +239,20 @@ def facility_completeness(category: str | None, facilities: gpd.GeoDataFrame, un
     geoms = units.to_crs(STORE_CRS).geometry.to_numpy()
     known = _count_within(xy, geoms)
     without = n_wards = 0
-    if category in COMMUNE_NORM and wards is not None and len(wards) and len(geoms):
-        w = wards.to_crs(STORE_CRS).geometry.to_numpy()
+    official = None
+    if wards is not None and len(wards) and len(geoms):
+        w = wards.to_crs(STORE_CRS)
         area = shapely.union_all(geoms)
-        inside = shapely.contains(area, shapely.point_on_surface(w))
-        per_ward = _count_within(xy, w[inside])
+        inside = shapely.contains(area, shapely.point_on_surface(w.geometry.to_numpy()))
+        per_ward = _count_within(xy, w.geometry.to_numpy()[inside])
         n_wards, without = int(inside.sum()), int((per_ward == 0).sum())
-    return Completeness(category=category, known=known, wards_without=without, wards=n_wards)
+        official = official_completeness.completeness(
+            category, w[inside].reset_index(drop=True), facilities.assign(category=category), "gso_code",
+            authoritative=bool(source is not None and source.authoritative))
+    if category not in COMMUNE_NORM:
+        without = n_wards = 0
+    return Completeness(category=category, known=known, wards_without=without, wards=n_wards,
+                        official=official, source=source)
 
 
 # ------------------------------------------------------------------------------ result
@@ -322,7 +341,11 @@ class CoverageResult:
         if c is None:
             return ""
         facility = self.facility_label(lang)
-        if c.wards:
+        if c.official is not None and c.official.norm is not None:
+            text = c.official.summary(lang) + "."
+            if c.lower_bound and not c.wards_without:  # the reason already states "k of n … known"
+                return c.reason(lang)
+        elif c.wards:
             text = t("coverage.facility_data_wards", lang, with_data=fmt_number(c.wards - c.wards_without, lang),
                      wards=fmt_number(c.wards, lang), facility=facility, known=fmt_number(int(c.known.sum()), lang))
         else:
@@ -384,6 +407,8 @@ class CoverageResult:
             notes.append(self.total_sentence(lang))
         if self.completeness is not None:
             notes.append(self.completeness_sentence(lang))
+            if self.completeness.source is not None and self.completeness.source.authoritative:
+                notes.append(self.completeness.source.credit(lang))
         return credits.with_notes(*notes)
 
 
@@ -464,8 +489,21 @@ class CoverageService:
         if not req.category:
             raise AtlasError("coverage_errors.unknown_source", name="")
         service_reach(req.category)  # refuses an unknown category
+        decl = register.authoritative_source(req.category)
+        if decl is not None:  # the department's list declared the source (geo.register)
+            gdf, _ = register.facilities_for(req.category)
+            return gdf, f"register:{req.category}:{decl.layer}:{decl.declared_at}"
         infra = self.loader("infrastructure")
         return infra[infra["category"] == req.category], f"category:{req.category}"
+
+    @staticmethod
+    def facility_source(req: CoverageRequest) -> register.FacilitySource | None:
+        """Where a category's facilities come from (None for a given facility layer)."""
+        if req.facilities is not None or not req.category:
+            return None
+        decl = register.authoritative_source(req.category)
+        return register.FacilitySource(req.category, decl is not None,
+                                       decl.layer if decl else "infrastructure", decl)
 
     # -- the answer
     def ask(self, req: CoverageRequest, progress: Progress | None = None) -> CoverageResult:
@@ -517,8 +555,8 @@ class CoverageService:
         reported = frame.iloc[rows]
         if float(table["population"].iloc[rows].sum()) <= 0:
             raise AtlasError("coverage_errors.no_overlap")
-        completeness = facility_completeness(req.category, base, reported,
-                                             self.loader("wards_2025") if req.category in COMMUNE_NORM else None)
+        completeness = facility_completeness(req.category, base, reported, self.loader("wards_2025"),
+                                             source=self.facility_source(req))
         table = _finish(table, rows, completeness)
         before = _finish(before, rows, completeness) if before is not None else None
         if cells is not None and len(rows) != cells.n_units:  # only the reported units' cells

@@ -34,7 +34,6 @@ import math
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element
 from folium.map import FeatureGroup
 from jinja2 import Template
 
@@ -177,6 +176,7 @@ class CompactLayer(FeatureGroup):
 
     _template = Template("""
         {% macro script(this, kwargs) %}
+            {{ this.decoder_js }}
             var {{ this.get_name() }} = L.featureGroup({});
             window.atlasCompact({{ this.get_name() }}, {{ this.payload }},
                                 window.atlasCanvas || (window.atlasCanvas = L.canvas({padding: 0.2})));
@@ -188,12 +188,10 @@ class CompactLayer(FeatureGroup):
         # json.dumps then '<' escaped: the payload sits inside <script> (values are already HTML-escaped)
         self.payload = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
 
-    def render(self, **kwargs) -> None:
-        figure = self.get_root()
-        if not getattr(figure, "_atlas_compact_js", False):
-            figure._atlas_compact_js = True
-            figure.script.add_child(Element(_JS), name="atlas_compact_js", index=0)
-        super().render(**kwargs)
+    # The decoder travels with each layer's own script (it defines itself once per page):
+    # streamlit-folium sends only the map's script to the browser, not the figure's, so a
+    # figure-level <script> never reached the app's map (``atlasCompact is not a function``).
+    decoder_js = _JS
 
 
 def compact_layer(geoms: np.ndarray, kind: str, name: str, props: pd.DataFrame, aliases: list[str],

@@ -205,13 +205,14 @@ def add_choropleth(m: folium.Map, gdf: gpd.GeoDataFrame, column: str, lang: str,
     classes, idx = classify(gdf[column], scheme, k, palette, lang)
     props = display_values(gdf, fields, lang)
     props["_fill"] = [classes.colors[i] if i >= 0 else NO_DATA_COLOR for i in idx]
+    corner = legend_corner(getattr(m, "atlas_bounds", PROVINCE_BOUNDS), avoid if avoid is not None else gdf.geometry)
     if is_big(gdf.geometry.to_numpy()):  # national size: compact payload on a canvas (layers.compact)
         g = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
         compact_layer(g.geometry.to_numpy(), kind, escape(title), props,
                       [escape(catalog.field_label(f, lang)) for f in fields],
                       {"color": "#374151", "weight": 0.8, "opacity": 1.0, "fill": kind != "line", "fillOpacity": 0.75,
                        "radius": 4}, fill=props["_fill"].tolist(), show=show).add_to(m)
-        add_legend(m, legend_html(legend_title or title, classes, lang, note))
+        add_legend(m, legend_html(legend_title or title, classes, lang, note, corner))
         return classes
     data = feature_collection(gdf, props, kind, tolerance)
     folium.GeoJson(
@@ -221,7 +222,6 @@ def add_choropleth(m: folium.Map, gdf: gpd.GeoDataFrame, column: str, lang: str,
         highlight_function=lambda f: {"weight": 3, "color": "#111827"},
         tooltip=_tooltip(fields, catalog, lang),
     ).add_to(m)
-    corner = legend_corner(getattr(m, "atlas_bounds", PROVINCE_BOUNDS), avoid if avoid is not None else gdf.geometry)
     add_legend(m, legend_html(legend_title or title, classes, lang, note, corner))
     return classes
 

@@ -84,3 +84,28 @@ def test_rows_without_coordinates_and_non_editors_are_refused(env) -> None:  # n
         declare_authoritative(None, "health", None)
     with pytest.raises(AtlasError):
         declare_authoritative(editor, "spa", None)
+
+
+def test_declared_register_is_what_every_coverage_question_uses(env) -> None:  # noqa: ANN001
+    """After the declaration the coverage service (page, CLI, deck, indicators, exports all
+    ask it) counts the register's stations, credits it and no longer calls figures a lower
+    bound; withdrawing the declaration brings the OSM layer and the "at least" back."""
+    from geo.service import CoverageRequest, CoverageService
+
+    tmp_path, editor = env
+    wards = load_layer("wards_2025")
+    service = CoverageService()
+    osm = service.ask(CoverageRequest(category="health", units="wards_2025", population="wards_2025"))
+    assert osm.lower_bound and not osm.completeness.source.authoritative
+    assert "of 92 commune health stations known" in osm.completeness_sentence("en")
+    names = import_register(_filled(tmp_path, wards), "Sở Y tế 2026", editor)
+    declare_authoritative(editor, "health", names[0])
+    reg = service.ask(CoverageRequest(category="health", units="wards_2025", population="wards_2025"))
+    assert len(reg.base_facilities) == len(wards)
+    assert not reg.lower_bound and reg.completeness.source.authoritative
+    assert (reg.table["facilities_known"] >= 1).all()
+    assert reg.totals()["covered_population"] >= osm.totals()["covered_population"]
+    assert any("Sở Y tế 2026" in note for note in reg.credits("vi").notes)
+    declare_authoritative(editor, "health", None)
+    back = service.ask(CoverageRequest(category="health", units="wards_2025", population="wards_2025"))
+    assert back.lower_bound and back.totals()["covered_population"] == osm.totals()["covered_population"]
