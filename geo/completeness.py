@@ -246,3 +246,21 @@ def completeness(category: str, units: gpd.GeoDataFrame, facilities: gpd.GeoData
                         known_norm_type=known_norm, expected=expected, units=len(units),
                         units_without=int(rows["no_facility_data"].sum()), authoritative=authoritative,
                         per_unit=rows)
+
+
+def province_summaries(lang: str) -> list[str]:
+    """One line per category with a national norm over the 92 units of the province
+    ("Facility data: 1 of 92 commune health stations known"), on the facilities every
+    surface uses by default (the declared register, else the OSM layer; see
+    :func:`geo.register.facilities_for`).
+    """
+    from geo.catalog import load_layer
+    from geo.register import facilities_for
+
+    wards = load_layer("wards_2025")
+    lines = []
+    for category in NORMS:
+        facilities, source = facilities_for(category)
+        lines.append(completeness(category, wards, facilities, "gso_code",
+                                  authoritative=source.authoritative).summary(lang))
+    return lines

@@ -6,6 +6,7 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from geo.completeness import province_summaries
 from geo.errors import AtlasError
 from geo.i18n import fmt_number
 from geo.units import (PROGRAMME_CITY_KEYS, UNIT_LAYERS, bounds_latlon, missing_ward_polygons, search_units, unit_at,
@@ -191,6 +192,8 @@ with panel_col:
             tr("map.count"): [int(counts.get(c, 0)) for c in catalog.categories],
         })
         st.dataframe(table, hide_index=True, width="stretch")
+        for line in province_summaries(lang):  # counts above are what the data holds, not reality
+            st.caption(plain(line))
 
 write_state(layers=view.layers, basemap=view.basemap, bounds=st.session_state["map_bounds"],
             unit=unit_code(st.session_state["selected_unit"], unit_frames),
