@@ -289,34 +289,44 @@ else:
         manage_layers(names, editor)
 
 # ---- official facility register: which saved layer is the authoritative source of a category
-st.divider()
-st.subheader(tr("register.sources_title"))
-st.caption(tr("register.sources_caption"))
 from geo.catalog import get_catalog  # noqa: E402
 from geo.register import authoritative_source, declarations, declare_authoritative  # noqa: E402
 
-_cats = get_catalog().categories
-_current = {cid: authoritative_source(cid) for cid in _cats if cid != "other"}
-st.table(pd.DataFrame({
-    tr("register.col_category"): [_cats[c].title(lang) for c in _current],
-    tr("register.col_source"): [plain(d.layer) if d else tr("register.osm_default") for d in _current.values()],
-    tr("register.col_by"): [plain(d.declared_by) if d else "" for d in _current.values()],
-    tr("register.col_at"): [d.declared_at[:19].replace("T", " ") if d else "" for d in _current.values()],
-}))
-_editor = editor  # the one sign-in of the page (pages.common.editor_sign_in)
-_points = [x["name"] for x in workspace.list_layers() if x["kind"] == "points"]
-if _points and _editor is None:
-    st.info(tr("register.sign_in_first"))
-elif _points:
-    _cat = st.selectbox(tr("register.pick_category"), list(_current), format_func=lambda c: _cats[c].title(lang),
-                        key="reg_category")
-    _layer = st.selectbox(tr("register.pick_layer"), [""] + _points, key="reg_layer",
-                          format_func=lambda n, _osm=tr("register.osm_default"): _osm if n == "" else n)
-    if st.button(tr("register.declare"), key="reg_declare"):
-        try:
-            declare_authoritative(_editor, _cat, _layer or None)
-            st.rerun()
-        except AtlasError as err:
-            say_error(err)
-    with st.expander(tr("register.history")):
-        st.table(declarations().map(plain))
+
+def register_section() -> None:
+    """Which saved layer is each category's authoritative source; an editor declares one."""
+    st.divider()
+    st.subheader(tr("register.sources_title"))
+    st.caption(tr("register.sources_caption"))
+
+    _cats = get_catalog().categories
+    _current = {cid: authoritative_source(cid) for cid in _cats if cid != "other"}
+    st.table(pd.DataFrame({
+        tr("register.col_category"): [_cats[c].title(lang) for c in _current],
+        tr("register.col_source"): [plain(d.layer) if d else tr("register.osm_default") for d in _current.values()],
+        tr("register.col_by"): [plain(d.declared_by) if d else "" for d in _current.values()],
+        tr("register.col_at"): [d.declared_at[:19].replace("T", " ") if d else "" for d in _current.values()],
+    }))
+    _editor = editor  # the one sign-in of the page (pages.common.editor_sign_in)
+    _points = [x["name"] for x in workspace.list_layers() if x["kind"] == "points"]
+    if _points and _editor is None:
+        st.info(tr("register.sign_in_first"))
+    elif _points:
+        _cat = st.selectbox(tr("register.pick_category"), list(_current), format_func=lambda c: _cats[c].title(lang),
+                            key="reg_category")
+        _layer = st.selectbox(tr("register.pick_layer"), [""] + _points, key="reg_layer",
+                              format_func=lambda n, _osm=tr("register.osm_default"): _osm if n == "" else n)
+        if st.button(tr("register.declare"), key="reg_declare"):
+            try:
+                declare_authoritative(_editor, _cat, _layer or None)
+                st.rerun()
+            except AtlasError as err:
+                say_error(err)
+        with st.expander(tr("register.history")):
+            st.table(declarations().map(plain))
+
+
+try:
+    register_section()
+except AtlasError as err:  # damaged or busy workspace: said once more here, the page goes on
+    say_error(err)
