@@ -840,9 +840,12 @@ def _round_people(x: float) -> float:
 
 
 def coverage_sentences(df: pd.DataFrame, lang: str, facility_label: str, radius_m: float | None = None,
-                       minutes: float | None = None, top: int | None = 10, min_people: float = 1.0) -> list[str]:
+                       minutes: float | None = None, top: int | None = 10, min_people: float = 1.0,
+                       lower_bound: bool = False) -> list[str]:
     """Sentences a planner can read, most people beyond reach first, e.g.
-    "Phổ Yên: 18.400 người ở xa trạm y tế hơn 2 km". ``facility_label`` is already in ``lang``."""
+    "Phổ Yên: 18.400 người ở xa trạm y tế hơn 2 km". ``facility_label`` is already in ``lang``.
+    With ``lower_bound`` (incomplete facility data) the sentence says the distance is to the
+    facilities *known* to the atlas, which is all the figure can claim."""
     d = df[df["beyond_population"] >= min_people].sort_values("beyond_population", ascending=False)
     if top is not None:
         d = d.head(top)
@@ -852,7 +855,8 @@ def coverage_sentences(df: pd.DataFrame, lang: str, facility_label: str, radius_
         reach = fmt_distance(float(radius_m or 0), lang)
     out = []
     for row in d.itertuples(index=False):
-        out.append(t("coverage.sentence", lang, unit=str(row.unit_name),
+        out.append(t("coverage.sentence_known" if lower_bound else "coverage.sentence", lang,
+                     unit=str(row.unit_name),
                      people=fmt_number(_round_people(float(row.beyond_population)), lang),
                      facility=facility_label, reach=reach,
                      share=fmt_percent(1 - row.covered_share if pd.notna(row.covered_share) else None, lang)))

@@ -327,7 +327,8 @@ class CoverageResult:
         named in one sentence instead (their people are not known to be beyond reach)."""
         df = self._distance_named(self.table)
         none = self.completeness.no_data if self.completeness is not None else np.zeros(len(df), dtype=bool)
-        out = cov.coverage_sentences(df[~none], lang, self.facility_label(lang), top=top, **self._reach_kw())
+        out = cov.coverage_sentences(df[~none], lang, self.facility_label(lang), top=top,
+                                     lower_bound=self.lower_bound, **self._reach_kw())
         if none.any():
             names = df.loc[none, "unit_name"].astype(str).tolist()
             out.append(t("coverage.no_facility_data_units", lang, facility=self.facility_label(lang),

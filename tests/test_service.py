@@ -143,6 +143,9 @@ def test_units_without_known_facilities_show_no_facility_data_and_figures_are_lo
     assert r.lower_bound and "at least" in r.total_sentence("en") and "ít nhất" in r.total_sentence("vi")
     assert "incomplete" in r.completeness.reason("en")
     assert any("No facility data" in s for s in r.sentences("en", top=None))
+    unit_sentences = [s for s in r.sentences("en", top=None) if "No facility data" not in s]
+    assert unit_sentences and all("known to the atlas" in s for s in unit_sentences)
+    assert all("đã biết" in s for s in r.sentences("vi", top=None) if "Chưa có dữ liệu" not in s)
     exported = r.export_frame("en")
     assert exported["lower_bound"].all() and (exported.loc[none, "facility_note"] == "no facility data").all()
     notes = " ".join(r.credits("en").notes)
@@ -150,6 +153,7 @@ def test_units_without_known_facilities_show_no_facility_data_and_figures_are_lo
     # a planner's own facility list is taken as it is: no completeness judgement
     own = ask(facilities=r.base_facilities, facilities_key="mine", radius_m=2000, units="districts")
     assert own.completeness is None and not own.lower_bound and "at least" not in own.total_sentence("en")
+    assert not any("known to the atlas" in s for s in own.sentences("en"))
 
 
 def test_bad_questions_are_refused_with_a_sentence():
