@@ -25,6 +25,7 @@ from geo.text import join_key
 OFFICIAL_UNITS_FILE = "official_units_2025.csv"
 MAX_OVERLAP_KM2 = 0.01  # per pair of units
 MAX_GAP_KM2 = 0.01  # holes inside the union of the units
+MAX_GRID_DIFF_PEOPLE = 10  # census grid vs census per district (cells on edges, by centre)
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,26 @@ def check_districts(data_dir: Path) -> list[Check]:
     uncovered = shapely.difference(province, shapely.union_all(np.asarray(d.geometry.values))).area / 1e6
     out.append(Check("audit.district_outline", outside <= MAX_GAP_KM2 and uncovered <= MAX_GAP_KM2,
                      {"outside": outside, "uncovered": uncovered}, {"outside": 4, "uncovered": 4}))
+    out.append(check_census_grid(communes, d))
     return out
+
+
+def check_census_grid(communes: gpd.GeoDataFrame, districts: gpd.GeoDataFrame) -> Check:
+    """The census population grid (the coverage default) gives each programme city its
+    census total exactly and every district within ``MAX_GRID_DIFF_PEOPLE``: communes nest in
+    districts, so a city's coverage population is its census figure on every surface."""
+    from geo.coverage import unit_labels
+    from geo.derive import SMART_CITY_DISTRICT_IDS
+    from geo.population import census_grid
+
+    grid = census_grid(communes, "population_2019")
+    labels = unit_labels(grid, np.asarray(districts.to_crs(grid.crs).geometry.values))
+    got = np.bincount(labels.ravel(), weights=grid.values.ravel(), minlength=len(districts) + 1)[1:]
+    want = districts["population_2019"].to_numpy(dtype=float)
+    diff = np.abs(np.round(got) - want)
+    cities = districts["level2_id"].astype(str).isin(SMART_CITY_DISTRICT_IDS).to_numpy()
+    return Check("audit.census_grid", bool(diff[cities].max() == 0 and diff.max() <= MAX_GRID_DIFF_PEOPLE),
+                 {"cities": int(diff[cities].max()), "largest": int(diff.max()), "limit": MAX_GRID_DIFF_PEOPLE})
 
 
 def check_catalog() -> list[Check]:

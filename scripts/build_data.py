@@ -21,7 +21,8 @@ from geo.derive import (SMART_CITY_DISTRICT_IDS, categorise_pois, facility_types
 from geo.official_units import (DISPLAY_TOLERANCE_DEG, OFFICIAL_AREA_KM2_2025,  # noqa: E402
                                 OFFICIAL_POPULATION_2025, build_wards_2025, census_by_new_unit,
                                 clean_coverage, correct_point_codes, display_geometry,
-                                districts_from_wards, outline, read_code_list, read_official_figures)
+                                districts_from_wards, nest_communes_in_districts, outline, read_code_list,
+                                read_official_figures)
 from geo.paths import DATA_DIR, METRIC_CRS, SHARED_SOURCES  # noqa: E402
 from geo.text import join_key  # noqa: E402
 from geo.catalog import get_catalog  # noqa: E402
@@ -76,7 +77,6 @@ def build(src: Path, out: Path) -> list[str]:
     communes, join_report = join_census_2019(read("communes"), census)
     communes, merge_notes = merge_census_towns(communes)
     report += ["## Census 2019 → 2009 commune polygons"] + join_report.lines() + merge_notes
-    write(communes, "communes_pre2025.geojson", out)
 
     carried, carry_notes = census_by_new_unit(census, crosswalk, communes, wards)
     wards["population_2019_carried"] = wards["gso_code"].map(carried)
@@ -104,6 +104,13 @@ def build(src: Path, out: Path) -> list[str]:
         report.append(f"{province_key}: census 2019 joined for {d['population_2019'].notna().sum()}/{len(d)} "
                       f"districts; total {int(d['population_2019'].sum()):,}")
         return d
+
+    nested, nest_notes = nest_communes_in_districts(communes, gpd.GeoSeries(district_geoms))
+    communes = communes.set_geometry(nested.to_numpy()).set_crs(communes.crs, allow_override=True)
+    communes["area_km2"] = communes.to_crs(METRIC_CRS).area.to_numpy() / 1e6
+    communes["density_2019"] = communes["population_2019"] / communes["area_km2"]
+    report += nest_notes
+    write(communes, "communes_pre2025.geojson", out)
 
     districts = districts_layer("districts", "thainguyen")
     districts["smart_city"] = districts["level2_id"].isin(SMART_CITY_DISTRICT_IDS)

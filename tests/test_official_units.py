@@ -8,7 +8,8 @@ import shapely
 from shapely.geometry import Point, box
 
 from geo.catalog import for_display, get_catalog, load_layer
-from geo.official_units import (clean_coverage, correct_point_codes, display_geometry, districts_from_wards)
+from geo.official_units import (clean_coverage, correct_point_codes, display_geometry, districts_from_wards,
+                                nest_communes_in_districts)
 
 
 def test_point_codes_follow_the_official_list_with_diacritics() -> None:
@@ -64,3 +65,39 @@ def test_clean_coverage_and_display_on_small_data() -> None:
     assert shapely.intersection(clean.iloc[0], clean.iloc[1]).area == 0
     shown = display_geometry(clean, 0.01)
     assert np.isclose(shown.to_crs(9213).area.sum(), clean.to_crs(9213).area.sum(), rtol=1e-3)
+
+
+def test_communes_nest_in_their_districts_and_census_grid_totals_become_exact() -> None:
+    """Coarse 2009 communes cross the district edge and leave a sliver: after fitting, each
+    commune lies in its own district, the district is covered, and a census grid built from
+    the communes sums to each district's census total."""
+    from geo.coverage import unit_labels
+    from geo.population import census_grid
+
+    x0, y0 = 105.8, 21.5
+    districts = gpd.GeoSeries({"p": box(x0, y0, x0 + 0.1, y0 + 0.1), "q": box(x0 + 0.1, y0, x0 + 0.2, y0 + 0.1)},
+                              crs=4326)
+    communes = gpd.GeoDataFrame(
+        {"district_2019": ["Huyện P", "Huyện P", "Huyện Q"], "population_2019": [1000.0, 3000.0, 5000.0]},
+        geometry=[box(x0, y0, x0 + 0.05, y0 + 0.1), box(x0 + 0.05, y0, x0 + 0.13, y0 + 0.1),  # crosses into Q
+                  box(x0 + 0.13, y0, x0 + 0.19, y0 + 0.1)],  # leaves x0+0.19..0.2 of Q uncovered
+        crs=4326)
+    fitted, notes = nest_communes_in_districts(communes, districts)
+    assert len(fitted) == 3 and "reassigned" in notes[0]
+    for geom, key in zip(fitted, ["p", "p", "q"]):
+        assert shapely.difference(geom, districts[key]).area < 1e-12  # inside its own district
+    for key, rows in (("p", [0, 1]), ("q", [2])):
+        union = shapely.union_all(fitted.iloc[rows].to_numpy())
+        assert shapely.symmetric_difference(union, districts[key]).area < 1e-12  # covers it
+    before = census_grid(communes, "population_2019")
+    after = census_grid(communes.set_geometry(fitted.to_numpy()), "population_2019")
+    dm = np.asarray(districts.to_crs(after.crs).values)
+
+    def per_district(grid):  # noqa: ANN001, ANN202
+        lab = unit_labels(grid, dm)
+        return np.bincount(lab.ravel(), weights=grid.values.ravel(), minlength=3)[1:]
+
+    assert np.abs(per_district(before) - [4000, 5000]).max() > 100  # the coarse communes spill across
+    # within one person: projecting an edge with extra vertices (where a commune was cut) moves
+    # it by millimetres, so a cell centre on the very edge may still change side
+    assert np.abs(per_district(after) - [4000, 5000]).max() < 1
