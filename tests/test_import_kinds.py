@@ -132,9 +132,23 @@ def test_lossy_check_names_the_rows_and_is_not_plain_success(tmp_path, capsys):
     p = tmp_path / "lossy.csv"
     p.write_text("ten,lat,lon\nA,21.5,105.8\nTrạm B,,\nC,21.6,105.9\n", encoding="utf-8")
     out = tmp_path / "o.gpkg"
-    assert main(["check", str(p), "--out", str(out)]) == 0
+    assert main(["check", str(p), "--out", str(out)]) == 1  # read with losses: never exit 0
     cap = capsys.readouterr()
     assert "3 (Trạm B)" in cap.out and "3 (Trạm B)" in cap.err and "INCOMPLETE: 2 of 3" in cap.out
+    assert len(pyogrio.read_dataframe(out)) == 2
+    p.write_text("ten,lat,lon\nA,21.5,105.8\nTrạm B,21.55,105.85\nC,21.6,105.9\n", encoding="utf-8")
+    assert main(["check", str(p)]) == 0  # the same file made whole: plain success
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_lossy_check_counts_every_lost_row_beyond_those_named(tmp_path, capsys):
+    """More lost rows than the report names one by one: the count is still the true one."""
+    rows = [f"P{i},{'' if i % 2 else 21.5},105.8" for i in range(600)]
+    p = tmp_path / "many_lost.csv"
+    p.write_text("ten,lat,lon\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    assert main(["check", str(p)]) == 1
+    err = capsys.readouterr().err
+    assert "300 of the 600" in err and "(+290)" in err
 
 
 # --- 4. KML as people make it -------------------------------------------------------------

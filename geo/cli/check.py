@@ -1,6 +1,9 @@
 """``python -m geo check PATH``: read a file the way the Data page does and print the report.
 
-Exit 0 when the data was read (warnings allowed), 2 with ``error: ...`` when refused.
+Exit status: 0 when every feature was read (warnings allowed); 1 when the file was read
+WITH LOSSES (some features could not be imported: how many and which rows are printed, on
+stderr too, and ``--out`` still writes the rest, labelled incomplete); 2 with one line
+``error: ...`` when the file is refused.
 ``--out OUT.gpkg`` writes the normalised layer (EPSG:4326, UTF-8, valid geometry).
 """
 from __future__ import annotations
@@ -16,7 +19,8 @@ from geo.i18n import t
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``check`` command."""
-    p = subparsers.add_parser("check", help=t("cli_check.help", "en"), description=t("cli_check.help", "en"))
+    p = subparsers.add_parser("check", help=t("cli_check.help", "en"), description=t("cli_check.help", "en"),
+                              epilog=t("cli_check.exit_codes", "en"))
     p.add_argument("path", help=t("cli_check.arg_path", "en"))
     p.add_argument("--layer", default=None, help=t("cli_check.arg_layer", "en"))
     p.add_argument("--crs", default=None, help=t("cli_check.arg_crs", "en"))
@@ -28,7 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Handler of ``check``; refusals propagate as ``AtlasError`` (exit 2 in geo.cli)."""
+    """Handler of ``check``: 0 read whole, 1 read with losses (named); refusals propagate as
+    ``AtlasError`` (exit 2 in geo.cli)."""
     from geo import io
 
     lang = getattr(args, "lang", "en")
@@ -53,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     out = sys.stdout
     for line in report.lines(lang):
         out.write(line + "\n")
-    lossy = gdf is not None and report.dropped_rows
+    lossy = gdf is not None and report.lossy
     if lossy:  # never plain success: the lost features are named on stderr too
         sys.stderr.write("warning: " + report.lost_line(lang) + "\n")
     if args.out is not None and gdf is not None:
@@ -68,9 +73,9 @@ def run(args: argparse.Namespace) -> int:
             tmp.unlink(missing_ok=True)
         if lossy:
             out.write(t("cli_check.wrote_lossy", lang, path=str(target), features=len(gdf), read=report.features_in,
-                        lost=len(report.dropped_rows)) + "\n")
+                        lost=max(report.dropped_count, len(report.dropped_rows))) + "\n")
         else:
             out.write(t("cli_check.wrote", lang, path=str(target), features=len(gdf)) + "\n")
         if replaced:
             out.write(t("cli_check.replaced", lang, path=str(target)) + "\n")
-    return 0
+    return 1 if lossy else 0

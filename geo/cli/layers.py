@@ -64,7 +64,7 @@ def cmd_map(args: argparse.Namespace) -> int:
         gdf, report = read_any(f)
         for line in report.warning_texts(args.lang):
             sys.stderr.write(f"warning: {line}\n")
-        if report.dropped_rows:
+        if report.lossy:
             sys.stderr.write("warning: " + report.lost_line(args.lang) + "\n")
         user_layers.append((Path(f).name, gdf))
 

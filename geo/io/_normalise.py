@@ -217,6 +217,7 @@ def note_dropped(report: ImportReport, gdf: pd.DataFrame, mask: np.ndarray, reas
     if not mask.any():
         return
     sub = gdf.loc[mask] if mask.dtype == bool else gdf.iloc[mask]
+    report.dropped_count += len(sub)
     col = _name_column(sub)
     rows = sub[ROW].to_numpy() if ROW in sub.columns else np.arange(1, len(sub) + 1)
     names = sub[col].to_numpy(dtype=object) if col is not None else [None] * len(sub)

@@ -38,6 +38,7 @@ class ImportReport:
     dropped_out_of_range: int = 0
     out_of_range_rows: list[int] = field(default_factory=list)
     dropped_rows: list[list] = field(default_factory=list)  # [row number in the file, name value, reason]
+    dropped_count: int = 0  # every feature of the file not imported (dropped_rows names at most 200 per step)
     swapped: bool = False
     surveyor_xy: bool = False
     truncated_values: int = 0
@@ -62,9 +63,16 @@ class ImportReport:
     def lost_line(self, lang: str = "vi") -> str:
         """One sentence naming the features that were not imported (row number and name)."""
         named = [f"{r}" + (f" ({n})" if n else "") for r, n, _ in self.dropped_rows[:10]]
-        more = len(self.dropped_rows) - len(named)
+        count = max(self.dropped_count, len(self.dropped_rows))
+        more = count - len(named)
         rows = ", ".join(named) + (f", … (+{more})" if more > 0 else "")
-        return t("import_report.lost", lang, count=len(self.dropped_rows), read=self.features_in, rows=rows)
+        return t("import_report.lost", lang, count=count, read=self.features_in, rows=rows)
+
+    @property
+    def lossy(self) -> bool:
+        """True when some feature of the file was not imported (a layer chosen with ``kind``
+        leaves the other kinds out on purpose: that is said, not counted as a loss)."""
+        return bool(self.dropped_count or self.dropped_rows)
 
     def warning_texts(self, lang: str = "vi") -> list[str]:
         """The warnings as sentences in ``lang``."""
