@@ -36,6 +36,7 @@ from affine import Affine
 from pyproj import CRS
 from scipy.spatial import cKDTree
 
+from geo import cancel
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, fmt_percent, t
 from geo.paths import STORE_CRS
@@ -186,7 +187,11 @@ def unit_labels(grid: PopulationGrid, unit_geoms: np.ndarray, chunk_cells: int =
     gj = np.full(len(unit_geoms), None, dtype=object)
     gj[valid] = [json.loads(x) for x in shapely.to_geojson(unit_geoms[valid])]
 
+    stop = cancel.current()  # worker threads do not inherit the session's cancellation test
+
     def block(r0: int) -> None:
+        if stop is not None and stop():
+            raise cancel.Cancelled()
         r1 = min(nrows, r0 + rows_per)
         bt = t @ Affine.translation(0, r0)
         x0, y0 = bt @ (0, 0)
@@ -244,6 +249,7 @@ def iter_cells(grid: PopulationGrid, unit_geoms: np.ndarray, chunk_cells: int = 
     """
     labels = unit_labels(grid, unit_geoms, chunk_cells)
     for r0, r1 in _row_blocks(grid, chunk_cells):
+        cancel.check()  # the session that asked is gone: stop between blocks
         b = _block_cells(grid, labels, r0, r1, populated_only)
         if b is not None:
             yield b
@@ -374,6 +380,7 @@ def nearest_distance(cells: CellSet, fac_xy: np.ndarray, detour: float = 1.0,
     cost = euclidean_cost(fac_xy, detour)
     out = np.empty(len(cells.pop))
     for s in range(0, len(out), chunk_cells):
+        cancel.check()
         out[s:s + chunk_cells] = cost(cells.xy[s:s + chunk_cells])
     return out
 
@@ -523,6 +530,7 @@ def coverage_with_cost(cost_fn: CostFn, units: gpd.GeoDataFrame, grid: Populatio
     try:
         results = pool.map(work, blocks) if pool is not None else map(work, blocks)
         for res in results:
+            cancel.check()  # stops the remaining blocks (cancel_futures below) when the session is gone
             if res is None:
                 continue
             p, c, extra, r1 = res

@@ -18,6 +18,7 @@ import streamlit as st
 
 from geo import io as gio
 from geo import staging, workspace
+from geo.cancel import Cancelled
 from geo.encoding import ENCODINGS
 from geo.errors import AtlasError
 from geo.safezip import Limits
@@ -87,6 +88,8 @@ def stage(name: str, data: bytes) -> dict:
             staged["layers"] = gio.list_layers_in(staged["path"], limits)
         except AtlasError:
             staged["layers"] = []
+    except Cancelled:
+        raise
     except AtlasError as err:
         staged["error"] = err
     st.session_state["data_staged"] = staged
@@ -114,6 +117,8 @@ def do_import(staged: dict, layer: str | None, crs: str, encoding: str, kind: st
                 result["gdf"], result["report"] = gio.read_any(path, layer=layer, crs=crs or None,
                                                                encoding=encoding, kind=kind, limits=limits,
                                                                display_name=name, header_row=header_row)
+        except Cancelled:  # the session ended: nothing to keep for it
+            raise
         except AtlasError as err:
             result["error"] = err
     st.session_state["data_import"] = result

@@ -72,11 +72,33 @@ def show_unexpected(exc: BaseException) -> bool:
     return True
 
 
+def session_gone_test() -> Callable[[], bool] | None:
+    """A test that turns True once this script's browser session has ended (tab closed,
+    connection dropped): Streamlit's runtime no longer lists the session as active. ``None``
+    outside a served session (AppTest, bare mode). Safe to call from any thread."""
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or not Runtime.exists():
+        return None
+    runtime, session_id = Runtime.instance(), ctx.session_id
+    if not runtime.is_active_session(session_id):  # AppTest and bare runs have no registered session
+        return None
+    return lambda: not runtime.is_active_session(session_id)
+
+
 def run_page(nav: Any) -> None:
     """Run the page chosen by ``st.navigation`` under the last-resort handler: an unexpected
     exception shows one sentence (``show_unexpected``); ``st.stop``/``st.rerun`` pass through
-    (they are not ``Exception`` subclasses)."""
+    (they are not ``Exception`` subclasses). The page runs in a :func:`geo.cancel.scope` bound
+    to its session, so reads and computations stop when the tab closes."""
+    from geo import cancel
+
     try:
-        nav.run()
+        with cancel.scope(session_gone_test()):
+            nav.run()
+    except cancel.Cancelled:
+        LOG.info("page work stopped: its session ended")
     except Exception as exc:  # noqa: BLE001 — the one place every page failure ends up
         show_unexpected(exc)

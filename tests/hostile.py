@@ -69,5 +69,24 @@ def make_csv_many_rows(d: Path, rows: int) -> Path:
     return p
 
 
+def make_dxf_block_bomb(d: Path, depth: int = 8, fan: int = 10) -> Path:
+    """A DXF of a few KB whose blocks insert each other ``fan`` times over ``depth`` levels:
+    GDAL's DXF driver expands it into ``fan ** depth`` lines (10⁸: minutes of one core)."""
+    codes = ["0", "SECTION", "2", "HEADER", "0", "ENDSEC", "0", "SECTION", "2", "BLOCKS",
+             "0", "BLOCK", "8", "0", "2", "B0", "70", "0", "10", "0", "20", "0", "30", "0", "3", "B0",
+             "0", "LINE", "8", "0", "10", "0", "20", "0", "30", "0", "11", "1", "21", "1", "31", "0",
+             "0", "ENDBLK", "8", "0"]
+    for k in range(1, depth + 1):
+        codes += ["0", "BLOCK", "8", "0", "2", f"B{k}", "70", "0", "10", "0", "20", "0", "30", "0", "3", f"B{k}"]
+        for i in range(fan):
+            codes += ["0", "INSERT", "8", "0", "2", f"B{k - 1}", "10", str(i), "20", str(i), "30", "0"]
+        codes += ["0", "ENDBLK", "8", "0"]
+    codes += ["0", "ENDSEC", "0", "SECTION", "2", "ENTITIES", "0", "INSERT", "8", "0", "2", f"B{depth}",
+              "10", "0", "20", "0", "30", "0", "0", "ENDSEC", "0", "EOF"]
+    p = d / f"block_bomb_{fan}^{depth}.dxf"
+    p.write_text("\n".join(codes) + "\n", encoding="ascii")
+    return p
+
+
 HOSTILE = {"gpkg_recursive_view": make_gpkg_recursive_view, "gpkg_zeroblob_view": make_gpkg_zeroblob_view,
-           "geotiff_sparse_14000": make_sparse_geotiff}
+           "geotiff_sparse_14000": make_sparse_geotiff, "dxf_block_bomb": make_dxf_block_bomb}

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import logging
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -85,15 +84,12 @@ _SHP_MAGIC = b"\x00\x00\x27\x0a"  # file code 9994 (big-endian) of .shp and .shx
 
 
 def _gpkg_layers(path: Path, fname: str) -> list[str]:
-    import pyogrio
     _check_magic(path, _SQLITE_MAGIC, fname, "GeoPackage")
     from geo.io._limits import check_geopackage
     check_geopackage(path, fname, Limits.from_env().max_rows)  # views and row counts, under a time limit
-    try:
-        info = pyogrio.list_layers(path)
-    except Exception:  # noqa: BLE001 - pyogrio raises several types for damaged files
-        raise _unreadable(fname, "GeoPackage") from None
-    return [str(name) for name, gtype in info if gtype is not None]
+    from geo.io import _isolate, _isolate_child
+    return _isolate.call(_isolate_child.layer_names, str(path), fname=fname, fmt_label="GeoPackage",
+                         nbytes=_isolate.data_bytes(path))
 
 
 def _lists_as_json(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -115,12 +111,13 @@ def _lists_as_json(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _read_ogr(path: Path, fname: str, fmt_label: str, **kw: Any) -> gpd.GeoDataFrame:
-    import pyogrio
+    """``pyogrio.read_dataframe`` of a user's file in a child process under the reader's
+    wall-clock and memory limits (:mod:`geo.io._isolate`), stopped at the row cap."""
+    from geo.io import _isolate, _isolate_child
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            cap = Limits.from_env().max_rows
-            gdf = pyogrio.read_dataframe(path, on_invalid="fix", max_features=cap + 1, **kw)
+        cap = Limits.from_env().max_rows
+        gdf = _isolate.call(_isolate_child.read_frame, str(path), {"max_features": cap + 1, **kw}, fname=fname,
+                            fmt_label=fmt_label, nbytes=_isolate.data_bytes(path))
         if len(gdf) > cap:  # the reader stops at the cap: a billion-row layer is never read whole
             raise AtlasError("import_errors.too_many_rows", file=fname, cap=cap)
         return _lists_as_json(gdf)

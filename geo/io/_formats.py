@@ -5,7 +5,6 @@ content, not by name), then handed to the same CRS, encoding and repair pipeline
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 
 from pyproj import CRS
@@ -67,17 +66,20 @@ def read_gdal_format(path: Path, fmt: str, fname: str, layer: str | None, encodi
     the first non-empty of waypoints, routes, tracks (or ``layer``); a File Geodatabase
     with several feature classes asks for one.
     """
-    import pyogrio
+    from geo.io import _isolate, _isolate_child
     label = LABELS[fmt]
     _check_content(path, fmt, fname)
-    try:
-        with warnings.catch_warnings():  # GDAL's notes (e.g. no iconv for WindowsVietnamese) are ours to handle
-            warnings.simplefilter("ignore")
-            names = [str(n) for n, g in pyogrio.list_layers(path) if g is not None]
-            if fmt == "gpx":
-                names = [n for n in _GPX_LAYERS if n in names
-                         and pyogrio.read_info(path, layer=n).get("features", 0) not in (0,)] or names[:1]
-    except Exception:  # noqa: BLE001 - damaged file
+    nbytes = _isolate.data_bytes(path)
+    try:  # GDAL's notes (e.g. no iconv for WindowsVietnamese) are muted in the child: ours to handle
+        if fmt == "gpx":
+            names = _isolate.call(_isolate_child.gpx_layers, str(path), _GPX_LAYERS, fname=fname,
+                                  fmt_label=label, nbytes=nbytes)
+        else:
+            names = _isolate.call(_isolate_child.layer_names, str(path), fname=fname, fmt_label=label,
+                                  nbytes=nbytes)
+    except AtlasError:
+        raise
+    except Exception:  # noqa: BLE001 - damaged file (in-process reads, ATLAS_READ_ISOLATION=0)
         raise _unreadable(fname, label) from None
     report.layers = names
     if layer is not None:

@@ -139,36 +139,21 @@ _LIBKML_HOUSEKEEPING = ("id", "timestamp", "begin", "end", "altitudeMode", "tess
                         "drawOrder", "icon", "snippet")
 
 
-def _read_libkml(path: Path, folders: set) -> gpd.GeoDataFrame | None:
+def _read_libkml(path: Path, folders: set, fname: str) -> gpd.GeoDataFrame | None:
     """The Placemarks as GDAL's LIBKML driver reads them (one layer per folder; a
     MultiGeometry is one multi-part feature; gx:Track a line), or None when LIBKML is not
-    there or fails. Only called after :func:`_parse_kml` passed the file (no DTD, no
-    entities): libkml's own XML parser is not trusted with those."""
-    import warnings
-
-    import pandas as pd
-    import pyogrio
-    if "LIBKML" not in pyogrio.list_drivers():
-        return None
+    there, fails or runs over the reader's limits. Only called after :func:`_parse_kml`
+    passed the file (no DTD, no entities): libkml's own XML parser is not trusted with those.
+    The read runs in a child process under the reader's wall-clock and memory limits."""
+    from geo import cancel
+    from geo.io import _isolate, _isolate_child
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            frames = []
-            for name, _ in pyogrio.list_layers(path):
-                df = pyogrio.read_dataframe(path, layer=name, on_invalid="fix")
-                df = df.rename(columns={"Name": "name"})
-                drop = [c for c in _LIBKML_HOUSEKEEPING if c in df.columns
-                        and (df[c].isna().all() or c in ("tessellate", "extrude", "visibility"))]
-                df = df.drop(columns=drop)
-                if str(name) in folders:
-                    df["folder"] = str(name)
-                frames.append(df)
-    except Exception:  # noqa: BLE001 - any LIBKML trouble: our own parser's result stands
+        return _isolate.call(_isolate_child.libkml_frame, str(path), folders, _LIBKML_HOUSEKEEPING, fname=fname,
+                             fmt_label="KML", nbytes=_isolate.data_bytes(path))
+    except cancel.Cancelled:
+        raise
+    except Exception:  # noqa: BLE001 - any LIBKML trouble (or its limits): our own parser's result stands
         return None
-    if not frames:
-        return None
-    out = pd.concat(frames, ignore_index=True)
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=None)
 
 
 def _read_kml(path: Path, fname: str) -> _Raw:
@@ -177,7 +162,7 @@ def _read_kml(path: Path, fname: str) -> _Raw:
     or finds a different number of Placemarks)."""
     own = _parse_kml(path.read_bytes(), fname)
     folders = set(own["folder"].dropna()) if "folder" in own.columns else set()
-    gdf = _read_libkml(path, folders)
+    gdf = _read_libkml(path, folders, fname)
     if gdf is None or len(gdf) != len(own):
         gdf = own
     else:

@@ -23,6 +23,7 @@ import sqlite3
 import time
 from pathlib import Path
 
+from geo import cancel
 from geo.errors import AtlasError
 
 WINDOW_CELLS = 1 << 22  # ≤ 4 M cells per read window (32 MB as float64)
@@ -67,7 +68,7 @@ def check_geopackage(path: Path, fname: str, max_rows: int) -> None:
     except sqlite3.Error:
         raise AtlasError("import_errors.unreadable", file=fname, format="GeoPackage") from None
     deadline = [time.monotonic() + budget]
-    con.set_progress_handler(lambda: 1 if time.monotonic() > deadline[0] else 0, 10_000)
+    con.set_progress_handler(lambda: 1 if time.monotonic() > deadline[0] or cancel.stopped() else 0, 10_000)
     try:
         con.execute("PRAGMA query_only = 1")
         con.execute("PRAGMA trusted_schema = 0")
@@ -92,6 +93,7 @@ def check_geopackage(path: Path, fname: str, max_rows: int) -> None:
                 raise AtlasError("import_errors.too_many_rows", file=fname, cap=max_rows)
     except sqlite3.OperationalError as exc:
         if "interrupt" in str(exc).lower():
+            cancel.check()  # stopped because the session ended, not because the file is slow
             raise AtlasError("import_errors.gpkg_slow", file=fname, seconds=int(budget)) from None
         raise AtlasError("import_errors.unreadable", file=fname, format="GeoPackage") from None
     except sqlite3.Error:

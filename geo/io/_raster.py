@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 from pyproj import CRS
 
+from geo import cancel
 from geo.crs import resolve_crs
 from geo.errors import AtlasError
 from geo.safezip import Limits
@@ -57,6 +58,7 @@ def read_raster(path: str | Path, crs: Any = None, limits: Limits | None = None,
                 nodata = ds.nodata
                 deadline = time.monotonic() + read_seconds()
                 for window in windows(ds.width, ds.height):  # our windows, not the file's (one huge strip)
+                    cancel.check()
                     if time.monotonic() > deadline:
                         raise AtlasError("import_errors.read_slow", file=fname, seconds=int(read_seconds()))
                     arr = ds.read(1, window=window, masked=True).astype("float64")
