@@ -59,6 +59,47 @@ def test_cpg_utf8_over_tcvn3_bytes_is_detected(tmp_path, cpg):
     assert any(k == "cpg_wrong" for k, _ in rep.warnings) and rep.encodings == {"ten": "tcvn3"}
 
 
+def _with_ldid(files: dict[str, bytes], ldid: int) -> dict[str, bytes]:
+    """The shapefile's .dbf with language byte ``ldid`` (GDAL writes 0) and no .cpg."""
+    dbf = bytearray(files["layer.dbf"])
+    dbf[29] = ldid
+    return {k: v for k, v in files.items() if not k.endswith(".cpg")} | {"layer.dbf": bytes(dbf)}
+
+
+def test_dbf_language_byte_declares_the_code_page(tmp_path):
+    """LDID 0xC8 = Windows-1250, no .cpg: Central European text read right, said so."""
+    names = ["Łódź", "Žižkov", "Kraków"]
+    gdf = _points().assign(ten=names)
+    files = _with_ldid(_shp_bytes(tmp_path, gdf, encoding="cp1250"), 0xC8)
+    out, rep = read_any(_zip(tmp_path / "cz.zip", files))
+    assert list(out["ten"]) == names and rep.encoding_basis == "ldid"
+    assert "from the .dbf language byte (LDID)" in "\n".join(rep.lines("en"))
+    files = _with_ldid(files, 0)  # without the declaration the same bytes are not Vietnamese: left alone
+    out0, _ = read_any(_zip(tmp_path / "cz0.zip", files))
+    assert list(out0["ten"]) != names
+
+
+@pytest.mark.parametrize("ldid", [0x03, 0x7A, 0x7B, 0xC9])  # Windows-1252, GBK, Shift-JIS, Windows-1251
+def test_dbf_language_byte_is_not_trusted_over_vietnamese_bytes(tmp_path, ldid):
+    """A language byte naming a code page the text is not in (decodes or not): the content
+    decides (TCVN3 here), the report says the declaration was wrong, never U+FFFD."""
+    gdf = _points().assign(ten=[TCVN3[n] for n in NAMES])
+    files = _with_ldid(_shp_bytes(tmp_path, gdf), ldid)
+    out, rep = read_any(_zip(tmp_path / "t.zip", files))
+    assert list(out["ten"]) == NAMES and rep.encodings == {"ten": "tcvn3"}
+    assert any(k == "ldid_wrong" for k, _ in rep.warnings) and rep.encoding_basis == "detected"
+    assert "\ufffd" not in "".join(out["ten"])
+
+
+@pytest.mark.parametrize("ldid", [0x00, 0x57])  # none, "ANSI": no code page named
+def test_dbf_language_byte_without_a_code_page_leaves_detection(tmp_path, ldid):
+    gdf = _points().assign(ten=[TCVN3[n] for n in NAMES])
+    files = _with_ldid(_shp_bytes(tmp_path, gdf), ldid)
+    out, rep = read_any(_zip(tmp_path / "w.zip", files))
+    assert list(out["ten"]) == NAMES and rep.encodings == {"ten": "tcvn3"}
+    assert not any(k == "ldid_wrong" for k, _ in rep.warnings) and rep.encoding_basis == "auto"
+
+
 def test_mapinfo_charset_utf8_over_tcvn3_is_detected_and_never_fffd(tmp_path):
     gdf = _points().to_crs(9213)
     d = tmp_path / "mi"
@@ -277,8 +318,7 @@ def test_round_trip_of_every_vector_export(tmp_path, fmt, kw):
     assert len(back) == 3 and back.crs.to_epsg() == 4326
     name_col = "ten" if "ten" in back.columns else "Name"
     assert list(back[name_col]) == NAMES
-    if "ma" in back.columns:
-        assert [str(v).zfill(4) for v in back["ma"]] == ["0101", "0102", "0203"]
+    assert list(back["ma"]) == ["0101", "0102", "0203"]  # codes as written: text, leading zeros kept, no padding
     d = shapely.distance(np.asarray(back.to_crs(9213).geometry.values), np.asarray(src.to_crs(9213).geometry.values))
     assert d.max() < 0.5
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 from pyproj import CRS
 
 from geo.errors import AtlasError
 from geo.io._common import _read_ogr, _unreadable
 from geo.io._report import ImportReport, _Raw
-from geo.io._vector import _decode_frame
+from geo.io._vector import declared_or_detected
 
 LABELS = {"mapinfo": "MapInfo TAB/MIF", "dxf": "DXF", "gpx": "GPX", "filegdb": "File Geodatabase"}
 # MapInfo "!charset" names → Python codecs (MapInfo writes the charset, GDAL recodes only some)
@@ -109,14 +110,35 @@ def read_gdal_format(path: Path, fmt: str, fname: str, layer: str | None, encodi
                spec_crs=fmt == "gpx")
     if fmt == "mapinfo":
         raw.raw_text = True
+        if declared_enc in _GDAL_RECODES:  # GDAL decoded the declared charset itself: its bytes back
+            raw.gdf = _undo_recode(raw.gdf, declared_enc)
         if encoding != "auto":
             raw.encoding_basis = "override"
         elif declared_enc is not None:
-            decoded = _decode_frame(gdf, declared_enc)
-            if decoded is None:
-                report.warn("charset_wrong", charset=declared_enc)
-                raw.declared_failed = True
-                raw.encoding_basis = "detected"
-            else:
-                raw.gdf, raw.raw_text, raw.encoding_basis = decoded, False, "declared"
+            declared_or_detected(raw, declared_enc, report, "declared", "charset_wrong", charset=declared_enc)
     return raw
+
+
+# MapInfo charsets GDAL converts to UTF-8 by itself (asked for Latin-1, we then get UTF-8
+# bytes as Latin-1 text); WindowsVietnamese and Neutral it leaves as they are
+_GDAL_RECODES = {"cp1252", "latin-1"}
+
+
+def _undo_recode(gdf, enc: str):
+    """The file's own bytes (as Latin-1 text) of values GDAL decoded from ``enc`` to UTF-8,
+    so that the declaration can be checked against them; a value that is not such a
+    conversion is kept as it is."""
+    from geo.io._common import _is_text
+
+    def back(v: Any) -> Any:
+        if not isinstance(v, str) or v.isascii():
+            return v
+        try:
+            return v.encode("latin-1").decode("utf-8").encode(enc).decode("latin-1")
+        except UnicodeError:
+            return v
+    out = gdf.copy()
+    for col in out.columns:
+        if col != out.geometry.name and _is_text(out[col]):
+            out[col] = out[col].map(back)
+    return out.rename(columns={c: back(c) for c in out.columns if c != out.geometry.name})

@@ -58,16 +58,66 @@ def _read_shapefile(shp: Path, fname: str, encoding: str, report: ImportReport, 
         if pyenc is None:
             report.warn("cpg_unknown", cpg=code[:30])
             return raw
-        decoded = _decode_frame(gdf, pyenc)
-        if decoded is None:  # a declared encoding is not proof: the bytes say otherwise
-            report.warn("cpg_wrong", cpg=code[:30])
-            raw.declared_failed = True
-            raw.encoding_basis = "detected"
-            return raw
-        raw.gdf = decoded
-        raw.raw_text = False
-        raw.encoding_basis = "cpg"
+        declared_or_detected(raw, pyenc, report, "cpg", "cpg_wrong", cpg=code[:30])
+        return raw
+    _apply_ldid(raw, parts[".dbf"], report)
     return raw
+
+
+def declared_or_detected(raw: _Raw, pyenc: str, report: ImportReport, basis: str, warn_key: str,
+                         **params: Any) -> None:
+    """Decode ``raw``'s Latin-1-read text with a file's declared encoding ``pyenc`` (a
+    ``.cpg``, a DBF language byte, a MapInfo ``Charset``) — unless the bytes say otherwise:
+    they do not decode in ``pyenc``, or the whole file's text reads as Vietnamese in another
+    encoding (TCVN3, VNI, Windows-1258, UTF-8; a Western or Asian code page decodes such
+    bytes into wrong letters without an error). Then the content decides and the report
+    says the declaration was wrong (``warn_key``)."""
+    from geo.encoding import DECODERS, detect_file
+    decoded = _decode_frame(raw.gdf, pyenc)
+    detected = detect_file(raw.gdf)
+    if decoded is None or (detected in DECODERS and detected != pyenc):
+        report.warn(warn_key, **params)
+        raw.declared_failed = decoded is None
+        raw.encoding_basis = "detected"
+        return
+    raw.gdf, raw.raw_text, raw.encoding_basis = decoded, False, basis
+
+
+# DBF language driver id (byte 29) → code page, as GDAL's shapefile driver maps them; 0x57
+# ("ANSI", GDAL: ISO-8859-1) names no code page: on a Vietnamese Windows it is Windows-1258,
+# TCVN3 or VNI, so it is left to detection like 0 (none)
+_LDID = {0x01: "cp437", 0x02: "cp850", 0x03: "cp1252", 0x08: "cp865", 0x0A: "cp850", 0x0B: "cp437",
+         0x0D: "cp437", 0x0E: "cp850", 0x0F: "cp437", 0x10: "cp850", 0x11: "cp437", 0x12: "cp850",
+         0x13: "cp932", 0x14: "cp850", 0x15: "cp437", 0x16: "cp850", 0x17: "cp865", 0x18: "cp437",
+         0x19: "cp437", 0x1A: "cp850", 0x1B: "cp437", 0x1C: "cp863", 0x1D: "cp850", 0x1F: "cp852",
+         0x22: "cp852", 0x23: "cp852", 0x24: "cp860", 0x25: "cp850", 0x26: "cp866", 0x37: "cp850",
+         0x40: "cp852", 0x4D: "cp936", 0x4E: "cp949", 0x4F: "cp950", 0x50: "cp874", 0x58: "cp1252",
+         0x59: "cp1252", 0x64: "cp852", 0x65: "cp866", 0x66: "cp865", 0x67: "cp861", 0x6A: "cp737",
+         0x6B: "cp857", 0x6C: "cp863", 0x78: "cp950", 0x79: "cp949", 0x7A: "cp936", 0x7B: "cp932",
+         0x7C: "cp874", 0x86: "cp737", 0x87: "cp852", 0x88: "cp857", 0xC8: "cp1250", 0xC9: "cp1251",
+         0xCA: "cp1254", 0xCB: "cp1253", 0xCC: "cp1257"}
+
+
+def dbf_ldid(dbf: Path) -> int:
+    """The language driver id of a DBF header (byte 29; 0 when absent or unreadable)."""
+    try:
+        with open(dbf, "rb") as fh:
+            head = fh.read(32)
+    except OSError:
+        return 0
+    return head[29] if len(head) >= 32 else 0
+
+
+def _apply_ldid(raw: _Raw, dbf: Path, report: ImportReport) -> None:
+    """Use the DBF language byte as an encoding declaration when there is no ``.cpg`` — but
+    not blindly, as for a ``.cpg``: bytes that do not decode in its code page, or that read
+    as Vietnamese in a legacy encoding (TCVN3, VNI, Windows-1258, UTF-8: what a declared
+    Western or Asian code page would turn into wrong letters), make the content decide, and
+    the report says so. No language byte (or 0x57 "ANSI"): detection, as before."""
+    ldid = dbf_ldid(dbf)
+    pyenc = _LDID.get(ldid)
+    if pyenc is not None:
+        declared_or_detected(raw, pyenc, report, "ldid", "ldid_wrong", ldid=f"0x{ldid:02X} ({pyenc})")
 
 
 def _decode_frame(gdf: gpd.GeoDataFrame, pyenc: str) -> gpd.GeoDataFrame | None:
