@@ -139,7 +139,7 @@ _LIBKML_HOUSEKEEPING = ("id", "timestamp", "begin", "end", "altitudeMode", "tess
                         "drawOrder", "icon", "snippet")
 
 
-def _read_libkml(path: Path, folders: set, fname: str) -> gpd.GeoDataFrame | None:
+def _read_libkml(path: Path, folders: set, fname: str | None = None) -> gpd.GeoDataFrame | None:
     """The Placemarks as GDAL's LIBKML driver reads them (one layer per folder; a
     MultiGeometry is one multi-part feature; gx:Track a line), or None when LIBKML is not
     there, fails or runs over the reader's limits. Only called after :func:`_parse_kml`
@@ -148,7 +148,8 @@ def _read_libkml(path: Path, folders: set, fname: str) -> gpd.GeoDataFrame | Non
     from geo import cancel
     from geo.io import _isolate, _isolate_child
     try:
-        return _isolate.call(_isolate_child.libkml_frame, str(path), folders, _LIBKML_HOUSEKEEPING, fname=fname,
+        return _isolate.call(_isolate_child.libkml_frame, str(path), folders, _LIBKML_HOUSEKEEPING,
+                             fname=fname or Path(path).name,
                              fmt_label="KML", nbytes=_isolate.data_bytes(path))
     except cancel.Cancelled:
         raise
