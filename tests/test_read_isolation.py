@@ -120,10 +120,11 @@ def test_outside_a_scope_nothing_is_cancelled_and_scopes_nest():
 
 
 def test_coverage_blocks_stop_when_the_session_is_gone():
-    from geo.coverage import iter_cells
-    from geo.population import PopulationGrid
     import numpy as np
     from affine import Affine
+
+    from geo.coverage import iter_cells
+    from geo.population import PopulationGrid
     pop = np.ones((400, 400))
     grid = PopulationGrid(values=pop, transform=Affine(100, 0, 0, 0, -100, 40000), crs="EPSG:9213")
     units = np.array([shapely.box(0, 0, 40000, 40000)])

@@ -40,9 +40,10 @@ def _check_content(path: Path, fmt: str, fname: str) -> None:
     if not ok:
         raise _unreadable(fname, LABELS[fmt])
     if fmt == "gpx":  # XML safety as for KML: no DTD, no entities
+        from xml.etree.ElementTree import ParseError
+
         from defusedxml import DefusedXmlException
         from defusedxml.ElementTree import fromstring
-        from xml.etree.ElementTree import ParseError
         try:
             fromstring(path.read_bytes(), forbid_dtd=True, forbid_entities=True, forbid_external=True)
         except DefusedXmlException:
@@ -80,7 +81,7 @@ def read_gdal_format(path: Path, fmt: str, fname: str, layer: str | None, encodi
                                   nbytes=nbytes)
     except AtlasError:
         raise
-    except Exception:  # noqa: BLE001 - damaged file (in-process reads, ATLAS_READ_ISOLATION=0)
+    except Exception:
         raise _unreadable(fname, label) from None
     report.layers = names
     if layer is not None:

@@ -29,8 +29,9 @@ import multiprocessing as mp
 import os
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from geo import cancel
 from geo.errors import AtlasError
@@ -162,7 +163,7 @@ def _run_child(conn: Any, fn: Callable[..., Any], args: tuple, kwargs: dict, mem
         outcome = ("atlas", exc.key, exc.params)
     except MemoryError:
         outcome = ("memory",)
-    except BaseException as exc:  # noqa: BLE001 - GDAL raises many types; "out of memory" among them
+    except BaseException as exc:
         text = str(exc)
         outcome = ("memory",) if "memory" in text.lower() or "alloc" in text.lower() else (
             "error", type(exc).__name__, text[:300])
@@ -170,7 +171,7 @@ def _run_child(conn: Any, fn: Callable[..., Any], args: tuple, kwargs: dict, mem
         conn.send(outcome)
     except MemoryError:
         conn.send(("memory",))
-    except Exception as exc:  # noqa: BLE001 - e.g. an unpicklable value
+    except Exception as exc:
         conn.send(("error", type(exc).__name__, str(exc)[:300]))
     finally:
         conn.close()
