@@ -315,8 +315,8 @@ def districts_from_wards(wards: gpd.GeoDataFrame, crosswalk: pd.DataFrame,
     return out, notes
 
 
-def nest_communes_in_districts(communes: gpd.GeoDataFrame,
-                               districts: gpd.GeoSeries) -> tuple[gpd.GeoSeries, list[str]]:
+def nest_communes_in_districts(communes: gpd.GeoDataFrame, districts: gpd.GeoSeries,
+                               grid_size: float = 1e-7) -> tuple[gpd.GeoSeries, list[str]]:
     """The 2009 commune polygons fitted to the district partition, so communes nest in districts.
 
     The district edges follow the official 2025 units (:func:`districts_from_wards`) while the
@@ -339,6 +339,10 @@ def nest_communes_in_districts(communes: gpd.GeoDataFrame,
         2009 commune polygons with ``district_2019`` (any CRS).
     districts : GeoSeries
         District polygons indexed by ``join_key`` of the district name.
+    grid_size : float
+        Precision of the written file in the communes' CRS units (1e-7° for the shipped
+        GeoJSON): fitted polygons are snapped to it so rounding on writing cannot make them
+        invalid.
 
     Returns
     -------
@@ -371,7 +375,7 @@ def nest_communes_in_districts(communes: gpd.GeoDataFrame,
             best = max(border, key=border.get) if max(border.values()) > 0 else max(fitted, key=lambda r: fitted[r].area)
             fitted[best] = shapely.union(fitted[best], part)
         for r, g in fitted.items():
-            out.iloc[r] = shapely.make_valid(g)
+            out.iloc[r] = _polygonal(shapely.set_precision(g, grid_size))
     before = communes.to_crs(METRIC_CRS).geometry.to_numpy()
     after = gpd.GeoSeries(out.to_numpy(), crs=communes.crs).to_crs(METRIC_CRS).to_numpy()
     moved = float(shapely.area(shapely.symmetric_difference(shapely.make_valid(before), shapely.make_valid(after))).sum()) / 2

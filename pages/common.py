@@ -180,6 +180,27 @@ def cached_layer(layer_id: str):  # noqa: ANN201 — GeoDataFrame
     return _cached_layer(layer_id, layer_version(layer_id))
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _facility_summaries(lang: str, versions: tuple, register: tuple) -> list[str]:  # noqa: ARG001 — cache key
+    from geo.completeness import province_summaries
+
+    return province_summaries(lang)
+
+
+def facility_summaries(lang: str) -> list[str]:
+    """The province's facility completeness lines ("biết 1 trên 92 trạm y tế xã/phường"),
+    cached per data file version and declared register; ``[]`` when the data cannot be read
+    (the page has already said which file is missing or damaged)."""
+    from geo.completeness import NORMS
+    from geo.register import authoritative_source
+
+    try:
+        register = tuple(str(authoritative_source(c)) for c in NORMS)
+        return _facility_summaries(lang, (layer_version("wards_2025"), layer_version("infrastructure")), register)
+    except AtlasError:
+        return []
+
+
 def workspace_layers() -> dict:
     """Saved user vector layers as ``{name: loader}`` (rasters are not drawn on the map).
 

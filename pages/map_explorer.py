@@ -6,7 +6,6 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
-from geo.completeness import province_summaries
 from geo.errors import AtlasError
 from geo.i18n import fmt_number
 from geo.units import (PROGRAMME_CITY_KEYS, UNIT_LAYERS, bounds_latlon, missing_ward_polygons, search_units, unit_at,
@@ -16,8 +15,8 @@ from layers.render import PROVINCE_BOUNDS, SCHEMES, add_gdf_layer, center_zoom, 
 from layers.views import MapView, build_map, default_view
 from pages.map_component import show_map
 from pages.urlstate import read_state, write_state
-from pages.common import (cached_layer, current_basemap, current_lang, ensure_app_entry, layer_version, plain, tr,
-                          tr_plain, workspace_layers)
+from pages.common import (cached_layer, current_basemap, current_lang, ensure_app_entry, facility_summaries,
+                          layer_version, plain, tr, tr_plain, workspace_layers)
 
 ensure_app_entry()
 
@@ -192,7 +191,7 @@ with panel_col:
             tr("map.count"): [int(counts.get(c, 0)) for c in catalog.categories],
         })
         st.dataframe(table, hide_index=True, width="stretch")
-        for line in province_summaries(lang):  # counts above are what the data holds, not reality
+        for line in facility_summaries(lang):  # counts above are what the data holds, not reality
             st.caption(plain(line))
 
 write_state(layers=view.layers, basemap=view.basemap, bounds=st.session_state["map_bounds"],

@@ -69,7 +69,8 @@ def test_click_song_cong_shows_its_figures(app_url: str, offline_page) -> None: 
     # the side panel: name, census 2019 population in the Vietnamese number format
     page.get_by_role("heading", name="Thành phố Sông Công").wait_for(timeout=30000)
     page.get_by_text("69.382", exact=True).first.wait_for(timeout=30000)
-    assert "unit=districts%3A165" in page.url or "unit=districts:165" in page.url
+    # the URL is written when the run ends (after the side panel has streamed in)
+    page.wait_for_function("() => /unit=districts(%3A|:)165/.test(location.search)", timeout=30000)
     assert frame.locator(".leaflet-overlay-pane").count() == 1
 
 
