@@ -37,15 +37,15 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import geopandas as gpd  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import shapely  # noqa: E402
-from affine import Affine  # noqa: E402
-from scipy.spatial import cKDTree  # noqa: E402
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from affine import Affine
+from scipy.spatial import cKDTree
 
-from geo import coverage as cov  # noqa: E402
-from geo.population import PopulationGrid  # noqa: E402
+from geo import coverage as cov
+from geo.population import PopulationGrid
 
 SEED = 20251126
 CRS = "EPSG:9213"
@@ -312,8 +312,8 @@ def part_growth(quick: bool, what: str) -> None:
 
 
 def part_app(quick: bool) -> None:
-    from geo.population import census_grid
     from geo.catalog import load_layer
+    from geo.population import census_grid
 
     t0 = time.perf_counter()
     communes = load_layer("communes")

@@ -23,8 +23,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests import corpus as C  # noqa: E402
-from tests import hostile as H  # noqa: E402
+from tests import corpus as C
+from tests import hostile as H
 
 _RUN = ("import resource, sys; from geo.cli import main; rc = main(sys.argv[1:]); "
         "sys.stderr.write('MAXRSS %d\\n' % resource.getrusage(resource.RUSAGE_SELF).ru_maxrss); sys.exit(rc)")

@@ -25,10 +25,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import folium  # noqa: E402
+import folium
 
-from geo.catalog import get_catalog, load_layer  # noqa: E402
-from layers.views import build_map, default_view  # noqa: E402
+from geo.catalog import get_catalog, load_layer
+from layers.views import build_map, default_view
 
 
 def naive_page(layer_ids: list[str]) -> str:
@@ -48,7 +48,7 @@ def naive_page(layer_ids: list[str]) -> str:
         env.policies["json.dumps_kwargs"] = ours
 
 
-def timed(fn, repeat: int = 3) -> tuple[float, object]:  # noqa: ANN001
+def timed(fn, repeat: int = 3) -> tuple[float, object]:
     best, result = float("inf"), None
     for _ in range(repeat):
         t0 = time.perf_counter()
@@ -174,7 +174,7 @@ def first_paint(browser, path: Path, timeout: float) -> tuple[float | None, str]
             note += "; no tooltip under the probed points"
         page.screenshot(path=str(path.with_suffix(".png")))
         return t, note
-    except Exception as e:  # noqa: BLE001 — a page that never paints is a result, not a crash
+    except Exception as e:  # a page that never paints is a result, not a crash
         return None, f"not painted within {timeout:.0f} s ({type(e).__name__})"
     finally:
         ctx.close()

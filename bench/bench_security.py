@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("ATLAS_BCRYPT_ROUNDS", "4")
 
-from tests import crashkit as K  # noqa: E402
+from tests import crashkit as K
 
 
 def _read_only_reopen_fails(ws: Path) -> bool:

@@ -19,12 +19,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app  # noqa: E402
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app
 
 MAP = ".leaflet-container .leaflet-overlay-pane path, .leaflet-container canvas"
 
 
-def _first_map(page, url: str) -> tuple[float, float]:  # noqa: ANN001
+def _first_map(page, url: str) -> tuple[float, float]:
     t0 = time.perf_counter()
     page.goto(url + "/?lang=vi&basemap=none", wait_until="commit")
     page.wait_for_selector('[data-testid="stStatusWidget"], [data-testid="stSpinner"], h1', timeout=120000)
@@ -46,7 +46,7 @@ def main() -> None:
                 proc, url = start_app(Path(tmp) / "atlas.gpkg")  # returns once /_stcore/health answers
                 try:
                     page = browser.new_page()
-                    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(url) else r.abort())
+                    page.route("**/*", lambda r, url=url: r.continue_() if r.request.url.startswith(url) else r.abort())
                     cold_first, cold_map = _first_map(page, url)
                     warm_first, warm_map = _first_map(browser.new_page(), url)
                 finally:

@@ -30,13 +30,13 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from geo import coverage as cov  # noqa: E402
-from geo import suggest as sg  # noqa: E402
-from geo.catalog import load_layer  # noqa: E402
-from geo.population import census_grid  # noqa: E402
-from geo.units import UNIT_LAYERS  # noqa: E402
+from geo import coverage as cov
+from geo import suggest as sg
+from geo.catalog import load_layer
+from geo.population import census_grid
+from geo.units import UNIT_LAYERS
 
 RADIUS = 2000.0
 TIME_LIMIT = 60.0

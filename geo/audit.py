@@ -123,7 +123,7 @@ def check_districts(data_dir: Path) -> list[Check]:
                                              ("districts_bac_kan", "backan", CENSUS_2019_BK)):
         d = _read(data_dir, _layer_file(layer_id))
         total = int(d["population_2019"].sum())
-        want = d["name"].map(lambda n: by_district.get((province_key, join_key(n)), np.nan))
+        want = d["name"].map(lambda n, key=province_key: by_district.get((key, join_key(n)), np.nan))
         differ = int((want != d["population_2019"]).sum())
         out.append(Check("audit.district_census", total == official and differ == 0,
                          {"layer": layer_id, "value": total, "official": official, "differ": differ}))

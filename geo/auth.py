@@ -74,7 +74,7 @@ def _ws(workspace: str | Path | None) -> Path:
 
 
 def _proof(workspace: Path, username: str) -> str:
-    msg = f"{workspace.resolve()}|{username}".encode("utf-8")
+    msg = f"{workspace.resolve()}|{username}".encode()
     return hmac.new(_SECRET, msg, hashlib.sha256).hexdigest()
 
 
@@ -135,7 +135,7 @@ def list_editors(workspace: str | Path | None = None) -> dict[str, dict[str, str
 def _os_user() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # noqa: BLE001 — no account name available
+    except Exception:  # no account name available
         return "?"
 
 
@@ -212,7 +212,7 @@ def add_editor(username: str, password: str, name: str = "", by: Editor | None =
     The first editor of a workspace needs no ``by`` (it creates the list); later additions
     need ``by``: an editor signed in to the same workspace. Refuses bad usernames, passwords
     shorter than 8 characters, and anyone else (``editor_auth.need_editor``)."""
-    from geo import store as _store   # the workspace's GeoPackage core tables
+    from geo import store as _store  # the workspace's GeoPackage core tables
 
     ws = _ws(workspace)
     user = _clean_user(username)

@@ -67,11 +67,14 @@ class Category:
     types: tuple[tuple[str, tuple[str, ...]], ...] = ()  # facility types within the category: (type, tags)
 
     def title(self, lang: str) -> str:
+        """The category's title in ``lang`` (vi or en)."""
         return self.title_en if lang == "en" else self.title_vi
 
 
 @dataclass(frozen=True)
 class Catalog:
+    """The layer catalog read from layers/catalog.toml: layers, facility categories, field labels."""
+
     layers: dict[str, Layer]
     categories: dict[str, Category]
     fields: dict[str, dict[str, str]]
@@ -88,6 +91,7 @@ class Catalog:
         return [cid for cid, c in self.categories.items() if c.default]
 
     def field_label(self, name: str, lang: str) -> str:
+        """The display label of attribute ``name`` in ``lang``; the raw name when the catalog has none."""
         entry = self.fields.get(name)
         return entry.get(lang, name) if entry else name
 
@@ -148,7 +152,7 @@ def load_layer(layer_id: str) -> gpd.GeoDataFrame:
         raise AtlasError("errors.layer_missing", layer=layer_id, file=layer.file)
     try:
         gdf = gpd.read_file(layer.path, engine="pyogrio")
-    except Exception:  # noqa: BLE001 — any read failure is a damaged file to the user
+    except Exception:  # any read failure is a damaged file to the user
         raise AtlasError("errors.layer_corrupt", layer=layer_id, file=layer.file) from None
     if gdf.crs is None or gdf.geometry is None:
         raise AtlasError("errors.layer_corrupt", layer=layer_id, file=layer.file)

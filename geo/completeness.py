@@ -43,6 +43,7 @@ class Norm:
     source_en: str
 
     def source(self, lang: str) -> str:
+        """Where the norm comes from, in ``lang``."""
         return self.source_en if lang == "en" else self.source_vi
 
 

@@ -93,7 +93,7 @@ def _tm3_lon0(crs: CRS | None) -> float | None:
         if op is None or "transverse mercator" not in op.method_name.lower():
             return None
         params = {p.name.lower(): p.value for p in op.params}
-    except Exception:  # noqa: BLE001 - odd CRS definitions: not ours
+    except Exception:  # odd CRS definitions: not ours
         return None
 
     def get(*names: str) -> float | None:

@@ -45,6 +45,7 @@ class JoinReport:
     unmatched_right: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
+        """The match counts and unmatched names as report lines."""
         out = [
             f"matched with unit type within district: {self.matched_exact}",
             f"matched by name within district: {self.matched_district}",

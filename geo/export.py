@@ -19,9 +19,10 @@ import re
 import tempfile
 import warnings
 import zipfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -111,9 +112,9 @@ class Credits:
     derived: bool = False
     modelled: bool = False
     notes: tuple[str, ...] = ()
-    parts: tuple["Credits", ...] = field(default=(), compare=False)
+    parts: tuple[Credits, ...] = field(default=(), compare=False)
 
-    def with_notes(self, *notes: str) -> "Credits":
+    def with_notes(self, *notes: str) -> Credits:
         """A copy with ``notes`` appended."""
         return replace(self, notes=self.notes + tuple(n for n in notes if n))
 
@@ -167,7 +168,7 @@ class Credits:
         }
 
     @staticmethod
-    def combine(title: str, parts: Iterable["Credits"]) -> "Credits":
+    def combine(title: str, parts: Iterable[Credits]) -> Credits:
         """Credits for a product built from several layers (a map, a deck, a coverage layer)."""
         uniq: list[Credits] = []
         for p in parts:
@@ -295,7 +296,7 @@ def _mapinfo_crs(crs: pyproj.CRS) -> Any:
     """MapInfo has no VN-2000 datum: write VN-2000 as WGS84 ellipsoid + the EPSG:6960 shift."""
     try:
         datum = crs.geodetic_crs.datum.name if crs.geodetic_crs else ""
-    except Exception:  # noqa: BLE001
+    except Exception:
         datum = ""
     if "2000" in datum and "viet" in datum.lower():
         with warnings.catch_warnings():
@@ -591,6 +592,7 @@ class Source:
 
     @property
     def is_raster(self) -> bool:
+        """Whether the layer is a raster (population grid) rather than vector features."""
         return self.raster is not None
 
 
@@ -704,7 +706,7 @@ def resolve_source(name_or_path: str, lang: str = DEFAULT_LANG) -> Source:
             gio.read_raster(path)  # size, CRS and limits checked before any pixel is read
             try:
                 rd = as_raster(path)
-            except Exception as exc:  # noqa: BLE001 — any read failure is the user's file
+            except Exception as exc:  # any read failure is the user's file
                 raise AtlasError("export.unreadable", path=str(path), reason=type(exc).__name__) from None
             return Source(path.stem, user_credits(path.name, lang), raster=rd)
         gdf, _report = gio.read_any(path)
@@ -729,7 +731,7 @@ def _workspace_source(name: str, lang: str) -> Source | None:
         return None
     try:
         entries = [e if isinstance(e, dict) else {"name": getattr(e, "name", e)} for e in workspace.list_layers()]
-    except Exception:  # noqa: BLE001 — an absent/empty workspace is "not there"
+    except Exception:  # an absent/empty workspace is "not there"
         return None
     info = next((e for e in entries if e.get("name") == name), None)
     if info is None:

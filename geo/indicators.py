@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -70,13 +71,16 @@ class Indicator:
     radius_m: float = 0.0
 
     def name(self, lang: str) -> str:
+        """The indicator's name in ``lang``."""
         return self.name_en if lang == "en" else self.name_vi
 
     def note(self, lang: str) -> str:
+        """The indicator's note (method, basis) in ``lang``."""
         return self.note_en if lang == "en" else self.note_vi
 
     @property
     def computed(self) -> bool:
+        """Whether the atlas computes the value (rather than it being entered from a source)."""
         return self.method == "computed"
 
 
@@ -93,6 +97,7 @@ class UnitSpec:
     integer: bool = False
 
     def label(self, lang: str) -> str:
+        """The label in ``lang``."""
         return self.label_en if lang == "en" else self.label_vi
 
 
@@ -131,9 +136,11 @@ class Document:
     targets: tuple[Target, ...] = ()
 
     def title(self, lang: str) -> str:
+        """The programme's title in ``lang``."""
         return self.title_en if lang == "en" else self.title_vi
 
     def issuer(self, lang: str) -> str:
+        """The issuing body in ``lang``."""
         return self.issuer_en if lang == "en" else self.issuer_vi
 
 
@@ -529,7 +536,7 @@ def fmt_when(iso: str) -> str:
     try:
         import datetime as _dt
 
-        moment = _dt.datetime.fromisoformat(iso).astimezone(_dt.timezone.utc)
+        moment = _dt.datetime.fromisoformat(iso).astimezone(_dt.UTC)
     except ValueError:
         return iso
     return moment.strftime("%Y-%m-%d %H:%M UTC")

@@ -10,8 +10,9 @@ name at its place or not at all, and the placed boxes are returned so tests can 
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import shapely

@@ -85,10 +85,12 @@ class RoadGraph:
 
     @property
     def n_nodes(self) -> int:
+        """Number of road-network nodes."""
         return len(self.node_xy)
 
     @property
     def n_edges(self) -> int:
+        """Number of road-network edges."""
         return len(self.edge_a)
 
     def weights(self, metric: str) -> np.ndarray:

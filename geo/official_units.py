@@ -73,7 +73,7 @@ def correct_point_codes(points: gpd.GeoDataFrame, code_names: pd.Series) -> tupl
     05794, the old Phục Linh code). Returns the points with ``gso_code`` (5-digit text)
     and one note per corrected code; a name absent from the list raises ``ValueError``.
     """
-    key = lambda s: nfc(s).lower()  # noqa: E731 — diacritics kept: Xã Văn Lang ≠ Xã Văn Lăng
+    key = lambda s: nfc(s).lower()  # diacritics kept: Xã Văn Lang ≠ Xã Văn Lăng
     by_name = pd.Series(code_names.index, index=code_names.map(key))
     pts = points.copy()
     old = pts["gso_code_2025"].astype(int).astype(str).str.zfill(5)

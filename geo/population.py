@@ -43,6 +43,7 @@ class PopulationGrid:
 
     @property
     def shape(self) -> tuple[int, int]:
+        """Raster shape (rows, columns)."""
         return self.values.shape  # type: ignore[return-value]
 
     @property
@@ -147,7 +148,7 @@ def read_population_raster(path: str | Path, band: int = 1) -> PopulationGrid:
         raise AtlasError("coverage_errors.file_missing", path=str(path))
     try:
         src = rasterio.open(p)
-    except (RasterioIOError, Exception):  # noqa: BLE001 — unreadable is unreadable to a user
+    except (RasterioIOError, Exception):  # unreadable is unreadable to a user
         raise AtlasError("coverage_errors.raster_unreadable", path=str(path)) from None
     with src:
         from geo.io import check_raster_size
@@ -200,6 +201,6 @@ def write_grid_geotiff(grid: PopulationGrid, path: str | Path, values: np.ndarra
                            dtype=str(arr.dtype), crs=grid.crs, transform=grid.transform, nodata=nodata,
                            compress="deflate", tiled=arr.shape[0] >= 256 and arr.shape[1] >= 256) as dst:
             dst.write(arr, 1)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise AtlasError("errors.unwritable", path=str(p), reason=type(exc).__name__) from None
     return p

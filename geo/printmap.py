@@ -17,27 +17,27 @@ import datetime as _dt
 import math
 import re
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import geopandas as gpd
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import FancyArrow, Patch, Rectangle  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import FancyArrow, Patch, Rectangle
+from matplotlib.ticker import FuncFormatter
 
-from geo.errors import AtlasError  # noqa: E402
-from geo.export import Credits, layer_credits  # noqa: E402
-from geo.i18n import DEFAULT_LANG, fmt_number, t  # noqa: E402
-from geo.labels import place_labels  # noqa: E402
-from geo.paths import METRIC_CRS  # noqa: E402
-from geo.units import DECK_LEVELS, PlanningUnit, resolve  # noqa: E402
+from geo.errors import AtlasError
+from geo.export import Credits, layer_credits
+from geo.i18n import DEFAULT_LANG, fmt_number, t
+from geo.labels import place_labels
+from geo.paths import METRIC_CRS
+from geo.units import DECK_LEVELS, PlanningUnit, resolve
 
 FONT = "DejaVu Sans"
 PAPERS_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}  # landscape (width, height)
@@ -369,7 +369,7 @@ def render_map(layers: Sequence[MapLayer], *, title: str, subtitle: str = "", la
         leg = side.legend(handles=handles, loc="upper left", title=t("print.legend", lang), frameon=False,
                           fontsize=base * 0.85, title_fontsize=base * 1.05, alignment="left",
                           borderaxespad=0.0)
-        leg._legend_box.align = "left"  # noqa: SLF001 — matplotlib API for title alignment
+        leg._legend_box.align = "left"  # matplotlib API for title alignment
         notes = [t("print.scale_note", lang, scale=fmt_number(_round_scale(denom), lang)),
                  crs_note(crs, lang), t("print.no_basemap", lang)]
         if data_date:

@@ -130,7 +130,7 @@ def read_register(path: str | Path, display_name: str | None = None) -> dict[str
     fname = display_name or path.name
     try:
         titles = pd.ExcelFile(path).sheet_names
-    except Exception:  # noqa: BLE001 — any unreadable workbook is the user's file
+    except Exception:  # any unreadable workbook is the user's file
         raise AtlasError("register_errors.unreadable", file=fname) from None
     by_category: dict[str, list[gpd.GeoDataFrame]] = {}
     for title in titles:
@@ -180,7 +180,7 @@ class Declaration:
     declared_at: str
 
 
-def _store(path: str | Path | None = None):  # noqa: ANN202 — geo.store.Store
+def _store(path: str | Path | None = None):  # geo.store.Store
     from geo.store import Store
 
     return Store(path)
@@ -206,8 +206,8 @@ def declare_authoritative(editor: Any, category: str, layer: str | None, path: s
         cannot serve as facilities.
     """
     from geo import workspace
-    from geo.catalog import get_catalog
     from geo.auth import require_editor
+    from geo.catalog import get_catalog
 
     editor = require_editor(editor, path)
     if category not in get_catalog().categories:
@@ -217,7 +217,7 @@ def declare_authoritative(editor: Any, category: str, layer: str | None, path: s
         if info["kind"] != "points":
             raise AtlasError("register_errors.not_points", layer=layer)
     store = _store(path)
-    now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
     with store._write() as conn:  # one transaction: declaration and audit entry together
         conn.execute(_SCHEMA)
         conn.execute(f"INSERT INTO {DECLARATIONS_TABLE} (category, layer, actor, at) VALUES (?, ?, ?, ?)",
@@ -261,6 +261,7 @@ class FacilitySource:
     declaration: Declaration | None
 
     def credit(self, lang: str) -> str:
+        """The credit line naming the source in use (OSM, or the declared register with who/when) in ``lang``."""
         if self.declaration is None:
             return t("register.credit_osm", lang)
         return t("register.credit_register", lang, layer=self.layer, who=self.declaration.declared_by,

@@ -14,9 +14,10 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
@@ -39,6 +40,8 @@ SERVICES = ("health", "education", "public_admin", "market", "post")
 
 @dataclass
 class Table:
+    """A slide table: header cells and rows of cell text."""
+
     header: list[str]
     rows: list[list[str]]
 
@@ -59,6 +62,8 @@ class Slide:
 
 @dataclass
 class Deck:
+    """A council deck: its unit, language, slides and the credits of the data shown."""
+
     unit_name: str
     lang: str
     slides: list[Slide]
@@ -286,7 +291,7 @@ def scorecard(unit_key: str, lang: str = DEFAULT_LANG) -> pd.DataFrame:
         from geo.store import Store
 
         store = Store(framework=fw)
-    except Exception:  # noqa: BLE001 — no workspace yet: file values only
+    except Exception:  # no workspace yet: file values only
         store = None
     rows = []
     for ind in fw.indicators.values():
@@ -298,7 +303,7 @@ def scorecard(unit_key: str, lang: str = DEFAULT_LANG) -> pd.DataFrame:
             try:
                 history += store.history(ind.id, unit_id)
                 targets = store.targets(ind.id)
-            except Exception:  # noqa: BLE001 — store unreadable: keep the file's facts
+            except Exception:  # store unreadable: keep the file's facts
                 pass
         if getattr(ind, "computed", False) or ind.method == "computed":
             try:
@@ -309,14 +314,14 @@ def scorecard(unit_key: str, lang: str = DEFAULT_LANG) -> pd.DataFrame:
         history.sort(key=lambda v: (v.period, v.version))
         st = ind_mod.status(history, targets, ind.direction)
         spec = fw.units.get(ind.unit)
-        def show(v: float | None) -> str:
+        def show(v: float | None, spec=spec, ind=ind) -> str:
             if v is None:
                 return t("report.no_data", lang)
             if spec is None:
                 return f"{fmt_number(v, lang)} {ind.unit}".strip()
             return ind_mod.fmt_value(v, spec, lang, with_unit=True)
 
-        def tgt(year: int) -> str:
+        def tgt(year: int, targets=targets, show=show) -> str:
             hit = [x for x in targets if x.year == year]
             return f"{ind_mod.op_symbol(hit[-1].op)} {show(hit[-1].value)}" if hit else "—"
 

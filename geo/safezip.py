@@ -43,7 +43,7 @@ class Limits:
     max_rows: int = 2_000_000
 
     @classmethod
-    def from_env(cls) -> "Limits":
+    def from_env(cls) -> Limits:
         """Limits honouring the ``ATLAS_MAX_*`` environment variables."""
         return cls(
             max_file_bytes=_env_mb("ATLAS_MAX_UPLOAD_MB", 200),

@@ -287,10 +287,12 @@ class CoverageResult:
     # -- figures
     @property
     def metric(self) -> str:
+        """``distance`` (metres) or ``time`` (minutes), as requested."""
         return self.request.metric
 
     @property
     def threshold(self) -> float:
+        """The threshold in the metric's unit of measure (metres or minutes)."""
         return self.request.threshold
 
     @property
@@ -312,6 +314,7 @@ class CoverageResult:
 
     # -- words
     def facility_label(self, lang: str) -> str:
+        """The facility category's label in ``lang``."""
         return cov.facility_label(self.request.category, lang)
 
     def _reach_kw(self) -> dict[str, float]:

@@ -19,24 +19,24 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import io
-import json
 import math
 import re
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pandas as pd
 
 from geo import wsdb
 from geo.auth import Editor, require_editor
 from geo.errors import AtlasError
-from geo.text import spreadsheet_safe, unneutralise
 from geo.i18n import t
 from geo.indicators import Framework, Target, Value, load_framework, merge_targets
-from geo.units import PlanningUnit, all_units, find, normalise_id, stored_spellings
 from geo.paths import workspace_path
+from geo.text import spreadsheet_safe, unneutralise
+from geo.units import PlanningUnit, all_units, find, normalise_id, stored_spellings
 
 TEMPLATE_COLUMNS = ("indicator_id", "unit_id", "unit_name", "period", "value", "unit", "source",
                     "evidence", "evidence_url")
@@ -96,7 +96,7 @@ CREATE TABLE IF NOT EXISTS gpkg_geometry_columns (
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,7 @@ class RowError:
     params: dict[str, Any] = field(default_factory=dict)
 
     def message(self, lang: str = "vi") -> str:
+        """The error as one sentence in ``lang``."""
         return t(f"store_errors.{self.key}", lang, **self.params)
 
 
@@ -127,9 +128,11 @@ class ImportReport:
 
     @property
     def ok(self) -> bool:
+        """Whether the import found no errors."""
         return not self.errors
 
     def bad_rows(self) -> list[int]:
+        """The (1-based) rows with at least one error, sorted."""
         return sorted({e.row for e in self.errors})
 
     def table(self, lang: str = "vi") -> pd.DataFrame:
@@ -205,6 +208,7 @@ class Store:
     # -- connection and schema
     @property
     def units(self) -> tuple[PlanningUnit, ...]:
+        """The official planning units (read once, on first use)."""
         if self._units is None:
             self._units = all_units()
         return self._units
@@ -431,6 +435,7 @@ class Store:
                       entered_at=at, version=current + 1)
 
     def recorded_targets(self, indicator_id: str) -> list[Target]:
+        """The targets recorded for ``indicator_id``, every version, ordered by year then version."""
         with self._read() as conn:
             rows = conn.execute("SELECT * FROM ind_targets WHERE indicator_id=? ORDER BY year, version",
                                 (indicator_id,)).fetchall()
@@ -650,6 +655,7 @@ class ValueConflict(AtlasError):
         super().__init__("store_errors.conflict", **params)
 
     def message(self, lang: str = "vi") -> str:
+        """The conflict as one sentence in ``lang``, with the stored and the new value."""
         from geo.indicators import fmt_value, fmt_when
 
         p = dict(self.params)
@@ -680,6 +686,7 @@ class TargetConflict(AtlasError):
         super().__init__("store_errors.target_conflict", **params)
 
     def message(self, lang: str = "vi") -> str:
+        """The target conflict as one sentence in ``lang``, with the stored and the new target."""
         from geo.indicators import fmt_value, fmt_when, op_symbol
 
         p = dict(self.params)
@@ -734,7 +741,7 @@ def read_table(path: str | Path | io.BytesIO, name: str | None = None) -> pd.Dat
             return pd.read_excel(path, dtype=object, engine="openpyxl").map(unneutralise)
     except FileNotFoundError:
         raise AtlasError("store_errors.file_missing", path=name) from None
-    except Exception as exc:  # noqa: BLE001 — any parse failure is a bad file to the user
+    except Exception as exc:  # any parse failure is a bad file to the user
         raise AtlasError("store_errors.unreadable_file", path=name, reason=type(exc).__name__) from None
     raise AtlasError("store_errors.bad_format", path=name)
 

@@ -303,14 +303,17 @@ class Problem:
 
     @property
     def n_cand(self) -> int:
+        """Number of candidate sites (columns of ``A``)."""
         return self.A.shape[1]
 
     @property
     def population(self) -> float:
+        """Total population of the cells (people)."""
         return float(self.pop.sum())
 
     @property
     def covered_before(self) -> float:
+        """Population already covered by existing facilities (people)."""
         return float(self.pop[self.covered0].sum())
 
     @property
@@ -457,6 +460,8 @@ def greedy_mclp(prob: Problem, p: int, progress: Progress | None = None,
 
 @dataclass
 class ExactRun:
+    """The result of one exact (MILP) solve: chosen sites, objective, dual bound and solver status."""
+
     sites: np.ndarray
     objective: float  # new people covered by the returned sites
     bound: float  # solver's dual bound on the optimum (== objective when optimal)
@@ -567,7 +572,7 @@ def exact_mclp(prob: Problem, p: int, time_limit: float | None = None, msg: bool
             if math.isfinite(db) and db > obj * (1 + 1e-6) + 1e-6 and \
                     float(inf.mip_gap) > 1e-4:
                 bound, status = db, "time_limit"
-        except Exception:  # noqa: BLE001 — an older HiGHS without the field: trust the status
+        except Exception:  # an older HiGHS without the field: trust the status
             pass
     return ExactRun(sites, obj, bound, status, time.perf_counter() - t0)
 
@@ -706,10 +711,12 @@ class Suggestion:
 
     @property
     def share_before(self) -> float:
+        """Share of the population covered before the new sites (0–1; nan without population)."""
         return self.covered_before / self.population if self.population > 0 else float("nan")
 
     @property
     def share_after(self) -> float:
+        """Share of the population covered with the new sites (0–1; nan without population)."""
         return self.covered_after / self.population if self.population > 0 else float("nan")
 
 
@@ -996,7 +1003,7 @@ def _pmedian(prob: Problem, p: int, limit: float | None, t0: float, progress: Pr
         inf = m.problem.solverModel.getInfo()
         if float(inf.mip_gap) > 1e-4:
             status = "exact_time_limit"
-    except Exception:  # noqa: BLE001
+    except Exception:
         pass
     order, gains = _ranked(prob, sites)
     cov_after = _covered_after(prob, order)

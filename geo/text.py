@@ -122,7 +122,7 @@ def redact_paths(text: Any) -> str:
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def spreadsheet_safe(frame):  # noqa: ANN001, ANN201 — pandas.DataFrame in and out
+def spreadsheet_safe(frame):  # pandas.DataFrame in and out
     """Copy of ``frame`` whose text cells *and column names* cannot run as spreadsheet formulas.
 
     A text starting with = + - @ (or tab/CR) gets a leading apostrophe, the usual CSV/XLSX
@@ -132,7 +132,7 @@ def spreadsheet_safe(frame):  # noqa: ANN001, ANN201 — pandas.DataFrame in and
     """
     import pandas as pd
 
-    def safe(v):  # noqa: ANN001, ANN202
+    def safe(v):
         return "'" + v if isinstance(v, str) and v.startswith(_FORMULA_START) else v
 
     out = frame.copy()

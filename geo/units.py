@@ -24,9 +24,10 @@ Old spellings are accepted on input and normalised by :func:`normalise_id`:
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Callable, Iterable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -325,6 +326,8 @@ def unit_set_layer(choice: str) -> str | None:
 
 @dataclass(frozen=True)
 class UnitHit:
+    """A search hit: the unit layer, the row index, the name and the unit type."""
+
     layer: str
     index: int
     name: str

@@ -27,7 +27,7 @@ import sqlite3
 import tempfile
 import unicodedata
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -144,7 +144,7 @@ def _validate(name: Any, gdf: gpd.GeoDataFrame) -> str:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="microseconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _commit_rows(path: Path, name: str, table: str, kind: str, features: int, source: str, meta: dict,
@@ -263,7 +263,7 @@ def save_layer(name: str, gdf: gpd.GeoDataFrame, meta: dict[str, Any] | None = N
         try:
             pyogrio.write_dataframe(out, src, layer=table, driver="GPKG", encoding="utf-8",
                                     layer_options={"SPATIAL_INDEX": "NO", "GEOMETRY_NAME": "geom"})
-        except Exception as exc:  # noqa: BLE001 - nothing touched the workspace yet
+        except Exception as exc:  # nothing touched the workspace yet
             raise AtlasError("workspace_errors.write_failed", name=name, reason=type(exc).__name__) from None
         return _commit_rows(path, name, table, kind, int(len(gdf)), str(meta.get("source", "")), meta,
                             overwrite, src, editor)

@@ -25,8 +25,9 @@ import json
 import os
 import sqlite3
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from geo.errors import AtlasError
 
@@ -42,7 +43,7 @@ _checked_lock = threading.Lock()
 
 def now() -> str:
     """UTC time stamp (ISO 8601, seconds) for audit rows."""
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def _error(exc: BaseException) -> AtlasError:

@@ -1,0 +1,1 @@
+"""Folium rendering of the atlas layers (catalog.toml is their declarative description)."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import folium
 import folium.plugins
@@ -20,12 +20,13 @@ import shapely
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from geo.catalog import Catalog, Layer, for_display, get_catalog
 from geo.classify import NO_DATA_COLOR, PALETTES, SCHEMES, Classification, classify  # noqa: F401 (re-exported for pages)
 from geo.i18n import fmt_number, t
 from geo.text import escape
 from layers import assets
 from layers.compact import compact_layer, is_big
-from geo.catalog import Catalog, Layer, for_display, get_catalog
+
 
 def _compact_json() -> None:
     """Embed GeoJSON compactly: UTF-8 text instead of \\u escapes, no spaces.
@@ -107,7 +108,7 @@ class MetricScale(MacroElement):
 def center_zoom(bounds: list[list[float]], width_px: int = 800, height_px: int = 620) -> tuple[list[float], int]:
     """Centre and the largest Web-Mercator zoom at which ``bounds`` fit a map of that size."""
     (s, w), (n, e) = bounds
-    merc = lambda lat: math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))  # noqa: E731
+    merc = lambda lat: math.log(math.tan(math.pi / 4 + math.radians(lat) / 2))
     zx = math.log2(width_px * 360.0 / (max(e - w, 1e-9) * 256))
     zy = math.log2(height_px * 2 * math.pi / (max(merc(n) - merc(s), 1e-12) * 256))
     zoom = int(max(1, min(18, math.floor(min(zx, zy)))))
@@ -373,7 +374,7 @@ def add_gdf_layer(m: folium.Map, gdf: gpd.GeoDataFrame, lang: str, name: str,
 
 
 def geometry_kind(gdf: gpd.GeoDataFrame) -> str:
-    """point / line / polygon from the dominant geometry type."""
+    """Point / line / polygon from the dominant geometry type."""
     types = shapely.get_type_id(np.asarray(gdf.geometry.values))
     types = types[types >= 0]
     if len(types) == 0:

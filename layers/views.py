@@ -1,15 +1,15 @@
 """A map view = which layers, how drawn, where. One builder for the page, the CLI and the bench."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import folium
 import geopandas as gpd
 
+from geo.catalog import Catalog, get_catalog, load_layer
 from geo.errors import AtlasError
 from geo.i18n import t
-from geo.catalog import Catalog, get_catalog, load_layer
 from layers.render import add_catalog_layer, finish_map, new_map
 
 Loader = Callable[[str], gpd.GeoDataFrame]

@@ -100,7 +100,7 @@ def tr_plain(key: str, **params: Any) -> str:
     return t(key, current_lang(), **{k: plain(v) if isinstance(v, str) else v for k, v in params.items()})
 
 
-def plain_table(frame):  # noqa: ANN001, ANN201 — pandas.DataFrame in and out
+def plain_table(frame):  # pandas.DataFrame in and out
     """A copy of ``frame`` for ``st.table`` (which renders cells and headers as Markdown):
     every text cell, index label and column name shown literally."""
     out = frame.copy()
@@ -123,7 +123,7 @@ def client_address() -> str:
     """The browser's address as the server sees it ("" when unknown): a sign-in lockout key."""
     try:
         return str(st.context.ip_address or "")
-    except Exception:  # noqa: BLE001 — no request context (tests, bare mode)
+    except Exception:  # no request context (tests, bare mode)
         return ""
 
 
@@ -156,7 +156,7 @@ def editor_sign_in(form_key: str = "editor_sign_in") -> Any:
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _cached_layer(layer_id: str, version: tuple[str, float | None]):  # noqa: ANN202
+def _cached_layer(layer_id: str, version: tuple[str, float | None]):
     from geo.catalog import load_layer
 
     return load_layer(layer_id)
@@ -170,7 +170,7 @@ def layer_version(layer_id: str) -> tuple[str, float | None]:
     return str(path), (path.stat().st_mtime if path.exists() else None)
 
 
-def cached_layer(layer_id: str):  # noqa: ANN201 — GeoDataFrame
+def cached_layer(layer_id: str):  # GeoDataFrame
     """A catalog layer, read once per file version and shared (read-only) by all sessions.
 
     GeoDataFrames are not hashable by ``st.cache_data``: this caches the object itself,
@@ -181,7 +181,7 @@ def cached_layer(layer_id: str):  # noqa: ANN201 — GeoDataFrame
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _facility_summaries(lang: str, versions: tuple, register: tuple) -> list[str]:  # noqa: ARG001 — cache key
+def _facility_summaries(lang: str, versions: tuple, register: tuple) -> list[str]:  # cache key
     from geo.completeness import province_summaries
 
     return province_summaries(lang)
@@ -213,11 +213,11 @@ def workspace_layers() -> dict:
         return {}
     try:
         entries = [e for e in workspace.list_layers() if e.get("kind") != "raster"]
-    except Exception:  # noqa: BLE001 — a broken workspace must not break the map
+    except Exception:  # a broken workspace must not break the map
         return {}
 
-    def loader(name: str, saved_at: str):  # noqa: ANN202
-        def load():  # noqa: ANN202
+    def loader(name: str, saved_at: str):
+        def load():
             return workspace.read_layer(name)
         load.saved_at = saved_at  # type: ignore[attr-defined]
         return load

@@ -11,7 +11,6 @@ import re
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import streamlit as st
 
@@ -125,7 +124,7 @@ st.info(tr("coverage.rule"))
 ws_entries = [e for e in workspace.list_layers() if e.get("name")]
 ws_saved = {e["name"]: str(e.get("saved_at", "")) for e in ws_entries}
 ws_of = {kind: [e["name"] for e in ws_entries if e.get("kind") == kind] for kind in ("points", "polygons", "lines", "raster")}
-ws_name = lambda x: t("coverage.facilities_workspace", lang, name=x.split(":", 1)[1].rsplit("|", 1)[0])  # noqa: E731
+ws_name = lambda x: t("coverage.facilities_workspace", lang, name=x.split(":", 1)[1].rsplit("|", 1)[0])
 if "cov_radius" not in st.session_state:
     reach_defaults()
 with st.sidebar:
@@ -306,7 +305,7 @@ if result.before is not None:
     st.dataframe(label_columns(fmt_table(comp, ("share_before", "share_after"))), hide_index=True, width="stretch")
 
 # ---- where to build next (pages/coverage_suggest.py) -------------------------------------
-from pages import coverage_suggest  # noqa: E402
+from pages import coverage_suggest
 
 
 def _category_points(category: str):

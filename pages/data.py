@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 import shutil
 import unicodedata
 from pathlib import Path
@@ -149,7 +148,7 @@ def preview_map(gdf, name: str, key: str) -> None:
     show_map(m, key=key, height=420, returned_objects=[])
 
 
-def manage_layers(names: list[str], editor) -> None:  # noqa: ANN001 — geo.auth.Editor
+def manage_layers(names: list[str], editor) -> None:  # geo.auth.Editor
     """Rename or delete a saved layer (editors only; each change is an audit-log row)."""
     with st.expander(tr("data.manage")):
         after = st.session_state.pop("data_manage_after", None)  # set by a rename/delete before its rerun
@@ -294,8 +293,8 @@ else:
         manage_layers(names, editor)
 
 # ---- official facility register: which saved layer is the authoritative source of a category
-from geo.catalog import get_catalog  # noqa: E402
-from geo.register import authoritative_source, declarations, declare_authoritative  # noqa: E402
+from geo.catalog import get_catalog
+from geo.register import authoritative_source, declarations, declare_authoritative
 
 
 def register_section() -> None:
@@ -319,8 +318,9 @@ def register_section() -> None:
     elif _points:
         _cat = st.selectbox(tr("register.pick_category"), list(_current), format_func=lambda c: _cats[c].title(lang),
                             key="reg_category")
+        _osm = tr("register.osm_default")
         _layer = st.selectbox(tr("register.pick_layer"), [""] + _points, key="reg_layer",
-                              format_func=lambda n, _osm=tr("register.osm_default"): _osm if n == "" else n)
+                              format_func=lambda n: _osm if n == "" else n)
         if st.button(tr("register.declare"), key="reg_declare"):
             try:
                 declare_authoritative(_editor, _cat, _layer or None)

@@ -10,8 +10,17 @@ import streamlit as st
 
 from geo.errors import AtlasError
 from geo.i18n import t
-from pages.common import (cached_layer, current_basemap, current_lang, ensure_app_entry, plain, show_error, tr,
-                          tr_plain, workspace_layers)
+from pages.common import (
+    cached_layer,
+    current_basemap,
+    current_lang,
+    ensure_app_entry,
+    plain,
+    show_error,
+    tr,
+    tr_plain,
+    workspace_layers,
+)
 from pages.urlstate import current_view, read_state, unit_key, unit_param, write_state
 
 ensure_app_entry()
@@ -93,7 +102,7 @@ def _view_caption(view: dict[str, Any]) -> str:
     return " · ".join(p for p in parts if p)
 
 
-def _map_view(view: dict[str, Any]):  # noqa: ANN202 — layers.views.MapView
+def _map_view(view: dict[str, Any]):  # layers.views.MapView
     from layers.views import MapView
 
     app_basemap = current_basemap()  # "none" in the sidebar means offline: no map fetches tiles
@@ -109,11 +118,11 @@ def _map_view(view: dict[str, Any]):  # noqa: ANN202 — layers.views.MapView
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
-def _folium_map(key: str, _view: dict[str, Any]):  # noqa: ANN202 — folium.Map
+def _folium_map(key: str, _view: dict[str, Any]):  # folium.Map
     return _build(_view)
 
 
-def _build(view: dict[str, Any]):  # noqa: ANN202 — folium.Map
+def _build(view: dict[str, Any]):  # folium.Map
     """The folium map of a view. Leaflet needs a maxZoom for clustered markers when no tile
     layer sets one (basemap "none"), so it is set here."""
     from layers.views import build_map
@@ -271,8 +280,8 @@ tab_data, tab_print, tab_deck, tab_html, tab_present = st.tabs(
 
 # ---- data downloads ----------------------------------------------------------------------
 with tab_data:
-    from geo.export import FORMATS, RASTER_FORMATS, VECTOR_FORMATS, computed_sources
     from geo.catalog import get_catalog
+    from geo.export import FORMATS, RASTER_FORMATS, VECTOR_FORMATS, computed_sources
 
     catalog = get_catalog()
     mine = workspace_layers()

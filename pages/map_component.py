@@ -8,9 +8,9 @@ streamlit-folium 0.27.4).
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
-
 import hashlib
+from collections.abc import Iterable
+from typing import Any
 
 import branca
 import folium

@@ -6,17 +6,36 @@ import geopandas as gpd
 import pandas as pd
 import streamlit as st
 
+from geo.catalog import get_catalog
 from geo.errors import AtlasError
 from geo.i18n import fmt_number
-from geo.units import (PROGRAMME_CITY_KEYS, UNIT_LAYERS, bounds_latlon, missing_ward_polygons, search_units, unit_at,
-                       unit_code, unit_facts, unit_from_code)
-from geo.catalog import get_catalog
+from geo.units import (
+    PROGRAMME_CITY_KEYS,
+    UNIT_LAYERS,
+    bounds_latlon,
+    missing_ward_polygons,
+    search_units,
+    unit_at,
+    unit_code,
+    unit_facts,
+    unit_from_code,
+)
 from layers.render import PROVINCE_BOUNDS, SCHEMES, add_gdf_layer, center_zoom, geometry_kind
 from layers.views import MapView, build_map, default_view
+from pages.common import (
+    cached_layer,
+    current_basemap,
+    current_lang,
+    ensure_app_entry,
+    facility_summaries,
+    layer_version,
+    plain,
+    tr,
+    tr_plain,
+    workspace_layers,
+)
 from pages.map_component import show_map
 from pages.urlstate import read_state, write_state
-from pages.common import (cached_layer, current_basemap, current_lang, ensure_app_entry, facility_summaries,
-                          layer_version, plain, tr, tr_plain, workspace_layers)
 
 ensure_app_entry()
 
@@ -78,7 +97,7 @@ def load_or_note(layer_id: str) -> gpd.GeoDataFrame | None:
         return None
 
 
-def search_label(hit) -> str:  # noqa: ANN001 — geo.units.UnitHit
+def search_label(hit) -> str:  # geo.units.UnitHit
     """ "Thành phố Phổ Yên — Thành phố · đô thị thông minh (chương trình 2020)": the type as
     the official name writes it, then what the unit is in the atlas."""
     what = tr("map.programme_city") if hit.programme_city else tr("map.level_" + catalog.layers[hit.layer].unit_level)

@@ -12,12 +12,32 @@ import streamlit as st
 from geo.auth import Editor
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, t
-from geo.indicators import (Framework, Indicator, basis_changes, compute_indicator, computed_values, fmt_value, fmt_when,
-                            load_framework, province_total, scorecard)
-from geo.units import PlanningUnit, all_units, programme_cities
+from geo.indicators import (
+    Framework,
+    Indicator,
+    basis_changes,
+    compute_indicator,
+    computed_values,
+    fmt_value,
+    fmt_when,
+    load_framework,
+    province_total,
+    scorecard,
+)
 from geo.store import ImportRejected, Store, frame_bytes, read_table, template_xlsx
-from pages.common import (EDITOR_KEY, current_basemap, current_lang, editor_sign_in, ensure_app_entry, plain,
-                          plain_table, show_error, tr, tr_plain)
+from geo.units import PlanningUnit, all_units, programme_cities
+from pages.common import (
+    EDITOR_KEY,
+    current_basemap,
+    current_lang,
+    editor_sign_in,
+    ensure_app_entry,
+    plain,
+    plain_table,
+    show_error,
+    tr,
+    tr_plain,
+)
 
 ensure_app_entry()
 
@@ -242,7 +262,7 @@ def map_tab(fw: Framework) -> None:
     st.caption(ind.note(lang))
     gdf = _map_frame(ind, level)
     try:
-        from pages.map_component import show_map   # renders a cached folium map once (streamlit-folium)
+        from pages.map_component import show_map  # renders a cached folium map once (streamlit-folium)
 
         m = _choropleth(ind.id, level, lang, ind.radius_m, current_basemap(), ind, gdf)
         show_map(m, key=f"ind_map_{ind.id}_{level}_{lang}", height=520, returned_objects=())

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from geo.units import normalise_id
 
@@ -37,7 +38,7 @@ def _known_layers() -> set[str] | None:
         from geo.catalog import get_catalog
 
         return set(get_catalog().layers)
-    except Exception:  # noqa: BLE001 — catalog unreadable: accept any ids, let the page refuse
+    except Exception:  # catalog unreadable: accept any ids, let the page refuse
         return None
 
 
@@ -46,7 +47,7 @@ def _known_basemaps() -> set[str] | None:
         from layers.render import BASEMAPS
 
         return set(BASEMAPS)
-    except Exception:  # noqa: BLE001
+    except Exception:
         return None
 
 

@@ -7,7 +7,8 @@ runner's last-resort error handler (one sentence to the user, the details to the
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 LOG = logging.getLogger("atlas")
 
@@ -100,5 +101,5 @@ def run_page(nav: Any) -> None:
             nav.run()
     except cancel.Cancelled:
         LOG.info("page work stopped: its session ended")
-    except Exception as exc:  # noqa: BLE001 — the one place every page failure ends up
+    except Exception as exc:  # the one place every page failure ends up
         show_unexpected(exc)

@@ -16,16 +16,25 @@ import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from geo.derive import (SMART_CITY_DISTRICT_IDS, categorise_pois, facility_types, join_census_2019,  # noqa: E402
-                        merge_census_towns)
-from geo.official_units import (DISPLAY_TOLERANCE_DEG, OFFICIAL_AREA_KM2_2025,  # noqa: E402
-                                OFFICIAL_POPULATION_2025, build_wards_2025, census_by_new_unit,
-                                clean_coverage, correct_point_codes, display_geometry,
-                                districts_from_wards, nest_communes_in_districts, outline, read_code_list,
-                                read_official_figures)
-from geo.paths import DATA_DIR, METRIC_CRS, SHARED_SOURCES  # noqa: E402
-from geo.text import join_key  # noqa: E402
-from geo.catalog import get_catalog  # noqa: E402
+from geo.catalog import get_catalog
+from geo.derive import SMART_CITY_DISTRICT_IDS, categorise_pois, facility_types, join_census_2019, merge_census_towns
+from geo.official_units import (
+    DISPLAY_TOLERANCE_DEG,
+    OFFICIAL_AREA_KM2_2025,
+    OFFICIAL_POPULATION_2025,
+    build_wards_2025,
+    census_by_new_unit,
+    clean_coverage,
+    correct_point_codes,
+    display_geometry,
+    districts_from_wards,
+    nest_communes_in_districts,
+    outline,
+    read_code_list,
+    read_official_figures,
+)
+from geo.paths import DATA_DIR, METRIC_CRS, SHARED_SOURCES
+from geo.text import join_key
 
 SRC = {
     "province_pre": "vnm_adm1_thai_nguyen_pre2025_dvhcvn.geojson",
@@ -61,7 +70,7 @@ def build(src: Path, out: Path) -> list[str]:
     """Build all files; returns the report lines."""
     out.mkdir(parents=True, exist_ok=True)
     report: list[str] = []
-    read = lambda key: gpd.read_file(src / SRC[key])  # noqa: E731
+    read = lambda key: gpd.read_file(src / SRC[key])
 
     # --- the 92 official units (items 13, 14, 15; label points item 6) -------------------
     figures = read_official_figures(src / SRC["figures"])

@@ -80,7 +80,7 @@ def check(ws: Path) -> list[str]:
         store = Store(ws, framework=load_framework(), units=())
         hist = store.history("smart_cities")                   # readiness
         audit = store.audit_log()
-    except Exception as exc:  # noqa: BLE001 — any failure to open is a lost workspace
+    except Exception as exc:  # any failure to open is a lost workspace
         return [f"reopen failed: {type(exc).__name__}: {exc}"]
     con = sqlite3.connect(ws)
     try:

@@ -13,7 +13,7 @@ from geo.cli import main
 from geo.paths import DATA_DIR
 
 
-def test_shipped_data_passes_every_check(capsys) -> None:  # noqa: ANN001
+def test_shipped_data_passes_every_check(capsys) -> None:
     assert main(["audit"]) == 0
     out = capsys.readouterr().out
     assert "[FAIL]" not in out and "All" in out
@@ -34,7 +34,7 @@ def _failing(data_dir: Path) -> set[str]:
     return {c.key for c in run_audit(data_dir) if not c.ok}
 
 
-def test_a_wrong_figure_or_code_fails(copy: Path, capsys) -> None:  # noqa: ANN001
+def test_a_wrong_figure_or_code_fails(copy: Path, capsys) -> None:
     wards = gpd.read_file(copy / "wards_2025.geojson")
     wards.loc[0, "population_2025"] = wards.loc[0, "population_2025"] // 10  # the one-tenth error of item 6
     wards.loc[1, "gso_code"] = "05794"  # the old Phú Lạc error

@@ -7,8 +7,18 @@ import subprocess
 import bcrypt
 import pytest
 
-from geo.auth import (LOCK_SECONDS, MAX_FAILURES, Editor, add_editor, authenticate, configure_test_editor,
-                      hash_password, list_editors, require_editor, verify_password)
+from geo.auth import (
+    LOCK_SECONDS,
+    MAX_FAILURES,
+    Editor,
+    add_editor,
+    authenticate,
+    configure_test_editor,
+    hash_password,
+    list_editors,
+    require_editor,
+    verify_password,
+)
 from geo.errors import AtlasError
 from geo.paths import REPO_ROOT
 
@@ -39,7 +49,7 @@ def test_long_passwords_count_in_full_and_old_hashes_still_verify():
     a, b = "đ" * 36, "đ" * 36 + "x"          # 72 bytes, then one more: plain bcrypt sees them as equal
     assert len(a.encode()) == 72
     assert not verify_password(b, hash_password(a, rounds=4))
-    old = bcrypt.hashpw("legacy-password".encode(), bcrypt.gensalt(4)).decode()   # a hash made before
+    old = bcrypt.hashpw(b"legacy-password", bcrypt.gensalt(4)).decode()   # a hash made before
     assert verify_password("legacy-password", old) and not verify_password("legacy-passwordX", old)
 
 

@@ -118,7 +118,7 @@ def test_out_never_overwrites_the_input_or_the_workspace(tmp_path, capsys):
     assert [x["name"] for x in workspace.list_layers()] == ["a"]
 
 
-def test_cli_language_follows_the_system_locale(tmp_path) -> None:  # noqa: ANN001
+def test_cli_language_follows_the_system_locale(tmp_path) -> None:
     """LANG=vi_VN.UTF-8 → Vietnamese messages; LC_ALL wins over LANG; --lang wins over both."""
     import os
     import subprocess

@@ -2,8 +2,6 @@
 from __future__ import annotations
 
 import geopandas as gpd
-import numpy as np
-import pandas as pd
 from shapely.geometry import Point, box
 
 from geo.catalog import load_layer

@@ -10,7 +10,8 @@ import pytest
 import rasterio
 import shapely
 from affine import Affine
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geo import coverage as cov
 from geo.errors import AtlasError

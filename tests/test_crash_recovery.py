@@ -4,7 +4,6 @@ history and audit log matching row for row; N processes saving the same value at
 the form or by importing a file — produce exactly one winner."""
 from __future__ import annotations
 
-import random
 import sqlite3
 
 import pytest
@@ -40,7 +39,6 @@ def test_writer_killed_at_random_points_loses_nothing(ws, kind, loops):
 def test_damaged_workspace_says_what_happened_on_the_pages(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from geo.i18n import t
     from geo.paths import REPO_ROOT
 
     bad = tmp_path / "atlas.gpkg"

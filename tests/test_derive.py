@@ -2,16 +2,14 @@
 from __future__ import annotations
 
 import geopandas as gpd
-import pytest
 import pandas as pd
+import pytest
+import shapely
 from shapely.geometry import Point, box
 
-import shapely
-
+from geo.catalog import get_catalog, load_layer
 from geo.derive import categorise_pois, join_census_2019, merge_census_towns
 from geo.official_units import CENSUS_2019_TN
-
-from geo.catalog import get_catalog, load_layer
 
 
 def _communes() -> gpd.GeoDataFrame:

@@ -17,8 +17,19 @@ from shapely.geometry import Point, Polygon
 
 from geo.auth import configure_test_editor
 from geo.errors import AtlasError
-from geo.export import (FORMATS, VECTOR_FORMATS, Credits, RasterData, export_bytes, export_raster,
-                        export_source, export_vector, layer_credits, resolve_source, shapefile_field_names)
+from geo.export import (
+    FORMATS,
+    VECTOR_FORMATS,
+    Credits,
+    RasterData,
+    export_bytes,
+    export_raster,
+    export_source,
+    export_vector,
+    layer_credits,
+    resolve_source,
+    shapefile_field_names,
+)
 
 NAMES = ["Phường Đồng Quang", "Xã Tân Cương", "Thành phố Sông Công", "Huyện Định Hóa <b>&'\""]
 

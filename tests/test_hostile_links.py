@@ -67,8 +67,8 @@ def test_page_runner_shows_one_sentence_and_logs_the_details(tmp_path, caplog):
     bad_page.write_text(f"raise RuntimeError({secret!r})\n", encoding="utf-8")
     script = tmp_path / "runner.py"
     script.write_text(
-        "import sys\nsys.path.insert(0, %r)\nimport streamlit as st\nfrom pages.web import run_page\n"
-        "run_page(st.navigation([st.Page(%r, title='x')]))\n" % (str(REPO_ROOT), str(bad_page)), encoding="utf-8")
+        f"import sys\nsys.path.insert(0, {str(REPO_ROOT)!r})\nimport streamlit as st\nfrom pages.web import run_page\n"
+        f"run_page(st.navigation([st.Page({str(bad_page)!r}, title='x')]))\n", encoding="utf-8")
     with caplog.at_level("ERROR", logger="atlas"):
         at = AppTest.from_file(str(script), default_timeout=60).run()
     assert not at.exception

@@ -18,7 +18,7 @@ from geo.errors import AtlasError
 RISKY = ["=HYPERLINK(\"http://evil.example\",\"x\")", "+1+1", "-2+3", "@SUM(A1)", "\t=1"]
 
 
-def _starts_risky(v) -> bool:  # noqa: ANN001
+def _starts_risky(v) -> bool:
     return isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -74,7 +74,7 @@ def test_cli_strips_terminal_escape_codes_and_never_shows_server_paths(tmp_path,
     out = capsys.readouterr().out
     assert "decision" in out and "red" in out and "\x1b" not in out and "\x07" not in out
 
-    def boom(args):  # noqa: ANN001, ANN202
+    def boom(args):
         raise RuntimeError(f"cannot open {tmp_path}/secret/atlas.gpkg")
     monkeypatch.setattr("geo.cli.indicators.cmd_list", boom)
     assert cli.main(["indicators", "list"]) == 2

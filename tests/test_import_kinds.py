@@ -324,8 +324,9 @@ def test_round_trip_of_every_vector_export(tmp_path, fmt, kw):
 
 
 def test_round_trip_geotiff(tmp_path):
-    from geo.export import RasterData, export_raster, user_credits
     from rasterio.transform import from_origin
+
+    from geo.export import RasterData, export_raster, user_credits
     arr = np.arange(12, dtype="float32").reshape(3, 4)
     rd = RasterData(arr, from_origin(105.8, 21.6, 0.01, 0.01), "EPSG:4326", None, "pop")
     res = export_raster(rd, tmp_path / "pop.tif", credits=user_credits("pop", "en"))

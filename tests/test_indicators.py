@@ -6,9 +6,23 @@ import math
 import pytest
 
 from geo.errors import AtlasError
-from geo.indicators import (FRAMEWORK_FILE, PROVINCE_ID, Target, Value, compute_indicator, computed_values,
-                            gap_sentence, load_framework, merge_targets, meets, parse_framework, people_gap,
-                            scorecard, status, target_for)
+from geo.indicators import (
+    FRAMEWORK_FILE,
+    PROVINCE_ID,
+    Target,
+    Value,
+    compute_indicator,
+    computed_values,
+    gap_sentence,
+    load_framework,
+    meets,
+    merge_targets,
+    parse_framework,
+    people_gap,
+    scorecard,
+    status,
+    target_for,
+)
 from geo.units import find as resolve_unit
 from geo.units import units_by_id
 
@@ -261,9 +275,9 @@ def test_resolve_unit_by_id_or_name():
 # ---------------------------------------------------------------- computed indicators = coverage engine
 
 def test_computed_indicator_equals_coverage_by_unit(fw):
+    from geo.catalog import load_layer
     from geo.coverage import coverage_by_unit
     from geo.population import census_grid
-    from geo.catalog import load_layer
 
     ind = fw.indicators["health_access"]
     districts = load_layer("districts")
@@ -289,9 +303,9 @@ def test_computed_indicator_equals_coverage_by_unit(fw):
 
 
 def test_ward_indicator_equals_coverage_by_unit_on_2025_wards(fw):
+    from geo.catalog import load_layer
     from geo.coverage import coverage_by_unit
     from geo.population import census_grid
-    from geo.catalog import load_layer
 
     ind = fw.indicators["school_access"]
     wards = load_layer("wards_2025")

@@ -327,6 +327,7 @@ def test_zip_holding_a_geojson(tmp_path):
 
 def test_tcvn3_field_names_converted(tmp_path):
     import zipfile
+
     import geopandas as gpd
     import pyogrio
     src = tmp_path / "f"

@@ -9,12 +9,12 @@ from geo.printmap import unit_layers
 from geo.report import MIN_LABEL_PT, SLIDE_IN, _map_slide
 
 
-def _overlap(a, b) -> bool:  # noqa: ANN001
+def _overlap(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
 @pytest.mark.parametrize("unit", ["172", "province"])
-def test_map_slide_labels_never_overlap_and_are_readable(unit: str, tmp_path) -> None:  # noqa: ANN001
+def test_map_slide_labels_never_overlap_and_are_readable(unit: str, tmp_path) -> None:
     slide = _map_slide(unit_layers(unit, "vi"), "vi")
     fig = slide.figure((SLIDE_IN[0] - 1.0, SLIDE_IN[1] - 1.75))  # the size the deck draws it at
     boxes = [b for placed in fig.atlas_labels for b in placed.boxes]

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import shapely
 from affine import Affine
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geo.coverage import COLUMNS
 from geo.errors import AtlasError

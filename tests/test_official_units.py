@@ -8,8 +8,13 @@ import shapely
 from shapely.geometry import Point, box
 
 from geo.catalog import for_display, get_catalog, load_layer
-from geo.official_units import (clean_coverage, correct_point_codes, display_geometry, districts_from_wards,
-                                nest_communes_in_districts)
+from geo.official_units import (
+    clean_coverage,
+    correct_point_codes,
+    display_geometry,
+    districts_from_wards,
+    nest_communes_in_districts,
+)
 
 
 def test_point_codes_follow_the_official_list_with_diacritics() -> None:
@@ -93,7 +98,7 @@ def test_communes_nest_in_their_districts_and_census_grid_totals_become_exact() 
     after = census_grid(communes.set_geometry(fitted.to_numpy()), "population_2019")
     dm = np.asarray(districts.to_crs(after.crs).values)
 
-    def per_district(grid):  # noqa: ANN001, ANN202
+    def per_district(grid):
         lab = unit_labels(grid, dm)
         return np.bincount(lab.ravel(), weights=grid.values.ravel(), minlength=3)[1:]
 

@@ -1,18 +1,25 @@
 """Population grids: census-modelled (uniform within unit) and user rasters in any CRS."""
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import rasterio
 import shapely
-import geopandas as gpd
 from affine import Affine
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from geo.errors import AtlasError
 from geo.paths import METRIC_CRS
-from geo.population import (LABEL_CENSUS_COMMUNE, LABEL_RASTER, PopulationGrid, census_grid,
-                            read_population_raster, write_grid_geotiff)
+from geo.population import (
+    LABEL_CENSUS_COMMUNE,
+    LABEL_RASTER,
+    PopulationGrid,
+    census_grid,
+    read_population_raster,
+    write_grid_geotiff,
+)
 
 X0, Y0 = 430_000.0, 2_380_000.0  # EPSG:9213 metres, inside Thái Nguyên
 

@@ -10,8 +10,7 @@ from matplotlib import font_manager
 from matplotlib.ft2font import FT2Font
 
 from geo.errors import AtlasError
-from geo.printmap import (PAPERS_MM, PRINT_DPI, render_map, save_figure, unit_layers,
-                          unit_map_figure, unit_map_layers)
+from geo.printmap import PAPERS_MM, PRINT_DPI, render_map, save_figure, unit_layers, unit_map_figure, unit_map_layers
 from geo.units import DECK_LEVELS, resolve
 
 
@@ -164,9 +163,8 @@ def test_view_choropleth_legend_matches_the_web_map_classes():
     """Printed classes are the web map's (layers.render.classify on the whole layer), even
     when the extent shows only part of the layer."""
     from geo.catalog import load_layer
-    from layers.render import classify
-
     from geo.printmap import view_map_figure
+    from layers.render import classify
 
     classes, _ = classify(load_layer("districts")["density_2019"], "quantiles", 5, "YlOrRd", "vi")
     fig = view_map_figure(["districts"], title="x", lang="vi", extent=(105.74, 21.43, 105.93, 21.56),

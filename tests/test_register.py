@@ -10,18 +10,26 @@ from geo.auth import configure_test_editor
 from geo.catalog import load_layer
 from geo.completeness import completeness
 from geo.errors import AtlasError
-from geo.register import (SHEETS, authoritative_source, declarations, declare_authoritative, facilities_for,
-                          headers, import_register, template_xlsx)
+from geo.register import (
+    SHEETS,
+    authoritative_source,
+    declarations,
+    declare_authoritative,
+    facilities_for,
+    headers,
+    import_register,
+    template_xlsx,
+)
 
 
 @pytest.fixture()
-def env(tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+def env(tmp_path, monkeypatch):
     monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
     _ws, editor = configure_test_editor()
     return tmp_path, editor
 
 
-def _filled(tmp_path, wards):  # noqa: ANN001, ANN202
+def _filled(tmp_path, wards):
     """The template with one health station per 2025 unit: half as lat/lon, half as VN-2000 X/Y."""
     wb = openpyxl.load_workbook(io.BytesIO(template_xlsx("vi")))
     ws = wb[SHEETS[0].title("vi")]
@@ -44,7 +52,7 @@ def test_template_has_vi_headers_and_one_sheet_per_register_sheet() -> None:
     assert "Tên cơ sở" in headers("vi") and "X (VN-2000)" in headers("vi") and "Vĩ độ (lat)" in headers("vi")
 
 
-def test_round_trip_register_becomes_the_default_source(env) -> None:  # noqa: ANN001
+def test_round_trip_register_becomes_the_default_source(env) -> None:
     tmp_path, editor = env
     wards = load_layer("wards_2025")
     osm, src = facilities_for("health")
@@ -71,7 +79,7 @@ def test_round_trip_register_becomes_the_default_source(env) -> None:  # noqa: A
     assert authoritative_source("health") is None and len(declarations()) == 2
 
 
-def test_rows_without_coordinates_and_non_editors_are_refused(env) -> None:  # noqa: ANN001
+def test_rows_without_coordinates_and_non_editors_are_refused(env) -> None:
     tmp_path, editor = env
     wb = openpyxl.load_workbook(io.BytesIO(template_xlsx("vi")))
     wb[SHEETS[2].title("vi")].append(["Trường A", "", "", None, None, None, None, ""])
@@ -86,7 +94,7 @@ def test_rows_without_coordinates_and_non_editors_are_refused(env) -> None:  # n
         declare_authoritative(editor, "spa", None)
 
 
-def test_declared_register_is_what_every_coverage_question_uses(env) -> None:  # noqa: ANN001
+def test_declared_register_is_what_every_coverage_question_uses(env) -> None:
     """After the declaration the coverage service (page, CLI, deck, indicators, exports all
     ask it) counts the register's stations, credits it and no longer calls figures a lower
     bound; withdrawing the declaration brings the OSM layer and the "at least" back."""

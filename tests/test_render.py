@@ -13,8 +13,8 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
-from layers.assets import LOCAL_ASSETS, URL_PREFIX, VENDOR_DIR
 from geo.catalog import get_catalog, load_layer, parse_catalog
+from layers.assets import LOCAL_ASSETS, URL_PREFIX, VENDOR_DIR
 from layers.render import add_gdf_layer, classify, light_geometry, new_map, standalone_html
 from layers.views import MapView, build_map, default_view
 
@@ -90,7 +90,7 @@ def test_catalog_rejects_bad_entries_and_loads_every_layer() -> None:
         assert set(layer.tooltip) <= set(gdf.columns) | {"category_label"}, layer_id
 
 
-def test_missing_or_corrupt_layer_is_reported_and_map_still_builds(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_missing_or_corrupt_layer_is_reported_and_map_still_builds(tmp_path: Path, monkeypatch) -> None:
     import geo.catalog as cat
 
     for f in ("districts_pre2025.geojson", "province_pre2025.geojson"):

@@ -148,8 +148,8 @@ def test_city_scorecard_says_where_the_targets_are():
 
 
 def test_title_slide_figures_are_the_district_layer_figures():
-    from geo.i18n import fmt_number
     from geo.catalog import load_layer
+    from geo.i18n import fmt_number
 
     d = load_layer("districts")
     for unit, rows in (("TP Sông Công", d[d["level2_id"].astype(str) == "165"]), ("province", d)):

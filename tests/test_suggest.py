@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 import shapely
 from affine import Affine
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from geo import coverage as cov
 from geo import suggest as sg

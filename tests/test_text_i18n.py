@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-
 from geo.i18n import LANGS, catalog, fmt_number, fmt_percent, t
 from geo.text import escape, fold, join_key, strip_unit_type
 
@@ -61,7 +60,7 @@ def test_spreadsheet_safe_neutralises_formulas_only_in_text() -> None:
     assert out["n"].tolist() == [-1, 2, 3, 4, 5] and df["name"].iloc[0].startswith("=")  # input untouched
 
 
-def test_csv_export_cannot_carry_a_formula(tmp_path) -> None:  # noqa: ANN001
+def test_csv_export_cannot_carry_a_formula(tmp_path) -> None:
     import geopandas as gpd
     from shapely.geometry import Point
 

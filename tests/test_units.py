@@ -6,10 +6,17 @@ import pytest
 import shapely
 from shapely.geometry import Point, box
 
-from geo.units import (facilities_by_category, missing_ward_polygons, search_units, unit_at, unit_code,
-                       unit_facts, unit_from_code)
 from geo.catalog import load_layer
 from geo.errors import AtlasError
+from geo.units import (
+    facilities_by_category,
+    missing_ward_polygons,
+    search_units,
+    unit_at,
+    unit_code,
+    unit_facts,
+    unit_from_code,
+)
 
 
 def test_search_ignores_diacritics_and_case() -> None:

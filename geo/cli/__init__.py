@@ -55,7 +55,7 @@ class _TerminalSafe:
     """A text stream that drops terminal escape codes and control characters before writing
     (names read from files or the workspace are printed as they are otherwise)."""
 
-    def __init__(self, stream) -> None:  # noqa: ANN001
+    def __init__(self, stream) -> None:
         self._stream = stream
 
     def write(self, text: str) -> int:
@@ -64,7 +64,7 @@ class _TerminalSafe:
         self._stream.write(terminal_safe(text))
         return len(text)
 
-    def __getattr__(self, name: str):  # noqa: ANN204 — flush, fileno, isatty, encoding …
+    def __getattr__(self, name: str):  # flush, fileno, isatty, encoding …
         return getattr(self._stream, name)
 
 
@@ -90,7 +90,7 @@ def _main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:  # output piped into e.g. `head`: not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except Exception as exc:  # noqa: BLE001 — no traceback reaches a user (ATLAS_DEBUG=1 shows it)
+    except Exception as exc:  # no traceback reaches a user (ATLAS_DEBUG=1 shows it)
         if os.environ.get("ATLAS_DEBUG"):
             raise
         from geo.text import redact_paths

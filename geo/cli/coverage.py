@@ -14,12 +14,11 @@ from pathlib import Path
 import geopandas as gpd
 
 from geo.errors import AtlasError
-from geo.numbers import whole_people
-from geo.paths import check_writable
-from geo.text import spreadsheet_safe
 from geo.i18n import t
-from geo.paths import METRIC_CRS
+from geo.numbers import whole_people
+from geo.paths import METRIC_CRS, check_writable
 from geo.service import CoverageRequest
+from geo.text import spreadsheet_safe
 from geo.units import SMART_CITIES, UNIT_LAYERS, unit_frame
 
 UNIT_SETS = (SMART_CITIES, *UNIT_LAYERS)  # unit sets of geo.units, named on the command line
@@ -39,15 +38,15 @@ def _workspace_layer(name: str) -> gpd.GeoDataFrame | None:
         return ws.read_layer(name) if name in names else None
     except AtlasError:
         raise
-    except Exception:  # noqa: BLE001 — no workspace = no such layer
+    except Exception:  # no workspace = no such layer
         return None
 
 
 def load_source(name: str) -> tuple[gpd.GeoDataFrame, str | None]:
     """A layer by file path, catalog id, ``infrastructure:<category>``, ``smart_cities`` or
     workspace name; also returns the infrastructure category if one was named."""
-    from geo.coverage import read_vector_file
     from geo.catalog import get_catalog, load_layer
+    from geo.coverage import read_vector_file
 
     if Path(name).exists():
         return read_vector_file(name), None

@@ -42,11 +42,9 @@ def cmd_layers(args: argparse.Namespace) -> int:
 def cmd_map(args: argparse.Namespace) -> int:
     """Render the layers exactly as the app does, with every asset inlined."""
     from geo.catalog import get_catalog
-    from layers.render import standalone_html
-    from layers.views import MapView, build_map
-
     from geo.io import read_any
-    from layers.render import add_gdf_layer
+    from layers.render import add_gdf_layer, standalone_html
+    from layers.views import MapView, build_map
 
     items = [x.strip() for x in args.layers.split(",") if x.strip()]
     catalog = get_catalog()

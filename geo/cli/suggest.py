@@ -12,8 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from geo.cli.coverage import (ID_GUESSES, NAME_GUESSES, POP_SOURCES, _check_output, _guess, _number,
-                              load_source)
+from geo.cli.coverage import ID_GUESSES, NAME_GUESSES, POP_SOURCES, _check_output, _guess, _number, load_source
 from geo.errors import AtlasError
 from geo.i18n import fmt_percent, t
 from geo.text import fold, spreadsheet_safe

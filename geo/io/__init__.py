@@ -23,17 +23,16 @@ from typing import Any
 import geopandas as gpd
 
 from geo.errors import AtlasError
-from geo.safezip import Limits, check_zip, safe_extract
-from geo.io._report import ImportReport, _Raw
-from geo.io._common import (KINDS, RASTER_EXT, VECTOR_EXT, _gpkg_layers, _prepare, _unreadable, is_raster,
-                            sniff_format)
-from geo.io._raster import RasterImport, read_raster
-from geo.io._limits import check_raster_size
-from geo.io._vector import _read_geojson, _read_geopackage, _read_shapefile
-from geo.io._kml import _read_kml
-from geo.io._tables import _read_csv, _read_xlsx
-from geo.io._normalise import _normalise
+from geo.io._common import KINDS, RASTER_EXT, VECTOR_EXT, _gpkg_layers, _prepare, _unreadable, is_raster, sniff_format
 from geo.io._formats import LABELS, read_gdal_format
+from geo.io._kml import _read_kml
+from geo.io._limits import check_raster_size
+from geo.io._normalise import _normalise
+from geo.io._raster import RasterImport, read_raster
+from geo.io._report import ImportReport, _Raw
+from geo.io._tables import _read_csv, _read_xlsx
+from geo.io._vector import _read_geojson, _read_geopackage, _read_shapefile
+from geo.safezip import Limits, check_zip, safe_extract
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +64,7 @@ def read_any(path: str | Path, layer: str | None = None, crs: Any = None, encodi
     except MemoryError:
         raise AtlasError("import_errors.too_big", file=fname, size_mb=round(path.stat().st_size / 1048576, 1),
                          cap_mb=round(limits.max_file_bytes / 1048576, 1)) from None
-    except Exception:  # noqa: BLE001 - never a traceback for a user's file
+    except Exception:  # never a traceback for a user's file
         log.warning("import of %s failed", fname, exc_info=True)
         raise _unreadable(fname, report.format or path.suffix.lstrip(".").upper() or "?") from None
     return gdf, report
@@ -177,7 +176,7 @@ def write_normalised(gdf: gpd.GeoDataFrame, out: str | Path, layer: str | None =
     out = Path(out)
     try:
         pyogrio.write_dataframe(gdf, out, layer=layer or out.stem, driver="GPKG", encoding="utf-8")
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise AtlasError("errors.unwritable", path=str(out), reason=type(exc).__name__) from None
     return out
 
@@ -211,7 +210,7 @@ def list_layers_in(path: str | Path, limits: Limits | None = None) -> list[str]:
             names = list(wb.sheetnames)
             wb.close()
             return names
-        except Exception:  # noqa: BLE001 - damaged workbook
+        except Exception:  # damaged workbook
             raise _unreadable(path.name, "XLSX") from None
     if fmt == "geotiff":
         return []

@@ -123,7 +123,7 @@ def _read_ogr(path: Path, fname: str, fmt_label: str, **kw: Any) -> gpd.GeoDataF
         return _lists_as_json(gdf)
     except AtlasError:
         raise
-    except Exception:  # noqa: BLE001 - GDAL errors of every kind mean "cannot read"
+    except Exception:  # GDAL errors of every kind mean "cannot read"
         log.debug("GDAL could not read %s", path, exc_info=True)
         raise _unreadable(fname, fmt_label) from None
 

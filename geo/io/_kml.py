@@ -85,9 +85,10 @@ _KML_GEOMS = {"Point", "LineString", "LinearRing", "Polygon", "MultiGeometry", "
 
 
 def _parse_kml(data: bytes, fname: str) -> gpd.GeoDataFrame:
+    from xml.etree.ElementTree import ParseError
+
     from defusedxml import DefusedXmlException
     from defusedxml.ElementTree import fromstring
-    from xml.etree.ElementTree import ParseError
     if not data.strip():
         raise AtlasError("import_errors.empty_file", file=fname)
     try:
@@ -153,7 +154,7 @@ def _read_libkml(path: Path, folders: set, fname: str | None = None) -> gpd.GeoD
                              fmt_label="KML", nbytes=_isolate.data_bytes(path))
     except cancel.Cancelled:
         raise
-    except Exception:  # noqa: BLE001 - any LIBKML trouble (or its limits): our own parser's result stands
+    except Exception:  # any LIBKML trouble (or its limits): our own parser's result stands
         return None
 
 

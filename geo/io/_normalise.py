@@ -12,9 +12,9 @@ from pyproj import CRS
 from geo.crs import BASIS_GUESS_DEGREES, CrsDecision, finite_bounds, median_center, resolve_crs
 from geo.encoding import EncodingUnknown, fix_frame_text
 from geo.errors import AtlasError
-from geo.safezip import Limits
+from geo.io._common import _DIM_KIND, _RESERVED, KINDS, _is_text
 from geo.io._report import ImportReport, _Raw
-from geo.io._common import KINDS, _DIM_KIND, _RESERVED, _is_text
+from geo.safezip import Limits
 
 
 # --------------------------------------------------------------------------- normalise
@@ -275,7 +275,7 @@ def _normalise(raw: _Raw, report: ImportReport, *, override, encoding: str, kind
     if not decision.crs.equals(CRS.from_epsg(4326)):
         try:
             gdf = gdf.to_crs(4326)
-        except Exception:  # noqa: BLE001 - PROJ failures: wrong CRS for these coordinates
+        except Exception:  # PROJ failures: wrong CRS for these coordinates
             raise AtlasError("import_errors.crs_transform", file=fname, crs=decision.label) from None
         gdf, bad = _drop_nonfinite(gdf, report)
         report.dropped_nonfinite += bad

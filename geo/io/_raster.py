@@ -13,10 +13,10 @@ from pyproj import CRS
 from geo import cancel
 from geo.crs import resolve_crs
 from geo.errors import AtlasError
-from geo.safezip import Limits
-from geo.io._report import ImportReport
 from geo.io._common import _prepare, _unreadable
 from geo.io._limits import check_raster_size, read_seconds, windows
+from geo.io._report import ImportReport
+from geo.safezip import Limits
 
 
 # --------------------------------------------------------------------------- rasters

@@ -1,7 +1,6 @@
 """The import report (what a read found and did) and the raw layer handed between steps."""
 from __future__ import annotations
 
-import warnings
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -81,7 +80,7 @@ class ImportReport:
     def lines(self, lang: str = "vi", warnings: bool = True) -> list[str]:
         """The report as short lines of text in ``lang`` (``warnings=False``: without the
         warning sentences, for a page that shows them separately)."""
-        tr = lambda key, **p: t(f"import_report.{key}", lang, **p)  # noqa: E731
+        tr = lambda key, **p: t(f"import_report.{key}", lang, **p)
         out = [tr("file", file=self.file), tr("format", format=tr(f"fmt_{self.format}"))]
         if self.layer:
             out.append(tr("layer", layer=self.layer, count=len(self.layers) or 1))

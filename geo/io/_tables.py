@@ -12,11 +12,10 @@ import pandas as pd
 import shapely
 
 from geo.errors import AtlasError
+from geo.io._common import _RESERVED, _is_text, _unreadable
+from geo.io._report import ImportReport, _Raw
 from geo.safezip import Limits, check_zip
 from geo.text import fold
-from geo.io._report import ImportReport, _Raw
-from geo.io._common import _RESERVED, _is_text, _unreadable
-
 
 # folded header names (see _norm_header) of coordinate columns
 _LAT = {"lat", "latitude", "vi do", "vido", "vd", "lat dd", "y lat", "lat wgs84", "latitude wgs84"}
@@ -434,7 +433,7 @@ def _read_xlsx(path: Path, fname: str, layer: str | None, report: ImportReport, 
     from defusedxml import DefusedXmlException
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # noqa: BLE001 - damaged or hostile workbook
+    except Exception as exc:  # damaged or hostile workbook
         if _caused_by(exc, DefusedXmlException):
             raise AtlasError("import_errors.xml_unsafe", file=fname) from None
         raise _unreadable(fname, "XLSX") from None
@@ -454,7 +453,7 @@ def _read_xlsx(path: Path, fname: str, layer: str | None, report: ImportReport, 
                 raise AtlasError("import_errors.too_many_rows", file=fname, cap=limits.max_rows)
     except AtlasError:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         if _caused_by(exc, DefusedXmlException):
             raise AtlasError("import_errors.xml_unsafe", file=fname) from None
         raise _unreadable(fname, "XLSX") from None

@@ -12,8 +12,8 @@ import geopandas as gpd
 from pyproj import CRS
 
 from geo.errors import AtlasError
-from geo.io._report import ImportReport, _Raw
 from geo.io._common import _CPG, _SHP_MAGIC, _check_magic, _gpkg_layers, _head_text, _is_text, _read_ogr
+from geo.io._report import ImportReport, _Raw
 
 
 def _sidecar(shp: Path, ext: str) -> Path | None:
@@ -36,7 +36,7 @@ def _read_shapefile(shp: Path, fname: str, encoding: str, report: ImportReport, 
     if prj is not None:
         try:
             declared = CRS.from_user_input(_head_text(prj, 64 * 1024).strip())
-        except Exception:  # noqa: BLE001 - unreadable .prj: fall back to a guess, say so
+        except Exception:  # unreadable .prj: fall back to a guess, say so
             report.warn("prj_unreadable", prj=prj.name)
     # GDAL reads only .shp/.shx/.dbf copied to a private folder: the .prj is ours to
     # interpret (GDAL's own lookup of a non-EPSG .prj costs ~0.3 s and guesses nothing)
@@ -193,7 +193,7 @@ def _read_geojson(path: Path, fname: str, report: ImportReport) -> _Raw:
     if "crs" in data and data["crs"] is not None:
         try:
             declared = _geojson_crs(data["crs"])
-        except Exception:  # noqa: BLE001
+        except Exception:
             report.warn("crs_member_unreadable")
     del data
     gdf = _read_ogr(path, fname, "GeoJSON")

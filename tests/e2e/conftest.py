@@ -35,13 +35,13 @@ def e2e_workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("e2e_ws") / "atlas.gpkg"
 
 
-def start_app(workspace: Path):  # noqa: ANN201
+def start_app(workspace: Path):
     """Start ``streamlit run app.py`` on a free port; returns (process, base URL)."""
     if not Path(CHROMIUM).exists():
         pytest.fail(f"chromium not found at {CHROMIUM}: install Debian's chromium (see .ci/run)")
     port = _free_port()
     env = {**os.environ, "ATLAS_WORKSPACE": str(workspace)}
-    log = open(workspace.parent / f"streamlit-{port}.log", "w")  # noqa: SIM115
+    log = open(workspace.parent / f"streamlit-{port}.log", "w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -73,14 +73,14 @@ def stop_app(proc: subprocess.Popen) -> None:
 
 
 @pytest.fixture(scope="session")
-def app_url(e2e_workspace: Path):  # noqa: ANN201
+def app_url(e2e_workspace: Path):
     proc, url = start_app(e2e_workspace)
     yield url
     stop_app(proc)
 
 
 @pytest.fixture(scope="session")
-def browser():  # noqa: ANN201
+def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
@@ -89,7 +89,7 @@ def browser():  # noqa: ANN201
         b.close()
 
 
-def _local_only(route, request) -> None:  # noqa: ANN001
+def _local_only(route, request) -> None:
     url = request.url
     if url.startswith(("http://127.0.0.1", "http://localhost", "data:", "blob:", "about:")):
         route.continue_()
@@ -103,7 +103,7 @@ _BLOCKED: list[str] = []
 
 
 @pytest.fixture()
-def offline_page(browser):  # noqa: ANN001, ANN201
+def offline_page(browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="vi-VN")
     _BLOCKED.clear()
     context.route("**/*", _local_only)
@@ -113,7 +113,7 @@ def offline_page(browser):  # noqa: ANN001, ANN201
     context.close()
 
 
-def map_frame(page, timeout_ms: int = 60000):  # noqa: ANN001, ANN201
+def map_frame(page, timeout_ms: int = 60000):
     """The streamlit-folium iframe once Leaflet has drawn vector layers in it."""
     page.wait_for_selector('iframe[title="streamlit_folium.st_folium"]', timeout=timeout_ms)
     frame = page.frame_locator('iframe[title="streamlit_folium.st_folium"]')

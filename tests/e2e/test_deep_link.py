@@ -6,7 +6,7 @@ from pathlib import Path
 from tests.e2e.conftest import start_app, stop_app
 
 
-def test_first_request_deep_link_gets_app_navigation_and_language(tmp_path: Path, offline_page) -> None:  # noqa: ANN001
+def test_first_request_deep_link_gets_app_navigation_and_language(tmp_path: Path, offline_page) -> None:
     proc, url = start_app(tmp_path / "atlas.gpkg")
     try:
         page = offline_page

@@ -7,7 +7,7 @@ from pathlib import Path
 from tests.e2e.conftest import map_frame
 
 
-def test_map_draws_offline_with_three_cities(app_url: str, offline_page) -> None:  # noqa: ANN001
+def test_map_draws_offline_with_three_cities(app_url: str, offline_page) -> None:
     page = offline_page
     page.goto(app_url + "/?lang=vi", wait_until="domcontentloaded")
     frame = map_frame(page)
@@ -27,7 +27,7 @@ def test_map_draws_offline_with_three_cities(app_url: str, offline_page) -> None
     assert frame.locator(".leaflet-control-layers").count() == 1  # the Vietnamese map was replaced
 
 
-def test_basemap_off_makes_no_outside_request(app_url: str, offline_page) -> None:  # noqa: ANN001
+def test_basemap_off_makes_no_outside_request(app_url: str, offline_page) -> None:
     page = offline_page
     page.goto(app_url + "/?lang=en", wait_until="domcontentloaded")
     map_frame(page)
@@ -46,7 +46,7 @@ def test_basemap_off_makes_no_outside_request(app_url: str, offline_page) -> Non
     assert page.blocked_requests == []
 
 
-def test_click_song_cong_shows_its_figures(app_url: str, offline_page) -> None:  # noqa: ANN001
+def test_click_song_cong_shows_its_figures(app_url: str, offline_page) -> None:
     import shapely
 
     from geo.catalog import load_layer
@@ -74,7 +74,7 @@ def test_click_song_cong_shows_its_figures(app_url: str, offline_page) -> None: 
     assert frame.locator(".leaflet-overlay-pane").count() == 1
 
 
-def test_zoom_to_a_city_moves_the_map_without_rebuilding_it(app_url: str, offline_page) -> None:  # noqa: ANN001
+def test_zoom_to_a_city_moves_the_map_without_rebuilding_it(app_url: str, offline_page) -> None:
     page = offline_page
     page.goto(app_url + "/?lang=vi", wait_until="domcontentloaded")
     map_frame(page)

@@ -21,11 +21,11 @@ _RECTS = """() => {
 }"""
 
 
-def _overlap(a, b) -> bool:  # noqa: ANN001
+def _overlap(a, b) -> bool:
     return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
 
-def test_city_names_on_top_clickable_and_clear_of_the_legend(app_url: str, offline_page) -> None:  # noqa: ANN001
+def test_city_names_on_top_clickable_and_clear_of_the_legend(app_url: str, offline_page) -> None:
     page = offline_page
     page.goto(app_url + "/?lang=vi&basemap=none&layers=districts,infrastructure", wait_until="domcontentloaded")
     map_frame(page)
@@ -44,7 +44,7 @@ def test_city_names_on_top_clickable_and_clear_of_the_legend(app_url: str, offli
     page.get_by_role("heading", name="Thành phố Sông Công").wait_for(timeout=30000)
 
 
-def test_choropleth_keeps_city_names_and_the_legend_clear_of_them(app_url: str, offline_page) -> None:  # noqa: ANN001
+def test_choropleth_keeps_city_names_and_the_legend_clear_of_them(app_url: str, offline_page) -> None:
     page = offline_page
     page.goto(app_url + "/?lang=vi&basemap=none&layers=districts&indicator=districts:density_2019",
               wait_until="domcontentloaded")

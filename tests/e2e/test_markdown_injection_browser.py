@@ -17,7 +17,7 @@ HOSTILE = (f'![pic](http://{EVIL}/i.png) [link](http://{EVIL}/l) <img src=x oner
 
 
 @pytest.fixture(scope="module")
-def hostile_app(tmp_path_factory):  # noqa: ANN001, ANN201
+def hostile_app(tmp_path_factory):
     ws = tmp_path_factory.mktemp("md_ws") / "atlas.gpkg"
     mp = pytest.MonkeyPatch()
     mp.setenv("ATLAS_WORKSPACE", str(ws))
@@ -36,7 +36,7 @@ def hostile_app(tmp_path_factory):  # noqa: ANN001, ANN201
     mp.undo()
 
 
-def _assert_inert(page, base: str) -> None:  # noqa: ANN001
+def _assert_inert(page, base: str) -> None:
     outside = page.evaluate("""base => [...document.querySelectorAll('img')].map(i => i.src)
         .filter(s => s && !s.startsWith(base) && !s.startsWith('data:') && !s.startsWith('blob:'))""", base)
     assert outside == []
@@ -46,7 +46,7 @@ def _assert_inert(page, base: str) -> None:  # noqa: ANN001
     assert not [u for u in page.blocked_requests if EVIL in u]
 
 
-def test_saved_layer_name_and_bare_urls_show_literally(hostile_app, offline_page):  # noqa: ANN001
+def test_saved_layer_name_and_bare_urls_show_literally(hostile_app, offline_page):
     page = offline_page
     page.goto(hostile_app + "/data?lang=en", wait_until="domcontentloaded")
     table = page.locator('[data-testid="stTable"]').first
@@ -56,7 +56,7 @@ def test_saved_layer_name_and_bare_urls_show_literally(hostile_app, offline_page
     _assert_inert(page, hostile_app)
 
 
-def test_url_indicator_on_the_print_page_is_not_markup(hostile_app, offline_page):  # noqa: ANN001
+def test_url_indicator_on_the_print_page_is_not_markup(hostile_app, offline_page):
     page = offline_page
     page.goto(hostile_app + f"/export?lang=en&indicator=districts:![i](http://{EVIL}/i.png)&layers=districts"
               f"&unit=[l](http://{EVIL})", wait_until="domcontentloaded")
@@ -65,7 +65,7 @@ def test_url_indicator_on_the_print_page_is_not_markup(hostile_app, offline_page
 
 
 def test_editor_name_target_source_and_import_rejection_cells_are_not_markup(hostile_app, offline_page,
-                                                                             tmp_path):  # noqa: ANN001
+                                                                             tmp_path):
     page = offline_page
     page.goto(hostile_app + "/readiness?lang=en", wait_until="domcontentloaded")
     side = page.locator('[data-testid="stSidebar"]')

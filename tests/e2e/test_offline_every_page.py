@@ -13,7 +13,7 @@ MAP_PAGES = {"/", "/coverage", "/readiness", "/export?present=1&view=1"}
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_page_makes_no_outside_request_with_basemap_none(app_url: str, offline_page, path: str) -> None:  # noqa: ANN001
+def test_page_makes_no_outside_request_with_basemap_none(app_url: str, offline_page, path: str) -> None:
     page = offline_page
     sep = "&" if "?" in path else "?"
     page.goto(f"{app_url}{path}{sep}lang=vi&basemap=none", wait_until="domcontentloaded")
@@ -30,7 +30,7 @@ def test_page_makes_no_outside_request_with_basemap_none(app_url: str, offline_p
 
 
 @pytest.mark.parametrize("path", ["/coverage", "/readiness"])
-def test_coverage_and_readiness_maps_follow_the_app_basemap(app_url: str, offline_page, path: str) -> None:  # noqa: ANN001
+def test_coverage_and_readiness_maps_follow_the_app_basemap(app_url: str, offline_page, path: str) -> None:
     """The same pages with OpenStreetMap chosen do ask for its tiles (recorded, aborted)."""
     page = offline_page
     page.goto(f"{app_url}{path}?lang=vi&basemap=osm", wait_until="domcontentloaded")

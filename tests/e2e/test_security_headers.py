@@ -19,7 +19,7 @@ def test_every_response_carries_the_policy(app_url: str) -> None:
         assert headers.get("x-frame-options") == "SAMEORIGIN"
 
 
-def test_another_origin_cannot_frame_the_app(app_url: str, offline_page) -> None:  # noqa: ANN001
+def test_another_origin_cannot_frame_the_app(app_url: str, offline_page) -> None:
     # 127.0.0.1 and localhost are different origins: the app refuses to be framed by the other one
     other = app_url.replace("127.0.0.1", "localhost")
     offline_page.goto(other + "/_stcore/health")

@@ -15,14 +15,14 @@ def _params(url: str) -> dict[str, str]:
     return {k: v[-1] for k, v in parse_qs(urlsplit(url).query).items()}
 
 
-def _warm(page, app_url: str) -> None:  # noqa: ANN001
+def _warm(page, app_url: str) -> None:
     """Open the app's root once: Streamlit treats a fresh server whose first request is a
     deep link as a v1 ``pages/`` app until the main script has called ``st.navigation``."""
     page.goto(app_url + "/", wait_until="domcontentloaded")
     page.locator('[data-testid="stSidebarNav"]').first.wait_for(timeout=60000)
 
 
-def test_shared_presentation_url_restores_view_and_keys_step(app_url: str, offline_page) -> None:  # noqa: ANN001
+def test_shared_presentation_url_restores_view_and_keys_step(app_url: str, offline_page) -> None:
     page = offline_page
     _warm(page, app_url)
     page.goto(app_url + "/export?present=1&view=1&lang=en", wait_until="domcontentloaded")
@@ -51,7 +51,7 @@ def test_shared_presentation_url_restores_view_and_keys_step(app_url: str, offli
     assert [u for u in page.blocked_requests if "fonts.gstatic.com" not in u] == []
 
 
-def test_shared_url_opens_same_view_in_a_fresh_session(app_url: str, offline_page) -> None:  # noqa: ANN001
+def test_shared_url_opens_same_view_in_a_fresh_session(app_url: str, offline_page) -> None:
     """The address copied from one session reproduces the view in another."""
     page = offline_page
     _warm(page, app_url)
@@ -65,10 +65,10 @@ def test_shared_url_opens_same_view_in_a_fresh_session(app_url: str, offline_pag
     other.close()
 
 
-def test_standalone_html_draws_offline(offline_page, tmp_path) -> None:  # noqa: ANN001
+def test_standalone_html_draws_offline(offline_page, tmp_path) -> None:
     """The exported standalone map (Export page → HTML) draws with the network cut."""
-    from layers.views import MapView, build_map
     from layers.render import standalone_html
+    from layers.views import MapView, build_map
 
     m = build_map(MapView(layers=["districts", "infrastructure"], basemap="none", lang="vi"))
     m.options.setdefault("max_zoom", 19)  # as pages/export.py does for tile-less maps
@@ -83,7 +83,7 @@ def test_standalone_html_draws_offline(offline_page, tmp_path) -> None:  # noqa:
     assert [u for u in page.blocked_requests if "fonts.gstatic.com" not in u] == []
 
 
-def test_export_page_acts_on_the_map_page_view(app_url: str, offline_page) -> None:  # noqa: ANN001
+def test_export_page_acts_on_the_map_page_view(app_url: str, offline_page) -> None:
     """Map page → sidebar → Export: the print/HTML "current view" is the map just left
     (Streamlit drops the query parameters on the page switch) and the unit is preselected."""
     page = offline_page

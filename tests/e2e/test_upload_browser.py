@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests import corpus as C
 from geo.auth import configure_test_editor
+from tests import corpus as C
 from tests.e2e.conftest import map_frame
 
 SAVED = "Ranh giới VN-2000 (TCVN3)"
@@ -26,7 +26,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 
 @pytest.fixture()
-def ws(e2e_workspace: Path, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+def ws(e2e_workspace: Path, monkeypatch: pytest.MonkeyPatch):
     """geo.workspace pointed at the app's workspace; layers this test saved are removed after."""
     monkeypatch.setenv("ATLAS_WORKSPACE", str(e2e_workspace))
     from geo import workspace
@@ -42,7 +42,7 @@ def _digest(path: Path) -> str | None:
     return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else None
 
 
-def _open_data_page(page, app_url: str, lang: str = "en") -> None:  # noqa: ANN001
+def _open_data_page(page, app_url: str, lang: str = "en") -> None:
     page.goto(f"{app_url}/?lang={lang}", wait_until="domcontentloaded")
     page.locator('[data-testid="stSidebarNav"] a', has_text="My data" if lang == "en" else "Dữ liệu của tôi") \
         .first.click(timeout=60000)
@@ -50,7 +50,7 @@ def _open_data_page(page, app_url: str, lang: str = "en") -> None:  # noqa: ANN0
     sign_in(page, lang)
 
 
-def sign_in(page, lang: str = "en") -> None:  # noqa: ANN001
+def sign_in(page, lang: str = "en") -> None:
     """Sign in as the test editor (``configure_test_editor``'s defaults) in the sidebar."""
     configure_test_editor()
     side = page.locator('[data-testid="stSidebar"]')
@@ -60,15 +60,15 @@ def sign_in(page, lang: str = "en") -> None:  # noqa: ANN001
     side.get_by_text("Signed in as" if lang == "en" else "Đã đăng nhập").first.wait_for(timeout=60000)
 
 
-def _upload(page, path: Path) -> None:  # noqa: ANN001
+def _upload(page, path: Path) -> None:
     page.locator('[data-testid="stFileUploader"] input[type=file]').set_input_files(str(path))
 
 
-def _main_text(page) -> str:  # noqa: ANN001
+def _main_text(page) -> str:
     return page.locator('[data-testid="stMain"]').inner_text()
 
 
-def test_vn2000_tcvn3_shapefile_report_save_rename_delete(app_url, offline_page, files, ws):  # noqa: ANN001
+def test_vn2000_tcvn3_shapefile_report_save_rename_delete(app_url, offline_page, files, ws):
     page = offline_page
     _open_data_page(page, app_url)
     _upload(page, files["shp"])
@@ -128,7 +128,7 @@ def test_vn2000_tcvn3_shapefile_report_save_rename_delete(app_url, offline_page,
     assert "Wards 2025" not in [x["name"] for x in ws.list_layers()]
 
 
-def _settle(page) -> None:  # noqa: ANN001
+def _settle(page) -> None:
     """Wait until Streamlit has finished the current run (no stale elements, no running widget)."""
     page.wait_for_timeout(300)
     for _ in range(80):
@@ -138,7 +138,7 @@ def _settle(page) -> None:  # noqa: ANN001
         page.wait_for_timeout(250)
 
 
-def _manage(page, layer: str) -> None:  # noqa: ANN001
+def _manage(page, layer: str) -> None:
     """Open "Rename or delete" (if closed) and pick ``layer`` in it."""
     _settle(page)
     if not page.get_by_label("New name").last.is_visible():
@@ -155,7 +155,7 @@ def _manage(page, layer: str) -> None:  # noqa: ANN001
 
 
 def test_hostile_upload_refused_in_one_sentence_and_workspace_unchanged(app_url, offline_page, files, ws,
-                                                                         e2e_workspace):  # noqa: ANN001
+                                                                         e2e_workspace):
     page = offline_page
     _open_data_page(page, app_url, lang="vi")
     before = _digest(e2e_workspace)
@@ -170,7 +170,7 @@ def test_hostile_upload_refused_in_one_sentence_and_workspace_unchanged(app_url,
     assert _digest(e2e_workspace) == before
 
 
-def test_saved_layer_shows_in_the_map_explorer(app_url, offline_page, files, ws):  # noqa: ANN001
+def test_saved_layer_shows_in_the_map_explorer(app_url, offline_page, files, ws):
     page = offline_page
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))

@@ -25,7 +25,7 @@ def hostile_layer(e2e_workspace, monkeypatch):
     workspace.delete_layer(LAYER, editor=configure_test_editor()[1])
 
 
-def _folium_frame(page):  # noqa: ANN001, ANN202
+def _folium_frame(page):
     for frame in page.frames:
         if "streamlit_folium" in (frame.url or "") or frame.name == "streamlit_folium.st_folium":
             return frame
@@ -35,7 +35,7 @@ def _folium_frame(page):  # noqa: ANN001, ANN202
     raise AssertionError("map frame not found")
 
 
-def test_hostile_names_show_literally_and_run_nothing(app_url, offline_page, hostile_layer):  # noqa: ANN001
+def test_hostile_names_show_literally_and_run_nothing(app_url, offline_page, hostile_layer):
     page = offline_page
     page.goto(app_url + "/?lang=en", wait_until="domcontentloaded")
     page.locator('[data-testid="stSidebarNav"] a', has_text="My data").first.click(timeout=60000)

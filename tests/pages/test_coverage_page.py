@@ -7,10 +7,10 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from geo.auth import configure_test_editor
 from geo import coverage as cov
-from geo.population import census_grid
+from geo.auth import configure_test_editor
 from geo.catalog import load_layer
+from geo.population import census_grid
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "coverage.py")
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from html import unescape
-
 from pathlib import Path
 
 import pytest

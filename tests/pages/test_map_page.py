@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from html import unescape
-
 from pathlib import Path
 
 import shapely
@@ -27,7 +26,7 @@ def test_app_entry_runs_in_vietnamese_with_navigation() -> None:
     assert at.radio(key="_lang_choice").value == "vi"
 
 
-def test_app_wide_basemap_is_none_when_offline_is_configured(monkeypatch) -> None:  # noqa: ANN001
+def test_app_wide_basemap_is_none_when_offline_is_configured(monkeypatch) -> None:
     monkeypatch.setenv("ATLAS_OFFLINE", "1")
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not at.exception
@@ -83,7 +82,7 @@ def test_search_without_diacritics_and_choropleth() -> None:
     assert not at.exception
 
 
-def test_missing_and_corrupt_files_leave_the_rest_working(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_missing_and_corrupt_files_leave_the_rest_working(tmp_path: Path, monkeypatch) -> None:
     import geo.catalog as cat
 
     for f in ("districts_pre2025.geojson", "province_pre2025.geojson", "wards_2025.geojson"):
@@ -116,7 +115,7 @@ def test_page_state_lives_in_the_url_and_a_link_restores_it() -> None:
     assert at.query_params["bbox"] and at.query_params["layers"] in ("districts,wards_2025", ["districts,wards_2025"])
 
 
-def test_saved_vector_layers_are_offered_and_drawn_rasters_are_not(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+def test_saved_vector_layers_are_offered_and_drawn_rasters_are_not(tmp_path: Path, monkeypatch) -> None:
     import geopandas as gpd
     import numpy as np
     import rasterio

@@ -1,10 +1,9 @@
 """AppTest for pages/readiness.py: scorecard, rule, languages, comparison, gaps, sign-in, entry, conflicts."""
 from __future__ import annotations
 
-from html import unescape
-
 import datetime as dt
 import re
+from html import unescape
 
 import pytest
 from streamlit.testing.v1 import AppTest
