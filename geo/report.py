@@ -70,6 +70,26 @@ class Deck:
     credits: Credits
 
 
+def bar_labels(labels: list[str], width: int = 22) -> list[str]:
+    """Category names wrapped on words for a bar chart's axis (never cut at the slide edge)."""
+    import textwrap
+
+    return [textwrap.fill(x, width, break_long_words=False) for x in labels]
+
+
+def caption_height_in(caption: str, chars_per_line: int = 120, line_in: float = 0.3) -> float:
+    """Inches a slide's key-message caption needs at the bottom (0 without one): the figure
+    and the table end above it, so the message never covers them."""
+    import textwrap
+
+    return 0.0 if not caption else 0.15 + line_in * len(textwrap.wrap(caption, chars_per_line))
+
+
+def table_share(table: Table | None) -> float:
+    """Share of the slide width the figure leaves to a table beside it (wide tables get more)."""
+    return 0.5 if table is None or len(table.header) <= 4 else 0.6
+
+
 def _no_data(reason: str, lang: str) -> list[str]:
     return [t("report.no_data_slide", lang, reason=reason)]
 
@@ -130,9 +150,9 @@ def _infra_slide(ul: UnitLayers, lang: str) -> Slide:
 
     def fig(size: tuple[float, float]) -> Figure:
         with plt.rc_context(rc()):
-            f = Figure(figsize=size, dpi=SLIDE_DPI)
-            ax = f.add_axes((0.32, 0.1, 0.62, 0.85))
-            ax.barh(labels[::-1], values[::-1], color=colors[::-1])
+            f = Figure(figsize=size, dpi=SLIDE_DPI, layout="constrained")  # room for every label
+            ax = f.add_subplot()
+            ax.barh(bar_labels(labels)[::-1], values[::-1], color=colors[::-1])
             for y, v in enumerate(values[::-1]):
                 ax.text(v, y, f" {fmt_number(v, lang)}", va="center", fontsize=11)
             ax.set_xlabel(t("report.count", lang), fontsize=11)
@@ -220,26 +240,31 @@ def _coverage_slide(ul: UnitLayers, lang: str) -> Slide:
     rows = []
     for r in df.itertuples():
         med = r.median_distance_m
+        no_facility_data = pd.isna(r.covered_share) and r.population > 0  # none known in the unit: no figure
         rows.append([cats[r.category].title(lang), f"{fmt_number(r.radius_m, lang)}\u00a0m",  # no break before the unit
                      fmt_number(r.population, lang, 0),
-                     at_least(r.covered_population, lang) if r.lower_bound else fmt_number(r.covered_population, lang, 0),
-                     t("coverage.no_facility_data", lang) if pd.isna(r.covered_share) and r.population > 0
+                     t("coverage.no_facility_data", lang) if no_facility_data
+                     else at_least(r.covered_population, lang) if r.lower_bound
+                     else fmt_number(r.covered_population, lang, 0),
+                     t("coverage.no_facility_data", lang) if no_facility_data
                      else at_least(r.covered_share, lang, percent=True) if r.lower_bound
                      else fmt_percent(r.covered_share, lang),
                      t("report.no_data", lang) if med is None or (isinstance(med, float) and math.isnan(med))
                      else f"{fmt_number(med / 1000.0, lang, 1)}\u00a0km"])
     labels = [cats[c].title(lang) for c in df["category"]]
     shares = [0.0 if pd.isna(v) else 100 * v for v in df["covered_share"]]
+    known_share = [not pd.isna(v) for v in df["covered_share"]]
     colors = [marker_color(cats[c].color) for c in df["category"]]
 
     def fig(size: tuple[float, float]) -> Figure:
         with plt.rc_context(rc()):
-            f = Figure(figsize=size, dpi=SLIDE_DPI)
-            ax = f.add_axes((0.32, 0.12, 0.6, 0.82))
-            ax.barh(labels[::-1], shares[::-1], color=colors[::-1])
+            f = Figure(figsize=size, dpi=SLIDE_DPI, layout="constrained")  # room for every label
+            ax = f.add_subplot()
+            ax.barh(bar_labels(labels)[::-1], shares[::-1], color=colors[::-1])
             ax.set_xlim(0, 100)
-            for y, v in enumerate(shares[::-1]):
-                ax.text(v, y, f" {fmt_number(v, lang, 1)}%", va="center", fontsize=11)
+            for y, (v, known) in enumerate(zip(shares[::-1], known_share[::-1])):  # no bar claims 0 % for "no data"
+                ax.text(v, y, f" {fmt_number(v, lang, 1)}%" if known else " " + t("coverage.no_facility_data", lang),
+                        va="center", fontsize=11, color=None if known else "#6b7280")
             ax.set_xlabel(f"{t('report.covered_share', lang)} (%)", fontsize=11)
             ax.tick_params(labelsize=12)
             for s in ("top", "right"):
@@ -436,10 +461,11 @@ def to_pptx(deck: Deck, out: str | Path) -> Path:
         title.left, title.top, title.width, title.height = Inches(0.5), Inches(0.25), Inches(W - 1.0), Inches(0.9)
         for p in title.text_frame.paragraphs:
             p.font.size = Pt(30)
-        top, bottom = 1.2, SLIDE_IN[1] - 0.55
+        cap_h = caption_height_in(s.caption, chars_per_line=110, line_in=0.33)
+        top, bottom = 1.2, SLIDE_IN[1] - 0.55 - cap_h
         left_w = W - 1.0
         if s.table is not None and s.figure is not None:
-            left_w = (W - 1.0) * 0.5
+            left_w = (W - 1.0) * (1 - table_share(s.table))
         if s.figure is not None:
             size = (left_w, bottom - top) if s.table is not None else (W - 1.0, bottom - top)
             png = _fig_png(s, size)
@@ -474,7 +500,7 @@ def to_pptx(deck: Deck, out: str | Path) -> Path:
                 p.font.size = Pt(16 if len(s.bullets) <= 6 else 13)
                 p.space_after = Pt(6)
         if s.caption:
-            box = slide.shapes.add_textbox(Inches(0.6), Inches(bottom - 1.0), Inches(W - 1.2), Inches(0.9))
+            box = slide.shapes.add_textbox(Inches(0.6), Inches(bottom + 0.05), Inches(W - 1.2), Inches(cap_h))
             box.text_frame.word_wrap = True
             box.text_frame.text = s.caption
             for p in box.text_frame.paragraphs:
@@ -522,10 +548,10 @@ def _pdf_page(s: Slide, n: int, total: int, lang: str) -> Figure:
         fig.text(0.06, 0.45, "\n".join(s.bullets), fontsize=16, va="top", linespacing=1.6)
         return fig
     fig.text(0.04, 0.95, s.title, fontsize=26, fontweight="bold", va="top")
-    top, bottom = 1.2 / H, 0.55 / H
+    top, bottom = 1.2 / H, (0.55 + caption_height_in(s.caption)) / H
     table_left = 0.04
     if s.figure is not None:
-        fw = 0.5 if s.table is not None else 0.92
+        fw = 0.92 - table_share(s.table) if s.table is not None else 0.92
         png = _fig_png(s, (fw * W, (1 - top - bottom) * H))
         ax = fig.add_axes((0.04, bottom, fw, 1 - top - bottom))
         ax.imshow(plt.imread(io.BytesIO(png), format="png"))
@@ -563,7 +589,7 @@ def _pdf_page(s: Slide, n: int, total: int, lang: str) -> Figure:
         text = "\n".join(textwrap.fill("• " + b, 130, subsequent_indent="   ") for b in s.bullets)
         fig.text(0.05, 1 - top, text, fontsize=14 if len(s.bullets) <= 6 else 11.5, va="top", linespacing=1.5)
     if s.caption:
-        fig.text(0.05, 0.11, textwrap.fill(s.caption, 120), fontsize=14, va="bottom", linespacing=1.4)
+        fig.text(0.05, 0.6 / H, textwrap.fill(s.caption, 120), fontsize=14, va="bottom", linespacing=1.4)
     foot = (s.note + "   " if s.note else "") + t("report.slide_of", lang, n=n, total=total)
     fig.text(0.04, 0.02, textwrap.fill(foot, 190), fontsize=9, color="#6b7280", va="bottom")
     return fig

@@ -131,6 +131,33 @@ def test_pdf_table_keeps_numbers_and_units_whole():
     assert not any(re.search(r"\d\n(m|km)\b", s) for s in texts)  # the unit stays with its number
 
 
+def test_key_message_sits_below_the_chart_and_table_in_both_formats(tmp_path):
+    """The caption (one key message) has its own band: no axes of the PDF page and no picture
+    or table of the PPTX slide reaches into it (it used to be drawn over both)."""
+    from matplotlib.figure import Figure
+
+    table = report.Table(["a", "b", "c", "d", "e", "f"], [["Cơ quan hành chính nhà nước", "1", "2", "3", "4", "5"]] * 6)
+    caption = "Thành phố Sông Công: ít nhất 51.300 người sống xa cơ sở y tế đã biết hơn 2 km. " * 3
+    slide = report.Slide(title="Độ bao phủ dịch vụ", table=table, figure=lambda size: Figure(figsize=size),
+                         caption=caption)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig = report._pdf_page(slide, 4, 6, "vi")
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    cap = next(x for x in fig.texts if x.get_text().startswith("Thành phố Sông Công"))
+    cap_top = cap.get_window_extent(renderer).y1
+    for ax in fig.axes:
+        assert ax.get_window_extent(renderer).y0 >= cap_top - 1, ax
+    prs = Presentation(report.to_pptx(report.Deck(unit_name="x", lang="vi", slides=[slide], credits=report.Credits("t", "s", "l")), tmp_path / "d.pptx"))
+    shapes = list(prs.slides[0].shapes)
+    box = next(sh for sh in shapes if sh.has_text_frame and sh.text_frame.text.startswith("Thành phố Sông Công"))
+    for sh in shapes:
+        if sh.shape_type in (13, 19):  # picture, table
+            assert sh.top + sh.height <= box.top, sh.name
+
+
 def test_province_coverage_has_median_distances_consistent_with_shares():
     df = report.coverage_table(unit_layers("province"), "en")
     assert df["median_distance_m"].notna().all()
