@@ -42,6 +42,7 @@ TEMPLATE_COLUMNS = ("indicator_id", "unit_id", "unit_name", "period", "value", "
                     "evidence", "evidence_url")
 REQUIRED_COLUMNS = ("indicator_id", "period", "value", "unit", "source")
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
+LOWER_BOUND_MARK = "lower_bound=1"  # in a computed snapshot's evidence: the value is "at least"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ind_values (
@@ -333,10 +334,12 @@ class Store:
         if y is None or not self.framework.first_year <= y <= last:
             raise AtlasError("store_errors.unknown_period", period=period, first=str(self.framework.first_year),
                              last=str(last))
-        rows = [(str(k), float(v)) for k, v in zip(df["unit_key"], df["value"]) if pd.notna(v)]
-        evidence = f"radius_m={ind.radius_m:g}; category={ind.category}"
+        lower = df["lower_bound"] if "lower_bound" in df else pd.Series(False, index=df.index)
+        rows = [(str(k), float(v), bool(lb)) for k, v, lb in zip(df["unit_key"], df["value"], lower) if pd.notna(v)]
         with self._write() as conn:
-            for unit_id, value in rows:
+            for unit_id, value, lb in rows:
+                # the "at least" of a value computed on incomplete facility data is kept with it
+                evidence = f"radius_m={ind.radius_m:g}; category={ind.category}" + (f"; {LOWER_BOUND_MARK}" if lb else "")
                 clean = {"indicator_id": ind.id, "unit_id": unit_id, "period": y, "value": value, "unit": ind.unit,
                          "source": ind.source, "evidence": evidence, "evidence_url": ""}
                 version = self._version(conn, ind.id, unit_id, y) + 1
@@ -371,7 +374,9 @@ class Store:
         return [Value(indicator_id=r["indicator_id"], unit_id=normalise_id(r["unit_id"]) or r["unit_id"], period=int(r["period"]),
                       value=float(r["value"]), unit=r["unit"], source=r["source"], evidence=r["evidence"],
                       evidence_url=r["evidence_url"], method=r["method"], entered_by=r["entered_by"],
-                      entered_at=r["entered_at"], version=int(r["version"])) for r in rows]
+                      entered_at=r["entered_at"], version=int(r["version"]),
+                      lower_bound=r["method"] == "computed" and LOWER_BOUND_MARK in (r["evidence"] or ""))
+                for r in rows]
 
     def history(self, indicator_id: str, unit_id: str | None = None) -> list[Value]:
         """Known values from the framework file (version 0) and every stored version."""

@@ -446,7 +446,12 @@ def test_snapshot_of_a_computed_indicator_keeps_a_trend(store, editors, ws):
     assert [(v.period, v.value, v.version, v.method) for v in hist] == [(2024, 20.0, 1, "computed"),
                                                                        (2024, 25.0, 2, "computed")]
     assert "radius_m=2000" in hist[0].evidence
+    assert not any(v.lower_bound for v in hist)  # computed on complete facility data: exact
     assert list(store.audit_log()["action"]) == ["snapshot_saved", "snapshot_saved"]
+    # computed on incomplete facility data: the saved value stays "at least" when read back
+    store.record_snapshot(lan, "health_access", df2.assign(lower_bound=[True, False, True]), 2025)
+    saved = {v.unit_id: v.lower_bound for v in store.history("health_access") if v.period == 2025}
+    assert saved == {"districts:164": True, "districts:165": False, "districts:167": True}
     with pytest.raises(AtlasError) as exc:
         store.record_snapshot(lan, "dti_rank", df, 2024)
     assert exc.value.key == "indicators.not_computed"
