@@ -32,6 +32,7 @@ from pages.common import (
     current_lang,
     editor_sign_in,
     ensure_app_entry,
+    facility_summaries,
     plain,
     plain_table,
     show_error,
@@ -142,6 +143,9 @@ def scorecard_tab(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], 
         tr("readiness.col_evidence"): [r["evidence"] for r in rows],
     })
     st.dataframe(table, hide_index=True, width="stretch")
+    if any(fw.indicators[r["indicator_id"]].computed for r in rows):  # computed on facility data: say how complete
+        for line in facility_summaries(lang):
+            st.caption(plain(line))
     st.markdown(f"**{tr('readiness.gap_title')}**")
     for r in rows:
         st.markdown(f"- {r['gap']}")
@@ -214,6 +218,9 @@ def compare_tab(fw: Framework, store: Store, units: tuple[PlanningUnit, ...]) ->
     for c in cities:
         table[c.name] = [f"{cards[c.id][i]['value_text']} · {cards[c.id][i]['status_text']}" for i in ids]
     st.dataframe(table, hide_index=True, width="stretch")
+    if any(fw.indicators[i].computed for i in ids):  # computed on facility data: say how complete
+        for line in facility_summaries(lang):
+            st.caption(plain(line))
     st.markdown(f"**{tr('readiness.gap_title')}**")
     for c in cities:
         for i in ids:

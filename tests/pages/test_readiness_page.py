@@ -61,6 +61,11 @@ def test_default_vietnamese_scorecard_rule_and_viewer_mode(env):
         "Tỷ lệ dân số trong phạm vi 2 km tới cơ sở y tế", "Tỷ lệ dân số trong phạm vi 1 km tới trường tiểu học",
         "Tỷ lệ dân số trong phạm vi 3 km tới điểm hành chính công"}
     assert all(v.endswith("%") for v in card[t("readiness.col_latest", "vi")])
+    # computed on facility data: the page says how complete that data is (national norm)
+    from geo.completeness import province_summaries
+
+    assert set(province_summaries("vi")) <= {c.value for c in at.caption}
+    assert any("trạm y tế xã/phường" in c.value for c in at.caption)
     at.session_state["ind_section"] = "entry"
     at.run()
     assert t("readiness.viewer_note", "vi") in _texts(at)               # viewers read only
