@@ -279,3 +279,67 @@ def test_time_limited_exact_never_returns_less_than_its_greedy_start():
     assert ex.objective >= run.cumulative[-1] - 1e-9
     assert ex.bound >= ex.objective - 1e-9
     assert ex.objective <= run.bound[-1] + 1e-6  # greedy's submodular bound holds for the solver's answer
+
+
+# ---------------------------------------------------------------------------------------
+# road-network costs: a hand-made network whose answer is known by hand
+# ---------------------------------------------------------------------------------------
+def _u_road_case():
+    """Two parallel roads 200 m apart (bottom row and top row of a 3 × 11 grid of 100 m
+    cells), joined only at the east end: a U. Motorbike profile: 30 km/h on the road
+    (500 m/min), 10 km/h off it. People: 10 in each of the bottom row's cells 0–2, 12 in
+    each of the top row's cells 0–2, 5 in each of the bottom row's cells 8–10 (served by
+    an existing station at bottom cell 9). Reach 1.1 min = 550 m of road.
+
+    By hand: a site on the bottom road at cell 1 reaches bottom cells 0–2 (≤ 100 m of road)
+    but not the top row — straight across it is 200 m (1.2 min at 10 km/h), round the U
+    ≥ 2 km; so one new site adds 36 people (top row), two add 66. In a straight line
+    (550 m) one site would reach both rows (66)."""
+    from geo.network import build_graph
+
+    vals = np.zeros((3, 11))
+    vals[0, 0:3], vals[2, 0:3], vals[2, 8:11] = 12, 10, 5
+    grid = grid_of(vals)
+    units = units_of(grid)
+    yb, yt = Y0 + 50, Y0 + 250
+    xe = X0 + 1050
+    roads = gpd.GeoDataFrame({"highway": ["residential"] * 3}, geometry=[
+        shapely.LineString([(X0 + 50, yb), (xe, yb)]), shapely.LineString([(xe, yb), (xe, yt)]),
+        shapely.LineString([(xe, yt), (X0 + 50, yt)])], crs=METRIC_CRS)
+    graph = build_graph(roads.assign(highway="unclassified"), "motorbike", METRIC_CRS)
+    fac = points([cell_centre(2, 9, 3)])
+    cand_cells = [(r, c) for r in (0, 2) for c in range(11)]
+    cand = sg.layer_candidates(points([cell_centre(r, c, 3) for r, c in cand_cells]), METRIC_CRS)
+    return grid, units, graph, fac, cand
+
+
+def test_network_answer_by_hand_and_same_costs_as_the_coverage_service():
+    from geo.service import CoverageRequest, CoverageService
+
+    grid, units, graph, fac, cand = _u_road_case()
+    svc = CoverageService(loader=lambda _: None)
+    req = dict(facilities=fac, facilities_key="u-case", units="u", units_frame=units, unit_id="uid",
+               unit_name="uname", grid=grid, grid_key="u-grid", mode="network", minutes=1.1, roads=graph,
+               roads_key="u-roads", profile="motorbike")
+    res = svc.ask(CoverageRequest(**req))
+    # the page hands the service's cells and per-cell costs to the suggestion (pages/coverage_suggest.py)
+    reach = sg.Reach(res.threshold, graph=graph, metric=res.metric)
+    assert res.metric == "time" and res.threshold == pytest.approx(1.1)
+    assert np.allclose(reach.costs_from(cov.facility_xy(fac, METRIC_CRS), res.cells.xy), res.cost)
+    prob = sg.build_problem(res.cells, res.cost, reach, cand)
+    assert prob.covered_before == pytest.approx(15)  # the existing station: bottom cells 8–10
+    one = sg.suggest(prob, 1, method="exact")
+    assert one.gain == pytest.approx(36)  # the top row: across the gap is too far, round the U far more
+    assert cov.facility_xy(one.sites, METRIC_CRS)[0, 1] == pytest.approx(Y0 + 250)
+    two = sg.suggest(prob, 2, method="exact")
+    assert two.gain == pytest.approx(66) and two.covered_after == pytest.approx(81)
+    assert sorted(two.sites["marginal_people"].round(6)) == [30, 36]
+    greedy = sg.suggest(prob, 2, method="greedy")
+    assert greedy.gain == pytest.approx(66)
+    # the what-if on the coverage service with the sites added agrees with the suggestion
+    after = svc.ask(CoverageRequest(**req, added=tuple(sg.sites_lonlat(two))))
+    assert after.totals()["covered_population"] == pytest.approx(two.covered_after)
+    # straight line at the same reach in metres (550 m): one site would do it all
+    straight = sg.build_problem(res.cells, cov.nearest_distance(res.cells, cov.facility_xy(fac, METRIC_CRS)),
+                                sg.Reach(550.0), cand)
+    assert sg.suggest(straight, 1, method="exact").gain == pytest.approx(66)
