@@ -147,6 +147,32 @@ def layer_candidates(layer: gpd.GeoDataFrame, crs: str, label_col: str | None = 
     return Candidates(xy, labels, "layer", crs)
 
 
+def candidates_within(cand: Candidates, units: gpd.GeoDataFrame) -> Candidates:
+    """Keep the candidates of a layer that lie inside (or on the border of) ``units``
+    (any CRS) — a user's site list or another category's facilities often reach beyond
+    the unit asked about."""
+    if len(cand.xy) == 0:
+        return cand
+    inside = shapely.union_all(to_grid_crs(units, cand.crs, "units").geometry.to_numpy())
+    keep = shapely.intersects(inside, shapely.points(cand.xy))
+    return Candidates(cand.xy[keep], cand.label[keep], cand.origin, cand.crs, cand.dropped_excluded,
+                      cand.dropped_spacing, rc=None if cand.rc is None else cand.rc[keep])
+
+
+def exclusion_polygons(layer: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    """``layer`` checked to be an exclusion layer: polygons only (empty rows ignored).
+
+    Raises
+    ------
+    AtlasError
+        ``suggest_errors.exclusions_not_polygons`` (with ``name``) for points or lines.
+    """
+    kinds = set(layer.geom_type.dropna().unique()) if len(layer) else set()
+    if not kinds <= {"Polygon", "MultiPolygon"}:
+        raise AtlasError("suggest_errors.exclusions_not_polygons", name=name)
+    return layer
+
+
 def filter_candidates(cand: Candidates, exclusions: gpd.GeoDataFrame | None = None,
                       existing_xy: np.ndarray | None = None, min_spacing_m: float = 0.0) -> Candidates:
     """Drop candidates inside (or on) an exclusion polygon and those closer than
@@ -262,11 +288,15 @@ class Reach:
             d = np.hypot(*(dem_xy[indices] - cand_xy[cols]).T) * self.detour
             ok = d <= self.threshold
         else:
+            from geo.network import network_cost_fn
+
             ok = np.zeros(len(indices), dtype=bool)
-            for j in range(n_c):  # one Dijkstra per candidate: the network engine, unchanged
+            for j in range(n_c):  # one Dijkstra per candidate, stopped at the reach: the network engine
                 s, e = indptr[j], indptr[j + 1]
                 if e > s:
-                    ok[s:e] = self.costs_from(cand_xy[j:j + 1], dem_xy[indices[s:e]]) <= self.threshold
+                    fn = network_cost_fn(self.graph, cand_xy[j:j + 1], self.metric, self.max_snap_m,
+                                         limit=self.threshold)
+                    ok[s:e] = fn(dem_xy[indices[s:e]]) <= self.threshold
                 if progress is not None and j % 20 == 0:
                     progress(j / n_c, "suggest.stage_reach")
         keep_cols = np.repeat(np.arange(n_c), lengths)[ok]

@@ -309,8 +309,9 @@ from pages import coverage_suggest
 
 
 def _category_points(category: str):
-    infra = cached_layer("infrastructure")
-    return infra[infra["category"] == category]
+    """Another category's facilities from its authoritative source (e.g. the declared
+    register of People's Committee seats as health-station sites)."""
+    return service().facilities(CoverageRequest(category=category))[0]
 
 
 _other = {c: (lambda c=c: _category_points(c)) for c in catalog.categories if c != fac_source}
@@ -325,7 +326,10 @@ if result.cells is not None:  # the page's own cells and per-cell costs (the ser
         candidate_layers=_other,
         candidate_labels={k: t("suggest.candidates_category", lang, category=catalog.categories[k].title(lang))
                           if k in catalog.categories else t("suggest.candidates_layer", lang, name=k[3:])
-                          for k in _other})
+                          for k in _other},
+        exclusion_layers={f"ws:{n}": (lambda n=n: workspace.read_layer(n)) for n in ws_of["polygons"]},
+        exclusion_labels={f"ws:{n}": t("suggest.candidates_layer", lang, name=n) for n in ws_of["polygons"]},
+        read_upload=read_upload, basemap=current_basemap())
 
 st.markdown(f"#### {tr('coverage.sentences')}")
 st.markdown("\n".join(f"- {plain(s)}" for s in result.sentences(lang, top=8)) or "—")

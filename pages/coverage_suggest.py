@@ -17,10 +17,14 @@ from geo.coverage import CellSet, facility_xy
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, fmt_percent, t
 from geo.text import escape, spreadsheet_safe
-from pages.common import plain, show_error, tr
+from pages.common import current_lang, plain, show_error, tr
 
 RESULT_KEY = "sug_result"
+EXTRA_KEY = "sug_result_extra"  # candidates sentence, exclusions and scope of the stored answer
 SCOPE_ALL = "__all__"
+UPLOAD = "__upload__"
+NONE = "__none__"
+UPLOAD_TYPES = ["geojson", "json", "gpkg", "zip", "csv", "kml", "kmz", "xlsx"]
 
 
 def _scope_cells(cells: CellSet, cost: np.ndarray, unit_pos: int | None) -> tuple[CellSet, np.ndarray]:
@@ -38,23 +42,21 @@ def _add_to_whatif(lonlat: list[tuple[float, float]]) -> None:
     st.session_state["sug_sent"] = len(lonlat)
 
 
-def _solve(cells, cost, threshold, detour, graph, metric, fac_all, units_gdf, unit_pos, grid, cand_choice,
-           candidate_layers, spacing, budget, model, target, time_limit) -> sg.Suggestion:
+def _solve(cells, cost, threshold, detour, graph, metric, fac_all, units_gdf, unit_pos, grid, cand_layer,
+           exclusions, spacing, budget, model, target, time_limit) -> tuple[sg.Suggestion, str]:
+    """Candidates (grid of the scope, or ``cand_layer`` inside it) minus exclusions and
+    spacing → problem on the page's cells and costs → answer, and the candidates sentence."""
     scope_cells, scope_cost = _scope_cells(cells, cost, unit_pos)
     scope_units = units_gdf.iloc[[unit_pos]] if unit_pos is not None else units_gdf
     reach = sg.Reach(threshold, detour, graph=graph, metric=metric)
     fac_xy = facility_xy(fac_all, grid.crs)
-    if cand_choice == "grid":
+    if cand_layer is None:
         cand = sg.grid_candidates(scope_units, grid.crs, sg.DEFAULT_CELL_M, grid=grid)
     else:
-        layer = candidate_layers[cand_choice]()
-        cand = sg.layer_candidates(layer, grid.crs)
-        import shapely
-
-        inside = scope_units.to_crs(grid.crs).geometry.union_all()
-        keep = shapely.intersects(inside, shapely.points(cand.xy)) if len(cand.xy) else np.zeros(0, dtype=bool)
-        cand = sg.Candidates(cand.xy[keep], cand.label[keep], "layer", grid.crs)
-    cand = sg.filter_candidates(cand, None, fac_xy, spacing)
+        cand = sg.candidates_within(sg.layer_candidates(cand_layer, grid.crs), scope_units)
+    cand = sg.filter_candidates(cand, exclusions, fac_xy, spacing)
+    note = tr("suggest.candidates_used", n=fmt_number(len(cand.xy), current_lang()),
+              excluded=cand.dropped_excluded, spacing=cand.dropped_spacing)
     bar = st.progress(0.0)
 
     def progress(frac: float, stage: str) -> None:
@@ -63,22 +65,37 @@ def _solve(cells, cost, threshold, detour, graph, metric, fac_all, units_gdf, un
     prob = sg.build_problem(scope_cells, scope_cost, reach, cand, spacing, progress=progress)
     s = sg.suggest(prob, budget, model=model, target_share=target, time_limit=time_limit, progress=progress)
     bar.empty()
-    return s
+    return s, note
+
+
+def _layer_choice(choice: str, upload, layers: dict, read_upload, missing_key: str):
+    """The layer behind a choice: an uploaded file (read by the page's reader, i.e.
+    ``geo.io.read_any``), a loader of ``layers`` (saved layer, another category), or None."""
+    if choice == UPLOAD:
+        if upload is None:
+            raise AtlasError(missing_key)
+        return read_upload(upload)
+    return layers[choice]() if choice in layers else None
 
 
 def render(*, lang: str, cells: CellSet, cost: np.ndarray, threshold: float, detour: float, graph, metric: str,
            fac_all: gpd.GeoDataFrame, fac_label: str, fac_source: str, units_gdf: gpd.GeoDataFrame, grid,
            context: tuple, candidate_layers: dict, candidate_labels: dict[str, str],
-           credits=None) -> None:
+           exclusion_layers: dict | None = None, exclusion_labels: dict[str, str] | None = None,
+           read_upload=None, basemap: str = "none", credits=None) -> None:
     """Draw the section. ``cost`` is the page's per-cell cost to the existing facilities
     (aligned with ``cells``); ``context`` identifies the page's question (facilities, units,
     population, reach) so an answer to another question is not shown; ``candidate_layers``
-    maps a choice key to a loader of a point layer (other categories, saved layers)."""
+    maps a choice key to a loader of a point layer (other categories, saved layers) and
+    ``exclusion_layers`` one to a loader of a polygon layer (saved layers); ``read_upload``
+    reads an uploaded file (``geo.io.read_any``); ``basemap`` is the app's choice."""
+    exclusion_layers, exclusion_labels = exclusion_layers or {}, exclusion_labels or {}
     st.markdown(f"#### {tr('suggest.section')}")
     st.caption(tr("suggest.intro"))
     if graph is not None:
         st.caption(tr("suggest.network_slow"))
     names = [str(n) for n in cells.unit_names]
+    uploads = read_upload is not None
     with st.form("sug_form"):
         c1, c2, c3 = st.columns(3)
         model = c1.radio(tr("suggest.model"), list(sg.MODELS), key="sug_model",
@@ -88,22 +105,45 @@ def render(*, lang: str, cells: CellSet, cost: np.ndarray, threshold: float, det
                                  key="sug_target")
         scope = c3.selectbox(tr("suggest.scope"), [SCOPE_ALL] + list(range(len(names))), key="sug_scope",
                              format_func=lambda i: t("suggest.scope_all", lang) if i == SCOPE_ALL else names[i])
-        cand_choice = c3.selectbox(tr("suggest.candidates"), ["grid"] + list(candidate_layers), key="sug_cand",
+        cand_choice = c3.selectbox(tr("suggest.candidates"), ["grid"] + list(candidate_layers)
+                                   + ([UPLOAD] if uploads else []), key="sug_cand",
                                    format_func=lambda c: t("suggest.candidates_grid", lang) if c == "grid"
+                                   else t("suggest.candidates_upload", lang) if c == UPLOAD
                                    else candidate_labels.get(c, c))
-        c4, c5 = st.columns(2)
+        c4, c5, c6 = st.columns(3)
         spacing = c4.number_input(tr("suggest.spacing"), min_value=0, max_value=50_000, value=0, step=100,
                                   key="sug_spacing")
         time_limit = c5.number_input(tr("suggest.time_limit"), min_value=1, max_value=600, value=20, step=5,
                                      key="sug_time")
+        excl_choice = c6.selectbox(tr("suggest.exclusions"), [NONE] + list(exclusion_layers)
+                                   + ([UPLOAD] if uploads else []), key="sug_excl",
+                                   format_func=lambda c: t("suggest.exclusions_none", lang) if c == NONE
+                                   else t("suggest.exclusions_upload", lang) if c == UPLOAD
+                                   else exclusion_labels.get(c, c))
+        cand_file = excl_file = None
+        if uploads:  # a form cannot show an uploader only after a choice: both are always offered
+            u1, u2 = st.columns(2)
+            cand_file = u1.file_uploader(tr("suggest.candidates_file"), type=UPLOAD_TYPES, key="sug_cand_file")
+            excl_file = u2.file_uploader(tr("suggest.exclusions_file"), type=UPLOAD_TYPES, key="sug_excl_file")
         run = st.form_submit_button(tr("suggest.run"))
     if run:
         try:
-            s = _solve(cells, cost, threshold, detour, graph, metric, fac_all, units_gdf,
-                       None if scope == SCOPE_ALL else int(scope), grid, cand_choice, candidate_layers,
-                       float(spacing), int(budget) if model != "lscp" else max(int(budget), 50), model,
-                       float(target) / 100 if model == "lscp" else None, float(time_limit))
+            cand_layer = _layer_choice(cand_choice, cand_file, candidate_layers, read_upload,
+                                       "suggest_errors.no_candidate_file")
+            if cand_layer is not None and len(cand_layer) == 0:
+                raise AtlasError("suggest_errors.bad_candidates", name=candidate_labels.get(cand_choice, cand_choice)
+                                 if cand_choice != UPLOAD else cand_file.name)
+            exclusions = _layer_choice(excl_choice, excl_file, exclusion_layers, read_upload,
+                                       "suggest_errors.no_exclusion_file")
+            if exclusions is not None:
+                exclusions = sg.exclusion_polygons(exclusions, excl_file.name if excl_choice == UPLOAD
+                                                   else exclusion_labels.get(excl_choice, excl_choice))
+            s, note = _solve(cells, cost, threshold, detour, graph, metric, fac_all, units_gdf,
+                             None if scope == SCOPE_ALL else int(scope), grid, cand_layer, exclusions,
+                             float(spacing), int(budget) if model != "lscp" else max(int(budget), 50), model,
+                             float(target) / 100 if model == "lscp" else None, float(time_limit))
             st.session_state[RESULT_KEY] = (context, s)
+            st.session_state[EXTRA_KEY] = (note, exclusions, None if scope == SCOPE_ALL else int(scope))
         except AtlasError as err:
             show_error(err)
             return
@@ -115,16 +155,16 @@ def render(*, lang: str, cells: CellSet, cost: np.ndarray, threshold: float, det
     st.markdown("\n".join(f"- {plain(x)}" for x in lines))   # names of saved layers: literal
     if len(s.sites) == 0:
         return
-    from layers.render import add_gdf_layer, finish_map, new_map
-    from layers.suggest_sites import add_sites
+    from layers.suggest_sites import suggestion_map
     from pages.map_component import show_map
 
-    b = s.sites.total_bounds
-    m = new_map(lang, bounds=[[b[1] - 0.03, b[0] - 0.03], [b[3] + 0.03, b[2] + 0.03]])
-    if len(fac_all):
-        add_gdf_layer(m, fac_all, lang, tr("coverage.facilities"), tooltip_fields=["name"], color="#2563eb")
-    add_sites(m, s.sites, lang)
-    show_map(finish_map(m, lang), key="sug_map", height=420, returned_objects=())
+    note, exclusions, unit_pos = st.session_state.get(EXTRA_KEY) or ("", None, None)
+    if note:
+        st.caption(note)
+    scope_units = units_gdf.iloc[[unit_pos]] if unit_pos is not None else units_gdf
+    scope_names = [names[unit_pos]] if unit_pos is not None else names
+    show_map(suggestion_map(s.sites, scope_units, scope_names, fac_all, lang, basemap, exclusions),
+             key="sug_map", height=420, returned_objects=())
     st.button(tr("suggest.send_whatif"), key="sug_send", on_click=_add_to_whatif, args=(sg.sites_lonlat(s),),
               type="primary")
     if st.session_state.get("sug_sent"):

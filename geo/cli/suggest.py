@@ -135,9 +135,7 @@ def run(args) -> int:
         args.radius_m = service_reach(category)[0]
     exclusions = None
     if args.exclusions:
-        exclusions, _ = load_source(args.exclusions)
-        if len(exclusions) and not set(exclusions.geom_type.dropna().unique()) <= {"Polygon", "MultiPolygon"}:
-            raise AtlasError("suggest_errors.exclusions_not_polygons", name=args.exclusions)
+        exclusions = sg.exclusion_polygons(load_source(args.exclusions)[0], args.exclusions)
     if args.population:
         grid = read_population_raster(args.population)
     else:
@@ -162,12 +160,7 @@ def run(args) -> int:
         cand = sg.layer_candidates(layer, grid.crs)
         if len(cand.xy) == 0:
             raise AtlasError("suggest_errors.bad_candidates", name=args.candidates)
-        inside = units.to_crs(grid.crs).geometry.union_all()
-        import shapely
-
-        keep = shapely.contains_xy(inside, cand.xy[:, 0], cand.xy[:, 1]) | shapely.intersects(
-            inside, shapely.points(cand.xy))
-        cand = sg.Candidates(cand.xy[keep], cand.label[keep], "layer", grid.crs)
+        cand = sg.candidates_within(cand, units)
     else:
         cand = sg.grid_candidates(units, grid.crs, args.candidate_cell_m or sg.DEFAULT_CELL_M, grid=grid)
     cand = sg.filter_candidates(cand, exclusions, fac_xy, args.min_spacing_m)
