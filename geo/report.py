@@ -404,12 +404,18 @@ def _sources_slide(ul: UnitLayers, lang: str) -> Slide:
     return Slide(title=t("report.sources_title", lang), bullets=bullets)
 
 
-def build_deck(unit: Any, lang: str = DEFAULT_LANG) -> Deck:
-    """The content of the deck for ``unit`` (free text or id, see ``geo.units.resolve``)."""
+def build_deck(unit: Any, lang: str = DEFAULT_LANG, suggestion: Any = None) -> Deck:
+    """The content of the deck for ``unit`` (free text or id, see ``geo.units.resolve``);
+    with ``suggestion`` (a :class:`geo.suggest.Suggestion`) a suggested-sites slide follows
+    the coverage slide (:func:`geo.suggest.deck_slide`)."""
     u = resolve(unit, DECK_LEVELS)
     ul = unit_layers(u, lang)
     slides = [_title_slide(ul, lang), _map_slide(ul, lang), _infra_slide(ul, lang), _coverage_slide(ul, lang),
               _scorecard_slide(ul, lang), _sources_slide(ul, lang)]
+    if suggestion is not None:
+        from geo.suggest import deck_slide
+
+        slides.insert(4, deck_slide(suggestion, lang, ul.wards if len(ul.wards) else ul.communes))
     return Deck(u.label(lang), lang, slides, Credits.combine(t("print.credits", lang), ul.credits))
 
 
@@ -612,8 +618,9 @@ def to_pdf(deck: Deck, out: str | Path) -> Path:
     return out
 
 
-def build_report(unit: Any, fmt: str, out: str | Path, lang: str = DEFAULT_LANG) -> Path:
-    """Build the deck for ``unit`` and write it as ``fmt`` ("pptx" or "pdf") to ``out``."""
+def build_report(unit: Any, fmt: str, out: str | Path, lang: str = DEFAULT_LANG, suggestion: Any = None) -> Path:
+    """Build the deck for ``unit`` (with the ``suggestion``'s slide, see ``build_deck``) and
+    write it as ``fmt`` ("pptx" or "pdf") to ``out``."""
     fmt = str(fmt).lower().lstrip(".")
     if fmt not in ("pptx", "pdf"):
         raise AtlasError("report.bad_format", fmt=fmt)
@@ -622,11 +629,11 @@ def build_report(unit: Any, fmt: str, out: str | Path, lang: str = DEFAULT_LANG)
         out = out / f"deck.{fmt}"
     elif out.suffix.lower() != f".{fmt}":
         out = out.with_suffix(f".{fmt}")
-    deck = build_deck(unit, lang)
+    deck = build_deck(unit, lang, suggestion)
     return to_pptx(deck, out) if fmt == "pptx" else to_pdf(deck, out)
 
 
-def report_bytes(unit: Any, fmt: str, lang: str = DEFAULT_LANG) -> tuple[str, bytes, str]:
+def report_bytes(unit: Any, fmt: str, lang: str = DEFAULT_LANG, suggestion: Any = None) -> tuple[str, bytes, str]:
     """The deck in memory for a download button: (file name, bytes, MIME type)."""
     import tempfile
 
@@ -636,7 +643,7 @@ def report_bytes(unit: Any, fmt: str, lang: str = DEFAULT_LANG) -> tuple[str, by
     mime = {"pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
             "pdf": "application/pdf"}.get(fmt, "application/octet-stream")
     with tempfile.TemporaryDirectory(prefix="atlas_deck_") as tmp:
-        path = build_report(u, fmt, Path(tmp) / f"{_safe_layer_name(u.label(lang))}.{fmt}", lang)
+        path = build_report(u, fmt, Path(tmp) / f"{_safe_layer_name(u.label(lang))}.{fmt}", lang, suggestion)
         return path.name, path.read_bytes(), mime
 
 

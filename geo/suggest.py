@@ -731,6 +731,7 @@ class Suggestion:
     solver: str = ""  # exact answers: "spopt" or "highs" (see exact_mclp_sparse)
     weighted_cost_before: float | None = None  # p-median
     weighted_cost_after: float | None = None
+    category: str | None = None  # facility category asked about (deck wording); None = a given layer
 
     @property
     def gap(self) -> float:
@@ -817,6 +818,21 @@ def _curve(prob: Problem, run: GreedyRun, upto: int) -> pd.DataFrame:
                          "covered_share": (prob.covered_before + cum) / pop if pop > 0 else np.nan,
                          "bound_share": (prob.covered_before + bnd) / pop if pop > 0 else np.nan,
                          "method": "greedy"})
+
+
+def _with_answer(curve: pd.DataFrame, prob: Problem, k: int, covered_after: float, method: str) -> pd.DataFrame:
+    """The curve with the answer's own point: at ``k`` sites the answer's coverage (an exact
+    answer may beat greedy's); beyond ``k`` never below it (the answer plus any further
+    sites covers at least as many), so the curve and the headline tell the same figure."""
+    if method == "greedy" or k < 1 or covered_after <= 0:
+        return curve
+    c = curve.copy()
+    later = c["n_sites"] >= k
+    better = later & (c["covered_people"] < covered_after)
+    c.loc[better, "covered_people"] = covered_after
+    c.loc[better, "covered_share"] = covered_after / prob.population if prob.population > 0 else np.nan
+    c.loc[better, "method"] = method
+    return c
 
 
 def _check_p(p) -> int:
@@ -916,7 +932,7 @@ def suggest(prob: Problem, p: int = 3, model: str = "mclp", target_share: float 
     order, gains = _ranked(prob, chosen)
     cov_after = _covered_after(prob, order)
     sites = _sites_frame(prob, order, gains, used)
-    curve = _curve(prob, run, curve_upto)
+    curve = _with_answer(_curve(prob, run, curve_upto), prob, len(order), float(prob.pop[cov_after].sum()), used)
     return Suggestion(model="mclp", method=used, sites=sites, curve=curve, by_unit=_by_unit(prob, cov_after),
                       population=prob.population, covered_before=prob.covered_before,
                       covered_after=float(prob.pop[cov_after].sum()), gain=float(gains.sum()), bound=max(bound, gain),
@@ -984,6 +1000,7 @@ def _lscp(prob: Problem, p_max: int, target_share, method: str, limit: float | N
     order, gains = _ranked(prob, chosen)
     cov_after = _covered_after(prob, order)
     curve = _curve(prob, greedy_mclp(prob, curve_upto) if curve_upto > len(run.cumulative) else run, curve_upto)
+    curve = _with_answer(curve, prob, len(order), float(prob.pop[cov_after].sum()), used)
     s = Suggestion(model="lscp", method=used, sites=_sites_frame(prob, order, gains, used), curve=curve,
                    by_unit=_by_unit(prob, cov_after), population=prob.population, covered_before=prob.covered_before,
                    covered_after=float(prob.pop[cov_after].sum()), gain=float(gains.sum()),
@@ -1140,6 +1157,56 @@ def slide_content(s: Suggestion, lang: str, facility: str) -> dict:
         "bullets": lines[1:],
         "sites": [(int(r.rank), str(r.label), float(r.marginal_people)) for r in s.sites.itertuples(index=False)],
     }
+
+
+def deck_slide(s: Suggestion, lang: str, units: gpd.GeoDataFrame | None = None):
+    """The council deck's suggested-sites slide (a :class:`geo.report.Slide`): the sites
+    numbered by rank on a map over the outlines of ``units`` (any CRS; e.g. the deck unit's
+    wards), the sites table (rank, site, people added, covered share after it) and, under
+    them, the headline and the curve sentence ("Today 27 %; by number of new sites:
+    1 → 45 %, 2 → 58 %, …") from :func:`slide_content`; the method in the footer."""
+    from matplotlib.figure import Figure
+
+    from geo.coverage import facility_label
+    from geo.paths import METRIC_CRS
+    from geo.printmap import rc
+    from geo.report import SLIDE_DPI, Slide, Table
+
+    content = slide_content(s, lang, facility_label(s.category, lang))
+    sites = s.sites.to_crs(METRIC_CRS)
+    outlines = units.to_crs(METRIC_CRS) if units is not None and len(units) else None
+
+    def fig(size: tuple[float, float]) -> Figure:
+        import matplotlib.pyplot as plt
+
+        with plt.rc_context(rc()):
+            f = Figure(figsize=size, dpi=SLIDE_DPI)
+            ax = f.add_axes((0.02, 0.24, 0.96, 0.74))  # the slide's caption goes under the map
+            if outlines is not None:
+                outlines.boundary.plot(ax=ax, color="#6b7280", linewidth=0.6)
+            xy = sites.geometry.get_coordinates().to_numpy()
+            ax.scatter(xy[:, 0], xy[:, 1], s=260, color="#dc2626", edgecolor="white", linewidth=1.5, zorder=3)
+            for rank, (x, y) in zip(sites["rank"], xy):
+                ax.text(x, y, str(int(rank)), color="white", fontsize=10, fontweight="bold", ha="center",
+                        va="center", zorder=4)
+            if outlines is None and len(xy):
+                pad = max(1000.0, 0.1 * float(np.ptp(xy, axis=0).max()))
+                ax.set_xlim(xy[:, 0].min() - pad, xy[:, 0].max() + pad)
+                ax.set_ylim(xy[:, 1].min() - pad, xy[:, 1].max() + pad)
+            ax.set_aspect("equal")
+            ax.set_axis_off()
+        return f
+
+    lonlat = s.sites.to_crs(STORE_CRS).geometry.get_coordinates().to_numpy()
+    # grid cells are labelled by their metric coordinates: a council reads latitude, longitude
+    grid_labels = s.sites["label"].astype(str).str.fullmatch(r"-?\d+ -?\d+").all()
+    rows = [[str(r.rank), f"{fmt_number(lat, lang, 5)}, {fmt_number(lon, lang, 5)}" if grid_labels else str(r.label),
+             fmt_number(round(float(r.marginal_people)), lang), fmt_percent(float(r.covered_share), lang)]
+            for r, (lon, lat) in zip(s.sites.itertuples(index=False), lonlat)]
+    table = Table([t("suggest.col_rank", lang), t("suggest.col_label", lang), t("suggest.col_marginal", lang),
+                   t("suggest.col_share", lang)], rows[:12])
+    return Slide(title=content["title"], figure=fig if len(sites) else None, table=table if rows else None,
+                 caption=f"{content['sentence']} {curve_text(s, lang)}", note=method_sentence(s, lang))
 
 
 def export_frame(s: Suggestion, lang: str) -> pd.DataFrame:

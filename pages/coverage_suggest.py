@@ -13,6 +13,7 @@ import pandas as pd
 import streamlit as st
 
 from geo import suggest as sg
+from geo.catalog import get_catalog
 from geo.coverage import CellSet, facility_xy
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, fmt_percent, t
@@ -142,6 +143,7 @@ def render(*, lang: str, cells: CellSet, cost: np.ndarray, threshold: float, det
                              None if scope == SCOPE_ALL else int(scope), grid, cand_layer, exclusions,
                              float(spacing), int(budget) if model != "lscp" else max(int(budget), 50), model,
                              float(target) / 100 if model == "lscp" else None, float(time_limit))
+            s.category = fac_source if fac_source in get_catalog().categories else None  # deck wording
             st.session_state[RESULT_KEY] = (context, s)
             st.session_state[EXTRA_KEY] = (note, exclusions, None if scope == SCOPE_ALL else int(scope))
         except AtlasError as err:

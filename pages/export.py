@@ -408,12 +408,15 @@ with tab_deck:
     d_lang = c2.radio(tr("present.deck_lang"), ["vi", "en"], horizontal=True, key="deck_lang",
                       index=0 if lang == "vi" else 1,
                       format_func=lambda c: {"vi": "Tiếng Việt", "en": "English"}[c])
+    _sug = (st.session_state.get("sug_result") or (None, None))[1]  # the coverage page's last suggestion
+    d_sug = st.checkbox(tr("present.deck_suggestion", n=len(_sug.sites)), value=True, key="deck_suggestion") \
+        if _sug is not None and len(_sug.sites) else False
     if st.button(tr("present.build_deck"), key="deck_build", type="primary"):
         from geo.report import report_bytes
 
         try:
             with st.spinner(tr("present.build_deck")):
-                st.session_state["deck_file"] = report_bytes(d_unit, d_fmt, d_lang)
+                st.session_state["deck_file"] = report_bytes(d_unit, d_fmt, d_lang, suggestion=_sug if d_sug else None)
         except AtlasError as err:
             st.session_state["deck_file"] = None
             show_error(err)

@@ -343,3 +343,49 @@ def test_network_answer_by_hand_and_same_costs_as_the_coverage_service():
     straight = sg.build_problem(res.cells, cov.nearest_distance(res.cells, cov.facility_xy(fac, METRIC_CRS)),
                                 sg.Reach(550.0), cand)
     assert sg.suggest(straight, 1, method="exact").gain == pytest.approx(66)
+
+
+# ---------------------------------------------------------------------------------------
+# the council deck's suggested-sites slide
+# ---------------------------------------------------------------------------------------
+def test_curve_carries_the_answers_own_point():
+    # greedy takes the middle site first (12); the exact answer for 2 sites is 16: the curve
+    # must say 16 at 2 sites, as the headline does, and never less after
+    vals = [[4, 4, 0, 4, 4], [0, 4, 0, 4, 0]]
+    prob, *_ = problem(vals, 100.0, cand_cells=[(0, 1), (0, 3), (0, 2)])
+    ex = sg.suggest(prob, 2, method="exact")
+    c = ex.curve.set_index("n_sites")
+    assert c.loc[2, "covered_people"] == pytest.approx(ex.covered_after)
+    assert (c.loc[c.index >= 2, "covered_people"] >= ex.covered_after - 1e-9).all()
+    assert np.all(np.diff(ex.curve["covered_people"]) >= -1e-9)
+    share = sg.fmt_percent(ex.share_after, "en")
+    assert f"2 → {share}" in sg.curve_text(ex, "en")
+
+
+def test_deck_slide_and_the_deck_with_a_suggestion(tmp_path):
+    from pptx import Presentation
+
+    from geo.report import build_deck, to_pptx
+
+    prob, grid, units, _ = problem(ROW, 100.0, existing=[(0, 4)])
+    s = sg.suggest(prob, 2)
+    s.category = "health"
+    slide = sg.deck_slide(s, "vi", units)
+    assert slide.title == "Nên xây cơ sở y tế mới ở đâu"
+    assert slide.caption.startswith(sg.sentences(s, "vi", cov.facility_label("health", "vi"))[0])
+    assert sg.curve_text(s, "vi") in slide.caption and "2 → " in slide.caption
+    assert [r[0] for r in slide.table.rows] == ["1", "2"]
+    assert slide.table.rows[0][1] == s.sites["label"].iloc[0]  # a layer's site names are kept
+    g, *_ = problem(ROW, 100.0, on_lattice=True)
+    sg_ = sg.suggest(g, 1)
+    lat, lon = sg_.sites.geometry.y.iloc[0], sg_.sites.geometry.x.iloc[0]
+    row = sg.deck_slide(sg_, "vi", units).table.rows[0][1]
+    assert row == f"{sg.fmt_number(lat, 'vi', 5)}, {sg.fmt_number(lon, 'vi', 5)}"  # grid cells: latitude, longitude
+    assert slide.figure((6.0, 4.0)).axes  # the map draws
+    deck = build_deck("Thành phố Sông Công", "en", suggestion=s)
+    titles = [x.title for x in deck.slides]
+    assert titles[4] == "Where to build next: a health facility" and titles[3] == "Service coverage"
+    assert len(titles) == len(build_deck("Thành phố Sông Công", "en").slides) + 1
+    out = to_pptx(deck, tmp_path / "deck.pptx")
+    texts = [sh.text_frame.text for sh in Presentation(out).slides[4].shapes if sh.has_text_frame]
+    assert any(sg.curve_text(s, "en") in x for x in texts)

@@ -168,6 +168,7 @@ def run(args) -> int:
     prob = sg.build_problem(cells, existing, reach, cand, args.min_spacing_m, progress=progress)
     s = sg.suggest(prob, args.new, model=args.model, target_share=args.target_share, method=args.method,
                    time_limit=args.time_limit, progress=progress)
+    s.category = category
     try:
         if out.suffix.lower() == ".csv":
             spreadsheet_safe(sg.export_frame(s, lang)).to_csv(out, index=False, encoding="utf-8-sig")

@@ -255,3 +255,34 @@ def test_register_template_is_offered_for_download():
     at = _page()
     buttons = {b.key: b for b in at.get("download_button")}
     assert "register_template" in buttons and buttons["register_template"].label == t("register.template_download", "vi")
+
+
+def test_deck_takes_the_coverage_pages_suggestion():
+    """A suggestion made on the coverage page (session state) is offered to the deck and
+    lands as its own slide after the coverage slide."""
+    from pptx import Presentation
+
+    from geo import coverage as cov
+    from geo import suggest as sg
+    from geo.catalog import load_layer
+    from geo.population import census_grid
+
+    units = load_layer("districts")
+    city = units[units["name"] == "Thành phố Sông Công"]
+    grid = census_grid(load_layer("communes"), "population_2019", 100.0)
+    cells = cov.prepare_cells(grid, city, "level2_id", "name")
+    cand = sg.grid_candidates(city, grid.crs, 1000.0, grid=grid)
+    s = sg.suggest(sg.build_problem(cells, cov.nearest_distance(cells, cov.facility_xy(units.iloc[0:0], grid.crs)),
+                                    sg.Reach(2000.0), cand), 2, method="greedy")
+    s.category = "health"
+    at = AppTest.from_file(PAGE, default_timeout=180)
+    at.session_state["sug_result"] = (("health",), s)
+    at.run()
+    box = at.checkbox(key="deck_suggestion")
+    assert box.label == t("present.deck_suggestion", "vi", n=2) and box.value
+    at.selectbox(key="deck_unit").set_value("165")
+    at.button(key="deck_build").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    name, data, _ = at.session_state["deck_file"]
+    titles = [sl.shapes.title.text for sl in Presentation(io.BytesIO(data)).slides]
+    assert titles[3:5] == [t("report.coverage_title", "vi"), "Nên xây cơ sở y tế mới ở đâu"]
