@@ -88,7 +88,8 @@ def grid_candidates(units: gpd.GeoDataFrame, crs: str, cell_m: float = DEFAULT_C
     """Centres of a ``cell_m`` grid (aligned on multiples of ``cell_m`` in ``crs``) that lie
     inside the union of ``units``. With ``grid`` (the :class:`~geo.population.PopulationGrid`,
     north-up) the candidates are the centre cells of ``cell_m`` blocks of that grid, so
-    every candidate sits on the population lattice and reach is one shared stencil.
+    every candidate sits on the population lattice and reach is one shared stencil; a block
+    is inside when its centre cell belongs to a unit (the coverage engine's cell-centre rule).
 
     Raises
     ------
@@ -99,34 +100,41 @@ def grid_candidates(units: gpd.GeoDataFrame, crs: str, cell_m: float = DEFAULT_C
     if not (isinstance(cell_m, (int, float)) and math.isfinite(cell_m) and cell_m > 0):
         raise AtlasError("suggest_errors.bad_cell", value=str(cell_m))
     u = to_grid_crs(units, crs, "units")
-    geom = shapely.union_all(u.geometry.to_numpy())
-    if geom is None or geom.is_empty:
-        return Candidates(np.empty((0, 2)), np.empty(0, dtype=object), "grid", crs)
-    x0, y0, x1, y1 = geom.bounds
-    xs = np.arange(math.floor(x0 / cell_m), math.ceil(x1 / cell_m)) * cell_m + cell_m / 2
-    ys = np.arange(math.floor(y0 / cell_m), math.ceil(y1 / cell_m)) * cell_m + cell_m / 2
-    if len(xs) * len(ys) > 20_000_000:
-        raise AtlasError("suggest_errors.too_many_candidates", count=len(xs) * len(ys))
     rc = None
     tr = getattr(grid, "transform", None)
-    if tr is not None and tr.b == 0 and tr.d == 0 and abs(tr.a) == abs(tr.e):
+    if tr is not None and tr.b == 0 and tr.d == 0 and abs(tr.a) == abs(tr.e) and str(grid.crs) == str(crs):
+        from geo.coverage import unit_labels
+
         k = max(1, int(round(cell_m / abs(tr.a))))
         nrows, ncols = grid.shape
+        if (nrows // k + 1) * (ncols // k + 1) > 20_000_000:
+            raise AtlasError("suggest_errors.too_many_candidates", count=(nrows // k + 1) * (ncols // k + 1))
         rr, cc = np.meshgrid(np.arange(k // 2, nrows, k), np.arange(k // 2, ncols, k), indexing="ij")
         rr, cc = rr.ravel(), cc.ravel()
+        # inside = the block's centre cell belongs to a unit: the coverage engine's cell-centre
+        # rule on its cached label raster (no polygon union, no point-in-polygon test)
+        inside = unit_labels(grid, u.geometry.to_numpy())[rr, cc] > 0
+        rr, cc = rr[inside], cc[inside]
         xy0 = grid.cell_centres(rr, cc)
         # a quarter cell off the centre: no cell centre is then ever exactly at a round reach
         # (sums of two odd squares are never ≡ 0 mod 4), so a site sent to the what-if as
         # lon/lat (a ~1e-9 m round trip) covers exactly the cells counted here
-        gx, gy = xy0[:, 0] + tr.a / 4, xy0[:, 1] + tr.e / 4
+        xy = np.column_stack((xy0[:, 0] + tr.a / 4, xy0[:, 1] + tr.e / 4))
+        rc = np.column_stack((rr, cc))
     else:
+        geom = shapely.union_all(u.geometry.to_numpy())
+        if geom is None or geom.is_empty:
+            return Candidates(np.empty((0, 2)), np.empty(0, dtype=object), "grid", crs)
+        x0, y0, x1, y1 = geom.bounds
+        xs = np.arange(math.floor(x0 / cell_m), math.ceil(x1 / cell_m)) * cell_m + cell_m / 2
+        ys = np.arange(math.floor(y0 / cell_m), math.ceil(y1 / cell_m)) * cell_m + cell_m / 2
+        if len(xs) * len(ys) > 20_000_000:
+            raise AtlasError("suggest_errors.too_many_candidates", count=len(xs) * len(ys))
         gx, gy = np.meshgrid(xs, ys)
         gx, gy = gx.ravel(), gy.ravel()
-    shapely.prepare(geom)
-    inside = shapely.contains_xy(geom, gx, gy)
-    xy = np.column_stack((gx[inside], gy[inside]))
-    if tr is not None and len(gx) and 'rr' in locals():
-        rc = np.column_stack((rr[inside], cc[inside]))
+        shapely.prepare(geom)
+        inside = shapely.contains_xy(geom, gx, gy)
+        xy = np.column_stack((gx[inside], gy[inside]))
     if len(xy) > 200_000:
         raise AtlasError("suggest_errors.too_many_candidates", count=len(xy))
     labels = np.char.add(np.char.add(np.round(xy[:, 0]).astype(np.int64).astype(str), " "),
@@ -248,8 +256,9 @@ class Reach:
         inside = np.hypot((dr - 0.25) * cell[1], (dc - 0.25) * cell[0]) * self.detour <= self.threshold
         dr, dc = dr[inside], dc[inside]
         nrows, ncols = grid_shape
-        idx = np.full(grid_shape, -1, dtype=np.int64)
-        idx[dem_rc[:, 0], dem_rc[:, 1]] = np.arange(n_d)
+        itype = np.int32 if n_d < np.iinfo(np.int32).max else np.int64  # half the memory traffic
+        idx = np.full(grid_shape, -1, dtype=itype)
+        idx[dem_rc[:, 0], dem_rc[:, 1]] = np.arange(n_d, dtype=itype)
         pad = np.pad(idx, ((rmax, rmax), (cmax, cmax)), constant_values=-1)
         flat = pad.ravel()
         width = ncols + 2 * cmax
@@ -263,9 +272,11 @@ class Reach:
             ok = hit >= 0
             counts[s0:s0 + len(rc)] = ok.sum(axis=1)
             parts_i.append(hit[ok])
-        indices = np.concatenate(parts_i) if parts_i else np.empty(0, dtype=np.int64)
-        indptr = np.concatenate(([0], np.cumsum(counts)))
+        indices = np.concatenate(parts_i) if parts_i else np.empty(0, dtype=itype)
+        indptr = np.concatenate(([0], np.cumsum(counts))).astype(np.int64 if len(indices) >= 2**31 else itype)
         m = sparse.csc_matrix((np.ones(len(indices), dtype=bool), indices, indptr), shape=(n_d, n_c))
+        # offsets run row by row and demand is numbered in raster order: rows already sorted
+        m.has_sorted_indices = bool(np.all(np.diff(off) > 0)) and bool(np.all(np.diff(idx[idx >= 0]) > 0))
         m.sort_indices()
         return m
 
@@ -330,6 +341,7 @@ class Problem:
     min_spacing_m: float = 0.0
     existing_cost: np.ndarray | None = field(default=None, repr=False)
     cells_xy: np.ndarray | None = field(default=None, repr=False)
+    _reachable: float | None = field(default=None, repr=False)
 
     @property
     def n_cand(self) -> int:
@@ -353,8 +365,11 @@ class Problem:
 
     def reachable(self) -> float:
         """Uncovered people that at least one candidate reaches (the most any answer can add)."""
-        hit = np.asarray(self.A.getnnz(axis=1)) > 0
-        return float(self.w[hit].sum())
+        if self._reachable is None:
+            hit = np.zeros(self.A.shape[0], dtype=bool)
+            hit[self.A.indices] = True
+            self._reachable = float(self.w[hit].sum())
+        return self._reachable
 
     def gain_of(self, sites: np.ndarray) -> float:
         """New people covered by the candidate indices ``sites`` (exact evaluation)."""
@@ -405,6 +420,19 @@ def build_problem(cells: CellSet, existing_cost: np.ndarray, reach: Reach, cand:
 # ---------------------------------------------------------------------------------------
 
 
+def column_sums(A: sparse.csc_matrix, w: np.ndarray) -> np.ndarray:
+    """``A.T @ w`` for a boolean CSC matrix without scipy's float copy of ``A`` (which
+    doubles the memory of a 40 M-entry province matrix): a gather and a segmented sum."""
+    n_c = A.shape[1]
+    if n_c == 0 or A.nnz == 0:
+        return np.zeros(n_c)
+    counts = np.diff(A.indptr)
+    starts = A.indptr[:-1]
+    vals = np.append(w[A.indices], 0.0)  # a sentinel: trailing empty columns start at nnz
+    sums = np.add.reduceat(vals, starts.astype(np.int64))
+    return np.where(counts > 0, sums, 0.0)
+
+
 @dataclass
 class GreedyRun:
     """Greedy order of sites, cumulative new people after each, and upper bounds
@@ -426,7 +454,7 @@ def greedy_mclp(prob: Problem, p: int, progress: Progress | None = None,
     w = prob.w
     wl = w.astype(np.float64).copy()  # people not yet covered
     n_c = prob.n_cand
-    gains = np.asarray(A.T @ wl, dtype=np.float64).ravel() if n_c else np.empty(0)
+    gains = column_sums(A, wl)
     allowed = np.ones(n_c, dtype=bool)
     covered = np.zeros(len(w), dtype=bool)
     ctree = cKDTree(prob.cand.xy) if n_c else None
@@ -564,9 +592,6 @@ def exact_mclp(prob: Problem, p: int, time_limit: float | None = None, msg: bool
     """Optimal MCLP with spopt (``MCLP.from_cost_matrix``) and HiGHS; ``None`` when the
     reduced problem is larger than ``EXACT_MAX_ENTRIES``. Spacing pairs become
     ``x_i + x_j ≤ 1`` constraints on spopt's PuLP model."""
-    import pulp
-    from spopt.locate import MCLP
-
     if reduction is None and prob.A.nnz > EXACT_PRECHECK_NNZ:
         return None  # certainly too large: skip the cost of the reductions
     red = reduction if reduction is not None else reduced(prob)
@@ -574,6 +599,9 @@ def exact_mclp(prob: Problem, p: int, time_limit: float | None = None, msg: bool
     n_cli, n_fac = A.shape
     if n_cli * n_fac > EXACT_MAX_ENTRIES:
         return exact_mclp_sparse(prob, p, time_limit, red, start)
+    import pulp  # imported here: spopt's import alone takes seconds, paid only when it is used
+    from spopt.locate import MCLP
+
     t0 = time.perf_counter()
     if n_cli == 0 or n_fac == 0:
         return ExactRun(np.empty(0, dtype=np.int64), 0.0, 0.0, "optimal", 0.0)

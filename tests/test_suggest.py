@@ -389,3 +389,15 @@ def test_deck_slide_and_the_deck_with_a_suggestion(tmp_path):
     out = to_pptx(deck, tmp_path / "deck.pptx")
     texts = [sh.text_frame.text for sh in Presentation(out).slides[4].shapes if sh.has_text_frame]
     assert any(sg.curve_text(s, "en") in x for x in texts)
+
+
+def test_column_sums_equal_the_matrix_product_with_empty_columns():
+    from scipy import sparse
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        n, m = rng.integers(1, 30, 2)
+        A = sparse.random(n, m, density=rng.uniform(0, 0.6), format="csc", random_state=rng).astype(bool)
+        A = sparse.hstack([A, sparse.csc_matrix((n, 1), dtype=bool)], format="csc")  # trailing empty column
+        w = rng.random(n)
+        assert np.allclose(sg.column_sums(A, w), A.T.astype(float) @ w)
