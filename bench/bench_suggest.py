@@ -89,9 +89,14 @@ def part_province() -> None:
     t0 = _t()
     run = sg.greedy_mclp(prob, 10)
     t_g = _t() - t0
-    total = t_exist + t_build + t_g
-    print(f"greedy p = 1…10 (one nested run): {t_g:.2f} s; set-up + answer for p = 1…10: {total:.2f} s "
-          f"(target ≤ 10 s: {'met' if total <= 10 else 'NOT met'})")
+    t0, c0 = _t(), time.process_time()
+    ans = sg.suggest(prob, 10, time_limit=TIME_LIMIT)  # the whole answer the page shows (curve 0…10, sites, units)
+    t_ans, c_ans = _t() - t0, time.process_time() - c0
+    total = t_exist + t_build + t_ans
+    print(f"greedy p = 1…10 (one nested run): {t_g:.2f} s; the full answer (suggest p = 10, method "
+          f"{ans.method}, curve 1…10, ranked sites, per-unit table): {t_ans:.2f} s wall / {c_ans:.2f} s CPU")
+    print(f"set-up + answer for p = 1…10 (cells already labelled, as on the coverage page): {total:.2f} s; "
+          f"with labelling the cells: {total + t_cells:.2f} s (target ≤ 10 s: {'met' if total <= 10 else 'NOT met'})")
     pop = prob.population
     for k in range(1, 11):
         g = run.cumulative[k - 1]

@@ -1250,6 +1250,30 @@ def export_frame(s: Suggestion, lang: str) -> pd.DataFrame:
     })
 
 
+def units_export_frame(s: Suggestion) -> pd.DataFrame:
+    """Per-unit before/after for CSV, whole people: ``unit_id``, ``unit_name``,
+    ``population``, ``covered_population_before``, ``covered_population_after``,
+    ``people_added``, ``covered_share_before``, ``covered_share_after`` (0–1)."""
+    b = s.by_unit
+    whole = lambda col: np.round(b[col].to_numpy(dtype=float)).astype(np.int64)
+    return pd.DataFrame({"unit_id": b["unit_id"].to_numpy(), "unit_name": b["unit_name"].astype(str).to_numpy(),
+                         "population": whole("population"), "covered_population_before": whole("covered_before"),
+                         "covered_population_after": whole("covered_after"), "people_added": whole("change"),
+                         "covered_share_before": b["share_before"].round(4).to_numpy(),
+                         "covered_share_after": b["share_after"].round(4).to_numpy()})
+
+
+def curve_export_frame(s: Suggestion, lang: str) -> pd.DataFrame:
+    """The curve for CSV: ``n_sites``, ``covered_population`` (whole people),
+    ``covered_share`` and ``upper_bound_share`` (0–1), ``method`` (in ``lang``)."""
+    c = s.curve
+    return pd.DataFrame({"n_sites": c["n_sites"].to_numpy(),
+                         "covered_population": np.round(c["covered_people"].to_numpy(dtype=float)).astype(np.int64),
+                         "covered_share": c["covered_share"].round(4).to_numpy(),
+                         "upper_bound_share": c["bound_share"].round(4).to_numpy(),
+                         "method": [t(f"suggest.method_name_{m}", lang) for m in c["method"]]})
+
+
 def sites_lonlat(s: Suggestion) -> list[tuple[float, float]]:
     """The sites as (lon, lat) pairs — what the what-if scenario takes."""
     return [(float(p.x), float(p.y)) for p in s.sites.geometry]

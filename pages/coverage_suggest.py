@@ -167,8 +167,12 @@ def render(*, lang: str, cells: CellSet, cost: np.ndarray, threshold: float, det
     scope_names = [names[unit_pos]] if unit_pos is not None else names
     show_map(suggestion_map(s.sites, scope_units, scope_names, fac_all, lang, basemap, exclusions),
              key="sug_map", height=420, returned_objects=())
-    st.button(tr("suggest.send_whatif"), key="sug_send", on_click=_add_to_whatif, args=(sg.sites_lonlat(s),),
-              type="primary")
+    ranks = [int(r) for r in s.sites["rank"]]
+    chosen = st.multiselect(tr("suggest.send_which"), ranks, default=ranks, key="sug_send_ranks",
+                            format_func=lambda r: f"#{r}")
+    lonlat = [ll for r, ll in zip(ranks, sg.sites_lonlat(s)) if r in chosen]
+    st.button(tr("suggest.send_whatif"), key="sug_send", on_click=_add_to_whatif, args=(lonlat,),
+              type="primary", disabled=not lonlat)
     if st.session_state.get("sug_sent"):
         st.success(tr("suggest.sent_whatif", n=st.session_state.pop("sug_sent")))
     left, right = st.columns(2)
@@ -205,10 +209,14 @@ def _downloads(s: sg.Suggestion, lang: str, fac_source: str, credits) -> None:
         return export_bytes(gdf, fmt, credits=cr.with_notes(*sg.sentences(s, lang, "")[-1:]), lang=lang,
                             name=stem)[1]
 
-    d1, d2, d3 = st.columns(3)
+    d1, d2, d3, d4, d5 = st.columns(5)
     d1.download_button(tr("suggest.download_csv"), spreadsheet_safe(frame).to_csv(index=False).encode("utf-8-sig"),
                        f"{stem}.csv", "text/csv", key="sug_dl_csv")
     d2.download_button(tr("suggest.download_geojson"), lambda: geo_bytes("geojson"), f"{stem}.geojson",
                        "application/geo+json", key="sug_dl_geojson")
     d3.download_button(tr("suggest.download_gpkg"), lambda: geo_bytes("gpkg"), f"{stem}.gpkg",
                        "application/geopackage+sqlite3", key="sug_dl_gpkg")
+    d4.download_button(tr("suggest.download_units"), spreadsheet_safe(sg.units_export_frame(s)).to_csv(index=False)
+                       .encode("utf-8-sig"), f"{stem}_units.csv", "text/csv", key="sug_dl_units")
+    d5.download_button(tr("suggest.download_curve"), sg.curve_export_frame(s, lang).to_csv(index=False)
+                       .encode("utf-8-sig"), f"{stem}_curve.csv", "text/csv", key="sug_dl_curve")

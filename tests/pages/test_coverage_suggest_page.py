@@ -60,6 +60,12 @@ def test_suggest_send_to_whatif_and_agree():
     unit = s.by_unit.iloc[0]
     assert abs(num(row["Covered after"]) - round(unit["covered_after"])) <= 1
     assert abs(num(row["Covered before"]) - round(unit["covered_before"])) <= 1
+    # the planner may send only some of the sites: here #2 alone
+    at.multiselect(key="sug_send_ranks").set_value([2])
+    at.button(key="sug_send").click()
+    run(at)
+    again = at.session_state["cov_added"]
+    assert len(again) == len(added) + 1 and np.allclose(again[-1], sg.sites_lonlat(s)[1])
 
 
 def test_suggest_section_in_vietnamese_offers_downloads():
@@ -77,7 +83,12 @@ def test_suggest_section_in_vietnamese_offers_downloads():
     text = "\n".join(m.value for m in at.markdown)
     assert "Thêm 1 điểm mới" in text
     labels = {b.label for b in at.get("download_button")}
-    assert {"Tải vị trí (CSV)", "Tải vị trí (GeoJSON)", "Tải vị trí (GeoPackage)"} <= labels
+    assert {"Tải vị trí (CSV)", "Tải vị trí (GeoJSON)", "Tải vị trí (GeoPackage)", "Tải bảng theo đơn vị (CSV)",
+            "Tải đường cong bao phủ (CSV)"} <= labels
+    _, s = at.session_state["sug_result"]
+    units = sg.units_export_frame(s)
+    assert units["people_added"].sum() == pytest.approx(s.gain, abs=len(units))
+    assert list(sg.curve_export_frame(s, "vi")["n_sites"]) == list(range(len(s.curve)))
 
 
 def test_candidates_from_an_upload_exclusions_from_a_saved_layer():
