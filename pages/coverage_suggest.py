@@ -38,9 +38,12 @@ def _scope_cells(cells: CellSet, cost: np.ndarray, unit_pos: int | None) -> tupl
                    unit_names=cells.unit_names[[unit_pos]]), cost[keep]
 
 
-def _add_to_whatif(lonlat: list[tuple[float, float]]) -> None:
-    st.session_state["cov_added"] = list(st.session_state.get("cov_added", [])) + [[x, y] for x, y in lonlat]
-    st.session_state["sug_sent"] = len(lonlat)
+def _add_to_whatif(ranks: list[int], lonlat: list[tuple[float, float]], pick_key: str) -> None:
+    """Add the sites whose rank is chosen (read at click time) to the what-if scenario."""
+    chosen = set(st.session_state.get(pick_key, ranks))
+    pts = [[x, y] for r, (x, y) in zip(ranks, lonlat) if r in chosen]
+    st.session_state["cov_added"] = list(st.session_state.get("cov_added", [])) + pts
+    st.session_state["sug_sent"] = len(pts)
 
 
 def _solve(cells, cost, threshold, detour, graph, metric, fac_all, units_gdf, unit_pos, grid, cand_layer,
@@ -168,11 +171,12 @@ def render(*, lang: str, cells: CellSet, cost: np.ndarray, threshold: float, det
     show_map(suggestion_map(s.sites, scope_units, scope_names, fac_all, lang, basemap, exclusions),
              key="sug_map", height=420, returned_objects=())
     ranks = [int(r) for r in s.sites["rank"]]
-    chosen = st.multiselect(tr("suggest.send_which"), ranks, default=ranks, key="sug_send_ranks",
+    lonlat = sg.sites_lonlat(s)
+    pick_key = f"sug_send_ranks_{abs(hash(tuple(lonlat)))}"  # a new answer starts with all its sites chosen
+    chosen = st.multiselect(tr("suggest.send_which"), ranks, default=ranks, key=pick_key,
                             format_func=lambda r: f"#{r}")
-    lonlat = [ll for r, ll in zip(ranks, sg.sites_lonlat(s)) if r in chosen]
-    st.button(tr("suggest.send_whatif"), key="sug_send", on_click=_add_to_whatif, args=(lonlat,),
-              type="primary", disabled=not lonlat)
+    st.button(tr("suggest.send_whatif"), key="sug_send", on_click=_add_to_whatif, args=(ranks, lonlat, pick_key),
+              type="primary", disabled=not chosen)
     if st.session_state.get("sug_sent"):
         st.success(tr("suggest.sent_whatif", n=st.session_state.pop("sug_sent")))
     left, right = st.columns(2)
