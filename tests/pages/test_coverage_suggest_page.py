@@ -91,10 +91,13 @@ def test_suggest_section_in_vietnamese_offers_downloads():
     assert list(sg.curve_export_frame(s, "vi")["n_sites"]) == list(range(len(s.curve)))
 
 
-def test_candidates_from_an_upload_exclusions_from_a_saved_layer():
+def test_candidates_from_an_upload_exclusions_from_a_saved_layer(monkeypatch):
     """A planner uploads a candidate-site file and picks a saved polygon layer as exclusion
     zones: the answer uses only uploaded sites outside the zones, and says how many were
     dropped."""
+    # the reader's wall clock also counts starting its forkserver (a new interpreter that
+    # imports geopandas): on a loaded 2-core CI machine that alone can pass 10 s
+    monkeypatch.setenv("ATLAS_READ_SECONDS", "120")
     import geopandas as gpd
     import shapely
 
