@@ -225,6 +225,8 @@ if source is not None:
         report = result["report"]
         st.subheader(tr("data.report"))
         st.text("\n".join(report.lines(lang, warnings=False)))
+        if getattr(report, "lossy", False):  # a lossy read is never shown as plain success
+            st.warning(plain(report.lost_line(lang)))
         if report.warnings:
             st.warning("\n\n".join(plain(w) for w in report.warning_texts(lang)))
         if result["gdf"] is not None:

@@ -10,8 +10,11 @@ not an interpreter start, with
 
 - an address-space limit (``RLIMIT_AS``) of ``ATLAS_READ_MEMORY_MB`` (2048) above what the
   child starts with: GDAL's allocations fail inside the child, never in the server;
-- a wall-clock budget of ``ATLAS_READ_SECONDS`` (10) plus ``ATLAS_READ_SECONDS_PER_MB``
-  (1.0) per MB of the file's data: past it the child is killed;
+- a processing budget of ``ATLAS_READ_SECONDS`` (10) plus ``ATLAS_READ_SECONDS_PER_MB``
+  (1.0) per MB of the file's data, as CPU seconds of the child (``RLIMIT_CPU``: what a
+  hostile file burns, whatever the machine's load) and, as a backstop for a read that
+  waits instead of computing, :data:`WALL_FACTOR` times that in wall-clock seconds: past
+  either the child is killed;
 - the session's cancellation test (:mod:`geo.cancel`) checked every 0.1 s while waiting:
   a closed browser tab kills the child at once.
 
@@ -27,6 +30,7 @@ from __future__ import annotations
 import logging
 import multiprocessing as mp
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -39,6 +43,7 @@ from geo.errors import AtlasError
 log = logging.getLogger(__name__)
 
 POLL_S = 0.1
+WALL_FACTOR = 4  # wall-clock backstop = 4 × the CPU budget (a loaded server shares its cores)
 _CTX_LOCK = threading.Lock()
 _CTX: Any = None
 
@@ -71,8 +76,8 @@ def data_bytes(path: Path) -> int:
 
 
 def wall_seconds(nbytes: int) -> float:
-    """Wall-clock budget of one GDAL call on ``nbytes`` of data: ``ATLAS_READ_SECONDS`` (10)
-    + ``ATLAS_READ_SECONDS_PER_MB`` (1.0) × MB."""
+    """Processing budget (CPU seconds) of one GDAL call on ``nbytes`` of data:
+    ``ATLAS_READ_SECONDS`` (10) + ``ATLAS_READ_SECONDS_PER_MB`` (1.0) × MB."""
     from geo.io._limits import read_seconds
     return read_seconds() + _env_float("ATLAS_READ_SECONDS_PER_MB", 1.0) * nbytes / 1048576
 
@@ -87,7 +92,7 @@ def _context() -> Any:
     with _CTX_LOCK:
         if _CTX is None:
             ctx = mp.get_context("forkserver")
-            ctx.set_forkserver_preload(["geo.io._isolate_child"])
+            ctx.set_forkserver_preload(["geo.io._isolate_warm"])
             _CTX = ctx
         return _CTX
 
@@ -106,10 +111,11 @@ def call(fn: Callable[..., Any], *args: Any, fname: str, fmt_label: str, nbytes:
     budget = wall_seconds(nbytes)
     ctx = _context()
     recv, send = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_run_child, args=(send, fn, args, kwargs, memory_limit_bytes()), daemon=True)
+    proc = ctx.Process(target=_run_child, args=(send, fn, args, kwargs, memory_limit_bytes(), budget),
+                       daemon=True)
     proc.start()
     send.close()
-    deadline = time.monotonic() + budget
+    deadline = time.monotonic() + WALL_FACTOR * budget
     try:
         while True:
             if recv.poll(POLL_S):
@@ -132,6 +138,8 @@ def call(fn: Callable[..., Any], *args: Any, fname: str, fmt_label: str, nbytes:
         proc.join(5)
         recv.close()
     kind = outcome[0]
+    if kind == "died" and outcome[1] in (-signal.SIGXCPU, -signal.SIGKILL):  # over its CPU seconds
+        raise AtlasError("import_errors.read_too_slow", file=fname, format=fmt_label, seconds=int(round(budget)))
     if kind == "ok":
         return outcome[1]
     if kind == "atlas":
@@ -143,9 +151,18 @@ def call(fn: Callable[..., Any], *args: Any, fname: str, fmt_label: str, nbytes:
     raise AtlasError("import_errors.unreadable", file=fname, format=fmt_label)
 
 
-def _run_child(conn: Any, fn: Callable[..., Any], args: tuple, kwargs: dict, mem_bytes: int) -> None:
-    """The child's side: cap the address space, run ``fn``, send one outcome."""
+def _run_child(conn: Any, fn: Callable[..., Any], args: tuple, kwargs: dict, mem_bytes: int,
+               cpu_seconds: float = 0.0) -> None:
+    """The child's side: cap the address space and the CPU seconds, run ``fn``, send one outcome."""
     import resource
+    try:
+        if cpu_seconds > 0:  # SIGXCPU at the soft limit ends the child; SIGKILL one second later
+            used = resource.getrusage(resource.RUSAGE_SELF)
+            now = used.ru_utime + used.ru_stime
+            soft = int(now + cpu_seconds) + 1
+            resource.setrlimit(resource.RLIMIT_CPU, (soft, soft + 1))
+    except (OSError, ValueError):
+        pass
     try:
         if mem_bytes > 0:
             with open("/proc/self/statm") as fh:
