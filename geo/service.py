@@ -32,11 +32,12 @@ Environment and Planning B 30(6).
 """
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 import geopandas as gpd
@@ -220,6 +221,21 @@ def _count_within(points_xy: np.ndarray, geoms: np.ndarray) -> np.ndarray:
     return known
 
 
+def _inside_union(geoms: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """``contains(union_all(geoms), points)`` without the union (2 s for the 92 wards' 177,000
+    vertices, on every question): a point inside one unit is inside the union; only points on
+    some unit's boundary (none, in practice) are tested against the union itself."""
+    tree = shapely.STRtree(geoms)
+    inside = np.zeros(len(points), dtype=bool)
+    inside[tree.query(points, predicate="within")[0]] = True
+    edge = np.zeros(len(points), dtype=bool)
+    edge[tree.query(points, predicate="intersects")[0]] = True
+    edge &= ~inside
+    if edge.any():
+        inside[edge] = shapely.contains(shapely.union_all(geoms), points[edge])
+    return inside
+
+
 def facility_completeness(category: str | None, facilities: gpd.GeoDataFrame, units: gpd.GeoDataFrame,
                           wards: gpd.GeoDataFrame | None = None,
                           source: register.FacilitySource | None = None) -> Completeness | None:
@@ -242,8 +258,7 @@ def facility_completeness(category: str | None, facilities: gpd.GeoDataFrame, un
     official = None
     if wards is not None and len(wards) and len(geoms):
         w = wards.to_crs(STORE_CRS)
-        area = shapely.union_all(geoms)
-        inside = shapely.contains(area, shapely.point_on_surface(w.geometry.to_numpy()))
+        inside = _inside_union(geoms, shapely.point_on_surface(w.geometry.to_numpy()))
         per_ward = _count_within(xy, w.geometry.to_numpy()[inside])
         n_wards, without = int(inside.sum()), int((per_ward == 0).sum())
         official = official_completeness.completeness(
@@ -419,39 +434,100 @@ class CoverageResult:
 # ------------------------------------------------------------------------------ service
 
 
-class _LRU:
-    """A small thread-safe least-recently-used cache."""
+def _nbytes(value: Any) -> int:
+    """Bytes held by the numpy arrays of a cached value (arrays, tuples, dataclasses such as
+    :class:`~geo.coverage.CellSet`, a result's cost and cells); other objects count 0."""
+    if isinstance(value, np.ndarray):
+        return int(value.nbytes)
+    if isinstance(value, (tuple, list)):
+        return sum(_nbytes(v) for v in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        return sum(_nbytes(getattr(value, f.name)) for f in fields(value)
+                   if f.name not in ("request", "grid", "facilities", "base_facilities", "units"))
+    return 0
 
-    def __init__(self, size: int) -> None:
-        self.size = size
+
+class _LRU:
+    """A thread-safe least-recently-used cache bounded by entries and by array bytes.
+
+    One computation per key at a time: sessions asking the same question together wait for
+    the first one's value instead of each computing (and holding) their own copy. ``hits``
+    / ``misses`` count answers from the cache and computations. The newest entry is kept even
+    when alone above ``max_bytes`` (the caller is using it).
+    """
+
+    def __init__(self, size: int, max_bytes: int | None = None) -> None:
+        self.size, self.max_bytes = size, max_bytes
         self.data: OrderedDict = OrderedDict()
+        self.bytes: dict[Hashable, int] = {}
         self.lock = threading.Lock()
+        self._pending: dict[Hashable, threading.Lock] = {}
+        self.hits = self.misses = 0
 
     def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
         with self.lock:
             if key in self.data:
                 self.data.move_to_end(key)
+                self.hits += 1
                 return self.data[key]
-        value = make()
-        with self.lock:
-            self.data[key] = value
-            while len(self.data) > self.size:
-                self.data.popitem(last=False)
+            pending = self._pending.setdefault(key, threading.Lock())
+        with pending:
+            with self.lock:
+                if key in self.data:  # computed by the session we waited for
+                    self.data.move_to_end(key)
+                    self.hits += 1
+                    return self.data[key]
+                self.misses += 1
+            try:
+                value = make()
+                with self.lock:
+                    self.data[key], self.bytes[key] = value, _nbytes(value)
+                    self._evict()
+            finally:
+                with self.lock:
+                    self._pending.pop(key, None)
         return value
+
+    def _evict(self) -> None:
+        while len(self.data) > 1 and (len(self.data) > self.size or (
+                self.max_bytes is not None and sum(self.bytes.values()) > self.max_bytes)):
+            old, _ = self.data.popitem(last=False)
+            self.bytes.pop(old, None)
+
+    @property
+    def nbytes(self) -> int:
+        """Array bytes held now."""
+        with self.lock:
+            return sum(self.bytes.values())
 
 
 class CoverageService:
     """Answers :class:`CoverageRequest` s, caching grids, labelled cells and per-cell costs.
 
     ``loader`` reads a catalog layer (default :func:`geo.catalog.load_layer`; a page passes
-    its cached reader). One process-wide instance is :func:`default_service`.
+    its cached reader). One process-wide instance is :func:`default_service`; the app keeps
+    one for all its sessions, so sessions asking the same question share one answer, one
+    per-cell cost array and one set of labelled cells (bounded: ``cache_mb`` of arrays over
+    cells, costs and answers, default ``ATLAS_COVERAGE_CACHE_MB`` or 512 MB; least recently
+    used dropped first). ``stats()`` tells the hits and computations.
     """
 
     def __init__(self, loader: Callable[[str], gpd.GeoDataFrame] | None = None, grids: int = 4, cells: int = 8,
-                 costs: int = 12) -> None:
+                 costs: int = 12, results: int = 32, cache_mb: float | None = None) -> None:
         self.loader = loader or load_layer
-        self._grids, self._cells, self._costs = _LRU(grids), _LRU(cells), _LRU(costs)
+        budget = int(float(cache_mb if cache_mb is not None else os.environ.get("ATLAS_COVERAGE_CACHE_MB", 512)) * 2**20)
+        self._grids = _LRU(grids)
+        self._cells, self._costs = _LRU(cells, budget // 4), _LRU(costs, budget // 2)
+        self._results = _LRU(results, budget // 4)
         self.cost_computations = 0  # per-cell cost passes done (a re-threshold does none)
+
+    def stats(self) -> dict[str, int]:
+        """Cache hits / computations of answers, per-cell costs and labelled cells, and the
+        array bytes each cache holds (what the load benchmark and the sharing test read)."""
+        out: dict[str, int] = {}
+        for name, lru in (("results", self._results), ("costs", self._costs), ("cells", self._cells)):
+            out.update({f"{name}_hits": lru.hits, f"{name}_misses": lru.misses, f"{name}_bytes": lru.nbytes})
+        return out
 
     # -- inputs
     def grid(self, req: CoverageRequest) -> tuple[PopulationGrid, str]:
@@ -532,6 +608,16 @@ class CoverageService:
         grid, grid_key = self.grid(req)
         frame, uid, uname, rows, units_key = self.units(req)
         base, fac_key = self.facilities(req)
+        if not _named(req):  # a layer given without a key naming it: answered, not shared
+            return self._answer(req, grid, grid_key, frame, uid, uname, rows, units_key, base, fac_key, threshold,
+                                progress)
+        key = (repr(req), grid_key, units_key, fac_key)
+        return self._results.get(key, lambda: self._answer(req, grid, grid_key, frame, uid, uname, rows, units_key,
+                                                           base, fac_key, threshold, progress))
+
+    def _answer(self, req: CoverageRequest, grid: PopulationGrid, grid_key: str, frame: gpd.GeoDataFrame, uid: str,
+                uname: str, rows: np.ndarray, units_key: str, base: gpd.GeoDataFrame, fac_key: str,
+                threshold: float, progress: Progress | None) -> CoverageResult:
         after = cov.scenario_facilities(base, list(req.added), list(req.closed), req.added_frame) \
             if req.scenario else base
         scen_key = (tuple(req.added), tuple(req.closed), req.added_key) if req.scenario else None
@@ -540,10 +626,10 @@ class CoverageService:
             cells = cost = None
         else:
             cells = self._cells.get((grid_key, units_key), lambda: cov.prepare_cells(grid, frame, uid, uname))
-            cost_b, q_b = self._cost(req, cells, base, (grid_key, units_key, fac_key), progress)
+            cost_b, q_b, cost_key = self._cost(req, cells, base, (grid_key, units_key, fac_key), progress)
             before_full = cov.coverage_from_costs(cells, cost_b, threshold, q_b)
             if req.scenario:
-                cost, q_a = self._cost(req, cells, after, (grid_key, units_key, fac_key, scen_key), progress)
+                cost, q_a, cost_key = self._cost(req, cells, after, (grid_key, units_key, fac_key, scen_key), progress)
                 table = cov.coverage_from_costs(cells, cost, threshold, q_a)
                 before = before_full
             else:
@@ -563,34 +649,37 @@ class CoverageService:
                                              source=self.facility_source(req))
         table = _finish(table, rows, completeness)
         before = _finish(before, rows, completeness) if before is not None else None
-        if cells is not None and len(rows) != cells.n_units:  # only the reported units' cells
-            keep = np.isin(cells.unit, rows)
-            remap = np.full(cells.n_units, -1)
-            remap[rows] = np.arange(len(rows))
-            cells = replace(cells, rows=cells.rows[keep], cols=cells.cols[keep], xy=cells.xy[keep],
-                            pop=cells.pop[keep], unit=remap[cells.unit[keep]],
-                            unit_ids=cells.unit_ids[rows], unit_names=cells.unit_names[rows])
-            cost = cost[keep]
+        if cells is not None and len(rows) != cells.n_units:  # only the reported units' cells (shared too)
+            cells, cost = self._costs.get(("reported", rows.tobytes()) + cost_key,
+                                          lambda: _reported(cells, cost, rows))
         return CoverageResult(request=req, table=table, before=before, population_label_key=grid.label_key,
                               completeness=completeness, facilities=after, base_facilities=base, units=reported,
                               grid=grid, cells=cells, cost=cost, credit_layers=_credit_layers(req))
 
     def _cost(self, req: CoverageRequest, cells: cov.CellSet, facilities: gpd.GeoDataFrame, key: tuple,
-              progress: Progress | None) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
-        """Per-cell cost and its per-unit quantiles (raw distance × detour, or network cost)."""
+              progress: Progress | None) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray], tuple]:
+        """Per-cell cost, its per-unit quantiles (raw distance × detour, or network cost) and
+        the cache key naming them."""
         def compute(make_fn: Callable[[], Callable[[np.ndarray], np.ndarray]]):
             self.cost_computations += 1
             return _computed(cells, make_fn(), progress)
 
         if req.mode == "euclidean":
-            raw, q = self._costs.get(("euclid",) + key, lambda: compute(
+            raw_key = ("euclid",) + key
+            raw, q = self._costs.get(raw_key, lambda: compute(
                 lambda: cov.euclidean_cost(cov.facility_xy(facilities, cells.crs))))
             d = float(req.detour)
-            return (raw * d, (q[0] * d, q[1] * d)) if d != 1.0 else (raw, q)
+            if d == 1.0:
+                return raw, q, raw_key
+            scaled_key = ("detour", d) + raw_key  # one scaled copy for every session asking it
+            cost, qd = self._costs.get(scaled_key, lambda: (raw * d, (q[0] * d, q[1] * d)))
+            return cost, qd, scaled_key
         from geo.network import network_cost_fn
 
-        return self._costs.get(("net", req.roads_key, req.profile, req.metric) + key, lambda: compute(
+        net_key = ("net", req.roads_key, req.profile, req.metric) + key
+        cost, q = self._costs.get(net_key, lambda: compute(
             lambda: network_cost_fn(req.roads, cov.facility_xy(facilities, cells.crs), req.metric)))
+        return cost, q, net_key
 
     def _streamed(self, req, grid, frame, uid, uname, base, after, threshold, progress):
         """Block-wise computation for grids too big to keep per-cell costs."""
@@ -617,6 +706,24 @@ def _computed(cells: cov.CellSet, cost_fn: Callable[[np.ndarray], np.ndarray],
         if progress is not None:
             progress(min(1.0, (s + step) / max(n, 1)))
     return out, cov.cost_quantiles(cells, out)
+
+
+def _named(req: CoverageRequest) -> bool:
+    """Whether every layer given with the question has a key naming it (then its answer can
+    be shared by every session asking the same question)."""
+    return all(obj is None or key is not None for obj, key in (
+        (req.facilities, req.facilities_key), (req.grid, req.grid_key), (req.added_frame, req.added_key),
+        (req.roads, req.roads_key)))
+
+
+def _reported(cells: cov.CellSet, cost: np.ndarray, rows: np.ndarray) -> tuple[cov.CellSet, np.ndarray]:
+    """The cells (and their costs) of the reported units only, units renumbered 0…len(rows)-1."""
+    keep = np.isin(cells.unit, rows)
+    remap = np.full(cells.n_units, -1)
+    remap[rows] = np.arange(len(rows))
+    return replace(cells, rows=cells.rows[keep], cols=cells.cols[keep], xy=cells.xy[keep], pop=cells.pop[keep],
+                   unit=remap[cells.unit[keep]], unit_ids=cells.unit_ids[rows],
+                   unit_names=cells.unit_names[rows]), cost[keep]
 
 
 def _finish(table: pd.DataFrame, rows: np.ndarray, completeness: Completeness | None) -> pd.DataFrame:

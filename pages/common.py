@@ -1,7 +1,8 @@
 """Shared page helpers: language, translated text, cached layer access, friendly errors."""
 from __future__ import annotations
 
-from typing import Any
+import threading
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
@@ -10,6 +11,9 @@ from geo.i18n import DEFAULT_LANG, LANGS, t
 from geo.text import display_text
 
 LANG_KEY = "lang"
+
+if TYPE_CHECKING:
+    from geo.service import CoverageService
 
 
 def language_switch() -> None:
@@ -199,6 +203,26 @@ def facility_summaries(lang: str) -> list[str]:
         return _facility_summaries(lang, (layer_version("wards_2025"), layer_version("infrastructure")), register)
     except AtlasError:
         return []
+
+
+_SERVICE: list = []
+_SERVICE_LOCK = threading.Lock()
+
+
+def coverage_service() -> CoverageService:
+    """The app's one coverage service, shared by every session of this server process.
+
+    Sessions asking the same question get the same answer object, per-cell cost array and
+    labelled cells (one computation even when they ask at the same moment); its caches are
+    bounded in bytes (``ATLAS_COVERAGE_CACHE_MB``). A module-level object rather than
+    ``st.cache_resource`` so that tests and benchmarks can read its hit counters.
+    """
+    from geo.service import CoverageService
+
+    with _SERVICE_LOCK:
+        if not _SERVICE:
+            _SERVICE.append(CoverageService(loader=cached_layer))
+        return _SERVICE[0]
 
 
 def workspace_layers() -> dict:

@@ -11,6 +11,7 @@ import re
 import tempfile
 from pathlib import Path
 
+import folium
 import pandas as pd
 import streamlit as st
 
@@ -20,14 +21,23 @@ from geo.catalog import get_catalog, service_reach
 from geo.errors import AtlasError
 from geo.export import export_bytes
 from geo.i18n import fmt_number, fmt_percent, t
-from geo.network import build_graph
+from geo.network import RoadGraph, build_graph
 from geo.numbers import whole_people
 from geo.population import read_population_raster, write_grid_geotiff
-from geo.service import CoverageRequest, CoverageService, capacity_columns
+from geo.service import CoverageRequest, CoverageResult, CoverageService, capacity_columns
 from geo.text import spreadsheet_safe
 from geo.units import numbered_units
 from layers.coverage_map import coverage_map, share_texts
-from pages.common import cached_layer, current_basemap, current_lang, ensure_app_entry, plain, show_error, tr
+from pages.common import (
+    cached_layer,
+    coverage_service,
+    current_basemap,
+    current_lang,
+    ensure_app_entry,
+    plain,
+    show_error,
+    tr,
+)
 from pages.map_component import show_map
 
 ensure_app_entry()
@@ -43,10 +53,17 @@ MAX_PAGE_CELLS = 8_000_000  # the page keeps its cells in memory (~50 B each); b
 FAC_UPLOAD = "upload"  # facility source: a file uploaded on this page
 
 
-@st.cache_resource(show_spinner=False)
 def service() -> CoverageService:
-    """The coverage service of the app, reading catalog layers through the page cache."""
-    return CoverageService(loader=cached_layer)
+    """The coverage service of the app (one per server: sessions share its answers)."""
+    return coverage_service()
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def shared_map(key: tuple, _result: CoverageResult, _names: pd.Series, _graph: RoadGraph | None,
+               basemap: str) -> folium.Map:
+    """The coverage map of a question, built once and drawn by every session asking it
+    (a folium map of the 92 wards is ~10 MB of objects: not one copy per session)."""
+    return coverage_map(_result, key[1], _names, _graph, basemap=basemap)
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -275,11 +292,9 @@ if result.completeness is not None:
 # ---- map ------------------------------------------------------------------------------------
 map_key = ("cov_map", lang, current_basemap(), repr(CoverageRequest(**{k: v for k, v in q.items() if k not in
                                                     ("facilities", "grid", "units_frame", "roads", "added_frame")})))
-if st.session_state.get("_cov_map_key") != map_key:
-    st.session_state["_cov_map"] = coverage_map(result, lang, names, graph, basemap=current_basemap())
-    st.session_state["_cov_map_key"] = map_key
 # one map component per unit layer: a new unit layer is fitted afresh; other changes keep the view
-out = show_map(st.session_state["_cov_map"], key=f"coverage_map_{unit_choice}", height=560)
+st.session_state["_cov_map"] = fmap = shared_map(map_key, result, names, graph, current_basemap())  # a reference
+out = show_map(fmap, key=f"coverage_map_{unit_choice}", height=560)
 clicked = (out or {}).get("last_clicked")
 if clicked and clicked != st.session_state["cov_last_click"]:
     st.session_state["cov_last_click"] = clicked

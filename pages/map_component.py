@@ -9,6 +9,7 @@ streamlit-folium 0.27.4).
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,11 +20,20 @@ import streamlit_folium as sf
 _ATTR = "_atlas_rendered"
 
 
+_RENDER_LOCK = threading.Lock()  # maps are shared by sessions: one renders, the others wait for it
+
+
 def _prepare(m: folium.Map) -> dict[str, Any]:
     """Render the map once into the strings the component needs (cached on the object)."""
     cached = getattr(m, _ATTR, None)
     if cached is not None:
         return cached
+    with _RENDER_LOCK:
+        cached = getattr(m, _ATTR, None)
+        return cached if cached is not None else _render(m)
+
+
+def _render(m: folium.Map) -> dict[str, Any]:
     m.get_root().render()
     m.render()
     html = sf._get_html(m)

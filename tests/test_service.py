@@ -173,3 +173,56 @@ def test_capacity_columns_leave_out_identifiers_and_coordinates():
     fac = gpd.GeoDataFrame({"osm_id": [1, 2], "beds": [10, 20], "lat": [21.5, 21.6], "ma_cs": ["a", "b"],
                             "giuong": ["5", "x"]}, geometry=[shapely.Point(105.8, 21.5)] * 2, crs=4326)
     assert capacity_columns(fac) == ["beds", "giuong"]
+
+
+def test_same_question_shares_one_cost_array_and_is_computed_once_when_asked_together():
+    """Issue 13 §4: sessions asking the same question at the same moment wait for one
+    computation and get the same cost array (identity), also for a reported subset of
+    units and a detour; another radius re-thresholds the same costs."""
+    import threading
+
+    service = CoverageService()
+    req = CoverageRequest(category="health", units="smart_cities", detour=1.3)
+    results = [None] * 4
+
+    def one(i: int) -> None:
+        results[i] = service.ask(req)
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert service.cost_computations == 1
+    assert all(r is results[0] for r in results)
+    stats = service.stats()
+    assert stats["results_misses"] == 1 and stats["results_hits"] == 3
+    wider = service.ask(CoverageRequest(category="health", units="smart_cities", detour=1.3, radius_m=4000))
+    assert wider.cost is results[0].cost and wider.cells is results[0].cells
+    assert service.cost_computations == 1
+    assert (wider.table["covered_population"] >= results[0].table["covered_population"]).all()
+
+
+def test_service_caches_are_bounded_in_bytes():
+    """The least recently used arrays go first once the byte budget is passed; the newest
+    stays even alone above it (its caller is using it)."""
+    from geo.service import _LRU
+
+    lru = _LRU(size=10, max_bytes=3_000)
+    for k in range(4):
+        lru.get(k, lambda: np.zeros(125))  # 1,000 bytes each
+    assert list(lru.data) == [1, 2, 3] and lru.nbytes == 3_000
+    lru.get(1, lambda: pytest.fail("cached"))  # a hit refreshes 1
+    lru.get("big", lambda: np.zeros(1_000))
+    assert list(lru.data) == ["big"] and lru.hits == 1 and lru.misses == 5
+
+
+def test_units_inside_the_reported_area_without_a_union():
+    """The 2025 units whose point lies in the reported units: same as testing against their
+    union, including a point on a shared boundary of two units."""
+    from geo.service import _inside_union
+
+    a, b = shapely.box(0, 0, 1, 1), shapely.box(1, 0, 2, 1)
+    pts = shapely.points([(0.5, 0.5), (1.0, 0.5), (3, 3), (2.0, 0.5)])
+    got = _inside_union(np.array([a, b]), pts)
+    assert got.tolist() == shapely.contains(shapely.union_all([a, b]), pts).tolist() == [True, True, False, False]

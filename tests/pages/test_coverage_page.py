@@ -305,3 +305,32 @@ def test_closing_every_facility_is_a_valid_scenario_and_clear_stops_click_adding
     run(at)
     assert at.session_state["cov_click_adds"] is False
     assert at.session_state["cov_closed"] == []
+
+
+def test_two_sessions_asking_the_same_question_share_one_cost_array():
+    """Issue 13 §4: the per-cell costs, cells, answer and map are the server's, not each
+    session's — a second session with the same question computes nothing and holds the very
+    same objects; a session asking something else gets its own."""
+    from pages.common import coverage_service
+
+    service = coverage_service()
+
+    def session(units: str) -> AppTest:
+        at = AppTest.from_file(PAGE)
+        at.session_state["lang"] = "en"
+        at.session_state["cov_facilities"] = "education"
+        at.session_state["cov_units"] = units
+        at.session_state["cov_radius"] = 1750  # a question no other test asks
+        return run(at)
+
+    first = session("cities")
+    before = service.stats()
+    second = session("cities")
+    after = service.stats()
+    assert after["costs_misses"] == before["costs_misses"] and after["cells_misses"] == before["cells_misses"]
+    assert after["results_hits"] > before["results_hits"]
+    assert second.session_state["_cov_map"] is first.session_state["_cov_map"]
+    assert frame_values(second).equals(frame_values(first))
+    other = session("districts")  # same costs (same cells and facilities), another answer
+    assert service.stats()["results_misses"] == after["results_misses"] + 1
+    assert other.session_state["_cov_map"] is not first.session_state["_cov_map"]
