@@ -17,6 +17,12 @@ if get_script_run_ctx() is None:  # imported by the web server, not run for a se
     from pages.web import SecurityHeaders, show_unexpected
 
     app = st.App(__file__, middleware=[Middleware(SecurityHeaders)], on_script_error=show_unexpected)
+
+    # before the server answers: imports, unit layers and the default map built and rendered
+    # once (shared by every session), so a new session's first map is not a build (issue 13)
+    from pages.map_cache import warm_default_map
+
+    warm_default_map()
 else:
     from geo.i18n import t
     from pages.common import basemap_switch, current_lang, language_switch

@@ -23,7 +23,7 @@ _ATTR = "_atlas_rendered"
 _RENDER_LOCK = threading.Lock()  # maps are shared by sessions: one renders, the others wait for it
 
 
-def _prepare(m: folium.Map) -> dict[str, Any]:
+def prepare_map(m: folium.Map) -> dict[str, Any]:
     """Render the map once into the strings the component needs (cached on the object)."""
     cached = getattr(m, _ATTR, None)
     if cached is not None:
@@ -94,7 +94,7 @@ def show_map(m: folium.Map, key: str, height: int = 620,
 
     ``center``/``zoom`` move the drawn map without rebuilding it (applied when they change).
     """
-    parts = _prepare(m)
+    parts = prepare_map(m)
     returned = list(returned_objects)
     all_defaults = {"last_clicked": None, "last_object_clicked": None, "last_object_clicked_tooltip": None,
                     "bounds": parts["bounds"], "zoom": parts["zoom"]}

@@ -1,7 +1,6 @@
 """Map explorer: boundaries, choropleths, infrastructure, search, zoom, unit details."""
 from __future__ import annotations
 
-import folium
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
@@ -20,20 +19,20 @@ from geo.units import (
     unit_facts,
     unit_from_code,
 )
-from layers.render import PROVINCE_BOUNDS, SCHEMES, add_gdf_layer, center_zoom, geometry_kind
-from layers.views import MapView, build_map, default_view
+from layers.render import PROVINCE_BOUNDS, SCHEMES, center_zoom
+from layers.views import default_view
 from pages.common import (
     cached_layer,
     current_basemap,
     current_lang,
     ensure_app_entry,
     facility_summaries,
-    layer_version,
     plain,
     tr,
     tr_plain,
     workspace_layers,
 )
+from pages.map_cache import cached_map, view_key
 from pages.map_component import show_map
 from pages.urlstate import read_state, write_state
 
@@ -144,23 +143,9 @@ if query:
 focus_center, focus_zoom = center_zoom(st.session_state["map_bounds"] or PROVINCE_BOUNDS)
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
-def cached_map(key: tuple, _view: MapView, user_layers: tuple[str, ...]) -> tuple[folium.Map, list]:
-    """The folium map for a view (built once per distinct view; reruns reuse it)."""
-    def add_user_layers(m: folium.Map) -> None:
-        for name in user_layers:
-            gdf = mine[name]()
-            add_gdf_layer(m, gdf, lang, name, [c for c in gdf.columns if c != "geometry"][:4], geometry_kind(gdf))
-
-    m = build_map(_view, loader=cached_layer, catalog=catalog, extra=add_user_layers)
-    return m, list(_view.failures)
-
-
-view_key = (view.lang, view.basemap, tuple(view.layers), view.choropleth_layer, view.choropleth_column,
-            view.scheme, view.k, tuple(view.categories or ()),
-            tuple((name, mine[name].saved_at) for name in my_selected),
-            tuple(layer_version(lid) for lid in view.layers))
-fmap, failures = cached_map(view_key, view, tuple(my_selected))
+# one map per distinct view, shared by all sessions (pages/map_cache.py; the default one is built at start-up)
+user_layers = {name: mine[name] for name in my_selected}
+fmap, failures = cached_map(view_key(view, user_layers), view, user_layers)
 if "wards_2025" in view.layers:
     st.caption(tr("map.derived_note"))
     try:
