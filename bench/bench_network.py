@@ -155,15 +155,17 @@ def part(which: str, quick: bool, outfile: str) -> None:
     del roads
     rss0 = rss_mb()
     t0, c0 = time.perf_counter(), time.process_time()
+    phases: dict[str, float] = {}
     if which == "product":
-        cost = network_cost_fn(g, fac, "time", max_snap_m=MAX_SNAP, direct=False, limit=LIMIT_MIN)(cells)
+        cost = network_cost_fn(g, fac, "time", max_snap_m=MAX_SNAP, direct=False, limit=LIMIT_MIN,
+                               timings=phases)(cells)
     else:
         cost = run_baseline(g, cells, fac, use_limit=which == "baseline")
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     np.save(outfile, cost)
     print(json.dumps({"which": which, "wall": wall, "cpu": cpu, "mem": peak_mb() - rss0, "graph_wall": t_graph,
                       "graph_cpu": c_graph, "edges": int(g.n_edges), "nodes": int(g.n_nodes), "cells": len(cells),
-                      "fac": len(fac), "load": os.getloadavg()[0]}))
+                      "fac": len(fac), "load": os.getloadavg()[0], "phases": phases}))
 
 
 def main() -> int:
@@ -198,6 +200,11 @@ def main() -> int:
                     ("baseline: same, dijkstra without limit", bn),
                     ("product: geo.network.network_cost_fn(limit)", r)):
         print(f"{name:44}{x['wall']:>9.2f}{x['cpu']:>9.2f}{x['mem']:>10.0f}")
+    phases = r.get("phases") or {}
+    if phases:
+        total = sum(phases.values())
+        print("where the product's time goes (wall s): graph build " f"{r['graph_wall']:.2f} (once per road layer); "
+              + "; ".join(f"{k.replace('_', ' ')} {v:.2f} ({v / total:.0%})" for k, v in phases.items()))
     a, c = costs["product"], costs["baseline"]
     same_inf = np.array_equal(np.isinf(a), np.isinf(c))
     fin = np.isfinite(a) & np.isfinite(c)

@@ -25,6 +25,9 @@ The atlas ships no routable roads, so the graph is built from a user's line laye
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -417,21 +420,29 @@ def point_costs(graph: RoadGraph, D: np.ndarray, cells: Snap, fac: Snap, metric:
 
 
 def network_cost_fn(graph: RoadGraph, fac_xy: np.ndarray, metric: str = "distance", max_snap_m: float = 500.0,
-                    direct: bool = True, limit: float | None = None):
+                    direct: bool = True, limit: float | None = None, timings: dict[str, float] | None = None):
     """Cost function for :func:`geo.coverage.coverage_with_cost`: metres (``distance``) or
     minutes (``time``) from each point to the nearest facility through the network.
 
     With ``limit`` (same unit as the result) the Dijkstra search stops at the limit and
     every point whose cost exceeds it gets ``inf`` (covered / not covered stays exact;
-    costs above the limit are not known).
+    costs above the limit are not known). ``timings``, when given, receives the wall seconds
+    of each step (``facility_snap``, ``dijkstra`` once; ``cell_snap``, ``cell_cost``
+    summed over calls) — the profile printed by ``bench/bench_network.py``.
     """
+    clock = _Clock(timings)
     scale = 1.0 if metric == "distance" else 1 / 60.0
-    fac = snap_points(graph, fac_xy, max_snap_m)
-    D = node_costs(graph, fac, metric, None if limit is None else float(limit) / scale)
+    with clock("facility_snap"):
+        fac = snap_points(graph, fac_xy, max_snap_m)
+    with clock("dijkstra"):
+        D = node_costs(graph, fac, metric, None if limit is None else float(limit) / scale)
     tree = cKDTree(fac_xy) if (direct and len(fac_xy)) else None
 
     def cost(xy: np.ndarray) -> np.ndarray:
-        c = point_costs(graph, D, snap_points(graph, xy, max_snap_m), fac, metric)
+        with clock("cell_snap"):
+            snapped = snap_points(graph, xy, max_snap_m)
+        with clock("cell_cost"):
+            c = point_costs(graph, D, snapped, fac, metric)
         if tree is not None:
             d, _ = tree.query(xy, k=1, workers=-1)
             c = np.minimum(c, _access_cost(graph, d, metric))
@@ -441,6 +452,24 @@ def network_cost_fn(graph: RoadGraph, fac_xy: np.ndarray, metric: str = "distanc
         return c
 
     return cost
+
+
+class _Clock:
+    """Adds the wall time of ``with clock(name):`` blocks to a dict (no-op without one)."""
+
+    def __init__(self, into: dict[str, float] | None) -> None:
+        self.into = into
+
+    @contextmanager
+    def __call__(self, name: str) -> Iterator[None]:
+        if self.into is None:
+            yield
+            return
+        t0 = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.into[name] = self.into.get(name, 0.0) + time.perf_counter() - t0
 
 
 def network_coverage_by_unit(facilities: gpd.GeoDataFrame, units: gpd.GeoDataFrame, grid, roads,
