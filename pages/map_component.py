@@ -87,6 +87,21 @@ def _rebuild_js(version: str) -> str:
     )
 
 
+def _ensure_registered() -> None:
+    """Register streamlit-folium's component with the running server if it is not yet.
+
+    The package declares its component when first imported, and Streamlit registers a
+    declaration only inside a session's run; the server imports it earlier (start-up
+    warm-up, ``pages.map_cache``), so the browser would get a 404 for the component.
+    """
+    from streamlit import runtime
+
+    if runtime.exists():
+        registry = runtime.get_instance().component_registry
+        if registry.get_component(sf._component_func.name) is None:
+            registry.register_component(sf._component_func)
+
+
 def show_map(m: folium.Map, key: str, height: int = 620,
              returned_objects: Iterable[str] = ("last_clicked",),
              center: list[float] | None = None, zoom: int | None = None) -> dict[str, Any]:
@@ -94,6 +109,7 @@ def show_map(m: folium.Map, key: str, height: int = 620,
 
     ``center``/``zoom`` move the drawn map without rebuilding it (applied when they change).
     """
+    _ensure_registered()
     parts = prepare_map(m)
     returned = list(returned_objects)
     all_defaults = {"last_clicked": None, "last_object_clicked": None, "last_object_clicked_tooltip": None,
