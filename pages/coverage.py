@@ -29,7 +29,6 @@ from geo.text import spreadsheet_safe
 from geo.units import numbered_units
 from layers.coverage_map import coverage_map, share_texts
 from pages.common import (
-    cached_layer,
     coverage_service,
     current_basemap,
     current_lang,
