@@ -36,8 +36,21 @@ def _no_reader_children(timeout: float = 5.0) -> bool:
     return False
 
 
-def test_block_bomb_is_refused_by_the_wall_clock_in_one_sentence(tmp_path, monkeypatch, capsys):
+def test_block_bomb_is_refused_before_gdal_expands_it(tmp_path, capsys):
+    bomb = H.make_dxf_block_bomb(tmp_path)
+    t0 = time.monotonic()
+    rc = main(["check", str(bomb)])
+    took = time.monotonic() - t0
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "expands its nested blocks into 100,000,000 objects" in err
+    assert took < 5 and not mp.active_children()  # counted from the BLOCKS section, GDAL never ran
+
+
+def test_a_read_over_its_processing_budget_is_killed_in_one_sentence(tmp_path, monkeypatch, capsys):
+    """Any file GDAL works on too long (here the block bomb with the object cap lifted, so
+    that only the reader's processing budget stands in its way)."""
     monkeypatch.setenv("ATLAS_READ_SECONDS", "2")
+    monkeypatch.setenv("ATLAS_MAX_ROWS", str(10**9))
     bomb = H.make_dxf_block_bomb(tmp_path)
     assert bomb.stat().st_size < 5000
     t0 = time.monotonic()
@@ -79,6 +92,7 @@ def test_a_read_in_a_session_thread_stops_within_seconds_of_the_session_ending(t
     """As the web page runs it: the read happens in the session's script thread under
     ``cancel.scope``; when the session goes, the GDAL child is killed and the thread ends."""
     monkeypatch.setenv("ATLAS_READ_SECONDS", "600")  # only the session's end can stop it
+    monkeypatch.setenv("ATLAS_MAX_ROWS", str(10**9))  # past the DXF block count, into GDAL
     bomb = H.make_dxf_block_bomb(tmp_path)
     session_alive = threading.Event()
     session_alive.set()
@@ -136,3 +150,29 @@ def test_coverage_blocks_stop_when_the_session_is_gone():
     with cancel.scope(lambda: True):
         with pytest.raises(cancel.Cancelled):
             next(blocks)
+
+
+def test_dxf_block_count_matches_what_a_drawing_holds(tmp_path):
+    """The block count is exact on drawings GDAL can show: plain entities, a block used
+    three times (one of them a 2 × 2 MINSERT), a block that inserts itself."""
+    from geo.io._formats import dxf_expanded_count
+    codes = ["0", "SECTION", "2", "BLOCKS",
+             "0", "BLOCK", "2", "CAY", "10", "0", "20", "0",
+             "0", "LINE", "10", "0", "20", "0", "11", "1", "21", "1",
+             "0", "CIRCLE", "10", "0", "20", "0", "40", "1",
+             "0", "ENDBLK",
+             "0", "BLOCK", "2", "VONG", "10", "0", "20", "0",
+             "0", "INSERT", "2", "VONG", "10", "0", "20", "0",
+             "0", "POINT", "10", "0", "20", "0",
+             "0", "ENDBLK", "0", "ENDSEC",
+             "0", "SECTION", "2", "ENTITIES",
+             "0", "LINE", "10", "0", "20", "0", "11", "5", "21", "5",
+             "0", "INSERT", "2", "CAY", "10", "1", "20", "1",
+             "0", "INSERT", "2", "CAY", "10", "2", "20", "2", "70", "2", "71", "2",
+             "0", "INSERT", "2", "VONG", "10", "3", "20", "3",
+             "0", "ENDSEC", "0", "EOF"]
+    p = tmp_path / "ban_ve.dxf"
+    p.write_text("\n".join(codes) + "\n", encoding="ascii")
+    # 1 line + CAY (2) × (1 + 4) + VONG (its point; the self-insert counts once) = 12
+    assert dxf_expanded_count(p) == 12
+    assert dxf_expanded_count(H.make_dxf_block_bomb(tmp_path, depth=3, fan=7)) == 7 ** 3

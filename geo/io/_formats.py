@@ -39,6 +39,8 @@ def _check_content(path: Path, fmt: str, fname: str) -> None:
           "gpx": head.startswith(b"<") and b"<gpx" in head}.get(fmt, False)
     if not ok:
         raise _unreadable(fname, LABELS[fmt])
+    if fmt == "dxf" and not head.startswith(b"autocad binary dxf"):
+        check_dxf_blocks(path, fname)
     if fmt == "gpx":  # XML safety as for KML: no DTD, no entities
         from xml.etree.ElementTree import ParseError
 
@@ -143,3 +145,105 @@ def _undo_recode(gdf, enc: str):
         if col != out.geometry.name and _is_text(out[col]):
             out[col] = out[col].map(back)
     return out.rename(columns={c: back(c) for c in out.columns if c != out.geometry.name})
+
+
+_DXF_SCAN_BYTES = 32 * 1024 * 1024  # bigger DXF files are left to the reader's processing budget
+
+
+def dxf_expanded_count(path: Path) -> int:
+    """How many drawing objects GDAL would make of a text DXF once every block insert is
+    expanded: the entities of the ENTITIES section plus, for each INSERT (× MINSERT rows ×
+    columns), the expanded size of its block — counted from the BLOCKS section without
+    expanding anything (a block that inserts itself, directly or not, counts once).
+
+    Own code, because GDAL expands blocks with no limit: a 3 KB file whose blocks insert each
+    other ten times over eight levels is 10⁸ lines; this count takes milliseconds."""
+    lines = path.read_bytes().split(b"\n")
+    pairs = zip(lines[0::2], lines[1::2])
+    section = b""
+    own: dict[bytes, int] = {}
+    refs: dict[bytes, list[tuple[bytes, int]]] = {}
+    top_entities, top_refs = 0, []
+    block: bytes | None = None
+    entity: bytes | None = None
+    ins: dict[str, bytes | int] = {}
+
+    def close_entity() -> None:
+        nonlocal top_entities
+        if entity is None:
+            return
+        if entity in (b"INSERT", b"MINSERT") and ins.get("name"):
+            ref = (ins["name"], max(1, int(ins.get("rows", 1))) * max(1, int(ins.get("cols", 1))))
+            (refs.setdefault(block, []) if block is not None else top_refs).append(ref)  # type: ignore[arg-type]
+        elif block is not None:
+            own[block] = own.get(block, 0) + 1
+        else:
+            top_entities += 1
+
+    prev_was_section = False
+    for code_b, value_b in pairs:
+        code, value = code_b.strip(), value_b.strip()
+        if code == b"0":
+            close_entity()
+            entity, ins = None, {}
+            if value == b"SECTION":
+                prev_was_section = True
+                continue
+            if value in (b"ENDSEC", b"EOF"):
+                section, block = b"", None
+                continue
+            if section == b"BLOCKS":
+                if value == b"BLOCK":
+                    block, entity = b"", None
+                    continue
+                if value == b"ENDBLK":
+                    block = None
+                    continue
+            if section in (b"BLOCKS", b"ENTITIES"):
+                entity = value
+            continue
+        if prev_was_section and code == b"2":
+            section, prev_was_section = value, False
+            continue
+        if section == b"BLOCKS" and block == b"" and entity is None and code == b"2":
+            block = value
+            refs.setdefault(block, [])
+            own.setdefault(block, 0)
+            continue
+        if entity in (b"INSERT", b"MINSERT"):
+            try:
+                if code == b"2":
+                    ins["name"] = value
+                elif code == b"70":
+                    ins["cols"] = int(value)
+                elif code == b"71":
+                    ins["rows"] = int(value)
+            except ValueError:
+                pass
+    close_entity()
+    memo: dict[bytes, int] = {}
+
+    def size(name: bytes, seen: frozenset) -> int:
+        if name in memo:
+            return memo[name]
+        if name in seen or name not in own:
+            return 0
+        total = own[name] + sum(m * size(r, seen | {name}) for r, m in refs.get(name, []))
+        memo[name] = total
+        return total
+    return top_entities + sum(m * size(r, frozenset()) for r, m in top_refs)
+
+
+def check_dxf_blocks(path: Path, fname: str) -> None:
+    """Refuse a text DXF whose block inserts expand past the row cap (``ATLAS_MAX_ROWS``)
+    before GDAL expands them (``import_errors.dxf_blocks``)."""
+    from geo.safezip import Limits
+    if path.stat().st_size > _DXF_SCAN_BYTES:
+        return
+    cap = Limits.from_env().max_rows
+    try:
+        n = dxf_expanded_count(path)
+    except (RecursionError, MemoryError):
+        n = cap + 1
+    if n > cap:
+        raise AtlasError("import_errors.dxf_blocks", file=fname, count=n, cap=cap)

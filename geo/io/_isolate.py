@@ -138,6 +138,8 @@ def call(fn: Callable[..., Any], *args: Any, fname: str, fmt_label: str, nbytes:
         proc.join(5)
         recv.close()
     kind = outcome[0]
+    if kind == "died":  # the exit code is known once the child is joined (above)
+        outcome = ("died", proc.exitcode)
     if kind == "died" and outcome[1] in (-signal.SIGXCPU, -signal.SIGKILL):  # over its CPU seconds
         raise AtlasError("import_errors.read_too_slow", file=fname, format=fmt_label, seconds=int(round(budget)))
     if kind == "ok":

@@ -55,6 +55,7 @@ def slow_app(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     ws = tmp_path_factory.mktemp("e2e_session_end") / "atlas.gpkg"
     monkeypatch.setenv("ATLAS_WORKSPACE", str(ws))
     monkeypatch.setenv("ATLAS_READ_SECONDS", "600")  # only the session's end can stop the read
+    monkeypatch.setenv("ATLAS_MAX_ROWS", str(10**9))  # past the DXF block count: GDAL reads it
     proc, url = start_app(ws)
     yield proc, url
     stop_app(proc)
