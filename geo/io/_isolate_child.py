@@ -73,5 +73,5 @@ def warm_up() -> None:
                 warnings.simplefilter("ignore")
                 pyogrio.write_dataframe(gdf, p, layer="w", driver="GPKG")
                 pyogrio.read_dataframe(p)
-    except Exception:  # noqa: BLE001 - a warm-up only; reads work without it
+    except Exception:
         pass
