@@ -33,6 +33,16 @@ def _first_map(page, url: str) -> tuple[float, float]:
     return first, time.perf_counter() - t0
 
 
+def _local_only(base: str):  # returns a Playwright route handler
+    """Let through requests to the app's server, abort the rest (no network)."""
+    def handle(route) -> None:
+        if route.request.url.startswith(base):
+            route.continue_()
+        else:
+            route.abort()
+    return handle
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=1)
@@ -46,7 +56,7 @@ def main() -> None:
                 proc, url = start_app(Path(tmp) / "atlas.gpkg")  # returns once /_stcore/health answers
                 try:
                     page = browser.new_page()
-                    page.route("**/*", lambda r, url=url: r.continue_() if r.request.url.startswith(url) else r.abort())
+                    page.route("**/*", _local_only(url))
                     cold_first, cold_map = _first_map(page, url)
                     warm_first, warm_map = _first_map(browser.new_page(), url)
                 finally:
