@@ -224,9 +224,11 @@ if source is not None:
     else:
         report = result["report"]
         st.subheader(tr("data.report"))
-        st.text("\n".join(report.lines(lang, warnings=False)))
-        if getattr(report, "lossy", False):  # a lossy read is never shown as plain success
-            st.warning(plain(report.lost_line(lang)))
+        lossy = getattr(report, "lossy", False)
+        lost = report.lost_line(lang) if lossy else None
+        st.text("\n".join(line for line in report.lines(lang, warnings=False) if line != lost))
+        if lossy:  # a lossy read is never shown as plain success: said once, as a warning
+            st.warning(plain(lost))
         if report.warnings:
             st.warning("\n\n".join(plain(w) for w in report.warning_texts(lang)))
         if result["gdf"] is not None:
