@@ -46,6 +46,13 @@ class Target:
     entered_by: str = SEED_AUTHOR
     entered_at: str = ""
     version: int = 0
+    unit_id: str = ""        # "" = the indicator's own target (province-wide); else the unit it is set for
+    breakdown: bool = False  # a unit's share of a province-wide target, as the document breaks it down
+
+    @property
+    def province_wide(self) -> bool:
+        """True for a target of the indicator as a whole (the province's), not of one unit."""
+        return not self.unit_id
 
     def met_by(self, value: float) -> bool:
         """Whether ``value`` satisfies this target."""
@@ -440,6 +447,25 @@ def gap_sentence(indicator: Indicator, unit_name: str, st: Status, lang: str,
              year=str(tg.year), indicator=indicator.name(lang))
 
 
+def gap_short(indicator: Indicator, st: Status, spec: UnitSpec, lang: str, population: float | None = None,
+              covered: float | None = None) -> str:
+    """The gap as a short table cell: "+47.650 người", "+101 doanh nghiệp", "+3 bậc",
+    "+2,5 điểm %"; "0" when the target that applies is met; "—" without a value or target."""
+    if st.latest is None or st.target is None:
+        return "—"
+    tg = st.target
+    if tg.met_by(st.latest.value):
+        return "0"
+    if indicator.computed and population is not None and covered is not None:
+        return t("readiness.gap_short_people", lang, n=fmt_number(people_gap(population, covered, tg), lang))
+    amount = _needed(tg, st.latest.value, spec.integer)
+    if spec.id == "rank":
+        return t("readiness.gap_short_rank", lang, n=int(amount))
+    if spec.id == "percent":
+        return t("readiness.gap_short_points", lang, n=fmt_number(amount, lang, 1))
+    return f"+{fmt_number(amount, lang)} {spec.label(lang)}".strip()
+
+
 # ---------------------------------------------------------------- units
 
 # ---------------------------------------------------------------- computed indicators
@@ -547,18 +573,95 @@ def op_symbol(op: str) -> str:
     return {"<=": "≤", ">=": "≥"}.get(op, op)
 
 
+def unit_targets(store: Any, ind: Indicator, unit: PlanningUnit) -> tuple[list[Target], list[Target]]:
+    """(targets of ``unit`` itself, the province-wide targets) of ``ind``.
+
+    The province's targets are the indicator's (framework file, replaced year by year by a
+    recorded one). A city's or 2025 unit's own targets are those an editor recorded for it
+    from a document (``Store.record_unit_target``); a store without unit targets gives none.
+    """
+    province = list(store.targets(ind.id))
+    if unit.level == "province":
+        return province, province
+    own = store.unit_targets(ind.id, unit.id) if hasattr(store, "unit_targets") else []
+    return list(own), province
+
+
+def _target_text(targets: Sequence[Target], year: int, spec: UnitSpec, lang: str, province_mark: bool) -> str:
+    hit = [x for x in targets if x.year == year]
+    if not hit:
+        return "—"
+    text = fmt_target(hit[-1], spec, lang)
+    if province_mark:
+        return t("readiness.target_province_mark", lang, target=text)
+    if hit[-1].breakdown:
+        return t("readiness.target_breakdown_mark", lang, target=text)
+    return text
+
+
+def scorecard_row(fw: Framework, ind: Indicator, unit_name: str, hist: Sequence[Value], own: Sequence[Target],
+                  province: Sequence[Target], lang: str, population: float | None = None,
+                  covered: float | None = None, unit_level: str = "city") -> dict[str, Any]:
+    """One scorecard row: latest value, 2025/2030 targets (a unit's own, or the province-wide
+    ones marked as such), status against the unit's own targets (the province's at province
+    level) and the gap sentence. Columns as :func:`scorecard`.
+
+    Which targets judge a city or ward: its own (recorded for it from a document) when it has
+    any; otherwise the province-wide ones, marked as such — as a level the unit is held to
+    for shares, scores and ranks, and only for reference for counts (a province's count is
+    not a city's: status "province-wide target only")."""
+    spec = fw.units[ind.unit]
+    borrowed = unit_level != "province" and not own and bool(province)   # the province's targets shown
+    # a province-wide share, score or rank is a level each unit can be held to; a count is not
+    judged = own if own or unit_level == "province" else (province if aggregation_method(spec) != "sum" else [])
+    st = status(hist, judged, ind.direction)
+    only_province = borrowed and not judged
+    shown = province if borrowed else own
+    latest = st.latest
+    if only_province and latest is not None:
+        status_text = t("readiness.status_province_only", lang)
+        gap = t("readiness.gap_province_only", lang, unit=unit_name, indicator=ind.name(lang),
+                targets="; ".join(f"{fmt_target(x, spec, lang)} ({x.year})" for x in province))
+    else:
+        status_text = t(f"readiness.status_{st.code}", lang)
+        gap = gap_sentence(ind, unit_name, st, lang, population=population, covered=covered, integer=spec.integer,
+                           targets=judged, unit_label=spec.label(lang))
+    return {
+        "indicator_id": ind.id, "indicator": ind.name(lang),
+        "value": latest.value if latest else None,
+        "value_text": _shown(latest, spec, lang),
+        "period": latest.period if latest else None,
+        "target_2025": _target_text(shown, 2025, spec, lang, borrowed),
+        "target_2030": _target_text(shown, 2030, spec, lang, borrowed),
+        "target_scope": "province" if (borrowed or unit_level == "province") else ("unit" if own else ""),
+        "target_source": "; ".join(dict.fromkeys(fw.source_text(x.source, lang) for x in shown)),
+        "status": st.code, "status_text": status_text,
+        "source": fw.source_text(latest.source, lang) if latest else "",
+        "evidence": (latest.evidence + (" " + latest.evidence_url if latest.evidence_url else "")).strip()
+        if latest else "",
+        "gap": gap,
+        "gap_short": gap_short(ind, st, spec, lang, population, covered) if not only_province else "—",
+        "lower_bound": bool(latest is not None and latest.lower_bound),
+    }
+
+
 def scorecard(fw: Framework, store: Any, unit: PlanningUnit, lang: str,
               computed: Any = None) -> list[dict[str, Any]]:
-    """One row per indicator tracked at ``unit``'s level: latest value, 2025/2030 targets,
-    status and the gap sentence. ``store`` gives ``history``/``targets``; ``computed`` is a
-    callable ``(indicator, level) -> DataFrame`` (``compute_indicator``) for map-computed
-    indicators (skipped when ``None``)."""
+    """One row per indicator tracked at ``unit``'s level (or with a target of its own):
+    latest value, 2025/2030 targets, status and the gap sentence.
+
+    ``store`` gives ``history``/``targets``/``unit_targets``; ``computed`` is a callable
+    ``(indicator, level) -> DataFrame`` (``compute_indicator``) for map-computed indicators
+    (skipped when ``None``). A city's or ward's status is judged on its own targets (set by an
+    editor from a document) or, without them, on the province-wide ones shown marked
+    "toàn tỉnh"/"province-wide" (``target_scope`` = ``"province"``; see :func:`scorecard_row`).
+    """
     rows = []
+    with_own = store.units_with_targets() if hasattr(store, "units_with_targets") else set()
     for ind in fw.indicators.values():
-        if unit.level not in ind.scope:
+        own, province = unit_targets(store, ind, unit)
+        if unit.level not in ind.scope and not (unit.id in with_own and own):
             continue
-        spec = fw.units[ind.unit]
-        targets = store.targets(ind.id)
         pop = cov = None
         if ind.computed:
             if computed is None:
@@ -572,21 +675,92 @@ def scorecard(fw: Framework, store: Any, unit: PlanningUnit, lang: str,
                 pop, cov = float(df["population"].iloc[0]), float(df["covered_population"].iloc[0])
         else:
             hist = store.history(ind.id, unit.id)
-        st = status(hist, targets, ind.direction)
-        by_year = {tg.year: tg for tg in targets}
-        latest = st.latest
-        rows.append({
-            "indicator_id": ind.id, "indicator": ind.name(lang),
-            "value": latest.value if latest else None,
-            "value_text": _shown(latest, spec, lang),
-            "period": latest.period if latest else None,
-            "target_2025": fmt_target(by_year.get(2025), spec, lang),
-            "target_2030": fmt_target(by_year.get(2030), spec, lang),
-            "status": st.code, "status_text": t(f"readiness.status_{st.code}", lang),
-            "source": fw.source_text(latest.source, lang) if latest else "",
-            "evidence": (latest.evidence + (" " + latest.evidence_url if latest.evidence_url else "")).strip()
-            if latest else "",
-            "gap": gap_sentence(ind, unit.name, st, lang, population=pop, covered=cov, integer=spec.integer,
-                                targets=targets, unit_label=spec.label(lang)),
-        })
+        rows.append(scorecard_row(fw, ind, unit.name, hist, own, province, lang, pop, cov, unit.level))
+    return rows
+
+
+# ---------------------------------------------------------------- programme cities on today's map
+
+def aggregation_method(spec: UnitSpec) -> str:
+    """How values of the 2025 units add up to a programme city: ``"sum"`` for counts and
+    people (whole numbers: enterprises, cities), ``"weighted"`` for shares and scores (mean
+    weighted by the units' official 2025 population), ``""`` for ranks (not aggregable)."""
+    if spec.id == "rank":
+        return ""
+    return "sum" if spec.integer else "weighted"
+
+
+def group_history(fw: Framework, store: Any, ind: Indicator, group: Any,
+                  computed: Any = None, lang: str = "vi") -> tuple[list[Value], float | None, float | None]:
+    """Values of ``ind`` aggregated over a programme city's 2025 units (``geo.units.CityGroup``).
+
+    Computed indicators: covered people and people summed over the member units (2025
+    population) → the covered share (equal to the population-weighted mean of the units'
+    shares). Manual ones, per year with at least one unit value: counts summed (fewer units
+    than the group → "at least", ``lower_bound``), shares and scores population-weighted
+    over the units with a value (the evidence says "k of N units"); ranks give none.
+    Returns (values, people, covered people) — the last two only for computed indicators.
+    """
+    ids = set(group.unit_ids)
+    n = len(ids)
+    if ind.computed:
+        if computed is None:
+            return [], None, None
+        df = computed(ind, "ward")
+        df = df[df["unit_key"].isin(ids)]
+        if df.empty:
+            return [], None, None
+        pop, cov = float(df["population"].sum()), float(df["covered_population"].sum())
+        lower = bool(df["lower_bound"].any()) if "lower_bound" in df else False
+        known = df["value"].notna().sum()
+        if pop <= 0 or known == 0:
+            return [], pop, cov
+        return [Value(indicator_id=ind.id, unit_id=group.city.id, period=fw.computed_period,
+                      value=100.0 * cov / pop, unit=ind.unit, source=ind.source, method="computed",
+                      entered_by="coverage_engine", lower_bound=lower,
+                      evidence=t("readiness.group_evidence", lang, k=int(len(df)), n=n))], pop, cov
+    how = aggregation_method(fw.units[ind.unit])
+    if not how:
+        return [], None, None
+    weights = {m.unit.id: float(m.unit.population or 0.0) for m in group.members}
+    by_period: dict[int, dict[str, Value]] = {}
+    for uid in ids:
+        for v in store.latest_values(ind.id, uid):
+            by_period.setdefault(v.period, {})[uid] = v
+    out = []
+    for period in sorted(by_period):
+        vals = by_period[period]
+        if how == "sum":
+            value = float(sum(v.value for v in vals.values()))
+        else:
+            w = sum(weights[u] for u in vals)
+            if w <= 0:
+                continue
+            value = sum(v.value * weights[u] for u, v in vals.items()) / w
+        sources = "; ".join(dict.fromkeys(v.source for v in vals.values()))
+        out.append(Value(indicator_id=ind.id, unit_id=group.city.id, period=period, value=value, unit=ind.unit,
+                         source=sources, method="aggregated", entered_by="", lower_bound=how == "sum" and len(vals) < n,
+                         evidence=t("readiness.group_evidence", lang, k=len(vals), n=n)))
+    return out, None, None
+
+
+def group_scorecard(fw: Framework, store: Any, group: Any, lang: str, computed: Any = None) -> list[dict[str, Any]]:
+    """The scorecard of a programme city seen as its 2025 units (``geo.units.CityGroup``):
+    values aggregated by :func:`group_history`, judged on the city's own targets (recorded for
+    the city, ``districts:<code>``), province-wide targets shown marked. One row per indicator
+    in scope at city level (or with a target of the city)."""
+    rows = []
+    with_own = store.units_with_targets() if hasattr(store, "units_with_targets") else set()
+    for ind in fw.indicators.values():
+        own, province = unit_targets(store, ind, group.city)
+        if "city" not in ind.scope and not (group.city.id in with_own and own):
+            continue
+        if ind.computed and computed is None:
+            continue
+        hist, pop, cov = group_history(fw, store, ind, group, computed, lang)
+        name = t("readiness.group_name", lang, city=group.city.name, n=len(group.members))
+        row = scorecard_row(fw, ind, name, hist, own, province, lang, pop, cov, "city")
+        row["method"] = t("readiness.group_method_" + ("computed" if ind.computed else
+                                                     (aggregation_method(fw.units[ind.unit]) or "none")), lang)
+        rows.append(row)
     return rows

@@ -300,70 +300,53 @@ def coverage_key_message(name: str, df: pd.DataFrame, lang: str, category: str =
 
 
 def scorecard(unit_key: str, lang: str = DEFAULT_LANG) -> pd.DataFrame:
-    """Readiness of a unit against the 2025 and 2030 targets, via ``geo.indicators``/``geo.store``.
+    """Readiness of a unit against its 2025 and 2030 targets: the rows of
+    :func:`geo.indicators.scorecard` — the readiness page's own rows (same store, same
+    computed values, same status rule and gaps).
 
-    ``unit_key``: "province" or a district level2_id. Columns: indicator, value, period,
-    target_2025, target_2030, status (code), status_label.
+    ``unit_key``: "province" or a district level2_id (any spelling ``geo.units.resolve``
+    takes). Columns: indicator, value, period, target_2025, target_2030 (a city's own, or the
+    province-wide ones marked so), status (code), status_label, gap (sentence), gap_short,
+    target_scope, lower_bound.
     """
     import importlib
 
     ind_mod = importlib.import_module("geo.indicators")
     fw = ind_mod.load_framework()
     unit = resolve(unit_key, DECK_LEVELS)
-    unit_id, level = unit.id, unit.level
-    store = None
-    try:
-        from geo.store import Store
+    from geo.store import Store
 
-        store = Store(framework=fw)
-    except Exception:  # no workspace yet: file values only
-        store = None
-    rows = []
-    for ind in fw.indicators.values():
-        if level not in ind.scope:
-            continue
-        history = [v for v in fw.values if v.indicator_id == ind.id and v.unit_id == unit_id]
-        targets = list(ind.targets)
-        if store is not None:
-            try:
-                history += store.history(ind.id, unit_id)
-                targets = store.targets(ind.id)
-            except Exception:  # store unreadable: keep the file's facts
-                pass
-        if getattr(ind, "computed", False) or ind.method == "computed":
-            try:
-                df = ind_mod.compute_indicator(ind, level)
-                history += ind_mod.computed_values(ind, df[df["unit_key"] == unit_id], _dt.date.today().year)
-            except (ImportError, AtlasError):
-                pass
-        history.sort(key=lambda v: (v.period, v.version))
-        st = ind_mod.status(history, targets, ind.direction)
-        spec = fw.units.get(ind.unit)
-        def show(v: float | None, spec=spec, ind=ind) -> str:
-            if v is None:
-                return t("report.no_data", lang)
-            if spec is None:
-                return f"{fmt_number(v, lang)} {ind.unit}".strip()
-            return ind_mod.fmt_value(v, spec, lang, with_unit=True)
-
-        def tgt(year: int, targets=targets, show=show) -> str:
-            hit = [x for x in targets if x.year == year]
-            return f"{ind_mod.op_symbol(hit[-1].op)} {show(hit[-1].value)}" if hit else "—"
-
-        latest = history[-1] if history else None
-        value_text = show(latest.value if latest else None)
-        if latest is not None and getattr(latest, "lower_bound", False):  # incomplete facility data
-            value_text = t("common.at_least", lang, value=value_text)
-        rows.append({"indicator": ind.name_en if lang == "en" else ind.name_vi,
-                     "value": value_text,
-                     "period": str(latest.period) if latest else "",
-                     "target_2025": tgt(2025), "target_2030": tgt(2030), "status": st.code,
-                     "status_label": t(f"readiness.status_{st.code}", lang)})
-    return pd.DataFrame(rows)
+    store = Store(framework=fw)
+    rows = ind_mod.scorecard(fw, store, unit, lang, ind_mod.compute_indicator)
+    return pd.DataFrame([{"indicator": r["indicator"], "value": r["value_text"],
+                          "period": str(r["period"]) if r["period"] else "", "target_2025": r["target_2025"],
+                          "target_2030": r["target_2030"], "status": r["status"], "status_label": r["status_text"],
+                          "gap": r["gap"], "gap_short": r["gap_short"], "target_scope": r["target_scope"],
+                          "lower_bound": r["lower_bound"]} for r in rows])
 
 
 _STATUS_COLORS = {"met": "#16a34a", "on_track": "#65a30d", "behind": "#dc2626", "no_data": "#9ca3af",
                   "no_target": "#6b7280"}
+
+
+def scorecard_key_message(name: str, df: pd.DataFrame, lang: str) -> str:
+    """The readiness slide's one sentence, from the slide's own rows: the gap of the first
+    indicator behind its target; else how many indicators meet or are on track; else that no
+    document sets a target of this unit yet. With the facility-data caveat when a value is a
+    lower bound ("at least")."""
+    behind = df[df["status"] == "behind"]
+    judged = df[df["status"].isin(("met", "on_track", "behind"))]
+    if len(behind):
+        sentence, lower = str(behind["gap"].iloc[0]), bool(behind["lower_bound"].iloc[0])
+    elif len(judged):
+        sentence = t("report.key_message_readiness_ok", lang, name=name, k=len(judged), n=len(df))
+        lower = bool(judged["lower_bound"].any())
+    else:
+        sentence = t("report.key_message_readiness_none", lang, name=name, n=len(df))
+        lower = False
+    if lower:
+        sentence += " " + t("report.scorecard_caveat", lang)
+    return sentence
 
 
 def _scorecard_slide(ul: UnitLayers, lang: str) -> Slide:
@@ -377,12 +360,14 @@ def _scorecard_slide(ul: UnitLayers, lang: str) -> Slide:
     if df.empty:
         return Slide(title=title, bullets=_no_data(t("report.no_data", lang), lang))
     rows = [[r.indicator, f"{r.value} ({r.period})" if r.period else r.value, r.target_2025, r.target_2030,
-             r.status_label] for r in df.itertuples()]
+             r.status_label, r.gap_short] for r in df.itertuples()]
     header = [t("report.indicator", lang), t("report.value", lang), t("report.target_2025", lang),
-              t("report.target_2030", lang), t("report.status", lang)]
-    caption = t("report.city_targets_note", lang) if ul.unit.level != "province" else ""
-    return Slide(title=title, table=Table(header, rows), caption=caption,
-                 note=t("readiness.rule_title", lang) + ": " + t("readiness.rule", lang).split("\n")[0].replace("**", ""))
+              t("report.target_2030", lang), t("report.status", lang), t("report.gap", lang)]
+    caption = scorecard_key_message(ul.unit.label(lang), df, lang)
+    note = t("readiness.rule_title", lang) + ": " + t("readiness.rule", lang).split("\n")[0].replace("**", "")
+    if ul.unit.level != "province" and (df["target_scope"] == "province").any():
+        note = t("report.city_targets_note", lang) + " " + note
+    return Slide(title=title, table=Table(header, rows), caption=caption, note=note)
 
 
 def _sources_slide(ul: UnitLayers, lang: str) -> Slide:

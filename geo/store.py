@@ -58,6 +58,12 @@ CREATE TABLE IF NOT EXISTS ind_targets (
     op TEXT NOT NULL, value REAL NOT NULL, source TEXT NOT NULL,
     entered_by TEXT NOT NULL, entered_at TEXT NOT NULL,
     UNIQUE (indicator_id, year, version));
+CREATE TABLE IF NOT EXISTS ind_unit_targets (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    indicator_id TEXT NOT NULL, unit_id TEXT NOT NULL, year INTEGER NOT NULL, version INTEGER NOT NULL,
+    op TEXT NOT NULL, value REAL NOT NULL, source TEXT NOT NULL, breakdown INTEGER NOT NULL DEFAULT 0,
+    entered_by TEXT NOT NULL, entered_at TEXT NOT NULL,
+    UNIQUE (indicator_id, unit_id, year, version));
 CREATE TABLE IF NOT EXISTS ind_audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL,
@@ -65,7 +71,7 @@ CREATE TABLE IF NOT EXISTS ind_audit (
 """
 
 # a minimal, valid GeoPackage so GDAL (user layers, issue #5) can add layers to the same file
-APPEND_ONLY_TABLES = ("ind_values", "ind_targets", "ind_audit")
+APPEND_ONLY_TABLES = ("ind_values", "ind_targets", "ind_unit_targets", "ind_audit")
 _TRIGGERS = {f"{table}_no_{op.lower()}": (
     f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table}\n"
     f"    BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;")
@@ -398,18 +404,8 @@ class Store:
         """Record a (newer) target for ``year``; it replaces the file's target for that year."""
         editor = require_editor(editor, self.path)
         self.framework.indicator(indicator_id)
-        y = parse_period(year)
-        if y is None or not self.framework.first_year <= y <= 2100:
-            raise AtlasError("store_errors.unknown_period", period=year, first=self.framework.first_year,
-                             last=2100)
-        if op not in (">", ">=", "<", "<="):
-            raise AtlasError("store_errors.bad_op", op=op)
-        x = parse_number(value)
-        if x is None:
-            raise AtlasError("store_errors.bad_number", value=value)
-        if _blank(source):
-            raise AtlasError("store_errors.missing_source")
-        mine = {"op": op, "value": x, "source": str(source).strip()}
+        y, op, x, src = self._clean_target(year, op, value, source)
+        mine = {"op": op, "value": x, "source": src}
         try:
             with self._write() as conn:
                 row = conn.execute("SELECT max(version) FROM ind_targets WHERE indicator_id=? AND year=?",
@@ -438,6 +434,93 @@ class Store:
                                  mine_op=op, mine=x) from None
         return Target(year=y, op=op, value=x, source=str(source).strip(), entered_by=editor.username,
                       entered_at=at, version=current + 1)
+
+    def record_unit_target(self, editor: Editor, indicator_id: str, unit_id: str, year: Any, op: str, value: Any,
+                           source: str, breakdown: bool = False, expected_version: int = 0) -> Target:
+        """Record a target of one unit — a pre-2025 city/district (the programme cities) or a
+        2025 commune/ward — for ``year``, with the document that sets it (``source``).
+
+        ``breakdown`` marks a unit's share of a province-wide target as the document breaks
+        it down. Each save is a new version (append-only); ``expected_version`` is the version
+        the editor saw (a conflict is refused like the province-wide targets').
+
+        Raises
+        ------
+        AtlasError
+            ``store_errors.unknown_unit`` (not a city or 2025 unit), ``unknown_period``,
+            ``bad_op``, ``bad_number``, ``missing_source``, ``target_conflict``; not an editor.
+        """
+        editor = require_editor(editor, self.path)
+        self.framework.indicator(indicator_id)
+        unit = find(str(unit_id), units=self.units)
+        if unit is None or unit.level not in ("city", "ward"):
+            raise AtlasError("store_errors.unknown_unit", unit=str(unit_id))
+        y, op, x, src = self._clean_target(year, op, value, source)
+        mine = {"unit_id": unit.id, "op": op, "value": x, "source": src, "breakdown": bool(breakdown)}
+        subject = f"{indicator_id}|{unit.id}|{y}"
+        try:
+            with self._write() as conn:
+                row = conn.execute("SELECT max(version) FROM ind_unit_targets WHERE indicator_id=? AND unit_id=? "
+                                   "AND year=?", (indicator_id, unit.id, y)).fetchone()
+                current = int(row[0] or 0)
+                if current != int(expected_version):
+                    other = conn.execute("SELECT op, value, entered_by, entered_at FROM ind_unit_targets WHERE "
+                                         "indicator_id=? AND unit_id=? AND year=? AND version=?",
+                                         (indicator_id, unit.id, y, current)).fetchone()
+                    raise _TargetConflict(int(expected_version), current, other)
+                at = _now()
+                conn.execute("INSERT INTO ind_unit_targets (indicator_id, unit_id, year, version, op, value, source, "
+                             "breakdown, entered_by, entered_at) VALUES (?,?,?,?,?,?,?,?,?,?)",
+                             (indicator_id, unit.id, y, current + 1, op, x, src, int(bool(breakdown)),
+                              editor.username, at))
+                self._audit(conn, editor, "unit_target_saved", subject, {"version": current + 1, **mine})
+        except _TargetConflict as conflict:
+            with self._write() as conn:
+                self._audit(conn, editor, "target_conflict_rejected", subject,
+                            {"expected_version": conflict.expected, "current_version": conflict.current, **mine})
+            other = conflict.other
+            raise TargetConflict(self.framework, indicator_id=indicator_id, year=str(y),
+                                 who=other["entered_by"] if other else "?", when=other["entered_at"] if other else "?",
+                                 op=other["op"] if other else "?", value=other["value"] if other else float("nan"),
+                                 mine_op=op, mine=x) from None
+        return Target(year=y, op=op, value=x, source=src, entered_by=editor.username, entered_at=at,
+                      version=current + 1, unit_id=unit.id, breakdown=bool(breakdown))
+
+    def _clean_target(self, year: Any, op: str, value: Any, source: Any) -> tuple[int, str, float, str]:
+        """A target's year, comparison, value and document, checked (``AtlasError`` otherwise)."""
+        y = parse_period(year)
+        if y is None or not self.framework.first_year <= y <= 2100:
+            raise AtlasError("store_errors.unknown_period", period=year, first=self.framework.first_year,
+                             last=2100)
+        if op not in (">", ">=", "<", "<="):
+            raise AtlasError("store_errors.bad_op", op=op)
+        x = parse_number(value)
+        if x is None:
+            raise AtlasError("store_errors.bad_number", value=value)
+        if _blank(source):
+            raise AtlasError("store_errors.missing_source")
+        return y, op, x, str(source).strip()
+
+    def recorded_unit_targets(self, indicator_id: str | None = None, unit_id: str | None = None) -> list[Target]:
+        """Every recorded version of unit targets (history), by indicator, unit, year, version."""
+        q, params = "SELECT * FROM ind_unit_targets WHERE 1=1", []
+        if indicator_id:
+            q, params = q + " AND indicator_id=?", params + [indicator_id]
+        if unit_id:
+            q, params = q + " AND unit_id=?", params + [normalise_id(unit_id) or str(unit_id)]
+        with self._read() as conn:
+            rows = conn.execute(q + " ORDER BY indicator_id, unit_id, year, version", params).fetchall()
+        return [Target(year=int(r["year"]), op=r["op"], value=float(r["value"]), source=r["source"],
+                       entered_by=r["entered_by"], entered_at=r["entered_at"], version=int(r["version"]),
+                       unit_id=r["unit_id"], breakdown=bool(r["breakdown"])) for r in rows]
+
+    def unit_targets(self, indicator_id: str, unit_id: str) -> list[Target]:
+        """The targets in force for one unit, by year (the newest recorded version of each year)."""
+        return merge_targets((), self.recorded_unit_targets(indicator_id, unit_id))
+
+    def units_with_targets(self, indicator_id: str | None = None) -> set[str]:
+        """Ids of the units that have at least one recorded target (of ``indicator_id``)."""
+        return {tg.unit_id for tg in self.recorded_unit_targets(indicator_id)}
 
     def recorded_targets(self, indicator_id: str) -> list[Target]:
         """The targets recorded for ``indicator_id``, every version, ordered by year then version."""
@@ -473,7 +556,8 @@ class Store:
         if unit is None:
             errs.append(RowError(row_no, "unit_id", "unknown_unit",
                                  {"unit": "" if _blank(unit_text) else str(unit_text).strip()}))
-        elif ind is not None and unit.level not in ind.scope:
+        elif ind is not None and unit.level not in ind.scope and unit.id not in self.units_with_targets(iid):
+            # out of the indicator's scope, unless a document set a target of this unit
             errs.append(RowError(row_no, "unit_id", "unit_not_in_scope", {"unit": unit.name, "indicator": iid}))
         clean["unit_id"] = unit.id if unit else ""
         period = parse_period(row.get("period"))

@@ -424,3 +424,92 @@ def unit_from_code(code: str | None, frames: dict[str, gpd.GeoDataFrame]) -> tup
         col = col.str.zfill(5)
     hits = frames[layer].index[(col == value).to_numpy()]
     return (layer, int(hits[0])) if len(hits) else None
+
+
+@dataclass(frozen=True)
+class GroupMember:
+    """A 2025 unit of a programme city's group: ``share`` of its area lies in the city,
+    ``others`` names the other pre-2025 districts its territory came from (with their shares)."""
+
+    unit: PlanningUnit
+    share: float
+    others: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def shared(self) -> bool:
+        """True when part of the unit was formed from communes outside the city."""
+        return bool(self.others)
+
+
+@dataclass(frozen=True)
+class CityGroup:
+    """A programme city of 2020 seen on today's map: the 2025 units formed from its communes."""
+
+    city: PlanningUnit
+    members: tuple[GroupMember, ...]
+
+    @property
+    def unit_ids(self) -> tuple[str, ...]:
+        """Registry ids of the member units (``wards_2025:<gso_code>``)."""
+        return tuple(m.unit.id for m in self.members)
+
+    @property
+    def population(self) -> float:
+        """Sum of the members' official 2025 population (people)."""
+        return float(sum(m.unit.population or 0.0 for m in self.members))
+
+
+@lru_cache(maxsize=1)
+def _group_shares() -> pd.DataFrame:
+    from geo.catalog import load_layer
+    from geo.paths import METRIC_CRS
+
+    wards = load_layer("wards_2025").to_crs(METRIC_CRS)
+    districts = load_layer("districts").to_crs(METRIC_CRS)
+    w_geom, d_geom = wards.geometry.to_numpy(), districts.geometry.to_numpy()
+    w_area = shapely.area(w_geom)
+    # area of each intersecting (ward, district) pair, vectorised
+    pairs = shapely.STRtree(d_geom).query(w_geom, predicate="intersects")
+    inter = shapely.area(shapely.intersection(w_geom[pairs[0]], d_geom[pairs[1]]))
+    codes = wards["gso_code"].astype(str).str.zfill(5).to_numpy()
+    return pd.DataFrame({"ward": codes[pairs[0]], "district": districts["level2_id"].astype(str).to_numpy()[pairs[1]],
+                         "district_name": districts["name"].astype(str).to_numpy()[pairs[1]],
+                         "share": inter / w_area[pairs[0]]}).query("share > 0.001")
+
+
+def programme_city_group(city: Any) -> CityGroup:
+    """A programme city (2020) as the group of 2025 communes/wards formed from its communes.
+
+    Method: the district polygons are the 2025 unit polygons dissolved by the pre-2025
+    district of their predecessors (the crosswalk dvhcvn/20250701, ``data/shapefiles/SOURCES.md``),
+    so the share of a 2025 unit's area lying in each old district says where its territory
+    came from. A unit belongs to the group of the district holding the largest part of its
+    area; a unit formed across a city border (Tân Cương, Đại Phúc) is counted once, in that
+    city, and carries the other districts with their shares (``GroupMember.others``).
+    Areas in EPSG:9213.
+
+    Parameters
+    ----------
+    city : str or PlanningUnit
+        One of :func:`programme_cities` (an id, a name, or the unit).
+
+    Raises
+    ------
+    AtlasError
+        ``report.unknown_unit`` when ``city`` is not a programme city.
+    """
+    unit = resolve(city, ("city",))
+    if not unit.smart_city:
+        choices = ", ".join(u.name for u in programme_cities())
+        raise AtlasError("report.unknown_unit", unit=unit.name, choices=choices)
+    shares = _group_shares()
+    best = shares.sort_values("share", ascending=False).drop_duplicates("ward")
+    mine = best[best["district"] == unit.code]["ward"]
+    wards = {u.code: u for u in _layer_units("wards_2025")}
+    members = []
+    for code in mine:
+        rows = shares[shares["ward"] == code]
+        own = float(rows.loc[rows["district"] == unit.code, "share"].sum())
+        others = tuple((str(r.district_name), float(r.share)) for r in rows.itertuples() if r.district != unit.code)
+        members.append(GroupMember(wards[code], own, others))
+    return CityGroup(unit, tuple(sorted(members, key=lambda m: m.unit.name)))

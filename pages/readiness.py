@@ -11,7 +11,7 @@ import streamlit as st
 
 from geo.auth import Editor
 from geo.errors import AtlasError
-from geo.i18n import fmt_number, t
+from geo.i18n import fmt_number, fmt_percent, t
 from geo.indicators import (
     Framework,
     Indicator,
@@ -20,12 +20,13 @@ from geo.indicators import (
     computed_values,
     fmt_value,
     fmt_when,
+    group_scorecard,
     load_framework,
     province_total,
     scorecard,
 )
 from geo.store import ImportRejected, Store, frame_bytes, read_table, template_xlsx
-from geo.units import PlanningUnit, all_units, programme_cities
+from geo.units import PlanningUnit, all_units, programme_cities, programme_city_group
 from pages.common import (
     EDITOR_KEY,
     current_basemap,
@@ -122,16 +123,8 @@ def sidebar_sign_in() -> Editor | None:
 
 
 # ---------------------------------------------------------------- scorecard
-def scorecard_tab(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], editor: Editor | None) -> None:
-    levels = ["province", "city", "ward"]
-    level = _sticky(st.radio, tr("readiness.level"), levels, "ind_level", default="city",
-                    format_func=lambda lv, _l=lang: t(f"readiness.level_{lv}", _l), horizontal=True)
-    choices = [u for u in units if u.level == level]
-    unit = _sticky(st.selectbox, tr("readiness.unit"), choices, f"ind_unit_{level}", format_func=_unit_label)
-    rows = scorecard(fw, store, unit, lang, computed_for)
-    if not rows:
-        st.info(tr("readiness.no_indicator_in_scope"))
-        return
+def _scorecard_table(fw: Framework, rows: list[dict]) -> None:
+    """The scorecard rows as a table, the province-wide marker explained, the gaps in words."""
     table = pd.DataFrame({
         tr("readiness.col_indicator"): [r["indicator"] for r in rows],
         tr("readiness.col_latest"): [r["value_text"] for r in rows],
@@ -139,16 +132,61 @@ def scorecard_tab(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], 
         tr("readiness.col_target_2025"): [r["target_2025"] for r in rows],
         tr("readiness.col_target_2030"): [r["target_2030"] for r in rows],
         tr("readiness.col_status"): [r["status_text"] for r in rows],
+        tr("readiness.col_target_source"): [r["target_source"] for r in rows],
         tr("readiness.col_source"): [r["source"] for r in rows],
         tr("readiness.col_evidence"): [r["evidence"] for r in rows],
     })
+    if any("method" in r for r in rows):
+        table[tr("readiness.col_method")] = [r.get("method", "") for r in rows]
     st.dataframe(table, hide_index=True, width="stretch")
     if any(fw.indicators[r["indicator_id"]].computed for r in rows):  # computed on facility data: say how complete
         for line in facility_summaries(lang):
             st.caption(plain(line))
+    if any(r["target_scope"] == "province" for r in rows) and rows and st.session_state.get("ind_level") != "province":
+        st.caption(tr("readiness.target_scope_note"))
     st.markdown(f"**{tr('readiness.gap_title')}**")
     for r in rows:
-        st.markdown(f"- {r['gap']}")
+        st.markdown(f"- {plain(r['gap'])}")
+
+
+def group_view(fw: Framework, store: Store) -> None:
+    """A programme city (2020) as the group of 2025 units formed from its communes."""
+    cities = list(programme_cities())
+    city = _sticky(st.selectbox, tr("readiness.unit"), cities, "ind_unit_group", format_func=_unit_label)
+    group = programme_city_group(city)
+    st.caption(tr("readiness.group_caption", city=plain(city.name), n=len(group.members),
+                  pop=fmt_number(group.population, lang)))
+    st.dataframe(pd.DataFrame({
+        tr("readiness.unit"): [m.unit.name for m in group.members],
+        tr("readiness.col_area_share"): [fmt_percent(m.share, lang) for m in group.members],
+        tr("readiness.col_population_2025"): [fmt_number(m.unit.population, lang) for m in group.members],
+    }), hide_index=True, width="stretch")
+    for m in group.members:
+        if m.shared:
+            others = ", ".join(f"{name} ({fmt_percent(share, lang)})" for name, share in m.others)
+            st.caption(tr_plain("readiness.group_shared", unit=m.unit.name, share=fmt_percent(m.share, lang),
+                                city=city.name, others=others))
+    rows = group_scorecard(fw, store, group, lang, computed_for)
+    if not rows:
+        st.info(tr("readiness.no_indicator_in_scope"))
+        return
+    _scorecard_table(fw, rows)
+
+
+def scorecard_tab(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], editor: Editor | None) -> None:
+    levels = ["province", "city", "ward", "group"]
+    level = _sticky(st.radio, tr("readiness.level"), levels, "ind_level", default="city",
+                    format_func=lambda lv, _l=lang: t(f"readiness.level_{lv}", _l), horizontal=True)
+    if level == "group":
+        group_view(fw, store)
+        return
+    choices = [u for u in units if u.level == level]
+    unit = _sticky(st.selectbox, tr("readiness.unit"), choices, f"ind_unit_{level}", format_func=_unit_label)
+    rows = scorecard(fw, store, unit, lang, computed_for)
+    if not rows:
+        st.info(tr("readiness.no_indicator_in_scope"))
+        return
+    _scorecard_table(fw, rows)
 
     st.subheader(tr("readiness.trend_title"))
     in_scope = [ind for ind in fw.indicators.values() if level in ind.scope]
@@ -357,14 +395,23 @@ def entry_tab(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], edit
     st.subheader(tr("readiness.target_title"))
     t_ind = _sticky(st.selectbox, tr("readiness.col_indicator"), list(fw.indicators.values()), "ind_target_ind",
                     format_func=lambda i, _l=lang: i.name(_l))
+    # the province-wide target of the indicator, or one of a city (the programme cities first) or 2025 unit
+    scopes = [None] + [u for u in units if u.level in ("city", "ward")]
+    t_unit = _sticky(st.selectbox, tr("readiness.target_applies"), scopes, "ind_target_unit",
+                     format_func=lambda u, _l=lang: t("readiness.target_applies_province", _l) if u is None
+                     else _unit_label(u, _l))
     t_year = int(_sticky_number(tr("readiness.target_year"), "ind_target_year", 2030, min_value=2025,
                                 max_value=2100, step=1))
-    tkey = (t_ind.id, t_year)
+    tkey = (t_ind.id, t_unit.id if t_unit else "", t_year)
     tseen = st.session_state[TARGET_SEEN_KEY]
-    recorded = [tg for tg in store.recorded_targets(t_ind.id) if tg.year == t_year]
+    if t_unit is None:
+        recorded = [tg for tg in store.recorded_targets(t_ind.id) if tg.year == t_year]
+        effective = {tg.year: tg for tg in store.targets(t_ind.id)}.get(t_year)
+    else:
+        recorded = [tg for tg in store.recorded_unit_targets(t_ind.id, t_unit.id) if tg.year == t_year]
+        effective = recorded[-1] if recorded else None
     if tkey not in tseen:                    # the version this editor is looking at
         tseen[tkey] = max((tg.version for tg in recorded), default=0)
-    effective = {tg.year: tg for tg in store.targets(t_ind.id)}.get(t_year)
     if effective is not None:
         st.caption(tr("readiness.target_current", op=effective.op, value=fmt_number(effective.value, lang),
                       source=plain(fw.source_text(effective.source, lang)), who=plain(effective.entered_by)))
@@ -374,17 +421,26 @@ def entry_tab(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], edit
         t_op = st.selectbox(tr("readiness.target_op"), [">", ">=", "<", "<="], key="ind_target_op")
         t_value = st.text_input(tr("readiness.target_value"), key="ind_target_value")
         t_source = st.text_input(tr("readiness.target_source"), key="ind_target_source")
+        t_breakdown = st.checkbox(tr("readiness.target_breakdown"), key="ind_target_breakdown",
+                                  disabled=t_unit is None)
         if st.form_submit_button(tr("readiness.target_save")):
             try:
-                tg = store.record_target(editor, t_ind.id, t_year, t_op, t_value, t_source,
-                                         expected_version=tseen[tkey])
+                if t_unit is None:
+                    tg = store.record_target(editor, t_ind.id, t_year, t_op, t_value, t_source,
+                                             expected_version=tseen[tkey])
+                    st.success(tr("readiness.target_saved", year=str(tg.year), op=tg.op,
+                                  value=fmt_number(tg.value, lang)))
+                else:
+                    tg = store.record_unit_target(editor, t_ind.id, t_unit.id, t_year, t_op, t_value, t_source,
+                                                  breakdown=t_breakdown, expected_version=tseen[tkey])
+                    st.success(tr_plain("readiness.target_unit_saved", year=str(tg.year), unit=t_unit.name,
+                                        op=tg.op, value=fmt_number(tg.value, lang)))
                 tseen[tkey] = tg.version
-                st.success(tr("readiness.target_saved", year=str(tg.year), op=tg.op,
-                              value=fmt_number(tg.value, lang)))
             except AtlasError as err:
                 if err.key == "store_errors.target_conflict":
-                    tseen[tkey] = max((x.version for x in store.recorded_targets(t_ind.id) if x.year == t_year),
-                                      default=0)
+                    again = (store.recorded_targets(t_ind.id) if t_unit is None
+                             else store.recorded_unit_targets(t_ind.id, t_unit.id))
+                    tseen[tkey] = max((x.version for x in again if x.year == t_year), default=0)
                 show_error(err)
 
     audit_expander(store)

@@ -156,3 +156,20 @@ def test_add_editor_cannot_mint_editors_and_cli_writes_name_the_os_user(env, cap
     saved = [json.loads(d) for a, act, d in rows if act == "target_saved"]
     assert saved and saved[0]["os_user"] == getpass.getuser()
     assert [act for _, act, _ in rows if act.endswith("editor_added")] == ["first_editor_added", "editor_added"]
+
+
+def test_set_target_of_a_city_with_its_document(env, capsys):
+    from geo.auth import configure_test_editor
+    from geo.store import Store
+
+    configure_test_editor(None, "lan", PW, "Lan")
+    rc, out, _ = _run(capsys, "--lang", "vi", "indicators", "set-target", "health_access", "2030", ">=", "95",
+                      "--source", "Kế hoạch 40/KH-UBND", "--unit", "TP Sông Công", "--user", "lan")
+    assert rc == 0 and "Thành phố Sông Công" in out
+    store = Store()
+    [tg] = store.unit_targets("health_access", "districts:165")
+    assert (tg.value, tg.source, tg.breakdown) == (95, "Kế hoạch 40/KH-UBND", False)
+    assert store.targets("health_access") == []
+    rc, _, err = _run(capsys, "indicators", "set-target", "health_access", "2030", ">=", "95", "--source", "x",
+                      "--unit", "Hà Giang", "--user", "lan")
+    assert rc == 2 and err.startswith("error:") and "Hà Giang" in err

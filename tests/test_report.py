@@ -166,12 +166,31 @@ def test_province_coverage_has_median_distances_consistent_with_shares():
         assert (r.covered_share < 0.5) == (r.median_distance_m > r.radius_m), r
 
 
-def test_city_scorecard_says_where_the_targets_are():
+def test_city_scorecard_says_where_the_targets_are(tmp_path):
+    from geo.auth import configure_test_editor
+    from geo.i18n import t
+    from geo.indicators import load_framework
+    from geo.store import Store
+
     sc = report._scorecard_slide(unit_layers("TP Sông Công"), "vi")
-    assert sc.table is not None and "toàn tỉnh" in sc.caption
+    # no document sets a target of the city yet: the key message says so instead of a column of "no target"
+    assert sc.table is not None and sc.caption.startswith("Thành phố Sông Công: chưa văn bản nào đặt mục tiêu")
     prov = report._scorecard_slide(unit_layers("province"), "vi")
-    assert prov.caption == ""
+    assert "toàn tỉnh" not in " ".join(" ".join(r) for r in prov.table.rows)
     assert any(r[2] != "—" for r in prov.table.rows)  # the province rows carry the 2025 targets
+    _, lan = configure_test_editor(None, "lan", "lan-password-1", "Lan")
+    store = Store(framework=load_framework())
+    store.record_target(lan, "admin_access", 2030, ">=", 99, "Kế hoạch tỉnh")                  # province-wide
+    store.record_unit_target(lan, "health_access", "districts:165", 2030, ">=", 99, "Kế hoạch TP")  # the city's own
+    sc = report._scorecard_slide(unit_layers("TP Sông Công"), "vi")
+    rows = {r[0]: r for r in sc.table.rows}
+    names = load_framework().indicators
+    health, admin = rows[names["health_access"].name("vi")], rows[names["admin_access"].name("vi")]
+    assert health[3] == "≥ 99%" and health[4] == "chậm" and health[5].startswith("+")
+    assert admin[3] == t("readiness.target_province_mark", "vi", target="≥ 99%") and admin[4] == "chậm"
+    assert "toàn tỉnh" in sc.note
+    # the key message is the gap of the first indicator behind, with the facility-data caveat
+    assert sc.caption.startswith("Thành phố Sông Công: cần thêm") and t("report.scorecard_caveat", "vi") in sc.caption
 
 
 def test_title_slide_figures_are_the_district_layer_figures():

@@ -46,6 +46,9 @@ def register(subparsers: Any) -> None:
     tg.add_argument("op", choices=(">", ">=", "<", "<="))
     tg.add_argument("value")
     tg.add_argument("--source", required=True, help="the document that sets the target")
+    tg.add_argument("--unit", default=None, help="a city (districts:165, 'TP Sông Công') or 2025 unit the document "
+                                                 "sets the target for; without it the target is province-wide")
+    tg.add_argument("--breakdown", action="store_true", help="the document breaks a province target down to --unit")
     tg.add_argument("--user", required=True)
     tg.set_defaults(func=cmd_set_target)
 
@@ -203,6 +206,19 @@ def cmd_set_target(args: argparse.Namespace) -> int:
     lang = _lang(args)
     store = Store()
     editor = _sign_in(args)
+    if getattr(args, "unit", None):
+        from geo.units import find
+
+        unit = find(args.unit, units=store.units)
+        if unit is None:
+            raise AtlasError("store_errors.unknown_unit", unit=args.unit)
+        current = max((x.version for x in store.recorded_unit_targets(args.indicator, unit.id)
+                       if str(x.year) == str(args.year)), default=0)
+        tg = store.record_unit_target(editor, args.indicator, unit.id, args.year, args.op, args.value, args.source,
+                                      breakdown=args.breakdown, expected_version=current)
+        print(t("ind_cli.target_saved", lang, indicator=f"{args.indicator} ({unit.name})",
+                target=_fmt_target(tg, lang)))
+        return 0
     current = max((tg.version for tg in store.recorded_targets(args.indicator) if str(tg.year) == str(args.year)),
                   default=0)
     tg = store.record_target(editor, args.indicator, args.year, args.op, args.value, args.source,

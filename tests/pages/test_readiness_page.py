@@ -304,3 +304,56 @@ def test_editor_saves_a_computed_snapshot(env):
     assert 0 < n <= 9 and any(f"Saved {n} values" in s.value for s in at.success)
     hist = Store(framework=load_framework()).history("health_access", "district:164")
     assert len(hist) == 1 and hist[0].method == "computed" and hist[0].entered_by == "lan"
+
+
+def test_editor_sets_a_city_target_with_its_document_and_the_scorecard_shows_it(env):
+    at = _app(lang="vi", ind_editor=env, ind_section="entry")
+    ind_box = at.selectbox(key=_w("ind_target_ind", "vi"))
+    ind_box.select_index(list(ind_box.options).index(load_framework().indicators["health_access"].name("vi")))
+    at.run()
+    unit_box = at.selectbox(key=_w("ind_target_unit", "vi"))
+    assert unit_box.options[0] == t("readiness.target_applies_province", "vi")
+    unit_box.select_index(next(i for i, o in enumerate(unit_box.options) if o.startswith("Thành phố Sông Công")))
+    at.run()
+    at.selectbox(key="ind_target_op").select(">=")
+    at.text_input(key="ind_target_value").input("99,5")
+    at.text_input(key="ind_target_source").input("Kế hoạch số 40/KH-UBND")
+    _button(at, t("readiness.target_save", "vi")).click()
+    at.run()
+    assert not at.exception
+    assert any("Thành phố Sông Công" in s.value for s in at.success)
+    store = Store(framework=load_framework())
+    [tg] = store.unit_targets("health_access", "districts:165")
+    assert (tg.op, tg.value, tg.source) == (">=", 99.5, "Kế hoạch số 40/KH-UBND")
+    assert store.targets("health_access") == []                       # not a province-wide target
+    at.session_state["ind_section"] = "scorecard"
+    at.session_state["ind_level"] = "city"
+    at.run()
+    units = at.selectbox(key=_w("ind_unit_city", "vi"))
+    units.select_index(next(i for i, u in enumerate(units.options) if u.startswith("Thành phố Sông Công")))
+    at.run()
+    card = at.dataframe[0].value.set_index(t("readiness.col_indicator", "vi"))
+    row = card.loc[load_framework().indicators["health_access"].name("vi")]
+    assert row[t("readiness.col_target_2030", "vi")] == "≥ 99,5%"
+    assert row[t("readiness.col_target_source", "vi")] == "Kế hoạch số 40/KH-UBND"
+    assert row[t("readiness.col_status", "vi")] in (t("readiness.status_behind", "vi"), t("readiness.status_met", "vi"))
+
+
+def test_programme_city_as_its_2025_units(env):
+    at = _app(lang="en")
+    at.radio(key=_w("ind_level", "en")).set_value("group")
+    at.run()
+    assert not at.exception
+    box = at.selectbox(key=_w("ind_unit_group", "en"))
+    assert len(box.options) == 3
+    box.select_index(next(i for i, o in enumerate(box.options) if o.startswith("Thành phố Thái Nguyên")))
+    at.run()
+    assert not at.exception
+    members = next(d.value for d in at.dataframe if t("readiness.col_area_share", "en") in d.value.columns)
+    names = set(members[t("readiness.unit", "en")])
+    assert {"Phường Phan Đình Phùng", "Xã Tân Cương"} <= names and "Phường Sông Công" not in names
+    text = _texts(at)
+    assert "Xã Tân Cương" in text and "Thành phố Sông Công" in text   # the shared unit said with its other city
+    card = next(d.value for d in at.dataframe if t("readiness.col_method", "en") in d.value.columns)
+    assert set(card[t("readiness.col_method", "en")]) == {t("readiness.group_method_computed", "en")}
+    assert all(v.startswith("at least") or v == "no data" for v in card[t("readiness.col_latest", "en")])
