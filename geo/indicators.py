@@ -203,7 +203,17 @@ def _category_radius(category: str) -> float:
 
 def parse_framework(text: str) -> Framework:
     """Parse the framework TOML; raises ``ValueError`` naming the first malformed entry."""
-    data = tomllib.loads(text)
+    return framework_from_data(tomllib.loads(text))
+
+
+def framework_data(path: str | Path | None = None) -> dict[str, Any]:
+    """The framework file (``data/indicators.toml`` by default) as its TOML tables."""
+    return tomllib.loads(Path(path or FRAMEWORK_FILE).read_text(encoding="utf-8"))
+
+
+def framework_from_data(data: dict[str, Any]) -> Framework:
+    """A :class:`Framework` from the framework file's tables (``[meta]``, ``[units]``,
+    ``[[indicator]]``, ``[[value]]`` …); raises ``ValueError`` naming the first malformed entry."""
     meta = data.get("meta", {})
     units = {uid: UnitSpec(id=uid, label_vi=u.get("label_vi", uid), label_en=u.get("label_en", uid),
                            aliases=tuple(u.get("aliases", ())), min=u.get("min"), max=u.get("max"),

@@ -312,10 +312,11 @@ def scorecard(unit_key: str, lang: str = DEFAULT_LANG) -> pd.DataFrame:
     import importlib
 
     ind_mod = importlib.import_module("geo.indicators")
-    fw = ind_mod.load_framework()
     unit = resolve(unit_key, DECK_LEVELS)
+    from geo.frameworks import active_framework
     from geo.store import Store
 
+    fw = active_framework()                  # the framework version in force, as on the page
     store = Store(framework=fw)
     rows = ind_mod.scorecard(fw, store, unit, lang, ind_mod.compute_indicator)
     return pd.DataFrame([{"indicator": r["indicator"], "value": r["value_text"],

@@ -64,6 +64,10 @@ CREATE TABLE IF NOT EXISTS ind_unit_targets (
     op TEXT NOT NULL, value REAL NOT NULL, source TEXT NOT NULL, breakdown INTEGER NOT NULL DEFAULT 0,
     entered_by TEXT NOT NULL, entered_at TEXT NOT NULL,
     UNIQUE (indicator_id, unit_id, year, version));
+CREATE TABLE IF NOT EXISTS ind_frameworks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    version INTEGER NOT NULL UNIQUE, file_name TEXT NOT NULL, indicators TEXT NOT NULL,
+    loaded_by TEXT NOT NULL, loaded_at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS ind_audit (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     at TEXT NOT NULL, actor TEXT NOT NULL, action TEXT NOT NULL, subject TEXT NOT NULL,
@@ -71,7 +75,7 @@ CREATE TABLE IF NOT EXISTS ind_audit (
 """
 
 # a minimal, valid GeoPackage so GDAL (user layers, issue #5) can add layers to the same file
-APPEND_ONLY_TABLES = ("ind_values", "ind_targets", "ind_unit_targets", "ind_audit")
+APPEND_ONLY_TABLES = ("ind_values", "ind_targets", "ind_unit_targets", "ind_frameworks", "ind_audit")
 _TRIGGERS = {f"{table}_no_{op.lower()}": (
     f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table}\n"
     f"    BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END;")

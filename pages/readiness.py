@@ -3,7 +3,9 @@ gaps in words, data entry (form + validated file import) for signed-in editors."
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import json
+import math
 
 import altair as alt
 import pandas as pd
@@ -11,6 +13,9 @@ import streamlit as st
 
 from geo.auth import Editor
 from geo.errors import AtlasError
+from geo.frameworks import FrameworkRejected, active_framework, framework_version, load_version
+from geo.frameworks import template_xlsx as fw_template_xlsx
+from geo.frameworks import versions as fw_versions
 from geo.i18n import fmt_number, fmt_percent, t
 from geo.indicators import (
     Framework,
@@ -21,10 +26,11 @@ from geo.indicators import (
     fmt_value,
     fmt_when,
     group_scorecard,
-    load_framework,
+    op_symbol,
     province_total,
     scorecard,
 )
+from geo.safezip import Limits
 from geo.store import ImportRejected, Store, frame_bytes, read_table, template_xlsx
 from geo.units import PlanningUnit, all_units, programme_cities, programme_city_group
 from pages.common import (
@@ -335,6 +341,7 @@ def entry_tab(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], edit
                        "readiness_values.csv", "text/csv", key="ind_export_csv")
     if editor is None:
         st.info(tr("readiness.viewer_note"))
+        framework_section(store, None)
         audit_expander(store)                # viewers read everything, the change log included
         return
 
@@ -443,7 +450,50 @@ def entry_tab(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], edit
                     tseen[tkey] = max((x.version for x in again if x.year == t_year), default=0)
                 show_error(err)
 
+    framework_section(store, editor)
     audit_expander(store)
+
+
+def framework_section(store: Store, editor: Editor | None) -> None:
+    """Indicator frameworks as data: template download, a new version loaded by an editor,
+    every version readable."""
+    st.subheader(tr("readiness.fw_title"))
+    st.caption(tr("readiness.fw_help"))
+    st.download_button(tr("readiness.fw_template"), fw_template_xlsx(store.framework, lang), "framework_template.xlsx",
+                       "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="ind_fw_template")
+    if editor is not None:
+        mb = max(1, math.ceil(Limits.from_env().max_file_bytes / 1048576))
+        upload = st.file_uploader(tr("readiness.fw_upload"), type=["xlsx", "csv"], key="ind_fw_upload",
+                                  help=tr("readiness.fw_upload_help", mb=mb), max_upload_size=mb)
+        if upload is not None and st.button(tr("readiness.fw_load"), key="ind_fw_load"):
+            try:
+                v = load_version(store, editor, io.BytesIO(upload.getvalue()), upload.name)
+                st.success(tr("readiness.fw_loaded", version=v.version, n=v.n_indicators))
+            except FrameworkRejected as rej:
+                show_error(rej)
+                st.table(plain_table(rej.table(lang)).set_index(plain(tr("store_errors.col_row"))))
+            except AtlasError as err:
+                show_error(err)
+    known = fw_versions(store)
+    st.caption(tr("readiness.fw_in_force", version=known[-1].version))
+    labels = {v.version: (tr("readiness.fw_shipped") if v.version == 0 else
+                          t("readiness.fw_version_label", lang, version=v.version, file=v.file_name, who=v.loaded_by,
+                            when=fmt_when(v.loaded_at))) for v in known}
+    pick = st.selectbox(tr("readiness.fw_view"), list(labels), index=len(labels) - 1, key="ind_fw_view",
+                        format_func=lambda v: labels[v])
+    fw = framework_version(store, pick)
+    st.dataframe(pd.DataFrame({
+        "id": list(fw.indicators),
+        tr("readiness.col_indicator"): [i.name(lang) for i in fw.indicators.values()],
+        tr("readiness.fw_col_scope"): [", ".join(t(f"readiness.level_{lv}", lang) for lv in i.scope)
+                                       for i in fw.indicators.values()],
+        tr("readiness.fw_col_direction"): [t(f"readiness.direction_{i.direction}", lang) for i in fw.indicators.values()],
+        tr("readiness.fw_col_targets"): ["; ".join(f"{tg.year}: {op_symbol(tg.op)} {fmt_number(tg.value, lang)}"
+                                                   for tg in i.targets) or t("common.no_data", lang)
+                                         for i in fw.indicators.values()],
+        tr("readiness.col_source"): ["; ".join(dict.fromkeys(fw.source_text(x.source, lang) for x in i.targets))
+                                     or fw.source_text(i.source, lang) for i in fw.indicators.values()],
+    }), hide_index=True, width="stretch")
 
 
 def audit_expander(store: Store) -> None:
@@ -469,7 +519,7 @@ def audit_expander(store: Store) -> None:
 st.title(tr("readiness.title"))
 st.caption(tr("readiness.intro"))
 try:
-    framework = load_framework()
+    framework = active_framework()          # the newest framework version loaded, else the shipped file
     store = Store(framework=framework)
     all_units = all_units()
 except AtlasError as err:

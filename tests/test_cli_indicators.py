@@ -173,3 +173,24 @@ def test_set_target_of_a_city_with_its_document(env, capsys):
     rc, _, err = _run(capsys, "indicators", "set-target", "health_access", "2030", ">=", "95", "--source", "x",
                       "--unit", "Hà Giang", "--user", "lan")
     assert rc == 2 and err.startswith("error:") and "Hà Giang" in err
+
+
+def test_framework_template_and_load_as_a_new_version(env, capsys):
+    from geo.auth import configure_test_editor
+
+    configure_test_editor(None, "lan", PW, "Lan")
+    out = env / "fw.xlsx"
+    rc, text, _ = _run(capsys, "--lang", "vi", "indicators", "framework-template", "--out", str(out))
+    assert rc == 0 and str(out) in text
+    df = pd.read_excel(out, sheet_name="framework", dtype=object)
+    df.loc[df["id"] == "health_access", ["target_2030", "source"]] = [">= 95", "QĐ 1893/QĐ-UBND"]
+    df.to_excel(env / "fw2.xlsx", index=False)
+    rc, text, _ = _run(capsys, "indicators", "framework-load", str(env / "fw2.xlsx"), "--user", "lan")
+    assert rc == 0 and "version 1" in text
+    rc, text, _ = _run(capsys, "indicators", "frameworks")
+    assert [line.split("\t")[:2] for line in text.strip().splitlines()] == [["0", "data/indicators.toml"],
+                                                                          ["1", "fw2.xlsx"]]
+    df.loc[0, "unit"] = "kg"
+    df.to_excel(env / "bad.xlsx", index=False)
+    rc, _, err = _run(capsys, "indicators", "framework-load", str(env / "bad.xlsx"), "--user", "lan")
+    assert rc == 2 and "kg" in err and "error:" in err

@@ -58,6 +58,17 @@ def register(subparsers: Any) -> None:
     sn.add_argument("--user", required=True)
     sn.set_defaults(func=cmd_snapshot)
 
+    ft = sub.add_parser("framework-template", help="write the indicator-framework template (XLSX) of the version "
+                                                   "in force")
+    ft.add_argument("--out", required=True, help="FILE.xlsx")
+    ft.set_defaults(func=cmd_framework_template)
+    fl = sub.add_parser("framework-load", help="load a filled-in framework file as a NEW framework version (editor)")
+    fl.add_argument("file")
+    fl.add_argument("--user", required=True)
+    fl.set_defaults(func=cmd_framework_load)
+    fv = sub.add_parser("frameworks", help="framework versions (0 = the shipped file)")
+    fv.set_defaults(func=cmd_frameworks)
+
     ae = sub.add_parser("add-editor", help="add or reset an editor of the workspace (password hashed); "
                                            "after the first, an existing editor signs in with --by")
     ae.add_argument("username")
@@ -259,4 +270,48 @@ def cmd_add_editor(args: argparse.Namespace) -> int:
             raise AtlasError("editor_auth.password_mismatch")
     path = add_editor(args.username, pw, args.name, by=by)
     print(t("ind_cli.editor_added", lang, user=args.username.strip().lower(), path=path.name))
+    return 0
+
+
+def cmd_framework_template(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from geo.frameworks import active_framework, template_xlsx
+
+    lang = _lang(args)
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        raise AtlasError("store_errors.bad_format", path=str(out))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_bytes(template_xlsx(active_framework(), lang))
+    except OSError as exc:
+        raise AtlasError("errors.unwritable", path=str(out), reason=exc.strerror or str(exc)) from None
+    print(t("ind_cli.fw_template_written", lang, path=str(out)))
+    return 0
+
+
+def cmd_framework_load(args: argparse.Namespace) -> int:
+    from geo.frameworks import FrameworkRejected, load_version
+    from geo.store import Store
+
+    lang = _lang(args)
+    store = Store()
+    editor = _sign_in(args)
+    try:
+        v = load_version(store, editor, args.file)
+    except FrameworkRejected as rej:
+        for e in rej.errors:
+            sys.stderr.write(f"{e.row}\t{e.column}\t{e.message(lang)}\n")
+        raise
+    print(t("readiness.fw_loaded", lang, version=v.version, n=v.n_indicators))
+    return 0
+
+
+def cmd_frameworks(args: argparse.Namespace) -> int:
+    from geo.frameworks import versions
+    from geo.store import Store
+
+    for v in versions(Store()):
+        print("\t".join([str(v.version), v.file_name, v.loaded_by or "-", v.loaded_at or "-", str(v.n_indicators)]))
     return 0

@@ -357,3 +357,36 @@ def test_programme_city_as_its_2025_units(env):
     card = next(d.value for d in at.dataframe if t("readiness.col_method", "en") in d.value.columns)
     assert set(card[t("readiness.col_method", "en")]) == {t("readiness.group_method_computed", "en")}
     assert all(v.startswith("at least") or v == "no data" for v in card[t("readiness.col_latest", "en")])
+
+
+def test_framework_versions_readable_on_the_page(env):
+    import io
+
+    import pandas as pd
+
+    from geo.frameworks import load_version, template_xlsx
+
+    store = Store(framework=load_framework())
+    df = pd.read_excel(io.BytesIO(template_xlsx(store.framework)), sheet_name="framework", dtype=object)
+    df = df[df["id"] != "service_index_score"]
+    buf = io.BytesIO()
+    df.to_excel(buf, index=False)
+    buf.seek(0)
+    load_version(store, env, buf, "qd1893.xlsx")
+    at = _app(lang="en", ind_section="entry")
+    assert not at.exception
+    assert any("Version in force: 1." in c.value for c in at.caption)
+    box = at.selectbox(key="ind_fw_view")
+    assert box.value == 1 and len(box.options) == 2
+    shown = next(d.value for d in at.dataframe if "id" in d.value.columns)
+    assert "service_index_score" not in set(shown["id"])
+    box.select(0)
+    at.run()
+    shown = next(d.value for d in at.dataframe if "id" in d.value.columns)
+    assert "service_index_score" in set(shown["id"])                 # the earlier version still reads
+    # the scorecard works on the version in force
+    at.session_state["ind_section"] = "scorecard"
+    at.session_state["ind_level"] = "province"
+    at.run()
+    card = at.dataframe[0].value
+    assert "Score on the national index of service to citizens and businesses" not in set(card["Indicator"])
