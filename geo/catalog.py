@@ -34,6 +34,8 @@ class Layer:
     unit_level: str = ""
     highlight_field: str = ""
     vintage_vi: str = ""
+    source_vi: str = ""
+    licence_vi: str = ""
     display_file: str = ""  # pre-simplified copy for drawing only (see for_display)
     key: str = ""  # column joining display_file to file
 
@@ -44,6 +46,14 @@ class Layer:
     def vintage_text(self, lang: str) -> str:
         """Vintage in ``lang`` (the English text when no Vietnamese one is given)."""
         return self.vintage_vi if lang == "vi" and self.vintage_vi else self.vintage
+
+    def source_text(self, lang: str) -> str:
+        """Source in ``lang`` (the English text when no Vietnamese one is given)."""
+        return self.source_vi if lang == "vi" and self.source_vi else self.source
+
+    def licence_text(self, lang: str) -> str:
+        """Licence in ``lang`` (the English text when no Vietnamese one is given)."""
+        return self.licence_vi if lang == "vi" and self.licence_vi else self.licence
 
     @property
     def path(self) -> Path:

@@ -187,7 +187,7 @@ def layer_credits(layer_id: str, lang: str = DEFAULT_LANG) -> Credits:
     from geo.catalog import get_catalog
 
     layer = get_catalog().layer(layer_id)
-    return Credits(title=layer.title(lang), source=layer.source, licence=layer.licence,
+    return Credits(title=layer.title(lang), source=layer.source_text(lang), licence=layer.licence_text(lang),
                    vintage=layer.vintage_text(lang), derived=layer.derived)
 
 

@@ -33,7 +33,7 @@ from geo.units import DECK_LEVELS, resolve
 
 SLIDE_IN = (13.333, 7.5)  # 16:9
 SLIDE_DPI = 150
-MIN_LABEL_PT = 12.0  # place names on a slide: readable on a projector at 16:9 full screen
+MIN_LABEL_PT = 12.0  # any text on a slide (place names included): readable on a projector at 16:9 full screen
 # services on the coverage slide (their radius is the category's, from layers/catalog.toml)
 SERVICES = ("health", "education", "public_admin", "market", "post")
 
@@ -118,15 +118,21 @@ def _title_slide(ul: UnitLayers, lang: str) -> Slide:
 
 def _map_slide(ul: UnitLayers, lang: str) -> Slide:
     name = ul.unit.label(lang)
-    credits = Credits.combine(t("print.credits", lang), ul.credits)
 
     def fig(size: tuple[float, float]) -> Figure:
         return render_map(unit_map_layers(ul, lang, with_infrastructure=False), title=name,
                           subtitle=t("report.units_count", lang, communes=len(ul.communes), wards=len(ul.wards)),
-                          lang=lang, data_date=data_date_of(ul.credits), credits=credits, figsize_in=size,
+                          lang=lang, data_date=data_date_of(ul.credits), credits=None, figsize_in=size,
                           dpi=SLIDE_DPI, min_label_pt=MIN_LABEL_PT)
 
-    return Slide(title=t("report.map_title", lang, name=name), figure=fig, note=t("report.map_note", lang))
+    n_wards = len(ul.wards)
+    if ul.unit.smart_city:   # a programme city: its 2025 units as the readiness page groups them
+        from geo.units import programme_city_group
+
+        n_wards = len(programme_city_group(ul.unit).members)
+    caption = t("report.key_message_map", lang, name=name, wards=n_wards, communes=len(ul.communes))
+    return Slide(title=t("report.map_title", lang, name=name), figure=fig, note=t("report.map_note", lang),
+                 caption=caption)
 
 
 def _infra_slide(ul: UnitLayers, lang: str) -> Slide:
@@ -161,9 +167,12 @@ def _infra_slide(ul: UnitLayers, lang: str) -> Slide:
                 ax.spines[s].set_visible(False)
         return f
 
+    first = next((i for i, v in enumerate(values) if v), 0)   # the first category with any known point
+    caption = t("report.key_message_infra", lang, name=ul.unit.label(lang), n=fmt_number(values[first], lang),
+                category=labels[first].lower(), per=rows[first][2])
     return Slide(title=t("report.infra_title", lang), figure=fig,
                  table=Table([t("report.category", lang), t("report.count", lang), t("report.per_10k", lang)], rows),
-                 note=t("report.infra_note", lang))
+                 note=t("report.infra_note", lang), caption=caption)
 
 
 def _radii() -> dict[str, float]:
@@ -371,23 +380,31 @@ def _scorecard_slide(ul: UnitLayers, lang: str) -> Slide:
     return Slide(title=title, table=Table(header, rows), caption=caption, note=note)
 
 
-def _sources_slide(ul: UnitLayers, lang: str) -> Slide:
-    bullets = []
+def _sources_slides(ul: UnitLayers, lang: str) -> list[Slide]:
+    """Two slides, entirely in the deck's language: every map layer's credit (source, licence,
+    vintage), then the documents behind the indicators and the caveats. Each carries one
+    computed sentence (how many layers / documents the deck rests on)."""
+    layers = []
     for c in ul.credits:
         mark = f" [{t('common.derived', lang)}]" if c.derived else ""
-        bullets.append(f"{c.title}{mark}: {c.source} — {c.licence} — {c.vintage}")
+        layers.append(f"{c.title}{mark}: {c.source} — {c.licence} — {c.vintage}")
+    docs: list[str] = []
     try:
-        from geo.indicators import load_framework
+        from geo.frameworks import active_framework
 
-        fw = load_framework()
+        fw = active_framework()
         unit_id = ul.unit.id
-        used = dict.fromkeys([i.source for i in fw.indicators.values()]
+        used = dict.fromkeys([tg.source for i in fw.indicators.values() for tg in i.targets]
+                             + [i.source for i in fw.indicators.values()]
                              + [v.source for v in fw.values if v.unit_id == unit_id])
-        bullets += [fw.source_text(s, lang) for s in used]
+        docs = [fw.source_text(s, lang) for s in used if s]
     except (ImportError, AtlasError):
         pass
-    bullets += [t("report.caveat_derived", lang), t("report.caveat_osm", lang)]
-    return Slide(title=t("report.sources_title", lang), bullets=bullets)
+    caveats = [t("report.caveat_derived", lang), t("report.caveat_osm", lang)]
+    return [Slide(title=t("report.sources_title", lang), bullets=layers,
+                  caption=t("report.key_message_sources", lang, n=len(layers))),
+            Slide(title=t("report.sources_docs_title", lang), bullets=docs + caveats,
+                  caption=t("report.key_message_docs", lang, n=len(docs)))]
 
 
 def build_deck(unit: Any, lang: str = DEFAULT_LANG, suggestion: Any = None) -> Deck:
@@ -397,7 +414,7 @@ def build_deck(unit: Any, lang: str = DEFAULT_LANG, suggestion: Any = None) -> D
     u = resolve(unit, DECK_LEVELS)
     ul = unit_layers(u, lang)
     slides = [_title_slide(ul, lang), _map_slide(ul, lang), _infra_slide(ul, lang), _coverage_slide(ul, lang),
-              _scorecard_slide(ul, lang), _sources_slide(ul, lang)]
+              _scorecard_slide(ul, lang), *_sources_slides(ul, lang)]
     if suggestion is not None:
         from geo.suggest import deck_slide
 
@@ -469,7 +486,7 @@ def to_pptx(deck: Deck, out: str | Path) -> Path:
             row_h = min(0.45, (bottom - top) / nrows)
             shape = slide.shapes.add_table(nrows, ncols, Inches(x), Inches(top), Inches(w), Inches(row_h * nrows))
             tbl = shape.table
-            size_pt = 14 if nrows <= 8 and ncols <= 4 else 11
+            size_pt = 14 if nrows <= 8 and ncols <= 4 else MIN_LABEL_PT
             for j, h in enumerate(s.table.header):
                 tbl.cell(0, j).text = h
             for i, row in enumerate(s.table.rows, start=1):
@@ -489,7 +506,7 @@ def to_pptx(deck: Deck, out: str | Path) -> Path:
             for i, b in enumerate(s.bullets):
                 p = tf.paragraphs[0] if i == 0 else tf.add_paragraph()
                 p.text = "• " + b
-                p.font.size = Pt(16 if len(s.bullets) <= 6 else 13)
+                p.font.size = Pt(_bullet_pt(s.bullets))
                 p.space_after = Pt(6)
         if s.caption:
             box = slide.shapes.add_textbox(Inches(0.6), Inches(bottom + 0.05), Inches(W - 1.2), Inches(cap_h))
@@ -512,6 +529,12 @@ def to_pptx(deck: Deck, out: str | Path) -> Path:
     except OSError as exc:
         raise AtlasError("errors.unwritable", path=str(out), reason=exc.strerror or str(exc)) from None
     return out
+
+
+def _bullet_pt(bullets: list[str]) -> float:
+    """Body size of a bullet slide: 16 pt when short, never below the readable minimum (12 pt)."""
+    chars = sum(len(b) for b in bullets)
+    return 16.0 if len(bullets) <= 6 and chars <= 900 else 14.0 if chars <= 1400 else MIN_LABEL_PT
 
 
 def _column_widths(table: Table) -> list[float]:
@@ -555,7 +578,7 @@ def _pdf_page(s: Slide, n: int, total: int, lang: str) -> Figure:
         ncols = len(s.table.header)
         avail = 0.96 - table_left
         widths = _column_widths(s.table)
-        chars = [max(6, int(w * avail * W * 9)) for w in widths]  # ~9 chars per inch at 11 pt
+        chars = [max(6, int(w * avail * W * 8)) for w in widths]  # ~8 chars per inch at 12 pt
 
         def fill(text: Any, width: int) -> str:
             # never split a word (a number such as 1.286.751 must stay on one line)
@@ -566,7 +589,7 @@ def _pdf_page(s: Slide, n: int, total: int, lang: str) -> Figure:
         tab = ax.table(cellText=cells, colLabels=header, loc="upper center", cellLoc="left", colLoc="left",
                        colWidths=widths)
         tab.auto_set_font_size(False)
-        tab.set_fontsize(11 if ncols <= 5 else 10)
+        tab.set_fontsize(MIN_LABEL_PT)
         line_h = 0.045 * (H / 7.5) / max(1.0, (1 - top - bottom))
         for (i, j), cell in tab.get_celld().items():
             text = header[j] if i == 0 else cells[i - 1][j]
@@ -579,7 +602,7 @@ def _pdf_page(s: Slide, n: int, total: int, lang: str) -> Figure:
             _ = text
     if s.bullets:
         text = "\n".join(textwrap.fill("• " + b, 130, subsequent_indent="   ") for b in s.bullets)
-        fig.text(0.05, 1 - top, text, fontsize=14 if len(s.bullets) <= 6 else 11.5, va="top", linespacing=1.5)
+        fig.text(0.05, 1 - top, text, fontsize=_bullet_pt(s.bullets), va="top", linespacing=1.4)
     if s.caption:
         fig.text(0.05, 0.6 / H, textwrap.fill(s.caption, 120), fontsize=14, va="bottom", linespacing=1.4)
     foot = (s.note + "   " if s.note else "") + t("report.slide_of", lang, n=n, total=total)

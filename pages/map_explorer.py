@@ -203,7 +203,7 @@ write_state(layers=view.layers, basemap=view.basemap, bounds=st.session_state["m
             indicator=f"{view.choropleth_layer}:{view.choropleth_column}" if view.choropleth_column else None)
 
 with st.expander(tr("common.credits")):
-    rows = [{tr("common.name"): layer.title(lang), tr("common.source"): layer.source,
-             tr("common.licence"): layer.licence, tr("common.vintage"): layer.vintage_text(lang)}
+    rows = [{tr("common.name"): layer.title(lang), tr("common.source"): layer.source_text(lang),
+             tr("common.licence"): layer.licence_text(lang), tr("common.vintage"): layer.vintage_text(lang)}
             for layer in catalog.layers.values()]
     st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")

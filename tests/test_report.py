@@ -25,14 +25,15 @@ def deck_vi():
 
 
 EXPECTED_VI = ["Thành phố Sông Công: hạ tầng", "Thành phố Sông Công và các xã/phường", "Hạ tầng và dịch vụ",
-               "Độ bao phủ dịch vụ", "Mức sẵn sàng so với mục tiêu 2025 và 2030", "Nguồn dữ liệu"]
+               "Độ bao phủ dịch vụ", "Mức sẵn sàng so với mục tiêu 2025 và 2030", "Nguồn dữ liệu",
+               "Văn bản, nguồn chỉ tiêu"]
 
 
 def test_pptx_titles_and_slide_count(tmp_path, deck_vi):
     out = report.to_pptx(deck_vi, tmp_path / "deck.pptx")
     prs = Presentation(out)
     titles = [s.shapes.title.text for s in prs.slides]
-    assert len(titles) == 6
+    assert len(titles) == len(EXPECTED_VI)
     for got, want in zip(titles, EXPECTED_VI):
         assert got.startswith(want)
     # the map slide has a picture; coverage and scorecard have tables with one row per item
@@ -63,7 +64,7 @@ def test_pdf_has_one_page_per_slide(tmp_path, deck_vi):
     data = out.read_bytes()
     assert data.startswith(b"%PDF")
     pages = len(re.findall(rb"/Type\s*/Page[^s]", data))
-    assert pages == len(deck_vi.slides) == 6
+    assert pages == len(deck_vi.slides) == len(EXPECTED_VI)
     assert b"DejaVuSans" in data
 
 
@@ -72,7 +73,7 @@ def test_english_deck_for_the_province(tmp_path):
     assert out.suffix == ".pptx"
     titles = [s.shapes.title.text for s in Presentation(out).slides]
     assert titles[0].startswith("Thái Nguyên province: infrastructure")
-    assert titles[-1].startswith("Data sources")
+    assert titles[-2].startswith("Data sources") and titles[-1].startswith("Documents")
 
 
 def test_missing_engine_gives_a_no_data_slide(monkeypatch):
@@ -219,3 +220,26 @@ def test_coverage_slide_has_one_computed_key_message_with_the_caveat() -> None:
     assert fmt_number(beyond, "vi") in slide.caption
     en = _coverage_slide(unit_layers("165", "en"), "en").caption
     assert "at least" in en and fmt_number(beyond, "en") in en
+
+
+def test_every_content_slide_has_one_computed_key_message(deck_vi):
+    content = [s for s in deck_vi.slides if s.kind != "title"]
+    assert all(s.caption for s in content), [s.title for s in content if not s.caption]
+    group = __import__("geo.units", fromlist=["programme_city_group"]).programme_city_group("districts:165")
+    assert f" {len(group.members)} xã/phường mới" in deck_vi.slides[1].caption
+    assert str(len(deck_vi.slides[-2].bullets)) in deck_vi.slides[-2].caption
+
+
+def test_sources_slides_speak_the_deck_language():
+    from geo.catalog import get_catalog
+
+    vi = report.build_deck("TP Sông Công", "vi")
+    layers = get_catalog().layers
+    text = " ".join(vi.slides[-2].bullets + vi.slides[-1].bullets)
+    for lid in ("districts", "communes", "wards_2025", "infrastructure"):
+        assert layers[lid].source_text("vi") in text and layers[lid].source not in text
+    for english in ("attributes:", "geometry:", "population:", "upstream", "contributors"):
+        assert english not in text
+    en = report.build_deck("TP Sông Công", "en")
+    text_en = " ".join(en.slides[-2].bullets + en.slides[-1].bullets)
+    assert layers["infrastructure"].source in text_en and "Nghị quyết số" not in text_en
