@@ -361,13 +361,21 @@ def render_map(layers: Sequence[MapLayer], *, title: str, subtitle: str = "", la
             taken = [b for placed in fig.atlas_labels for b in placed.boxes]  # type: ignore[attr-defined]
             fig.atlas_labels.append(place_labels(ax, xs, ys, texts, prio, fontsize=size, zorder=z,  # type: ignore[attr-defined]
                                                  avoid_px=taken))
-        denom = _draw_scalebar(ax, lang, base * 0.75)
-        _draw_north(ax, lang, base)
+        slide = min_label_pt > 0          # a slide: every text readable at projector size, no coordinates
+
+        def readable(pt: float) -> float:
+            return max(pt, min_label_pt)
+
+        if slide:
+            ax.set_xticks([])
+            ax.set_yticks([])
+        denom = _draw_scalebar(ax, lang, readable(base * 0.75))
+        _draw_north(ax, lang, readable(base))
         # side panel: legend, notes, credits (long layer titles wrapped to the panel)
         for h in handles:
-            h.set_label(_wrap(h.get_label(), 40))
+            h.set_label(_wrap(h.get_label(), 24 if slide else 40))
         leg = side.legend(handles=handles, loc="upper left", title=t("print.legend", lang), frameon=False,
-                          fontsize=base * 0.85, title_fontsize=base * 1.05, alignment="left",
+                          fontsize=readable(base * 0.85), title_fontsize=readable(base * 1.05), alignment="left",
                           borderaxespad=0.0)
         leg._legend_box.align = "left"  # matplotlib API for title alignment
         notes = [t("print.scale_note", lang, scale=fmt_number(_round_scale(denom), lang)),
@@ -375,7 +383,9 @@ def render_map(layers: Sequence[MapLayer], *, title: str, subtitle: str = "", la
         if data_date:
             notes.insert(0, t("print.data_date", lang, date=data_date))
         wrap = 52
-        side.text(0.0, 0.0, _wrap("\n".join(notes), wrap), fontsize=base * 0.72, va="bottom", ha="left",
+        if slide:                         # the deck's sources slides carry the rest
+            notes, wrap = notes[-3:-2], 30
+        side.text(0.0, 0.0, _wrap("\n".join(notes), wrap), fontsize=readable(base * 0.72), va="bottom", ha="left",
                   transform=side.transAxes, color="#111827", linespacing=1.35)
         if credits is not None:
             lines = _credit_lines(credits, lang)
@@ -385,8 +395,15 @@ def render_map(layers: Sequence[MapLayer], *, title: str, subtitle: str = "", la
             for col, chunk in enumerate((lines[:half], lines[half:])):
                 fig.text(0.035 + col * 0.48, 0.092, _wrap("\n".join(chunk), 150), fontsize=base * 0.5,
                          va="top", ha="left", color="#374151", linespacing=1.2)
-        fig.text(0.98, 0.965, f"{t('export.atlas', lang)}\n{t('print.printed', lang, date=_dt.date.today().isoformat())}",
-                 fontsize=base * 0.65, color="#6b7280", ha="right", va="top")
+        if slide:                         # nothing on a slide below the readable minimum
+            from matplotlib.text import Text as _Text
+
+            for txt in fig.findobj(_Text):
+                if txt.get_fontsize() < min_label_pt:
+                    txt.set_fontsize(min_label_pt)
+        if not slide:
+            fig.text(0.98, 0.965, f"{t('export.atlas', lang)}\n{t('print.printed', lang, date=_dt.date.today().isoformat())}",
+                     fontsize=base * 0.65, color="#6b7280", ha="right", va="top")
     return fig
 
 

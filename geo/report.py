@@ -160,8 +160,8 @@ def _infra_slide(ul: UnitLayers, lang: str) -> Slide:
             ax = f.add_subplot()
             ax.barh(bar_labels(labels)[::-1], values[::-1], color=colors[::-1])
             for y, v in enumerate(values[::-1]):
-                ax.text(v, y, f" {fmt_number(v, lang)}", va="center", fontsize=11)
-            ax.set_xlabel(t("report.count", lang), fontsize=11)
+                ax.text(v, y, f" {fmt_number(v, lang)}", va="center", fontsize=MIN_LABEL_PT)
+            ax.set_xlabel(t("report.count", lang), fontsize=MIN_LABEL_PT)
             ax.tick_params(labelsize=12)
             for s in ("top", "right"):
                 ax.spines[s].set_visible(False)
@@ -273,8 +273,8 @@ def _coverage_slide(ul: UnitLayers, lang: str) -> Slide:
             ax.set_xlim(0, 100)
             for y, (v, known) in enumerate(zip(shares[::-1], known_share[::-1])):  # no bar claims 0 % for "no data"
                 ax.text(v, y, f" {fmt_number(v, lang, 1)}%" if known else " " + t("coverage.no_facility_data", lang),
-                        va="center", fontsize=11, color=None if known else "#6b7280")
-            ax.set_xlabel(f"{t('report.covered_share', lang)} (%)", fontsize=11)
+                        va="center", fontsize=MIN_LABEL_PT, color=None if known else "#6b7280")
+            ax.set_xlabel(f"{t('report.covered_share', lang)} (%)", fontsize=MIN_LABEL_PT)
             ax.tick_params(labelsize=12)
             for s in ("top", "right"):
                 ax.spines[s].set_visible(False)
@@ -514,12 +514,12 @@ def to_pptx(deck: Deck, out: str | Path) -> Path:
             box.text_frame.text = s.caption
             for p in box.text_frame.paragraphs:
                 p.font.size = Pt(16)
-        footer = slide.shapes.add_textbox(Inches(0.5), Inches(SLIDE_IN[1] - 0.5), Inches(W - 1.0), Inches(0.4))
+        footer = slide.shapes.add_textbox(Inches(0.5), Inches(SLIDE_IN[1] - 0.55), Inches(W - 1.0), Inches(0.5))
         ft = footer.text_frame
         ft.word_wrap = True
         ft.text = (s.note + "   " if s.note else "") + t("report.slide_of", deck.lang, n=n, total=total)
         for p in ft.paragraphs:
-            p.font.size = Pt(10)
+            p.font.size = Pt(MIN_LABEL_PT)
     out = Path(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -606,7 +606,7 @@ def _pdf_page(s: Slide, n: int, total: int, lang: str) -> Figure:
     if s.caption:
         fig.text(0.05, 0.6 / H, textwrap.fill(s.caption, 120), fontsize=14, va="bottom", linespacing=1.4)
     foot = (s.note + "   " if s.note else "") + t("report.slide_of", lang, n=n, total=total)
-    fig.text(0.04, 0.02, textwrap.fill(foot, 190), fontsize=9, color="#6b7280", va="bottom")
+    fig.text(0.04, 0.015, textwrap.fill(foot, 165), fontsize=MIN_LABEL_PT, color="#4b5563", va="bottom")
     return fig
 
 
