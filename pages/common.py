@@ -115,6 +115,31 @@ def plain_table(frame):  # pandas.DataFrame in and out
     return out
 
 
+def upload_limit_mb() -> int:
+    """The per-file upload cap (MB) the reader enforces (``ATLAS_MAX_UPLOAD_MB``)."""
+    import math
+
+    from geo.safezip import Limits
+
+    return max(1, math.ceil(Limits.from_env().max_file_bytes / 1048576))
+
+
+def uploader(label: str, types: list[str], key: str, **kwargs: Any) -> Any:
+    """``st.file_uploader`` with the hint Streamlit writes in English said in the UI language
+    (``help``: formats and size cap) and the reader's own size cap."""
+    mb = upload_limit_mb()
+    help_text = tr("common.upload_help", types=", ".join(f".{x}" for x in types), mb=mb)
+    return st.file_uploader(label, type=types, key=key, help=kwargs.pop("help", help_text),
+                            max_upload_size=kwargs.pop("max_upload_size", mb), **kwargs)
+
+
+def choose_many(label: str, options: Any, **kwargs: Any) -> list:
+    """``st.multiselect`` without its English "Select all" entry and with a placeholder in the
+    UI language (Streamlit's own texts that can be set)."""
+    kwargs.setdefault("placeholder", tr("common.choose_options"))
+    return st.multiselect(label, options, select_all=False, **kwargs)
+
+
 def show_error(err: AtlasError) -> None:
     """Show a refusal as one clear sentence in the current language (names in it literal)."""
     st.error(plain(err.message(current_lang())))

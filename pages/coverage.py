@@ -29,6 +29,7 @@ from geo.text import spreadsheet_safe
 from geo.units import numbered_units
 from layers.coverage_map import coverage_map, share_texts
 from pages.common import (
+    choose_many,
     coverage_service,
     current_basemap,
     current_lang,
@@ -36,6 +37,7 @@ from pages.common import (
     plain,
     show_error,
     tr,
+    uploader,
 )
 from pages.map_component import show_map
 
@@ -149,15 +151,15 @@ with st.sidebar:
                               on_change=reach_defaults, format_func=lambda c: catalog.categories[c].title(lang)
                               if c in catalog.categories else t("coverage.facilities_upload", lang)
                               if c == FAC_UPLOAD else ws_name(c))
-    fac_upload = st.file_uploader(tr("coverage.facilities_upload_file"), type=["geojson", "json", "gpkg", "zip", "csv"],
-                                  key="cov_fac_file") if fac_source == FAC_UPLOAD else None
+    fac_upload = uploader(tr("coverage.facilities_upload_file"), ["geojson", "json", "gpkg", "zip", "csv"],
+                          key="cov_fac_file") if fac_source == FAC_UPLOAD else None
     unit_choice = st.selectbox(tr("coverage.units"), list(UNIT_CHOICES) + [f"ws:{n}|{ws_saved[n]}" for n in
                                                                            ws_of["polygons"]], index=1, key="cov_units",
                                format_func=lambda u: ws_name(u) if u.startswith("ws:") else t(f"coverage.units_{u}", lang))
     pop_choice = st.selectbox(tr("coverage.population_source"), ["commune", "ward", "upload"]
                               + [f"ws:{n}" for n in ws_of["raster"]], key="cov_pop",
                               format_func=lambda p: ws_name(p) if p.startswith("ws:") else t(f"coverage.pop_{p}", lang))
-    pop_upload = st.file_uploader(tr("coverage.pop_upload"), type=["tif", "tiff"], key="cov_pop_file") \
+    pop_upload = uploader(tr("coverage.pop_upload"), ["tif", "tiff"], key="cov_pop_file") \
         if pop_choice == "upload" else None
     mode = st.radio(tr("coverage.mode"), ["euclidean", "network"], key="cov_mode", horizontal=True,
                     format_func=lambda m: t(f"coverage.mode_{m}", lang))
@@ -170,8 +172,8 @@ with st.sidebar:
         roads_saved = st.selectbox(tr("coverage.roads_saved"), [None] + ws_of["lines"], key="cov_roads_saved",
                                    format_func=lambda n: t("coverage.capacity_none", lang) if n is None
                                    else ws_name(f"ws:{n}")) if ws_of["lines"] else None
-        roads_upload = st.file_uploader(tr("coverage.roads_upload"), type=["geojson", "json", "gpkg", "zip"],
-                                        key="cov_roads") if roads_saved is None else None
+        roads_upload = uploader(tr("coverage.roads_upload"), ["geojson", "json", "gpkg", "zip"],
+                                key="cov_roads") if roads_saved is None else None
         profile = st.radio(tr("coverage.speed_profile"), ["walk", "motorbike"], key="cov_profile", horizontal=True,
                            format_func=lambda p: t(f"coverage.profile_{p}", lang))
         if st.radio(tr("coverage.network_limit"), ["time", "distance"], key="cov_limit", horizontal=True,
@@ -241,9 +243,9 @@ names = (base["name"] if "name" in base.columns else pd.Series("", index=base.in
 with st.expander(tr("coverage.whatif"), expanded=bool(st.session_state["cov_added"] or st.session_state["cov_closed"])):
     st.caption(tr("coverage.whatif_help"))
     st.toggle(tr("coverage.whatif_add_click"), key="cov_click_adds")
-    proposed_upload = st.file_uploader(tr("coverage.whatif_upload"), type=["geojson", "json", "gpkg", "zip", "csv"],
-                                       key="cov_proposed")
-    st.session_state["cov_closed"] = list(st.multiselect(
+    proposed_upload = uploader(tr("coverage.whatif_upload"), ["geojson", "json", "gpkg", "zip", "csv"],
+                               key="cov_proposed")
+    st.session_state["cov_closed"] = list(choose_many(
         tr("coverage.whatif_closed"), list(base.index), default=[i for i in st.session_state["cov_closed"]
                                                                  if i in base.index],
         format_func=lambda i: f"{names.get(i) or '—'} (#{i})", key="cov_closed_pick",

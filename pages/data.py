@@ -7,7 +7,6 @@ with Markdown escaped; map tooltips are escaped by ``layers.render``.
 from __future__ import annotations
 
 import hashlib
-import math
 import shutil
 import unicodedata
 from pathlib import Path
@@ -21,7 +20,7 @@ from geo.cancel import Cancelled
 from geo.encoding import ENCODINGS
 from geo.errors import AtlasError
 from geo.safezip import Limits
-from pages.common import current_lang, editor_sign_in, ensure_app_entry, plain, plain_table, tr, tr_plain
+from pages.common import current_lang, editor_sign_in, ensure_app_entry, plain, plain_table, tr, tr_plain, uploader
 
 ensure_app_entry()
 
@@ -188,8 +187,7 @@ if flash:
     st.success(flash)
     st.session_state["data_flash"] = None
 
-upload = st.file_uploader(tr("data.upload"), type=UPLOAD_TYPES, key=f"data_upload_{st.session_state['data_upload_n']}",
-                          max_upload_size=max(1, math.ceil(Limits.from_env().max_file_bytes / 1048576)))
+upload = uploader(tr("data.upload"), list(UPLOAD_TYPES), key=f"data_upload_{st.session_state['data_upload_n']}")
 pending = st.session_state["data_pending"]  # (name, bytes): set by tests and scripts
 source = (upload.name, upload.getvalue()) if upload is not None else pending
 

@@ -23,6 +23,7 @@ from layers.render import PROVINCE_BOUNDS, SCHEMES, center_zoom
 from layers.views import default_view
 from pages.common import (
     cached_layer,
+    choose_many,
     current_basemap,
     current_lang,
     ensure_app_entry,
@@ -59,7 +60,7 @@ st.caption(tr("map.caption"))
 view = default_view(lang, catalog)
 with st.sidebar:
     view.basemap = current_basemap()  # one choice for the whole app (sidebar, app.py)
-    view.layers = st.multiselect(tr("map.layers"), list(catalog.layers), default=url.get("layers", view.layers),
+    view.layers = choose_many(tr("map.layers"), list(catalog.layers), default=url.get("layers", view.layers),
                                  format_func=lambda lid: catalog.layers[lid].title(lang), key=wkey("layers"))
     polygon_layers = [lid for lid in view.layers if catalog.layers[lid].choropleth]
     mode = st.radio(tr("map.units_display"), ["outline", "choropleth"], key=wkey("units_mode"),
@@ -77,11 +78,11 @@ with st.sidebar:
                                    format_func=lambda s: tr(f"map.scheme_{s}"))
         view.k = st.slider(tr("map.classes"), 3, 7, 5, key=wkey("classes"))
     if "infrastructure" in view.layers:
-        view.categories = st.multiselect(tr("map.infra_categories"), list(catalog.categories),
+        view.categories = choose_many(tr("map.infra_categories"), list(catalog.categories),
                                          default=catalog.default_categories(), key=wkey("categories"),
                                          format_func=lambda c: catalog.categories[c].title(lang))
     mine = workspace_layers()
-    my_selected = st.multiselect(tr("map.my_layers"), list(mine), key=wkey("my_layers")) if mine else []
+    my_selected = choose_many(tr("map.my_layers"), list(mine), key=wkey("my_layers")) if mine else []
 
 
 problems: dict[str, str] = {}  # layer id → one clear message, shown once above the map

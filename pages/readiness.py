@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import json
-import math
 
 import altair as alt
 import pandas as pd
@@ -30,7 +29,6 @@ from geo.indicators import (
     province_total,
     scorecard,
 )
-from geo.safezip import Limits
 from geo.store import ImportRejected, Store, frame_bytes, read_table, template_xlsx
 from geo.units import PlanningUnit, all_units, programme_cities, programme_city_group
 from pages.common import (
@@ -45,6 +43,7 @@ from pages.common import (
     show_error,
     tr,
     tr_plain,
+    uploader,
 )
 
 ensure_app_entry()
@@ -345,7 +344,7 @@ def entry_tab(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], edit
         audit_expander(store)                # viewers read everything, the change log included
         return
 
-    upload = st.file_uploader(tr("readiness.upload"), type=["csv", "xlsx"], key="ind_upload")
+    upload = uploader(tr("readiness.upload"), ["csv", "xlsx"], key="ind_upload")
     replace = st.checkbox(tr("readiness.import_replace"), key="ind_import_replace")
     if upload is not None and st.button(tr("readiness.import_button"), key="ind_import_go"):
         try:
@@ -462,9 +461,7 @@ def framework_section(store: Store, editor: Editor | None) -> None:
     st.download_button(tr("readiness.fw_template"), fw_template_xlsx(store.framework, lang), "framework_template.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="ind_fw_template")
     if editor is not None:
-        mb = max(1, math.ceil(Limits.from_env().max_file_bytes / 1048576))
-        upload = st.file_uploader(tr("readiness.fw_upload"), type=["xlsx", "csv"], key="ind_fw_upload",
-                                  help=tr("readiness.fw_upload_help", mb=mb), max_upload_size=mb)
+        upload = uploader(tr("readiness.fw_upload"), ["xlsx", "csv"], key="ind_fw_upload")
         if upload is not None and st.button(tr("readiness.fw_load"), key="ind_fw_load"):
             try:
                 v = load_version(store, editor, io.BytesIO(upload.getvalue()), upload.name)
