@@ -436,6 +436,7 @@ def _fig_png(slide: Slide, size: tuple[float, float]) -> bytes:
 def to_pptx(deck: Deck, out: str | Path) -> Path:
     """Write the deck as a 16:9 PowerPoint file."""
     from pptx import Presentation
+    from pptx.enum.text import MSO_ANCHOR, MSO_AUTO_SIZE
     from pptx.util import Emu, Inches, Pt
 
     prs = Presentation()
@@ -470,8 +471,8 @@ def to_pptx(deck: Deck, out: str | Path) -> Path:
         title.left, title.top, title.width, title.height = Inches(0.5), Inches(0.25), Inches(W - 1.0), Inches(0.9)
         for p in title.text_frame.paragraphs:
             p.font.size = Pt(30)
-        cap_h = caption_height_in(s.caption, chars_per_line=110, line_in=0.33)
-        top, bottom = 1.2, SLIDE_IN[1] - 0.55 - cap_h
+        cap_h = caption_height_in(s.caption, chars_per_line=95, line_in=0.33)   # 16 pt lines as LibreOffice wraps
+        top, bottom = 1.2, SLIDE_IN[1] - 0.65 - cap_h
         left_w = W - 1.0
         if s.table is not None and s.figure is not None:
             left_w = (W - 1.0) * (1 - table_share(s.table))
@@ -510,11 +511,14 @@ def to_pptx(deck: Deck, out: str | Path) -> Path:
                 p.space_after = Pt(6)
         if s.caption:
             box = slide.shapes.add_textbox(Inches(0.6), Inches(bottom + 0.05), Inches(W - 1.2), Inches(cap_h))
+            box.text_frame.vertical_anchor = MSO_ANCHOR.TOP
+            box.text_frame.auto_size = MSO_AUTO_SIZE.NONE
             box.text_frame.word_wrap = True
             box.text_frame.text = s.caption
             for p in box.text_frame.paragraphs:
                 p.font.size = Pt(16)
         footer = slide.shapes.add_textbox(Inches(0.5), Inches(SLIDE_IN[1] - 0.55), Inches(W - 1.0), Inches(0.5))
+        footer.text_frame.vertical_anchor = MSO_ANCHOR.TOP
         ft = footer.text_frame
         ft.word_wrap = True
         ft.text = (s.note + "   " if s.note else "") + t("report.slide_of", deck.lang, n=n, total=total)
