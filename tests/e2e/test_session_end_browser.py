@@ -51,7 +51,7 @@ def _ppid(pid: int) -> int:
 
 
 @pytest.fixture()
-def slow_app(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):  # noqa: ANN201
+def slow_app(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     ws = tmp_path_factory.mktemp("e2e_session_end") / "atlas.gpkg"
     monkeypatch.setenv("ATLAS_WORKSPACE", str(ws))
     monkeypatch.setenv("ATLAS_READ_SECONDS", "600")  # only the session's end can stop the read
@@ -61,7 +61,7 @@ def slow_app(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     stop_app(proc)
 
 
-def test_closing_the_tab_stops_the_read_of_a_hostile_file(slow_app, browser, tmp_path):  # noqa: ANN001
+def test_closing_the_tab_stops_the_read_of_a_hostile_file(slow_app, browser, tmp_path):
     proc, url = slow_app
     bomb = H.make_dxf_block_bomb(tmp_path)
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
