@@ -18,7 +18,7 @@ from geo.coverage import CellSet, facility_xy
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, fmt_percent, t
 from geo.text import escape, spreadsheet_safe
-from pages.common import current_lang, plain, show_error, tr
+from pages.common import choose_many, current_lang, plain, show_error, tr
 
 RESULT_KEY = "sug_result"
 EXTRA_KEY = "sug_result_extra"  # candidates sentence, exclusions and scope of the stored answer
@@ -173,8 +173,8 @@ def render(*, lang: str, cells: CellSet, cost: np.ndarray, threshold: float, det
     ranks = [int(r) for r in s.sites["rank"]]
     lonlat = sg.sites_lonlat(s)
     pick_key = f"sug_send_ranks_{abs(hash(tuple(lonlat)))}"  # a new answer starts with all its sites chosen
-    chosen = st.multiselect(tr("suggest.send_which"), ranks, default=ranks, key=pick_key,
-                            format_func=lambda r: f"#{r}")
+    chosen = choose_many(tr("suggest.send_which"), ranks, default=ranks, key=pick_key,
+                         format_func=lambda r: f"#{r}")
     st.button(tr("suggest.send_whatif"), key="sug_send", on_click=_add_to_whatif, args=(ranks, lonlat, pick_key),
               type="primary", disabled=not chosen)
     if st.session_state.get("sug_sent"):
