@@ -22,11 +22,7 @@ from geo.auth import (
 from geo.errors import AtlasError
 from geo.paths import REPO_ROOT
 
-
-@pytest.fixture(autouse=True)
-def _fast_bcrypt(monkeypatch, tmp_path):
-    monkeypatch.setenv("ATLAS_BCRYPT_ROUNDS", "4")
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+pytestmark = pytest.mark.usefixtures("workspace_file", "fast_bcrypt")
 
 
 def _audit(tmp_path):

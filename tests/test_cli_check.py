@@ -12,10 +12,7 @@ from geo.cli import main
 from geo.paths import REPO_ROOT
 from tests import corpus as C
 
-
-@pytest.fixture(autouse=True)
-def _ws(tmp_path, monkeypatch):
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+pytestmark = pytest.mark.usefixtures("workspace_file")
 
 
 def test_report_and_out(tmp_path, capsys):

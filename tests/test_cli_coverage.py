@@ -17,9 +17,7 @@ from geo.population import read_population_raster
 UX, UY = 590_000.0, 2_390_000.0
 
 
-@pytest.fixture(autouse=True)
-def _workspace(tmp_path, monkeypatch):
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+pytestmark = pytest.mark.usefixtures("workspace_file")
 
 
 @pytest.fixture

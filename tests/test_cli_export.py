@@ -8,10 +8,7 @@ import pytest
 
 from geo.cli import main
 
-
-@pytest.fixture(autouse=True)
-def _workspace(tmp_path, monkeypatch):
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+pytestmark = pytest.mark.usefixtures("workspace_file")
 
 
 def test_export_catalog_layer_to_vn2000_gpkg(tmp_path, capsys):

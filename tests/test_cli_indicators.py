@@ -11,10 +11,8 @@ PW = "cli-password-1"
 
 
 @pytest.fixture()
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+def env(tmp_path, workspace_file, fast_bcrypt, monkeypatch):
     monkeypatch.setenv("ATLAS_EDITOR_PASSWORD", PW)
-    monkeypatch.setenv("ATLAS_BCRYPT_ROUNDS", "4")
     return tmp_path
 
 

@@ -18,9 +18,7 @@ BASE = ["suggest", "--facilities", "infrastructure:health", "--units", "district
         "--radius-m", "1500"]
 
 
-@pytest.fixture(autouse=True)
-def _workspace(tmp_path, monkeypatch):
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+pytestmark = pytest.mark.usefixtures("workspace_file")
 
 
 def test_cli_gives_the_library_answer(tmp_path, capsys):

@@ -12,12 +12,9 @@ from tests import crashkit as K
 
 
 @pytest.fixture()
-def ws(tmp_path, monkeypatch):
-    path = tmp_path / "atlas.gpkg"
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(path))
-    monkeypatch.setenv("ATLAS_BCRYPT_ROUNDS", "4")
-    K.prepare(path)
-    return path
+def ws(workspace_file, fast_bcrypt):
+    K.prepare(workspace_file)
+    return workspace_file
 
 
 @pytest.mark.parametrize("kind, loops", [("values", 4), ("layers", 3)])

@@ -34,9 +34,7 @@ from geo.export import (
 NAMES = ["Phường Đồng Quang", "Xã Tân Cương", "Thành phố Sông Công", "Huyện Định Hóa <b>&'\""]
 
 
-@pytest.fixture(autouse=True)
-def _workspace(tmp_path, monkeypatch):
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+pytestmark = pytest.mark.usefixtures("workspace_file")
 
 
 def _polygons() -> gpd.GeoDataFrame:

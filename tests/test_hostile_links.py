@@ -48,8 +48,7 @@ def test_valid_parameters_survive_untouched():
 
 
 @pytest.mark.parametrize("page", ["map_explorer.py", "export.py"])
-def test_crafted_links_never_crash_a_page(page, tmp_path, monkeypatch):
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+def test_crafted_links_never_crash_a_page(page, workspace_file):
     for params in ({"zoom": "inf", "bbox": "-180,-90,180,90", "view": "9" * 30, "present": "1"},
                    {"center": "nan,nan", "layers": ",".join(["x"] * 3000), "indicator": "a:![i](http://e.org/i.png)"}):
         at = AppTest.from_file(str(REPO_ROOT / "pages" / page), default_timeout=180)

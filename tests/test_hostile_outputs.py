@@ -60,14 +60,12 @@ def test_print_titles_are_plain_text(tmp_path):
     assert fig.texts[0].get_text() == title and not fig.texts[0].get_parse_math()
 
 
-def test_cli_strips_terminal_escape_codes_and_never_shows_server_paths(tmp_path, monkeypatch, capsys):
+def test_cli_strips_terminal_escape_codes_and_never_shows_server_paths(tmp_path, monkeypatch, capsys, editor):
     from geo import cli
-    from geo.auth import configure_test_editor
     from geo.indicators import PROVINCE_ID, load_framework
     from geo.store import Store
 
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
-    _, ed = configure_test_editor()
+    ed = editor
     Store(framework=load_framework()).record_value(ed, "smart_cities", PROVINCE_ID, 2024, 3,
                                                    "decision \x1b]0;pwned\x07\x1b[2J\x1b[31mred", "ev \x1b[1A")
     assert cli.main(["indicators", "show", "smart_cities"]) == 0
@@ -82,13 +80,10 @@ def test_cli_strips_terminal_escape_codes_and_never_shows_server_paths(tmp_path,
     assert err.startswith("error: ") and str(tmp_path) not in err and "Traceback" not in err
 
 
-def test_locked_workspace_says_busy_try_again(tmp_path, monkeypatch):
+def test_locked_workspace_says_busy_try_again(tmp_path, monkeypatch, workspace_file, editor):
     from geo import workspace, wsdb
-    from geo.auth import configure_test_editor
 
-    path = tmp_path / "ws.gpkg"
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(path))
-    _, ed = configure_test_editor()
+    path, ed = workspace_file, editor
     gdf = gpd.GeoDataFrame({"a": [1]}, geometry=[shapely.Point(105.8, 21.5)], crs=4326)
     workspace.save_layer("a", gdf, editor=ed)
     monkeypatch.setattr(wsdb, "BUSY_TIMEOUT_S", 0.2)

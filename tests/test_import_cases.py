@@ -28,9 +28,7 @@ def _expect(data: Path) -> dict:
     return json.loads(data.with_name(data.name.rsplit(".", 1)[0] + ".expect.json").read_text(encoding="utf-8"))
 
 
-@pytest.fixture(autouse=True)
-def _ws(tmp_path, monkeypatch):
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+pytestmark = pytest.mark.usefixtures("workspace_file")
 
 
 def _dist_m(a, b) -> float:

@@ -25,9 +25,7 @@ TCVN3 = {"Trạm Y tế xã Phúc Xuân": "Tr¹m Y tÕ x· Phóc Xu©n", "Trư�
          "Nhà văn hoá xóm Đồng Kiệm": "Nhµ v¨n ho¸ xãm §ång KiÖm"}
 
 
-@pytest.fixture(autouse=True)
-def _ws(tmp_path, monkeypatch):
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+pytestmark = pytest.mark.usefixtures("workspace_file")
 
 
 def _points() -> gpd.GeoDataFrame:

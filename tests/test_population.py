@@ -24,9 +24,7 @@ from geo.population import (
 X0, Y0 = 430_000.0, 2_380_000.0  # EPSG:9213 metres, inside Thái Nguyên
 
 
-@pytest.fixture(autouse=True)
-def _workspace(tmp_path, monkeypatch):
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+pytestmark = pytest.mark.usefixtures("workspace_file")
 
 
 def boxes(specs, crs=METRIC_CRS, **cols):

@@ -19,9 +19,7 @@ def resolve_unit(text):
     return resolve(text, DECK_LEVELS)
 
 
-@pytest.fixture(autouse=True)
-def _workspace(tmp_path, monkeypatch):
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+pytestmark = pytest.mark.usefixtures("workspace_file")
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ import io
 import openpyxl
 import pytest
 
-from geo.auth import configure_test_editor
 from geo.catalog import load_layer
 from geo.completeness import completeness
 from geo.errors import AtlasError
@@ -23,9 +22,7 @@ from geo.register import (
 
 
 @pytest.fixture()
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
-    _ws, editor = configure_test_editor()
+def env(tmp_path, editor):
     return tmp_path, editor
 
 

@@ -13,10 +13,7 @@ from geo.catalog import get_catalog
 from geo.errors import AtlasError
 from geo.printmap import unit_layers
 
-
-@pytest.fixture(autouse=True)
-def _workspace(tmp_path, monkeypatch):
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+pytestmark = pytest.mark.usefixtures("workspace_file")
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,7 @@ PAGE = str(Path(__file__).resolve().parents[1] / "pages" / "coverage.py")
 SONG_CONG = "165"
 
 
-@pytest.fixture(autouse=True)
-def _workspace(tmp_path, monkeypatch):
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+pytestmark = pytest.mark.usefixtures("workspace_file")
 
 
 def _page_number(at: AppTest, unit_name: str, column: str = "People covered") -> float:

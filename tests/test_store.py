@@ -19,10 +19,8 @@ P = PROVINCE_ID
 
 
 @pytest.fixture()
-def ws(tmp_path, monkeypatch):
-    path = tmp_path / "atlas.gpkg"
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(path))
-    return path
+def ws(workspace_file):
+    return workspace_file
 
 
 @pytest.fixture()

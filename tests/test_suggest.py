@@ -21,9 +21,7 @@ from geo.population import PopulationGrid
 X0, Y0 = 430_000.0, 2_380_000.0
 
 
-@pytest.fixture(autouse=True)
-def _workspace(tmp_path, monkeypatch):
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+pytestmark = pytest.mark.usefixtures("workspace_file")
 
 
 def grid_of(values) -> PopulationGrid:

@@ -16,9 +16,7 @@ PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "coverage.py")
 CITY = "Thành phố Sông Công"
 
 
-@pytest.fixture(autouse=True)
-def _workspace(tmp_path, monkeypatch):
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+pytestmark = pytest.mark.usefixtures("workspace_file")
 
 
 def run(at: AppTest) -> AppTest:

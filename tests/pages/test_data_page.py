@@ -17,8 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
-def _workspace(tmp_path, monkeypatch):
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+def _at_repo_root(workspace_file, monkeypatch):
     monkeypatch.chdir(ROOT)
 
 

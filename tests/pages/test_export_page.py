@@ -15,9 +15,7 @@ from geo.i18n import t
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "export.py")
 
 
-@pytest.fixture(autouse=True)
-def _workspace(tmp_path, monkeypatch):
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
+pytestmark = pytest.mark.usefixtures("workspace_file")
 
 
 def _page() -> AppTest:

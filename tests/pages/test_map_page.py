@@ -7,7 +7,6 @@ from pathlib import Path
 import shapely
 from streamlit.testing.v1 import AppTest
 
-from geo.auth import configure_test_editor
 from geo.catalog import load_layer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -115,7 +114,7 @@ def test_page_state_lives_in_the_url_and_a_link_restores_it() -> None:
     assert at.query_params["bbox"] and at.query_params["layers"] in ("districts,wards_2025", ["districts,wards_2025"])
 
 
-def test_saved_vector_layers_are_offered_and_drawn_rasters_are_not(tmp_path: Path, monkeypatch) -> None:
+def test_saved_vector_layers_are_offered_and_drawn_rasters_are_not(tmp_path: Path, workspace_file: Path, editor) -> None:
     import geopandas as gpd
     import numpy as np
     import rasterio
@@ -124,14 +123,13 @@ def test_saved_vector_layers_are_offered_and_drawn_rasters_are_not(tmp_path: Pat
 
     from geo import workspace
 
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "atlas.gpkg"))
     pts = gpd.GeoDataFrame({"tên": ["Trạm <b>A</b>"]}, geometry=[Point(105.84, 21.59)], crs=4326)
-    workspace.save_layer("Trạm y tế mới", pts, editor=configure_test_editor()[1])
+    workspace.save_layer("Trạm y tế mới", pts, editor=editor)
     tif = tmp_path / "pop.tif"
     with rasterio.open(tif, "w", driver="GTiff", width=2, height=2, count=1, dtype="float32", crs="EPSG:4326",
                        transform=from_origin(105.8, 21.6, 0.01, 0.01)) as dst:
         dst.write(np.ones((1, 2, 2), dtype="float32"))
-    workspace.save_raster("Dân số raster", tif, editor=configure_test_editor()[1])
+    workspace.save_raster("Dân số raster", tif, editor=editor)
     at = _page("vi").run()
     options = at.multiselect(key="my_layers_vi").options
     assert options == ["Trạm y tế mới"]

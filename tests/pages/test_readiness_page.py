@@ -20,11 +20,8 @@ LAST_YEAR = dt.date.today().year - 1
 
 
 @pytest.fixture()
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("ATLAS_WORKSPACE", str(tmp_path / "ws.gpkg"))
-    monkeypatch.setenv("ATLAS_BCRYPT_ROUNDS", "4")
-    path, editor = configure_test_editor(tmp_path, "lan", "lan-password-1", "Lan")
-    return editor
+def env(workspace_file, fast_bcrypt):
+    return configure_test_editor(username="lan", password="lan-password-1", name="Lan")[1]
 
 
 def _app(**state) -> AppTest:
