@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.paths import METRIC_CRS
+from geo.settings import METRIC_CRS
 from geo.text import join_key
 
 OFFICIAL_UNITS_FILE = "official_units_2025.csv"
@@ -185,7 +185,7 @@ def run_audit(data_dir: str | Path | None = None) -> list[Check]:
     -------
     list of Check, in the order printed by ``python -m geo audit``.
     """
-    from geo.paths import DATA_DIR
+    from geo.settings import DATA_DIR
 
     data_dir = Path(data_dir or DATA_DIR)
     return check_units(data_dir) + check_districts(data_dir) + check_catalog() + check_indicators()

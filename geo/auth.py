@@ -28,7 +28,6 @@ import base64
 import getpass
 import hashlib
 import hmac
-import os
 import re
 import secrets
 import time
@@ -39,9 +38,9 @@ from typing import Any
 
 import bcrypt
 
-from geo import wsdb
+from geo import settings, wsdb
 from geo.errors import AtlasError
-from geo.paths import workspace_path
+from geo.settings import workspace_path
 
 DEFAULT_ROUNDS = 12
 MAX_FAILURES = 5
@@ -91,10 +90,7 @@ def require_editor(editor: Any, workspace: str | Path | None = None) -> Editor:
 
 def bcrypt_rounds() -> int:
     """The bcrypt cost: ``$ATLAS_BCRYPT_ROUNDS`` (tests use 4, the minimum) or 12."""
-    try:
-        return max(4, min(16, int(os.environ.get("ATLAS_BCRYPT_ROUNDS", DEFAULT_ROUNDS))))
-    except ValueError:
-        return DEFAULT_ROUNDS
+    return settings.bcrypt_rounds(DEFAULT_ROUNDS)
 
 
 def _prehash(password: str) -> bytes:

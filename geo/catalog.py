@@ -10,7 +10,7 @@ from typing import Any
 import geopandas as gpd
 
 from geo.errors import AtlasError
-from geo.paths import CATALOG_FILE, DATA_DIR
+from geo.settings import CATALOG_FILE, DATA_DIR, STORE_CRS
 
 
 @dataclass(frozen=True)
@@ -166,13 +166,13 @@ def load_layer(layer_id: str) -> gpd.GeoDataFrame:
         raise AtlasError("errors.layer_corrupt", layer=layer_id, file=layer.file) from None
     if gdf.crs is None or gdf.geometry is None:
         raise AtlasError("errors.layer_corrupt", layer=layer_id, file=layer.file)
-    return gdf.to_crs(4326) if gdf.crs.to_epsg() != 4326 else gdf
+    return gdf.to_crs(STORE_CRS) if gdf.crs.to_epsg() != 4326 else gdf
 
 
 @lru_cache(maxsize=8)
 def _display_copy(path: str, mtime: float, key: str) -> gpd.GeoSeries:
-    gdf = gpd.read_file(path, engine="pyogrio").to_crs(4326)
-    return gpd.GeoSeries(gdf.geometry.to_numpy(), index=gdf[key].astype(str).to_numpy(), crs=4326)
+    gdf = gpd.read_file(path, engine="pyogrio").to_crs(STORE_CRS)
+    return gpd.GeoSeries(gdf.geometry.to_numpy(), index=gdf[key].astype(str).to_numpy(), crs=STORE_CRS)
 
 
 def for_display(layer: Layer, gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

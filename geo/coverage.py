@@ -39,8 +39,8 @@ from scipy.spatial import cKDTree
 from geo import cancel
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, fmt_percent, t
-from geo.paths import STORE_CRS
 from geo.population import PopulationGrid, write_grid_geotiff
+from geo.settings import METRIC_CRS, STORE_CRS
 
 COLUMNS = ["unit_id", "unit_name", "population", "covered_population", "covered_share",
            "beyond_population", "median_distance_m", "p90_distance_m"]
@@ -666,7 +666,7 @@ def mask_polygons(mask: np.ndarray, transform: Affine, crs: str, out_crs: str = 
 
 
 def covered_area(facilities: gpd.GeoDataFrame, radius_m: float, detour: float = 1.0,
-                 crs: str = "EPSG:9213", clip: gpd.GeoDataFrame | None = None,
+                 crs: str = METRIC_CRS, clip: gpd.GeoDataFrame | None = None,
                  out_crs: str = STORE_CRS, resolution: int = 16) -> gpd.GeoDataFrame:
     """Area within ``radius_m / detour`` of any facility: vectorised buffers + one union,
     optionally clipped to the union of ``clip`` polygons. One row, in ``out_crs``."""

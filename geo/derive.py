@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.paths import METRIC_CRS
+from geo.settings import METRIC_CRS
 from geo.text import UNIT_TYPE_NAMES, fold, join_key
 
 SMART_CITY_DISTRICT_IDS = ("164", "165", "172")  # TP Thái Nguyên, TP Sông Công, Phổ Yên

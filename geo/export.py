@@ -32,6 +32,7 @@ import pyproj
 from geo.errors import AtlasError
 from geo.i18n import DEFAULT_LANG, t
 from geo.paths import check_writable
+from geo.settings import STORE_CRS
 from geo.text import spreadsheet_safe
 
 # ---------------------------------------------------------------------------- formats
@@ -277,10 +278,10 @@ def shapefile_field_names(columns: Iterable[str], limit: int = 10) -> dict[str, 
 def _prepare(gdf: gpd.GeoDataFrame, crs: pyproj.CRS | None) -> gpd.GeoDataFrame:
     """Copy with a valid geometry column, object columns made writable, reprojected."""
     if gdf.crs is None:
-        gdf = gdf.set_crs(4326)
+        gdf = gdf.set_crs(STORE_CRS)
     out = gdf.to_crs(crs) if crs is not None and not gdf.crs.equals(crs) else gdf.copy()
     if crs is None and gdf.crs.to_epsg() != 4326:
-        out = out.to_crs(4326)
+        out = out.to_crs(STORE_CRS)
     for col in out.columns:
         if col == out.geometry.name:
             continue

@@ -24,7 +24,7 @@ import pandas as pd
 
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, t
-from geo.paths import REPO_ROOT
+from geo.settings import REPO_ROOT
 from geo.units import PROVINCE_ID, PlanningUnit, normalise_id
 from geo.units import all_units as _all_units
 

@@ -39,7 +39,7 @@ from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from geo.errors import AtlasError
-from geo.paths import METRIC_CRS
+from geo.settings import METRIC_CRS
 from geo.text import fold
 
 CLASS_COLUMNS = ("highway", "fclass", "road_class", "class", "type", "loai_duong", "loaiduong", "cap_duong")

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.paths import METRIC_CRS
+from geo.settings import METRIC_CRS
 from geo.text import join_key, nfc
 
 #: Official province figures from 1-7-2025 (item 14; the official province totals).

@@ -1,23 +1,23 @@
-"""Where the project keeps its files; every path can be overridden by environment."""
+"""Output paths: refuse one that cannot be written before any work is done.
+
+Where the project keeps its files (and every other setting) is :mod:`geo.settings`; the names
+below are re-exported for code written before it existed — import them from geo.settings.
+"""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = Path(os.environ.get("ATLAS_DATA_DIR", REPO_ROOT / "data" / "shapefiles"))
-STATIC_DIR = REPO_ROOT / "static"
-CATALOG_FILE = REPO_ROOT / "layers" / "catalog.toml"
-SHARED_SOURCES = Path(os.environ.get("ATLAS_SOURCES_DIR", REPO_ROOT.parent / "shared" / "data"))
-
-# metric CRS used for every distance/area computation: VN-2000 / TM-3 106°30′
-METRIC_CRS = "EPSG:9213"
-STORE_CRS = "EPSG:4326"
-
-
-def workspace_path() -> Path:
-    """The workspace file (GeoPackage/SQLite) holding user layers and indicator values."""
-    return Path(os.environ.get("ATLAS_WORKSPACE", REPO_ROOT / "workspace" / "atlas.gpkg"))
+from geo.errors import AtlasError
+from geo.settings import (  # noqa: F401 — re-exported for older imports
+    CATALOG_FILE,
+    DATA_DIR,
+    METRIC_CRS,
+    REPO_ROOT,
+    SHARED_SOURCES,
+    STATIC_DIR,
+    STORE_CRS,
+    workspace_path,
+)
 
 
 def check_writable(path: str | Path, create_parents: bool = False) -> None:
@@ -25,9 +25,12 @@ def check_writable(path: str | Path, create_parents: bool = False) -> None:
 
     A missing folder is refused (or created with ``create_parents``); a folder given as the
     file, or a path the OS will not open for writing, is refused. Nothing is left behind.
-    """
-    from geo.errors import AtlasError
 
+    Raises
+    ------
+    AtlasError
+        ``errors.is_folder``, ``errors.no_folder`` or ``errors.unwritable``.
+    """
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
     if path.is_dir():

@@ -24,7 +24,7 @@ from affine import Affine
 from pyproj import CRS
 
 from geo.errors import AtlasError
-from geo.paths import METRIC_CRS
+from geo.settings import METRIC_CRS
 
 LABEL_CENSUS_COMMUNE = "coverage.pop_label_census_commune"
 LABEL_CENSUS_WARD = "coverage.pop_label_census_ward"

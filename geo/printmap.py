@@ -36,7 +36,7 @@ from geo.errors import AtlasError
 from geo.export import Credits, layer_credits
 from geo.i18n import DEFAULT_LANG, fmt_number, t
 from geo.labels import place_labels
-from geo.paths import METRIC_CRS
+from geo.settings import METRIC_CRS, STORE_CRS
 from geo.units import DECK_LEVELS, PlanningUnit, resolve
 
 FONT = "DejaVu Sans"
@@ -93,7 +93,7 @@ def _without_slivers(geom: Any, max_area_m2: float = SLIVER_M2) -> Any:
     import shapely
     from shapely.geometry import MultiPolygon, Polygon
 
-    metric = gpd.GeoSeries([geom], crs=4326).to_crs(METRIC_CRS).iloc[0]
+    metric = gpd.GeoSeries([geom], crs=STORE_CRS).to_crs(METRIC_CRS).iloc[0]
     parts = list(metric.geoms) if isinstance(metric, MultiPolygon) else [metric]
     if not all(isinstance(p, Polygon) for p in parts) or not any(p.interiors for p in parts):
         return geom
@@ -102,7 +102,7 @@ def _without_slivers(geom: Any, max_area_m2: float = SLIVER_M2) -> Any:
         rings = [r for r in p.interiors if Polygon(r).area >= max_area_m2]
         kept.append(Polygon(p.exterior, rings))
     out = kept[0] if len(kept) == 1 else MultiPolygon(kept)
-    return shapely.make_valid(gpd.GeoSeries([out], crs=METRIC_CRS).to_crs(4326).iloc[0])
+    return shapely.make_valid(gpd.GeoSeries([out], crs=METRIC_CRS).to_crs(STORE_CRS).iloc[0])
 
 
 @dataclass
@@ -128,7 +128,7 @@ def unit_layers(unit: PlanningUnit | str, lang: str = DEFAULT_LANG) -> UnitLayer
     from geo.catalog import load_layer
 
     unit = resolve(unit, DECK_LEVELS)
-    empty = gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs=4326)
+    empty = gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs=STORE_CRS)
     got: dict[str, gpd.GeoDataFrame] = {}
     missing: list[str] = []
     credits: list[Credits] = []
@@ -140,7 +140,7 @@ def unit_layers(unit: PlanningUnit | str, lang: str = DEFAULT_LANG) -> UnitLayer
             got[lid] = empty
             missing.append(lid)
     geom = unit.geometry
-    boundary = gpd.GeoDataFrame({"name": [unit.label(lang)]}, geometry=[_without_slivers(geom)], crs=4326)
+    boundary = gpd.GeoDataFrame({"name": [unit.label(lang)]}, geometry=[_without_slivers(geom)], crs=STORE_CRS)
     districts = got["districts"]
     if unit.level == "city" and not districts.empty:
         districts = districts[districts["level2_id"].astype(str) == unit.code]
@@ -325,7 +325,7 @@ def render_map(layers: Sequence[MapLayer], *, title: str, subtitle: str = "", la
                 label_sets.append((pts.x.to_numpy(), pts.y.to_numpy(), g[ly.labels].astype(str).to_numpy(),
                                    g.geometry.area.to_numpy() * (10.0 ** len(label_sets)), ly.zorder + 5))
         if extent is not None:
-            ext = gpd.GeoSeries.from_xy([extent[0], extent[2]], [extent[1], extent[3]], crs=4326).to_crs(crs)
+            ext = gpd.GeoSeries.from_xy([extent[0], extent[2]], [extent[1], extent[3]], crs=STORE_CRS).to_crs(crs)
             minx, miny, maxx, maxy = ext.total_bounds
         else:
             bounds = [g.total_bounds for g in projected]

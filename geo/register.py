@@ -29,7 +29,7 @@ import pandas as pd
 
 from geo.errors import AtlasError
 from geo.i18n import t
-from geo.paths import METRIC_CRS
+from geo.settings import METRIC_CRS, STORE_CRS
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def _read_sheet(path: Path, sheet_title: str, fname: str) -> gpd.GeoDataFrame | 
             gdf, _report = gio.read_any(csv, crs=crs, display_name=f"{fname} — {sheet_title}")
             parts.append(gdf)
     out = pd.concat(parts, ignore_index=True)
-    return gpd.GeoDataFrame(out, geometry="geometry", crs=4326)
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=STORE_CRS)
 
 
 def read_register(path: str | Path, display_name: str | None = None) -> dict[str, gpd.GeoDataFrame]:
@@ -145,7 +145,7 @@ def read_register(path: str | Path, display_name: str | None = None) -> dict[str
         by_category.setdefault(sheet.category, []).append(gdf)
     if not by_category:
         raise AtlasError("register_errors.empty", file=fname)
-    return {c: gpd.GeoDataFrame(pd.concat(f, ignore_index=True), geometry="geometry", crs=4326)
+    return {c: gpd.GeoDataFrame(pd.concat(f, ignore_index=True), geometry="geometry", crs=STORE_CRS)
             for c, f in by_category.items()}
 
 

@@ -27,8 +27,8 @@ from matplotlib.figure import Figure
 from geo.errors import AtlasError
 from geo.export import Credits
 from geo.i18n import DEFAULT_LANG, at_least, fmt_number, fmt_percent, t
-from geo.paths import METRIC_CRS
 from geo.printmap import UnitLayers, data_date_of, marker_color, rc, render_map, unit_layers, unit_map_layers
+from geo.settings import METRIC_CRS, STORE_CRS
 from geo.units import DECK_LEVELS, resolve
 
 SLIDE_IN = (13.333, 7.5)  # 16:9
@@ -109,7 +109,7 @@ def _title_slide(ul: UnitLayers, lang: str) -> Slide:
         # dissolved union would lose the slivers between the district polygons)
         area = float(ul.districts["area_km2"].sum())
     else:
-        area = gpd.GeoSeries([ul.unit.geometry], crs=4326).to_crs(METRIC_CRS).area.iloc[0] / 1e6
+        area = gpd.GeoSeries([ul.unit.geometry], crs=STORE_CRS).to_crs(METRIC_CRS).area.iloc[0] / 1e6
     return Slide(title=t("report.deck_title", lang, name=name),
                  subtitle=t("report.deck_subtitle", lang, date=_dt.date.today().strftime("%d/%m/%Y")),
                  bullets=[t("report.population_line", lang, pop=fmt_number(pop, lang), area=fmt_number(area, lang, 1)),

@@ -16,17 +16,11 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from geo import settings
 from geo.errors import AtlasError
 
 _CHUNK = 1 << 16
 _TOTAL_RATIO_FLOOR = 16 * 1024 * 1024  # whole-archive ratio checked above this size
-
-
-def _env_mb(name: str, default: float) -> int:
-    try:
-        return int(float(os.environ.get(name, default)) * 1024 * 1024)
-    except ValueError:
-        return int(default * 1024 * 1024)
 
 
 @dataclass(frozen=True)
@@ -45,13 +39,7 @@ class Limits:
     @classmethod
     def from_env(cls) -> Limits:
         """Limits honouring the ``ATLAS_MAX_*`` environment variables."""
-        return cls(
-            max_file_bytes=_env_mb("ATLAS_MAX_UPLOAD_MB", 200),
-            max_unzipped_bytes=_env_mb("ATLAS_MAX_UNZIPPED_MB", 1024),
-            max_ratio=float(os.environ.get("ATLAS_MAX_ZIP_RATIO", 200) or 200),
-            max_members=int(os.environ.get("ATLAS_MAX_ZIP_MEMBERS", 2000) or 2000),
-            max_rows=int(float(os.environ.get("ATLAS_MAX_ROWS", 2_000_000) or 2_000_000)),
-        )
+        return cls(**settings.import_limits())
 
 
 def check_size(path: Path, limits: Limits, name: str | None = None) -> None:

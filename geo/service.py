@@ -52,8 +52,8 @@ from geo.catalog import get_catalog, load_layer, service_reach
 from geo.errors import AtlasError
 from geo.export import Credits, layer_credits, user_credits
 from geo.i18n import fmt_number, t
-from geo.paths import STORE_CRS
 from geo.population import PopulationGrid, census_grid
+from geo.settings import STORE_CRS
 from geo.units import SMART_CITIES, UNIT_LAYERS, unit_set_layer
 
 SESSION_CELLS = 8_000_000  # above: stream in blocks (no per-cell cache), ~50 B per cached cell

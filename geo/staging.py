@@ -15,9 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from geo import settings
+
 PREFIX = "atlas_upload_"
-MAX_AGE_S = float(os.environ.get("ATLAS_STAGING_MAX_AGE_S", 6 * 3600))
-MAX_TOTAL_BYTES = int(float(os.environ.get("ATLAS_STAGING_MAX_TOTAL_MB", 2048)) * 1048576)
+MAX_AGE_S = settings.STAGING_MAX_AGE_S
+MAX_TOTAL_BYTES = settings.STAGING_MAX_TOTAL_BYTES
 
 
 class StagingFolder(tempfile.TemporaryDirectory):

@@ -34,7 +34,7 @@ from geo.auth import Editor, require_editor
 from geo.errors import AtlasError
 from geo.i18n import t
 from geo.indicators import Framework, Target, Value, load_framework, merge_targets
-from geo.paths import workspace_path
+from geo.settings import workspace_path
 from geo.text import spreadsheet_safe, unneutralise
 from geo.units import PlanningUnit, all_units, find, normalise_id, stored_spellings
 

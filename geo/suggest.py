@@ -54,7 +54,7 @@ from scipy.spatial import cKDTree
 from geo.coverage import CellSet, facility_xy, fmt_distance, to_grid_crs
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, fmt_percent, t
-from geo.paths import STORE_CRS
+from geo.settings import STORE_CRS
 
 MODELS = ("mclp", "lscp", "pmedian")
 EXACT_MAX_ENTRIES = 1_500_000  # spopt builds a dense clients × facilities model in Python

@@ -39,7 +39,7 @@ from pyproj import CRS
 from geo import wsdb
 from geo.auth import Editor, require_editor
 from geo.errors import AtlasError
-from geo.paths import workspace_path
+from geo.settings import STORE_CRS, workspace_path
 
 META_TABLE = "ws_layers"
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
@@ -111,7 +111,7 @@ def read_layer(name: str) -> gpd.GeoDataFrame:
     if gdf.geometry.name != "geometry":
         gdf = gdf.rename_geometry("geometry")
     if gdf.crs is None or not gdf.crs.equals(CRS.from_epsg(4326)):
-        gdf = gdf.set_crs(4326, allow_override=True)
+        gdf = gdf.set_crs(STORE_CRS, allow_override=True)
     return gdf
 
 

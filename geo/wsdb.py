@@ -22,16 +22,16 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import json
-import os
 import sqlite3
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from geo import settings
 from geo.errors import AtlasError
 
-BUSY_TIMEOUT_S = float(os.environ.get("ATLAS_BUSY_TIMEOUT_S", "15"))
+BUSY_TIMEOUT_S = settings.BUSY_TIMEOUT_S
 GPKG_APPLICATION_ID = 0x47504B47  # "GPKG"
 
 AUDIT_SQL = ("CREATE TABLE IF NOT EXISTS ind_audit (id INTEGER PRIMARY KEY AUTOINCREMENT, at TEXT NOT NULL, "

@@ -17,7 +17,7 @@ from pathlib import Path
 import folium
 import folium.plugins
 
-from geo.paths import STATIC_DIR
+from geo.settings import STATIC_DIR
 
 URL_PREFIX = "/app/static/vendor/"
 VENDOR_DIR = Path(STATIC_DIR) / "vendor"

@@ -8,9 +8,10 @@ Written here (not a library) because it is a 30-line socket probe with a cache.
 """
 from __future__ import annotations
 
-import os
 import socket
 import threading
+
+from geo import settings
 
 PROBE_HOST = ("tile.openstreetmap.org", 443)
 PROBE_TIMEOUT_S = 1.5
@@ -32,7 +33,7 @@ def _probe() -> None:
 
 def offline_configured() -> bool:
     """True when ``ATLAS_OFFLINE`` is set to 1/true/yes."""
-    return os.environ.get("ATLAS_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
+    return settings.offline()
 
 
 def internet_known_available() -> bool:

@@ -14,6 +14,7 @@ import shapely
 from geo.catalog import Catalog, Layer, get_catalog
 from geo.i18n import fmt_percent, t
 from geo.service import CoverageResult
+from geo.settings import STORE_CRS
 from layers.render import add_catalog_layer, add_choropleth, finish_map, new_map
 
 MAX_MAP_ROAD_EDGES = 20_000  # road segments drawn (more would make the page heavy)
@@ -52,7 +53,7 @@ def coverage_map(result: CoverageResult, lang: str, facility_names: pd.Series, g
     the app's basemap choice.
     """
     cat = _map_catalog()
-    ugeo = result.units.to_crs(4326)
+    ugeo = result.units.to_crs(STORE_CRS)
     table = result.table
     shown = gpd.GeoDataFrame({
         "unit_name": table["unit_name"].astype(str).to_numpy(),
@@ -60,7 +61,7 @@ def coverage_map(result: CoverageResult, lang: str, facility_names: pd.Series, g
         "share_txt": share_texts(result, lang),
         "population": table["population"].to_numpy(),
         "beyond": table["beyond_population"].to_numpy(),
-    }, geometry=ugeo.geometry.to_numpy(), crs=4326)
+    }, geometry=ugeo.geometry.to_numpy(), crs=STORE_CRS)
     minx, miny, maxx, maxy = ugeo.total_bounds  # fit the chosen units (the 3 cities are a small part)
     m = new_map(lang, basemap, bounds=[[float(miny), float(minx)], [float(maxy), float(maxx)]])
     title = t("coverage.map_title", lang)
@@ -75,7 +76,7 @@ def coverage_map(result: CoverageResult, lang: str, facility_names: pd.Series, g
     if graph is not None and graph.n_edges <= MAX_MAP_ROAD_EDGES:  # the roads the travel times follow
         segs = shapely.linestrings(np.stack((graph.node_xy[graph.edge_a], graph.node_xy[graph.edge_b]), axis=1))
         add_catalog_layer(m, _layer("coverage_roads", "coverage.roads_layer", "line", {"color": "#6b7280", "weight": 1}),
-                          gpd.GeoDataFrame(geometry=segs, crs=graph.crs).to_crs(4326), lang, catalog=cat)
+                          gpd.GeoDataFrame(geometry=segs, crs=graph.crs).to_crs(STORE_CRS), lang, catalog=cat)
     hs = result.hotspots(top=15)
     if len(hs):
         hs_show = gpd.GeoDataFrame({"unit_name": hs["unit_name"].astype(str).to_numpy(),
@@ -88,13 +89,13 @@ def coverage_map(result: CoverageResult, lang: str, facility_names: pd.Series, g
     keep = base.drop(index=[i for i in result.request.closed if i in base.index])
     if len(keep):  # every facility closed is a valid scenario: nothing to draw (folium refuses empty tooltips)
         pts = gpd.GeoDataFrame({"name": facility_names.loc[keep.index].to_numpy()},
-                               geometry=shapely.point_on_surface(keep.geometry.to_numpy()), crs=base.crs).to_crs(4326)
+                               geometry=shapely.point_on_surface(keep.geometry.to_numpy()), crs=base.crs).to_crs(STORE_CRS)
         add_catalog_layer(m, _layer("coverage_existing", "coverage.existing", "point", {"color": "#111827", "radius": 4},
                                     ("name",)), pts, lang, catalog=cat)
     fac = result.facilities
     proposed = fac[fac["proposed"].fillna(False).astype(bool)] if "proposed" in fac else fac.iloc[0:0]
     if len(proposed):
         add_catalog_layer(m, _layer("coverage_proposed", "coverage.proposed", "point", {"color": "#dc2626", "radius": 7}),
-                          proposed[[proposed.geometry.name]].to_crs(4326), lang, catalog=cat)
+                          proposed[[proposed.geometry.name]].to_crs(STORE_CRS), lang, catalog=cat)
     finish_map(m, lang)
     return m

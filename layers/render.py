@@ -23,6 +23,7 @@ from jinja2 import Template
 from geo.catalog import Catalog, Layer, for_display, get_catalog
 from geo.classify import NO_DATA_COLOR, PALETTES, SCHEMES, Classification, classify  # noqa: F401 (re-exported for pages)
 from geo.i18n import fmt_number, t
+from geo.settings import STORE_CRS
 from geo.text import escape
 from layers import assets
 from layers.compact import compact_layer, is_big
@@ -208,7 +209,7 @@ def add_choropleth(m: folium.Map, gdf: gpd.GeoDataFrame, column: str, lang: str,
     props["_fill"] = [classes.colors[i] if i >= 0 else NO_DATA_COLOR for i in idx]
     corner = legend_corner(getattr(m, "atlas_bounds", PROVINCE_BOUNDS), avoid if avoid is not None else gdf.geometry)
     if is_big(gdf.geometry.to_numpy()):  # national size: compact payload on a canvas (layers.compact)
-        g = gdf.to_crs(4326) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
+        g = gdf.to_crs(STORE_CRS) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
         compact_layer(g.geometry.to_numpy(), kind, escape(title), props,
                       [escape(catalog.field_label(f, lang)) for f in fields],
                       {"color": "#374151", "weight": 0.8, "opacity": 1.0, "fill": kind != "line", "fillOpacity": 0.75,
@@ -354,7 +355,7 @@ def add_gdf_layer(m: folium.Map, gdf: gpd.GeoDataFrame, lang: str, name: str,
                   color: str = "#0ea5e9", show: bool = True) -> None:
     """Draw any GeoDataFrame (e.g. a user's layer) with escaped tooltips."""
     if gdf.crs is not None and gdf.crs.to_epsg() != 4326:
-        gdf = gdf.to_crs(4326)
+        gdf = gdf.to_crs(STORE_CRS)
     kind = kind or geometry_kind(gdf)
     fields = [f for f in (tooltip_fields or []) if f in gdf.columns]
     if is_big(gdf.geometry.to_numpy()):  # national size: compact payload on a canvas (layers.compact)

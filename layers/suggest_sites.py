@@ -8,6 +8,7 @@ import geopandas as gpd
 import shapely
 
 from geo.i18n import fmt_number, t
+from geo.settings import STORE_CRS
 from geo.text import escape
 from layers.coverage_map import _layer, _map_catalog
 from layers.render import add_catalog_layer, finish_map, new_map
@@ -19,7 +20,7 @@ def add_sites(m: folium.Map, sites: gpd.GeoDataFrame, lang: str, color: str = "#
     ``sites`` is :attr:`geo.suggest.Suggestion.sites` (EPSG:4326); a few hundred at most.
     """
     group = folium.FeatureGroup(name=escape(t("suggest.sites_layer", lang)), show=True)
-    for row in sites.to_crs(4326).itertuples(index=False):
+    for row in sites.to_crs(STORE_CRS).itertuples(index=False):
         tip = t("suggest.site_tooltip", lang, rank=int(row.rank),
                 people=fmt_number(round(float(row.marginal_people)), lang))
         html = (f'<div style="background:{color};color:#fff;border:2px solid #fff;border-radius:50%;'

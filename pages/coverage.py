@@ -25,6 +25,7 @@ from geo.network import RoadGraph, build_graph
 from geo.numbers import whole_people
 from geo.population import read_population_raster, write_grid_geotiff
 from geo.service import CoverageRequest, CoverageResult, CoverageService, capacity_columns
+from geo.settings import STORE_CRS
 from geo.text import spreadsheet_safe
 from geo.units import numbered_units
 from layers.coverage_map import coverage_map, share_texts
@@ -378,7 +379,7 @@ def tif_bytes() -> bytes:
 def hotspots_bytes() -> bytes:
     both = pd.concat([result.hotspots(top=200).assign(layer="hotspot"),
                       result.covered_area().drop(columns=["covered"]).assign(layer="covered_area")], ignore_index=True)
-    return export_bytes(both.set_geometry("geometry").set_crs(4326, allow_override=True), "geojson",
+    return export_bytes(both.set_geometry("geometry").set_crs(STORE_CRS, allow_override=True), "geojson",
                         credits=result.credits(lang), lang=lang, name=f"{stem}_hotspots")[1]
 
 

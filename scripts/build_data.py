@@ -33,7 +33,7 @@ from geo.official_units import (
     read_code_list,
     read_official_figures,
 )
-from geo.paths import DATA_DIR, METRIC_CRS, SHARED_SOURCES
+from geo.settings import DATA_DIR, METRIC_CRS, SHARED_SOURCES, STORE_CRS
 from geo.text import join_key
 
 SRC = {
@@ -60,7 +60,7 @@ def write(gdf: gpd.GeoDataFrame, name: str, out: Path, precision: int = 7) -> No
     path = out / name
     if path.exists():
         path.unlink()
-    gdf = gdf.to_crs(4326)
+    gdf = gdf.to_crs(STORE_CRS)
     gdf = gdf.set_geometry(shapely.make_valid(gdf.geometry.values, method="structure", keep_collapsed=False))
     gdf.to_file(path, driver="GeoJSON", engine="pyogrio", COORDINATE_PRECISION=precision)
     print(f"wrote {path.name}: {len(gdf)} features")
@@ -105,7 +105,7 @@ def build(src: Path, out: Path) -> list[str]:
     def districts_layer(key: str, province_key: str) -> gpd.GeoDataFrame:
         d = read(key)
         k = d["name"].map(join_key)
-        d = d.set_geometry(k.map(district_geoms).to_numpy()).set_crs(4326, allow_override=True)
+        d = d.set_geometry(k.map(district_geoms).to_numpy()).set_crs(STORE_CRS, allow_override=True)
         d["area_km2"] = d.to_crs(METRIC_CRS).area.to_numpy() / 1e6
         d["population_2019"] = [by_district.get((province_key, kk), np.nan) for kk in k]
         d["density_2019"] = d["population_2019"] / d["area_km2"]
@@ -169,7 +169,7 @@ def build(src: Path, out: Path) -> list[str]:
     hosp["source_dataset"] = "osm_overpass_2024"
     pois["source_dataset"] = "hotosm_2026"
     infra = pd.concat([pois, hosp], ignore_index=True)
-    infra = gpd.GeoDataFrame(infra, geometry="geometry", crs=4326)
+    infra = gpd.GeoDataFrame(infra, geometry="geometry", crs=STORE_CRS)
     infra["category"] = categorise_pois(infra, cats)
     types = {cid: {k: list(v) for k, v in c.types} for cid, c in get_catalog().categories.items() if c.types}
     infra["facility_type"] = facility_types(infra, infra["category"], types)

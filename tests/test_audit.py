@@ -10,7 +10,7 @@ from shapely import affinity
 
 from geo.audit import run_audit
 from geo.cli import main
-from geo.paths import DATA_DIR
+from geo.settings import DATA_DIR
 
 
 def test_shipped_data_passes_every_check(capsys) -> None:

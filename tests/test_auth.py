@@ -20,7 +20,7 @@ from geo.auth import (
     verify_password,
 )
 from geo.errors import AtlasError
-from geo.paths import REPO_ROOT
+from geo.settings import REPO_ROOT
 
 pytestmark = pytest.mark.usefixtures("workspace_file", "fast_bcrypt")
 

@@ -9,7 +9,7 @@ import pytest
 
 from geo.auth import configure_test_editor
 from geo.cli import main
-from geo.paths import REPO_ROOT
+from geo.settings import REPO_ROOT
 from tests import corpus as C
 
 pytestmark = pytest.mark.usefixtures("workspace_file")

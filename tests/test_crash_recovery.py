@@ -36,7 +36,7 @@ def test_writer_killed_at_random_points_loses_nothing(ws, kind, loops):
 def test_damaged_workspace_says_what_happened_on_the_pages(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from geo.paths import REPO_ROOT
+    from geo.settings import REPO_ROOT
 
     bad = tmp_path / "atlas.gpkg"
     bad.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000)     # a header, then garbage (a torn write)

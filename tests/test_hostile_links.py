@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from geo.i18n import t
-from geo.paths import REPO_ROOT
+from geo.settings import REPO_ROOT
 from pages.urlstate import decode_state
 
 HOSTILE = [

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from geo.coverage import COLUMNS
 from geo.errors import AtlasError
 from geo.network import build_graph, network_cost_fn, network_coverage_by_unit
-from geo.paths import METRIC_CRS
 from geo.population import PopulationGrid
+from geo.settings import METRIC_CRS
 
 X0, Y0 = 430_000.0, 2_380_000.0
 

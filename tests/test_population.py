@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo.errors import AtlasError
-from geo.paths import METRIC_CRS
 from geo.population import (
     LABEL_CENSUS_COMMUNE,
     LABEL_RASTER,
@@ -20,6 +19,7 @@ from geo.population import (
     read_population_raster,
     write_grid_geotiff,
 )
+from geo.settings import METRIC_CRS
 
 X0, Y0 = 430_000.0, 2_380_000.0  # EPSG:9213 metres, inside Thái Nguyên
 

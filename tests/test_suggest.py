@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from geo import coverage as cov
 from geo import suggest as sg
 from geo.errors import AtlasError
-from geo.paths import METRIC_CRS
 from geo.population import PopulationGrid
+from geo.settings import METRIC_CRS
 
 X0, Y0 = 430_000.0, 2_380_000.0
 

@@ -11,6 +11,7 @@ import importlib
 import os
 import sys
 
+from geo import settings
 from geo.errors import AtlasError
 from geo.i18n import t
 
@@ -91,7 +92,7 @@ def _main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except Exception as exc:  # no traceback reaches a user (ATLAS_DEBUG=1 shows it)
-        if os.environ.get("ATLAS_DEBUG"):
+        if settings.debug():
             raise
         from geo.text import redact_paths
 

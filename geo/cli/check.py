@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None and Path(args.out).suffix.lower() != ".gpkg":
         raise AtlasError("import_errors.out_not_gpkg", path=args.out)
     if args.out is not None:  # --out replaces its target: never the input or the workspace
-        from geo.paths import workspace_path
+        from geo.settings import workspace_path
         target = Path(args.out).resolve()
         if target == path.resolve():
             raise AtlasError("import_errors.out_is_input", path=args.out)

@@ -16,8 +16,9 @@ import geopandas as gpd
 from geo.errors import AtlasError
 from geo.i18n import t
 from geo.numbers import whole_people
-from geo.paths import METRIC_CRS, check_writable
+from geo.paths import check_writable
 from geo.service import CoverageRequest
+from geo.settings import METRIC_CRS
 from geo.text import spreadsheet_safe
 from geo.units import SMART_CITIES, UNIT_LAYERS, unit_frame
 

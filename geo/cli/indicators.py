@@ -3,15 +3,15 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 from typing import Any
 
+from geo import settings
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, t
 
-PASSWORD_ENV = "ATLAS_EDITOR_PASSWORD"
-NEW_PASSWORD_ENV = "ATLAS_NEW_EDITOR_PASSWORD"
+PASSWORD_ENV = settings.EDITOR_PASSWORD_ENV
+NEW_PASSWORD_ENV = settings.NEW_EDITOR_PASSWORD_ENV
 
 
 def register(subparsers: Any) -> None:
@@ -84,7 +84,7 @@ def _lang(args: argparse.Namespace) -> str:
 
 
 def _password(prompt: str, env: str = PASSWORD_ENV) -> str:
-    pw = os.environ.get(env)
+    pw = settings.editor_password(new=env == NEW_PASSWORD_ENV)
     if pw is not None:
         return pw
     if not sys.stdin.isatty():
@@ -265,7 +265,7 @@ def cmd_add_editor(args: argparse.Namespace) -> int:
         by = authenticate(args.by, _password(t("ind_cli.password_prompt", lang, user=args.by)), cli=True)
     env = NEW_PASSWORD_ENV if args.by else PASSWORD_ENV
     pw = _password(t("ind_cli.new_password_prompt", lang, user=args.username), env)
-    if os.environ.get(env) is None and sys.stdin.isatty():
+    if settings.editor_password(new=env == NEW_PASSWORD_ENV) is None and sys.stdin.isatty():
         if getpass.getpass(t("ind_cli.repeat_password_prompt", lang)) != pw:
             raise AtlasError("editor_auth.password_mismatch")
     path = add_editor(args.username, pw, args.name, by=by)

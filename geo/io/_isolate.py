@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing as mp
-import os
 import signal
 import threading
 import time
@@ -37,7 +36,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from geo import cancel
+from geo import cancel, settings
 from geo.errors import AtlasError
 
 log = logging.getLogger(__name__)
@@ -48,21 +47,8 @@ _CTX_LOCK = threading.Lock()
 _CTX: Any = None
 
 
-def _env_float(name: str, default: float) -> float:
-    try:
-        return float(os.environ.get(name, default) or default)
-    except ValueError:
-        return default
-
-
-def isolation_on() -> bool:
-    """False only when ``ATLAS_READ_ISOLATION=0`` (reads then run in this process)."""
-    return os.environ.get("ATLAS_READ_ISOLATION", "1").strip() not in ("0", "false", "no")
-
-
-def memory_limit_bytes() -> int:
-    """Address space a read may add to its child (``ATLAS_READ_MEMORY_MB``, 2048 MB)."""
-    return int(_env_float("ATLAS_READ_MEMORY_MB", 2048) * 1048576)
+isolation_on = settings.read_isolation
+memory_limit_bytes = settings.read_memory_bytes
 
 
 def data_bytes(path: Path) -> int:
@@ -78,8 +64,7 @@ def data_bytes(path: Path) -> int:
 def wall_seconds(nbytes: int) -> float:
     """Processing budget (CPU seconds) of one GDAL call on ``nbytes`` of data:
     ``ATLAS_READ_SECONDS`` (10) + ``ATLAS_READ_SECONDS_PER_MB`` (1.0) × MB."""
-    from geo.io._limits import read_seconds
-    return read_seconds() + _env_float("ATLAS_READ_SECONDS_PER_MB", 1.0) * nbytes / 1048576
+    return settings.read_seconds() + settings.read_seconds_per_mb() * nbytes / 1048576
 
 
 def _context() -> Any:

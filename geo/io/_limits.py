@@ -17,7 +17,6 @@ limit on a read; the checks are cheap (milliseconds) and run on every reading pa
 """
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 
 from geo import cancel
 from geo.errors import AtlasError
+from geo.settings import max_raster_bytes, max_raster_cells, read_seconds
 
 WINDOW_CELLS = 1 << 22  # ≤ 4 M cells per read window (32 MB as float64)
 _PLAIN_VIEW = re.compile(
@@ -33,13 +33,6 @@ _PLAIN_VIEW = re.compile(
     r"(?:\s+(?:AS\s+)?\w+)?(?:\s+WHERE\s+(?P<where>.+?))?\s*;?\s*$", re.I | re.S)
 _NOT_PLAIN = re.compile(r"\b(WITH|RECURSIVE|UNION|INTERSECT|EXCEPT|JOIN|SELECT\b.*\bSELECT)\b|\w\s*\(|\(", re.I | re.S)
 
-
-def read_seconds() -> float:
-    """Wall-time budget of one SQL statement on a user's file (``ATLAS_READ_SECONDS``, 10 s)."""
-    try:
-        return float(os.environ.get("ATLAS_READ_SECONDS", 10) or 10)
-    except ValueError:
-        return 10.0
 
 
 def _unquote(name: str) -> str:
@@ -101,21 +94,6 @@ def check_geopackage(path: Path, fname: str, max_rows: int) -> None:
     finally:
         con.close()
 
-
-def max_raster_bytes() -> int:
-    """Declared (uncompressed) raster size accepted (``ATLAS_MAX_RASTER_MB``, 512 MB)."""
-    try:
-        return int(float(os.environ.get("ATLAS_MAX_RASTER_MB", 512) or 512) * 1024 * 1024)
-    except ValueError:
-        return 512 * 1024 * 1024
-
-
-def max_raster_cells() -> int:
-    """Cells accepted in one raster (``ATLAS_MAX_RASTER_CELLS``, 200 M)."""
-    try:
-        return int(float(os.environ.get("ATLAS_MAX_RASTER_CELLS", 200_000_000)))
-    except ValueError:
-        return 200_000_000
 
 
 def check_raster_size(ds, fname: str) -> None:

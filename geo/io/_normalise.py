@@ -15,6 +15,7 @@ from geo.errors import AtlasError
 from geo.io._common import _DIM_KIND, _RESERVED, KINDS, _is_text
 from geo.io._report import ImportReport, _Raw
 from geo.safezip import Limits
+from geo.settings import STORE_CRS
 
 
 # --------------------------------------------------------------------------- normalise
@@ -274,7 +275,7 @@ def _normalise(raw: _Raw, report: ImportReport, *, override, encoding: str, kind
     gdf = gdf.set_crs(decision.crs, allow_override=True)
     if not decision.crs.equals(CRS.from_epsg(4326)):
         try:
-            gdf = gdf.to_crs(4326)
+            gdf = gdf.to_crs(STORE_CRS)
         except Exception:  # PROJ failures: wrong CRS for these coordinates
             raise AtlasError("import_errors.crs_transform", file=fname, crs=decision.label) from None
         gdf, bad = _drop_nonfinite(gdf, report)
@@ -300,7 +301,7 @@ def _normalise(raw: _Raw, report: ImportReport, *, override, encoding: str, kind
             report.warn("some_outside_vietnam", count=int(stray.sum()), features=len(gdf))
     # geometry
     geoms, report.repaired = _repair(np.asarray(gdf.geometry.values))
-    gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=4326))
+    gdf = gdf.set_geometry(gpd.GeoSeries(geoms, index=gdf.index, crs=STORE_CRS))
     empty = shapely.is_empty(geoms) | pd.isna(geoms)
     if empty.any():  # repair left nothing: a degenerate shape (all points on one line, one point)
         report.dropped_empty += int(empty.sum())

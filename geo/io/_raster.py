@@ -17,6 +17,7 @@ from geo.io._common import _prepare, _unreadable
 from geo.io._limits import check_raster_size, read_seconds, windows
 from geo.io._report import ImportReport
 from geo.safezip import Limits
+from geo.settings import STORE_CRS
 
 
 # --------------------------------------------------------------------------- rasters
@@ -65,7 +66,7 @@ def read_raster(path: str | Path, crs: Any = None, limits: Limits | None = None,
                     vals = arr.compressed() if np.ma.isMaskedArray(arr) else arr.ravel()
                     vals = vals[np.isfinite(vals)]
                     total += float(vals.sum())
-                lonlat = transform_bounds(decision.crs.to_wkt(), "EPSG:4326", b.left, b.bottom, b.right, b.top)
+                lonlat = transform_bounds(decision.crs.to_wkt(), STORE_CRS, b.left, b.bottom, b.right, b.top)
                 info = RasterImport(path=path, crs=decision.crs, width=ds.width, height=ds.height, count=ds.count,
                                     dtype=str(ds.dtypes[0]), nodata=nodata, bounds_lonlat=tuple(lonlat), total=total)
     except AtlasError:

@@ -12,7 +12,7 @@ from geo.auth import configure_test_editor
 from geo.catalog import load_layer
 from geo.i18n import t
 from geo.indicators import PROVINCE_ID, load_framework
-from geo.paths import REPO_ROOT
+from geo.settings import REPO_ROOT
 from geo.store import Store
 
 PAGE = str(REPO_ROOT / "pages" / "readiness.py")
