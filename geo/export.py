@@ -671,11 +671,8 @@ def _computed_source(name: str, lang: str) -> Source | None:
 
 def _population_grid(lang: str) -> Source:
     """The census-derived population grid (geo.population, #3) as a raster source."""
-    try:
-        from geo.population import census_grid
-    except ImportError as exc:
-        raise AtlasError("export.not_found", name="population_grid") from exc
     from geo.catalog import load_layer
+    from geo.population import census_grid
 
     units = load_layer("communes")
     units = units[units["population_2019"].notna()]
@@ -725,14 +722,12 @@ def workspace_source(name: str, lang: str = DEFAULT_LANG) -> Source | None:
 
 
 def _workspace_source(name: str, lang: str) -> Source | None:
-    """A user layer from ``geo.workspace`` (#5), if that module is there and knows ``name``."""
+    """A user layer from ``geo.workspace`` (#5) if it knows ``name``, else None."""
+    from geo import workspace
+
     try:
-        from geo import workspace
-    except ImportError:
-        return None
-    try:
-        entries = [e if isinstance(e, dict) else {"name": getattr(e, "name", e)} for e in workspace.list_layers()]
-    except Exception:  # an absent/empty workspace is "not there"
+        entries = workspace.list_layers()
+    except AtlasError:  # a damaged or locked workspace has no layer to offer
         return None
     info = next((e for e in entries if e.get("name") == name), None)
     if info is None:

@@ -24,11 +24,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from geo import indicators as ind_mod
 from geo.errors import AtlasError
 from geo.export import Credits
 from geo.i18n import DEFAULT_LANG, at_least, fmt_number, fmt_percent, t
 from geo.printmap import UnitLayers, data_date_of, marker_color, rc, render_map, unit_layers, unit_map_layers
 from geo.settings import METRIC_CRS, STORE_CRS
+from geo.store import Store
 from geo.units import DECK_LEVELS, resolve
 
 SLIDE_IN = (13.333, 7.5)  # 16:9
@@ -92,10 +94,6 @@ def table_share(table: Table | None) -> float:
 
 def _no_data(reason: str, lang: str) -> list[str]:
     return [t("report.no_data_slide", lang, reason=reason)]
-
-
-def _module_missing(exc: ImportError, lang: str) -> str:
-    return t("report.module_missing", lang, module=getattr(exc, "name", None) or str(exc))
 
 
 # ---------------------------------------------------------------------------- sections
@@ -318,12 +316,8 @@ def scorecard(unit_key: str, lang: str = DEFAULT_LANG) -> pd.DataFrame:
     province-wide ones marked so), status (code), status_label, gap (sentence), gap_short,
     target_scope, lower_bound.
     """
-    import importlib
-
-    ind_mod = importlib.import_module("geo.indicators")
     unit = resolve(unit_key, DECK_LEVELS)
     from geo.frameworks import active_framework
-    from geo.store import Store
 
     fw = active_framework()                  # the framework version in force, as on the page
     store = Store(framework=fw)
@@ -363,8 +357,6 @@ def _scorecard_slide(ul: UnitLayers, lang: str) -> Slide:
     title = t("report.scorecard_title", lang)
     try:
         df = scorecard(ul.unit.key, lang)
-    except ImportError as exc:
-        return Slide(title=title, bullets=_no_data(_module_missing(exc, lang), lang))
     except AtlasError as err:
         return Slide(title=title, bullets=_no_data(err.message(lang), lang))
     if df.empty:

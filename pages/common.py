@@ -150,10 +150,7 @@ EDITOR_KEY = "ind_editor"   # the signed-in geo.auth.Editor of this session (or 
 
 def client_address() -> str:
     """The browser's address as the server sees it ("" when unknown): a sign-in lockout key."""
-    try:
-        return str(st.context.ip_address or "")
-    except Exception:  # no request context (tests, bare mode)
-        return ""
+    return str(st.context.ip_address or "")  # None outside a request (tests, bare mode) and on localhost
 
 
 def editor_sign_in(form_key: str = "editor_sign_in") -> Any:
@@ -256,13 +253,11 @@ def workspace_layers() -> dict:
     Each loader carries ``saved_at`` so caches see a layer saved again under the same name.
     Empty when the workspace is unavailable.
     """
-    try:
-        from geo import workspace
-    except ImportError:
-        return {}
+    from geo import workspace
+
     try:
         entries = [e for e in workspace.list_layers() if e.get("kind") != "raster"]
-    except Exception:  # a broken workspace must not break the map
+    except AtlasError:  # a damaged or locked workspace must not break the map
         return {}
 
     def loader(name: str, saved_at: str):

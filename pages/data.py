@@ -125,13 +125,11 @@ def do_import(staged: dict, layer: str | None, crs: str, encoding: str, kind: st
 
 def preview_map(gdf, name: str, key: str) -> None:
     """The layer on an offline map (tooltips escaped by layers.render)."""
-    try:
-        from geo.catalog import get_catalog
-        from layers.render import add_catalog_layer, add_gdf_layer, finish_map, geometry_kind, new_map
-        from pages.common import cached_layer, current_basemap
-        from pages.map_component import show_map
-    except ImportError:
-        return
+    from geo.catalog import get_catalog
+    from layers.render import add_catalog_layer, add_gdf_layer, finish_map, geometry_kind, new_map
+    from pages.common import cached_layer, current_basemap
+    from pages.map_component import show_map
+
     shown = gdf.head(PREVIEW_MAX)
     minx, miny, maxx, maxy = shown.total_bounds
     pad_x, pad_y = max((maxx - minx) * 0.1, 0.005), max((maxy - miny) * 0.1, 0.005)

@@ -133,14 +133,9 @@ def _build(view: dict[str, Any]):  # folium.Map
 
 
 def _show_folium(m: Any, key: str, height: int) -> None:
-    try:
-        from pages.map_component import show_map
+    from pages.map_component import show_map
 
-        show_map(m, key=key, height=height, returned_objects=())
-    except ImportError:
-        from streamlit_folium import st_folium
-
-        st_folium(m, key=key, height=height, use_container_width=True, returned_objects=[])
+    show_map(m, key=key, height=height, returned_objects=())
 
 
 def _workspace_kind(name: str) -> str:
@@ -239,14 +234,11 @@ def _present(views: list[dict[str, Any]]) -> None:
     try:
         key = json.dumps({k: view.get(k) for k in ("layers", "basemap", "bounds", "indicator")}, sort_keys=True)
         _show_folium(_folium_map(key + lang + current_basemap(), view), key=f"present_map_{idx}", height=760)
-    except (ImportError, AtlasError) as exc:
-        st.warning(tr("present.render_missing", reason=_reason(exc)))
+    except AtlasError as err:
+        st.warning(tr("present.render_missing", reason=err.message(lang)))
     st.iframe(keys_js, height=1)
 
 
-def _reason(exc: Exception) -> str:
-    return exc.message(lang) if isinstance(exc, AtlasError) else t("report.module_missing", lang,
-                                                                     module=getattr(exc, "name", "") or str(exc))
 
 
 # ---------------------------------------------------------------------------- page
@@ -433,8 +425,6 @@ with tab_html:
             with st.spinner(tr("present.html_button")):
                 html = standalone_html(_build(html_view))
             st.session_state["html_file"] = ("atlas_map.html", html.encode("utf-8"), "text/html")
-        except ImportError as exc:
-            st.warning(tr("present.render_missing", reason=_reason(exc)))
         except AtlasError as err:
             show_error(err)
     _download("html_file")

@@ -45,6 +45,7 @@ from pages.common import (
     tr_plain,
     uploader,
 )
+from pages.map_component import show_map
 
 ensure_app_entry()
 
@@ -312,11 +313,9 @@ def map_tab(fw: Framework) -> None:
     st.caption(ind.note(lang))
     gdf = _map_frame(ind, level)
     try:
-        from pages.map_component import show_map  # renders a cached folium map once (streamlit-folium)
-
         m = _choropleth(ind.id, level, lang, ind.radius_m, current_basemap(), ind, gdf)
         show_map(m, key=f"ind_map_{ind.id}_{level}_{lang}", height=520, returned_objects=())
-    except (ImportError, AtlasError):
+    except AtlasError:
         st.info(tr("readiness.map_unavailable"))
     st.dataframe(pd.DataFrame({
         tr("readiness.unit"): gdf["name"],

@@ -23,7 +23,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from geo.catalog import get_catalog
+from geo.errors import AtlasError
 from geo.units import normalise_id
+from layers.render import BASEMAPS
 
 KEYS = ("layers", "basemap", "bbox", "center", "zoom", "unit", "indicator", "lang", "view", "present")
 _MAX_LEN = 500  # longest value accepted from a URL
@@ -35,20 +38,13 @@ _IDENT = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")  # layer ids, unit codes, layer
 
 def _known_layers() -> set[str] | None:
     try:
-        from geo.catalog import get_catalog
-
         return set(get_catalog().layers)
-    except Exception:  # catalog unreadable: accept any ids, let the page refuse
+    except AtlasError:  # catalog unreadable: accept any ids, let the page refuse
         return None
 
 
-def _known_basemaps() -> set[str] | None:
-    try:
-        from layers.render import BASEMAPS
-
-        return set(BASEMAPS)
-    except Exception:
-        return None
+def _known_basemaps() -> set[str]:
+    return set(BASEMAPS)
 
 
 def _floats(text: str, n: int) -> list[float] | None:
@@ -137,8 +133,7 @@ def decode_state(params: Mapping[str, Any], dropped: list[str] | None = None) ->
         out["layers"] = kept
     raw = get("basemap")
     if raw:
-        known = _known_basemaps()
-        if known is None or raw in known:
+        if raw in _known_basemaps():
             out["basemap"] = raw
         else:
             bad.append("basemap")

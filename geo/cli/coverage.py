@@ -6,7 +6,6 @@ shapefile, any CRS), a catalog layer id, ``infrastructure:<category>`` (e.g.
 """
 from __future__ import annotations
 
-import importlib
 import math
 import sys
 from pathlib import Path
@@ -30,17 +29,10 @@ POP_SOURCES = ("communes", "wards_2025")  # census-modelled grids (geo.service.P
 
 
 def _workspace_layer(name: str) -> gpd.GeoDataFrame | None:
-    try:
-        ws = importlib.import_module("geo.workspace")
-    except ImportError:
-        return None
-    try:
-        names = [getattr(x, "name", x) if not isinstance(x, dict) else x.get("name") for x in ws.list_layers()]
-        return ws.read_layer(name) if name in names else None
-    except AtlasError:
-        raise
-    except Exception:  # no workspace = no such layer
-        return None
+    from geo import workspace
+
+    names = [x["name"] for x in workspace.list_layers()]  # a damaged workspace says so (AtlasError)
+    return workspace.read_layer(name) if name in names else None
 
 
 def load_source(name: str) -> tuple[gpd.GeoDataFrame, str | None]:
