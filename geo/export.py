@@ -610,6 +610,30 @@ def computed_sources() -> dict[str, str]:
     return {"population_grid": "export.population_grid"}
 
 
+def source_choices(lang: str, workspace: dict[str, str] | None = None) -> dict[str, tuple[str, bool]]:
+    """Everything exportable, for a picker: id → (title in ``lang``, is a raster).
+
+    Catalog layers, the saved workspace layers (``workspace``: name → kind, offered as
+    ``workspace:<name>``), the computed layers and, per facility category, the coverage
+    polygons and covered-cells raster at the category's catalog radius and the distance
+    raster (computed on request by :func:`resolve_source`; radius from ``layers/catalog.toml``).
+    """
+    from geo.catalog import get_catalog
+
+    catalog = get_catalog()
+    out = {lid: (layer.title(lang), False) for lid, layer in catalog.layers.items()}
+    out.update({f"workspace:{name}": (f"📁 {name}", kind == "raster") for name, kind in (workspace or {}).items()})
+    out.update({cid: (t(key, lang), True) for cid, key in computed_sources().items()})
+    for cat, category in catalog.categories.items():
+        if cat == "other":
+            continue
+        radius, service = int(category.radius_m), category.title(lang).lower()
+        out[f"coverage:{cat}:{radius}"] = (t("export.coverage_layer", lang, service=service, radius=radius), False)
+        out[f"covered:{cat}:{radius}"] = (t("export.covered_layer", lang, service=service, radius=radius), True)
+        out[f"distance:{cat}"] = (t("export.distance_layer", lang, service=service), True)
+    return out
+
+
 def _category(name: str) -> str:
     from geo.catalog import get_catalog
 

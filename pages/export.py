@@ -3,25 +3,32 @@ presentation mode (full-width map, large type, saved views stepped through with 
 """
 from __future__ import annotations
 
-import json
-from typing import Any
-
 import streamlit as st
 
+from geo.catalog import get_catalog
 from geo.errors import AtlasError
+from geo.export import FORMATS, RASTER_FORMATS, VECTOR_FORMATS, source_choices
 from geo.i18n import t
 from pages.common import (
     cached_layer,
-    current_basemap,
     current_lang,
     ensure_app_entry,
-    plain,
     show_error,
     tr,
-    tr_plain,
     workspace_layers,
 )
-from pages.urlstate import current_view, read_state, unit_key, unit_param, write_state
+from pages.present_views import (
+    build_map_of,
+    default_views,
+    present,
+    unit_label,
+    unit_options,
+    units,
+    view_caption,
+    view_from_url,
+    view_name,
+)
+from pages.urlstate import current_view, read_state, unit_key
 
 ensure_app_entry()
 
@@ -38,115 +45,6 @@ view_state = current_view()  # the map to act on: the URL's view, else the map p
 # ---------------------------------------------------------------------------- helpers
 
 
-@st.cache_resource(show_spinner=False)
-def _units() -> dict[str, Any]:
-    from geo.units import deck_units
-
-    return deck_units()
-
-
-def _unit_options() -> list[str]:
-    """Unit keys: the three smart cities, the province, then the other districts."""
-    from geo.units import programme_cities
-
-    all_units = _units()
-    first = [u.key for u in programme_cities() if u.key in all_units] + ["province"]
-    return first + [k for k in all_units if k not in first]
-
-
-def _unit_label(key: str) -> str:
-    return _units()[key].label(lang)
-
-
-def _default_views() -> list[dict[str, Any]]:
-    """One view per smart city and one for the province (boundaries + infrastructure)."""
-    from geo.units import bounds_latlon
-
-    views = []
-    for key in _unit_options()[:4]:
-        unit = _units()[key]
-        views.append({"name": unit.label(lang), "layers": ["districts", "communes", "infrastructure"],
-                      "basemap": "none", "bounds": bounds_latlon(unit.geometry), "unit": key, "indicator": None,
-                      "auto_name": True})
-    return views
-
-
-def _view_name(view: dict[str, Any]) -> str:
-    """A default view is named after its unit in the current language; saved views keep theirs."""
-    if view.get("auto_name") and view.get("unit") in _units():
-        return _unit_label(view["unit"])
-    return str(view.get("name", ""))
-
-
-def _view_from_url(name: str) -> dict[str, Any]:
-    from geo.catalog import get_catalog
-
-    layers = view_state.get("layers") or [lid for lid, ly in get_catalog().layers.items() if ly.default]
-    return {"name": name, "layers": layers, "basemap": view_state.get("basemap", "none"),
-            "bounds": view_state.get("bounds"), "unit": unit_key(view_state.get("unit")),
-            "indicator": view_state.get("indicator")}
-
-
-def _view_caption(view: dict[str, Any]) -> str:
-    """Layers (catalog titles), indicator and extent of a view, for the page."""
-    from geo.catalog import get_catalog
-
-    catalog = get_catalog()
-    parts = [", ".join(catalog.layers[lid].title(lang) for lid in view.get("layers") or [] if lid in catalog.layers)]
-    layer_id, _, column = str(view.get("indicator") or "").partition(":")
-    if column and layer_id in catalog.layers:
-        parts.append(f"{tr('present.indicator')}: {plain(catalog.field_label(column, lang))}")  # URL text
-    if view.get("bounds"):
-        (s, w), (n, e) = view["bounds"]
-        parts.append(f"{tr('present.extent')}: {w:.3f}, {s:.3f} – {e:.3f}, {n:.3f}")
-    return " · ".join(p for p in parts if p)
-
-
-def _map_view(view: dict[str, Any]):  # layers.views.MapView
-    from layers.views import MapView
-
-    app_basemap = current_basemap()  # "none" in the sidebar means offline: no map fetches tiles
-    basemap = "none" if app_basemap == "none" else (view.get("basemap") or app_basemap)
-    mv = MapView(layers=list(view.get("layers") or []), basemap=basemap,
-                 bounds=view.get("bounds"), lang=lang)
-    indicator = view.get("indicator") or ""
-    if ":" in indicator:
-        layer_id, column = indicator.split(":", 1)
-        if layer_id in mv.layers:
-            mv.choropleth_layer, mv.choropleth_column = layer_id, column
-    return mv
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _folium_map(key: str, _view: dict[str, Any]):  # folium.Map
-    return _build(_view)
-
-
-def _build(view: dict[str, Any]):  # folium.Map
-    """The folium map of a view. Leaflet needs a maxZoom for clustered markers when no tile
-    layer sets one (basemap "none"), so it is set here."""
-    from layers.views import build_map
-
-    m = build_map(_map_view(view), loader=cached_layer)
-    m.options.setdefault("max_zoom", 19)
-    return m
-
-
-def _show_folium(m: Any, key: str, height: int) -> None:
-    from pages.map_component import show_map
-
-    show_map(m, key=key, height=height, returned_objects=())
-
-
-def _workspace_kind(name: str) -> str:
-    try:
-        from geo.workspace import list_layers
-
-        return next((e.get("kind", "") for e in list_layers() if e.get("name") == name), "")
-    except (ImportError, AtlasError):
-        return ""
-
-
 def _download(slot: str) -> None:
     """The download button of a prepared file (name, bytes, mime) kept in session state."""
     prepared = st.session_state.get(slot)
@@ -156,97 +54,12 @@ def _download(slot: str) -> None:
                            key=f"{slot}_download")
 
 
-# ---------------------------------------------------------------------------- presentation mode
-
-_PRESENT_CSS = """
-<style>
-[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
-[data-testid="stToolbar"], [data-testid="stDecoration"], footer { display: none !important; }
-.block-container, [data-testid="stMainBlockContainer"] { padding: 0.6rem 1.2rem !important; max-width: 100% !important; }
-h1 { font-size: 3rem !important; }
-[data-testid="stCaptionContainer"], .stMarkdown p { font-size: 1.5rem !important; }
-.stButton button p { font-size: 1.4rem !important; }
-</style>
-"""
-
-_KEYS_JS = """
-<script>
-(function () {
-  const doc = window.parent.document;
-  doc.__atlasPresentLabels = %s;
-  function press(e) {
-    const tgt = e.target;
-    if (tgt && (tgt.tagName === "INPUT" || tgt.tagName === "TEXTAREA")) return;
-    const labels = doc.__atlasPresentLabels || {};
-    let want = null;
-    if (e.key === "ArrowRight" || e.key === "PageDown" || e.key === " ") want = labels.next;
-    else if (e.key === "ArrowLeft" || e.key === "PageUp") want = labels.prev;
-    else if (e.key === "Escape") want = labels.stop;
-    if (!want) return;
-    const btn = Array.from(doc.querySelectorAll("button")).find(b => b.innerText.trim() === want);
-    if (btn) { e.preventDefault(); btn.click(); }
-  }
-  if (!doc.__atlasPresentKeys) { doc.__atlasPresentKeys = true; doc.addEventListener("keydown", press); }
-  // keys pressed while the map has the focus
-  for (const frame of doc.querySelectorAll("iframe")) {
-    try {
-      const inner = frame.contentDocument;
-      if (inner && !inner.__atlasPresentKeys) { inner.__atlasPresentKeys = true; inner.addEventListener("keydown", press); }
-    } catch (err) { /* another origin: skip */ }
-  }
-})();
-</script>
-"""
-
-
-def _present(views: list[dict[str, Any]]) -> None:
-    """Full-width map of the current saved view; ←/→ PageUp/PageDown step, Esc leaves."""
-    st.markdown(_PRESENT_CSS, unsafe_allow_html=True)
-    if not views:
-        st.info(tr("present.no_views"))
-        return
-    idx = min(max(int(st.session_state["present_index"]), 0), len(views) - 1)
-    view = views[idx]
-    prev_col, title_col, next_col, stop_col = st.columns([2, 9, 2, 3])
-    if prev_col.button(tr("present.prev"), key="present_prev", disabled=idx == 0):
-        st.session_state["present_index"] = idx - 1
-        st.rerun()
-    if next_col.button(tr("present.next"), key="present_next", disabled=idx >= len(views) - 1):
-        st.session_state["present_index"] = idx + 1
-        st.rerun()
-    if stop_col.button(tr("present.stop"), key="present_stop"):
-        st.session_state["present_on"] = False
-        # the address stops carrying the presented view: the page acts on the map page's view again
-        write_state(remember=False, present=None, view=None, layers=None, basemap=None, bounds=None, unit=None,
-                    indicator=None)
-        st.rerun()
-    title_col.markdown(f"# {plain(_view_name(view))}")
-    st.caption(tr_plain("present.view_counter", n=idx + 1, total=len(views), name=_view_name(view)) + " · "
-               + tr("present.keys_hint"))
-    write_state(remember=False, present=True, view=idx, layers=view.get("layers"), basemap=view.get("basemap"),
-                bounds=view.get("bounds"), unit=unit_param(view.get("unit")), indicator=view.get("indicator"))
-    labels = {"next": tr("present.next"), "prev": tr("present.prev"), "stop": tr("present.stop")}
-    keys_js = _KEYS_JS % json.dumps(labels, ensure_ascii=False)
-    # our own script (labels from the string catalog), same-origin so it can listen on the page;
-    # once before the map (keys work while the map still loads), once after it (keys pressed
-    # with the focus inside the map's frame)
-    st.iframe(keys_js, height=1)
-    try:
-        key = json.dumps({k: view.get(k) for k in ("layers", "basemap", "bounds", "indicator")}, sort_keys=True)
-        _show_folium(_folium_map(key + lang + current_basemap(), view), key=f"present_map_{idx}", height=760)
-    except AtlasError as err:
-        st.warning(tr("present.render_missing", reason=err.message(lang)))
-    st.iframe(keys_js, height=1)
-
-
-
-
 # ---------------------------------------------------------------------------- page
 
 if st.session_state["present_views"] is None:
     try:
-        st.session_state["present_views"] = _default_views()
-    except (ImportError, AtlasError):
+        st.session_state["present_views"] = default_views()
+    except AtlasError:
         st.session_state["present_views"] = []
 if url_state.get("present") and not st.session_state.get("_present_seeded"):
     st.session_state["present_on"] = True
@@ -262,7 +75,7 @@ if url_state.get("present") and not st.session_state.get("_present_seeded"):
 st.session_state["_present_seeded"] = True
 
 if st.session_state["present_on"]:
-    _present(st.session_state["present_views"])
+    present(st.session_state["present_views"])
     st.stop()
 
 st.title(tr("present.page_title"))
@@ -272,24 +85,11 @@ tab_data, tab_print, tab_deck, tab_html, tab_present = st.tabs(
 
 # ---- data downloads ----------------------------------------------------------------------
 with tab_data:
-    from geo.catalog import get_catalog
-    from geo.export import FORMATS, RASTER_FORMATS, VECTOR_FORMATS, computed_sources
-
     catalog = get_catalog()
-    mine = workspace_layers()
-    sources = {lid: layer.title(lang) for lid, layer in catalog.layers.items()}
-    sources.update({f"workspace:{name}": f"📁 {name}" for name in mine})
-    sources.update({cid: tr(key) for cid, key in computed_sources().items()})
-    for cat, category in catalog.categories.items():  # coverage at each category's radius (geo.service)
-        if cat == "other":
-            continue
-        radius, service = category.radius_m, category.title(lang).lower()
-        sources[f"coverage:{cat}:{int(radius)}"] = tr("export.coverage_layer", service=service, radius=int(radius))
-        sources[f"covered:{cat}:{int(radius)}"] = tr("export.covered_layer", service=service, radius=int(radius))
-        sources[f"distance:{cat}"] = tr("export.distance_layer", service=service)
-    source_id = st.selectbox(tr("present.choose_layer"), list(sources), format_func=sources.get, key="export_layer")
-    is_raster = source_id in computed_sources() or source_id.startswith(("distance:", "covered:")) or \
-        (source_id.startswith("workspace:") and _workspace_kind(source_id.split(":", 1)[1]) == "raster")
+    sources = source_choices(lang, dict.fromkeys(workspace_layers(), "vector"))  # saved vector layers
+    source_id = st.selectbox(tr("present.choose_layer"), list(sources), format_func=lambda s: sources[s][0],
+                             key="export_layer")
+    is_raster = sources[source_id][1]
     fmts = RASTER_FORMATS if is_raster else VECTOR_FORMATS
     fmt = st.selectbox(tr("present.choose_format"), list(fmts), format_func=lambda f: tr(f"export.fmt_{f}"),
                        key="export_format")
@@ -340,18 +140,18 @@ with tab_data:
 
 # ---- print map ---------------------------------------------------------------------------
 with tab_print:
-    units_opts = _unit_options()
+    units_opts = unit_options()
     p_source = st.radio(tr("present.print_source"), ["unit", "view"], horizontal=True, key="print_source",
                         format_func=lambda v: tr(f"present.print_{v}"))
     p_unit = units_opts[0]
     if p_source == "unit":
         _wanted = unit_key(view_state.get("unit"))
-        p_unit = st.selectbox(tr("present.choose_unit"), units_opts, format_func=_unit_label, key="print_unit",
+        p_unit = st.selectbox(tr("present.choose_unit"), units_opts, format_func=unit_label, key="print_unit",
                               index=units_opts.index(_wanted) if _wanted in units_opts else 0)
-        default_title = t("print.title_default", lang, name=_unit_label(p_unit))
+        default_title = t("print.title_default", lang, name=unit_label(p_unit))
     else:
-        print_view = _view_from_url(tr("present.view_title"))
-        st.caption(_view_caption(print_view))
+        print_view = view_from_url(tr("present.view_title"), view_state)
+        st.caption(view_caption(print_view))
         default_title = tr("present.view_title")
     c1, c2 = st.columns(2)
     paper = c1.radio(tr("present.paper"), ["A4", "A3"], horizontal=True, key="print_paper")
@@ -368,7 +168,7 @@ with tab_print:
                 if p_source == "unit":
                     fig = unit_map_figure(p_unit, lang=lang, paper=paper, title=p_title,
                                           subtitle=p_subtitle or None)
-                    stem = _safe_layer_name(_unit_label(p_unit))
+                    stem = _safe_layer_name(unit_label(p_unit))
                 else:
                     indicator = print_view.get("indicator") or ""
                     choro = tuple(indicator.split(":", 1)) if ":" in indicator else None
@@ -390,9 +190,9 @@ with tab_print:
 
 # ---- council deck ------------------------------------------------------------------------
 with tab_deck:
-    _deck_units = _unit_options()[:4]
+    _deck_units = unit_options()[:4]
     _wanted = unit_key(view_state.get("unit"))
-    d_unit = st.selectbox(tr("present.choose_unit"), _deck_units, format_func=_unit_label, key="deck_unit",
+    d_unit = st.selectbox(tr("present.choose_unit"), _deck_units, format_func=unit_label, key="deck_unit",
                           index=_deck_units.index(_wanted) if _wanted in _deck_units else 0)
     c1, c2 = st.columns(2)
     d_fmt = c1.radio(tr("present.deck_format"), ["pptx", "pdf"], horizontal=True, key="deck_fmt",
@@ -417,13 +217,13 @@ with tab_deck:
 # ---- standalone HTML ---------------------------------------------------------------------
 with tab_html:
     st.caption(tr("present.html_note"))
-    html_view = _view_from_url(tr("export.standalone"))
+    html_view = view_from_url(tr("export.standalone"), view_state)
     if st.button(tr("present.html_button"), key="html_build", type="primary"):
         try:
             from layers.render import standalone_html
 
             with st.spinner(tr("present.html_button")):
-                html = standalone_html(_build(html_view))
+                html = standalone_html(build_map_of(html_view))
             st.session_state["html_file"] = ("atlas_map.html", html.encode("utf-8"), "text/html")
         except AtlasError as err:
             show_error(err)
@@ -434,7 +234,7 @@ with tab_present:
     views = st.session_state["present_views"]
     st.subheader(tr("present.views"))
     if views:
-        st.dataframe([{tr("present.view_name"): _view_name(v), tr("present.layers"): ", ".join(v.get("layers") or []),
+        st.dataframe([{tr("present.view_name"): view_name(v), tr("present.layers"): ", ".join(v.get("layers") or []),
                        tr("present.basemap"): v.get("basemap") or "", tr("present.indicator"): v.get("indicator") or ""}
                       for v in views], hide_index=True, width="stretch")
     else:
@@ -442,8 +242,8 @@ with tab_present:
     c1, c2 = st.columns([3, 1])
     new_name = c1.text_input(tr("present.view_name"), value="", key="present_new_name")
     if c2.button(tr("present.save_view"), key="present_save"):
-        _new = _view_from_url(new_name or tr("present.view_default", n=len(views) + 1))
-        if not new_name and _new.get("unit") in _units():
+        _new = view_from_url(new_name or tr("present.view_default", n=len(views) + 1))
+        if not new_name and _new.get("unit") in units():
             _new["auto_name"] = True  # named after its unit, in the language of the moment
         views.append(_new)
         st.rerun()
