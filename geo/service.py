@@ -32,7 +32,6 @@ Environment and Planning B 30(6).
 """
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections import OrderedDict
@@ -47,7 +46,7 @@ import shapely
 
 from geo import completeness as official_completeness
 from geo import coverage as cov
-from geo import register
+from geo import register, settings
 from geo.catalog import get_catalog, load_layer, service_reach
 from geo.errors import AtlasError
 from geo.export import Credits, layer_credits, user_credits
@@ -515,7 +514,7 @@ class CoverageService:
     def __init__(self, loader: Callable[[str], gpd.GeoDataFrame] | None = None, grids: int = 4, cells: int = 8,
                  costs: int = 12, results: int = 32, cache_mb: float | None = None) -> None:
         self.loader = loader or load_layer
-        budget = int(float(cache_mb if cache_mb is not None else os.environ.get("ATLAS_COVERAGE_CACHE_MB", 512)) * 2**20)
+        budget = int(cache_mb * 2**20) if cache_mb is not None else settings.coverage_cache_bytes()
         self._grids = _LRU(grids)
         self._cells, self._costs = _LRU(cells, budget // 4), _LRU(costs, budget // 2)
         self._results = _LRU(results, budget // 4)

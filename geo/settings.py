@@ -31,6 +31,7 @@ variable                        what                                          de
 ``ATLAS_STAGING_MAX_AGE_S``     uploads staged longer than this are swept     21600 (6 h)
 ``ATLAS_STAGING_MAX_TOTAL_MB``  staged uploads are swept beyond this total    2048
 ``ATLAS_OFFLINE``               1/true/yes/on: no basemap tiles, no probe     off
+``ATLAS_COVERAGE_CACHE_MB``     memory of the coverage service's caches       512
 ==============================  ============================================  ===========
 
 A value that is not a number falls back to the default (never a crash at start-up).
@@ -100,6 +101,11 @@ def offline() -> bool:
 def read_seconds() -> float:
     """Wall-time budget of one read step on a user's file (``ATLAS_READ_SECONDS``, 10 s)."""
     return _number("ATLAS_READ_SECONDS", 10)
+
+
+def coverage_cache_bytes() -> int:
+    """Memory budget of the coverage service's array caches (``ATLAS_COVERAGE_CACHE_MB``, 512 MB)."""
+    return int(_number("ATLAS_COVERAGE_CACHE_MB", 512) * _MB)
 
 
 def read_seconds_per_mb() -> float:

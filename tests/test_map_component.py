@@ -1,5 +1,5 @@
 """pages/map_component.py is the one module that calls streamlit-folium's private API
-(``_component_func``, ``_get_html``, ``_get_header``, ``_get_map_string``): pinned here to
+(``_component_func`` and its ``name``, ``_get_html``, ``_get_header``, ``_get_map_string``): pinned here to
 the installed, required version so an upgrade fails this test instead of a blank map."""
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import streamlit_folium as sf
 from pages import map_component
 
 ROOT = Path(__file__).resolve().parents[1]
-PRIVATE = {"_component_func", "_get_html", "_get_header", "_get_map_string"}
+PRIVATE = {"_component_func", "_get_html", "_get_header", "_get_map_string"}  # and _component_func.name
 
 
 def _call_keywords(source: str, func: str) -> set[str]:
@@ -34,6 +34,7 @@ def test_installed_streamlit_folium_is_the_pinned_one():
 def test_private_calls_match_st_folium_of_this_version():
     for name in PRIVATE | {"get_full_id"}:
         assert callable(getattr(sf, name, None)), name
+    assert isinstance(sf._component_func.name, str)   # registered by name with the running server
     ours = _call_keywords(inspect.getsource(map_component.show_map), "_component_func")
     theirs = _call_keywords(inspect.getsource(sf.st_folium), "_component_func")
     assert ours == theirs
@@ -41,10 +42,10 @@ def test_private_calls_match_st_folium_of_this_version():
 
 def test_prepared_parts_come_from_the_private_helpers():
     m = folium.Map(location=[21.6, 105.8], zoom_start=9, tiles=None)
-    parts = map_component._prepare(m)
+    parts = map_component.prepare_map(m)
     assert parts["id"] == sf.get_full_id(m) and parts["zoom"] == 9
     assert "L.map(" in parts["script"] and "map_div" in parts["script"]   # streamlit-folium renames the map
-    assert map_component._prepare(m) is parts   # rendered once per map object
+    assert map_component.prepare_map(m) is parts   # rendered once per map object
 
 
 def test_no_other_module_touches_streamlit_folium_privately():
