@@ -409,7 +409,8 @@ def test_every_string_key_used_exists_in_both_languages():
     root = Path(__file__).resolve().parents[1]
     used = set()
     files = [str(f.relative_to(root)) for f in sorted((root / "geo" / "io").glob("*.py"))]
-    for f in files + ["geo/crs.py", "geo/safezip.py", "geo/workspace.py", "geo/cli/check.py", "pages/data.py"]:
+    for f in files + ["geo/crs.py", "geo/safezip.py", "geo/workspace.py", "geo/cli/check.py", "pages/data.py",
+                          "pages/data_parts.py"]:
         text = (root / f).read_text(encoding="utf-8")
         used |= set(re.findall(r'"((?:import_errors|workspace_errors|import_report|data|cli_check)\.[a-z_0-9-]+)"',
                                text))
