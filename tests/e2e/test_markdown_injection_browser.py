@@ -82,7 +82,8 @@ def test_editor_name_target_source_and_import_rejection_cells_are_not_markup(hos
     bad.write_text("indicator_id,unit_id,period,value,unit,source,evidence_url\n"
                    f'smart_cities,{HOSTILE.replace(",", " ")},2024,{HOSTILE.replace(",", " ")},cities,x,'
                    f"[l](http://{EVIL}/u)\n", encoding="utf-8")
-    page.locator('[data-testid="stFileUploader"] input[type=file]').last.set_input_files(str(bad))
+    values_uploader = page.locator('[data-testid="stFileUploader"]').filter(has_text="Filled-in file (CSV or XLSX)")
+    values_uploader.locator("input[type=file]").set_input_files(str(bad))  # not the framework file's uploader
     page.get_by_role("button", name="Check and import").click()
     table = page.locator('[data-testid="stTable"]').first
     table.wait_for(timeout=90000)
