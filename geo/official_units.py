@@ -298,14 +298,7 @@ def districts_from_wards(wards: gpd.GeoDataFrame, crosswalk: pd.DataFrame,
             got = shapely.difference(shapely.intersection(unit, shapely.union_all(src.to_numpy())), taken)
             parts[d] = _polygonal(got)
             taken = shapely.union(taken, got)
-        rest = _polygonal(shapely.difference(unit, taken))
-        for part in getattr(rest, "geoms", [rest]):
-            if part.is_empty or part.area == 0:
-                continue
-            border = {d: shapely.length(shapely.intersection(shapely.boundary(p), shapely.boundary(part)))
-                      if not p.is_empty else 0.0 for d, p in parts.items()}
-            best = max(border, key=border.get) if max(border.values()) > 0 else max(parts, key=lambda d: parts[d].area)
-            parts[best] = shapely.union(parts[best], part)
+        _give_leftovers(parts, shapely.difference(unit, taken))
         for d, p in parts.items():
             pieces.setdefault(d, []).append(p)
         notes.append(f"{wm.loc[code, 'name_full']} lies across old districts; cut with the 2009 "
@@ -366,14 +359,7 @@ def nest_communes_in_districts(communes: gpd.GeoDataFrame, districts: gpd.GeoSer
             g = _polygonal(shapely.difference(shapely.intersection(cm.geometry.iloc[r], district), taken))
             fitted[r] = g
             taken = shapely.union(taken, g)
-        rest = _polygonal(shapely.difference(district, taken))
-        for part in getattr(rest, "geoms", [rest]):
-            if part.is_empty or part.area == 0:
-                continue
-            border = {r: shapely.length(shapely.intersection(shapely.boundary(g), shapely.boundary(part)))
-                      if not g.is_empty else 0.0 for r, g in fitted.items()}
-            best = max(border, key=border.get) if max(border.values()) > 0 else max(fitted, key=lambda r: fitted[r].area)
-            fitted[best] = shapely.union(fitted[best], part)
+        _give_leftovers(fitted, shapely.difference(district, taken))
         for r, g in fitted.items():
             out.iloc[r] = _polygonal(shapely.set_precision(g, grid_size))
     before = communes.to_crs(METRIC_CRS).geometry.to_numpy()
@@ -384,6 +370,19 @@ def nest_communes_in_districts(communes: gpd.GeoDataFrame, districts: gpd.GeoSer
              "reassigned; the census population grid now gives each district its census total to within a "
              "few people on edge cells (`python -m geo audit` prints the figure)"]
     return gpd.GeoSeries(out.to_numpy(), index=communes.index, crs=communes.crs), notes
+
+
+def _give_leftovers(parts: dict, leftover: shapely.Geometry) -> None:
+    """Add each polygon of ``leftover`` to the piece of ``parts`` sharing the longest border
+    with it (else the largest piece), in place: the one sliver rule of districts and communes."""
+    rest = _polygonal(leftover)
+    for part in getattr(rest, "geoms", [rest]):
+        if part.is_empty or part.area == 0:
+            continue
+        border = {k: shapely.length(shapely.intersection(shapely.boundary(g), shapely.boundary(part)))
+                  if not g.is_empty else 0.0 for k, g in parts.items()}
+        best = max(border, key=border.get) if max(border.values()) > 0 else max(parts, key=lambda k: parts[k].area)
+        parts[best] = shapely.union(parts[best], part)
 
 
 def _polygonal(geom: shapely.Geometry) -> shapely.Geometry:

@@ -331,6 +331,19 @@ class Store:
             raise ValueConflict(self.framework, {u.id: u.name for u in self.units}, conflict.params) from None
         return rec
 
+    def _target_conflict(self, editor: Editor, subject: str, conflict: _TargetConflict, mine: dict,
+                         indicator_id: str, year: int, op: str, value: float) -> TargetConflict:
+        """Record a refused target in the audit log (nothing is lost) and return the error that
+        names the target in force — one path for province and per-unit targets."""
+        with self._write() as conn:
+            self._audit(conn, editor, "target_conflict_rejected", subject,
+                        {"expected_version": conflict.expected, "current_version": conflict.current, **mine})
+        other = conflict.other
+        return TargetConflict(self.framework, indicator_id=indicator_id, year=str(year),
+                              who=other["entered_by"] if other else "?", when=other["entered_at"] if other else "?",
+                              op=other["op"] if other else "?", value=other["value"] if other else float("nan"),
+                              mine_op=op, mine=value)
+
     def record_snapshot(self, editor: Editor, indicator_id: str, df: pd.DataFrame, period: Any) -> int:
         """Save a computed indicator's per-unit values (``compute_indicator`` output:
         ``unit_key``, ``value``) as the values of ``period`` — one transaction, each a new
@@ -427,15 +440,7 @@ class Store:
                 self._audit(conn, editor, "target_saved", f"{indicator_id}|{y}",
                             {"version": current + 1, **mine})
         except _TargetConflict as conflict:
-            # nothing is lost: the refused target is kept in the audit log for review
-            with self._write() as conn:
-                self._audit(conn, editor, "target_conflict_rejected", f"{indicator_id}|{y}",
-                            {"expected_version": conflict.expected, "current_version": conflict.current, **mine})
-            other = conflict.other
-            raise TargetConflict(self.framework, indicator_id=indicator_id, year=str(y),
-                                 who=other["entered_by"] if other else "?", when=other["entered_at"] if other else "?",
-                                 op=other["op"] if other else "?", value=other["value"] if other else float("nan"),
-                                 mine_op=op, mine=x) from None
+            raise self._target_conflict(editor, f"{indicator_id}|{y}", conflict, mine, indicator_id, y, op, x) from None
         return Target(year=y, op=op, value=x, source=str(source).strip(), entered_by=editor.username,
                       entered_at=at, version=current + 1)
 
@@ -479,14 +484,7 @@ class Store:
                               editor.username, at))
                 self._audit(conn, editor, "unit_target_saved", subject, {"version": current + 1, **mine})
         except _TargetConflict as conflict:
-            with self._write() as conn:
-                self._audit(conn, editor, "target_conflict_rejected", subject,
-                            {"expected_version": conflict.expected, "current_version": conflict.current, **mine})
-            other = conflict.other
-            raise TargetConflict(self.framework, indicator_id=indicator_id, year=str(y),
-                                 who=other["entered_by"] if other else "?", when=other["entered_at"] if other else "?",
-                                 op=other["op"] if other else "?", value=other["value"] if other else float("nan"),
-                                 mine_op=op, mine=x) from None
+            raise self._target_conflict(editor, subject, conflict, mine, indicator_id, y, op, x) from None
         return Target(year=y, op=op, value=x, source=src, entered_by=editor.username, entered_at=at,
                       version=current + 1, unit_id=unit.id, breakdown=bool(breakdown))
 
