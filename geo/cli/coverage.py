@@ -118,15 +118,21 @@ def _check_mode_options(args) -> None:
             raise AtlasError("coverage_errors.euclidean_only", option=opt)
 
 
-def register(subparsers) -> None:
-    p = subparsers.add_parser("coverage", help=t("coverage.cli_help", "en"),
-                              description=t("coverage.cli_description", "en"))
+def add_question_args(p) -> None:
+    """The arguments of a coverage question (facilities, units and their columns, reach),
+    shared by ``coverage`` and ``suggest`` so both ask it the same way."""
     p.add_argument("--facilities", required=True, help=t("coverage.arg_facilities", "en"))
     p.add_argument("--units", required=True, help=t("coverage.arg_units", "en"))
     p.add_argument("--unit-id", default=None, help=t("coverage.arg_unit_id", "en"))
     p.add_argument("--unit-name", default=None, help=t("coverage.arg_unit_name", "en"))
     p.add_argument("--radius-m", default=None, help=t("coverage.arg_radius", "en"))
     p.add_argument("--detour", default="1", help=t("coverage.arg_detour", "en"))
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser("coverage", help=t("coverage.cli_help", "en"),
+                              description=t("coverage.cli_description", "en"))
+    add_question_args(p)
     p.add_argument("--population", default=None, help=t("coverage.arg_population", "en"))
     p.add_argument("--population-source", choices=POP_SOURCES, default=None,
                    help=t("coverage.arg_population_source", "en"))

@@ -12,7 +12,16 @@ from pathlib import Path
 
 import numpy as np
 
-from geo.cli.coverage import ID_GUESSES, NAME_GUESSES, POP_SOURCES, _check_output, _guess, _number, load_source
+from geo.cli.coverage import (
+    ID_GUESSES,
+    NAME_GUESSES,
+    POP_SOURCES,
+    _check_output,
+    _guess,
+    _number,
+    add_question_args,
+    load_source,
+)
 from geo.errors import AtlasError
 from geo.i18n import fmt_percent, t
 from geo.text import fold, spreadsheet_safe
@@ -22,13 +31,8 @@ from geo.units import UNIT_LAYERS, unit_set_layer
 def register(subparsers) -> None:
     p = subparsers.add_parser("suggest", help=t("suggest.cli_help", "en"),
                               description=t("suggest.cli_description", "en"))
-    p.add_argument("--facilities", required=True, help=t("coverage.arg_facilities", "en"))
-    p.add_argument("--units", required=True, help=t("coverage.arg_units", "en"))
-    p.add_argument("--unit-id", default=None, help=t("coverage.arg_unit_id", "en"))
-    p.add_argument("--unit-name", default=None, help=t("coverage.arg_unit_name", "en"))
+    add_question_args(p)
     p.add_argument("--unit", default=None, help=t("suggest.arg_unit", "en"))
-    p.add_argument("--radius-m", default=None, help=t("coverage.arg_radius", "en"))
-    p.add_argument("--detour", default="1", help=t("coverage.arg_detour", "en"))
     p.add_argument("--new", default="3", help=t("suggest.arg_new", "en"))
     p.add_argument("--model", default="mclp", help=t("suggest.arg_model", "en"))
     p.add_argument("--method", choices=("auto", "greedy", "exact"), default="auto", help=t("suggest.arg_method", "en"))
