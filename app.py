@@ -25,7 +25,8 @@ if get_script_run_ctx() is None:  # imported by the web server, not run for a se
     warm_default_map()
 else:
     from geo.i18n import t
-    from pages.common import basemap_switch, current_lang, language_switch
+    from pages.common import current_lang
+    from pages.sidebar import basemap_switch, language_switch
     from pages.web import run_page
 
     st.set_page_config(page_title="Atlas ĐTTM Thái Nguyên",

@@ -1,84 +1,38 @@
-"""Shared page helpers: language, translated text, cached layer access, friendly errors."""
+"""Shared page helpers: the UI language, translated text, the one display helper for user/file
+text, Vietnamese-speaking widgets and friendly errors.
+
+Beside it: ``pages.sidebar`` (language, basemap and sign-in boxes) and ``pages.shared_data``
+(cached layers, the coverage service, workspace layers). Their names can still be imported
+from here (``from pages.common import cached_layer``) — resolved on first use, so neither
+module is loaded before a page needs it.
+"""
 from __future__ import annotations
 
-import threading
-from typing import TYPE_CHECKING, Any
+import importlib
+from typing import Any
 
 import streamlit as st
 
 from geo.errors import AtlasError
-from geo.i18n import DEFAULT_LANG, LANGS, t
+from geo.i18n import DEFAULT_LANG, t
 from geo.text import display_text
 
 LANG_KEY = "lang"
+EDITOR_KEY = "ind_editor"   # the signed-in geo.auth.Editor of this session (or None), shared by all pages
 
-if TYPE_CHECKING:
-    from geo.service import CoverageService
-
-
-def language_switch() -> None:
-    """Sidebar switch Tiếng Việt / English.
-
-    The choice lives in ``session_state["lang"]`` (a plain key, not widget state, so it
-    survives navigation) and in the URL (``?lang=en``) so a shared link keeps it.
-    """
-    if LANG_KEY not in st.session_state:
-        qp = st.query_params.get(LANG_KEY)
-        st.session_state[LANG_KEY] = qp if qp in LANGS else DEFAULT_LANG
-
-    def _changed() -> None:
-        st.session_state[LANG_KEY] = st.session_state["_lang_choice"]
-
-    st.sidebar.radio(
-        t("common.language", st.session_state[LANG_KEY]),
-        options=list(LANGS),
-        index=list(LANGS).index(st.session_state[LANG_KEY]),
-        format_func=lambda code: {"vi": "Tiếng Việt", "en": "English"}[code],
-        key="_lang_choice",
-        on_change=_changed,
-        horizontal=True,
-    )
-    if st.query_params.get(LANG_KEY) != st.session_state[LANG_KEY]:
-        st.query_params[LANG_KEY] = st.session_state[LANG_KEY]
+# names that moved to a module beside this one: still importable from pages.common
+_MOVED = {name: "pages.sidebar" for name in ("language_switch", "BASEMAP_KEY", "basemap_switch", "current_basemap",
+                                              "client_address", "editor_sign_in")}
+_MOVED.update({name: "pages.shared_data" for name in ("cached_layer", "layer_version", "facility_summaries",
+                                                       "coverage_service", "workspace_layers")})
 
 
-BASEMAP_KEY = "basemap"
+def __getattr__(name: str) -> Any:
+    """The names that moved to ``pages.sidebar`` / ``pages.shared_data`` (PEP 562)."""
+    if name in _MOVED:
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
-
-def _seed_basemap() -> str:
-    """The session's basemap: the shared link's, else "none" offline, else the online default."""
-    if BASEMAP_KEY not in st.session_state:
-        from layers.basemap import default_basemap
-        from layers.render import BASEMAPS
-
-        qp = st.query_params.get(BASEMAP_KEY)
-        st.session_state[BASEMAP_KEY] = qp if qp in BASEMAPS else default_basemap()
-    return st.session_state[BASEMAP_KEY]
-
-
-def basemap_switch() -> None:
-    """Sidebar choice of the basemap for every map of the app (``none`` = offline).
-
-    Lives in ``session_state["basemap"]`` (survives navigation) and in the URL
-    (``?basemap=none``) once chosen, so a shared link keeps it.
-    """
-    from layers.render import BASEMAPS
-
-    lang = current_lang()
-    current = _seed_basemap()
-
-    def _changed() -> None:
-        st.session_state[BASEMAP_KEY] = st.session_state[f"_basemap_choice_{lang}"]
-        st.query_params[BASEMAP_KEY] = st.session_state[BASEMAP_KEY]
-
-    st.sidebar.selectbox(t("map.basemap", lang), list(BASEMAPS), index=list(BASEMAPS).index(current),
-                         format_func=lambda b: t(f"map.basemap_{b}", lang), key=f"_basemap_choice_{lang}",
-                         on_change=_changed)
-
-
-def current_basemap() -> str:
-    """The basemap every map of the app uses (chosen in the sidebar; "none" when offline)."""
-    return _seed_basemap()
 
 
 def current_lang() -> str:
@@ -143,130 +97,6 @@ def choose_many(label: str, options: Any, **kwargs: Any) -> list:
 def show_error(err: AtlasError) -> None:
     """Show a refusal as one clear sentence in the current language (names in it literal)."""
     st.error(plain(err.message(current_lang())))
-
-
-EDITOR_KEY = "ind_editor"   # the signed-in geo.auth.Editor of this session (or None), shared by all pages
-
-
-def client_address() -> str:
-    """The browser's address as the server sees it ("" when unknown): a sign-in lockout key."""
-    return str(st.context.ip_address or "")  # None outside a request (tests, bare mode) and on localhost
-
-
-def editor_sign_in(form_key: str = "editor_sign_in") -> Any:
-    """The sidebar's editor box: sign in / signed in as … / sign out. Returns the signed-in
-    ``geo.auth.Editor`` or None (a viewer). Failures, lockouts (per account and per client
-    address, kept on the server) and their audit rows are ``geo.auth.authenticate``'s."""
-    from geo.auth import authenticate
-
-    st.session_state.setdefault(EDITOR_KEY, None)
-    with st.sidebar:
-        st.subheader(tr("readiness.sign_in_title"))
-        editor = st.session_state[EDITOR_KEY]
-        if editor is not None:
-            st.success(tr_plain("readiness.signed_in_as", name=editor.name))
-            if st.button(tr("readiness.sign_out"), key=f"{form_key}_out"):
-                st.session_state[EDITOR_KEY] = None
-                st.rerun()
-            return editor
-        with st.form(form_key, clear_on_submit=True):   # the password never lingers
-            user = st.text_input(tr("readiness.username"), key="ind_user")
-            pw = st.text_input(tr("readiness.password"), type="password", key="ind_password")
-            if st.form_submit_button(tr("readiness.sign_in")):
-                try:
-                    st.session_state[EDITOR_KEY] = authenticate(user, pw, client=client_address())
-                    st.rerun()
-                except AtlasError as err:
-                    show_error(err)
-    return None
-
-
-@st.cache_resource(show_spinner=False, max_entries=32)
-def _cached_layer(layer_id: str, version: tuple[str, float | None]):
-    from geo.catalog import load_layer
-
-    return load_layer(layer_id)
-
-
-def layer_version(layer_id: str) -> tuple[str, float | None]:
-    """(path, modification time) of a catalog layer's file: part of every cache key."""
-    from geo.catalog import get_catalog
-
-    path = get_catalog().layer(layer_id).path
-    return str(path), (path.stat().st_mtime if path.exists() else None)
-
-
-def cached_layer(layer_id: str):  # GeoDataFrame
-    """A catalog layer, read once per file version and shared (read-only) by all sessions.
-
-    GeoDataFrames are not hashable by ``st.cache_data``: this caches the object itself,
-    keyed by layer id and file modification time. Failures raise ``AtlasError`` and are
-    not cached, so a repaired file is picked up on the next run.
-    """
-    return _cached_layer(layer_id, layer_version(layer_id))
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _facility_summaries(lang: str, versions: tuple, register: tuple) -> list[str]:  # cache key
-    from geo.completeness import province_summaries
-
-    return province_summaries(lang)
-
-
-def facility_summaries(lang: str) -> list[str]:
-    """The province's facility completeness lines ("biết 1 trên 92 trạm y tế xã/phường"),
-    cached per data file version and declared register; ``[]`` when the data cannot be read
-    (the page has already said which file is missing or damaged)."""
-    from geo.completeness import NORMS
-    from geo.register import authoritative_source
-
-    try:
-        register = tuple(str(authoritative_source(c)) for c in NORMS)
-        return _facility_summaries(lang, (layer_version("wards_2025"), layer_version("infrastructure")), register)
-    except AtlasError:
-        return []
-
-
-_SERVICE: list = []
-_SERVICE_LOCK = threading.Lock()
-
-
-def coverage_service() -> CoverageService:
-    """The app's one coverage service, shared by every session of this server process.
-
-    Sessions asking the same question get the same answer object, per-cell cost array and
-    labelled cells (one computation even when they ask at the same moment); its caches are
-    bounded in bytes (``ATLAS_COVERAGE_CACHE_MB``). A module-level object rather than
-    ``st.cache_resource`` so that tests and benchmarks can read its hit counters.
-    """
-    from geo.service import CoverageService
-
-    with _SERVICE_LOCK:
-        if not _SERVICE:
-            _SERVICE.append(CoverageService(loader=cached_layer))
-        return _SERVICE[0]
-
-
-def workspace_layers() -> dict:
-    """Saved user vector layers as ``{name: loader}`` (rasters are not drawn on the map).
-
-    Each loader carries ``saved_at`` so caches see a layer saved again under the same name.
-    Empty when the workspace is unavailable.
-    """
-    from geo import workspace
-
-    try:
-        entries = [e for e in workspace.list_layers() if e.get("kind") != "raster"]
-    except AtlasError:  # a damaged or locked workspace must not break the map
-        return {}
-
-    def loader(name: str, saved_at: str):
-        def load():
-            return workspace.read_layer(name)
-        load.saved_at = saved_at  # type: ignore[attr-defined]
-        return load
-
-    return {e["name"]: loader(e["name"], str(e.get("saved_at", ""))) for e in entries}
 
 
 def ensure_app_entry() -> None:

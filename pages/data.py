@@ -15,7 +15,7 @@ from geo import io as gio
 from geo import workspace
 from geo.encoding import ENCODINGS
 from geo.errors import AtlasError
-from pages.common import current_lang, editor_sign_in, ensure_app_entry, plain, plain_table, tr, tr_plain, uploader
+from pages.common import current_lang, ensure_app_entry, plain, plain_table, tr, tr_plain, uploader
 from pages.data_parts import (
     CHOICE_ERRORS,
     TABLE_TYPES,
@@ -26,6 +26,7 @@ from pages.data_parts import (
     say_error,
     stage,
 )
+from pages.sidebar import editor_sign_in
 
 ensure_app_entry()
 

@@ -17,8 +17,10 @@ from geo.catalog import get_catalog
 from geo.errors import AtlasError
 from geo.safezip import Limits
 from layers.render import add_catalog_layer, add_gdf_layer, finish_map, geometry_kind, new_map
-from pages.common import cached_layer, current_basemap, current_lang, plain, tr, tr_plain
+from pages.common import current_lang, plain, tr, tr_plain
 from pages.map_component import show_map
+from pages.shared_data import cached_layer
+from pages.sidebar import current_basemap
 
 UPLOAD_TYPES = ["zip", "shp", "gpkg", "geojson", "json", "kml", "kmz", "gpx", "dxf", "csv", "txt", "tsv", "xlsx", "tif",
                 "tiff"]
