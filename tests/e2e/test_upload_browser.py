@@ -109,16 +109,7 @@ def test_vn2000_tcvn3_shapefile_report_save_rename_delete(app_url, offline_page,
     page.get_by_text(f"Renamed '{SAVED}' to 'Wards 2025'.").wait_for(timeout=60000)
     names = [x["name"] for x in ws.list_layers()]
     assert "Wards 2025" in names and SAVED not in names
-    _manage(page, "Wards 2025")
-    page.get_by_text("I am sure I want to delete this layer").last.click()
-    _settle(page)
-    _manage(page, "Wards 2025")
-    delete = page.get_by_role("button", name="Delete layer").last
-    for _ in range(40):  # enabled once the confirmation has reached the server
-        if delete.is_enabled():
-            break
-        page.wait_for_timeout(250)
-    delete.click()
+    _confirm_delete(page, "Wards 2025").click()
     try:
         page.get_by_text("Deleted layer 'Wards 2025'.").wait_for(timeout=60000)
     except Exception:
@@ -126,6 +117,26 @@ def test_vn2000_tcvn3_shapefile_report_save_rename_delete(app_url, offline_page,
         print("MAIN:", _main_text(page)[-1500:])
         raise
     assert "Wards 2025" not in [x["name"] for x in ws.list_layers()]
+
+
+def _confirm_delete(page, layer: str):
+    """Tick "I am sure …" until the server has the tick and enables "Delete layer".
+
+    A tick sent while the previous rerun (the rename, the layer pick) is still running can be
+    superseded by that rerun's widget state, so the tick is checked and re-sent, not assumed.
+    """
+    sure = page.get_by_role("checkbox", name="I am sure I want to delete this layer").last
+    delete = page.get_by_role("button", name="Delete layer").last
+    for _ in range(6):
+        _manage(page, layer)  # the expander open, the layer picked (a rerun may have closed it)
+        if not sure.is_checked():
+            page.get_by_text("I am sure I want to delete this layer").last.click()
+            _manage(page, layer)
+        for _ in range(40):  # enabled once the confirmation has reached the server
+            if delete.is_enabled():
+                return delete
+            page.wait_for_timeout(250)
+    return delete
 
 
 def _settle(page) -> None:
