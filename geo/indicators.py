@@ -25,7 +25,7 @@ import pandas as pd
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, t
 from geo.settings import REPO_ROOT
-from geo.units import PROVINCE_ID, PlanningUnit, normalise_id
+from geo.units import PROVINCE_ID, PlanningUnit, normalise_id, unit_frame
 from geo.units import all_units as _all_units
 
 FRAMEWORK_FILE = REPO_ROOT / "data" / "indicators.toml"
@@ -526,6 +526,45 @@ def province_total(city_df: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({"unit_id": ["19"], "unit_name": [_all_units(("province",))[0].name], "population": [pop],
                          "covered_population": [cov], "covered_share": [share], "beyond_population": [pop - cov],
                          "unit_key": [PROVINCE_ID], "value": [100.0 * share], "lower_bound": [lower]})
+
+
+def indicator_map_frame(values: pd.DataFrame, level: str, loader: Any = None) -> Any:
+    """The unit polygons of ``level`` with a computed indicator's values, for a choropleth.
+
+    Parameters
+    ----------
+    values : DataFrame
+        :func:`compute_indicator` output at ``level``: ``unit_id``, ``value`` (covered share,
+        percent), ``covered_population`` and ``population`` (people).
+    level : str
+        ``"city"`` (the 9 pre-2025 districts) or ``"ward"`` (the 2025 units).
+    loader : callable, optional
+        Reads a catalog layer by id (default :func:`geo.catalog.load_layer`; pages pass their
+        cached reader).
+
+    Returns
+    -------
+    GeoDataFrame
+        One row per unit of the layer (EPSG:4326), columns ``unit_id`` (the layer's code as
+        text), ``name``, ``geometry``, ``value``, ``covered_population``, ``population`` (NaN
+        where the indicator has no value) and ``readiness_share`` (``value`` rounded to 0.1).
+
+    Raises
+    ------
+    AtlasError
+        ``indicators.unknown_level`` for a level without unit polygons; a layer that cannot be
+        read (``geo.catalog``).
+    """
+    if level not in LEVEL_LAYERS:
+        raise AtlasError("indicators.unknown_level", level=level)
+    units, id_col, name_col = unit_frame(LEVEL_LAYERS[level], loader)
+    gdf = units[[id_col, name_col, "geometry"]].copy()
+    gdf.columns = ["unit_id", "name", "geometry"]
+    gdf["unit_id"] = gdf["unit_id"].astype(str)
+    gdf = gdf.merge(values[["unit_id", "value", "covered_population", "population"]].assign(
+        unit_id=lambda d: d["unit_id"].astype(str)), on="unit_id", how="left")
+    gdf["readiness_share"] = gdf["value"].round(1)
+    return gdf
 
 
 def computed_values(indicator: Indicator, df: pd.DataFrame, period: int) -> list[Value]:

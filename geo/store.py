@@ -538,6 +538,33 @@ class Store:
         ind = self.framework.indicator(indicator_id)
         return merge_targets(ind.targets, self.recorded_targets(indicator_id))
 
+    def target_state(self, indicator_id: str, year: int, unit_id: str | None = None) -> tuple[int, Target | None]:
+        """One year's target as an editor sees it before changing it.
+
+        Parameters
+        ----------
+        indicator_id : str
+            An indicator of the framework.
+        year : int
+            The target year.
+        unit_id : str, optional
+            A unit's id (``geo.units``); ``None`` for the province-wide target.
+
+        Returns
+        -------
+        tuple of (int, Target or None)
+            The newest recorded version for that year (0 when none was recorded; pass it back
+            as ``expected_version``) and the target in force: province-wide, the framework
+            file's replaced by the newest recorded one; of a unit, its newest recorded one.
+        """
+        if unit_id is None:
+            recorded = [tg for tg in self.recorded_targets(indicator_id) if tg.year == year]
+            effective = {tg.year: tg for tg in self.targets(indicator_id)}.get(year)
+        else:
+            recorded = [tg for tg in self.recorded_unit_targets(indicator_id, unit_id) if tg.year == year]
+            effective = recorded[-1] if recorded else None
+        return max((tg.version for tg in recorded), default=0), effective
+
     # -- validation and import
     def validate_row(self, row: dict[str, Any], row_no: int) -> tuple[list[RowError], dict[str, Any]]:
         """Check one row; returns (errors, cleaned row). Every problem is reported."""

@@ -380,3 +380,25 @@ def test_scorecard_computed_trend_uses_saved_snapshots(fw):
     expected = status([snap, Value("health_access", "districts:165", fw.computed_period, live, "percent", "s",
                                    version=0)], store.targets("health_access"), "higher").code
     assert rows["health_access"]["status"] == expected
+
+
+def test_indicator_map_frame_joins_values_to_every_unit_polygon():
+    """The readiness map's frame: every district polygon (id as text, name), the indicator's
+    figures where it has them and NaN elsewhere, the share rounded to 0.1 for the legend."""
+    import pandas as pd
+
+    from geo.catalog import load_layer
+    from geo.indicators import indicator_map_frame
+
+    districts = load_layer("districts")
+    codes = districts["level2_id"].astype(str).tolist()
+    values = pd.DataFrame({"unit_id": [int(codes[0]), int(codes[1])], "value": [12.345, 67.89],
+                           "covered_population": [100.0, 200.0], "population": [1000.0, 300.0]})
+    gdf = indicator_map_frame(values, "city", load_layer)
+    assert list(gdf.columns[:3]) == ["unit_id", "name", "geometry"] and len(gdf) == len(districts)
+    assert gdf["unit_id"].tolist() == codes and gdf["name"].tolist() == districts["name"].tolist()
+    by_id = gdf.set_index("unit_id")
+    assert by_id.loc[codes[0], "readiness_share"] == 12.3 and by_id.loc[codes[1], "covered_population"] == 200.0
+    assert by_id.drop(index=codes[:2])["value"].isna().all()
+    with pytest.raises(AtlasError):
+        indicator_map_frame(values, "commune", load_layer)

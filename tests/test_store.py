@@ -183,6 +183,21 @@ def test_recorded_target_replaces_file_target_and_keeps_history(store, editors):
     assert load_framework().indicators["digital_enterprises"].targets[-1].value == 3000   # file unchanged
 
 
+def test_target_state_is_the_version_to_expect_and_the_target_in_force(store, editors):
+    lan, _ = editors
+    version, in_force = store.target_state("digital_enterprises", 2030)   # the file's target, nothing recorded
+    assert version == 0 and (in_force.value, in_force.source) == (3000, "resolution_2020")
+    store.record_target(lan, "digital_enterprises", 2030, ">", 3500, "plan")
+    version, in_force = store.target_state("digital_enterprises", 2030)
+    assert version == 1 and (in_force.value, in_force.entered_by) == (3500, "lan")
+    assert store.target_state("digital_enterprises", 2031) == (0, None)
+    assert store.target_state("health_access", 2030, "districts:165") == (0, None)   # a unit: recorded ones only
+    store.record_unit_target(lan, "health_access", "districts:165", 2030, ">=", 90, "KH 12")
+    store.record_unit_target(lan, "health_access", "districts:165", 2030, ">=", 95, "KH 40", expected_version=1)
+    version, in_force = store.target_state("health_access", 2030, "districts:165")
+    assert version == 2 and (in_force.value, in_force.source) == (95, "KH 40")
+
+
 @pytest.mark.parametrize("args, key", [
     (("dti_rank", 2030, "=>", 10, "plan"), "bad_op"),
     (("dti_rank", 2030, "<=", "ten", "plan"), "bad_number"),
