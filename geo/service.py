@@ -37,6 +37,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, fields, is_dataclass, replace
+from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -51,7 +52,7 @@ from geo.catalog import get_catalog, load_layer, service_reach
 from geo.errors import AtlasError
 from geo.export import Credits, layer_credits, user_credits
 from geo.i18n import fmt_number, t
-from geo.population import PopulationGrid, census_grid
+from geo.population import PopulationGrid, census_grid, write_grid_geotiff
 from geo.settings import STORE_CRS
 from geo.units import SMART_CITIES, UNIT_LAYERS, unit_set_layer
 
@@ -326,6 +327,37 @@ class CoverageResult:
                 self.table["unit_name"].astype(str).head(10)))
         return hit.iloc[0]
 
+    def unpopulated_units(self) -> list[str]:
+        """Names of the reported units where the population surface has nobody (e.g. a raster
+        that misses them), in the unit layer's order."""
+        return self.table.loc[self.table["population"] <= 0, "unit_name"].astype(str).tolist()
+
+    # -- what-if
+    @property
+    def added_count(self) -> int:
+        """Facilities the what-if adds (clicked or uploaded sites); 0 without a what-if."""
+        return len(self.facilities) - len(self.base_facilities) + len(self.request.closed)
+
+    def before_totals(self) -> dict[str, float]:
+        """:meth:`totals` of the table without the what-if changes (``{}`` without a what-if)."""
+        return cov.totals(self.before) if self.before is not None else {}
+
+    def comparison(self) -> pd.DataFrame:
+        """Before/after per unit, largest gain first.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``unit_name``, ``population``, ``covered_before``, ``covered_after``,
+            ``change`` (people) and ``share_before``, ``share_after`` (0–1), from
+            :func:`geo.coverage.compare`; empty without a what-if.
+        """
+        columns = ["unit_name", "population", "covered_before", "covered_after", "change", "share_before",
+                   "share_after"]
+        if self.before is None:
+            return pd.DataFrame(columns=columns)
+        return cov.compare(self.before, self.table).sort_values("change", ascending=False)[columns]
+
     # -- words
     def facility_label(self, lang: str) -> str:
         """The facility category's label in ``lang``."""
@@ -387,6 +419,25 @@ class CoverageResult:
     def covered_area(self) -> gpd.GeoDataFrame:
         """The covered cells as one (multi)polygon (EPSG:4326)."""
         return cov.mask_polygons(self.covered_mask(), self.grid.transform, self.grid.crs)
+
+    def hotspot_layers(self, top: int = 200) -> gpd.GeoDataFrame:
+        """The ``top`` hotspots (``layer`` = "hotspot") and the covered area (``layer`` =
+        "covered_area") in one frame (EPSG:4326), for a GeoJSON download (needs cached cells)."""
+        both = pd.concat([self.hotspots(top=top).assign(layer="hotspot"),
+                          self.covered_area().drop(columns=["covered"]).assign(layer="covered_area")],
+                         ignore_index=True)
+        return both.set_geometry("geometry").set_crs(STORE_CRS, allow_override=True)
+
+    def write_cost_geotiff(self, path: str | Path) -> Path:
+        """Write the answer's cost surface as a float32 GeoTIFF (nodata -1) in the grid's CRS.
+
+        Straight-line mode: the distance (metres, times the detour factor) from every cell to
+        the nearest facility after the changes; network mode: the travel cost (metres or
+        minutes, :attr:`metric`) of the populated cells (needs cached cells). Returns ``path``.
+        """
+        if self.request.mode == "euclidean":
+            return cov.write_distance_geotiff(self.facilities, self.grid, path, detour=self.request.detour)
+        return write_grid_geotiff(self.grid, path, values=cov.cells_raster(self._cells(), self.cost), nodata=-1.0)
 
     def _cells(self) -> cov.CellSet:
         if self.cells is None or self.cost is None:

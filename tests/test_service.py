@@ -224,3 +224,32 @@ def test_units_inside_the_reported_area_without_a_union():
     pts = shapely.points([(0.5, 0.5), (1.0, 0.5), (3, 3), (2.0, 0.5)])
     got = _inside_union(np.array([a, b]), pts)
     assert got.tolist() == shapely.contains(shapely.union_all([a, b]), pts).tolist() == [True, True, False, False]
+
+
+def test_what_if_figures_and_files_come_from_the_answer(tmp_path):
+    """The page's what-if summary and downloads ask the answer: sites added, totals before,
+    the per-unit comparison, the cost GeoTIFF and the hotspot layers."""
+    import rasterio
+
+    base = ask(category="health", units="smart_cities")
+    assert base.comparison().empty and base.before_totals() == {} and base.added_count == 0
+    assert base.unpopulated_units() == []
+    site = (105.86, 21.47)
+    what = ask(category="health", units="smart_cities", added=(site,), closed=tuple(base.base_facilities.index[:2]))
+    assert what.added_count == 1 and len(what.request.closed) == 2
+    assert what.before_totals() == base.totals()
+    comp = what.comparison()
+    assert list(comp.columns) == ["unit_name", "population", "covered_before", "covered_after", "change",
+                                  "share_before", "share_after"]
+    assert (comp["change"] == comp["covered_after"] - comp["covered_before"]).all()
+    assert comp["change"].is_monotonic_decreasing and comp["change"].sum() == pytest.approx(
+        what.totals()["covered_population"] - base.totals()["covered_population"])
+    path = what.write_cost_geotiff(tmp_path / "d.tif")
+    with rasterio.open(path) as src:
+        d = src.read(1)
+        assert src.nodata == -1.0 and d.shape == what.grid.values.shape
+    want = cov.distance_raster(what.facilities, what.grid, 1.0)
+    assert np.allclose(d[np.isfinite(want)], want[np.isfinite(want)], rtol=1e-5)
+    layers = what.hotspot_layers(top=5)
+    assert set(layers["layer"]) == {"hotspot", "covered_area"} and layers.crs.to_epsg() == 4326
+    assert (layers["layer"] == "hotspot").sum() <= 5
