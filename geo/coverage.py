@@ -356,14 +356,22 @@ class EuclideanCost:
         for s in range(0, len(idx), step):
             sel = idx[s:s + step]
             rel = self.fac_xy[ik[sel]] - centres[sel, None, :]  # (m, K, 2) candidates from the block centre
-            best = np.full((len(sel), B * B), np.inf)
+            # a candidate farther from the centre than the nearest + the block's diameter is
+            # farther from every cell of the block than the nearest: skip it there
+            useful = dk[sel] <= dk[sel, :1] + 2 * h + 1e-6
             for j in range(K):  # running minimum of squared distances, in place (memory-light)
-                dx = ox[None, :] - rel[:, j, 0, None]
-                dy = oy[None, :] - rel[:, j, 1, None]
+                rows = slice(None) if j == 0 else np.flatnonzero(useful[:, j])
+                if j and len(rows) == 0:
+                    break  # candidates are sorted by distance: no later one is useful either
+                dx = ox[None, :] - rel[rows, j, 0, None]
+                dy = oy[None, :] - rel[rows, j, 1, None]
                 dx *= dx
                 dy *= dy
                 dx += dy
-                np.minimum(best, dx, out=best)
+                if j == 0:
+                    best = dx
+                else:
+                    best[rows] = np.minimum(best[rows], dx)
             out[sel] = np.sqrt(best)
         miss = np.flatnonzero(~exact)
         if len(miss):
