@@ -24,6 +24,7 @@ from typing import Any
 
 import geopandas as gpd
 import matplotlib
+import pandas as pd
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
@@ -37,7 +38,7 @@ from geo.export import Credits, layer_credits
 from geo.i18n import DEFAULT_LANG, fmt_number, t
 from geo.labels import place_labels
 from geo.settings import METRIC_CRS, STORE_CRS
-from geo.units import DECK_LEVELS, PlanningUnit, resolve
+from geo.units import DECK_LEVELS, TERRITORIES, PlanningUnit, resolve
 
 FONT = "DejaVu Sans"
 PAPERS_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}  # landscape (width, height)
@@ -107,7 +108,14 @@ def _without_slivers(geom: Any, max_area_m2: float = SLIVER_M2) -> Any:
 
 @dataclass
 class UnitLayers:
-    """The shipped layers cut to a unit (EPSG:4326)."""
+    """The shipped layers cut to a unit (EPSG:4326).
+
+    ``wards``: the 2025 units of the unit (``geo.units.units_2025_of``) with a bool column
+    ``counted`` (False for one lying partly inside but counted in a neighbour). With
+    ``territory == "2025"`` (a city seen as its 2025 units) ``boundary`` is the outline of the
+    counted units, ``former`` the pre-2025 city outline and ``group`` the
+    :class:`geo.units.CityGroup`.
+    """
 
     unit: PlanningUnit
     boundary: gpd.GeoDataFrame
@@ -118,15 +126,64 @@ class UnitLayers:
     roads: gpd.GeoDataFrame
     credits: list[Credits] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    territory: str = "2020"
+    former: gpd.GeoDataFrame | None = None
+    group: Any = None
+
+    @property
+    def today(self) -> bool:
+        """True when a city is shown as its 2025 units."""
+        return self.group is not None
+
+    @property
+    def counted_wards(self) -> gpd.GeoDataFrame:
+        """The 2025 units counted in the unit (the majority-of-area rule)."""
+        return self.wards[self.wards["counted"]] if "counted" in self.wards else self.wards
+
+    @property
+    def partial_wards(self) -> gpd.GeoDataFrame:
+        """The 2025 units lying partly in the unit, counted in a neighbour."""
+        return self.wards[~self.wards["counted"]] if "counted" in self.wards else self.wards.iloc[0:0]
 
 
-def unit_layers(unit: PlanningUnit | str, lang: str = DEFAULT_LANG) -> UnitLayers:
-    """Boundary, communes (2009), wards (2025, derived), districts, infrastructure and roads of ``unit``.
+def _ward_codes(wards: gpd.GeoDataFrame) -> Any:
+    return wards["gso_code"].astype(str).str.zfill(5)
 
-    A layer whose file is missing comes back empty and is named in ``missing``.
+
+def units_count_text(ul: UnitLayers, lang: str) -> str:
+    """The map's count of units, from the one rule of ``geo.units.units_2025_of``: the 2009
+    communes, the 2025 units counted in the unit and those lying partly in it (named)."""
+    counted, partial = ul.counted_wards, ul.partial_wards
+    if ul.today:
+        text = t("report.units_count_today", lang, wards=len(counted), communes=len(ul.communes))
+    else:
+        text = t("report.units_count", lang, communes=len(ul.communes), wards=len(counted))
+    if len(partial):
+        names = ", ".join(partial["name_full"].astype(str)) if "name_full" in partial else str(len(partial))
+        text += t("report.units_partial", lang, n=len(partial), names=names)
+    return text
+
+
+def unit_layers(unit: PlanningUnit | str, lang: str = DEFAULT_LANG, territory: str = "2020") -> UnitLayers:
+    """Boundary, communes (2009), wards (2025), districts, infrastructure and roads of ``unit``.
+
+    ``territory`` (:data:`TERRITORIES`) applies to a district/city: ``"2025"`` cuts every
+    layer to the 2025 units formed from its communes (``geo.units.district_group``); the
+    province is always its pre-2025 extent. A layer whose file is missing comes back empty
+    and is named in ``missing``.
+
+    Raises
+    ------
+    AtlasError
+        ``report.bad_territory`` for a territory not in :data:`TERRITORIES`.
     """
-    from geo.catalog import load_layer
+    import shapely
 
+    from geo.catalog import load_layer
+    from geo.units import district_group, units_2025_of
+
+    if territory not in TERRITORIES:
+        raise AtlasError("report.bad_territory", territory=str(territory), choices=", ".join(TERRITORIES))
     unit = resolve(unit, DECK_LEVELS)
     empty = gpd.GeoDataFrame({"geometry": []}, geometry="geometry", crs=STORE_CRS)
     got: dict[str, gpd.GeoDataFrame] = {}
@@ -139,13 +196,25 @@ def unit_layers(unit: PlanningUnit | str, lang: str = DEFAULT_LANG) -> UnitLayer
         except AtlasError:
             got[lid] = empty
             missing.append(lid)
-    geom = unit.geometry
-    boundary = gpd.GeoDataFrame({"name": [unit.label(lang)]}, geometry=[_without_slivers(geom)], crs=STORE_CRS)
+    old_geom = unit.geometry
     districts = got["districts"]
     if unit.level == "city" and not districts.empty:
         districts = districts[districts["level2_id"].astype(str) == unit.code]
-    import shapely
-
+    wards = got["wards_2025"]
+    group = former = None
+    if wards.empty:
+        wards = wards.assign(counted=pd.Series(dtype=bool))
+    else:
+        which = units_2025_of(unit)
+        codes = _ward_codes(wards)
+        wards = wards[codes.isin(which.members + which.partial)].assign(counted=codes.isin(which.members))
+    geom = old_geom
+    if territory == "2025" and unit.level == "city" and len(wards):
+        group = district_group(unit)
+        wards = wards[wards["counted"]]
+        geom = shapely.union_all(wards.geometry.to_numpy())
+        former = gpd.GeoDataFrame({"name": [unit.label(lang)]}, geometry=[_without_slivers(old_geom)], crs=STORE_CRS)
+    boundary = gpd.GeoDataFrame({"name": [unit.label(lang)]}, geometry=[_without_slivers(geom)], crs=STORE_CRS)
     infra = got["infrastructure"]
     if not infra.empty:
         shapely.prepare(geom)
@@ -155,8 +224,8 @@ def unit_layers(unit: PlanningUnit | str, lang: str = DEFAULT_LANG) -> UnitLayer
         roads = roads[roads.intersects(geom)].copy()
         roads["geometry"] = roads.geometry.intersection(geom)
         roads = roads[~roads.geometry.is_empty]
-    return UnitLayers(unit, boundary, _inside(got["communes"], geom), _inside(got["wards_2025"], geom),
-                      districts, infra, roads, credits, missing)
+    return UnitLayers(unit, boundary, _inside(got["communes"], old_geom), wards, districts, infra, roads, credits,
+                      missing, territory if group is not None else "2020", former, group)
 
 
 # ---------------------------------------------------------------------------- layers & map
@@ -451,16 +520,27 @@ def unit_map_layers(ul: UnitLayers, lang: str = DEFAULT_LANG, with_infrastructur
 
     cats = get_catalog().categories
     unit = ul.unit
-    layers = [
-        MapLayer(ul.communes, t("print.communes", lang), color="#2563eb", linewidth=0.5, zorder=2,
-                 labels=("commune_vn" if with_labels and unit.level == "city" else None)),
-        MapLayer(ul.wards, t("print.wards_2025", lang), color="#059669", linewidth=1.0, linestyle="--", zorder=3),
-    ]
-    if unit.level == "province":
-        layers.append(MapLayer(ul.districts, t("print.districts", lang), color="#374151",
-                               linewidth=1.2, zorder=4, labels="name" if with_labels else None))
-    layers.append(MapLayer(ul.boundary, t("print.city_boundary", lang, name=unit.label(lang)), color="#dc2626",
-                           linewidth=2.2, zorder=5))
+    if ul.today:   # today's units named on the map; the 2009 communes thin, unnamed, beneath
+        layers = [
+            MapLayer(ul.communes, t("print.communes", lang), color="#93c5fd", linewidth=0.4, zorder=2),
+            MapLayer(ul.wards, t("print.wards_2025", lang), color="#059669", linewidth=1.2, zorder=3,
+                     labels="name_full" if with_labels else None),
+            MapLayer(ul.former, t("print.former_boundary", lang, name=unit.label(lang)), color="#dc2626",
+                     linewidth=1.6, linestyle="--", zorder=5),
+            MapLayer(ul.boundary, t("print.today_boundary", lang, name=unit.label(lang)), color="#111827",
+                     linewidth=2.2, zorder=4),
+        ]
+    else:
+        layers = [
+            MapLayer(ul.communes, t("print.communes", lang), color="#2563eb", linewidth=0.5, zorder=2,
+                     labels=("commune_vn" if with_labels and unit.level == "city" else None)),
+            MapLayer(ul.wards, t("print.wards_2025", lang), color="#059669", linewidth=1.0, linestyle="--", zorder=3),
+        ]
+        if unit.level == "province":
+            layers.append(MapLayer(ul.districts, t("print.districts", lang), color="#374151",
+                                   linewidth=1.2, zorder=4, labels="name" if with_labels else None))
+        layers.append(MapLayer(ul.boundary, t("print.city_boundary", lang, name=unit.label(lang)), color="#dc2626",
+                               linewidth=2.2, zorder=5))
     layers.append(MapLayer(ul.roads, t("print.roads", lang), color="#b45309", linewidth=1.6, zorder=6))
     if with_infrastructure and not ul.infrastructure.empty:
         order = [c for c in cats if c != "other"]
@@ -486,8 +566,7 @@ def unit_map_figure(unit: PlanningUnit | str, *, lang: str = DEFAULT_LANG, paper
     u = ul.unit
     credits = Credits.combine(t("print.credits", lang), ul.credits)
     return render_map(unit_map_layers(ul, lang, with_infrastructure), title=title or t("print.title_default", lang, name=u.label(lang)),
-                      subtitle=subtitle if subtitle is not None else t("report.units_count", lang,
-                                                                        communes=len(ul.communes), wards=len(ul.wards)),
+                      subtitle=subtitle if subtitle is not None else units_count_text(ul, lang),
                       lang=lang, paper=paper, data_date=data_date_of(ul.credits), credits=credits, dpi=dpi,
                       figsize_in=figsize_in)
 

@@ -28,7 +28,16 @@ from geo import indicators as ind_mod
 from geo.errors import AtlasError
 from geo.export import Credits
 from geo.i18n import DEFAULT_LANG, at_least, fmt_number, fmt_percent, t
-from geo.printmap import UnitLayers, data_date_of, marker_color, rc, render_map, unit_layers, unit_map_layers
+from geo.printmap import (
+    UnitLayers,
+    data_date_of,
+    marker_color,
+    rc,
+    render_map,
+    unit_layers,
+    unit_map_layers,
+    units_count_text,
+)
 from geo.settings import METRIC_CRS, STORE_CRS
 from geo.store import Store
 from geo.units import DECK_LEVELS, resolve
@@ -99,38 +108,72 @@ def _no_data(reason: str, lang: str) -> list[str]:
 # ---------------------------------------------------------------------------- sections
 
 
+def deck_name(ul: UnitLayers, lang: str) -> str:
+    """The unit's name on the deck's title and map slides: a city shown as its 2025 units says
+    so ("Thành phố Sông Công (theo 3 xã/phường 2025)", as the readiness page names the group)."""
+    if ul.today:
+        return t("readiness.group_name", lang, city=ul.unit.label(lang), n=len(ul.counted_wards))
+    return ul.unit.label(lang)
+
+
+def deck_population(ul: UnitLayers) -> float:
+    """People of the deck's territory: the 2019 census of the pre-2025 districts, or the
+    official 2025 population of the 2025 units a city is shown as (``CityGroup.population``)."""
+    if ul.today:
+        return float(ul.group.population)
+    return float(ul.districts["population_2019"].sum()) if "population_2019" in ul.districts else float("nan")
+
+
 def _title_slide(ul: UnitLayers, lang: str) -> Slide:
-    name = ul.unit.label(lang)
-    pop = ul.districts["population_2019"].sum() if "population_2019" in ul.districts else float("nan")
-    if "area_km2" in ul.districts and ul.districts["area_km2"].notna().all() and not ul.districts.empty:
-        # the districts' own figure (as the map page shows it); the province is their sum (the
-        # dissolved union would lose the slivers between the district polygons)
-        area = float(ul.districts["area_km2"].sum())
+    name = deck_name(ul, lang)
+    pop = deck_population(ul)
+    frame = ul.counted_wards if ul.today else ul.districts
+    if "area_km2" in frame and frame["area_km2"].notna().all() and not frame.empty:
+        # the layer's own figure (as the map page shows it); a group/the province is the sum of
+        # its parts (the dissolved union would lose the slivers between the polygons)
+        area = float(frame["area_km2"].sum())
     else:
-        area = gpd.GeoSeries([ul.unit.geometry], crs=STORE_CRS).to_crs(METRIC_CRS).area.iloc[0] / 1e6
+        area = gpd.GeoSeries([ul.boundary.geometry.iloc[0]], crs=STORE_CRS).to_crs(METRIC_CRS).area.iloc[0] / 1e6
+    line = t("report.population_line_today" if ul.today else "report.population_line", lang,
+             pop=fmt_number(pop, lang), area=fmt_number(area, lang, 1))
+    bullets = [line]
+    if ul.today:
+        bullets.append(t("report.territory_today", lang, city=ul.unit.label(lang), wards=len(ul.counted_wards),
+                         communes=len(ul.communes)))
     return Slide(title=t("report.deck_title", lang, name=name),
                  subtitle=t("report.deck_subtitle", lang, date=_dt.date.today().strftime("%d/%m/%Y")),
-                 bullets=[t("report.population_line", lang, pop=fmt_number(pop, lang), area=fmt_number(area, lang, 1)),
-                          t("report.prepared_by", lang)], kind="title")
+                 bullets=[*bullets, t("report.prepared_by", lang)], kind="title")
+
+
+def map_key_message(ul: UnitLayers, lang: str) -> str:
+    """The map slide's sentence, counting units by the one rule of its subtitle
+    (:func:`geo.printmap.units_count_text`, ``geo.units.units_2025_of``)."""
+    name, counted, partial = ul.unit.label(lang), ul.counted_wards, ul.partial_wards
+    key = "report.key_message_map_today" if ul.today else "report.key_message_map"
+    text = t(key, lang, name=name, wards=len(counted), communes=len(ul.communes))
+    if len(partial):
+        text += " " + t("report.key_message_map_partial", lang, n=len(partial),
+                        names=", ".join(partial["name_full"].astype(str)))
+    shared = [m.unit.name for m in ul.group.members if m.shared] if ul.today else []
+    if shared:   # formed across the city border: counted once, here
+        text += " " + t("report.key_message_map_shared", lang, names=", ".join(shared))
+    return text
 
 
 def _map_slide(ul: UnitLayers, lang: str) -> Slide:
-    name = ul.unit.label(lang)
+    name = deck_name(ul, lang)
+    subtitle = units_count_text(ul, lang)
 
     def fig(size: tuple[float, float]) -> Figure:
         return render_map(unit_map_layers(ul, lang, with_infrastructure=False), title=name,
-                          subtitle=t("report.units_count", lang, communes=len(ul.communes), wards=len(ul.wards)),
-                          lang=lang, data_date=data_date_of(ul.credits), credits=None, figsize_in=size,
-                          dpi=SLIDE_DPI, min_label_pt=MIN_LABEL_PT)
+                          subtitle=subtitle, lang=lang, data_date=data_date_of(ul.credits), credits=None,
+                          figsize_in=size, dpi=SLIDE_DPI, min_label_pt=MIN_LABEL_PT)
 
-    n_wards = len(ul.wards)
-    if ul.unit.smart_city:   # a programme city: its 2025 units as the readiness page groups them
-        from geo.units import programme_city_group
-
-        n_wards = len(programme_city_group(ul.unit).members)
-    caption = t("report.key_message_map", lang, name=name, wards=n_wards, communes=len(ul.communes))
-    return Slide(title=t("report.map_title", lang, name=name), figure=fig, note=t("report.map_note", lang),
-                 caption=caption)
+    title = t("report.map_title_today", lang, city=ul.unit.label(lang)) if ul.today \
+        else t("report.map_title", lang, name=name)
+    return Slide(title=title, subtitle=subtitle, figure=fig,
+                 note=t("report.map_note_today" if ul.today else "report.map_note", lang, name=ul.unit.label(lang)),
+                 caption=map_key_message(ul, lang))
 
 
 def _infra_slide(ul: UnitLayers, lang: str) -> Slide:
@@ -139,7 +182,7 @@ def _infra_slide(ul: UnitLayers, lang: str) -> Slide:
     cats = get_catalog().categories
     infra = ul.infrastructure
     counts = infra["category"].value_counts() if "category" in infra else pd.Series(dtype=int)
-    pop = float(ul.districts["population_2019"].sum()) if "population_2019" in ul.districts else float("nan")
+    pop = deck_population(ul)
     order = [c for c in cats if c != "other"] + ["other"]
     rows, labels, values, colors = [], [], [], []
     for cid in order:
@@ -168,9 +211,10 @@ def _infra_slide(ul: UnitLayers, lang: str) -> Slide:
     first = next((i for i, v in enumerate(values) if v), 0)   # the first category with any known point
     caption = t("report.key_message_infra", lang, name=ul.unit.label(lang), n=fmt_number(values[first], lang),
                 category=labels[first].lower(), per=rows[first][2])
+    note = t("report.infra_note", lang) + (" " + t("report.infra_note_today", lang) if ul.today else "")
     return Slide(title=t("report.infra_title", lang), figure=fig,
                  table=Table([t("report.category", lang), t("report.count", lang), t("report.per_10k", lang)], rows),
-                 note=t("report.infra_note", lang), caption=caption)
+                 note=note, caption=caption)
 
 
 def _radii() -> dict[str, float]:
@@ -184,7 +228,10 @@ def coverage_table(ul: UnitLayers, lang: str) -> pd.DataFrame:
     """Coverage of each service for the unit as a whole: one row per category, through
     :mod:`geo.service` — the same question and answer as the coverage page, the CLI, the
     readiness indicators and the exports (census 2019 uniform within each commune; cells
-    labelled on all districts; facilities anywhere count, people cross boundaries).
+    labelled on all districts; facilities anywhere count, people cross boundaries). A city
+    shown as its 2025 units (``ul.today``) asks per 2025 unit (their official 2025
+    population) and sums the member rows — the readiness page's group rule
+    (``geo.indicators.group_history``): share = covered people / people, both summed.
 
     Columns: category, radius_m, population, covered_population (whole people),
     covered_share, median_distance_m, lower_bound, facility_note (why "at least").
@@ -195,32 +242,42 @@ def coverage_table(ul: UnitLayers, lang: str) -> pd.DataFrame:
         raise AtlasError("report.no_data_slide", reason=t("report.no_data", lang))
     rows = []
     for cat, radius in _radii().items():
-        res = ask(category=cat, units="districts", radius_m=radius, population="communes")  # as the indicators
+        if ul.today:   # as the indicators at ward level (geo.indicators.compute_indicator)
+            res = ask(category=cat, units="wards_2025", radius_m=radius, population="wards_2025")
+        else:
+            res = ask(category=cat, units="districts", radius_m=radius, population="communes")  # as the indicators
         lower, note = res.lower_bound, res.completeness.reason(lang) if res.completeness else ""
         if res.base_facilities.empty:
             rows.append({"category": cat, "radius_m": radius, "population": float("nan"),
                          "covered_population": float("nan"), "covered_share": float("nan"),
                          "median_distance_m": float("nan"), "lower_bound": lower, "facility_note": note})
             continue
-        if ul.unit.level == "province":
+        if ul.today:
+            ids = set(ul.group.unit_ids)
+            mine = res.table[("wards_2025:" + res.table["unit_id"].astype(str)).isin(ids)]
+            pop, covered = float(mine["population"].sum()), float(mine["covered_population"].sum())
+            known = mine["covered_share"].notna().any()   # no facility known in any unit: no figure
+            share = covered / pop if pop and known else float("nan")
+            median = _cells_median(res, {i.partition(":")[2] for i in ids})
+        elif ul.unit.level == "province":
             tot = res.totals()
             pop, covered = tot["population"], tot["covered_population"]
-            median = _province_median(res)
+            median = _cells_median(res)
+            share = covered / pop if pop else float("nan")
         else:
             r = res.row(ul.unit.code)
             pop, covered = float(r["population"]), float(r["covered_population"])
             median = float(r.get("median_distance_m", float("nan")))
-        share = res.row(ul.unit.code)["covered_share"] if ul.unit.level != "province" \
-            else (covered / pop if pop else float("nan"))  # NaN: no facility data in the unit
+            share = r["covered_share"]  # NaN: no facility data in the unit
         rows.append({"category": cat, "radius_m": radius, "population": pop, "covered_population": covered,
                      "covered_share": share, "median_distance_m": median,
                      "lower_bound": lower, "facility_note": note})
     return pd.DataFrame(rows)
 
 
-def _province_median(result: Any) -> float:
-    """Population-weighted median distance (m) to the nearest facility over all the
-    result's cells (the cells the district rows sum)."""
+def _cells_median(result: Any, unit_ids: set[str] | None = None) -> float:
+    """Population-weighted median distance (m) to the nearest facility over the result's
+    cells (the cells the rows sum), or over the cells of ``unit_ids`` (codes of the layer)."""
     import numpy as np
 
     cells, dist = result.cells, result.cost
@@ -228,6 +285,9 @@ def _province_median(result: Any) -> float:
         return float("nan")
     pop = np.asarray(cells.pop, dtype="float64")
     keep = (cells.unit >= 0) & (pop > 0)
+    if unit_ids is not None:
+        wanted = np.isin(np.asarray(cells.unit_ids).astype(str), list(unit_ids))
+        keep &= wanted[np.clip(cells.unit, 0, None)]
     if not keep.any():
         return float("nan")
     order = np.argsort(dist[keep], kind="stable")
@@ -280,7 +340,9 @@ def _coverage_slide(ul: UnitLayers, lang: str) -> Slide:
 
     header = [t("report.service", lang), t("report.radius", lang), t("report.population_grid", lang),
               t("report.covered", lang), t("report.covered_share", lang), t("report.median_distance", lang)]
-    note = t("report.coverage_note", lang, radius="/".join(fmt_number(v, lang) for v in dict.fromkeys(df["radius_m"])))
+    radius = "/".join(fmt_number(v, lang) for v in dict.fromkeys(df["radius_m"]))
+    note = t("report.coverage_note", lang, radius=radius) if not ul.today else \
+        t("report.coverage_note_today", lang, radius=radius, name=ul.unit.label(lang), n=len(ul.counted_wards))
     lower = [cats[c].title(lang) for c, lb in zip(df["category"], df["lower_bound"]) if lb]
     caveat = t("coverage.lower_bound_services", lang, services=", ".join(lower)) if lower else ""
     caption = " ".join(p for p in (coverage_key_message(ul.unit.label(lang), df, lang), caveat) if p)
@@ -306,27 +368,34 @@ def coverage_key_message(name: str, df: pd.DataFrame, lang: str, category: str =
              facility=facility_label(category, lang), radius=fmt_distance(float(r["radius_m"]), lang))
 
 
-def scorecard(unit_key: str, lang: str = DEFAULT_LANG) -> pd.DataFrame:
+def scorecard(unit_key: str, lang: str = DEFAULT_LANG, territory: str = "2020") -> pd.DataFrame:
     """Readiness of a unit against its 2025 and 2030 targets: the rows of
     :func:`geo.indicators.scorecard` — the readiness page's own rows (same store, same
-    computed values, same status rule and gaps).
+    computed values, same status rule and gaps). With ``territory="2025"`` a city is judged
+    as its 2025 units (:func:`geo.indicators.group_scorecard`, the page's "group" level).
 
     ``unit_key``: "province" or a district level2_id (any spelling ``geo.units.resolve``
     takes). Columns: indicator, value, period, target_2025, target_2030 (a city's own, or the
     province-wide ones marked so), status (code), status_label, gap (sentence), gap_short,
-    target_scope, lower_bound.
+    target_scope, lower_bound, method (how the 2025 units' values add up; "" otherwise).
     """
     unit = resolve(unit_key, DECK_LEVELS)
     from geo.frameworks import active_framework
+    from geo.units import district_group
 
     fw = active_framework()                  # the framework version in force, as on the page
     store = Store(framework=fw)
-    rows = ind_mod.scorecard(fw, store, unit, lang, ind_mod.compute_indicator)
+    if territory == "2025" and unit.level == "city":
+        rows = ind_mod.group_scorecard(fw, store, district_group(unit), lang, ind_mod.compute_indicator)
+    else:
+        rows = ind_mod.scorecard(fw, store, unit, lang, ind_mod.compute_indicator)
     return pd.DataFrame([{"indicator": r["indicator"], "value": r["value_text"],
                           "period": str(r["period"]) if r["period"] else "", "target_2025": r["target_2025"],
                           "target_2030": r["target_2030"], "status": r["status"], "status_label": r["status_text"],
                           "gap": r["gap"], "gap_short": r["gap_short"], "target_scope": r["target_scope"],
-                          "lower_bound": r["lower_bound"]} for r in rows])
+                          "lower_bound": r["lower_bound"], "method": r.get("method", "")} for r in rows],
+                        columns=["indicator", "value", "period", "target_2025", "target_2030", "status",
+                                 "status_label", "gap", "gap_short", "target_scope", "lower_bound", "method"])
 
 
 _STATUS_COLORS = {"met": "#16a34a", "on_track": "#65a30d", "behind": "#dc2626", "no_data": "#9ca3af",
@@ -356,7 +425,7 @@ def scorecard_key_message(name: str, df: pd.DataFrame, lang: str) -> str:
 def _scorecard_slide(ul: UnitLayers, lang: str) -> Slide:
     title = t("report.scorecard_title", lang)
     try:
-        df = scorecard(ul.unit.key, lang)
+        df = scorecard(ul.unit.key, lang, ul.territory)
     except AtlasError as err:
         return Slide(title=title, bullets=_no_data(err.message(lang), lang))
     if df.empty:
@@ -369,6 +438,10 @@ def _scorecard_slide(ul: UnitLayers, lang: str) -> Slide:
     note = t("readiness.rule_title", lang) + ": " + t("readiness.rule", lang).split("\n")[0].replace("**", "")
     if ul.unit.level != "province" and (df["target_scope"] == "province").any():
         note = t("report.city_targets_note", lang) + " " + note
+    if ul.today:   # how the 2025 units' values add up to the city, once per method used
+        methods = "; ".join(dict.fromkeys(m for m in df["method"] if m))
+        note = t("report.scorecard_note_today", lang, name=ul.unit.label(lang), n=len(ul.counted_wards),
+                 methods=methods) + " " + note
     return Slide(title=title, table=Table(header, rows), caption=caption, note=note)
 
 
@@ -385,10 +458,10 @@ def _sources_slides(ul: UnitLayers, lang: str) -> list[Slide]:
         from geo.frameworks import active_framework
 
         fw = active_framework()
-        unit_id = ul.unit.id
+        unit_ids = {ul.unit.id, *(ul.group.unit_ids if ul.today else ())}
         used = dict.fromkeys([tg.source for i in fw.indicators.values() for tg in i.targets]
                              + [i.source for i in fw.indicators.values()]
-                             + [v.source for v in fw.values if v.unit_id == unit_id])
+                             + [v.source for v in fw.values if v.unit_id in unit_ids])
         docs = [fw.source_text(s, lang) for s in used if s]
     except (ImportError, AtlasError):
         pass
@@ -399,19 +472,30 @@ def _sources_slides(ul: UnitLayers, lang: str) -> list[Slide]:
                   caption=t("report.key_message_docs", lang, n=len(docs)))]
 
 
-def build_deck(unit: Any, lang: str = DEFAULT_LANG, suggestion: Any = None) -> Deck:
+def build_deck(unit: Any, lang: str = DEFAULT_LANG, suggestion: Any = None, territory: str = "2025") -> Deck:
     """The content of the deck for ``unit`` (free text or id, see ``geo.units.resolve``);
     with ``suggestion`` (a :class:`geo.suggest.Suggestion`) a suggested-sites slide follows
-    the coverage slide (:func:`geo.suggest.deck_slide`)."""
+    the coverage slide (:func:`geo.suggest.deck_slide`).
+
+    ``territory`` (``geo.printmap.TERRITORIES``): a city as today's 2025 units formed from its
+    communes (``"2025"``, the default: official 2025 population, figures summed over the
+    units, the method stated on the slides) or as the pre-2025 city (``"2020"``: 2009
+    communes, 2019 census). The province deck is the pre-2025 province either way.
+
+    Raises
+    ------
+    AtlasError
+        ``report.unknown_unit``, ``report.bad_territory``.
+    """
     u = resolve(unit, DECK_LEVELS)
-    ul = unit_layers(u, lang)
+    ul = unit_layers(u, lang, territory)
     slides = [_title_slide(ul, lang), _map_slide(ul, lang), _infra_slide(ul, lang), _coverage_slide(ul, lang),
               _scorecard_slide(ul, lang), *_sources_slides(ul, lang)]
     if suggestion is not None:
         from geo.suggest import deck_slide
 
         slides.insert(4, deck_slide(suggestion, lang, ul.wards if len(ul.wards) else ul.communes))
-    return Deck(u.label(lang), lang, slides, Credits.combine(t("print.credits", lang), ul.credits))
+    return Deck(deck_name(ul, lang), lang, slides, Credits.combine(t("print.credits", lang), ul.credits))
 
 
 # ---------------------------------------------------------------------------- renderers
@@ -623,9 +707,10 @@ def to_pdf(deck: Deck, out: str | Path) -> Path:
     return out
 
 
-def build_report(unit: Any, fmt: str, out: str | Path, lang: str = DEFAULT_LANG, suggestion: Any = None) -> Path:
-    """Build the deck for ``unit`` (with the ``suggestion``'s slide, see ``build_deck``) and
-    write it as ``fmt`` ("pptx" or "pdf") to ``out``."""
+def build_report(unit: Any, fmt: str, out: str | Path, lang: str = DEFAULT_LANG, suggestion: Any = None,
+                 territory: str = "2025") -> Path:
+    """Build the deck for ``unit`` (with the ``suggestion``'s slide and the ``territory``, see
+    ``build_deck``) and write it as ``fmt`` ("pptx" or "pdf") to ``out``."""
     fmt = str(fmt).lower().lstrip(".")
     if fmt not in ("pptx", "pdf"):
         raise AtlasError("report.bad_format", fmt=fmt)
@@ -634,11 +719,12 @@ def build_report(unit: Any, fmt: str, out: str | Path, lang: str = DEFAULT_LANG,
         out = out / f"deck.{fmt}"
     elif out.suffix.lower() != f".{fmt}":
         out = out.with_suffix(f".{fmt}")
-    deck = build_deck(unit, lang, suggestion)
+    deck = build_deck(unit, lang, suggestion, territory)
     return to_pptx(deck, out) if fmt == "pptx" else to_pdf(deck, out)
 
 
-def report_bytes(unit: Any, fmt: str, lang: str = DEFAULT_LANG, suggestion: Any = None) -> tuple[str, bytes, str]:
+def report_bytes(unit: Any, fmt: str, lang: str = DEFAULT_LANG, suggestion: Any = None,
+                 territory: str = "2025") -> tuple[str, bytes, str]:
     """The deck in memory for a download button: (file name, bytes, MIME type)."""
     import tempfile
 
@@ -648,9 +734,10 @@ def report_bytes(unit: Any, fmt: str, lang: str = DEFAULT_LANG, suggestion: Any 
     mime = {"pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
             "pdf": "application/pdf"}.get(fmt, "application/octet-stream")
     with tempfile.TemporaryDirectory(prefix="atlas_deck_") as tmp:
-        path = build_report(u, fmt, Path(tmp) / f"{_safe_layer_name(u.label(lang))}.{fmt}", lang, suggestion)
+        path = build_report(u, fmt, Path(tmp) / f"{_safe_layer_name(u.label(lang))}.{fmt}", lang, suggestion,
+                            territory)
         return path.name, path.read_bytes(), mime
 
 
 __all__ = ["Slide", "Table", "Deck", "build_deck", "build_report", "report_bytes", "to_pptx", "to_pdf",
-           "scorecard", "coverage_table", "SERVICES"]
+           "scorecard", "coverage_table", "SERVICES", "deck_name", "deck_population", "map_key_message"]

@@ -42,6 +42,10 @@ PROVINCE_ID = "province:19"
 PROVINCE_CODE = "19"
 LEVELS = ("province", "city", "commune", "ward")
 DECK_LEVELS = ("province", "city")  # what a print map or a council deck can be about
+TERRITORIES = ("2025", "2020")
+"""How a deck shows a pre-2025 city: ``"2025"`` its 2025 communes/wards (the units formed from
+its communes, :func:`district_group`) with today's official figures; ``"2020"`` the pre-2025
+city with its 2009 communes and the 2019 census."""
 
 
 @dataclass(frozen=True)
@@ -502,6 +506,13 @@ def programme_city_group(city: Any) -> CityGroup:
     if not unit.smart_city:
         choices = ", ".join(u.name for u in programme_cities())
         raise AtlasError("report.unknown_unit", unit=unit.name, choices=choices)
+    return district_group(unit)
+
+
+def district_group(city: Any) -> CityGroup:
+    """Any pre-2025 district/city as the group of 2025 units formed from its communes (the
+    rule of :func:`programme_city_group`, which is this for the three programme cities)."""
+    unit = resolve(city, ("city",))
     shares = _group_shares()
     best = shares.sort_values("share", ascending=False).drop_duplicates("ward")
     mine = best[best["district"] == unit.code]["ward"]
@@ -513,3 +524,55 @@ def programme_city_group(city: Any) -> CityGroup:
         others = tuple((str(r.district_name), float(r.share)) for r in rows.itertuples() if r.district != unit.code)
         members.append(GroupMember(wards[code], own, others))
     return CityGroup(unit, tuple(sorted(members, key=lambda m: m.unit.name)))
+
+
+PARTIAL_SHARE = 0.01
+"""A 2025 unit with at least this share of its area in a pre-2025 unit, but counted elsewhere,
+is named as lying partly in it (smaller shares are digitising slivers)."""
+
+
+@dataclass(frozen=True)
+class Units2025:
+    """The 2025 communes/wards of a pre-2025 unit, by one rule (the crosswalk's majority of
+    area, as :func:`programme_city_group`): ``members`` are counted in the unit, ``partial``
+    lie partly in it but are counted in a neighbour (gso codes, sorted by name)."""
+
+    members: tuple[str, ...]
+    partial: tuple[str, ...]
+
+
+def units_2025_of(unit: Any) -> Units2025:
+    """Which 2025 units a pre-2025 district/city or the province stands for today.
+
+    Rule (one for the deck's map, its subtitle and key message, the print map and the
+    readiness page's groups): a 2025 unit counts in the pre-2025 district holding the largest
+    share of its area (areas in EPSG:9213 of the district polygons, which are the 2025 polygons
+    dissolved by the district of their predecessor communes — crosswalk dvhcvn/20250701). The
+    province's units are those counted in any of its districts. A unit with at least
+    :data:`PARTIAL_SHARE` of its area inside but counted elsewhere is ``partial``.
+
+    Parameters
+    ----------
+    unit : str or PlanningUnit
+        The province or a pre-2025 district/city (any spelling :func:`resolve` takes).
+
+    Raises
+    ------
+    AtlasError
+        ``report.unknown_unit`` for a unit of another level.
+    """
+    u = resolve(unit, ("province", "city"))
+    shares = _group_shares()
+    best = shares.sort_values("share", ascending=False).drop_duplicates("ward")
+    names = {w.code: w.name for w in _layer_units("wards_2025")}
+    if u.level == "province":
+        members, partial = set(best["ward"]), set()
+    else:
+        members = set(best.loc[best["district"] == u.code, "ward"])
+        mine = shares[(shares["district"] == u.code) & (shares["share"] >= PARTIAL_SHARE)]
+        partial = set(mine["ward"]) - members
+
+    def order(codes: set[str]) -> tuple[str, ...]:
+        return tuple(sorted(codes, key=lambda c: (names.get(c, c), c)))
+
+    return Units2025(order(members), order(partial))

@@ -9,6 +9,7 @@ from geo.catalog import get_catalog
 from geo.errors import AtlasError
 from geo.export import FORMATS, RASTER_FORMATS, VECTOR_FORMATS, source_choices
 from geo.i18n import t
+from geo.units import TERRITORIES
 from pages.common import (
     cached_layer,
     current_lang,
@@ -200,6 +201,8 @@ with tab_deck:
     d_lang = c2.radio(tr("present.deck_lang"), ["vi", "en"], horizontal=True, key="deck_lang",
                       index=0 if lang == "vi" else 1,
                       format_func=lambda c: {"vi": "Tiếng Việt", "en": "English"}[c])
+    d_territory = st.radio(tr("report.territory"), TERRITORIES, key="deck_territory",  # a city: today's units first
+                           format_func=lambda v: tr(f"report.territory_{v}")) if d_unit != "province" else "2020"
     _sug = (st.session_state.get("sug_result") or (None, None))[1]  # the coverage page's last suggestion
     d_sug = st.checkbox(tr("present.deck_suggestion", n=len(_sug.sites)), value=True, key="deck_suggestion") \
         if _sug is not None and len(_sug.sites) else False
@@ -208,7 +211,8 @@ with tab_deck:
 
         try:
             with st.spinner(tr("present.build_deck")):
-                st.session_state["deck_file"] = report_bytes(d_unit, d_fmt, d_lang, suggestion=_sug if d_sug else None)
+                st.session_state["deck_file"] = report_bytes(d_unit, d_fmt, d_lang, suggestion=_sug if d_sug else None,
+                                                              territory=d_territory)
         except AtlasError as err:
             st.session_state["deck_file"] = None
             show_error(err)

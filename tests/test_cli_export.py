@@ -71,6 +71,21 @@ def test_report_pdf(tmp_path, capsys):
     assert str(out) in capsys.readouterr().out
 
 
+def test_report_shows_a_city_as_before_2025_on_request(tmp_path, capsys):
+    """``--territory 2020``: the pre-2025 city (default 2025: today's units formed from its communes)."""
+    from pptx import Presentation
+
+    from geo.i18n import t
+
+    out = tmp_path / "deck.pptx"
+    assert main(["report", "--unit", "TP Sông Công", "--format", "pptx", "--territory", "2020", "--out", str(out)]) == 0
+    titles = [s.shapes.title.text for s in Presentation(out).slides]
+    assert titles[1] == t("report.map_title", "vi", name="Thành phố Sông Công")
+    with pytest.raises(SystemExit):
+        main(["report", "--unit", "TP Sông Công", "--format", "pptx", "--territory", "2030", "--out", str(out)])
+    assert "--territory" in capsys.readouterr().err
+
+
 def test_population_grid_geotiff_keeps_total_when_reprojected(tmp_path):
     import numpy as np
     import rasterio

@@ -21,12 +21,14 @@ from geo import report
 MIN_PT = report.MIN_LABEL_PT
 
 
-@pytest.fixture(scope="module")
-def deck(tmp_path_factory):
+@pytest.fixture(scope="module", params=["2025", "2020"])
+def deck(request, tmp_path_factory):
+    """Phổ Yên, the city whose names used to overlap: as today's 2025 units (the default, the
+    units named) and as the pre-2025 city (its 2009 communes named)."""
     import os
 
     os.environ["ATLAS_WORKSPACE"] = str(tmp_path_factory.mktemp("ws") / "ws.gpkg")
-    return report.build_deck("Phổ Yên", "vi")     # the city whose names used to overlap
+    return report.build_deck("Phổ Yên", "vi", territory=request.param)
 
 
 def _texts(fig):

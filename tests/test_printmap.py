@@ -170,3 +170,30 @@ def test_view_choropleth_legend_matches_the_web_map_classes():
     legend = [t.get_text() for t in fig.axes[1].get_legend().get_texts()]
     for label in classes.labels:
         assert any(label in entry for entry in legend), (label, legend)
+
+
+def test_a_city_as_its_2025_units_or_as_before_2025():
+    """Both territories of a city count 2025 units by the one rule (``geo.units.units_2025_of``);
+    "2025" cuts every layer to the units formed from the city's communes."""
+    import shapely
+
+    from geo.units import district_group, units_2025_of
+
+    today = unit_layers("TP Thái Nguyên", "vi", "2025")
+    group = district_group("164")
+    codes = "wards_2025:" + today.wards["gso_code"].astype(str).str.zfill(5)
+    assert today.today and set(codes) == set(group.unit_ids) and today.partial_wards.empty
+    assert today.former is not None and today.territory == "2025"
+    union = shapely.union_all(today.wards.geometry.to_numpy())
+    assert today.infrastructure.within(union.buffer(1e-9)).all() and len(today.infrastructure) > 0
+    assert today.boundary.to_crs(9213).area.iloc[0] == pytest.approx(gpd.GeoSeries([union], crs=4326)
+                                                                     .to_crs(9213).area.iloc[0], rel=0.02)
+    before = unit_layers("Phổ Yên", "vi", "2020")
+    which = units_2025_of("172")
+    got = before.wards["gso_code"].astype(str).str.zfill(5)
+    assert set(got[before.wards["counted"]]) == set(which.members)
+    assert set(got[~before.wards["counted"]]) == set(which.partial) and which.partial   # Đại Phúc, 31 % inside
+    assert unit_layers("province", "vi", "2025").territory == "2020"   # the province has one extent
+    with pytest.raises(AtlasError) as err:
+        unit_layers("Phổ Yên", "vi", "2030")
+    assert err.value.key == "report.bad_territory"

@@ -20,7 +20,8 @@ def deck_vi():
     return report.build_deck("TP Sông Công", "vi")
 
 
-EXPECTED_VI = ["Thành phố Sông Công: hạ tầng", "Thành phố Sông Công và các xã/phường", "Hạ tầng và dịch vụ",
+EXPECTED_VI = ["Thành phố Sông Công (theo 3 xã/phường 2025): hạ tầng",   # default: the city as today's units
+               "Thành phố Sông Công hôm nay: các xã/phường từ 1/7/2025", "Hạ tầng và dịch vụ",
                "Độ bao phủ dịch vụ", "Mức sẵn sàng so với mục tiêu 2025 và 2030", "Nguồn dữ liệu",
                "Văn bản, nguồn chỉ tiêu"]
 
@@ -109,7 +110,11 @@ def test_pptx_every_shape_has_a_box_on_the_slide(tmp_path, deck_vi):
     first = prs.slides[0]
     title, sub = first.shapes.title, first.placeholders[1]
     assert title.top + title.height <= sub.top  # stacked, not overlapping
-    assert "69.382" in sub.text_frame.text  # the census population of TP Sông Công, formatted vi
+    from geo.i18n import fmt_number
+    from geo.units import district_group
+
+    # the official 2025 population of the units TP Sông Công is shown as (the default), formatted vi
+    assert fmt_number(district_group("165").population, "vi") in sub.text_frame.text
 
 
 def test_pdf_table_keeps_numbers_and_units_whole():
@@ -239,3 +244,82 @@ def test_sources_slides_speak_the_deck_language():
     en = report.build_deck("TP Sông Công", "en")
     text_en = " ".join(en.slides[-2].bullets + en.slides[-1].bullets)
     assert layers["infrastructure"].source in text_en and "Nghị quyết số" not in text_en
+
+
+@pytest.fixture(scope="module")
+def deck_2020():
+    return report.build_deck("TP Sông Công", "vi", territory="2020")
+
+
+def _expected_coverage(territory: str) -> dict[str, tuple[float, float]]:
+    """Category → (people, covered people) asked of the coverage service directly: the
+    pre-2025 city's row, or the sum over the 2025 units of its group."""
+    from geo.catalog import service_reach
+    from geo.service import ask
+    from geo.units import district_group
+
+    out = {}
+    ids = {i.partition(":")[2] for i in district_group("165").unit_ids}
+    for cat in report.SERVICES:
+        if territory == "2020":
+            r = ask(category=cat, units="districts", radius_m=service_reach(cat)[0], population="communes").row("165")
+            out[cat] = (float(r["population"]), float(r["covered_population"]))
+        else:
+            tab = ask(category=cat, units="wards_2025", radius_m=service_reach(cat)[0], population="wards_2025").table
+            mine = tab[tab["unit_id"].astype(str).isin(ids)]
+            out[cat] = (float(mine["population"].sum()), float(mine["covered_population"].sum()))
+    return out
+
+
+@pytest.mark.parametrize("territory", ["2025", "2020"])
+def test_city_deck_numbers_agree_with_each_other_and_the_coverage_service(territory, deck_vi, deck_2020):
+    """One definition per number across a city deck: the map's subtitle and key message count
+    the same 2025 units (``geo.units.units_2025_of``, majority of area) and 2009 communes and
+    name the same partly-inside ones; the title's people are the coverage slide's, the
+    infrastructure slide's per-10 000 base and the coverage service's own answer; the coverage
+    key message is the table's row; the scorecard repeats the coverage share."""
+    from geo.i18n import fmt_number, fmt_percent
+    from geo.numbers import round_people
+    from geo.units import units_2025_of, units_by_id
+
+    deck = deck_vi if territory == "2025" else deck_2020
+    title, map_s, infra, cov, score = deck.slides[:5]
+    which = units_2025_of("165")
+    ul = unit_layers("165", "vi", territory)
+    n_wards, n_communes = len(which.members), len(ul.communes)
+    assert n_wards == len(ul.counted_wards) == 3 and n_communes == 11
+    for text in (map_s.subtitle, map_s.caption):
+        assert f"{n_wards} xã/phường" in text and f"{n_communes} xã/phường" in text, text
+        counts = [int(x) for x in re.findall(r"(?<![\d.])(\d+) xã/phường", text)]
+        assert {n_wards, n_communes} <= set(counts) <= {n_wards, n_communes, len(which.partial)}, text
+    if territory == "2020":   # Tân Cương: 48 % in Sông Công, counted in TP Thái Nguyên — named, not counted
+        names = [units_by_id(("ward",))[f"wards_2025:{c}"].name for c in which.partial]
+        assert names == ["Xã Tân Cương"]
+        assert all(nm in map_s.subtitle and nm in map_s.caption for nm in names)
+    # people: title = coverage rows = coverage service = per-10 000 base of the infrastructure table
+    expected = _expected_coverage(territory)
+    pop = expected["health"][0]
+    assert f": {fmt_number(pop, 'vi')};" in title.bullets[0]
+    for row, cat in zip(cov.table.rows, report.SERVICES):
+        people, covered = expected[cat]
+        assert row[2] == fmt_number(people, "vi", 0) == fmt_number(pop, "vi", 0)
+        assert row[3] in (fmt_number(covered, "vi", 0), f"ít nhất {fmt_number(covered, 'vi', 0)}",
+                          t_no_facility()), (cat, row)
+        if row[4] != t_no_facility():
+            assert row[4].endswith(fmt_percent(covered / people, "vi")), (cat, row)
+    for row in infra.table.rows:
+        n = int(row[1].replace(".", ""))
+        assert row[2] == fmt_number(n / pop * 10000, "vi", 1), row
+    people, covered = expected["health"]
+    assert f"ít nhất {fmt_number(round_people(people - covered), 'vi')} người" in cov.caption
+    health = [r for r in score.table.rows if "y tế" in r[0]]
+    assert health and health[0][1].startswith(cov.table.rows[0][4])
+    if territory == "2025":   # the aggregation method is on the slides
+        assert "cộng gộp" in cov.note.lower() and "cộng gộp" in score.note.lower()
+        assert "hình thành từ" in title.bullets[1] and "hình thành từ" in map_s.caption
+
+
+def t_no_facility() -> str:
+    from geo.i18n import t
+
+    return t("coverage.no_facility_data", "vi")

@@ -1,7 +1,7 @@
 """CLI commands ``export`` (a layer to a GIS format) and ``report`` (a council deck).
 
 ``python -m geo export LAYER_OR_PATH --format geojson|gpkg|shp|kml|csv|tab|tif [--crs EPSG] --out PATH``
-``python -m geo report --unit "TP Sông Công" --format pptx|pdf [--deck-lang vi|en] --out FILE``
+``python -m geo report --unit "TP Sông Công" --format pptx|pdf [--deck-lang vi|en] [--territory 2025|2020] --out FILE``
 """
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from geo.i18n import t
+from geo.units import TERRITORIES
 
 _HELP_LANG = "en"
 
@@ -35,6 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help=t("export.cli_format", _HELP_LANG))
     r.add_argument("--out", "-o", required=True, help=t("export.cli_out", _HELP_LANG))
     r.add_argument("--deck-lang", "--lang", dest="deck_lang", choices=("vi", "en"), default=None, help=t("report.cli_lang", _HELP_LANG))
+    r.add_argument("--territory", choices=TERRITORIES, default=TERRITORIES[0], help=t("report.cli_territory", _HELP_LANG))
     r.set_defaults(func=run_report)
 
     m = subparsers.add_parser("print", help=t("print.cli_help", _HELP_LANG), description=t("print.cli_help", _HELP_LANG))
@@ -75,7 +77,7 @@ def run_report(args: argparse.Namespace) -> int:
 
     msg_lang = getattr(args, "lang", "en")
     deck_lang = args.deck_lang or "vi"
-    path = build_report(args.unit, args.fmt, args.out, lang=deck_lang)
+    path = build_report(args.unit, args.fmt, args.out, lang=deck_lang, territory=args.territory)
     print(t("export.written", msg_lang, path=str(path)))
     return 0
 

@@ -284,3 +284,15 @@ def test_deck_takes_the_coverage_pages_suggestion():
     name, data, _ = at.session_state["deck_file"]
     titles = [sl.shapes.title.text for sl in Presentation(io.BytesIO(data)).slides]
     assert titles[3:5] == [t("report.coverage_title", "vi"), "Nên xây cơ sở y tế mới ở đâu"]
+    # the default territory: the city as today's 2025 units
+    assert titles[1] == t("report.map_title_today", "vi", city="Thành phố Sông Công")
+
+
+def test_deck_offers_a_city_as_todays_units_or_as_before_2025():
+    at = AppTest.from_file(PAGE, default_timeout=90)
+    at.run()
+    radio = at.radio(key="deck_territory")
+    assert radio.value == "2025"   # what a planner expects today: the 2025 units formed from the city's communes
+    assert list(radio.options) == [t("report.territory_2025", "vi"), t("report.territory_2020", "vi")]
+    at.selectbox(key="deck_unit").set_value("province").run()
+    assert not [r for r in at.radio if r.key == "deck_territory"]   # the province deck has one territory
