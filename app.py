@@ -25,7 +25,7 @@ if get_script_run_ctx() is None:  # imported by the web server, not run for a se
     warm_default_map()
 else:
     from geo.i18n import t
-    from pages.common import current_lang
+    from pages.common import current_lang, widget_texts_css
     from pages.sidebar import basemap_switch, language_switch
     from pages.web import run_page
 
@@ -33,6 +33,7 @@ else:
                        page_icon=str(Path(__file__).resolve().parent / "static" / "favicon.png"), layout="wide")
     language_switch()
     lang = current_lang()
+    widget_texts_css()
     basemap_switch()
 
     PAGES = [

@@ -78,13 +78,60 @@ def upload_limit_mb() -> int:
     return max(1, math.ceil(Limits.from_env().max_file_bytes / 1048576))
 
 
+def css_string(text: str) -> str:
+    """``text`` as a CSS string literal (quotes, backslashes and ``<`` escaped: it cannot end
+    the string or the ``<style>`` element it sits in)."""
+    out = text.replace("\\", "\\\\").replace('"', '\\"').replace("<", "\\3C ").replace("\n", " ")
+    return f'"{out}"'
+
+
+# Streamlit writes the file uploader's own texts in English and offers no parameter for them
+# ("Upload", "200MB per file • ZIP, …", "Drag and drop a file here" while dragging; checked in
+# chromium against Streamlit 1.67's DOM). The app's style sheet hides those texts (font size 0,
+# keyed on data-testid) and writes the UI language's in their place (::after). The size/format
+# line of an uploader made by ``uploader`` is its own (--atlas-upload-limit on its st-key class);
+# any other uploader gets the general hint. If a later Streamlit changes this DOM, its English
+# texts show again — the label's help says the same in the UI language either way.
+_UPLOADER_CSS = """
+<style>
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p { font-size: 0 !important; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p::after {
+  content: %(button)s; font-size: 0.875rem; }
+[data-testid="stFileUploaderDropzoneInstructions"] span { font-size: 0 !important; }
+[data-testid="stFileUploaderDropzoneInstructions"] span::after {
+  content: var(--atlas-upload-limit, %(hint)s); font-size: 0.875rem; }
+[data-testid="stFileUploaderDropzone"] > div:not([data-testid]) * { font-size: 0 !important; }
+[data-testid="stFileUploaderDropzone"] > div:not([data-testid])::after { content: %(drop)s; font-size: 1rem; }
+</style>
+"""
+
+
+def widget_texts_css() -> None:
+    """Streamlit's fixed uploader texts replaced by the UI language's (see ``_UPLOADER_CSS``);
+    called once per run by app.py, before the page."""
+    st.html(_UPLOADER_CSS % {"button": css_string(tr("common.upload_button")),
+                             "hint": css_string(tr("common.upload_hint")),
+                             "drop": css_string(tr("common.upload_drop"))})
+
+
 def uploader(label: str, types: list[str], key: str, **kwargs: Any) -> Any:
     """``st.file_uploader`` with the hint Streamlit writes in English said in the UI language
-    (``help``: formats and size cap) and the reader's own size cap."""
+    (``help``: formats and size cap; the box's own size/format line through the app's style
+    sheet, ``widget_texts_css``) and the reader's own size cap."""
     mb = upload_limit_mb()
     help_text = tr("common.upload_help", types=", ".join(f".{x}" for x in types), mb=mb)
+    limit = tr("common.upload_limit", mb=mb, types=", ".join(x.upper() for x in types))
+    st.html(f"<style>.st-key-{_css_class(key)} {{ --atlas-upload-limit: {css_string(limit)}; }}</style>")
     return st.file_uploader(label, type=types, key=key, help=kwargs.pop("help", help_text),
                             max_upload_size=kwargs.pop("max_upload_size", mb), **kwargs)
+
+
+def _css_class(key: str) -> str:
+    """The class Streamlit gives a keyed widget's container (``st-key-<key>``, other
+    characters than letters, digits, ``-`` and ``_`` replaced by ``-``)."""
+    import re
+
+    return re.sub(r"[^a-zA-Z0-9_-]", "-", key.strip())
 
 
 def choose_many(label: str, options: Any, **kwargs: Any) -> list:

@@ -3,6 +3,7 @@ the report, save, see the layer, rename and delete it; hostile uploads change no
 from __future__ import annotations
 
 import hashlib
+import re
 import tempfile
 from pathlib import Path
 
@@ -202,3 +203,54 @@ def test_saved_layer_shows_in_the_map_explorer(app_url, offline_page, files, ws)
     frame = map_frame(page)
     frame.locator(".leaflet-control-layers", has_text="Trường học").wait_for(timeout=30000)
     assert not errors
+
+
+# what a planner sees of an uploader: text nodes drawn at a size above 0 (Streamlit's own texts
+# are kept in the DOM at font size 0 by the app's style sheet) plus the ::after texts written in
+# their place; the material icon's ligature ("upload") is drawn as an arrow, not read
+_SEEN_TEXT = """(root) => {
+  const out = [];
+  const walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  while (walk.nextNode()) {
+    const node = walk.currentNode, el = node.parentElement;
+    if (!node.textContent.trim() || el.closest('[data-testid="stIconMaterial"]')) continue;
+    if (parseFloat(getComputedStyle(el).fontSize) === 0) continue;
+    if (!el.checkVisibility({visibilityProperty: true, opacityProperty: true})) continue;
+    out.push(node.textContent.trim());
+  }
+  for (const el of [root, ...root.querySelectorAll("*")]) {
+    const after = getComputedStyle(el, "::after");
+    if (after.content && !["none", "normal"].includes(after.content) && parseFloat(after.fontSize) > 0)
+      out.push(after.content.replace(/^"|"$/g, ""));
+  }
+  return out;
+}"""
+_ENGLISH = re.compile(r"\b(upload|drag|drop|browse|files?|limit|per)\b", re.IGNORECASE)
+
+
+def test_vietnamese_uploader_shows_no_english(app_url, offline_page):
+    """In vi the uploader's button, size/format line and drag overlay speak Vietnamese (their
+    built-in English texts cannot be set through Streamlit's API: the app's style sheet
+    replaces them), and the label's help says the same."""
+    from geo.i18n import t
+    from pages.common import upload_limit_mb
+
+    page = offline_page
+    page.goto(f"{app_url}/data?lang=vi", wait_until="domcontentloaded")
+    box = page.locator('[data-testid="stFileUploader"]').first
+    box.locator('[data-testid="stFileUploaderDropzone"] button').wait_for(timeout=60000)
+    seen = box.evaluate(_SEEN_TEXT)
+    assert not [s for s in seen if _ENGLISH.search(s)], seen
+    assert t("common.upload_button", "vi") in seen
+    assert t("common.upload_limit", "vi", mb=upload_limit_mb(), types="ZIP, SHP").split(" • ")[0] in " ".join(seen)
+    page.evaluate("""() => {                        // a file dragged over the box: the drop overlay
+      const zone = document.querySelector('[data-testid="stFileUploaderDropzone"]');
+      const dt = new DataTransfer(); dt.items.add(new File(["x"], "a.csv", {type: "text/csv"}));
+      zone.dispatchEvent(new DragEvent("dragenter", {dataTransfer: dt, bubbles: true})); }""")
+    box.locator('[data-testid="stFileUploaderDropzone"] > div:not([data-testid])').wait_for(timeout=10000)
+    seen = box.evaluate(_SEEN_TEXT)
+    assert t("common.upload_drop", "vi") in seen and not [s for s in seen if _ENGLISH.search(s)], seen
+    box.locator('[data-testid="stTooltipHoverTarget"]').hover()   # the label's help: formats and size, in vi
+    tip = page.locator('[data-testid="stTooltipContent"]')
+    tip.wait_for(timeout=10000)
+    assert "Định dạng" in tip.inner_text() and not _ENGLISH.search(tip.inner_text().replace("Tải lên", ""))
