@@ -17,7 +17,6 @@ shipped; everything else is "no data".
 """
 from __future__ import annotations
 
-import datetime as _dt
 import io
 import json
 import re
@@ -31,7 +30,7 @@ from geo.auth import Editor, require_editor
 from geo.errors import AtlasError
 from geo.i18n import t
 from geo.indicators import LEVELS, Framework, framework_data, framework_from_data, load_framework
-from geo.store import RowError, Store, _blank, parse_number, read_table
+from geo.store import RowError, Store, blank, parse_number, read_table
 
 BASE_COLUMNS = ("id", "name_vi", "name_en", "unit", "direction", "scope", "method", "category")
 TAIL_COLUMNS = ("source", "note_vi", "note_en")
@@ -84,7 +83,7 @@ def template_xlsx(fw: Framework, lang: str = "vi") -> bytes:
 
 
 def _text(raw: Any) -> str:
-    return "" if _blank(raw) else str(raw).strip()
+    return "" if blank(raw) else str(raw).strip()
 
 
 def parse_template(df: pd.DataFrame, fw: Framework) -> tuple[list[dict[str, Any]], list[RowError]]:
@@ -101,7 +100,7 @@ def parse_template(df: pd.DataFrame, fw: Framework) -> tuple[list[dict[str, Any]
     for i, raw in enumerate(df.to_dict("records")):
         row_no = i + 2
         get = {k: _text(raw.get(cols[k])) if k in cols else "" for k in (*BASE_COLUMNS, *TAIL_COLUMNS)}
-        if not any(get.values()) and all(_blank(raw.get(c)) for c in years.values()):
+        if not any(get.values()) and all(blank(raw.get(c)) for c in years.values()):
             continue                                  # a blank line
         errs: list[RowError] = []
         iid = get["id"]
@@ -173,7 +172,7 @@ def _build(indicators: list[dict[str, Any]]) -> Framework:
 def versions(store: Store) -> list[FrameworkVersion]:
     """Every framework version, the shipped file (0) first."""
     shipped = FrameworkVersion(0, "data/indicators.toml", "", "", len(load_framework().indicators))
-    with store._read() as conn:
+    with store.read() as conn:
         rows = conn.execute("SELECT version, file_name, loaded_by, loaded_at, indicators FROM ind_frameworks "
                             "ORDER BY version").fetchall()
     return [shipped] + [FrameworkVersion(int(r["version"]), r["file_name"], r["loaded_by"], r["loaded_at"],
@@ -190,7 +189,7 @@ def framework_version(store: Store, version: int) -> Framework:
     """
     if int(version) == 0:
         return load_framework()
-    with store._read() as conn:
+    with store.read() as conn:
         row = conn.execute("SELECT indicators FROM ind_frameworks WHERE version=?", (int(version),)).fetchone()
     if row is None:
         raise AtlasError("store_errors.fw_unknown_version", version=str(version))
@@ -239,13 +238,13 @@ def load_version(store: Store, editor: Editor, source: str | Path | io.BytesIO, 
             errors = [RowError(0, "", "fw_invalid", {"reason": str(exc)})]
     if errors:
         raise FrameworkRejected(errors)
-    at = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-    with store._write() as conn:
-        row = conn.execute("SELECT max(version) FROM ind_frameworks").fetchone()
+    with store.edit(editor) as w:
+        row = w.conn.execute("SELECT max(version) FROM ind_frameworks").fetchone()
         version = int(row[0] or 0) + 1
-        conn.execute("INSERT INTO ind_frameworks (version, file_name, indicators, loaded_by, loaded_at) "
-                     "VALUES (?,?,?,?,?)", (version, Path(name).name, json.dumps(indicators, ensure_ascii=False),
-                                            editor.username, at))
-        store._audit(conn, editor, "framework_loaded", f"framework|{version}",
-                     {"version": version, "file": Path(name).name, "indicators": len(indicators)})
+        w.conn.execute("INSERT INTO ind_frameworks (version, file_name, indicators, loaded_by, loaded_at) "
+                       "VALUES (?,?,?,?,?)", (version, Path(name).name, json.dumps(indicators, ensure_ascii=False),
+                                              editor.username, w.at))
+        w.audit("framework_loaded", f"framework|{version}",
+                {"version": version, "file": Path(name).name, "indicators": len(indicators)})
+        at = w.at
     return FrameworkVersion(version, Path(name).name, editor.username, at, len(indicators))

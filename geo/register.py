@@ -17,7 +17,6 @@ Committee seats) in Excel. This module
 """
 from __future__ import annotations
 
-import datetime as _dt
 import io
 import tempfile
 from dataclasses import dataclass
@@ -217,13 +216,11 @@ def declare_authoritative(editor: Any, category: str, layer: str | None, path: s
         if info["kind"] != "points":
             raise AtlasError("register_errors.not_points", layer=layer)
     store = _store(path)
-    now = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-    with store._write() as conn:  # one transaction: declaration and audit entry together
-        conn.execute(_SCHEMA)
-        conn.execute(f"INSERT INTO {DECLARATIONS_TABLE} (category, layer, actor, at) VALUES (?, ?, ?, ?)",
-                     (category, layer or "", editor.username, now))
-        store._audit(conn, editor, "register_declared", category,
-                     {"layer": layer or "", "withdrawn": layer is None})
+    with store.edit(editor) as w:  # one transaction: declaration and audit entry together
+        w.conn.execute(_SCHEMA)
+        w.conn.execute(f"INSERT INTO {DECLARATIONS_TABLE} (category, layer, actor, at) VALUES (?, ?, ?, ?)",
+                       (category, layer or "", editor.username, w.at))
+        w.audit("register_declared", category, {"layer": layer or "", "withdrawn": layer is None})
 
 
 def authoritative_source(category: str, path: str | Path | None = None) -> Declaration | None:
@@ -238,7 +235,7 @@ def authoritative_source(category: str, path: str | Path | None = None) -> Decla
     store = _store(path)
     if not store.path.exists():
         return None
-    with store._read() as conn:
+    with store.read() as conn:
         try:
             row = conn.execute(f"SELECT category, layer, actor, at FROM {DECLARATIONS_TABLE} WHERE category = ? "
                                "ORDER BY id DESC LIMIT 1", (category,)).fetchone()
@@ -296,7 +293,7 @@ def declarations(path: str | Path | None = None) -> pd.DataFrame:
     store = _store(path)
     if not store.path.exists():
         return pd.DataFrame(columns=["category", "layer", "actor", "at"])
-    with store._read() as conn:
+    with store.read() as conn:
         try:
             return pd.read_sql_query(f"SELECT category, layer, actor, at FROM {DECLARATIONS_TABLE} "
                                      "ORDER BY id DESC", conn)

@@ -177,12 +177,13 @@ def make_geopackage(con: sqlite3.Connection, core_sql: list[str]) -> None:
 
 
 def audit(con: sqlite3.Connection, actor: str, action: str, subject: str, detail: dict[str, Any] | None = None,
-          os_user: str = "") -> None:
+          os_user: str = "", at: str | None = None) -> None:
     """Append one row to the audit log (inside the caller's transaction). ``os_user``: the
-    operating-system account of a command-line write, recorded in the detail."""
+    operating-system account of a command-line write, recorded in the detail; ``at``: the
+    write's time stamp (default: now)."""
     con.execute(AUDIT_SQL)
     detail = dict(detail or {})
     if os_user:
         detail["os_user"] = os_user
     con.execute("INSERT INTO ind_audit (at, actor, action, subject, detail) VALUES (?, ?, ?, ?, ?)",
-                (now(), actor, action, subject, json.dumps(detail, ensure_ascii=False, default=str)))
+                (at or now(), actor, action, subject, json.dumps(detail, ensure_ascii=False, default=str)))

@@ -222,11 +222,11 @@ def test_crash_mid_write_leaves_store_unchanged(store, editors, ws, monkeypatch)
     real = Store._insert_value
     calls = {"n": 0}
 
-    def crashing(self, conn, clean, editor, version):
+    def crashing(self, write, clean, version):
         calls["n"] += 1
         if calls["n"] == 3:
             raise RuntimeError("power cut")
-        return real(self, conn, clean, editor, version)
+        return real(self, write, clean, version)
 
     monkeypatch.setattr(Store, "_insert_value", crashing)
     with pytest.raises(RuntimeError):
@@ -514,3 +514,62 @@ def test_import_rows_are_numbered_as_in_the_spreadsheet(store, editors, tmp_path
     with pytest.raises(ImportRejected) as exc:
         store.import_file(editors[0], csv)
     assert exc.value.report.bad_rows() == [4]
+
+
+def test_every_store_write_is_one_edit_with_its_audit_row(store, editors, ws, monkeypatch):
+    """Values, snapshots, imports, targets (kept or refused), framework versions and register
+    declarations all write through Store.edit: each opens exactly one workspace transaction,
+    and its audit row is written in it, stamped like the row it accompanies."""
+    import io
+
+    from geo import register, wsdb
+    from geo.frameworks import load_version
+    from geo.frameworks import template_xlsx as fw_template
+    from geo.store.storage import StoreBase
+
+    lan, _ = editors
+    store.record_value(lan, "smart_cities", P, 2020, 1, "setup")          # the schema exists from here on
+    counts = {"edit": 0, "transaction": 0}
+    real_edit, real_tx = StoreBase.edit, wsdb.transaction
+
+    def counted_edit(self, editor):
+        counts["edit"] += 1
+        return real_edit(self, editor)
+
+    def counted_tx(*args, **kwargs):
+        counts["transaction"] += 1
+        return real_tx(*args, **kwargs)
+
+    monkeypatch.setattr(StoreBase, "edit", counted_edit)
+    monkeypatch.setattr(wsdb, "transaction", counted_tx)
+    fw_file = io.BytesIO(fw_template(store.framework, "en"))
+    df = pd.DataFrame({"indicator_id": ["smart_cities"], "unit_id": [P], "period": [2021], "value": [2],
+                       "unit": ["cities"], "source": ["r"]})
+    writes = [
+        (lambda: store.record_value(lan, "smart_cities", P, 2022, 3, "decision"), ["value_saved"]),
+        (lambda: store.record_snapshot(lan, "health_access", pd.DataFrame({"unit_key": ["districts:165"],
+                                                                           "value": [20.0]}), 2024),
+         ["snapshot_saved"]),
+        (lambda: store.import_frame(lan, df, file_name="v.csv"), ["value_imported", "import"]),
+        (lambda: store.record_target(lan, "digital_enterprises", 2030, ">", 3500, "plan"), ["target_saved"]),
+        (lambda: store.record_unit_target(lan, "health_access", "districts:165", 2030, ">=", 90, "KH"),
+         ["unit_target_saved"]),
+        (lambda: load_version(store, lan, fw_file, "fw.xlsx"), ["framework_loaded"]),
+        (lambda: register.declare_authoritative(lan, "health", None), ["register_declared"]),
+    ]
+    for write, actions in writes:
+        before = dict(counts)
+        n_audit = len(store.audit_log())
+        write()
+        assert counts["edit"] == before["edit"] + 1 and counts["transaction"] == before["transaction"] + 1, actions
+        assert list(store.audit_log()["action"])[:len(actions)][::-1] == actions
+        assert len(store.audit_log()) == n_audit + len(actions)
+    # a refused target: the write is rolled back, the refusal is one more edit with its own audit row
+    before = dict(counts)
+    with pytest.raises(AtlasError):
+        store.record_target(lan, "digital_enterprises", 2030, ">", 4000, "other", expected_version=0)
+    assert counts["edit"] == before["edit"] + 2 and counts["transaction"] == before["transaction"] + 2
+    assert store.audit_log()["action"].iloc[0] == "target_conflict_rejected"
+    saved = store.stored_values("smart_cities", P)[-1]
+    log = store.audit_log().query("action == 'value_saved'")
+    assert saved.entered_at == log["at"].iloc[0]                          # one time stamp per write
