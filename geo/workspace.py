@@ -1,11 +1,12 @@
 """User layers in the workspace GeoPackage (``geo.paths.workspace_path()``).
 
-The same file holds the indicator store (tables ``ind_*``, written by ``geo.indicators``
-with sqlite3 transactions), so it is never replaced wholesale. A layer is saved like this:
+The same file holds the indicator store (tables ``ind_*``, written by ``geo.store``), so it
+is never replaced wholesale. A layer is saved like this:
 
 1. everything is validated first (name, CRS, features);
 2. GDAL writes the layer into a *private temporary* GeoPackage;
-3. one SQLite transaction on the workspace (``BEGIN IMMEDIATE``) creates the GeoPackage
+3. one SQLite transaction on the workspace (``geo.wsdb.transaction``, the scratch file
+   attached) creates the GeoPackage
    core tables if missing, copies the layer table and its ``gpkg_contents`` /
    ``gpkg_geometry_columns`` rows, and records it in our own table ``ws_layers``.
 
@@ -149,21 +150,18 @@ def _now() -> str:
 
 def _commit_rows(path: Path, name: str, table: str, kind: str, features: int, source: str, meta: dict,
                  overwrite: bool, src_gpkg: Path | None, editor: Editor) -> dict[str, Any]:
-    """The one transaction that adds a layer (and copies its table from ``src_gpkg``)."""
+    """The one transaction (``geo.wsdb.transaction``) that adds a layer and copies its table
+    from ``src_gpkg``; a file it created is removed again when it fails."""
     existed = path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = wsdb.connect(path, create=True)
+        wsdb.connect(path, create=True).close()   # cannot be opened: "unavailable", not a failed save
     except AtlasError:
         _cleanup_new(None, path, existed)
         raise
     old_table = None
     try:
-        wsdb._use_wal(con)
-        if src_gpkg is not None:
-            con.execute("ATTACH DATABASE ? AS src", (str(src_gpkg),))
-        con.execute("BEGIN IMMEDIATE")
-        try:
+        with wsdb.transaction(path, attach={"src": src_gpkg} if src_gpkg is not None else None) as con:
             if _has_table(con, META_TABLE):
                 row = con.execute(f"SELECT table_name, kind FROM {META_TABLE} WHERE name=?", (name,)).fetchone()
                 if row is not None:
@@ -197,28 +195,19 @@ def _commit_rows(path: Path, name: str, table: str, kind: str, features: int, so
             wsdb.audit(con, editor.username, "layer_saved", name,
                        {"table": table, "kind": kind, "features": features, "replaced": old_table is not None},
                        os_user=editor.os_user)
-            con.execute("COMMIT")
-        except BaseException:
-            _rollback(con)
-            raise
-    except AtlasError:
-        _cleanup_new(con, path, existed)
-        raise
-    except (sqlite3.Error, OSError, TypeError) as exc:
-        _cleanup_new(con, path, existed)
-        err = wsdb._error(exc)
+    except AtlasError as err:   # SQLite/OS failures arrive here as one-sentence errors (geo.wsdb)
+        _cleanup_new(None, path, existed)
         if err.key == "workspace_errors.unavailable":
-            err = AtlasError("workspace_errors.write_failed", name=name, reason=type(exc).__name__)
-        raise err from None
-    else:
-        con.close()
+            raise AtlasError("workspace_errors.write_failed", name=name, reason=err.params.get("reason", "")) from None
+        raise
+    except TypeError as exc:
+        _cleanup_new(None, path, existed)
+        raise AtlasError("workspace_errors.write_failed", name=name, reason=type(exc).__name__) from None
     if old_table is not None and old_table[1] == "raster":
         (path.parent / "rasters" / f"{old_table[0]}.tif").unlink(missing_ok=True)
     return {"name": name, "kind": kind, "features": features, "source": source, "saved_at": saved_at,
             "table": table, "meta": meta}
 
-
-_rollback = wsdb.rollback
 
 
 def _cleanup_new(con: sqlite3.Connection | None, path: Path, existed: bool) -> None:

@@ -132,14 +132,19 @@ def _use_wal(con: sqlite3.Connection) -> None:
 
 
 @contextlib.contextmanager
-def transaction(path: Path, create: bool = True) -> Iterator[sqlite3.Connection]:
+def transaction(path: Path, create: bool = True, attach: dict[str, Path] | None = None
+                ) -> Iterator[sqlite3.Connection]:
     """THE write transaction of the workspace: ``BEGIN IMMEDIATE`` … ``COMMIT`` on a fresh
     connection; rolled back on any exception (which is re-raised). SQLite/OS failures become
-    one-sentence ``AtlasError``s (busy, disk full, damaged, unavailable)."""
+    one-sentence ``AtlasError``s (busy, disk full, damaged, unavailable). ``attach``: other
+    database files to read from inside it, by schema name (attached before ``BEGIN``, as
+    SQLite requires; e.g. a layer GDAL wrote to a scratch GeoPackage)."""
     con = connect(path, create=create)
     try:
         try:
             _use_wal(con)
+            for schema, db in (attach or {}).items():
+                con.execute(f"ATTACH DATABASE ? AS {schema}", (str(db),))
             con.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise _error(exc) from None
