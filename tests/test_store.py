@@ -573,3 +573,20 @@ def test_every_store_write_is_one_edit_with_its_audit_row(store, editors, ws, mo
     saved = store.stored_values("smart_cities", P)[-1]
     log = store.audit_log().query("action == 'value_saved'")
     assert saved.entered_at == log["at"].iloc[0]                          # one time stamp per write
+
+
+def test_only_geo_wsdb_opens_a_write_transaction():
+    """One transaction helper: no module but geo.wsdb begins, commits or rolls back by hand, and
+    only geo.wsdb, the workspace, editors and the store's storage open a workspace transaction."""
+    from geo.settings import REPO_ROOT
+
+    by_hand, openers = [], set()
+    for path in sorted((REPO_ROOT / "geo").rglob("*.py")):
+        rel = path.relative_to(REPO_ROOT).as_posix()
+        text = path.read_text(encoding="utf-8")
+        if rel != "geo/wsdb.py" and re.search(r"""execute\(\s*["'](BEGIN|COMMIT|ROLLBACK)""", text):
+            by_hand.append(rel)
+        if "wsdb.transaction(" in text:
+            openers.add(rel)
+    assert by_hand == []
+    assert openers == {"geo/auth.py", "geo/workspace.py", "geo/store/storage.py"}
