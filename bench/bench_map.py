@@ -139,8 +139,15 @@ def national_pages():
     return desc, ours, t_ours, naive, t_naive
 
 
-PAINT_JS = """() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() =>
-    r(performance.now()))))"""
+# two animation frames after every Leaflet map on the page stopped animating a zoom (a map
+# that fits its bounds with an animation has not drawn its first real frame before that)
+PAINT_JS = """() => new Promise(r => {
+    const maps = Object.keys(window).filter(k => k.startsWith("map_") && window[k] && window[k].getZoom)
+                                    .map(k => window[k]);
+    const settle = () => maps.some(m => m._animatingZoom) ? requestAnimationFrame(settle)
+        : requestAnimationFrame(() => requestAnimationFrame(() => r(performance.now())));
+    settle();
+})"""
 
 
 def first_paint(browser, path: Path, timeout: float) -> tuple[float | None, str]:

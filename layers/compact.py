@@ -11,15 +11,22 @@ a style and a tooltip object per feature, and Leaflet builds SVG paths for all o
 * the ring structure (parts per feature, rings per part, vertices per ring) the same way;
 * two levels of detail for lines and polygons: the first frame draws geometry simplified
   to about a screen pixel of the whole layer's extent (``coarse_tolerance``); the full
-  geometry is decoded only once the user zooms past the level where that pixel matters
-  (``zd``), in slices so the map stays responsive;
+  geometry is drawn once the user zooms past the level where that pixel matters (``zd``);
 * tooltip values once per field (already HTML-escaped by ``layers.render.display_values``)
   and fill colours as an index into a palette.
 
-The browser decodes it into ``L.polygon`` / ``L.polyline`` / ``L.circleMarker`` on one
-shared ``L.canvas`` renderer; Leaflet simplifies every path per zoom level (pixel
-tolerance ``smoothFactor``) and clips to the view, so panning and zooming stay light.
-Tooltips are built on hover from the field arrays (no per-feature HTML in the page).
+The browser side (``layers/compact.js``, sent with each layer's script) makes each layer
+one Leaflet layer drawing on its own canvas from typed arrays — no Leaflet object per
+feature (60,000 ``L.circleMarker``/``L.polygon`` objects took 3.9 s to first paint idle and
+30 s under load). Coordinates are decoded once into Web-Mercator zoom-0 pixels; a redraw
+(after a pan or zoom) culls features by their box, drops vertices within a pixel of the
+last one drawn, fills/strokes per colour in paths of ≤ 200 features (Chromium's canvas
+slows down super-linearly on one huge path) and stamps many points as pixel disks into one
+``ImageData``. Polygons are oriented (exteriors counter-clockwise) so grouped fills use the
+non-zero rule. The full-detail level is decoded in the background after the first frame
+and used past zoom ``zd``. Hover/click go through a spatial grid: the topmost compact
+layer under the pointer shows its tooltip (built from the field arrays, values already
+escaped) and outlines the feature; a click fires ``click`` on the layer with that tooltip.
 Print and deck maps do not use this path: they draw full geometry with matplotlib.
 
 Own code (no library): vector tiles (leaflet.vectorgrid) need a tile server or embedded
@@ -30,6 +37,7 @@ from __future__ import annotations
 import base64
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -102,73 +110,7 @@ def encode_geometry(geoms: np.ndarray, kind: str) -> dict:
     return out
 
 
-_JS = """
-window.atlasCompact = window.atlasCompact || (function () {
-  function ints(b64, n) {
-    var s = atob(b64), out = new Float64Array(n), j = 0, v = 0, m = 1;
-    for (var i = 0; i < s.length; i++) {
-      var c = s.charCodeAt(i);
-      v += (c & 127) * m;
-      if (c & 128) { m *= 128; } else { out[j++] = (v % 2) ? -(v + 1) / 2 : v / 2; v = 0; m = 1; }
-    }
-    return out;
-  }
-  function count(b64) { var s = atob(b64), n = 0; for (var i = 0; i < s.length; i++) if (!(s.charCodeAt(i) & 128)) n++; return n; }
-  function tip(d, i) {
-    var h = "<table>";
-    for (var k = 0; k < d.t.a.length; k++) h += "<tr><th>" + d.t.a[k] + "</th><td>" + d.t.v[k][i] + "</td></tr>";
-    return h + "</table>";
-  }
-  function reader(g, n) {  // g: encoded geometry → next(f) gives feature f's latlngs
-    var c = ints(g.c, 2 * g.nc), x = 0, y = 0, ci = 0, q = g.q;
-    var P = g.p ? ints(g.p, n) : null, V = g.v ? ints(g.v, count(g.v)) : null, R = g.r ? ints(g.r, count(g.r)) : null;
-    var pi = 0, ri = 0;
-    function pt() { x += c[ci++]; y += c[ci++]; return [y * q, x * q]; }
-    return function (f) {
-      if (!P) return pt();
-      var parts = [];
-      for (var p = 0; p < P[f]; p++) {
-        var nr = R ? R[pi] : 1, rings = [];
-        for (var r = 0; r < nr; r++) { var ring = [], nv = V[ri++]; for (var k = 0; k < nv; k++) ring.push(pt()); rings.push(ring); }
-        pi++;
-        parts.push(R ? rings : rings[0]);
-      }
-      return parts;
-    };
-  }
-  return function (group, d, renderer) {
-    var st = d.s, next = reader(d.g, d.n), layers = new Array(d.n);
-    for (var f = 0; f < d.n; f++) {
-      var o = {renderer: renderer, color: st.color, weight: st.weight, opacity: st.opacity,
-               fillColor: d.fc ? d.pal[d.fc[f]] : st.fillColor, fillOpacity: st.fillOpacity, fill: st.fill,
-               radius: st.radius, smoothFactor: 1.5, atlasIndex: f};
-      var ll = next(f);
-      var layer = d.k === "point" ? L.circleMarker(ll, o) : d.k === "polygon" ? L.polygon(ll, o) : L.polyline(ll, o);
-      layers[f] = layer;
-      group.addLayer(layer);
-    }
-    if (d.detail) {  // per-zoom level of detail: full geometry once zoomed past d.zd, decoded in slices
-      var swapped = false;
-      var swap = function (map) {
-        if (swapped || map.getZoom() < d.zd) return;
-        swapped = true;
-        var nd = reader(d.detail, d.n), f = 0;
-        (function slice() {
-          var end = Math.min(d.n, f + 400);
-          for (; f < end; f++) layers[f].setLatLngs(nd(f));
-          if (f < d.n) setTimeout(slice, 0);
-        })();
-      };
-      group.on("add", function () { var map = group._map; map.on("zoomend", function () { swap(map); }); swap(map); });
-    }
-    if (d.t && d.t.a.length) {
-      group.bindTooltip(function (l) { return tip(d, l.options.atlasIndex); }, {sticky: true});
-    }
-    group.on("mouseover", function (e) { if (e.layer.setStyle) e.layer.setStyle({weight: (st.weight || 1) + 2}); });
-    group.on("mouseout", function (e) { if (e.layer.setStyle) e.layer.setStyle({weight: st.weight}); });
-  };
-})();
-"""
+_JS = (Path(__file__).with_name("compact.js")).read_text(encoding="utf-8")
 
 
 class CompactLayer(FeatureGroup):
@@ -177,9 +119,8 @@ class CompactLayer(FeatureGroup):
     _template = Template("""
         {% macro script(this, kwargs) %}
             {{ this.decoder_js }}
-            var {{ this.get_name() }} = L.featureGroup({});
-            window.atlasCompact({{ this.get_name() }}, {{ this.payload }},
-                                window.atlasCanvas || (window.atlasCanvas = L.canvas({padding: 0.2})));
+            var {{ this.get_name() }} = window.atlasCompact({{ this.payload }},
+                                                           {});
         {% endmacro %}
     """)
 
@@ -204,6 +145,8 @@ def compact_layer(geoms: np.ndarray, kind: str, name: str, props: pd.DataFrame, 
     geoms = np.asarray(geoms, dtype=object)
     keep = ~(shapely.is_missing(geoms) | shapely.is_empty(geoms))
     geoms = geoms[keep]
+    if kind == "polygon":  # exteriors counter-clockwise, holes clockwise: the canvas fills colour groups "nonzero"
+        geoms = shapely.orient_polygons(geoms, exterior_cw=False)
     payload: dict = {"n": int(len(geoms)), "k": kind}
     coarse_tol = coarse_tolerance(geoms) if kind != "point" else 0.0
     if coarse_tol > 0:

@@ -71,7 +71,9 @@ def new_map(lang: str = "vi", basemap: str = "positron", bounds: list[list[float
     # place names above clustered markers (markerPane 600) and below tooltips (650); a click
     # on a name selects the named unit (_LabelClick)
     folium.map.CustomPane(LABEL_PANE, z_index=625, pointer_events=False).add_to(m)
-    m.fit_bounds(bounds or PROVINCE_BOUNDS)
+    fit = folium.map.FitBounds(bounds or PROVINCE_BOUNDS)
+    fit.options["animate"] = False  # the first frame shows the fitted view at once (no zoom animation
+    m.add_child(fit)                 # from zoom_start, during which every layer would draw twice)
     m.atlas_bounds = bounds or PROVINCE_BOUNDS  # type: ignore[attr-defined] — the legend keeps clear of the data
     return m
 
