@@ -59,10 +59,17 @@ def nfc(text: Any) -> str:
 
 
 def escape(value: Any) -> str:
-    """HTML-escape any attribute value so it displays as text and never runs."""
+    """HTML-escape any attribute value so it displays as text and never runs.
+
+    Braces become ``&#123;`` / ``&#125;`` as well: folium (branca) compiles the HTML and
+    scripts of a map as a Jinja template, where ``{{ … }}`` from a file would run.
+    """
     if value is None:
         return ""
-    return html.escape(str(value), quote=True)
+    return html.escape(str(value), quote=True).translate(_BRACES)
+
+
+_BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
 
 
 # characters Markdown (CommonMark + GFM + Streamlit's $math$ and :colour[...] extensions) or

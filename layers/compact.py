@@ -45,6 +45,8 @@ import shapely
 from folium.map import FeatureGroup
 from jinja2 import Template
 
+from layers.safejson import jinja_inert_json
+
 QUANT = 1e-4  # degrees per quantisation step
 BIG_VERTICES = 20_000  # layers with more vertices (or features) take the compact path
 BIG_FEATURES = 3_000
@@ -127,7 +129,9 @@ class CompactLayer(FeatureGroup):
     def __init__(self, payload: dict, name: str, show: bool = True) -> None:
         super().__init__(name=name, show=show)
         # json.dumps then '<' escaped: the payload sits inside <script> (values are already HTML-escaped)
-        self.payload = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).replace("<", "\\u003c")
+        # and no "{{", "{%", "{#": branca compiles the rendered script as a Jinja template again
+        self.payload = jinja_inert_json(json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+                                        .replace("<", "\\u003c"))
 
     # The decoder travels with each layer's own script (it defines itself once per page):
     # streamlit-folium sends only the map's script to the browser, not the figure's, so a

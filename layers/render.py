@@ -27,16 +27,18 @@ from geo.settings import STORE_CRS
 from geo.text import escape
 from layers import assets
 from layers.compact import compact_layer, is_big
+from layers.safejson import inert_dumps
 
 
 def _compact_json() -> None:
-    """Embed GeoJSON compactly: UTF-8 text instead of \\u escapes, no spaces.
+    """Embed GeoJSON compactly: UTF-8 text instead of \\u escapes, no spaces; Jinja-inert.
 
     Jinja's ``tojson`` still escapes ``< > & '`` so the output stays safe inside <script>.
     Vietnamese names shrink ~3x; applies to folium's shared template environment.
     """
     env = folium.Map._template.environment
     env.policies["json.dumps_kwargs"] = {"sort_keys": True, "ensure_ascii": False, "separators": (",", ":")}
+    env.policies["json.dumps_function"] = inert_dumps  # no "{{" from data (layers.safejson)
 
 
 _compact_json()

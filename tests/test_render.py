@@ -51,6 +51,29 @@ def test_attribute_text_is_escaped_in_tooltips() -> None:
     assert "&lt;img src=x onerror=" in html or "\\u0026lt;img" in html
 
 
+@pytest.mark.parametrize("n", [3, 3001])  # a plain GeoJSON layer and a compact (national-size) one
+def test_template_text_from_a_file_never_runs_on_the_server(n: int) -> None:
+    # branca compiles a map's rendered scripts as Jinja templates: "{{ … }}" in a value, a
+    # field name or a layer name would run Python (here: read the server's process id)
+    import os
+
+    from layers.compact import BIG_FEATURES
+    from layers.safejson import jinja_inert_json
+
+    assert n < 10 or n > BIG_FEATURES
+    bad = "{{ lipsum.__globals__.os.getpid() }}{% if 1 %}IF{% endif %}{# c #}"
+    xy = np.column_stack((np.linspace(105.5, 106, n), np.linspace(21.3, 21.8, n)))
+    gdf = gpd.GeoDataFrame({bad: [bad] * n, "n": np.arange(n)}, geometry=shapely.points(xy), crs=4326)
+    m = new_map("vi", "none")
+    add_gdf_layer(m, gdf, "vi", bad, [bad, "n"], kind="point")
+    html = m.get_root().render()
+    assert str(os.getpid()) not in html
+    assert "{{" not in html and "{%" not in html and "{#" not in html
+    # the value, escaped for HTML, is there as text (tojson writes "&" as \u0026)
+    assert "&#123;&#123; lipsum" in html.replace("\\u0026", "&")
+    assert jinja_inert_json('{"a":"{{x}}","b":[{"c":"{%"}]}') == '{"a":"\\u007b{x}}","b":[{"c":"\\u007b%"}]}'
+
+
 def test_vietnamese_column_names_do_not_break_the_map_script() -> None:
     gdf = gpd.GeoDataFrame({"Đơn vị": ["A", "B"], "Số dân": [1, 2]},
                            geometry=[box(105.8, 21.5, 105.9, 21.6), box(105.9, 21.5, 106.0, 21.6)], crs=4326)
