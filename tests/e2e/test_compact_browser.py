@@ -16,6 +16,7 @@ from layers.compact import BIG_FEATURES, QUANT
 from layers.render import add_gdf_layer, finish_map, new_map, standalone_html
 
 XSS = "<img src=x onerror=window.__xss=1>"
+BRACES = "{{ 7*7 }} {% if 1 %}x{% endif %}"  # Jinja syntax: must neither run on the server nor vanish
 MAP = "Object.keys(window).map(k => window[k]).find(v => v && v._atlasCompactLayers)"
 
 
@@ -27,11 +28,11 @@ def _layers() -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
     squares = shapely.transform(squares, lambda c: c + 0.00006 * np.sin(c[:, ::-1] * 7000))
     squares[0] = shapely.box(105.5, 21.3, 105.509, 21.309).difference(shapely.box(105.503, 21.303, 105.506, 21.306))
     names = [f"Ô {i}" for i in range(len(squares))]
-    names[1] = XSS
+    names[1], names[2] = XSS, BRACES
     polys = gpd.GeoDataFrame({"name": names, "code": np.arange(len(squares))}, geometry=squares, crs=4326)
     rng = np.random.default_rng(3)
-    xy = np.column_stack((rng.uniform(105.52, 106.1, BIG_FEATURES + 100), rng.uniform(21.32, 21.78, BIG_FEATURES + 100)))
-    xy[0] = (105.5345, 21.3045)  # inside square 3 (row 0, column 3)
+    xy = np.column_stack((rng.uniform(105.6, 106.1, BIG_FEATURES + 100), rng.uniform(21.32, 21.78, BIG_FEATURES + 100)))
+    xy[0] = (105.5545, 21.3045)  # inside square 5 (row 0, column 5); the others lie east of 105.6°
     pts = gpd.GeoDataFrame({"name": ["<b>trạm</b> & co"] + [f"P{i}" for i in range(len(xy) - 1)]},
                            geometry=shapely.points(xy), crs=4326)
     return polys, pts
@@ -99,7 +100,8 @@ def test_hover_shows_the_escaped_tooltip_of_the_feature_under_the_pointer(compac
     assert XSS in text and "1" in text
     assert page.locator(".leaflet-tooltip img").count() == 0
     assert page.evaluate("() => window.__xss") is None
-    text = _hover(page, 21.3045, 105.5345)  # a point over square 3: the topmost layer wins
+    assert _hover(page, 21.3045, 105.5245).startswith("name\t" + BRACES)  # square 2: shown as typed
+    text = _hover(page, 21.3045, 105.5545)  # a point over square 5: the topmost layer wins
     assert "<b>trạm</b> & co" in text and page.locator(".leaflet-tooltip b").count() == 0
     page.mouse.move(*_screen(page, 21.3045, 105.5045))  # the hole of square 0: nothing from square 0
     page.wait_for_timeout(300)
