@@ -92,7 +92,8 @@ def encode_geometry(geoms: np.ndarray, kind: str) -> dict:
     geoms = np.asarray(geoms, dtype=object)
     out: dict = {"n": int(len(geoms)), "q": QUANT}
     if kind == "point":
-        pts = shapely.get_coordinates(shapely.point_on_surface(geoms))
+        plain = (shapely.get_type_id(geoms) == 0).all()  # points already: no point_on_surface (0.3 s / 50,000)
+        pts = shapely.get_coordinates(geoms if plain else shapely.point_on_surface(geoms))
         seq = pts
     else:
         parts, _ = shapely.get_parts(geoms, return_index=True)
@@ -154,7 +155,13 @@ def compact_layer(geoms: np.ndarray, kind: str, name: str, props: pd.DataFrame, 
     payload: dict = {"n": int(len(geoms)), "k": kind}
     coarse_tol = coarse_tolerance(geoms) if kind != "point" else 0.0
     if coarse_tol > 0:
-        coarse = shapely.simplify(geoms, coarse_tol, preserve_topology=True)
+        # plain Douglas-Peucker (12x faster than topology-preserving: 0.14 s vs 1.7 s for 10,000
+        # polygons), drawn only; a feature it would erase (smaller than the tolerance) keeps a
+        # topology-preserved outline, so nothing disappears from the first frame
+        coarse = shapely.simplify(geoms, coarse_tol, preserve_topology=False)
+        lost = shapely.is_empty(coarse) | shapely.is_missing(coarse)
+        if lost.any():
+            coarse[lost] = shapely.simplify(geoms[lost], coarse_tol, preserve_topology=True)
         payload["g"] = encode_geometry(coarse, kind)
         payload["detail"] = encode_geometry(geoms, kind)
         payload["zd"] = int(math.ceil(math.log2(360.0 / (256.0 * coarse_tol))))

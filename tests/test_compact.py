@@ -7,6 +7,7 @@ import re
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from layers.compact import BIG_FEATURES, QUANT, encode_geometry, varints
@@ -70,8 +71,6 @@ def test_polygons_get_a_coarse_first_frame_and_full_detail_for_zooming_in():
     polys = shapely.get_parts(shapely.voronoi_polygons(shapely.multipoints(seeds)))
     polys = shapely.intersection(polys, shapely.box(102, 9, 109, 23))
     polys = shapely.segmentize(polys, 0.01)
-    import pandas as pd
-
     layer = compact_layer(polys, "polygon", "x", pd.DataFrame(index=range(len(polys))), [], {})
     d = json.loads(layer.payload)
     assert d["g"]["nc"] < d["detail"]["nc"] / 5  # the first frame carries far fewer vertices
@@ -98,3 +97,17 @@ def test_a_big_choropleth_keeps_its_classes_and_legend():
     payload = json.loads(re.search(r"window\.atlasCompact\((\{.*?\}),\n", html).group(1))
     assert sorted(payload["pal"]) == sorted(set(classes.colors)) and len(payload["fc"]) == len(gdf)
     assert "atlas-legend" in html and "Tỷ lệ &lt;x&gt;" in html
+
+
+def test_a_feature_smaller_than_the_first_frame_tolerance_is_still_drawn():
+    from layers.compact import coarse_tolerance, compact_layer
+
+    big = [shapely.box(102 + i, 9, 102.9 + i, 9.9) for i in range(7)]  # spread: tolerance ≈ 0.004°
+    tiny = shapely.Polygon([(105.5, 21.5), (105.501, 21.5), (105.5005, 21.5012)])  # ~100 m across
+    line = shapely.LineString([(109, 23), (109.0005, 23.0002)])
+    geoms = np.array([*big, tiny, line.buffer(0.0001)], dtype=object)
+    assert coarse_tolerance(geoms) > 0.003
+    d = json.loads(compact_layer(geoms, "polygon", "x", pd.DataFrame(index=range(len(geoms))), [], {}).payload)
+    rings_per_feature = decode_varints(d["g"]["r"])
+    assert decode_varints(d["g"]["p"]) == [1] * len(geoms) and min(rings_per_feature) == 1
+    assert min(decode_varints(d["g"]["v"])) >= 4  # every feature keeps a closed ring at the first frame
