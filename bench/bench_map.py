@@ -8,9 +8,16 @@
    ``layers.render.add_gdf_layer`` (big layers take ``layers.compact``) vs plain
    ``folium.GeoJson`` with tooltips. Both pages are written to disk and opened in headless
    Debian chromium with every non-file request blocked; first paint = navigation start →
-   the load event + two animation frames (all inline scripts ran and Leaflet's canvas /
-   SVG frame was drawn), capped at ``--timeout`` s. Prints bytes, times and ratios, plus a
-   pan/zoom check (time for a zoom-in + pan to settle) and a hover tooltip check.
+   the load event, every Leaflet map done with any zoom animation, + two animation frames
+   (all inline scripts ran and the canvas frame of the fitted view was drawn), capped at
+   ``--timeout`` s; the browser's CPU seconds for it (all chromium processes, /proc). Prints
+   bytes, times and ratios, plus a pan/zoom check (time for a zoom-in + pan to settle) and
+   a hover tooltip check.
+3. The same layers in the app (unless ``--skip-app``): saved as a planner's own layers in a
+   fresh workspace, ticked under "My layers" on the map page of ``streamlit run app.py``
+   (browser network cut to localhost): ticking the last layer → its map drawn in the
+   component's iframe, for a first session (the server builds the view, once) and a second
+   one (cached map), with server and browser CPU seconds.
 
     python bench/bench_map.py [--reruns 10] [--skip-default] [--skip-app] [--timeout 120]
 """
