@@ -126,3 +126,48 @@ def test_click_reports_the_feature_and_zoomed_in_detail_still_hits(compact_page)
     assert alpha > 0
     page.evaluate(f"() => {{ const m = {MAP}; m.removeLayer(m._atlasCompactLayers[0]); }}")
     assert page.locator(".atlas-compact").count() == 1
+
+
+def test_a_national_size_layer_in_the_app_draws_and_shows_tooltips(app_url: str, offline_page, e2e_workspace,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through streamlit-folium (the map script is eval'd in the component's iframe): a planner's
+    3,100-point layer ticked under "My layers" is drawn by the compact canvas layer; hovering a
+    point shows its escaped tooltip; nothing is fetched from outside."""
+    from geo import workspace
+    from geo.auth import configure_test_editor
+    from tests.e2e.conftest import map_frame
+
+    monkeypatch.setenv("ATLAS_WORKSPACE", str(e2e_workspace))
+    _, pts = _layers()
+    name = "Trạm <toàn quốc>"
+    workspace.save_layer(name, pts, editor=configure_test_editor()[1], overwrite=True)
+    try:
+        page = offline_page
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(f"{app_url}/?lang=en", wait_until="domcontentloaded")
+        page.locator('[data-testid="stSidebarNav"] a', has_text="Map explorer").first.click(timeout=60000)
+        map_frame(page)
+        box = page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]', has_text="My layers").locator("input")
+        box.click()
+        box.press_sequentially("toàn quốc")
+        page.get_by_role("option", name=name, exact=True).click()
+        page.keyboard.press("Escape")
+        frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+        frame.wait_for_function("() => window.map && window.map._atlasCompactLayers && "
+                                "window.map._atlasCompactLayers.some(l => l._map === window.map && l._bounds)",
+                                timeout=120000)
+        # the hostile point (index 0) in the page's coordinates → hover it in the iframe
+        x, y = frame.evaluate("""() => { const m = window.map, p = m.latLngToContainerPoint([21.3045, 105.5545]),
+            r = m.getContainer().getBoundingClientRect(); return [p.x + r.left, p.y + r.top]; }""")
+        box_ = page.locator('iframe[title="streamlit_folium.st_folium"]').bounding_box()
+        page.mouse.move(box_["x"] + x, box_["y"] + y)
+        # (the commune under the point may show its own tooltip too: look for the point's)
+        tip = page.frame_locator('iframe[title="streamlit_folium.st_folium"]').locator(".leaflet-tooltip",
+                                                                                     has_text="trạm")
+        tip.first.wait_for(timeout=10000)
+        assert "<b>trạm</b> & co" in tip.first.inner_text()
+        assert tip.first.locator("b").count() == 0
+        assert not errors and not page.blocked_requests
+    finally:
+        workspace.delete_layer(name, editor=configure_test_editor()[1])
