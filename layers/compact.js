@@ -114,11 +114,20 @@ window.atlasCompact = window.atlasCompact || (function () {
   function attach(map, layer) {
     if (!map._atlasCompactLayers) {
       map._atlasCompactLayers = [];
-      var tip = L.tooltip({direction: "auto", sticky: true, opacity: 0.9}), shown = null, pending = null;
+      var tip = L.tooltip({direction: "auto", sticky: true, opacity: 0.9, className: "atlas-compact-tip"}),
+          shown = null, pending = null;
+      // the compact layers lie on top of the map's other vector layers: while one of their features is
+      // under the pointer, tooltips of the layers below are hidden (as the top SVG path would catch the event)
+      if (!document.getElementById("atlas-compact-css")) {
+        var css = L.DomUtil.create("style", "", document.head);
+        css.id = "atlas-compact-css";
+        css.textContent = ".atlas-compact-hover .leaflet-tooltip:not(.atlas-compact-tip) {display: none}";
+      }
       var clear = function () {
         if (shown) { shown.layer.highlight(-1); shown = null; }
         if (map.hasLayer(tip)) map.closeTooltip(tip);
         map.getContainer().style.cursor = "";
+        L.DomUtil.removeClass(map.getContainer(), "atlas-compact-hover");
       };
       var move = function () {
         var e = pending; pending = null;
@@ -132,6 +141,7 @@ window.atlasCompact = window.atlasCompact || (function () {
           if (h.layer.tip) tip.setContent(h.layer.tip(h.index));
         }
         map.getContainer().style.cursor = "pointer";
+        L.DomUtil.addClass(map.getContainer(), "atlas-compact-hover");
         if (h.layer.tip) { tip.setLatLng(e.latlng); if (!map.hasLayer(tip)) map.openTooltip(tip); }
       };
       map.on("mousemove", function (e) {
