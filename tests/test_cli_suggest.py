@@ -79,3 +79,35 @@ def test_bad_output_and_vietnamese_refusal(tmp_path, capsys):
     assert capsys.readouterr().err.startswith("error: ")
     assert main(["--lang", "vi"] + BASE + ["--new", "-3", "--out", str(tmp_path / "s.gpkg")]) == 2
     assert "Số điểm mới" in capsys.readouterr().err
+
+
+def test_deck_with_the_suggested_sites_slide(tmp_path, capsys):
+    """``--deck`` writes the city's council deck with the same sites as ``--out``."""
+    from pptx import Presentation
+
+    out, deck = tmp_path / "sites.gpkg", tmp_path / "song_cong.pptx"
+    assert main(BASE + ["--new", "2", "--method", "greedy", "--out", str(out), "--deck", str(deck),
+                        "--deck-lang", "en"]) == 0
+    assert str(deck) in capsys.readouterr().out
+    sites = gpd.read_file(out)
+    texts = ["\n".join(sh.text_frame.text for sh in slide.shapes if sh.has_text_frame)
+             for slide in Presentation(str(deck)).slides]
+    assert any("Sông Công" in x for x in texts[:1])  # the deck is the city's (from --unit)
+    slide = next(x for x in texts if "new sites" in x.lower() or "suggested" in x.lower())
+    from geo.numbers import round_people
+
+    # the slide's headline states the people the sites add, by the atlas's one rounding rule
+    assert f"brings {round(round_people(float(sites['marginal_people'].sum()))):,} more people" in slide
+
+
+@pytest.mark.parametrize("extra,needle", [
+    (["--deck", "deck.docx"], "must end in .pptx or .pdf"),
+    (["--deck-unit", "TP Sông Công"], "--deck-unit needs --deck"),
+    (["--deck", "deck.pptx", "--deck-unit", "Atlantis"], "Atlantis"),
+])
+def test_deck_options_refused_before_work(tmp_path, capsys, extra, needle):
+    extra = [str(tmp_path / a) if a.startswith("deck.") else a for a in extra]
+    assert main(BASE + extra + ["--out", str(tmp_path / "s.gpkg")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("error: ") and needle in err[-1]
+    assert not (tmp_path / "s.gpkg").exists()

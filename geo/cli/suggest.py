@@ -25,7 +25,7 @@ from geo.cli.coverage import (
 from geo.errors import AtlasError
 from geo.i18n import fmt_percent, t
 from geo.text import fold, spreadsheet_safe
-from geo.units import UNIT_LAYERS, unit_set_layer
+from geo.units import DECK_LEVELS, TERRITORIES, UNIT_LAYERS, resolve, unit_set_layer
 
 
 def register(subparsers) -> None:
@@ -51,6 +51,10 @@ def register(subparsers) -> None:
     p.add_argument("--minutes", default=None, help=t("coverage.arg_minutes", "en"))
     p.add_argument("--speed-profile", choices=("walk", "motorbike"), default=None, help=t("coverage.arg_profile", "en"))
     p.add_argument("--out", required=True, help=t("suggest.arg_out", "en"))
+    p.add_argument("--deck", default=None, help=t("suggest.arg_deck", "en"))
+    p.add_argument("--deck-unit", default=None, help=t("suggest.arg_deck_unit", "en"))
+    p.add_argument("--deck-lang", choices=("vi", "en"), default=None, help=t("report.cli_lang", "en"))
+    p.add_argument("--territory", choices=TERRITORIES, default=TERRITORIES[0], help=t("report.cli_territory", "en"))
     p.set_defaults(func=run)
 
 
@@ -74,6 +78,14 @@ def _options(args) -> None:
             raise AtlasError("suggest_errors.bad_target", value=str(args.target_share))
     if args.model == "lscp" and args.target_share is None:
         raise AtlasError("suggest_errors.no_target")
+    if args.deck:
+        deck = Path(args.deck)
+        _check_output(deck, (".pptx", ".pdf"), "suggest_errors.bad_deck")
+        args.deck_format = deck.suffix.lower().lstrip(".")
+        # the deck's city or province: --deck-unit, else --unit when it is one, else the province
+        args.deck_unit = resolve(args.deck_unit or _deck_unit_guess(args.unit), DECK_LEVELS)
+    elif args.deck_unit:
+        raise AtlasError("suggest_errors.deck_unit_without_deck")
     if args.mode == "euclidean":
         for opt, given in (("roads", args.roads), ("minutes", args.minutes),
                            ("speed-profile", args.speed_profile is not None)):
@@ -86,6 +98,16 @@ def _options(args) -> None:
             raise AtlasError("coverage_errors.no_roads")
         if args.minutes is None and args.radius_m is None:
             raise AtlasError("coverage_errors.no_limit")
+
+
+def _deck_unit_guess(unit: str | None) -> str:
+    """``--unit`` when it names a city or the province a deck is made for, else the province."""
+    if unit:
+        try:
+            return resolve(unit, DECK_LEVELS).id
+        except AtlasError:
+            pass
+    return "province"
 
 
 def _scope(units, unit_id: str, unit_name: str, wanted: str | None):
@@ -190,5 +212,11 @@ def run(args) -> int:
         print(f"#{row.rank} {row.geometry.y:.5f},{row.geometry.x:.5f} +{round(row.marginal_people):d} "
               f"→ {fmt_percent(row.covered_share, lang)}")
     print(t("suggest.cli_done", lang, rows=len(s.sites), path=str(out)))
+    if args.deck:
+        from geo.report import build_report
+
+        path = build_report(args.deck_unit, args.deck_format, args.deck, lang=args.deck_lang or "vi", suggestion=s,
+                            territory=args.territory)
+        print(t("export.written", lang, path=str(path)))
     sys.stdout.flush()
     return 0
