@@ -9,7 +9,6 @@ from geo.catalog import get_catalog
 from geo.errors import AtlasError
 from geo.export import FORMATS, RASTER_FORMATS, VECTOR_FORMATS, source_choices
 from geo.i18n import t
-from geo.units import TERRITORIES
 from pages.common import (
     cached_layer,
     current_lang,
@@ -18,7 +17,9 @@ from pages.common import (
     tr,
     workspace_layers,
 )
+from pages.export_deck import deck_tab
 from pages.present_views import (
+    STYLE_KEYS,
     build_map_of,
     default_views,
     present,
@@ -29,7 +30,7 @@ from pages.present_views import (
     view_from_url,
     view_name,
 )
-from pages.urlstate import current_view, read_state, unit_key
+from pages.urlstate import VIEW_KEYS, current_view, read_state, unit_key, write_state
 
 ensure_app_entry()
 
@@ -41,6 +42,8 @@ for _key, _default in {"export_file": None, "print_file": None, "print_preview":
 
 url_state = read_state()  # what the address says (presentation links: present, view, the view itself)
 view_state = current_view()  # the map to act on: the URL's view, else the map page's last view
+if view_state and not any(k in url_state for k in ("layers", "bbox", "unit", "indicator")):
+    write_state(remember=False, **{k: v for k, v in view_state.items() if k in VIEW_KEYS})  # a copied link acts on it too
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -70,7 +73,7 @@ if url_state.get("present") and not st.session_state.get("_present_seeded"):
     if 0 <= _idx < len(_views) and ("layers" in url_state or "bounds" in url_state):
         # the link carries the view itself: it wins over this session's copy of that view
         _views[_idx] = {**_views[_idx], **{k: url_state[k] for k in ("layers", "basemap", "bounds", "unit",
-                                                                        "indicator") if k in url_state}}
+                                                                        "indicator", *STYLE_KEYS) if k in url_state}}
         if "unit" in url_state:
             _views[_idx]["unit"] = unit_key(url_state["unit"])
 st.session_state["_present_seeded"] = True
@@ -191,31 +194,7 @@ with tab_print:
 
 # ---- council deck ------------------------------------------------------------------------
 with tab_deck:
-    _deck_units = unit_options()[:4]
-    _wanted = unit_key(view_state.get("unit"))
-    d_unit = st.selectbox(tr("present.choose_unit"), _deck_units, format_func=unit_label, key="deck_unit",
-                          index=_deck_units.index(_wanted) if _wanted in _deck_units else 0)
-    c1, c2 = st.columns(2)
-    d_fmt = c1.radio(tr("present.deck_format"), ["pptx", "pdf"], horizontal=True, key="deck_fmt",
-                     format_func=str.upper)
-    d_lang = c2.radio(tr("present.deck_lang"), ["vi", "en"], horizontal=True, key="deck_lang",
-                      index=0 if lang == "vi" else 1,
-                      format_func=lambda c: {"vi": "Tiếng Việt", "en": "English"}[c])
-    d_territory = st.radio(tr("report.territory"), TERRITORIES, key="deck_territory",  # a city: today's units first
-                           format_func=lambda v: tr(f"report.territory_{v}")) if d_unit != "province" else "2020"
-    _sug = (st.session_state.get("sug_result") or (None, None))[1]  # the coverage page's last suggestion
-    d_sug = st.checkbox(tr("present.deck_suggestion", n=len(_sug.sites)), value=True, key="deck_suggestion") \
-        if _sug is not None and len(_sug.sites) else False
-    if st.button(tr("present.build_deck"), key="deck_build", type="primary"):
-        from geo.report import report_bytes
-
-        try:
-            with st.spinner(tr("present.build_deck")):
-                st.session_state["deck_file"] = report_bytes(d_unit, d_fmt, d_lang, suggestion=_sug if d_sug else None,
-                                                              territory=d_territory)
-        except AtlasError as err:
-            st.session_state["deck_file"] = None
-            show_error(err)
+    deck_tab(unit_key(view_state.get("unit")), lang)
     _download("deck_file")
 
 # ---- standalone HTML ---------------------------------------------------------------------

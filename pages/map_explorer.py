@@ -35,7 +35,7 @@ from pages.common import (
 )
 from pages.map_cache import cached_map, view_key
 from pages.map_component import show_map
-from pages.urlstate import read_state, write_state
+from pages.urlstate import CLASS_RANGE, read_state, write_state
 
 ensure_app_entry()
 
@@ -46,11 +46,26 @@ def wkey(name: str) -> str:
     """Widget key per language: labels are translated, so a switch starts widgets afresh."""
     return f"{name}_{lang}"
 
+def zoom_of(bounds: list[list[float]] | None) -> str:
+    """The zoom choice whose extent a shared link's is (a programme city's), else "province"."""
+    try:
+        districts = cached_layer("districts") if bounds else None
+    except AtlasError:
+        districts = None
+    for code, key in PROGRAMME_CITY_KEYS.items() if districts is not None else ():
+        rows = districts[districts[UNIT_LAYERS["districts"].id_col].astype(str) == code]
+        city = bounds_latlon(rows.geometry.union_all()) if not rows.empty else None
+        if city and all(abs(a - b) < 1e-4 for p, q in zip(city, bounds) for a, b in zip(p, q)):
+            return key
+    return "province"
+
+
 catalog = get_catalog()
-url = read_state()  # shared links: layers, basemap, extent, unit, indicator (pages/urlstate.py)
+url = read_state()  # shared links: layers, basemap, extent, unit, indicator, classes (pages/urlstate.py)
 if "_map_seeded" not in st.session_state:
     st.session_state.update({"_map_seeded": True, "map_bounds": url.get("bounds"), "selected_unit": None,
-                             "last_click": None, "_last_zoom": "province", "_url_unit": url.get("unit")})
+                             "last_click": None, "_last_zoom": zoom_of(url.get("bounds")),
+                             "_url_unit": url.get("unit")})
 url_layer, _, url_column = str(url.get("indicator", "")).partition(":")
 
 st.title(tr("map.title"))
@@ -75,11 +90,12 @@ with st.sidebar:
                                               index=cols.index(url_column) if url_column in cols else 0,
                                               format_func=lambda c: catalog.field_label(c, lang))
         view.scheme = st.selectbox(tr("map.scheme"), list(SCHEMES), key=wkey("scheme"),
+                                   index=SCHEMES.index(url.get("scheme", view.scheme)),
                                    format_func=lambda s: tr(f"map.scheme_{s}"))
-        view.k = st.slider(tr("map.classes"), 3, 7, 5, key=wkey("classes"))
+        view.k = st.slider(tr("map.classes"), *CLASS_RANGE, url.get("classes", view.k), key=wkey("classes"))
     if "infrastructure" in view.layers:
         view.categories = choose_many(tr("map.infra_categories"), list(catalog.categories),
-                                         default=catalog.default_categories(), key=wkey("categories"),
+                                      default=url.get("categories", catalog.default_categories()), key=wkey("categories"),
                                          format_func=lambda c: catalog.categories[c].title(lang))
     mine = workspace_layers()
     my_selected = choose_many(tr("map.my_layers"), list(mine), key=wkey("my_layers")) if mine else []
@@ -107,8 +123,9 @@ def search_label(hit) -> str:  # geo.units.UnitHit
 # ---- zoom and search ----------------------------------------------------------------
 zoom_col, search_col = st.columns([3, 2])
 with zoom_col:
-    zoom_choice = st.radio(tr("map.zoom_to"), ["province", *PROGRAMME_CITY_KEYS.values()], horizontal=True, key=wkey("zoom_to"),
-                           format_func=lambda z: tr(f"map.zoom_{z}"))
+    zooms = ["province", *PROGRAMME_CITY_KEYS.values()]   # a new radio (link, language) shows the last choice
+    zoom_choice = st.radio(tr("map.zoom_to"), zooms, horizontal=True, key=wkey("zoom_to"),
+                           index=zooms.index(st.session_state["_last_zoom"]), format_func=lambda z: tr(f"map.zoom_{z}"))
 with search_col:
     query = st.text_input(tr("map.search"), key=wkey("unit_search"))
 
@@ -201,7 +218,9 @@ with panel_col:
 
 write_state(layers=view.layers, basemap=view.basemap, bounds=st.session_state["map_bounds"],
             unit=unit_code(st.session_state["selected_unit"], unit_frames),
-            indicator=f"{view.choropleth_layer}:{view.choropleth_column}" if view.choropleth_column else None)
+            indicator=f"{view.choropleth_layer}:{view.choropleth_column}" if view.choropleth_column else None,
+            scheme=view.scheme if view.choropleth_column else None, classes=view.k if view.choropleth_column else None,
+            categories=view.categories if "infrastructure" in view.layers else None)
 
 with st.expander(tr("common.credits")):
     rows = [{tr("common.name"): layer.title(lang), tr("common.source"): layer.source_text(lang),

@@ -12,6 +12,8 @@ from geo.errors import AtlasError
 from pages.common import cached_layer, current_basemap, current_lang, plain, tr, tr_plain
 from pages.urlstate import unit_key, unit_param, write_state
 
+STYLE_KEYS = ("scheme", "classes", "categories")  # how a view's layers are drawn (kept in views and links)
+
 
 @st.cache_resource(show_spinner=False)
 def units() -> dict[str, Any]:
@@ -60,7 +62,7 @@ def view_from_url(name: str, view_state: dict[str, Any]) -> dict[str, Any]:
     layers = view_state.get("layers") or [lid for lid, ly in get_catalog().layers.items() if ly.default]
     return {"name": name, "layers": layers, "basemap": view_state.get("basemap", "none"),
             "bounds": view_state.get("bounds"), "unit": unit_key(view_state.get("unit")),
-            "indicator": view_state.get("indicator")}
+            "indicator": view_state.get("indicator"), **{k: view_state[k] for k in STYLE_KEYS if k in view_state}}
 
 
 def view_caption(view: dict[str, Any]) -> str:
@@ -85,6 +87,8 @@ def map_view(view: dict[str, Any]):  # layers.views.MapView
     basemap = "none" if app_basemap == "none" else (view.get("basemap") or app_basemap)
     mv = MapView(layers=list(view.get("layers") or []), basemap=basemap,
                  bounds=view.get("bounds"), lang=current_lang())
+    mv.scheme, mv.k = view.get("scheme") or mv.scheme, int(view.get("classes") or mv.k)
+    mv.categories = view.get("categories")
     indicator = view.get("indicator") or ""
     if ":" in indicator:
         layer_id, column = indicator.split(":", 1)
@@ -176,13 +180,14 @@ def present(views: list[dict[str, Any]]) -> None:
         st.session_state["present_on"] = False
         # the address stops carrying the presented view: the page acts on the map page's view again
         write_state(remember=False, present=None, view=None, layers=None, basemap=None, bounds=None, unit=None,
-                    indicator=None)
+                    indicator=None, **dict.fromkeys(STYLE_KEYS))
         st.rerun()
     title_col.markdown(f"# {plain(view_name(view))}")
     st.caption(tr_plain("present.view_counter", n=idx + 1, total=len(views), name=view_name(view)) + " · "
                + tr("present.keys_hint"))
     write_state(remember=False, present=True, view=idx, layers=view.get("layers"), basemap=view.get("basemap"),
-                bounds=view.get("bounds"), unit=unit_param(view.get("unit")), indicator=view.get("indicator"))
+                bounds=view.get("bounds"), unit=unit_param(view.get("unit")), indicator=view.get("indicator"),
+                **{k: view.get(k) for k in STYLE_KEYS})
     labels = {"next": tr("present.next"), "prev": tr("present.prev"), "stop": tr("present.stop")}
     keys_js = _KEYS_JS % json.dumps(labels, ensure_ascii=False)
     # our own script (labels from the string catalog), same-origin so it can listen on the page;
@@ -190,7 +195,8 @@ def present(views: list[dict[str, Any]]) -> None:
     # with the focus inside the map's frame)
     st.iframe(keys_js, height=1)
     try:
-        key = json.dumps({k: view.get(k) for k in ("layers", "basemap", "bounds", "indicator")}, sort_keys=True)
+        key = json.dumps({k: view.get(k) for k in ("layers", "basemap", "bounds", "indicator", *STYLE_KEYS)},
+                         sort_keys=True)
         show_folium(folium_map(key + current_lang() + current_basemap(), view), key=f"present_map_{idx}", height=760)
     except AtlasError as err:
         st.warning(tr("present.render_missing", reason=err.message(current_lang())))

@@ -3,7 +3,8 @@
 Parameters (all optional, short and readable):
     layers=communes,infrastructure   basemap=none   bbox=105.8,21.5,105.9,21.6 (W,S,E,N)
     center=21.59,105.84 (lat,lon)    zoom=12        unit=districts:165    indicator=districts:population_2019
-    lang=en   view=2   present=1
+    scheme=natural_breaks   classes=4 (the choropleth's class scheme and number of classes, 3–7)
+    categories=health,education (infrastructure categories shown)    lang=en   view=2   present=1
 
 Decoding is defensive: every parameter is validated and clamped (latitudes to the
 Web-Mercator range, zoom 0–22, at most ``_MAX_LAYERS`` layers, identifiers of a plain form);
@@ -21,9 +22,11 @@ from geo.catalog import get_catalog
 from geo.errors import AtlasError
 from geo.i18n import LANGS
 from geo.units import normalise_id
-from layers.render import BASEMAPS
+from layers.render import BASEMAPS, SCHEMES
 
-KEYS = ("layers", "basemap", "bbox", "center", "zoom", "unit", "indicator", "lang", "view", "present")
+KEYS = ("layers", "basemap", "bbox", "center", "zoom", "unit", "indicator", "scheme", "classes", "categories", "lang",
+        "view", "present")
+CLASS_RANGE = (3, 7)  # number of choropleth classes a map offers
 _MAX_LEN = 500  # longest value accepted from a URL
 _MAX_LAYERS = 20  # more layers than the catalog offers is a crafted link
 _MAX_VIEW = 999
@@ -35,6 +38,13 @@ def _known_layers() -> set[str] | None:
     try:
         return set(get_catalog().layers)
     except AtlasError:  # catalog unreadable: accept any ids, let the page refuse
+        return None
+
+
+def _known_categories() -> set[str] | None:
+    try:
+        return set(get_catalog().categories)
+    except AtlasError:
         return None
 
 
@@ -85,9 +95,11 @@ def encode_state(state: Mapping[str, Any]) -> dict[str, str]:
         out["center"] = ",".join(_fmt(v) for v in center)
     if state.get("zoom") is not None:
         out["zoom"] = str(int(state["zoom"]))
-    for key in ("unit", "indicator", "lang", "view"):
+    for key in ("unit", "indicator", "scheme", "classes", "lang", "view"):
         if state.get(key) not in (None, ""):
             out[key] = str(state[key])
+    if state.get("categories") is not None:
+        out["categories"] = ",".join(str(x) for x in state["categories"])   # "" = none shown
     if state.get("present"):
         out["present"] = "1"
     return out
@@ -98,7 +110,7 @@ def decode_state(params: Mapping[str, Any], dropped: list[str] | None = None) ->
 
     Returns keys among: layers (list[str]), basemap, bbox (W,S,E,N floats), bounds
     ([[S,W],[N,E]] for Leaflet/folium), center ([lat, lon]), zoom (int), unit, indicator,
-    lang, view (int), present (bool). The names of parameters that were given but invalid
+    scheme, classes (int, 3–7), categories (list[str]), lang, view (int), present (bool). The names of parameters that were given but invalid
     are appended to ``dropped`` (when given); unknown parameter names are ignored.
     """
     bad: list[str] = []
@@ -162,6 +174,27 @@ def decode_state(params: Mapping[str, Any], dropped: list[str] | None = None) ->
                 out[key] = raw.strip()
             else:
                 bad.append(key)
+    raw = get("scheme")
+    if raw:
+        if raw in SCHEMES:
+            out["scheme"] = raw
+        else:
+            bad.append("scheme")
+    raw = get("classes")
+    if raw:
+        k = _floats(raw, 1)
+        if k:
+            out["classes"] = int(_clamp(round(k[0]), *CLASS_RANGE))
+        else:
+            bad.append("classes")
+    raw = get("categories")
+    if raw is not None:
+        known_cats = _known_categories()
+        ids = list(dict.fromkeys(x.strip() for x in raw.split(",") if x.strip()))
+        kept = [x for x in ids if _IDENT.match(x) and (known_cats is None or x in known_cats)]
+        if len(kept) < len(ids):
+            bad.append("categories")
+        out["categories"] = kept
     raw = get("lang")
     if raw in LANGS:
         out["lang"] = raw

@@ -18,7 +18,7 @@ import streamlit as st
 
 from geo.i18n import t
 from pages.common import current_lang
-from pages.url_codec import KEYS, decode_state, encode_state, unit_key, unit_param
+from pages.url_codec import CLASS_RANGE, KEYS, decode_state, encode_state, unit_key, unit_param
 
 
 def read_state() -> dict[str, Any]:
@@ -34,7 +34,8 @@ def read_state() -> dict[str, Any]:
     return state
 
 
-VIEW_KEYS = ("layers", "basemap", "bbox", "bounds", "center", "zoom", "unit", "indicator")
+VIEW_KEYS = ("layers", "basemap", "bbox", "bounds", "center", "zoom", "unit", "indicator", "scheme", "classes",
+             "categories")
 LAST_VIEW_KEY = "_urlstate_last_view"  # session-state key of the last view a page wrote
 _LAST_VIEW = LAST_VIEW_KEY
 
@@ -97,5 +98,5 @@ def seed_session(mapping: Mapping[str, str] | None = None) -> dict[str, Any]:
     return state
 
 
-__all__ = ["KEYS", "VIEW_KEYS", "LAST_VIEW_KEY", "encode_state", "decode_state", "read_state", "write_state", "current_view",
+__all__ = ["KEYS", "CLASS_RANGE", "VIEW_KEYS", "LAST_VIEW_KEY", "encode_state", "decode_state", "read_state", "write_state", "current_view",
            "unit_key", "unit_param", "seed_session"]

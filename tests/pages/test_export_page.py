@@ -106,6 +106,12 @@ def test_url_state_round_trip_and_rejects_junk():
     junk = decode_state({"layers": "communes,<script>x</script>", "bbox": "1,2,3", "lang": "fr", "zoom": "99",
                          "basemap": "evil", "center": "91,200", "view": "-1"})
     assert junk == {"layers": ["communes"], "zoom": 22}   # an out-of-range zoom is clamped
+    # how the choropleth and the facilities are drawn travel too (issue 12: the class scheme and classes)
+    style = {"scheme": "natural_breaks", "classes": 4, "categories": ["health", "education"]}
+    assert {k: v for k, v in decode_state(encode_state(style)).items()} == style
+    assert decode_state(encode_state({"categories": []})) == {"categories": []}   # none shown is a state
+    assert decode_state({"scheme": "jenks<x>", "classes": "12", "categories": "health,nope"}) == \
+        {"classes": 7, "categories": ["health"]}   # unknown scheme dropped, classes clamped to 3–7
 
 
 def test_write_state_only_touches_given_keys():
