@@ -14,9 +14,11 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 if get_script_run_ctx() is None:  # imported by the web server, not run for a session
     from starlette.middleware import Middleware
 
-    from pages.web import SecurityHeaders, show_unexpected
+    from pages.web import BootSplash, SecurityHeaders, show_unexpected
 
-    app = st.App(__file__, middleware=[Middleware(SecurityHeaders)], on_script_error=show_unexpected)
+    # BootSplash: a spinner in the page's HTML itself, seen before Streamlit's frontend has loaded
+    app = st.App(__file__, middleware=[Middleware(SecurityHeaders), Middleware(BootSplash)],
+                 on_script_error=show_unexpected)
 
     # before the server answers: imports, unit layers and the default map built and rendered
     # once (shared by every session), so a new session's first map is not a build (issue 13)
@@ -25,12 +27,15 @@ if get_script_run_ctx() is None:  # imported by the web server, not run for a se
     warm_default_map()
 else:
     from geo.i18n import t
-    from pages.common import current_lang, widget_texts_css
-    from pages.sidebar import basemap_switch, language_switch
-    from pages.web import run_page
+    from pages.common import LOADED_KEY, current_lang, loading_placeholder, widget_texts_css
 
     st.set_page_config(page_title="Atlas ĐTTM Thái Nguyên",
                        page_icon=str(Path(__file__).resolve().parent / "static" / "favicon.png"), layout="wide")
+    loading = loading_placeholder()  # first thing drawn in a new session: a spinner, cleared below
+
+    from pages.sidebar import basemap_switch, language_switch
+    from pages.web import run_page
+
     language_switch()
     lang = current_lang()
     widget_texts_css()
@@ -46,4 +51,8 @@ else:
     ROOT = Path(__file__).resolve().parent
     nav = st.navigation([st.Page(path, title=t(key, lang), icon=icon, default=default)
                          for path, key, icon, default in PAGES if (ROOT / path).is_file()])
-    run_page(nav)
+    try:
+        run_page(nav)
+    finally:   # also on st.stop / st.rerun
+        st.session_state[LOADED_KEY] = True
+        loading.empty()

@@ -2,9 +2,12 @@
 
 Starts ``streamlit run app.py`` on a free port (fresh process, empty caches), waits for
 /_stcore/health, then opens the map page in Debian's chromium (network cut to localhost)
-and prints: time to the first visible element of the page, time to the first Leaflet map
-drawn. Target on the 2-core machine: first map ≤ 3 s after the server is up. Figures only,
-not a test; the baseline is a warm second page load in the same run (caches filled).
+and prints, from the browser's navigation start: when the boot spinner of the page's HTML
+(``#atlas-boot``, before Streamlit's frontend has loaded), app.py's progress indicator
+(``#atlas-loading``, a session's first run before the page's work), Streamlit's spinner and
+the page title first appeared, and when the first Leaflet map was drawn. Targets
+on the 2-core machine: an indicator within 1 s, the first map ≤ 3 s after the server is up.
+Figures only, not a test; the baseline is a warm second page load in the same run.
 
 Usage: python3 bench/bench_startup.py [--runs N]
 """
@@ -13,7 +16,6 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -22,15 +24,33 @@ sys.path.insert(0, str(ROOT))
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, start_app, stop_app
 
 MAP = ".leaflet-container .leaflet-overlay-pane path, .leaflet-container canvas"
+# first moment (ms since navigation start) each thing is in the page, recorded by the page itself:
+# the boot spinner in the page's HTML (#atlas-boot, pages.web.BootSplash, until the frontend
+# mounts), app.py's progress indicator (#atlas-loading, until the page has run), Streamlit's own
+# spinner, the page title — so an indicator shown and removed between two polls still counts
+_WATCH = """
+window.__atlasSeen = {};
+new MutationObserver(() => {
+  const seen = window.__atlasSeen, now = performance.now();
+  if (!seen.boot && document.querySelector("#atlas-boot")) seen.boot = now;
+  if (!seen.indicator && document.querySelector("#atlas-loading")) seen.indicator = now;
+  if (!seen.spinner && document.querySelector('[data-testid="stSpinner"]')) seen.spinner = now;
+  if (!seen.title && document.querySelector("[data-testid=stMain] h1")) seen.title = now;
+}).observe(document, {childList: true, subtree: true});
+"""
 
 
-def _first_map(page, url: str) -> tuple[float, float]:
-    t0 = time.perf_counter()
+def _first_map(page, url: str) -> tuple[dict[str, float], float]:
+    """Seconds from navigation start to the progress indicator, the title and the first map."""
     page.goto(url + "/?lang=vi&basemap=none", wait_until="commit")
-    page.wait_for_selector('[data-testid="stStatusWidget"], [data-testid="stSpinner"], h1', timeout=120000)
-    first = time.perf_counter() - t0
     page.frame_locator('iframe[title="streamlit_folium.st_folium"]').locator(MAP).first.wait_for(timeout=120000)
-    return first, time.perf_counter() - t0
+    drawn = page.evaluate("performance.now()") / 1000.0
+    seen = {k: v / 1000.0 for k, v in page.evaluate("window.__atlasSeen").items()}
+    return seen, drawn
+
+
+def _fmt(seen: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.2f} s" for k, v in sorted(seen.items(), key=lambda kv: kv[1])) or "none seen"
 
 
 def _local_only(base: str):  # returns a Playwright route handler
@@ -56,14 +76,19 @@ def main() -> None:
                 proc, url = start_app(Path(tmp) / "atlas.gpkg")  # returns once /_stcore/health answers
                 try:
                     page = browser.new_page()
+                    page.add_init_script(_WATCH)
                     page.route("**/*", _local_only(url))
-                    cold_first, cold_map = _first_map(page, url)
-                    warm_first, warm_map = _first_map(browser.new_page(), url)
+                    cold_seen, cold_map = _first_map(page, url)
+                    warm = browser.new_page()
+                    warm.add_init_script(_WATCH)
+                    warm_seen, warm_map = _first_map(warm, url)
                 finally:
                     stop_app(proc)
-            print(f"run {run + 1}: cold — first element {cold_first:.2f} s, first map {cold_map:.2f} s "
-                  f"(target ≤ 3 s: {'met' if cold_map <= 3 else 'NOT met'}); warm — first element "
-                  f"{warm_first:.2f} s, first map {warm_map:.2f} s; cold/warm map ratio {cold_map / warm_map:.1f}×")
+            first = min([v for k, v in cold_seen.items() if k in ("boot", "indicator", "spinner")] or [float("inf")])
+            print(f"run {run + 1}: cold — {_fmt(cold_seen)}; first map {cold_map:.2f} s "
+                  f"(progress indicator ≤ 1 s: {'met' if first <= 1 else 'NOT met'}; first map ≤ 3 s: "
+                  f"{'met' if cold_map <= 3 else 'NOT met'}); warm — {_fmt(warm_seen)}; first map {warm_map:.2f} s; "
+                  f"cold/warm map ratio {cold_map / warm_map:.1f}×")
         browser.close()
 
 

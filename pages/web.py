@@ -103,3 +103,66 @@ def run_page(nav: Any) -> None:
         LOG.info("page work stopped: its session ended")
     except Exception as exc:  # the one place every page failure ends up
         show_unexpected(exc)
+
+
+# Shown by the browser as soon as the page's HTML arrives, before Streamlit's frontend (~5 MB of
+# scripts) has loaded: React replaces the contents of #root when it mounts. Static HTML and CSS
+# (no script), in the language of the address (?lang=en) or Vietnamese; app.py's own indicator
+# (pages.common.loading_placeholder) takes over until the page has run.
+_BOOT_HTML = ('<div id="root"><div id="atlas-boot" role="status" style="display:flex;align-items:center;'
+              'justify-content:center;gap:.8rem;height:60vh;font:1.2rem sans-serif;color:#374151">'
+              '<span style="width:1.4rem;height:1.4rem;border:3px solid #d1d5db;border-top-color:#b91c1c;'
+              'border-radius:50%;display:inline-block;animation:atlas-boot-spin .8s linear infinite"></span>'
+              '<span>{text}</span></div><style>@keyframes atlas-boot-spin {{ to {{ transform: rotate(360deg); }} }}'
+              '</style></div>')
+
+
+def _boot_html(query_string: bytes) -> bytes:
+    import html
+    from urllib.parse import parse_qs
+
+    from geo.i18n import DEFAULT_LANG, LANGS, t
+
+    lang = (parse_qs(query_string.decode("latin-1")).get("lang") or [DEFAULT_LANG])[-1]
+    text = t("common.loading", lang if lang in LANGS else DEFAULT_LANG)
+    return _BOOT_HTML.format(text=html.escape(text)).encode("utf-8")
+
+
+class BootSplash:
+    """ASGI middleware: the app's HTML page (a browser navigation, ``Accept: text/html``) gets a
+    spinner and "Đang tải Atlas…" inside Streamlit's empty ``<div id="root">``, so a cold start
+    shows progress within a second instead of a blank page while the frontend loads. Other
+    responses pass untouched; the page is asked for uncompressed (it is ~8 KB)."""
+
+    def __init__(self, app: Callable[..., Any]) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        headers = dict(scope.get("headers") or []) if scope.get("type") == "http" else {}
+        if scope.get("method") != "GET" or b"text/html" not in headers.get(b"accept", b""):
+            await self.app(scope, receive, send)
+            return
+        scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]}
+        start: dict | None = None
+        chunks: list[bytes] = []
+
+        async def rewrite(message: dict) -> None:
+            nonlocal start
+            if message["type"] == "http.response.start":
+                head = {k.lower(): v for k, v in message.get("headers", [])}
+                if head.get(b"content-type", b"").startswith(b"text/html") and b"content-encoding" not in head:
+                    start = message   # held until the body is complete
+                    return
+            elif message["type"] == "http.response.body" and start is not None:
+                chunks.append(message.get("body", b""))
+                if message.get("more_body"):
+                    return
+                body = b"".join(chunks).replace(b'<div id="root"></div>', _boot_html(scope.get("query_string", b"")), 1)
+                kept = [(k, v) for k, v in start.get("headers", [])
+                        if k.lower() not in (b"content-length", b"etag", b"last-modified")]
+                await send({**start, "headers": kept + [(b"content-length", str(len(body)).encode("ascii"))]})
+                await send({"type": "http.response.body", "body": body})
+                return
+            await send(message)
+
+        await self.app(scope, receive, rewrite)
