@@ -28,3 +28,21 @@ def test_another_origin_cannot_frame_the_app(app_url: str, offline_page) -> None
     offline_page.wait_for_timeout(4000)
     frame = offline_page.frame_locator("#victim")
     assert frame.locator("[data-testid='stApp']").count() == 0
+
+
+def test_the_page_html_shows_a_spinner_before_the_frontend_loads(app_url: str) -> None:
+    """A cold start is never a blank page: the HTML itself (gzip asked for or not) carries the
+    boot spinner and its sentence in the link's language, still with the security headers;
+    other responses are untouched (timing: bench/bench_startup.py)."""
+    from geo.i18n import t
+
+    for path, lang in (("/", "vi"), ("/data?lang=en", "en")):
+        req = urllib.request.Request(app_url + path, headers={"Accept": "text/html", "Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(req, timeout=20) as resp:
+            body = resp.read().decode("utf-8")
+            assert resp.headers.get("content-length") == str(len(body.encode("utf-8")))
+            assert "frame-ancestors 'self'" in resp.headers.get("content-security-policy", "")
+        assert '<div id="root"><div id="atlas-boot" role="status"' in body and t("common.loading", lang) in body
+        assert "<script" not in body.split('id="atlas-boot"')[1]
+    with urllib.request.urlopen(app_url + "/_stcore/health", timeout=20) as resp:
+        assert b"atlas-boot" not in resp.read()
