@@ -62,14 +62,20 @@ def escape(value: Any) -> str:
     """HTML-escape any attribute value so it displays as text and never runs.
 
     Braces become ``&#123;`` / ``&#125;`` as well: folium (branca) compiles the HTML and
-    scripts of a map as a Jinja template, where ``{{ … }}`` from a file would run.
+    scripts of a map as a Jinja template, where ``{{ … }}`` from a file would run. Backticks
+    and backslashes become ``&#96;`` / ``&#92;``: folium writes a tooltip's text into a JavaScript
+    template literal (`` `…` ``), which a backtick would end (the rest would run as script) and
+    a stray ``\\u`` would break; with the braces already encoded no ``${…}`` can form.
+
+    >>> escape("a`b\\c{{d}}")
+    'a&#96;b&#92;c&#123;&#123;d&#125;&#125;'
     """
     if value is None:
         return ""
-    return html.escape(str(value), quote=True).translate(_BRACES)
+    return html.escape(str(value), quote=True).translate(_TEMPLATE_CHARS)
 
 
-_BRACES = str.maketrans({"{": "&#123;", "}": "&#125;"})
+_TEMPLATE_CHARS = str.maketrans({"{": "&#123;", "}": "&#125;", "`": "&#96;", "\\": "&#92;"})
 
 
 # characters Markdown (CommonMark + GFM + Streamlit's $math$ and :colour[...] extensions) or

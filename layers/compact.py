@@ -42,11 +42,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element
-from folium.elements import ElementAddToElement
 from folium.map import FeatureGroup
 from jinja2 import Template
 
+from layers import literal  # noqa: F401 (rendered scripts are added as they are: no second Jinja compile)
 from layers.safejson import jinja_inert_json
 
 QUANT = 1e-4  # degrees per quantisation step
@@ -118,19 +117,6 @@ def encode_geometry(geoms: np.ndarray, kind: str) -> dict:
 _JS = (Path(__file__).with_name("compact.js")).read_text(encoding="utf-8")
 
 
-class _Script(Element):
-    """Rendered script text added to the figure as it is: branca wraps a macro's output in
-    ``Element(text)``, which compiles it as a Jinja template again — ~1 s of lexing for a
-    national-size payload on every render, and a template engine run over data."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self._text = text
-
-    def render(self, **kwargs: object) -> str:
-        return self._text
-
-
 class CompactLayer(FeatureGroup):
     """A toggleable (LayerControl) feature group filled from a compact payload (see module doc)."""
 
@@ -148,17 +134,6 @@ class CompactLayer(FeatureGroup):
         # and no "{{", "{%", "{#": branca compiles the rendered script as a Jinja template again
         self.payload = jinja_inert_json(json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
                                         .replace("<", "\\u003c"))
-
-    def render(self, **kwargs: object) -> None:
-        """``folium.map.Layer.render`` + ``MacroElement.render`` with the script added as is."""
-        if self.show:
-            self.add_child(ElementAddToElement(element_name=self.get_name(),
-                                               element_parent_name=self._parent.get_name()),
-                           name=self.get_name() + "_add")
-        script = self._template.module.__dict__["script"]
-        self.get_root().script.add_child(_Script(script(self, kwargs)), name=self.get_name())
-        for child in self._children.values():
-            child.render(**kwargs)
 
     # The decoder travels with each layer's own script (it defines itself once per page):
     # streamlit-folium sends only the map's script to the browser, not the figure's, so a

@@ -17,7 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import Element, MacroElement
+from branca.element import MacroElement
 from jinja2 import Template
 
 from geo.catalog import Catalog, Layer, for_display, get_catalog
@@ -27,6 +27,7 @@ from geo.settings import STORE_CRS
 from geo.text import escape
 from layers import assets
 from layers.compact import compact_layer, is_big
+from layers.literal import Literal
 from layers.safejson import inert_dumps
 
 
@@ -192,7 +193,7 @@ def legend_html(title: str, classes: Classification, lang: str, note: str = "", 
 
 def add_legend(m: folium.Map, html: str) -> None:
     """Attach a legend to the map's HTML (kept by streamlit-folium and standalone pages)."""
-    m.get_root().html.add_child(Element(html))
+    m.get_root().html.add_child(Literal(html))
 
 
 def add_choropleth(m: folium.Map, gdf: gpd.GeoDataFrame, column: str, lang: str, title: str,
@@ -392,7 +393,7 @@ def finish_map(m: folium.Map, lang: str, credits: str = "") -> folium.Map:
     """Layer control and (optional) credits line; call last."""
     folium.LayerControl(collapsed=True).add_to(m)
     if credits:
-        m.get_root().html.add_child(Element(
+        m.get_root().html.add_child(Literal(
             f'<div class="atlas-credits" style="position:absolute;bottom:2px;right:2px;z-index:9998;'
             f'background:rgba(255,255,255,.8);font:10px sans-serif;padding:1px 4px;max-width:60%">'
             f'{escape(credits)}</div>'))
