@@ -41,6 +41,7 @@ class Literal(Element):
         self.text = str(text)
 
     def render(self, **kwargs: object) -> str:
+        """The text, unchanged."""
         return self.text
 
 

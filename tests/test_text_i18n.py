@@ -21,6 +21,17 @@ def test_escape_neutralises_markup() -> None:
     assert escape(None) == ""
 
 
+def test_escape_leaves_no_template_syntax_nor_template_literal_end() -> None:
+    # Jinja ({{ {% {#), a JS template literal's end (`) and a stray backslash escape are entities;
+    # the browser shows the text unchanged
+    import html
+
+    text = "{{ 7*7 }} {% x %} {# c #} `+alert(1)+` \\u{zz} ${x}"
+    out = escape(text)
+    assert not set(out) & set("{}`\\<>\"'")
+    assert html.unescape(out) == text
+
+
 def test_vietnamese_number_format() -> None:
     assert fmt_number(1286751, "vi") == "1.286.751"
     assert fmt_number(1286751, "en") == "1,286,751"
