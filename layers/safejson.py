@@ -7,6 +7,9 @@ Python's ``os``). No data may carry ``{{``, ``{%`` or ``{#``: JSON writes such a
 ``\\u007b`` (structural JSON never has ``{`` before ``{``, ``%`` or ``#``, so only string
 content changes, and the decoded value is the same); HTML text has ``&#123;``
 (``geo.text.escape``).
+
+Since ``layers.literal`` no figure part is compiled a second time; this stays as a second,
+independent defence (each alone keeps a map's text inert: tests/test_template_injection.py).
 """
 from __future__ import annotations
 
