@@ -2,13 +2,10 @@
 text, Vietnamese-speaking widgets and friendly errors.
 
 Beside it: ``pages.sidebar`` (language, basemap and sign-in boxes) and ``pages.shared_data``
-(cached layers, the coverage service, workspace layers). Their names can still be imported
-from here (``from pages.common import cached_layer``) — resolved on first use, so neither
-module is loaded before a page needs it.
+(cached layers, the coverage service, workspace layers).
 """
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 import streamlit as st
@@ -19,21 +16,6 @@ from geo.text import display_text
 
 LANG_KEY = "lang"
 EDITOR_KEY = "ind_editor"   # the signed-in geo.auth.Editor of this session (or None), shared by all pages
-
-# names that moved to a module beside this one: still importable from pages.common
-_MOVED = {name: "pages.sidebar" for name in ("language_switch", "BASEMAP_KEY", "basemap_switch", "current_basemap",
-                                              "client_address", "editor_sign_in")}
-_MOVED.update({name: "pages.shared_data" for name in ("cached_layer", "layer_version", "facility_summaries",
-                                                       "coverage_service", "workspace_layers")})
-
-
-def __getattr__(name: str) -> Any:
-    """The names that moved to ``pages.sidebar`` / ``pages.shared_data`` (PEP 562)."""
-    if name in _MOVED:
-        return getattr(importlib.import_module(_MOVED[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 
 _LOADING_HTML = """<div id="atlas-loading" role="status" style="display:flex;align-items:center;gap:.6rem;
 font-size:1.1rem;color:#374151;padding:.5rem 0"><span style="width:1.1rem;height:1.1rem;border:3px solid #d1d5db;

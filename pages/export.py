@@ -9,14 +9,7 @@ from geo.catalog import get_catalog
 from geo.errors import AtlasError
 from geo.export import FORMATS, RASTER_FORMATS, VECTOR_FORMATS, source_choices
 from geo.i18n import t
-from pages.common import (
-    cached_layer,
-    current_lang,
-    ensure_app_entry,
-    show_error,
-    tr,
-    workspace_layers,
-)
+from pages.common import current_lang, ensure_app_entry, show_error, tr
 from pages.export_deck import deck_tab
 from pages.present_views import (
     STYLE_KEYS,
@@ -30,6 +23,7 @@ from pages.present_views import (
     view_from_url,
     view_name,
 )
+from pages.shared_data import cached_layer, workspace_layers
 from pages.urlstate import VIEW_KEYS, current_view, read_state, unit_key, write_state
 
 ensure_app_entry()

@@ -21,8 +21,8 @@ from geo.units import UNIT_LAYERS
 from layers.basemap import default_basemap
 from layers.render import add_gdf_layer, geometry_kind
 from layers.views import MapView, build_map, default_view
-from pages.common import cached_layer, layer_version
 from pages.map_component import prepare_map
+from pages.shared_data import cached_layer, layer_version
 
 UserLayers = dict[str, Callable[[], gpd.GeoDataFrame]]  # name → loader (with ``saved_at``)
 

@@ -21,20 +21,11 @@ from geo.units import (
 )
 from layers.render import PROVINCE_BOUNDS, SCHEMES, center_zoom
 from layers.views import default_view
-from pages.common import (
-    cached_layer,
-    choose_many,
-    current_basemap,
-    current_lang,
-    ensure_app_entry,
-    facility_summaries,
-    plain,
-    tr,
-    tr_plain,
-    workspace_layers,
-)
+from pages.common import choose_many, current_lang, ensure_app_entry, plain, tr, tr_plain
 from pages.map_cache import cached_map, view_key
 from pages.map_component import show_map
+from pages.shared_data import cached_layer, facility_summaries, workspace_layers
+from pages.sidebar import current_basemap
 from pages.urlstate import CLASS_RANGE, read_state, write_state
 
 ensure_app_entry()

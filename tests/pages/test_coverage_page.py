@@ -309,7 +309,7 @@ def test_two_sessions_asking_the_same_question_share_one_cost_array():
     """Issue 13 §4: the per-cell costs, cells, answer and map are the server's, not each
     session's — a second session with the same question computes nothing and holds the very
     same objects; a session asking something else gets its own."""
-    from pages.common import coverage_service
+    from pages.shared_data import coverage_service
 
     service = coverage_service()
 
