@@ -68,6 +68,7 @@ def test_refusals_exit_2_with_one_error_line(env, capsys, argv):
 
 
 def test_add_editor_import_export(env, capsys, monkeypatch):
+    monkeypatch.setenv("ATLAS_NEW_EDITOR_PASSWORD", PW)
     rc, out, _ = _run(capsys, "indicators", "add-editor", "lan", "--name", "Lan")
     assert rc == 0 and "lan" in out
     from geo.auth import list_editors
@@ -134,6 +135,7 @@ def test_add_editor_cannot_mint_editors_and_cli_writes_name_the_os_user(env, cap
     import json
     import sqlite3
 
+    monkeypatch.setenv("ATLAS_NEW_EDITOR_PASSWORD", PW)
     assert _run(capsys, "indicators", "add-editor", "lan")[0] == 0          # the first editor bootstraps
     rc, _, err = _run(capsys, "indicators", "add-editor", "mallory")         # later ones need an editor
     assert rc == 2 and "--by" in err
@@ -154,6 +156,21 @@ def test_add_editor_cannot_mint_editors_and_cli_writes_name_the_os_user(env, cap
     saved = [json.loads(d) for a, act, d in rows if act == "target_saved"]
     assert saved and saved[0]["os_user"] == getpass.getuser()
     assert [act for _, act, _ in rows if act.endswith("editor_added")] == ["first_editor_added", "editor_added"]
+
+
+def test_first_editor_password_from_the_new_editor_variable_as_the_readme_says(env, capsys, monkeypatch):
+    """README: the new editor's password comes from $ATLAS_NEW_EDITOR_PASSWORD — the first one's too;
+    $ATLAS_EDITOR_PASSWORD (set to something else here) is only the signing-in editor's."""
+    from geo.auth import authenticate
+    from geo.errors import AtlasError
+
+    monkeypatch.setenv("ATLAS_EDITOR_PASSWORD", "x")              # too short: must not be used
+    monkeypatch.setenv("ATLAS_NEW_EDITOR_PASSWORD", "Qa-test-pass-123")
+    rc, out, err = _run(capsys, "indicators", "add-editor", "qa", "--name", "QA")
+    assert rc == 0 and "qa" in out and not err
+    assert authenticate("qa", "Qa-test-pass-123").username == "qa"
+    with pytest.raises(AtlasError):
+        authenticate("qa", "x")
 
 
 def test_set_target_of_a_city_with_its_document(env, capsys):

@@ -71,7 +71,7 @@ def register(subparsers: Any) -> None:
 
     ae = sub.add_parser("add-editor", help="add or reset an editor of the workspace (password hashed); "
                                            "after the first, an existing editor signs in with --by")
-    ae.add_argument("username")
+    ae.add_argument("username", help=f"the new editor (password from ${NEW_PASSWORD_ENV} or a prompt)")
     ae.add_argument("--name", default="", help="display name")
     ae.add_argument("--by", default=None, help=f"existing editor authorising this (password from ${PASSWORD_ENV} "
                                                 "or a prompt; the new password then from "
@@ -256,16 +256,18 @@ def cmd_snapshot(args: argparse.Namespace) -> int:
 
 def cmd_add_editor(args: argparse.Namespace) -> int:
     """The first editor of a workspace is added freely (by whoever runs the server); any later
-    one needs ``--by`` an existing editor's credentials (``geo.auth.add_editor``)."""
+    one needs ``--by`` an existing editor's credentials (``geo.auth.add_editor``). The new
+    editor's password comes from ``$ATLAS_NEW_EDITOR_PASSWORD`` or a prompt in both cases."""
     from geo.auth import add_editor, authenticate
 
     lang = _lang(args)
     by = None
     if args.by:
         by = authenticate(args.by, _password(t("ind_cli.password_prompt", lang, user=args.by)), cli=True)
-    env = NEW_PASSWORD_ENV if args.by else PASSWORD_ENV
-    pw = _password(t("ind_cli.new_password_prompt", lang, user=args.username), env)
-    if settings.editor_password(new=env == NEW_PASSWORD_ENV) is None and sys.stdin.isatty():
+    # the new editor's password: always $ATLAS_NEW_EDITOR_PASSWORD (or a prompt), first editor or not
+    # (README "Editors"); $ATLAS_EDITOR_PASSWORD is only ever the signing-in editor's (--by/--user)
+    pw = _password(t("ind_cli.new_password_prompt", lang, user=args.username), NEW_PASSWORD_ENV)
+    if settings.editor_password(new=True) is None and sys.stdin.isatty():
         if getpass.getpass(t("ind_cli.repeat_password_prompt", lang)) != pw:
             raise AtlasError("editor_auth.password_mismatch")
     path = add_editor(args.username, pw, args.name, by=by)
