@@ -81,3 +81,19 @@ def test_csv_export_cannot_carry_a_formula(tmp_path) -> None:
     export_vector(gdf, "csv", tmp_path / "x.csv", credits=user_credits("test"))
     text = next(tmp_path.rglob("*.csv")).read_text(encoding="utf-8-sig")
     assert "'=cmd" in text and ",=cmd" not in text and "\n=cmd" not in text
+
+
+def test_years_are_never_written_with_thousands_separators():
+    """A year placeholder (year, period, first/last of a range) is a year, not a quantity:
+    "từ 2015 đến 2100", never "2.015"/"2,015" — whatever type the caller passed."""
+    from geo.errors import AtlasError
+    from geo.i18n import t
+
+    for lang in ("vi", "en"):
+        msg = AtlasError("store_errors.unknown_period", period=1999, first=2015, last=2100).message(lang)
+        assert "2015" in msg and "2100" in msg and "1999" in msg
+        assert "2.015" not in msg and "2,015" not in msg and "2.100" not in msg and "2,100" not in msg
+        assert "2030" in t("readiness.gap_met", lang, unit="A", indicator="B", year=2030.0)
+        # quantities still are numbers: 3.000 / 3,000
+        assert t("readiness.snapshot_saved", lang, n=3000, year=2026).count("2026") == 1
+    assert "3.000" in t("readiness.snapshot_saved", "vi", n=3000, year=2026)

@@ -33,16 +33,28 @@ def catalog() -> dict[str, dict[str, str]]:
     return out
 
 
+# placeholders that always hold a year (or years): never formatted as a number ("2.015" / "2,015")
+YEAR_PARAMS = frozenset({"year", "years", "period", "first", "last", "first_year", "last_year"})
+
+
+def _param(name: str, value: Any, lang: str) -> Any:
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return value
+    if name in YEAR_PARAMS and math.isfinite(float(value)) and float(value).is_integer():
+        return str(int(value))
+    return fmt_number(value, lang)
+
+
 def t(key: str, lang: str = DEFAULT_LANG, **params: Any) -> str:
-    """Translate ``key`` into ``lang``; numbers in ``params`` are formatted for ``lang``."""
+    """Translate ``key`` into ``lang``; numbers in ``params`` are formatted for ``lang``, except
+    years (placeholders named in ``YEAR_PARAMS``), written plainly: 2030, never 2.030."""
     entry = catalog().get(key)
     if entry is None:
         return key
     text = entry.get(lang) or entry.get(DEFAULT_LANG) or key
     if not params:
         return text
-    shown = {k: fmt_number(v, lang) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
-             for k, v in params.items()}
+    shown = {k: _param(k, v, lang) for k, v in params.items()}
     try:
         return text.format(**shown)
     except (KeyError, IndexError, ValueError):
