@@ -111,3 +111,28 @@ def test_deck_options_refused_before_work(tmp_path, capsys, extra, needle):
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("error: ") and needle in err[-1]
     assert not (tmp_path / "s.gpkg").exists()
+
+
+@pytest.mark.parametrize("spelling", ["TP Sông Công", "Sông Công", "districts:165", "district:165", "song cong",
+                                      "165", "Song Cong City"])
+def test_unit_spellings_of_the_registry_scope_the_same_unit(spelling):
+    from geo.cli.suggest import _scope
+    from geo.units import resolve
+
+    units = load_layer("districts")
+    got = _scope(units, "level2_id", "name", spelling, "districts")
+    assert list(got["level2_id"].astype(str)) == [resolve(spelling, ("city",)).code]
+
+
+def test_cli_accepts_short_unit_name_and_lists_names_when_unknown(tmp_path, capsys):
+    args = [a if a != CITY else "TP Sông Công" for a in BASE]
+    out_short, out_full = tmp_path / "short.gpkg", tmp_path / "full.gpkg"
+    assert main(args + ["--new", "1", "--method", "greedy", "--out", str(out_short)]) == 0
+    assert main(BASE + ["--new", "1", "--method", "greedy", "--out", str(out_full)]) == 0
+    a, b = gpd.read_file(out_short), gpd.read_file(out_full)
+    assert np.allclose(a.geometry.x, b.geometry.x) and np.allclose(a["marginal_people"], b["marginal_people"])
+    capsys.readouterr()
+    bad = [a if a != CITY else "Atlantis" for a in BASE]
+    assert main(["--lang", "vi"] + bad + ["--out", str(tmp_path / "x.gpkg")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "Atlantis" in err and "Thành phố Sông Công" in err

@@ -24,8 +24,8 @@ from geo.cli.coverage import (
 )
 from geo.errors import AtlasError
 from geo.i18n import fmt_percent, t
-from geo.text import fold, spreadsheet_safe
-from geo.units import DECK_LEVELS, TERRITORIES, UNIT_LAYERS, resolve, unit_set_layer
+from geo.text import spreadsheet_safe
+from geo.units import DECK_LEVELS, TERRITORIES, UNIT_LAYERS, PlanningUnit, find, resolve, unit_set_layer, units_by_id
 
 
 def register(subparsers) -> None:
@@ -110,14 +110,28 @@ def _deck_unit_guess(unit: str | None) -> str:
     return "province"
 
 
-def _scope(units, unit_id: str, unit_name: str, wanted: str | None):
+def _scope(units, unit_id: str, unit_name: str, wanted: str | None, layer: str | None = None):
+    """The rows of ``units`` that ``--unit`` names, matched through the one unit registry
+    (:func:`geo.units.find`): an id in any spelling, a bare code, the full or short name,
+    "TP …", without diacritics. ``layer`` is the catalog unit layer the rows come from."""
     if not wanted:
         return units
-    key = fold(str(wanted))
-    hit = units[(units[unit_id].astype(str) == str(wanted)) | (units[unit_name].astype(str).map(fold) == key)]
-    if len(hit) == 0:
-        raise AtlasError("suggest_errors.unknown_unit", unit=str(wanted))
-    return hit
+    codes = units[unit_id].astype(str)
+    if layer == "wards_2025":
+        codes = codes.str.zfill(5)
+    names = units[unit_name].astype(str)
+    exact = units[unit_id].astype(str) == str(wanted).strip()
+    if exact.any():  # the id exactly as the file writes it
+        return units[exact]
+    level = UNIT_LAYERS[layer].level if layer else "city"
+    known = units_by_id((level,)) if layer else {}  # the registry's units (English names too)
+    pool = [known.get(f"{layer}:{c}") or PlanningUnit(f"{layer or 'unit'}:{c}", level, n)
+            for c, n in zip(codes, names)]
+    hit = find(wanted, units=pool)
+    if hit is None:
+        raise AtlasError("suggest_errors.unknown_unit", unit=str(wanted),
+                         choices=", ".join(list(dict.fromkeys(names))[:4]))
+    return units[(codes == hit.code).to_numpy()]
 
 
 def _progress(lang: str):
@@ -153,7 +167,7 @@ def run(args) -> int:
         unit_id = "unit_id"
         unit_name = unit_name or unit_id
     cov._check_units(units, unit_id, unit_name)
-    units = _scope(units, unit_id, unit_name, args.unit)
+    units = _scope(units, unit_id, unit_name, args.unit, unit_set_layer(args.units) if spec else None)
     facilities, category = load_source(args.facilities)
     if args.mode == "euclidean" and args.radius_m is None:
         if category is None:
