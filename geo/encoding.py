@@ -160,6 +160,24 @@ def decode_utf8(text: str) -> str:
 DECODERS = {"tcvn3": decode_tcvn3, "vni": decode_vni, "cp1258": decode_cp1258, "utf-8": decode_utf8}
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def has_control(text: str) -> bool:
+    """True when ``text`` holds a C0/C1 control character (tab and line breaks aside): no
+    Vietnamese text has one, so a decoding that leaves one is the wrong decoding."""
+    return _CONTROL.search(text) is not None
+
+
+_SYMBOL_IN_WORD = re.compile(r"[A-Za-z\xc0-\xd6\xd8-\xf6\xf8-\xff][\xa1-\xbf\xd7\xf7][A-Za-z\xc0-\xd6\xd8-\xf6\xf8-\xff]")
+
+
+def looks_garbled(text: str) -> bool:
+    """True when text left as Latin-1 is not text in any language: a control character, or
+    a symbol (¶ ¥ ® ½ ÷ …) between two letters, as bytes of an unsupported encoding show."""
+    return has_control(text) or _SYMBOL_IN_WORD.search(text) is not None
+
+
 def _junk(text: str) -> int:
     """How many non-ASCII characters are not Vietnamese letters (lower is better)."""
     return sum(1 for c in text if ord(c) > 127 and c not in _VI_LETTERS)
@@ -194,6 +212,10 @@ def detect_column(values: Iterable[str]) -> str:
             not any(unicodedata.combining(c) for c in cp):
         candidates["cp1258"] = cp
     candidates["tcvn3"] = decode_tcvn3(joined)
+    # a decoding that leaves control characters (VISCII, KOI8 … read as TCVN3) is not Vietnamese
+    candidates = {k: v for k, v in candidates.items() if not has_control(v)}
+    if not candidates:
+        return "latin-1"
     order = list(candidates)
     scored = {k: (valid_share(v), -_junk(v), -order.index(k)) for k, v in candidates.items()}
     best = max(scored, key=scored.__getitem__)
@@ -203,7 +225,9 @@ def detect_column(values: Iterable[str]) -> str:
     # it alone; TCVN3 remaps ordinary Latin-1 letters, so a tie never favours it
     better = share > latin_share or -neg_junk < latin_junk or (best != "tcvn3" and share == latin_share
                                                                and -neg_junk == latin_junk)
-    if share >= 0.5 and better:
+    # a decoding that leaves non-letters among the letters (ð ° ÷ of VISCII read as TCVN3)
+    # must read as Vietnamese nearly throughout
+    if share >= (0.5 if neg_junk == 0 else 0.9) and better:
         return best
     return "latin-1"
 
@@ -304,12 +328,14 @@ def fix_frame_text(df: pd.DataFrame, encoding: str = "auto", raw: bool = False,
                 enc = file_enc
         if enc == "utf-8" and encoding == "auto" and not raw and not _looks_mojibake(np.asarray(uniq, dtype=object)):
             enc = "unicode"
-        if strict and enc == "latin-1":
+        if enc == "latin-1" and (strict or (encoding == "auto" and any(looks_garbled(u) for u in uniq))):
+            # Latin-1 text never holds C1 controls: bytes of an encoding the atlas does not read
             raise EncodingUnknown(str(col))
         changed = convert_many(uniq, enc if enc in DECODERS else "nfc")
         if not changed:
             continue
-        if any("\ufffd" in v and "\ufffd" not in k for k, v in changed.items()):
+        if any(("\ufffd" in v and "\ufffd" not in k) or (enc in DECODERS and has_control(v))
+               for k, v in changed.items()):
             raise EncodingUnknown(str(col))
         if enc in DECODERS:
             converted[str(col)] = enc
