@@ -51,12 +51,21 @@ def zoom_of(bounds: list[list[float]] | None) -> str:
     return "province"
 
 
+def link_focus(state: dict) -> tuple[list[float], int] | None:
+    """The centre and zoom a shared link asks for (``center=lat,lon``, ``zoom=``) when it gives
+    no extent (``bbox`` wins); a missing half comes from the province view."""
+    if state.get("bounds") or not ("center" in state or "zoom" in state):
+        return None
+    center, zoom = center_zoom(PROVINCE_BOUNDS)
+    return state.get("center", center), state.get("zoom", zoom)
+
+
 catalog = get_catalog()
 url = read_state()  # shared links: layers, basemap, extent, unit, indicator, classes (pages/urlstate.py)
 if "_map_seeded" not in st.session_state:
     st.session_state.update({"_map_seeded": True, "map_bounds": url.get("bounds"), "selected_unit": None,
                              "last_click": None, "_last_zoom": zoom_of(url.get("bounds")),
-                             "_url_unit": url.get("unit")})
+                             "_url_unit": url.get("unit"), "map_focus": link_focus(url)})
 url_layer, _, url_column = str(url.get("indicator", "")).partition(":")
 
 st.title(tr("map.title"))
@@ -125,6 +134,7 @@ districts = unit_frames.get("districts")
 if zoom_choice != st.session_state["_last_zoom"]:
     st.session_state["_last_zoom"] = zoom_choice
     st.session_state["map_bounds"] = None
+    st.session_state["map_focus"] = None
     if zoom_choice != "province" and districts is not None:
         code = next(c for c, k in PROGRAMME_CITY_KEYS.items() if k == zoom_choice)
         rows = districts[districts[UNIT_LAYERS["districts"].id_col].astype(str) == code]
@@ -137,8 +147,8 @@ if st.session_state["_url_unit"]:  # a shared link names a unit: select it once
     st.session_state["_url_unit"] = None
 if query:
     hits = search_units(query, unit_frames)
-    if not hits:
-        st.info(tr_plain("map.search_none", q=query))
+    if not hits:  # said under the search box, where the eye is
+        search_col.info(tr_plain("map.search_none", q=query))
     else:
         labels = {search_label(h): h for h in hits}
         pick = st.selectbox(tr("map.search_pick"), list(labels), key=wkey("search_pick"))
@@ -147,9 +157,12 @@ if query:
             st.session_state["_last_pick"] = pick
             st.session_state["selected_unit"] = (hit.layer, hit.index)
             st.session_state["map_bounds"] = bounds_latlon(unit_frames[hit.layer].geometry.loc[hit.index])
+            st.session_state["map_focus"] = None
 
 # the map is built for the province; zooming moves it (centre + zoom) without a rebuild
-focus_center, focus_zoom = center_zoom(st.session_state["map_bounds"] or PROVINCE_BOUNDS)
+# (an extent, else a link's centre + zoom, else the province)
+focus = None if st.session_state["map_bounds"] else st.session_state["map_focus"]
+focus_center, focus_zoom = focus or center_zoom(st.session_state["map_bounds"] or PROVINCE_BOUNDS)
 
 
 # one map per distinct view, shared by all sessions (pages/map_cache.py; the default one is built at start-up)
@@ -208,6 +221,7 @@ with panel_col:
             st.caption(plain(line))
 
 write_state(layers=view.layers, basemap=view.basemap, bounds=st.session_state["map_bounds"],
+            center=focus[0] if focus else None, zoom=focus[1] if focus else None,
             unit=unit_code(st.session_state["selected_unit"], unit_frames),
             indicator=f"{view.choropleth_layer}:{view.choropleth_column}" if view.choropleth_column else None,
             scheme=view.scheme if view.choropleth_column else None, classes=view.k if view.choropleth_column else None,

@@ -105,13 +105,29 @@ def encode_state(state: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def decode_state(params: Mapping[str, Any], dropped: list[str] | None = None) -> dict[str, Any]:
+def _id_list(raw: str, known: set[str] | None, key: str, bad: list[str], ignored: dict[str, list[str]] | None,
+             limit: int | None = None) -> list[str] | None:
+    """The known ids of a comma list. ``None`` (→ the page's default) when the list names ids
+    but none is known; "" stays "none". Unknown ids are noted in ``bad``/``ignored``."""
+    ids = list(dict.fromkeys(x.strip() for x in raw.split(",") if x.strip()))
+    kept = [x for x in ids if _IDENT.match(x) and (known is None or x in known)][:limit]
+    if len(kept) < len(ids):
+        bad.append(key)
+        if ignored is not None:
+            ignored[key] = [x for x in ids if x not in kept][:10]
+    return kept if kept or not ids else None
+
+
+def decode_state(params: Mapping[str, Any], dropped: list[str] | None = None,
+                 ignored: dict[str, list[str]] | None = None) -> dict[str, Any]:
     """Query parameters → page state; only valid entries come back, clamped to sane ranges.
 
     Returns keys among: layers (list[str]), basemap, bbox (W,S,E,N floats), bounds
     ([[S,W],[N,E]] for Leaflet/folium), center ([lat, lon]), zoom (int), unit, indicator,
     scheme, classes (int, 3–7), categories (list[str]), lang, view (int), present (bool). The names of parameters that were given but invalid
-    are appended to ``dropped`` (when given); unknown parameter names are ignored.
+    are appended to ``dropped`` (when given); unknown parameter names are ignored. A list
+    (layers, categories) keeps its known ids; one naming no known id is left out, so the page
+    uses its default; ``ignored`` (when given) gets ``{key: [unknown ids]}``.
     """
     bad: list[str] = []
 
@@ -130,12 +146,9 @@ def decode_state(params: Mapping[str, Any], dropped: list[str] | None = None) ->
     out: dict[str, Any] = {}
     raw = get("layers")
     if raw is not None:
-        known = _known_layers()
-        ids = list(dict.fromkeys(x.strip() for x in raw.split(",") if x.strip()))
-        kept = [x for x in ids if _IDENT.match(x) and (known is None or x in known)][:_MAX_LAYERS]
-        if len(kept) < len(ids):
-            bad.append("layers")
-        out["layers"] = kept
+        kept = _id_list(raw, _known_layers(), "layers", bad, ignored, _MAX_LAYERS)
+        if kept is not None:
+            out["layers"] = kept
     raw = get("basemap")
     if raw:
         if raw in _known_basemaps():
@@ -189,12 +202,9 @@ def decode_state(params: Mapping[str, Any], dropped: list[str] | None = None) ->
             bad.append("classes")
     raw = get("categories")
     if raw is not None:
-        known_cats = _known_categories()
-        ids = list(dict.fromkeys(x.strip() for x in raw.split(",") if x.strip()))
-        kept = [x for x in ids if _IDENT.match(x) and (known_cats is None or x in known_cats)]
-        if len(kept) < len(ids):
-            bad.append("categories")
-        out["categories"] = kept
+        kept = _id_list(raw, _known_categories(), "categories", bad, ignored)
+        if kept is not None:
+            out["categories"] = kept
     raw = get("lang")
     if raw in LANGS:
         out["lang"] = raw

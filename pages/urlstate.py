@@ -17,7 +17,7 @@ from typing import Any
 import streamlit as st
 
 from geo.i18n import t
-from pages.common import current_lang
+from pages.common import current_lang, tr_plain
 from pages.url_codec import CLASS_RANGE, KEYS, decode_state, encode_state, unit_key, unit_param
 
 
@@ -25,12 +25,17 @@ def read_state() -> dict[str, Any]:
     """The state in the current page's URL (see ``decode_state``). Invalid parameters are
     removed from the address, with one notice naming them."""
     dropped: list[str] = []
-    state = decode_state({k: st.query_params.get_all(k) for k in st.query_params.keys()}, dropped)
-    if dropped:
-        for key in dropped:
-            if key in st.query_params:
-                del st.query_params[key]
-        st.warning(t("errors.url_dropped", current_lang(), names=", ".join(dropped)))
+    ignored: dict[str, list[str]] = {}
+    state = decode_state({k: st.query_params.get_all(k) for k in st.query_params.keys()}, dropped, ignored)
+    for key in dropped:
+        if key in st.query_params:
+            del st.query_params[key]
+    partly = [key for key in ignored if key in state]  # a list that kept some ids: say which were left out
+    for key in partly:
+        st.warning(tr_plain("errors.url_ids_ignored", name=key, ids=", ".join(ignored[key])))
+    rest = [key for key in dropped if key not in partly]
+    if rest:
+        st.warning(t("errors.url_dropped", current_lang(), names=", ".join(rest)))
     return state
 
 

@@ -135,3 +135,66 @@ def test_saved_vector_layers_are_offered_and_drawn_rasters_are_not(tmp_path: Pat
     assert options == ["Trạm y tế mới"]
     at.multiselect(key="my_layers_vi").set_value(["Trạm y tế mới"]).run()
     assert not at.exception
+
+
+def _map_args(at: AppTest) -> dict:
+    """The arguments the page gave the map component (centre, zoom, ...)."""
+    import json
+
+    def walk(node):
+        for child in getattr(node, "children", {}).values():
+            yield child
+            yield from walk(child)
+
+    for el in walk(at._tree):
+        if type(el).__name__ == "UnknownElement" and el.type == "component_instance" \
+                and "explorer_map" in el.proto.id:
+            return json.loads(el.proto.json_args)
+    raise AssertionError("no map component on the page")
+
+
+def test_link_center_and_zoom_place_the_map_and_stay_in_the_url() -> None:
+    at = _page("vi")
+    at.query_params.update({"center": "21.49,105.83", "zoom": "13", "basemap": "none"})
+    at.run()
+    assert not at.exception and not at.warning
+    args = _map_args(at)
+    assert args["center"] == [21.49, 105.83] and args["zoom"] == 13
+    assert at.query_params["center"] in ("21.49,105.83", ["21.49,105.83"])
+    assert at.query_params["zoom"] in ("13", ["13"])
+    # choosing a city replaces the link's view by the city's extent
+    at.radio(key="zoom_to_vi").set_value("tp_song_cong").run()
+    assert _map_args(at)["center"] != [21.49, 105.83]
+    assert "center" not in at.query_params and at.query_params["bbox"]
+    # without a link the map shows the province
+    plain_page = _page("vi").run()
+    assert _map_args(plain_page)["center"] != [21.49, 105.83]
+
+
+def test_link_with_only_unknown_layers_uses_the_default_layers() -> None:
+    default = _page("vi").run().multiselect(key="layers_vi").value
+    at = _page("vi")
+    at.query_params["layers"] = "../../etc/passwd,foo"
+    at.run()
+    assert not at.exception
+    assert at.multiselect(key="layers_vi").value == default and default
+    assert at.query_params["layers"] in (",".join(default), [",".join(default)])
+    assert any("layers" in w.value and "mặc định" in w.value for w in at.warning)
+
+
+def test_link_with_some_unknown_layers_keeps_the_known_ones_and_names_the_others() -> None:
+    at = _page("en")
+    at.query_params["layers"] = "districts,foo,wards_2025"
+    at.run()
+    assert not at.exception
+    assert at.multiselect(key="layers_en").value == ["districts", "wards_2025"]
+    assert at.query_params["layers"] in ("districts,wards_2025", ["districts,wards_2025"])
+    warnings = " ".join(w.value for w in at.warning)
+    assert "foo" in warnings and "districts" not in warnings
+
+
+def test_search_without_match_says_so() -> None:
+    at = _page("vi").run()
+    at.text_input(key="unit_search_vi").set_value("zzzz").run()
+    assert not at.exception
+    assert any("zzzz" in i.value and "Không tìm thấy" in i.value for i in at.info)
