@@ -39,7 +39,7 @@ from scipy.spatial import cKDTree
 from geo import cancel
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, fmt_percent, t
-from geo.population import PopulationGrid, write_grid_geotiff
+from geo.population import PopulationGrid, rasterising, write_grid_geotiff
 from geo.settings import METRIC_CRS, STORE_CRS
 
 COLUMNS = ["unit_id", "unit_name", "population", "covered_population", "covered_share",
@@ -203,12 +203,13 @@ def unit_labels(grid: PopulationGrid, unit_geoms: np.ndarray, chunk_cells: int =
                                    transform=bt, fill=0, dtype="int32")
 
     starts = range(0, nrows, rows_per)
-    if WORKERS > 1 and len(starts) > 1:
-        with ThreadPoolExecutor(WORKERS) as pool:
-            list(pool.map(block, starts))
-    else:
-        for r0 in starts:
-            block(r0)
+    with rasterising():
+        if WORKERS > 1 and len(starts) > 1:
+            with ThreadPoolExecutor(WORKERS) as pool:
+                list(pool.map(block, starts))
+        else:
+            for r0 in starts:
+                block(r0)
     out.flags.writeable = False  # shared by every caller
     if out.nbytes <= _LABEL_CACHE_BYTES:
         with _LABEL_LOCK:

@@ -13,6 +13,9 @@ Two sources:
 from __future__ import annotations
 
 import math
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +33,21 @@ LABEL_CENSUS_COMMUNE = "coverage.pop_label_census_commune"
 LABEL_CENSUS_WARD = "coverage.pop_label_census_ward"
 LABEL_RASTER = "coverage.pop_label_raster"
 MAX_GRID_CELLS = 300_000_000  # ~3 GB while building; beyond that a cell size is surely a typo
+
+
+@contextmanager
+def rasterising() -> Iterator[None]:
+    """Silence rasterio's ``NotGeoreferencedWarning`` — and only it — while the atlas rasterises
+    unit polygons onto its own numpy grid: the grid's transform is passed explicitly, the
+    array itself is an in-memory dataset without a georeference on purpose, and rasterio
+    (1.4, from worker threads) may still warn about that mid-output. Wrap the whole
+    rasterising section once (worker threads included), not each call: ``catch_warnings``
+    is process-wide state."""
+    from rasterio.errors import NotGeoreferencedWarning
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
+        yield
 
 
 @dataclass
@@ -112,8 +130,9 @@ def census_grid(units: gpd.GeoDataFrame, pop_col: str, cell_m: float = 100.0,
     if nrows * ncols > MAX_GRID_CELLS:
         raise AtlasError("coverage_errors.grid_too_large", cells=nrows * ncols, cell_m=str(cell_m))
     transform = Affine(cell_m, 0.0, minx, 0.0, -cell_m, maxy)
-    labels = rasterize(((g, int(i) + 1) for i, g in zip(idx, geoms[idx])), out_shape=(nrows, ncols),
-                       transform=transform, fill=0, dtype="int32")
+    with rasterising():
+        labels = rasterize(((g, int(i) + 1) for i, g in zip(idx, geoms[idx])), out_shape=(nrows, ncols),
+                           transform=transform, fill=0, dtype="int32")
     n_units = len(geoms) + 1
     counts = np.bincount(labels.ravel(), minlength=n_units).astype(np.float64)
     per_cell = np.zeros(n_units, dtype=np.float64)

@@ -209,3 +209,39 @@ def test_framework_template_and_load_as_a_new_version(env, capsys):
     df.to_excel(env / "bad.xlsx", index=False)
     rc, _, err = _run(capsys, "indicators", "framework-load", str(env / "bad.xlsx"), "--user", "lan")
     assert rc == 2 and "kg" in err and "error:" in err
+
+
+def test_show_judges_a_city_on_its_own_target_like_the_scorecard(env, capsys):
+    """`show` resolves targets like the readiness page (one function: scorecard_row): a city's own
+    target judges it (status, target, gap identical to the page's row); province-wide targets are
+    marked; a unit without a value says "no data" (never "no data%")."""
+    from geo.auth import configure_test_editor
+    from geo.indicators import compute_indicator, load_framework, scorecard
+    from geo.store import Store
+    from geo.units import units_by_id
+
+    configure_test_editor(None, "lan", PW, "Lan")
+    assert _run(capsys, "indicators", "set-target", "health_access", "2030", ">=", "95", "--source", "x",
+                "--unit", "district:165", "--user", "lan")[0] == 0
+    for lang in ("en", "vi"):
+        rc, out, _ = _run(capsys, "--lang", lang, "indicators", "show", "health_access")
+        assert rc == 0
+        assert "no data%" not in out and "không có dữ liệu%" not in out and "chưa có dữ liệu%" not in out
+        targets_line = next(line for line in out.splitlines() if line.startswith(("targets:", "mục tiêu:")))
+        assert "Thành phố Sông Công 2030: ≥ 95%" in targets_line
+        fw = load_framework()
+        page = {r["indicator_id"]: r for r in scorecard(fw, Store(framework=fw), units_by_id()["districts:165"],
+                                                         lang, computed=compute_indicator)}["health_access"]
+        assert page["status"] == "behind" and page["target_2030"] == "≥ 95%"
+        lines = out.splitlines()
+        i = next(k for k, line in enumerate(lines) if line.startswith("Thành phố Sông Công\t"))
+        cells = lines[i].split("\t")
+        assert cells[2] == page["value_text"] and cells[4] == page["status_text"]
+        assert cells[5:] == [f"2030: {page['target_2030']}"]
+        assert lines[i + 1].strip() == page["gap"]
+    # a province-wide target is marked as such and judges a share of every city
+    assert _run(capsys, "indicators", "set-target", "health_access", "2030", ">=", "90", "--source", "y",
+                "--user", "lan")[0] == 0
+    rc, out, _ = _run(capsys, "indicators", "show", "health_access", "--unit", "Thành phố Phổ Yên")
+    assert "2030: ≥ 90% (province-wide)" in out
+    assert "Thành phố Phổ Yên\t" in out and "\t2030: ≥ 90% (province-wide)" in out.split("Thành phố Phổ Yên\t")[1]

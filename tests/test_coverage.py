@@ -405,3 +405,32 @@ def test_unit_labels_are_cached_per_grid_and_unit_layer():
     other = cov.unit_labels(grid, moved)
     assert other is not first and not np.array_equal(other, first)
     assert len(cov._LABEL_CACHE) == 2
+
+
+def test_rasterising_units_prints_no_georeference_warning_and_other_warnings_still_do(monkeypatch):
+    """rasterio may warn NotGeoreferencedWarning while the atlas rasterises onto its own grid
+    (mid-output of `indicators show`, `report --format pdf`): silenced there, and only there."""
+    import warnings
+
+    import rasterio.features
+    from rasterio.errors import NotGeoreferencedWarning
+
+    real = rasterio.features.rasterize
+
+    def noisy(*a, **k):
+        warnings.warn("Dataset has no geotransform, gcps, or rpcs.", NotGeoreferencedWarning, stacklevel=1)
+        warnings.warn("something else", UserWarning, stacklevel=1)
+        return real(*a, **k)
+
+    monkeypatch.setattr(rasterio.features, "rasterize", noisy)
+    units, grid, _ = _random_case(5)
+    cov._LABEL_CACHE.clear()
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        labels = cov.unit_labels(grid, units.geometry.to_numpy())
+        after = len(seen)
+        warnings.warn("a real one", NotGeoreferencedWarning, stacklevel=1)   # outside the rasterising: still shown
+    assert labels.max() > 0
+    kinds = [w.category for w in seen[:after]]
+    assert NotGeoreferencedWarning not in kinds and UserWarning in kinds
+    assert seen[-1].category is NotGeoreferencedWarning

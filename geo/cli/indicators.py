@@ -117,8 +117,41 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _targets_line(fw, store, ind, lang: str, units: dict) -> str:
+    """Every target in force: the province-wide ones marked as such, then each unit's own."""
+    from geo.indicators import fmt_target
+
+    spec = fw.units[ind.unit]
+    parts = [f"{tg.year}: " + t("readiness.target_province_mark", lang, target=fmt_target(tg, spec, lang))
+             for tg in store.targets(ind.id)]
+    for uid in sorted(store.units_with_targets(ind.id)):
+        name = units[uid].name if uid in units else uid
+        for tg in store.unit_targets(ind.id, uid):
+            text = fmt_target(tg, spec, lang)
+            if tg.breakdown:
+                text = t("readiness.target_breakdown_mark", lang, target=text)
+            parts.append(f"{name} {tg.year}: {text}")
+    return "; ".join(parts) or t("ind_cli.no_target", lang)
+
+
+def _row_line(row: dict) -> str:
+    """A unit's status, and the 2025/2030 targets that judge it, as on the scorecard."""
+    shown = [f"{y}: {row[f'target_{y}']}" for y in (2025, 2030) if row[f"target_{y}"] != "—"]
+    return "\t".join([row["status_text"], *shown])
+
+
 def cmd_show(args: argparse.Namespace) -> int:
-    from geo.indicators import compute_indicator, computed_values, fmt_when, gap_sentence, load_framework, status
+    """Values, history, status and gap of one indicator — per unit the very row of the readiness
+    scorecard (``geo.indicators.scorecard_row`` on ``unit_targets``): a unit's own targets, or
+    the province-wide ones marked as such; the same status and gap as the page and the deck."""
+    from geo.indicators import (
+        compute_indicator,
+        computed_values,
+        fmt_when,
+        load_framework,
+        scorecard_row,
+        unit_targets,
+    )
     from geo.store import Store
     from geo.units import find, units_by_id
 
@@ -132,7 +165,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         only = find(args.unit)
         if only is None:
             raise AtlasError("store_errors.unknown_unit", unit=args.unit)
-        if only.level not in ind.scope:
+        if only.level not in ind.scope and only.id not in store.units_with_targets(ind.id):
             raise AtlasError("store_errors.unit_not_in_scope", unit=only.name, indicator=ind.id)
     spec = fw.units[ind.unit]
     print(f"{ind.id} — {ind.name(lang)}")
@@ -141,10 +174,19 @@ def cmd_show(args: argparse.Namespace) -> int:
     print(f"{t('common.source', lang)}: {fw.source_text(ind.source, lang)}")
     if ind.note(lang):
         print(ind.note(lang))
-    targets = store.targets(ind.id)
-    print(f"{t('ind_cli.col_targets', lang)}: "
-          + ("; ".join(_fmt_target(tg, lang) for tg in targets) or t("ind_cli.no_target", lang)))
+    print(f"{t('ind_cli.col_targets', lang)}: {_targets_line(fw, store, ind, lang, units)}")
     print()
+
+    def judged(uid: str, name: str, hist: list, pop=None, cov=None) -> dict:
+        unit = units.get(uid)
+        if unit is None:
+            own, province = [], list(store.targets(ind.id))
+            level = "province"
+        else:
+            own, province = unit_targets(store, ind, unit)
+            level = unit.level
+        return scorecard_row(fw, ind, name, hist, own, province, lang, pop, cov, level)
+
     if ind.computed:
         levels = [only.level] if only else [lv for lv in ("province", "city") if lv in ind.scope]
         for level in levels:
@@ -154,14 +196,14 @@ def cmd_show(args: argparse.Namespace) -> int:
             for row in df.itertuples():
                 live = computed_values(ind, df[df["unit_key"] == row.unit_key], fw.computed_period)
                 saved = [v for v in store.history(ind.id, row.unit_key) if v.period != fw.computed_period]
-                stt = status(saved + live, targets, ind.direction)
-                print(f"{row.unit_name}\t{fw.computed_period}\t{fmt_number(row.value, lang, 1)}%\t"
+                card = judged(row.unit_key, row.unit_name, saved + live, float(row.population),
+                              float(row.covered_population))
+                print(f"{row.unit_name}\t{fw.computed_period}\t{card['value_text']}\t"
                       f"{fmt_number(round(row.covered_population), lang)}/{fmt_number(round(row.population), lang)}"
-                      f"\t{t(f'readiness.status_{stt.code}', lang)}")
+                      f"\t{_row_line(card)}")
                 for v in saved:
                     print(f"  {v.period}\t{fmt_number(v.value, lang, 1)}%\tv{v.version}\t{v.entered_by}\t{fmt_when(v.entered_at)}")
-                print("  " + gap_sentence(ind, row.unit_name, stt, lang, population=row.population,
-                                          covered=row.covered_population, targets=targets))
+                print("  " + card["gap"])
         return 0
     hist = store.history(ind.id, only.id if only else None)
     by_unit: dict[str, list] = {}
@@ -173,13 +215,12 @@ def cmd_show(args: argparse.Namespace) -> int:
         print(t("ind_cli.no_values", lang))
     for uid, vals in by_unit.items():
         name = units[uid].name if uid in units else uid
-        stt = status(vals, targets, ind.direction)
-        print(f"{name}: {t(f'readiness.status_{stt.code}', lang)}")
+        card = judged(uid, name, vals)
+        print(f"{name}: {_row_line(card)}")
         for v in vals:
             print(f"  {v.period}\t{fmt_number(v.value, lang)}\tv{v.version}\t{fw.source_text(v.source, lang)}"
                   f"\t{v.evidence}\t{v.evidence_url}\t{v.entered_by}\t{fmt_when(v.entered_at)}".rstrip())
-        print("  " + gap_sentence(ind, name, stt, lang, integer=spec.integer, targets=targets,
-                                  unit_label=spec.label(lang)))
+        print("  " + card["gap"])
     return 0
 
 
