@@ -29,13 +29,15 @@ def check_writable(path: str | Path, create_parents: bool = False) -> None:
     Raises
     ------
     AtlasError
-        ``errors.is_folder``, ``errors.no_folder`` or ``errors.unwritable``.
+        ``errors.is_folder``, ``errors.no_folder``, ``errors.parent_not_folder`` or ``errors.unwritable``.
     """
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
     if path.is_dir():
         raise AtlasError("errors.is_folder", path=str(path))
     try:
+        if parent.exists() and not parent.is_dir():
+            raise AtlasError("errors.parent_not_folder", path=str(path), folder=str(parent))
         if not parent.is_dir():
             if not create_parents:
                 raise AtlasError("errors.no_folder", path=str(path), folder=str(parent))

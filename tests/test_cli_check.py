@@ -135,3 +135,36 @@ def test_cli_language_follows_the_system_locale(tmp_path) -> None:
     assert vi.returncode == en.returncode == 2
     assert vi.stderr.startswith("error: ") and en.stderr.startswith("error: ")
     assert vi.stderr != en.stderr  # the same refusal, in the locale's language
+
+
+@pytest.mark.parametrize("what, needle", [("folder", "is a folder, not a file"),
+                                          ("device", "is not a regular file")])
+def test_a_folder_or_a_device_is_named_for_what_it_is(tmp_path, capsys, what, needle):
+    path = tmp_path if what == "folder" else "/dev/null"
+    assert main(["check", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and needle in err[0] and f"'{path}'" in err[0] and "not found" not in err[0]
+
+
+def test_unwritable_out_is_one_sentence_naming_the_users_path(tmp_path, capsys, monkeypatch):
+    src = str(C.make_csv_swapped(tmp_path))
+    a_file = tmp_path / "plain.txt"
+    a_file.write_text("x")
+    for out, needle in ((a_file / "x.gpkg", "is a file, not a folder"),
+                        (tmp_path / "missing" / "x.gpkg", "does not exist")):
+        assert main(["check", src, "--out", str(out)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and f"'{out}'" in err[0] and needle in err[0]
+        assert "partial" not in err[0] and "unexpected" not in err[0].lower()
+    # a failure while writing (disk full, …) names the user's path, never the temp file
+    from geo import io
+    from geo.errors import AtlasError
+
+    def boom(gdf, path, layer=None):
+        raise AtlasError("errors.unwritable", path=str(path), reason="No space left on device")
+    monkeypatch.setattr(io, "write_normalised", boom)
+    out = tmp_path / "x.gpkg"
+    assert main(["check", src, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: Cannot write '{out}' (No space left on device); choose a folder you can write to."
+    assert not list(tmp_path.glob(".*partial*"))

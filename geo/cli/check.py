@@ -47,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
             raise AtlasError("import_errors.out_is_input", path=args.out)
         if target == Path(workspace_path()).resolve():
             raise AtlasError("import_errors.out_is_workspace", path=args.out)
+        from geo.paths import check_writable
+        check_writable(args.out)  # before any work: the user's path in the sentence, never a temp file
     if io.is_raster(path):
         if args.out is not None:
             raise AtlasError("import_errors.out_raster", file=path.name)
@@ -69,6 +71,12 @@ def run(args: argparse.Namespace) -> int:
         try:
             io.write_normalised(gdf, tmp, layer=report.layer or path.stem)
             tmp.replace(target)
+        except AtlasError as exc:  # the temp file is ours: the sentence names the user's path
+            if exc.key != "errors.unwritable":
+                raise
+            raise AtlasError("errors.unwritable", path=args.out, reason=exc.params.get("reason", "")) from None
+        except OSError as exc:
+            raise AtlasError("errors.unwritable", path=args.out, reason=exc.strerror or type(exc).__name__) from None
         finally:
             tmp.unlink(missing_ok=True)
         if lossy:

@@ -23,7 +23,17 @@ from typing import Any
 import geopandas as gpd
 
 from geo.errors import AtlasError
-from geo.io._common import KINDS, RASTER_EXT, VECTOR_EXT, _gpkg_layers, _prepare, _unreadable, is_raster, sniff_format
+from geo.io._common import (
+    KINDS,
+    RASTER_EXT,
+    VECTOR_EXT,
+    _gpkg_layers,
+    _prepare,
+    _unreadable,
+    is_raster,
+    refuse_unless_file,
+    sniff_format,
+)
 from geo.io._formats import LABELS, read_gdal_format
 from geo.io._kml import _read_kml
 from geo.io._limits import check_raster_size
@@ -185,8 +195,7 @@ def list_layers_in(path: str | Path, limits: Limits | None = None) -> list[str]:
     """Names of the layers a file offers (GeoPackage layers, shapefiles in a zip, sheets)."""
     path = Path(path)
     limits = limits or Limits.from_env()
-    if not path.is_file():
-        raise AtlasError("import_errors.not_found", file=path.name)
+    refuse_unless_file(path, path.name)
     fmt = sniff_format(path)
     if fmt == "geopackage":
         return _gpkg_layers(path, path.name)

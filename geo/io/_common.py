@@ -144,12 +144,24 @@ def _is_text(series: pd.Series) -> bool:
     return pd.api.types.is_object_dtype(series) or pd.api.types.is_string_dtype(series)
 
 
+def refuse_unless_file(path: Path, name: str, shown: str | None = None) -> None:
+    """Refuse ``path`` unless it is a regular file, saying what it really is: missing, a
+    folder, or something else (a device such as /dev/null, a pipe, a socket)."""
+    if path.is_file():
+        return
+    shown = shown or str(path)
+    if path.is_dir():
+        raise AtlasError("import_errors.is_folder", file=shown)
+    if path.exists():
+        raise AtlasError("import_errors.not_regular", file=shown)
+    raise AtlasError("import_errors.not_found", file=name)
+
+
 def _prepare(path: str | Path, encoding: str, crs, limits: Limits | None,
              display_name: str | None) -> tuple[Path, Limits, Any]:
     path = Path(path)
     name = display_name or path.name
-    if not path.is_file():
-        raise AtlasError("import_errors.not_found", file=name)
+    refuse_unless_file(path, name, display_name)
     if encoding not in ENCODINGS:
         raise AtlasError("import_errors.bad_encoding", file=name, encoding=str(encoding)[:30],
                          choices="|".join(ENCODINGS))
