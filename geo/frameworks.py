@@ -29,7 +29,7 @@ import pandas as pd
 from geo.auth import Editor, require_editor
 from geo.errors import AtlasError
 from geo.i18n import t
-from geo.indicators import LEVELS, Framework, framework_data, framework_from_data, load_framework
+from geo.indicators import LEVELS, Framework, framework_data, framework_from_data, load_framework, target_problem
 from geo.store import RowError, Store, blank, parse_number, read_table
 
 BASE_COLUMNS = ("id", "name_vi", "name_en", "unit", "direction", "scope", "method", "category")
@@ -145,6 +145,10 @@ def parse_template(df: pd.DataFrame, fw: Framework) -> tuple[list[dict[str, Any]
                 errs.append(RowError(row_no, f"target_{year}", "fw_bad_target", {"value": cell}))
                 continue
             op = {"≥": ">=", "≤": "<="}.get(m.group(1), m.group(1))
+            problem = target_problem(fw.units[unit], op, value) if unit is not None else None
+            if problem is not None:
+                errs.append(RowError(row_no, f"target_{year}", problem[0], {"indicator": iid, **problem[1]}))
+                continue
             targets.append({"year": year, "op": op, "value": value, "source": get["source"]})
         errors.extend(errs)
         if not errs:

@@ -622,6 +622,35 @@ def op_symbol(op: str) -> str:
     return {"<=": "≤", ">=": "≥"}.get(op, op)
 
 
+def target_problem(spec: UnitSpec, op: str, value: float) -> tuple[str, dict[str, str]] | None:
+    """Why a target ``op value`` is impossible for an indicator measured in ``spec`` — or
+    ``None`` when it is a possible one. One rule for the page form, the CLI and the XLSX
+    framework load: the value within the unit's range (a share 0–100 %, a rank from 1, a count
+    from 0), a whole number for whole-number units (ranks, counts), and not beyond the range
+    with a strict comparison ("> 100 %", "< 1" for a rank can never be met).
+
+    Returns
+    -------
+    tuple of (str, dict) or None
+        A ``store_errors`` key (``target_range``, ``target_min``, ``target_integer``,
+        ``target_unreachable``) and its parameters (``target``, ``unit``, ``min``, ``max``,
+        ``bound``), or ``None``.
+    """
+    lo, hi = spec.min, spec.max
+    shown = f"{op_symbol(op)} {value:g}"
+    params = {"target": shown, "unit": spec.id, "min": "" if lo is None else f"{lo:g}",
+              "max": "" if hi is None else f"{hi:g}", "bound": ""}
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        return ("target_range" if hi is not None and lo is not None else "target_min"), params
+    if spec.integer and not float(value).is_integer():
+        return "target_integer", params
+    if op == ">" and hi is not None and value >= hi:
+        return "target_unreachable", {**params, "bound": f"{hi:g}"}
+    if op == "<" and lo is not None and value <= lo:
+        return "target_unreachable", {**params, "bound": f"{lo:g}"}
+    return None
+
+
 def unit_targets(store: Any, ind: Indicator, unit: PlanningUnit) -> tuple[list[Target], list[Target]]:
     """(targets of ``unit`` itself, the province-wide targets) of ``ind``.
 

@@ -245,3 +245,18 @@ def test_show_judges_a_city_on_its_own_target_like_the_scorecard(env, capsys):
     rc, out, _ = _run(capsys, "indicators", "show", "health_access", "--unit", "Thành phố Phổ Yên")
     assert "2030: ≥ 90% (province-wide)" in out
     assert "Thành phố Phổ Yên\t" in out and "\t2030: ≥ 90% (province-wide)" in out.split("Thành phố Phổ Yên\t")[1]
+
+
+@pytest.mark.parametrize("argv, words", [
+    (("health_access", "2030", ">=", "250"), "from 0 to 100"),
+    (("dti_rank", "2030", "<=", "-5"), "1 or more"),
+])
+def test_set_target_refuses_impossible_targets_exit_2(env, capsys, argv, words):
+    from geo.auth import configure_test_editor
+
+    configure_test_editor(None, "lan", PW, "Lan")
+    rc, _, err = _run(capsys, "indicators", "set-target", *argv, "--source", "x", "--user", "lan")
+    assert rc == 2 and err.startswith("error: ") and words in err and len(err.strip().splitlines()) == 1
+    rc, _, err = _run(capsys, "indicators", "set-target", *argv, "--source", "x", "--unit", "district:165",
+                      "--user", "lan")
+    assert rc == 2 and words in err

@@ -109,3 +109,20 @@ def test_only_an_editor_loads_and_an_unknown_version_is_a_clear_error(env):
     with pytest.raises(AtlasError) as err:
         framework_version(store, 7)
     assert err.value.key == "store_errors.fw_unknown_version"
+
+
+def test_impossible_targets_in_a_framework_file_are_refused_like_the_form(env):
+    """The XLSX framework load refuses a 250 % share or a negative rank target with the store's
+    sentence (geo.indicators.target_problem); nothing loads."""
+    store, lan = env
+    df = _template(store.framework)
+    ids = list(df["id"])
+    share, rank = ids.index("health_access"), ids.index("dti_rank")
+    df.loc[share, "target_2030"] = ">= 250"
+    df.loc[rank, "target_2030"] = "<= -5"
+    with pytest.raises(FrameworkRejected) as rej:
+        load_version(store, lan, _xlsx(df), "bad.xlsx")
+    got = {(e.row, e.column, e.key) for e in rej.value.errors}
+    assert got == {(share + 2, "target_2030", "target_range"), (rank + 2, "target_2030", "target_min")}
+    assert "250" in rej.value.table("vi").to_string()
+    assert [v.version for v in versions(store)] == [0]

@@ -590,3 +590,36 @@ def test_only_geo_wsdb_opens_a_write_transaction():
             openers.add(rel)
     assert by_hand == []
     assert openers == {"geo/auth.py", "geo/workspace.py", "geo/store/storage.py"}
+
+
+@pytest.mark.parametrize("indicator, op, value, key", [
+    ("health_access", ">=", 250, "target_range"),       # a 250 % share
+    ("health_access", ">=", -1, "target_range"),
+    ("health_access", ">", 100, "target_unreachable"),  # more than every one of 100 %
+    ("dti_rank", "<=", -5, "target_min"),               # a negative rank
+    ("dti_rank", "<=", 0, "target_min"),
+    ("dti_rank", "<=", 2.5, "target_integer"),
+    ("dti_rank", "<", 1, "target_unreachable"),         # better than first
+    ("digital_enterprises", ">", -3, "target_min"),     # a count below 0
+    ("digital_enterprises", ">", 10.5, "target_integer"),
+])
+def test_impossible_targets_refused_province_and_unit_with_one_sentence(store, editors, indicator, op, value, key):
+    """The store refuses a target the indicator's unit cannot have — province-wide and per unit
+    (the page form and the CLI both call it) — with one sentence in vi and en; nothing is written."""
+    for call in (lambda: store.record_target(editors[0], indicator, 2030, op, value, "plan"),
+                 lambda: store.record_unit_target(editors[0], indicator, "districts:165", 2030, op, value, "plan")):
+        with pytest.raises(AtlasError) as exc:
+            call()
+        assert exc.value.key == f"store_errors.{key}"
+        for lang in ("vi", "en"):
+            msg = exc.value.message(lang)
+            assert indicator in msg and f"{value:g}" in msg and msg.count(".") <= 2 and "{" not in msg
+    assert store.recorded_targets(indicator) == [] and store.recorded_unit_targets(indicator) == []
+
+
+@pytest.mark.parametrize("indicator, op, value", [
+    ("health_access", ">=", 100), ("health_access", "<", 100), ("health_access", ">", 0),
+    ("dti_rank", "<=", 1), ("dti_rank", "<", 2), ("digital_enterprises", ">=", 0),
+])
+def test_possible_targets_at_the_edges_are_kept(store, editors, indicator, op, value):
+    assert store.record_target(editors[0], indicator, 2030, op, value, "plan").value == value

@@ -7,7 +7,7 @@ from typing import Any
 from geo.auth import Editor, require_editor
 from geo.errors import AtlasError
 from geo.i18n import t
-from geo.indicators import Framework, Target, fmt_value, fmt_when, merge_targets, op_symbol
+from geo.indicators import Framework, Target, fmt_value, fmt_when, merge_targets, op_symbol, target_problem
 from geo.store.validation import blank, parse_number, parse_period
 from geo.units import find, normalise_id
 
@@ -21,7 +21,7 @@ class TargetsMixin:
         """Record a (newer) target for ``year``; it replaces the file's target for that year."""
         editor = require_editor(editor, self.path)
         self.framework.indicator(indicator_id)
-        y, op, x, src = self._clean_target(year, op, value, source)
+        y, op, x, src = self._clean_target(year, op, value, source, indicator_id)
         mine = {"op": op, "value": x, "source": src}
         try:
             with self.edit(editor) as w:
@@ -63,7 +63,7 @@ class TargetsMixin:
         unit = find(str(unit_id), units=self.units)
         if unit is None or unit.level not in ("city", "ward"):
             raise AtlasError("store_errors.unknown_unit", unit=str(unit_id))
-        y, op, x, src = self._clean_target(year, op, value, source)
+        y, op, x, src = self._clean_target(year, op, value, source, indicator_id)
         mine = {"unit_id": unit.id, "op": op, "value": x, "source": src, "breakdown": bool(breakdown)}
         subject = f"{indicator_id}|{unit.id}|{y}"
         try:
@@ -87,8 +87,11 @@ class TargetsMixin:
         return Target(year=y, op=op, value=x, source=src, entered_by=editor.username, entered_at=at,
                       version=current + 1, unit_id=unit.id, breakdown=bool(breakdown))
 
-    def _clean_target(self, year: Any, op: str, value: Any, source: Any) -> tuple[int, str, float, str]:
-        """A target's year, comparison, value and document, checked (``AtlasError`` otherwise)."""
+    def _clean_target(self, year: Any, op: str, value: Any, source: Any,
+                      indicator_id: str) -> tuple[int, str, float, str]:
+        """A target's year, comparison, value and document, checked (``AtlasError`` otherwise) —
+        the value against the indicator's unit too (``geo.indicators.target_problem``: no 250 %
+        share, no negative rank)."""
         y = parse_period(year)
         if y is None or not self.framework.first_year <= y <= 2100:
             raise AtlasError("store_errors.unknown_period", period=year, first=self.framework.first_year,
@@ -98,6 +101,10 @@ class TargetsMixin:
         x = parse_number(value)
         if x is None:
             raise AtlasError("store_errors.bad_number", value=value)
+        ind = self.framework.indicator(indicator_id)
+        problem = target_problem(self.framework.units[ind.unit], op, x)
+        if problem is not None:
+            raise AtlasError(f"store_errors.{problem[0]}", indicator=ind.id, **problem[1])
         if blank(source):
             raise AtlasError("store_errors.missing_source")
         return y, op, x, str(source).strip()
