@@ -105,6 +105,28 @@ def _finite(x) -> float | None:
     return v if math.isfinite(v) else None
 
 
+MAX_RADIUS_M = 100_000.0  # metres: farther than across the province (about 100 km)
+MAX_MINUTES = 240.0  # minutes of travel
+MAX_DETOUR = 3.0  # road distance / straight line; real road networks stay well below
+
+
+def check_limits(radius_m: float | None = None, minutes: float | None = None, detour: float | None = None) -> None:
+    """Refuse a reach no question about the province needs (``None`` = not given).
+
+    Raises
+    ------
+    AtlasError
+        ``coverage_errors.radius_too_large`` (> ``MAX_RADIUS_M`` m), ``minutes_too_large``
+        (> ``MAX_MINUTES`` minutes) or ``detour_too_large`` (> ``MAX_DETOUR``); the value is
+        shown as typed.
+    """
+    for value, limit, key in ((radius_m, MAX_RADIUS_M, "radius_too_large"), (minutes, MAX_MINUTES, "minutes_too_large"),
+                              (detour, MAX_DETOUR, "detour_too_large")):
+        v = _finite(value) if value is not None else None
+        if v is not None and v > limit:
+            raise AtlasError(f"coverage_errors.{key}", value=str(value), max=limit)
+
+
 def _check_radius(radius_m: float, detour: float = 1.0) -> None:
     # values are shown as typed (str): a NaN must read "nan", not the catalog's "no data"
     r = _finite(radius_m)
@@ -113,6 +135,7 @@ def _check_radius(radius_m: float, detour: float = 1.0) -> None:
     d = _finite(detour)
     if d is None or d < 1.0:
         raise AtlasError("coverage_errors.bad_detour", value=str(detour))
+    check_limits(radius_m=r, detour=d)
 
 
 # ---------------------------------------------------------------------------------------

@@ -655,6 +655,8 @@ class CoverageService:
         elif not np.isfinite(threshold) or threshold <= 0:
             raise AtlasError("coverage_errors.bad_minutes" if req.metric == "time" else "coverage_errors.bad_radius",
                              value=str(threshold))
+        else:
+            cov.check_limits(**({"minutes": threshold} if req.metric == "time" else {"radius_m": threshold}))
         grid, grid_key = self.grid(req)
         frame, uid, uname, rows, units_key = self.units(req)
         base, fac_key = self.facilities(req)

@@ -155,3 +155,11 @@ def test_covered_cells_raster(tmp_path):
         assert ds.nodata == 255 and ds.crs.to_epsg() == 9213
         assert values <= {0, 1, 255} and {0, 1} <= values
         assert ds.tags()["modelled"] == "yes"
+
+
+@pytest.mark.parametrize("out,extra", [("p.bmp", []), ("p.jpg", []), ("p.png", ["--format", "pdf"])])
+def test_print_refuses_an_unsupported_extension_before_writing(tmp_path, capsys, out, extra):
+    assert main(["--lang", "vi", "print", "--unit", "165", "--out", str(tmp_path / out)] + extra) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ") and out in err[0] and ".pdf" in err[0]
+    assert list(tmp_path.iterdir()) == []

@@ -64,6 +64,7 @@ def test_cli_lscp_csv_in_vietnamese(tmp_path, capsys):
     (["--candidate-cell-m", "0"], "Candidate cell size '0'"),
     (["--candidates", "nowhere/file.geojson"], "was not found"),
     (["--unit", "Atlantis"], "no unit 'Atlantis'"),
+    (["--radius-m", "1e12"], "'1e12' m is too large"),
 ])
 def test_bad_input_one_line_exit_2(tmp_path, capsys, extra, needle):
     args = [a for a in BASE if a not in ("--unit", CITY)] if "--unit" in extra else list(BASE)

@@ -434,3 +434,16 @@ def test_rasterising_units_prints_no_georeference_warning_and_other_warnings_sti
     kinds = [w.category for w in seen[:after]]
     assert NotGeoreferencedWarning not in kinds and UserWarning in kinds
     assert seen[-1].category is NotGeoreferencedWarning
+
+
+def test_reach_limits_refuse_absurd_values_with_the_value_as_typed():
+    from geo.coverage import MAX_DETOUR, MAX_MINUTES, MAX_RADIUS_M, check_limits
+    from geo.errors import AtlasError
+
+    check_limits(MAX_RADIUS_M, MAX_MINUTES, MAX_DETOUR)  # the limits themselves are allowed
+    for kwargs, key in (({"radius_m": "1e12"}, "radius_too_large"), ({"minutes": 1e6}, "minutes_too_large"),
+                        ({"detour": 4}, "detour_too_large")):
+        with pytest.raises(AtlasError) as err:
+            check_limits(**kwargs)
+        assert err.value.key == f"coverage_errors.{key}"
+        assert str(next(iter(kwargs.values()))) in err.value.message("vi")

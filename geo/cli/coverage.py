@@ -12,6 +12,7 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from geo.coverage import check_limits
 from geo.errors import AtlasError
 from geo.i18n import t
 from geo.numbers import whole_people
@@ -87,6 +88,7 @@ def _number(value: str | None, key: str, minimum: float = 0.0, inclusive: bool =
 
 def _numbers(args) -> None:
     """Validate --radius-m/--minutes/--cell-m (> 0) and --detour (>= 1) in place."""
+    check_limits(args.radius_m, args.minutes, args.detour)  # as typed, so the message shows it
     args.radius_m = _number(args.radius_m, "coverage_errors.bad_radius")
     args.minutes = _number(args.minutes, "coverage_errors.bad_minutes")
     args.cell_m = _number(args.cell_m, "coverage_errors.bad_cell_size")

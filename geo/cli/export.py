@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from geo.i18n import t
 from geo.units import TERRITORIES
@@ -89,7 +90,10 @@ def run_print(args: argparse.Namespace) -> int:
 
     msg_lang = getattr(args, "lang", "en")
     lang = args.map_lang or "vi"
-    fmt = args.fmt or (args.out.rsplit(".", 1)[-1].lower() if "." in args.out else "png")
+    suffix = Path(args.out).suffix.lower().lstrip(".")
+    if suffix and suffix not in ("png", "pdf") or (suffix and args.fmt and suffix != args.fmt):
+        raise AtlasError("print.bad_extension", path=args.out, formats=f".{args.fmt}" if args.fmt else ".png, .pdf")
+    fmt = args.fmt or suffix or "png"
     if args.unit:
         fig = unit_map_figure(args.unit, lang=lang, paper=args.paper, title=args.title, subtitle=args.subtitle)
     elif args.layers:

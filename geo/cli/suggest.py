@@ -22,6 +22,7 @@ from geo.cli.coverage import (
     add_question_args,
     load_source,
 )
+from geo.coverage import check_limits
 from geo.errors import AtlasError
 from geo.i18n import fmt_percent, t
 from geo.text import spreadsheet_safe
@@ -60,6 +61,7 @@ def register(subparsers) -> None:
 
 def _options(args) -> None:
     """Check every option before any work (so a typo costs nothing)."""
+    check_limits(args.radius_m, args.minutes, args.detour)  # as typed, so the message shows it
     args.radius_m = _number(args.radius_m, "coverage_errors.bad_radius")
     args.minutes = _number(args.minutes, "coverage_errors.bad_minutes")
     args.cell_m = _number(args.cell_m, "coverage_errors.bad_cell_size")
