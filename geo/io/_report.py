@@ -34,6 +34,8 @@ class ImportReport:
     dropped_empty: int = 0
     dropped_nonfinite: int = 0
     dropped_bad_coords: int = 0
+    dropped_dms_range: int = 0  # minutes or seconds of 60 or more (N21 61.000)
+    dropped_dms_range_rows: list[int] = field(default_factory=list)
     dropped_out_of_range: int = 0
     out_of_range_rows: list[int] = field(default_factory=list)
     dropped_rows: list[list] = field(default_factory=list)  # [row number in the file, name value, reason]
@@ -117,6 +119,9 @@ class ImportReport:
             out.append(tr("dropped_nonfinite", count=self.dropped_nonfinite))
         if self.dropped_bad_coords:
             out.append(tr("dropped_bad_coords", count=self.dropped_bad_coords))
+        if self.dropped_dms_range:
+            out.append(tr("dropped_dms_range", count=self.dropped_dms_range,
+                          rows=", ".join(str(r) for r in self.dropped_dms_range_rows[:10])))
         if self.dropped_out_of_range:
             out.append(tr("dropped_out_of_range", count=self.dropped_out_of_range,
                           rows=", ".join(str(r) for r in self.out_of_range_rows[:10])))

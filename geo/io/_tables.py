@@ -42,6 +42,10 @@ _DMS = re.compile(
     rf"^\s*(?P<h1>[{_HEMI}])?\s*(?P<d>[+-]?{_NUM})\s*(?P<deg>[°º])?\s*"
     rf"(?:(?P<m>{_NUM})\s*['′’]?\s*)?(?:(?P<s>{_NUM})\s*(?:\"|″|”|''|)\s*)?(?P<h2>[{_HEMI}])?\s*$")
 _NEGATIVE_HEMI = {"S", "W", "T"}
+# handheld GPS without hemisphere letters: "21 35.583", "105 50.641" (degrees, a space,
+# minutes[, a space, seconds]); read so only in a latitude/longitude column pair (as a number
+# with a space, 2135.583, it is no degree) — elsewhere "21 35" is a number with a space in it
+_BARE_DDM = re.compile(r"^\s*[+-]?\d{1,3}\s+\d{1,2}(?:[.,]\d+)?(?:\s+\d{1,2}(?:[.,]\d+)?)?\s*$")
 
 
 # --- tables ------------------------------------------------------------------------
@@ -64,13 +68,28 @@ def _header_variants(h: Any) -> list[str]:
     return out
 
 
-def _to_number(series: pd.Series, dms: bool = False) -> pd.Series:
+def _bare_ddm_share(series: pd.Series) -> float:
+    """Share of the non-blank text values of ``series`` written "deg min.mmm" without marks."""
+    if pd.api.types.is_numeric_dtype(series):
+        return 0.0
+    text = series.dropna().astype(str).str.strip()
+    text = text[text != ""]
+    return float(text.str.match(_BARE_DDM).mean()) if len(text) else 0.0
+
+
+def _to_number(series: pd.Series, dms: bool = False, bare: bool = False) -> pd.Series:
     """Numbers from text the way Vietnamese sheets write them (``21,59``, ``2.398.123,4``);
-    ``dms=True`` (coordinate columns) also reads ``21°35'39"N``."""
+    ``dms=True`` (coordinate columns) also reads ``21°35'39"N``; ``bare=True`` reads
+    ``21 35.583`` as degrees and minutes (never as 2135.583)."""
     if pd.api.types.is_numeric_dtype(series):
         return pd.to_numeric(series, errors="coerce").astype(float)
     obj = series.astype(object)
     fast = pd.to_numeric(obj, errors="coerce").astype(float)
+    if bare:
+        is_bare = obj.notna() & obj.astype(str).str.match(_BARE_DDM)
+        if is_bare.any():
+            fast.loc[is_bare[is_bare].index] = _dms(obj[is_bare].astype(str), bare=True)
+            obj = obj.mask(is_bare, None)
     todo = fast.isna() & obj.notna()
     if not todo.any():
         return fast
@@ -93,13 +112,28 @@ def _to_number(series: pd.Series, dms: bool = False) -> pd.Series:
     return fast
 
 
-def _dms(text: pd.Series) -> pd.Series:
-    """Degrees[-minutes[-seconds]] text with a degree sign or a hemisphere letter as decimal
-    degrees (NaN when it is not such a coordinate); see ``_DMS`` for the forms read."""
+def _dms_parts(text: pd.Series, bare: bool = False):
     parts = text.str.extract(_DMS)
     num = [pd.to_numeric(parts[k].str.replace(",", ".", regex=False), errors="coerce") for k in ("d", "m", "s")]
     hemi = parts["h1"].fillna(parts["h2"]).str.upper()
     marked = parts["deg"].notna() | hemi.notna()  # "21 35" alone stays a number with a space
+    if bare:
+        marked = marked | text.str.match(_BARE_DDM)
+    return parts, num, hemi, marked
+
+
+def _dms_out_of_range(text: pd.Series, bare: bool = False) -> pd.Series:
+    """True where ``text`` is written as a coordinate in degrees and minutes/seconds but its
+    minutes or seconds are 60 or more (``N21 61.000``)."""
+    parts, num, _, marked = _dms_parts(text.astype(str), bare)
+    return (marked & ((num[1].fillna(0) >= 60) | (num[2].fillna(0) >= 60))).fillna(False).astype(bool)
+
+
+def _dms(text: pd.Series, bare: bool = False) -> pd.Series:
+    """Degrees[-minutes[-seconds]] text with a degree sign or a hemisphere letter as decimal
+    degrees (NaN when it is not such a coordinate); see ``_DMS`` for the forms read.
+    ``bare``: "21 35.583" without marks counts too (see ``_BARE_DDM``)."""
+    parts, num, hemi, marked = _dms_parts(text, bare)
     deg = num[0].abs() + num[1].fillna(0) / 60 + num[2].fillna(0) / 3600
     bad = (num[1].fillna(0) >= 60) | (num[2].fillna(0) >= 60) | (parts["h1"].notna() & parts["h2"].notna())
     bad |= num[2].notna() & num[1].isna()
@@ -276,7 +310,10 @@ def _table_to_points(df: pd.DataFrame, fname: str, report: ImportReport, overrid
             return _wkt_table(df, wkt, fname, report)
         raise AtlasError("import_errors.no_coord_columns", file=fname,
                          columns=", ".join(map(str, [c for c in df.columns if c != ROW][:12])))
-    x, y = _to_number(df[a], dms=True), _to_number(df[b], dms=True)
+    # "21 35.583" / "105 50.641" in a latitude/longitude pair: degrees and minutes (as a
+    # number with a space, 2135.583, it could never be degrees)
+    bare = mode == "lonlat"
+    x, y = _to_number(df[a], dms=True, bare=bare), _to_number(df[b], dms=True, bare=bare)
     ok = x.notna() & y.notna() & np.isfinite(x) & np.isfinite(y)
     if ok.any():  # rows under the table with no coordinates at all: signatures, notes
         last = int(np.flatnonzero(ok.to_numpy())[-1])
@@ -291,9 +328,19 @@ def _table_to_points(df: pd.DataFrame, fname: str, report: ImportReport, overrid
             report.warn("table_footer", count=int(footer.sum()), row=int(df[ROW].iloc[last]))
             df, x, y, ok = df.loc[~footer], x[~footer], y[~footer], ok[~footer]
     report.features_in = len(df)
-    report.dropped_bad_coords = int((~ok).sum())
-    note_dropped(report, df, (~ok).to_numpy(), "bad_coords")
+    # minutes or seconds of 60 or more: said as such, not as "non-numeric"
+    dms_range = ~ok & (_dms_out_of_range(df[a].where(df[a].notna(), ""), bare)
+                       | _dms_out_of_range(df[b].where(df[b].notna(), ""), bare))
+    report.dropped_dms_range = int(dms_range.sum())
+    note_dropped(report, df, dms_range.to_numpy(), "dms_range")
+    report.dropped_dms_range_rows = [int(r) for r in df[ROW].to_numpy()[dms_range.to_numpy()][:10]]
+    report.dropped_bad_coords = int((~ok & ~dms_range).sum())
+    note_dropped(report, df, (~ok & ~dms_range).to_numpy(), "bad_coords")
     if not ok.any():
+        if dms_range.all():
+            raise AtlasError("import_errors.dms_range", file=fname, x=str(a), y=str(b))
+        if bare and max(_bare_ddm_share(df[a]), _bare_ddm_share(df[b])) > 0:
+            raise AtlasError("import_errors.coord_format", file=fname, x=str(a), y=str(b))
         raise AtlasError("import_errors.no_valid_coords", file=fname, x=str(a), y=str(b))
     xv, yv = x[ok].to_numpy(), y[ok].to_numpy()
     degrees = bool(np.nanmedian(np.abs(xv)) <= 180 and np.nanmedian(np.abs(yv)) <= 180)
