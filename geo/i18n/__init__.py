@@ -90,3 +90,14 @@ def at_least(value: Any, lang: str = DEFAULT_LANG, percent: bool = False) -> str
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return text
     return t("common.at_least", lang, value=text)
+
+
+def vega_number_expr(lang: str = DEFAULT_LANG, field: str = "datum.value") -> str:
+    """A Vega expression writing the number ``field`` the ``lang`` way, for chart axes
+    (``alt.Axis(labelExpr=...)``): up to 2 decimals, vi 22,42 / 1.286.751, en 22.42 / 1,286,751
+    — as :func:`fmt_number` writes it in tables and text."""
+    text = f"format({field}, ',.2~f')"
+    if lang != "vi":
+        return text
+    swap = "replace(replace(replace({}, regexp(',', 'g'), '_'), regexp('[.]', 'g'), ','), regexp('_', 'g'), '.')"
+    return swap.format(text)
