@@ -296,8 +296,29 @@ def detect_file(df: pd.DataFrame) -> str:
     return detect_column(legacy)
 
 
+def mixed_legacy(values: list[str]) -> tuple[str, dict[str, str]] | None:
+    """In a column of real Unicode, the values typed in a legacy encoding (rows pasted from
+    an old TCVN3 sheet): ``(encoding, {value: converted})`` or None. A value is converted
+    only when it is not valid Vietnamese as it stands and its decoding is, word for word."""
+    legacy = [v for v in values if isinstance(v, str) and not v.isascii() and max(v) <= "\xff"
+              and valid_share(v) < 1]
+    if not legacy:
+        return None
+    enc = detect_column(legacy)
+    if enc not in ("tcvn3", "vni", "cp1258"):
+        return None
+    out = {}
+    for v in legacy:
+        new = convert_value(v, enc)
+        if new != v and not has_control(new) and "\ufffd" not in new and _junk(new) == 0 \
+                and valid_share(new) == 1.0:
+            out[v] = new
+    return (enc, out) if out else None
+
+
 def fix_frame_text(df: pd.DataFrame, encoding: str = "auto", raw: bool = False,
-                   strict: bool = False) -> tuple[pd.DataFrame, dict[str, str], dict[str, str]]:
+                   strict: bool = False, partial: dict | None = None,
+                   ) -> tuple[pd.DataFrame, dict[str, str], dict[str, str]]:
     """Convert every text column (and the column names) of ``df`` to Unicode NFC.
 
     ``encoding="auto"`` decides per column and, for a column too short to decide alone,
@@ -308,7 +329,9 @@ def fix_frame_text(df: pd.DataFrame, encoding: str = "auto", raw: bool = False,
     A conversion never writes U+FFFD: a value that would get one raises
     :class:`EncodingUnknown` instead.
     Returns the new frame, ``{column: encoding}`` for the columns that were converted
-    and ``{old name: new name}`` for renamed columns.
+    and ``{old name: new name}`` for renamed columns. A Unicode column some of whose values
+    are legacy text (:func:`mixed_legacy`) has those values converted; ``partial`` (a dict
+    the caller passes) gets ``{column: [encoding, values converted, values]}`` for it.
     """
     converted: dict[str, str] = {}
     out = df.copy()
@@ -332,6 +355,12 @@ def fix_frame_text(df: pd.DataFrame, encoding: str = "auto", raw: bool = False,
             # Latin-1 text never holds C1 controls: bytes of an encoding the atlas does not read
             raise EncodingUnknown(str(col))
         changed = convert_many(uniq, enc if enc in DECODERS else "nfc")
+        mixed = mixed_legacy(uniq) if encoding == "auto" and enc == "unicode" else None
+        if mixed is not None:
+            changed.update(mixed[1])
+            if partial is not None:
+                hit = np.isin(codes, [i for i, u in enumerate(uniques) if u in mixed[1]])
+                partial[str(col)] = [mixed[0], int(hit.sum()), int((codes >= 0).sum())]
         if not changed:
             continue
         if any(("\ufffd" in v and "\ufffd" not in k) or (enc in DECODERS and has_control(v))

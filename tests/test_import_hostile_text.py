@@ -3,6 +3,7 @@
 converted per value and said so."""
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from geo import encoding as enc
@@ -43,3 +44,23 @@ def test_tcvn3_shapefile_still_converted(tmp_path):
     gdf, rep = read_any(corpus.make_shp_tcvn3(tmp_path))
     assert list(gdf["ten"]) == ["Thái Nguyên", "Đại Từ", "Phổ Yên"]
     assert rep.encodings == {"ten": "tcvn3"}
+
+
+def test_mixed_unicode_and_tcvn3_column_converted_per_value_and_said(tmp_path):
+    p = tmp_path / "mixed.csv"
+    p.write_text('Ten,Lat,Lon\n"Tr¹m Y tÕ x· §¾c S¬n",21.59,105.84\n"Bưu điện văn hóa xã Lương Sơn",21.6,105.85\n'
+                 '"Nhµ thê gi¸o xø §oµn KÕt",21.61,105.86\n"Sân vận động Gang Thép",21.62,105.87\n'
+                 '"Café Hòa Bình",21.63,105.88\n', encoding="utf-8")
+    gdf, rep = read_any(p)
+    assert list(gdf["Ten"]) == ["Trạm Y tế xã Đắc Sơn", "Bưu điện văn hóa xã Lương Sơn", "Nhà thờ giáo xứ Đoàn Kết",
+                                "Sân vận động Gang Thép", "Café Hòa Bình"]  # a foreign word is left alone
+    assert rep.partial_encodings == {"Ten": ["tcvn3", 2, 5]}
+    assert "Column 'Ten': 2 of 5 values converted from TCVN3 (ABC) to Unicode" in "\n".join(rep.lines("en"))
+    assert "Cột 'Ten': 2 trên 5 giá trị được chuyển từ" in "\n".join(rep.lines("vi"))
+
+
+def test_unicode_column_without_legacy_rows_is_untouched():
+    df = pd.DataFrame({"ten": ["Hà Giang", "Cà Mau", "Café Hòa", "Bưu điện"]})
+    partial: dict = {}
+    out, converted, _ = enc.fix_frame_text(df, partial=partial)
+    assert list(out["ten"]) == list(df["ten"]) and not converted and not partial

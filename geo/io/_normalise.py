@@ -241,12 +241,15 @@ def _normalise(raw: _Raw, report: ImportReport, *, override, encoding: str, kind
     if ROW not in gdf.columns:
         gdf[ROW] = np.arange(1, len(gdf) + 1)
     # text first, so that a dropped row is named in readable text
+    partial: dict = {}
     try:
-        df_text, converted, renamed = fix_frame_text(gdf, encoding, raw=raw.raw_text, strict=raw.declared_failed)
+        df_text, converted, renamed = fix_frame_text(gdf, encoding, raw=raw.raw_text, strict=raw.declared_failed,
+                                                     partial=partial)
     except EncodingUnknown as exc:
         raise AtlasError("import_errors.encoding_unknown", file=fname, column=exc.column) from None
     gdf = gpd.GeoDataFrame(df_text, geometry=gdf.geometry.name, crs=None)
     report.encodings = converted
+    report.partial_encodings = partial
     report.renamed_columns = renamed
     report.encoding_basis = "override" if encoding != "auto" else raw.encoding_basis
     gdf, report.truncated_values = _truncate(gdf, limits.max_text_chars)

@@ -23,6 +23,7 @@ class ImportReport:
     crs_params: dict = field(default_factory=dict)
     encoding_basis: str = ""
     encodings: dict[str, str] = field(default_factory=dict)
+    partial_encodings: dict[str, list] = field(default_factory=dict)  # {column: [encoding, converted, values]}
     renamed_columns: dict[str, str] = field(default_factory=dict)
     features_in: int = 0
     features: int = 0
@@ -94,6 +95,8 @@ class ImportReport:
             out.append(tr("encoding", basis=tr(f"enc_{self.encoding_basis}")))
         for col, enc in self.encodings.items():
             out.append(tr("converted", column=col, encoding=tr(f"encname_{enc}")))
+        for col, (enc, n, total) in self.partial_encodings.items():
+            out.append(tr("converted_some", column=col, count=n, total=total, encoding=tr(f"encname_{enc}")))
         if self.renamed_columns:
             out.append(tr("renamed", count=len(self.renamed_columns),
                           names=", ".join(self.renamed_columns.values())))
