@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 import pyproj
 
-from geo.errors import AtlasError
+from geo.errors import AtlasError, os_reason
 from geo.i18n import DEFAULT_LANG, t
 from geo.paths import check_writable
 from geo.settings import STORE_CRS
@@ -463,7 +463,7 @@ def export_vector(gdf: gpd.GeoDataFrame, fmt: str, out: str | os.PathLike, *, cr
         except AtlasError:
             raise
         except OSError as exc:
-            raise AtlasError("errors.unwritable", path=str(out), reason=exc.strerror or str(exc)) from None
+            raise AtlasError("errors.unwritable", path=str(out), reason=os_reason(exc)) from None
         sidecar_text = credits.with_notes(*notes).text(lang, data.crs, spec.id, len(data))
         if zipped:
             extra = {"CREDITS.txt": sidecar_text}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from geo.errors import AtlasError
+from geo.errors import AtlasError, os_reason
 from geo.settings import (  # noqa: F401 — re-exported for older imports
     CATALOG_FILE,
     DATA_DIR,
@@ -48,4 +48,4 @@ def check_writable(path: str | Path, create_parents: bool = False) -> None:
         if not existed:
             path.unlink()
     except OSError as exc:
-        raise AtlasError("errors.unwritable", path=str(path), reason=exc.strerror or str(exc)) from None
+        raise AtlasError("errors.unwritable", path=str(path), reason=os_reason(exc)) from None

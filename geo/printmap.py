@@ -33,7 +33,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrow, Patch, Rectangle
 from matplotlib.ticker import FuncFormatter
 
-from geo.errors import AtlasError
+from geo.errors import AtlasError, os_reason
 from geo.export import Credits, layer_credits
 from geo.i18n import DEFAULT_LANG, fmt_number, t
 from geo.labels import place_labels
@@ -504,7 +504,7 @@ def save_figure(fig: Figure, out: str | Path, fmt: str | None = None, dpi: int =
         with plt.rc_context(rc()):
             fig.savefig(out, format=fmt, dpi=dpi, metadata=_pdf_meta(fig) if fmt == "pdf" else None)
     except OSError as exc:
-        raise AtlasError("errors.unwritable", path=str(out), reason=exc.strerror or str(exc)) from None
+        raise AtlasError("errors.unwritable", path=str(out), reason=os_reason(exc)) from None
     return out
 
 

@@ -25,7 +25,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from geo import indicators as ind_mod
-from geo.errors import AtlasError
+from geo.errors import AtlasError, os_reason
 from geo.export import Credits
 from geo.i18n import DEFAULT_LANG, at_least, fmt_number, fmt_percent, t
 from geo.printmap import (
@@ -607,7 +607,7 @@ def to_pptx(deck: Deck, out: str | Path) -> Path:
         prs.core_properties.language = deck.lang
         prs.save(out)
     except OSError as exc:
-        raise AtlasError("errors.unwritable", path=str(out), reason=exc.strerror or str(exc)) from None
+        raise AtlasError("errors.unwritable", path=str(out), reason=os_reason(exc)) from None
     return out
 
 
@@ -703,7 +703,7 @@ def to_pdf(deck: Deck, out: str | Path) -> Path:
                 for n, s in enumerate(deck.slides, start=1):
                     pdf.savefig(_pdf_page(s, n, total, deck.lang))
     except OSError as exc:
-        raise AtlasError("errors.unwritable", path=str(out), reason=exc.strerror or str(exc)) from None
+        raise AtlasError("errors.unwritable", path=str(out), reason=os_reason(exc)) from None
     return out
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 
 from geo import settings
@@ -19,9 +20,60 @@ COMMAND_MODULES = ("geo.cli.layers", "geo.cli.coverage", "geo.cli.indicators", "
                    "geo.cli.suggest", "geo.cli.audit")
 
 
+# argparse's message templates (Python 3.11+) → catalog keys of [cli]; the rest is kept as is
+_ARGPARSE_INNER = (
+    (r"invalid choice: (?P<value>.+?) \(choose from (?P<choices>.*)\)", "cli.invalid_choice"),
+    (r"invalid (?P<type>\S+) value: (?P<value>.+)", "cli.invalid_value"),
+    (r"expected one argument", "cli.expected_one"),
+    (r"expected at least one argument", "cli.expected_at_least_one"),
+    (r"expected at most one argument", "cli.expected_at_most_one"),
+    (r"expected (?P<n>\d+) arguments?", "cli.expected_n"),
+    (r"not allowed with argument (?P<other>.+)", "cli.not_allowed_with"),
+    (r"ignored explicit argument (?P<value>.+)", "cli.ignored_explicit"),
+)
+_ARGPARSE_TOP = (
+    (r"the following arguments are required: (?P<args>.+)", "cli.required"),
+    (r"unrecognized arguments: (?P<args>.+)", "cli.unrecognized"),
+    (r"one of the arguments (?P<args>.+) is required", "cli.one_required"),
+    (r"ambiguous option: (?P<option>.+?) could match (?P<matches>.+)", "cli.ambiguous"),
+)
+
+
+def argparse_message(message: str, lang: str) -> str:
+    """argparse's English error ``message`` in ``lang`` (catalog section ``[cli]``); a message
+    of a template not known here is returned unchanged."""
+    def match(text: str, table) -> str | None:
+        for pattern, key in table:
+            m = re.fullmatch(pattern, text, flags=re.S)
+            if m:
+                return t(key, lang, **m.groupdict())
+        return None
+
+    m = re.fullmatch(r"argument (?P<arg>[^:]+): (?P<inner>.*)", message, flags=re.S)
+    if m:
+        inner = match(m["inner"], _ARGPARSE_INNER)
+        return t("cli.argument", lang, arg=m["arg"], inner=inner) if inner else message
+    return match(message, _ARGPARSE_TOP) or message
+
+
+def argv_lang(argv: list[str]) -> str:
+    """The message language a command line asks for: ``--lang`` before the command, else the
+    system locale's (so argparse's own refusals follow it too)."""
+    for i, arg in enumerate(argv):
+        if arg == "--lang" and i + 1 < len(argv) and argv[i + 1] in ("vi", "en"):
+            return argv[i + 1]
+        if arg.startswith("--lang=") and arg[7:] in ("vi", "en"):
+            return arg[7:]
+        if not arg.startswith("-"):  # the command: a later --lang is the command's own option
+            break
+    return system_lang()
+
+
 class _Parser(argparse.ArgumentParser):
+    lang = "en"  # set by main() from the command line before parsing
+
     def error(self, message: str) -> None:  # one line, exit 2, no usage dump
-        sys.stderr.write(f"error: {message}\n")
+        sys.stderr.write(f"error: {argparse_message(message, _Parser.lang)}\n")
         raise SystemExit(2)
 
 
@@ -74,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    _Parser.lang = argv_lang(list(sys.argv[1:] if argv is None else argv))
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

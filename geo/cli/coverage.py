@@ -13,7 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 
 from geo.coverage import check_limits
-from geo.errors import AtlasError
+from geo.errors import AtlasError, os_reason
 from geo.i18n import t
 from geo.numbers import whole_people
 from geo.paths import check_writable
@@ -231,7 +231,7 @@ def run(args) -> int:
     except AtlasError:
         raise
     except OSError as exc:
-        raise AtlasError("errors.unwritable", path=str(out), reason=exc.strerror or type(exc).__name__) from None
+        raise AtlasError("errors.unwritable", path=str(out), reason=os_reason(exc)) from None
     print(t("coverage.cli_population", lang, label=t(result.population_label_key, lang)))
     if result.completeness is not None:
         print(result.completeness_sentence(lang))

@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from geo.errors import AtlasError
+from geo.errors import AtlasError, os_reason
 from geo.i18n import t
 from geo.paths import check_writable
 
@@ -81,6 +81,6 @@ def cmd_map(args: argparse.Namespace) -> int:
         os.replace(tmp, out)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise AtlasError("errors.unwritable", path=str(out), reason=exc.strerror or str(exc)) from None
+        raise AtlasError("errors.unwritable", path=str(out), reason=os_reason(exc)) from None
     sys.stdout.write(f"{out} ({len(html):,} bytes)\n")
     return 0

@@ -23,7 +23,7 @@ from geo.cli.coverage import (
     load_source,
 )
 from geo.coverage import check_limits
-from geo.errors import AtlasError
+from geo.errors import AtlasError, os_reason
 from geo.i18n import fmt_percent, t
 from geo.text import spreadsheet_safe
 from geo.units import DECK_LEVELS, TERRITORIES, UNIT_LAYERS, PlanningUnit, find, resolve, unit_set_layer, units_by_id
@@ -220,7 +220,7 @@ def run(args) -> int:
             gdf = s.sites.assign(method=sg.export_frame(s, lang)["method"].to_numpy())
             gdf.to_file(out, driver="GPKG" if out.suffix.lower() == ".gpkg" else "GeoJSON", engine="pyogrio")
     except OSError as exc:
-        raise AtlasError("errors.unwritable", path=str(out), reason=exc.strerror or type(exc).__name__) from None
+        raise AtlasError("errors.unwritable", path=str(out), reason=os_reason(exc)) from None
     print(t("coverage.cli_population", lang, label=t(grid.label_key, lang)))
     for line in sg.sentences(s, lang, cov.facility_label(category, lang)):
         print(line)

@@ -38,6 +38,8 @@ YEAR_PARAMS = frozenset({"year", "years", "period", "first", "last", "first_year
 
 
 def _param(name: str, value: Any, lang: str) -> Any:
+    if hasattr(value, "i18n_text"):  # text that is itself translated (e.g. geo.errors.os_reason)
+        return value.i18n_text(lang)
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return value
     if name in YEAR_PARAMS and math.isfinite(float(value)) and float(value).is_integer():
