@@ -4,6 +4,7 @@ Pure data: class breaks, colours and legend labels; no drawing here.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,13 +57,47 @@ def classify(values: pd.Series, scheme: str = "quantiles", k: int = 5, palette: 
             result = cls(vals[ok], **kw)
         bins = [float(b) for b in result.bins]
         idx[ok] = result.yb
+    bins, idx, labels = _snap(vals, ok, bins, idx, lang)
     pal = PALETTES[palette]
     step = (len(pal) - 1) / max(len(bins) - 1, 1)
     colors = [pal[round(i * step)] for i in range(len(bins))]
-    lo = float(np.nanmin(vals[ok]))
-    labels = []
-    for i, hi in enumerate(bins):
-        start = lo if i == 0 else bins[i - 1]
-        labels.append(f"{fmt_number(start, lang, 0 if abs(start) >= 10 else 2)} – "
-                      f"{fmt_number(hi, lang, 0 if abs(hi) >= 10 else 2)}")
     return Classification(bins, colors, labels, scheme), idx
+
+
+def label_decimals(values: np.ndarray) -> int:
+    """Decimals of every label of one legend: the data's own precision (a share rounded to
+    0.1 → 1), at most 2 below 10, 1 below 1,000, 0 from 1,000 — one number for all classes."""
+    top = float(np.nanmax(np.abs(values))) if len(values) else 0.0
+    cap = 2 if top < 10 else (1 if top < 1000 else 0)
+    for d in range(cap + 1):
+        if np.allclose(values * 10 ** d, np.round(values * 10 ** d), rtol=0, atol=1e-6):
+            return d
+    return cap
+
+
+def class_label(lo: float, hi: float, lang: str, decimals: int) -> str:
+    """A legend class "7,6 – 12,1" (vi) / "7.6 – 12.1" (en): both ends with the same decimals."""
+    return f"{fmt_number(lo, lang, decimals)} – {fmt_number(hi, lang, decimals)}"
+
+
+def _snap(vals: np.ndarray, ok: np.ndarray, bins: list[float], idx: np.ndarray,
+          lang: str) -> tuple[list[float], np.ndarray, list[str]]:
+    """Class upper bounds rounded up to the labels' decimals, values re-assigned to them, and
+    the labels: every value lies inside its own class's label ("7,55" never below the lowest
+    class because a bound was printed rounded). Data at the labels' precision gets classes
+    that do not touch ("7,6 – 12,1", "12,2 – 16,6"); finer data, classes sharing their ends."""
+    data = vals[ok]
+    d = label_decimals(data)
+    f = 10.0 ** d
+    exact = np.allclose(data * f, np.round(data * f), rtol=0, atol=1e-6)
+    snapped = sorted({math.ceil(b * f - 1e-6) / f for b in bins})
+    top = math.ceil(float(data.max()) * f - 1e-6) / f
+    snapped = [b for b in snapped if b < top] + [top]
+    idx = idx.copy()
+    idx[ok] = np.searchsorted(np.asarray(snapped), data - 1e-9, side="left")
+    lo = math.floor(float(data.min()) * f + 1e-6) / f
+    labels = []
+    for i, hi in enumerate(snapped):
+        start = lo if i == 0 else (snapped[i - 1] + 1.0 / f if exact else snapped[i - 1])
+        labels.append(class_label(start, hi, lang, d))
+    return [float(b) for b in snapped], idx, labels

@@ -24,6 +24,7 @@ import pandas as pd
 
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, t
+from geo.numbers import share_percent
 from geo.settings import REPO_ROOT
 from geo.units import PROVINCE_ID, PlanningUnit, normalise_id, unit_frame
 from geo.units import all_units as _all_units
@@ -547,7 +548,8 @@ def indicator_map_frame(values: pd.DataFrame, level: str, loader: Any = None) ->
     GeoDataFrame
         One row per unit of the layer (EPSG:4326), columns ``unit_id`` (the layer's code as
         text), ``name``, ``geometry``, ``value``, ``covered_population``, ``population`` (NaN
-        where the indicator has no value) and ``readiness_share`` (``value`` rounded to 0.1).
+        where the indicator has no value) and ``readiness_share`` (``value`` as
+        :func:`geo.numbers.share_percent`, the number the coverage map colours too).
 
     Raises
     ------
@@ -563,7 +565,7 @@ def indicator_map_frame(values: pd.DataFrame, level: str, loader: Any = None) ->
     gdf["unit_id"] = gdf["unit_id"].astype(str)
     gdf = gdf.merge(values[["unit_id", "value", "covered_population", "population"]].assign(
         unit_id=lambda d: d["unit_id"].astype(str)), on="unit_id", how="left")
-    gdf["readiness_share"] = gdf["value"].round(1)
+    gdf["readiness_share"] = share_percent(gdf["value"] / 100.0)   # as the coverage map (geo.numbers)
     return gdf
 
 

@@ -15,6 +15,14 @@ import pandas as pd
 SHARE_DECIMALS = 1
 
 
+def share_percent(share):
+    """A covered share (0–1; a number, array or Series) as the percent every map classifies and
+    every label shows: ``SHARE_DECIMALS`` decimals (0.075516 → 7.6). The coverage map and the
+    readiness indicator map colour this same number, so their legends agree."""
+    return np.round(np.asarray(share, dtype=float) * 100.0, SHARE_DECIMALS) if not isinstance(share, pd.Series) \
+        else (share.astype(float) * 100.0).round(SHARE_DECIMALS)
+
+
 def round_people(x: float) -> float:
     """People for a sentence or a slide: nearest 100 from 10,000, nearest 10 from 1,000,
     else the nearest whole person. NaN stays NaN (shown as "no data")."""

@@ -13,6 +13,7 @@ import shapely
 
 from geo.catalog import Catalog, Layer, get_catalog
 from geo.i18n import fmt_percent, t
+from geo.numbers import share_percent
 from geo.service import CoverageResult
 from geo.settings import STORE_CRS
 from layers.render import add_catalog_layer, add_choropleth, finish_map, new_map
@@ -57,7 +58,7 @@ def coverage_map(result: CoverageResult, lang: str, facility_names: pd.Series, g
     table = result.table
     shown = gpd.GeoDataFrame({
         "unit_name": table["unit_name"].astype(str).to_numpy(),
-        "share_pct": table["covered_share"].to_numpy() * 100,
+        "share_pct": share_percent(table["covered_share"].to_numpy()),   # as the readiness map (geo.numbers)
         "share_txt": share_texts(result, lang),
         "population": table["population"].to_numpy(),
         "beyond": table["beyond_population"].to_numpy(),
