@@ -54,7 +54,8 @@ def test_options(tmp_path, capsys):
     assert "Layer: vung (of 2)" in capsys.readouterr().out
     assert main(["check", str(C.make_csv_surveyor_xy(tmp_path)), "--crs", "9213"]) == 0
     assert "EPSG:9213 VN-2000 / TM-3 106-30 — set by the user" in capsys.readouterr().out
-    assert main(["check", str(C.make_kml_mixed(tmp_path)), "--kind", "polygons"]) == 0
+    # the other kinds left out are named, and the read is not a plain success (exit 1)
+    assert main(["check", str(C.make_kml_mixed(tmp_path)), "--kind", "polygons"]) == 1
     assert "Kept polygons; left out: points (2)" in capsys.readouterr().out
     assert main(["check", str(C.make_shp_vni(tmp_path)), "--encoding", "vni"]) == 0
     assert "Text encoding: set by the user" in capsys.readouterr().out
@@ -168,3 +169,34 @@ def test_unwritable_out_is_one_sentence_naming_the_users_path(tmp_path, capsys, 
     err = capsys.readouterr().err.strip()
     assert err == f"error: Cannot write '{out}' (No space left on device); choose a folder you can write to."
     assert not list(tmp_path.glob(".*partial*"))
+
+
+MIXED_KML = """<?xml version="1.0" encoding="UTF-8"?>
+<kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>Hỗn hợp</name>
+<Placemark><name>Nhà văn hoá + cổng</name><MultiGeometry>
+  <Polygon><outerBoundaryIs><LinearRing><coordinates>105.84,21.59 105.85,21.59 105.85,21.60 105.84,21.59</coordinates></LinearRing></outerBoundaryIs></Polygon>
+  <Point><coordinates>105.845,21.585</coordinates></Point></MultiGeometry></Placemark>
+<Placemark><name>Đường nội bộ</name><LineString><coordinates>105.80,21.50 105.81,21.51</coordinates></LineString></Placemark>
+<Placemark><name>Trạm Y tế</name><Point><coordinates>105.82,21.52</coordinates></Point></Placemark>
+<Placemark><name>Trường</name><Polygon><outerBoundaryIs><LinearRing><coordinates>105.70,21.40 105.71,21.40 105.71,21.41 105.70,21.40</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark>
+</Document></kml>
+"""
+
+
+def test_mixed_kml_read_by_kind_names_what_is_left_out_and_counts_parts(tmp_path, capsys):
+    src = tmp_path / "mixed.kml"
+    src.write_text(MIXED_KML, encoding="utf-8")
+    out = tmp_path / "polys.gpkg"
+    assert main(["check", str(src), "--kind", "polygons", "--out", str(out)]) == 1
+    cap = capsys.readouterr()
+    text = cap.out
+    # 4 placemarks, one split in two: 5 parts, 2 polygons kept, 3 parts left out (named)
+    assert "Features: 2 (read 4, 5 after splitting mixed-kind features)" in text
+    lost = "NOT ALL IMPORTED: 3 of the 5 features were not imported — row/feature number 1 (Nhà văn hoá + cổng), " \
+           "2 (Đường nội bộ), 3 (Trạm Y tế)"
+    assert lost in text and lost in cap.err
+    assert "split into one feature per kind: 1." in text and "1 features" not in text
+    assert f"Wrote {out} INCOMPLETE: 2 of 5 features (3 not imported, see above)" in text
+    assert list(pyogrio.read_dataframe(out)["name"]) == ["Nhà văn hoá + cổng", "Trường"]
+    assert main(["--lang", "vi", "check", str(src), "--kind", "polygons"]) == 1
+    assert "thành 5 sau khi tách" in capsys.readouterr().out

@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         finally:
             tmp.unlink(missing_ok=True)
         if lossy:
-            out.write(t("cli_check.wrote_lossy", lang, path=str(target), features=len(gdf), read=report.features_in,
+            out.write(t("cli_check.wrote_lossy", lang, path=str(target), features=len(gdf), read=report.read_count,
                         lost=max(report.dropped_count, len(report.dropped_rows))) + "\n")
         else:
             out.write(t("cli_check.wrote", lang, path=str(target), features=len(gdf)) + "\n")

@@ -253,7 +253,10 @@ def _normalise(raw: _Raw, report: ImportReport, *, override, encoding: str, kind
     report.renamed_columns = renamed
     report.encoding_basis = "override" if encoding != "auto" else raw.encoding_basis
     gdf, report.truncated_values = _truncate(gdf, limits.max_text_chars)
+    n_read = len(gdf)
     gdf = _explode_collections(gdf, report)
+    if len(gdf) > n_read:  # mixed-kind features split: counts below are of the parts
+        report.parts = report.features_in + len(gdf) - n_read
     empty = gdf.geometry.isna().to_numpy() | shapely.is_empty(np.asarray(gdf.geometry.values))
     report.dropped_empty += int(empty.sum())
     gdf = _drop(gdf, empty, report, "empty")
@@ -320,7 +323,7 @@ def _normalise(raw: _Raw, report: ImportReport, *, override, encoding: str, kind
             raise AtlasError("import_errors.kind_absent", file=fname, **counts)
         keep = dims == {v: k for k, v in _DIM_KIND.items()}[kind]
         report.left_out = {k: v for k, v in kinds.items() if k != kind}
-        gdf = gdf.loc[keep]
+        gdf = _drop(gdf, ~keep, report, "other_kind")  # named, like every feature not imported
         report.kind = kind
     elif kinds:
         report.kind = next(iter(kinds))

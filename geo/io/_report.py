@@ -27,6 +27,7 @@ class ImportReport:
     renamed_columns: dict[str, str] = field(default_factory=dict)
     features_in: int = 0
     features: int = 0
+    parts: int = 0  # features after mixed-kind features were split into one per kind (0: none split)
     kinds: dict[str, int] = field(default_factory=dict)
     kind: str = ""
     left_out: dict[str, int] = field(default_factory=dict)
@@ -58,9 +59,14 @@ class ImportReport:
         return d
 
     @property
+    def read_count(self) -> int:
+        """Features read: those of the file, or the parts they were split into by kind."""
+        return self.parts or self.features_in
+
+    @property
     def lost(self) -> int:
         """How many features of the file are not in the result (dropped or left out)."""
-        return max(self.features_in - self.features, len(self.dropped_rows)) if self.features_in else 0
+        return max(self.read_count - self.features, len(self.dropped_rows)) if self.features_in else 0
 
     def lost_line(self, lang: str = "vi") -> str:
         """One sentence naming the features that were not imported (row number and name)."""
@@ -68,12 +74,12 @@ class ImportReport:
         count = max(self.dropped_count, len(self.dropped_rows))
         more = count - len(named)
         rows = ", ".join(named) + (f", … (+{more})" if more > 0 else "")
-        return t("import_report.lost", lang, count=count, read=self.features_in, rows=rows)
+        return t("import_report.lost", lang, count=count, read=self.read_count, rows=rows)
 
     @property
     def lossy(self) -> bool:
-        """True when some feature of the file was not imported (a layer chosen with ``kind``
-        leaves the other kinds out on purpose: that is said, not counted as a loss)."""
+        """True when some feature of the file was not imported (the other kinds left out of a
+        mixed layer read with ``kind`` count too: they are named, and the read is not whole)."""
         return bool(self.dropped_count or self.dropped_rows)
 
     def warning_texts(self, lang: str = "vi") -> list[str]:
@@ -106,7 +112,10 @@ class ImportReport:
             if r.get("total") is not None:
                 out.append(tr("raster_total", total=_n(r["total"], lang)))
             return out + (self.warning_texts(lang) if warnings else [])
-        out.append(tr("features", features=self.features, read=self.features_in))
+        if self.parts:
+            out.append(tr("features_split", features=self.features, read=self.features_in, parts=self.parts))
+        else:
+            out.append(tr("features", features=self.features, read=self.features_in))
         if self.kinds:
             out.append(tr("kinds", kinds=", ".join(f"{tr('kind_' + k)} ({_n(v, lang)})" for k, v in self.kinds.items())))
         if self.left_out:
