@@ -145,6 +145,13 @@ def choose_many(label: str, options: Any, **kwargs: Any) -> list:
     return st.multiselect(label, options, select_all=False, **kwargs)
 
 
+def choose_one(label: str, options: Any, where: Any = None, **kwargs: Any) -> Any:
+    """``st.selectbox`` (or ``where.selectbox``: a column, ``st.sidebar``) with its placeholder
+    in the UI language instead of Streamlit's English "Choose an option"."""
+    kwargs.setdefault("placeholder", tr("common.choose_option"))
+    return (where if where is not None else st).selectbox(label, options, **kwargs)
+
+
 def show_error(err: AtlasError) -> None:
     """Show a refusal as one clear sentence in the current language (names in it literal)."""
     st.error(plain(err.message(current_lang())))

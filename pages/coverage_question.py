@@ -20,7 +20,7 @@ from geo.network import RoadGraph, build_graph
 from geo.population import read_population_raster
 from geo.service import CoverageRequest
 from geo.units import numbered_units
-from pages.common import show_error, tr, uploader
+from pages.common import choose_one, show_error, tr, uploader
 from pages.shared_data import coverage_service
 
 UNIT_CHOICES = {"cities": "smart_cities", "districts": "districts", "communes": "communes", "wards": "wards_2025"}
@@ -118,7 +118,7 @@ def ask_sidebar(lang: str, catalog: Catalog, saved: SavedLayers) -> Choices:
     if "cov_radius" not in st.session_state:
         reach_defaults(catalog)
     with st.sidebar:
-        fac_source = st.selectbox(tr("coverage.facilities"), list(catalog.categories) + [FAC_UPLOAD]
+        fac_source = choose_one(tr("coverage.facilities"), list(catalog.categories) + [FAC_UPLOAD]
                                   + [f"ws:{n}" for n in ws_of["points"] + ws_of["polygons"]], key="cov_facilities",
                                   on_change=reach_defaults, args=(catalog,),
                                   format_func=lambda c: catalog.categories[c].title(lang)
@@ -126,11 +126,11 @@ def ask_sidebar(lang: str, catalog: Catalog, saved: SavedLayers) -> Choices:
                                   if c == FAC_UPLOAD else saved_name(c, lang))
         fac_upload = uploader(tr("coverage.facilities_upload_file"), ["geojson", "json", "gpkg", "zip", "csv"],
                               key="cov_fac_file") if fac_source == FAC_UPLOAD else None
-        unit_choice = st.selectbox(tr("coverage.units"), list(UNIT_CHOICES) + [f"ws:{n}|{ws_saved[n]}" for n in
+        unit_choice = choose_one(tr("coverage.units"), list(UNIT_CHOICES) + [f"ws:{n}|{ws_saved[n]}" for n in
                                                                                ws_of["polygons"]], index=1,
                                    key="cov_units", format_func=lambda u: saved_name(u, lang) if u.startswith("ws:")
                                    else t(f"coverage.units_{u}", lang))
-        pop_choice = st.selectbox(tr("coverage.population_source"), ["commune", "ward", "upload"]
+        pop_choice = choose_one(tr("coverage.population_source"), ["commune", "ward", "upload"]
                                   + [f"ws:{n}" for n in ws_of["raster"]], key="cov_pop",
                                   format_func=lambda p: saved_name(p, lang) if p.startswith("ws:")
                                   else t(f"coverage.pop_{p}", lang))
@@ -144,7 +144,7 @@ def ask_sidebar(lang: str, catalog: Catalog, saved: SavedLayers) -> Choices:
             detour = st.number_input(tr("coverage.detour"), min_value=1.0, max_value=3.0, value=1.0, step=0.1,
                                      key="cov_detour")
         else:
-            roads_saved = st.selectbox(tr("coverage.roads_saved"), [None] + ws_of["lines"], key="cov_roads_saved",
+            roads_saved = choose_one(tr("coverage.roads_saved"), [None] + ws_of["lines"], key="cov_roads_saved",
                                        format_func=lambda n: t("coverage.capacity_none", lang) if n is None
                                        else saved_name(f"ws:{n}", lang)) if ws_of["lines"] else None
             roads_upload = uploader(tr("coverage.roads_upload"), ["geojson", "json", "gpkg", "zip"],

@@ -18,7 +18,7 @@ from geo.coverage import CellSet, facility_xy
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, fmt_percent, t
 from geo.text import escape, spreadsheet_safe
-from pages.common import choose_many, current_lang, plain, show_error, tr
+from pages.common import choose_many, choose_one, current_lang, plain, show_error, tr, uploader
 
 RESULT_KEY = "sug_result"
 EXTRA_KEY = "sug_result_extra"  # candidates sentence, exclusions and scope of the stored answer
@@ -107,9 +107,9 @@ def render(*, lang: str, cells: CellSet, cost: np.ndarray, threshold: float, det
         budget = c2.number_input(tr("suggest.budget"), min_value=1, max_value=50, value=3, step=1, key="sug_budget")
         target = c2.number_input(tr("suggest.target"), min_value=1, max_value=100, value=95, step=1,
                                  key="sug_target")
-        scope = c3.selectbox(tr("suggest.scope"), [SCOPE_ALL] + list(range(len(names))), key="sug_scope",
+        scope = choose_one(tr("suggest.scope"), where=c3, options=[SCOPE_ALL] + list(range(len(names))), key="sug_scope",
                              format_func=lambda i: t("suggest.scope_all", lang) if i == SCOPE_ALL else names[i])
-        cand_choice = c3.selectbox(tr("suggest.candidates"), ["grid"] + list(candidate_layers)
+        cand_choice = choose_one(tr("suggest.candidates"), where=c3, options=["grid"] + list(candidate_layers)
                                    + ([UPLOAD] if uploads else []), key="sug_cand",
                                    format_func=lambda c: t("suggest.candidates_grid", lang) if c == "grid"
                                    else t("suggest.candidates_upload", lang) if c == UPLOAD
@@ -119,7 +119,7 @@ def render(*, lang: str, cells: CellSet, cost: np.ndarray, threshold: float, det
                                   key="sug_spacing")
         time_limit = c5.number_input(tr("suggest.time_limit"), min_value=1, max_value=600, value=20, step=5,
                                      key="sug_time")
-        excl_choice = c6.selectbox(tr("suggest.exclusions"), [NONE] + list(exclusion_layers)
+        excl_choice = choose_one(tr("suggest.exclusions"), where=c6, options=[NONE] + list(exclusion_layers)
                                    + ([UPLOAD] if uploads else []), key="sug_excl",
                                    format_func=lambda c: t("suggest.exclusions_none", lang) if c == NONE
                                    else t("suggest.exclusions_upload", lang) if c == UPLOAD
@@ -127,8 +127,10 @@ def render(*, lang: str, cells: CellSet, cost: np.ndarray, threshold: float, det
         cand_file = excl_file = None
         if uploads:  # a form cannot show an uploader only after a choice: both are always offered
             u1, u2 = st.columns(2)
-            cand_file = u1.file_uploader(tr("suggest.candidates_file"), type=UPLOAD_TYPES, key="sug_cand_file")
-            excl_file = u2.file_uploader(tr("suggest.exclusions_file"), type=UPLOAD_TYPES, key="sug_excl_file")
+            with u1:  # the house uploader: the reader's size cap, formats and help in the UI language
+                cand_file = uploader(tr("suggest.candidates_file"), UPLOAD_TYPES, key="sug_cand_file")
+            with u2:
+                excl_file = uploader(tr("suggest.exclusions_file"), UPLOAD_TYPES, key="sug_excl_file")
         run = st.form_submit_button(tr("suggest.run"))
     if run:
         try:

@@ -10,7 +10,7 @@ import streamlit as st
 from geo.errors import AtlasError
 from geo.i18n import fmt_number, t
 from geo.service import CoverageResult, capacity_columns
-from pages.common import choose_many, show_error, tr, uploader
+from pages.common import choose_many, choose_one, show_error, tr, uploader
 from pages.coverage_question import digest, read_upload
 from pages.coverage_tables import fmt_table, label_columns
 
@@ -52,7 +52,7 @@ def whatif_panel(q: dict, base: Any, names: pd.Series, show_2sfca: bool, lang: s
     q.update(added=tuple(tuple(p) for p in st.session_state["cov_added"]),
              closed=tuple(st.session_state["cov_closed"]))
     if show_2sfca:
-        q["capacity_col"] = st.selectbox(tr("coverage.capacity"), [""] + capacity_columns(base), key="cov_capacity",
+        q["capacity_col"] = choose_one(tr("coverage.capacity"), [""] + capacity_columns(base), key="cov_capacity",
                                          format_func=lambda c: str(c) or t("coverage.capacity_none", lang))
 
 

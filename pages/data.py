@@ -15,7 +15,7 @@ from geo import io as gio
 from geo import workspace
 from geo.encoding import ENCODINGS
 from geo.errors import AtlasError
-from pages.common import current_lang, ensure_app_entry, plain, plain_table, tr, tr_plain, uploader
+from pages.common import choose_one, current_lang, ensure_app_entry, plain, plain_table, tr, tr_plain, uploader
 from pages.data_parts import (
     CHOICE_ERRORS,
     TABLE_TYPES,
@@ -62,13 +62,13 @@ if source is not None:
         auto = tr("data.kind_auto")
         # "" = automatic (a None option would show Streamlit's untranslated "Choose an option")
         layer_labels = {"": auto, **{v: v for v in layer_choices}}
-        layer = (st.selectbox(tr("data.layer"), list(layer_labels), key="data_layer", format_func=layer_labels.get)
+        layer = (choose_one(tr("data.layer"), list(layer_labels), key="data_layer", format_func=layer_labels.get)
                  or None) if len(layer_choices) > 1 else None
         crs = st.text_input(tr("data.crs"), key="data_crs").strip()
         enc_labels = {e: tr(f"data.enc_label_{e}") for e in ENCODINGS}
-        encoding = st.selectbox(tr("data.encoding"), list(ENCODINGS), key="data_encoding", format_func=enc_labels.get)
+        encoding = choose_one(tr("data.encoding"), list(ENCODINGS), key="data_encoding", format_func=enc_labels.get)
         kind_labels = {"": auto, **{k: tr(f"import_report.kind_{k}") for k in gio.KINDS}}
-        kind = st.selectbox(tr("data.kind"), list(kind_labels), key="data_kind", format_func=kind_labels.get) or None
+        kind = choose_one(tr("data.kind"), list(kind_labels), key="data_kind", format_func=kind_labels.get) or None
         header_row = None
         if Path(name).suffix.lower() in TABLE_TYPES:  # 0 = found automatically (title rows, two-row headers)
             header_row = int(st.number_input(tr("data.header_row"), min_value=0, max_value=10_000, step=1,
@@ -141,7 +141,7 @@ else:
     names = [x["name"] for x in saved]
     vectors = [x["name"] for x in saved if x["kind"] != "raster"]
     if vectors:
-        shown = st.selectbox(tr("data.preview"), vectors, key="data_show_saved")
+        shown = choose_one(tr("data.preview"), vectors, key="data_show_saved")
         try:
             preview_map(workspace.read_layer(shown), shown, key="data_saved_map")
         except AtlasError as err:
@@ -175,10 +175,10 @@ def register_section() -> None:
     if _points and _editor is None:
         st.info(tr("register.sign_in_first"))
     elif _points:
-        _cat = st.selectbox(tr("register.pick_category"), list(_current), format_func=lambda c: _cats[c].title(lang),
+        _cat = choose_one(tr("register.pick_category"), list(_current), format_func=lambda c: _cats[c].title(lang),
                             key="reg_category")
         _osm = tr("register.osm_default")
-        _layer = st.selectbox(tr("register.pick_layer"), [""] + _points, key="reg_layer",
+        _layer = choose_one(tr("register.pick_layer"), [""] + _points, key="reg_layer",
                               format_func=lambda n: _osm if n == "" else n)
         if st.button(tr("register.declare"), key="reg_declare"):
             try:

@@ -17,7 +17,7 @@ from geo.catalog import get_catalog
 from geo.errors import AtlasError
 from geo.safezip import Limits
 from layers.render import add_catalog_layer, add_gdf_layer, finish_map, geometry_kind, new_map
-from pages.common import current_lang, plain, tr, tr_plain
+from pages.common import choose_one, current_lang, plain, tr, tr_plain
 from pages.map_component import show_map
 from pages.shared_data import cached_layer
 from pages.sidebar import current_basemap
@@ -147,7 +147,7 @@ def manage_layers(names: list[str], editor) -> None:  # geo.auth.Editor
             st.session_state["data_confirm_delete"] = False
         elif st.session_state.get("data_manage_pick") not in names:
             st.session_state.pop("data_manage_pick", None)
-        target = st.selectbox(tr("data.pick_layer"), names, key="data_manage_pick")
+        target = choose_one(tr("data.pick_layer"), names, key="data_manage_pick")
         new_name = st.text_input(tr("data.new_name"), key="data_new_name")
         if st.button(tr("data.rename"), key="data_rename"):
             try:

@@ -9,7 +9,7 @@ from geo.catalog import get_catalog
 from geo.errors import AtlasError
 from geo.export import FORMATS, RASTER_FORMATS, VECTOR_FORMATS, source_choices
 from geo.i18n import t
-from pages.common import current_lang, ensure_app_entry, show_error, tr
+from pages.common import choose_one, current_lang, ensure_app_entry, show_error, tr
 from pages.export_deck import deck_tab
 from pages.present_views import (
     STYLE_KEYS,
@@ -85,11 +85,11 @@ tab_data, tab_print, tab_deck, tab_html, tab_present = st.tabs(
 with tab_data:
     catalog = get_catalog()
     sources = source_choices(lang, dict.fromkeys(workspace_layers(), "vector"))  # saved vector layers
-    source_id = st.selectbox(tr("present.choose_layer"), list(sources), format_func=lambda s: sources[s][0],
+    source_id = choose_one(tr("present.choose_layer"), list(sources), format_func=lambda s: sources[s][0],
                              key="export_layer")
     is_raster = sources[source_id][1]
     fmts = RASTER_FORMATS if is_raster else VECTOR_FORMATS
-    fmt = st.selectbox(tr("present.choose_format"), list(fmts), format_func=lambda f: tr(f"export.fmt_{f}"),
+    fmt = choose_one(tr("present.choose_format"), list(fmts), format_func=lambda f: tr(f"export.fmt_{f}"),
                        key="export_format")
     crs_choice = st.radio(tr("present.choose_crs"), ["4326", "9213"], horizontal=True, key="export_crs",
                           format_func=lambda c: tr("present.crs_wgs84") if c == "4326" else tr("present.crs_vn2000"),
@@ -144,7 +144,7 @@ with tab_print:
     p_unit = units_opts[0]
     if p_source == "unit":
         _wanted = unit_key(view_state.get("unit"))
-        p_unit = st.selectbox(tr("present.choose_unit"), units_opts, format_func=unit_label, key="print_unit",
+        p_unit = choose_one(tr("present.choose_unit"), units_opts, format_func=unit_label, key="print_unit",
                               index=units_opts.index(_wanted) if _wanted in units_opts else 0)
         default_title = t("print.title_default", lang, name=unit_label(p_unit))
     else:

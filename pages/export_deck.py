@@ -6,7 +6,7 @@ import streamlit as st
 
 from geo.errors import AtlasError
 from geo.units import TERRITORIES
-from pages.common import show_error, tr
+from pages.common import choose_one, show_error, tr
 from pages.present_views import unit_label, unit_options
 
 
@@ -14,7 +14,7 @@ def deck_tab(wanted: str | None, lang: str) -> None:
     """The deck's choices and its build button; the file lands in ``session_state["deck_file"]``.
     ``wanted``: the unit key of the view the page acts on (preselected when it can have a deck)."""
     units = unit_options()[:4]
-    unit = st.selectbox(tr("present.choose_unit"), units, format_func=unit_label, key="deck_unit",
+    unit = choose_one(tr("present.choose_unit"), units, format_func=unit_label, key="deck_unit",
                         index=units.index(wanted) if wanted in units else 0)
     c1, c2 = st.columns(2)
     fmt = c1.radio(tr("present.deck_format"), ["pptx", "pdf"], horizontal=True, key="deck_fmt", format_func=str.upper)

@@ -21,7 +21,7 @@ from geo.units import (
 )
 from layers.render import PROVINCE_BOUNDS, SCHEMES, center_zoom
 from layers.views import default_view
-from pages.common import choose_many, current_lang, ensure_app_entry, plain, tr, tr_plain
+from pages.common import choose_many, choose_one, current_lang, ensure_app_entry, plain, tr, tr_plain
 from pages.map_cache import cached_map, view_key
 from pages.map_component import show_map
 from pages.shared_data import cached_layer, facility_summaries, workspace_layers
@@ -82,14 +82,14 @@ with st.sidebar:
                     index=1 if url_layer in polygon_layers else 0,
                     format_func=lambda m: tr(f"map.mode_{m}"), horizontal=True)
     if mode == "choropleth" and polygon_layers:
-        view.choropleth_layer = st.selectbox(tr("map.choropleth_layer"), polygon_layers, key=wkey("choro_layer"),
+        view.choropleth_layer = choose_one(tr("map.choropleth_layer"), polygon_layers, key=wkey("choro_layer"),
                                              index=polygon_layers.index(url_layer) if url_layer in polygon_layers else 0,
                                              format_func=lambda lid: catalog.layers[lid].title(lang))
         cols = list(catalog.layers[view.choropleth_layer].choropleth)
-        view.choropleth_column = st.selectbox(tr("map.choropleth_column"), cols, key=wkey("choro_column"),
+        view.choropleth_column = choose_one(tr("map.choropleth_column"), cols, key=wkey("choro_column"),
                                               index=cols.index(url_column) if url_column in cols else 0,
                                               format_func=lambda c: catalog.field_label(c, lang))
-        view.scheme = st.selectbox(tr("map.scheme"), list(SCHEMES), key=wkey("scheme"),
+        view.scheme = choose_one(tr("map.scheme"), list(SCHEMES), key=wkey("scheme"),
                                    index=SCHEMES.index(url.get("scheme", view.scheme)),
                                    format_func=lambda s: tr(f"map.scheme_{s}"))
         view.k = st.slider(tr("map.classes"), *CLASS_RANGE, url.get("classes", view.k), key=wkey("classes"))
@@ -151,7 +151,7 @@ if query:
         search_col.info(tr_plain("map.search_none", q=query))
     else:
         labels = {search_label(h): h for h in hits}
-        pick = st.selectbox(tr("map.search_pick"), list(labels), key=wkey("search_pick"))
+        pick = choose_one(tr("map.search_pick"), list(labels), key=wkey("search_pick"))
         hit = labels[pick]
         if st.session_state.get("_last_pick") != pick:
             st.session_state["_last_pick"] = pick
@@ -188,7 +188,7 @@ with map_col:
 with panel_col:
     st.subheader(tr("map.panel_title"))
     click_layers = [lid for lid in UNIT_LAYERS if lid in unit_frames]
-    click_layer = st.selectbox(tr("map.panel_layer"), click_layers, key=wkey("click_layer"),
+    click_layer = choose_one(tr("map.panel_layer"), click_layers, key=wkey("click_layer"),
                                format_func=lambda lid: tr("map.level_" + catalog.layers[lid].unit_level))
     clicked = (out or {}).get("last_clicked")
     if clicked and clicked != st.session_state["last_click"]:

@@ -11,7 +11,7 @@ import streamlit as st
 
 from geo.errors import AtlasError
 from geo.i18n import DEFAULT_LANG, LANGS, t
-from pages.common import EDITOR_KEY, LANG_KEY, current_lang, show_error, tr, tr_plain
+from pages.common import EDITOR_KEY, LANG_KEY, choose_one, current_lang, show_error, tr, tr_plain
 
 
 def language_switch() -> None:
@@ -69,7 +69,7 @@ def basemap_switch() -> None:
         st.session_state[BASEMAP_KEY] = st.session_state[f"_basemap_choice_{lang}"]
         st.query_params[BASEMAP_KEY] = st.session_state[BASEMAP_KEY]
 
-    st.sidebar.selectbox(t("map.basemap", lang), list(BASEMAPS), index=list(BASEMAPS).index(current),
+    choose_one(t("map.basemap", lang), list(BASEMAPS), where=st.sidebar, index=list(BASEMAPS).index(current),
                          format_func=lambda b: t(f"map.basemap_{b}", lang), key=f"_basemap_choice_{lang}",
                          on_change=_changed)
 

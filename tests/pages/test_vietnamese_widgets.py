@@ -33,6 +33,46 @@ def test_multiselects_have_a_vietnamese_placeholder_and_no_select_all():
         assert "st.multiselect(" not in text and "st.file_uploader(" not in text, page.name
 
 
+def _selectbox_app():
+    import streamlit as st
+
+    from pages.common import choose_one
+
+    st.session_state.setdefault("lang", "vi")
+    choose_one("Lớp", ["a", "b"], key="one", index=None)
+    choose_one("Cột", ["x", "y"], where=st.sidebar, key="side")
+
+
+def test_selectboxes_have_a_vietnamese_placeholder_and_pages_use_the_helper():
+    at = AppTest.from_function(_selectbox_app, default_timeout=60).run()
+    assert not at.exception
+    for key in ("one", "side"):
+        assert at.selectbox(key=key).proto.placeholder == t("common.choose_option", "vi")
+    # no page makes a select box or an uploader past the helpers, on st or on a column/sidebar
+    # (readiness_entry/readiness_frameworks: being edited by another change, to follow)
+    pending = {"readiness_entry.py", "readiness_frameworks.py"}
+    for page in (REPO_ROOT / "pages").glob("*.py"):
+        if page.name == "common.py" or page.name in pending:
+            continue
+        text = page.read_text(encoding="utf-8")
+        assert ".selectbox(" not in text and ".file_uploader(" not in text and ".multiselect(" not in text, page.name
+
+
+def test_suggest_section_widgets_speak_vietnamese(workspace_file):
+    at = AppTest.from_file(str(REPO_ROOT / "pages" / "coverage.py"), default_timeout=300)
+    at.session_state["lang"] = "vi"
+    at.session_state["cov_facilities"] = "health"
+    at.session_state["cov_units"] = "districts"
+    at.run()
+    assert not at.exception
+    ups = {u.proto.id.rsplit("-", 1)[-1]: u for u in at.get("file_uploader")}
+    for key in ("sug_cand_file", "sug_excl_file"):
+        up = next(u for k, u in ups.items() if key in k)
+        assert "Kéo thả tệp" in up.proto.help and ".kmz" in up.proto.help
+    assert at.selectbox(key="sug_scope").proto.placeholder == t("common.choose_option", "vi")
+    assert at.selectbox(key="cov_units").proto.placeholder == t("common.choose_option", "vi")
+
+
 def test_uploaders_explain_themselves_in_vietnamese(tmp_path, monkeypatch):
     from geo.auth import configure_test_editor
 
