@@ -165,6 +165,9 @@ class Completeness:
         The facilities come from a source declared authoritative (geo.register).
     per_unit : DataFrame
         :func:`facility_counts` rows of this category plus ``no_facility_data`` (bool).
+    scope : str
+        What the "k of N" is about, said in the summary: ``"province"`` (the province's 2025
+        units today), ``"area"`` (the 2025 units of a selected area), ``""`` (not stated).
     """
 
     category: str
@@ -176,6 +179,7 @@ class Completeness:
     units_without: int
     authoritative: bool
     per_unit: pd.DataFrame
+    scope: str = ""
 
     @property
     def complete(self) -> bool:
@@ -191,12 +195,16 @@ class Completeness:
         return not self.complete
 
     def summary(self, lang: str) -> str:
-        """One line: "Facility data: 1 of 92 commune health stations known" (vi/en)."""
+        """One line: "Facility data: 1 of 92 commune health stations known" (vi/en); with a
+        ``scope``, what the count is about: "Facility data, whole province (92 communes/wards
+        today): 1 of 92 …" or "…, selected area (55 of today's communes/wards in it): 1 of 55 …"
+        — so the province's figure never reads as one unit's own."""
         what = t(f"completeness.type_{self.norm.facility_type}" if self.norm else
                  f"completeness.category_{self.category}", lang)
         if self.norm is not None:
-            return t("completeness.summary_norm", lang, known=self.known_norm_type or 0,
-                     expected=self.expected or 0, what=what)
+            key = f"completeness.summary_norm_{self.scope}" if self.scope else "completeness.summary_norm"
+            return t(key, lang, known=self.known_norm_type or 0, expected=self.expected or 0, what=what,
+                     units=self.units)
         key = "completeness.summary_authoritative" if self.authoritative else "completeness.summary_no_norm"
         return t(key, lang, known=self.known, what=what)
 
@@ -209,7 +217,7 @@ class Completeness:
 
 def completeness(category: str, units: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, unit_id: str,
                  category_col: str = "category", authoritative: bool = False,
-                 norms: dict[str, Norm] | None = None) -> Completeness:
+                 norms: dict[str, Norm] | None = None, scope: str = "") -> Completeness:
     """Completeness of ``category`` in ``facilities`` over ``units``.
 
     Parameters
@@ -230,6 +238,9 @@ def completeness(category: str, units: gpd.GeoDataFrame, facilities: gpd.GeoData
         True when ``facilities`` is the category's declared authoritative source.
     norms : dict, optional
         Default :data:`NORMS`.
+    scope : str
+        ``"province"`` (``units`` are all the province's 2025 units) or ``"area"`` (those of a
+        selected area): stated in :meth:`Completeness.summary`.
 
     Returns
     -------
@@ -246,7 +257,7 @@ def completeness(category: str, units: gpd.GeoDataFrame, facilities: gpd.GeoData
     return Completeness(category=category, norm=norm, known=int(rows["known"].sum()),
                         known_norm_type=known_norm, expected=expected, units=len(units),
                         units_without=int(rows["no_facility_data"].sum()), authoritative=authoritative,
-                        per_unit=rows)
+                        per_unit=rows, scope=scope)
 
 
 def province_summaries(lang: str) -> list[str]:
@@ -262,6 +273,6 @@ def province_summaries(lang: str) -> list[str]:
     lines = []
     for category in NORMS:
         facilities, source = facilities_for(category)
-        lines.append(completeness(category, wards, facilities, "gso_code",
-                                  authoritative=source.authoritative).summary(lang))
+        lines.append(completeness(category, wards, facilities, "gso_code", authoritative=source.authoritative,
+                                  scope="province").summary(lang))
     return lines

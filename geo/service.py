@@ -263,7 +263,8 @@ def facility_completeness(category: str | None, facilities: gpd.GeoDataFrame, un
         n_wards, without = int(inside.sum()), int((per_ward == 0).sum())
         official = official_completeness.completeness(
             category, w[inside].reset_index(drop=True), facilities.assign(category=category), "gso_code",
-            authoritative=bool(source is not None and source.authoritative))
+            authoritative=bool(source is not None and source.authoritative),
+            scope="province" if n_wards == len(w) else "area")    # say what the "k of N" is about
     if category not in COMMUNE_NORM:
         without = n_wards = 0
     return Completeness(category=category, known=known, wards_without=without, wards=n_wards,

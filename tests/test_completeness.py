@@ -66,3 +66,25 @@ def test_shipped_health_stations_against_the_92_units() -> None:
     assert not (infra.loc[infra["category"] == "public_admin", "osm_tag"] == "amenity=community_centre").any() or \
         infra.loc[(infra["category"] == "public_admin") & (infra["osm_tag"] == "amenity=community_centre"),
                   "name"].fillna("").str.contains("(?i)ủy ban|ubnd").all()
+
+
+def test_the_k_of_n_statement_says_what_it_is_about() -> None:
+    """"1 trên 92" (the province's 2025 units today: readiness page, map panel) and "1 trên 55"
+    (the 2025 units inside a selected area, e.g. the 9 pre-2025 districts: coverage page/CLI)
+    each say which they are, so neither reads as a unit's own figure or contradicts the other."""
+    from geo.completeness import province_summaries
+    from geo.service import CoverageRequest, CoverageService
+
+    wards = load_layer("wards_2025")
+    for lang, whole, area in (("vi", "toàn tỉnh", "khu vực đã chọn"), ("en", "whole province", "selected area")):
+        lines = province_summaries(lang)
+        assert lines and all(whole in line and f"({len(wards)} " in line for line in lines)
+        service = CoverageService()
+        everywhere = service.ask(CoverageRequest(category="health", units="wards_2025", population="wards_2025"))
+        assert everywhere.completeness.official.scope == "province"
+        assert lines[0] in everywhere.completeness_sentence(lang)        # the same sentence on every surface
+        districts = service.ask(CoverageRequest(category="health", units="districts", population="communes"))
+        off = districts.completeness.official
+        assert off.scope == "area" and off.units < len(wards)
+        text = districts.completeness_sentence(lang)
+        assert area in text and f"({off.units} " in text and whole not in text
