@@ -77,13 +77,14 @@ UNIT_LAYERS: dict[str, UnitLayer] = {
 }
 UNIT_CODE_COLUMNS = {lid: spec.id_col for lid, spec in UNIT_LAYERS.items()}
 LAYER_OF_LEVEL = {spec.level: lid for lid, spec in UNIT_LAYERS.items()}
-# the programme cities' short keys (widget values and i18n keys ``map.zoom_<key>``) by code
+# the programme cities' short keys (widget values; labels from ``PlanningUnit.short_label``) by code
 PROGRAMME_CITY_KEYS = {"164": "tp_thai_nguyen", "165": "tp_song_cong", "172": "pho_yen"}
 SMART_CITIES = "smart_cities"  # unit set: the 3 programme cities (rows of ``districts``)
 # old spellings of the layer part of an id → catalog layer id
 _LAYER_ALIASES = {"district": "districts", "districts": "districts", "city": "districts",
                   "commune": "communes", "communes": "communes",
                   "ward": "wards_2025", "wards": "wards_2025", "wards_2025": "wards_2025"}
+_SHORT_TYPES = {"Thành phố": "TP", "Thị xã": "TX"}  # as official documents abbreviate them
 _PROVINCE_WORDS = {"province", "tinh", "toan tinh", "thai nguyen province", "thai nguyen", "tinh thai nguyen",
                    "province_pre2025"}
 
@@ -124,6 +125,16 @@ class PlanningUnit:
     def label(self, lang: str = "vi") -> str:
         """The name in ``lang`` (English where one is known, else the official name)."""
         return self.name_en if lang == "en" and self.name_en else self.name
+
+    def short_label(self, lang: str = "vi") -> str:
+        """The short name the atlas writes for a city or town: vi the official name with its
+        type abbreviated ("Thành phố Phổ Yên" → "TP Phổ Yên", "Thị xã …" → "TX …"), en the
+        English name ("Phổ Yên City"); other units as :meth:`label`."""
+        if lang == "en":
+            return self.label(lang)
+        kind = unit_type_of(self.name)
+        short = _SHORT_TYPES.get(kind)
+        return f"{short} {self.name[len(kind):].strip()}" if short else self.name
 
 
 def normalise_id(text: Any) -> str | None:
@@ -213,7 +224,7 @@ def units_by_id(levels: Iterable[str] = ("province", "city", "ward")) -> dict[st
 
 
 def programme_cities() -> tuple[PlanningUnit, ...]:
-    """The 3 cities of the 2020 smart-city programme (TP Thái Nguyên, TP Sông Công, Phổ Yên),
+    """The 3 cities of the 2020 smart-city programme (TP Thái Nguyên, TP Sông Công, TP Phổ Yên),
     as the districts layer flags them (``smart_city``), by code."""
     return tuple(u for u in all_units(("city",)) if u.smart_city)
 

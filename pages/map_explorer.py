@@ -13,6 +13,7 @@ from geo.units import (
     UNIT_LAYERS,
     bounds_latlon,
     missing_ward_polygons,
+    programme_cities,
     search_units,
     unit_at,
     unit_code,
@@ -124,8 +125,13 @@ def search_label(hit) -> str:  # geo.units.UnitHit
 zoom_col, search_col = st.columns([3, 2])
 with zoom_col:
     zooms = ["province", *PROGRAMME_CITY_KEYS.values()]   # a new radio (link, language) shows the last choice
+    try:  # the cities named as the unit registry names them (one naming across the atlas)
+        city_names = {PROGRAMME_CITY_KEYS.get(u.code, u.code): u.short_label(lang) for u in programme_cities()}
+    except AtlasError:
+        city_names = {}
     zoom_choice = st.radio(tr("map.zoom_to"), zooms, horizontal=True, key=wkey("zoom_to"),
-                           index=zooms.index(st.session_state["_last_zoom"]), format_func=lambda z: tr(f"map.zoom_{z}"))
+                           index=zooms.index(st.session_state["_last_zoom"]),
+                           format_func=lambda z: tr("map.zoom_province") if z == "province" else city_names.get(z, z))
 with search_col:
     query = st.text_input(tr("map.search"), key=wkey("unit_search"))
 

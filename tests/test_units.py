@@ -138,3 +138,13 @@ def test_service_radius_is_declared_once_per_category_and_used_everywhere() -> N
     assert service_reach("education")[0] == 1000.0
     with pytest.raises(AtlasError):
         service_reach("nope")
+
+
+def test_short_labels_abbreviate_the_official_type():
+    from geo.units import PlanningUnit
+
+    assert PlanningUnit("districts:172", "city", "Thành phố Phổ Yên", name_en="Phổ Yên City").short_label() == "TP Phổ Yên"
+    assert PlanningUnit("districts:9", "city", "Thị xã Mới").short_label("vi") == "TX Mới"
+    assert PlanningUnit("districts:8", "city", "Huyện Đại Từ").short_label("vi") == "Huyện Đại Từ"
+    assert PlanningUnit("districts:172", "city", "Thành phố Phổ Yên", name_en="Phổ Yên City").short_label("en") \
+        == "Phổ Yên City"

@@ -198,3 +198,17 @@ def test_search_without_match_says_so() -> None:
     at.text_input(key="unit_search_vi").set_value("zzzz").run()
     assert not at.exception
     assert any("zzzz" in i.value and "Không tìm thấy" in i.value for i in at.info)
+
+
+def test_zoom_choices_name_the_three_cities_as_the_unit_registry_does() -> None:
+    from geo.units import programme_cities
+
+    cities = programme_cities()
+    at = _page("vi").run()
+    options = at.radio(key="zoom_to_vi").options
+    assert options == ["Toàn tỉnh", *[u.short_label("vi") for u in cities]]
+    assert all(o.startswith("TP ") for o in options[1:]) and "TP Phổ Yên" in options   # a city since 2022
+    at.session_state["lang"] = "en"
+    at.run()
+    options = at.radio(key="zoom_to_en").options
+    assert options[1:] == [u.label("en") for u in cities] and all(o.endswith(" City") for o in options[1:])
