@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 from geo.encoding import ENCODINGS
-from geo.errors import AtlasError
+from geo.errors import AtlasError, os_reason
 from geo.i18n import t
 
 
@@ -76,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
                 raise
             raise AtlasError("errors.unwritable", path=args.out, reason=exc.params.get("reason", "")) from None
         except OSError as exc:
-            raise AtlasError("errors.unwritable", path=args.out, reason=exc.strerror or type(exc).__name__) from None
+            raise AtlasError("errors.unwritable", path=args.out, reason=os_reason(exc)) from None
         finally:
             tmp.unlink(missing_ok=True)
         if lossy:
