@@ -108,16 +108,19 @@ class RoadGraph:
         return self._tree
 
     def samples(self) -> tuple[cKDTree, np.ndarray, float]:
-        """KD-tree of points sampled along every edge at most ``h`` apart (ends included),
-        the edge of each sample and ``h``: every point of an edge is within ``h / 2`` of
-        one of its samples, which bounds the distance to edges that are not candidates."""
+        """KD-tree of points sampled along every edge, the edge of each sample and ``h``:
+        an edge is cut into pieces no longer than ``h`` and sampled at each piece's middle,
+        so every point of an edge is within ``h / 2`` of one of its samples, which bounds
+        the distance to edges that are not candidates. Samples are never at the ends: a
+        node shared by several edges would otherwise fill the nearest-sample list with
+        copies of one point."""
         if self._samples is None:
             L = self.edge_len
             h = max(float(np.median(L)) / 2.0, float(L.sum()) / (8.0 * max(1, len(L))), 1e-3)
-            k = np.ceil(L / h).astype(np.int64)  # pieces per edge → k + 1 samples
-            edge = np.repeat(np.arange(len(L)), k + 1)
-            start = np.concatenate(([0], np.cumsum(k + 1)[:-1]))
-            f = (np.arange(len(edge)) - np.repeat(start, k + 1)) / np.repeat(k, k + 1)
+            k = np.maximum(1, np.ceil(L / h)).astype(np.int64)  # pieces (= samples) per edge
+            edge = np.repeat(np.arange(len(L)), k)
+            start = np.concatenate(([0], np.cumsum(k)[:-1]))
+            f = (np.arange(len(edge)) - np.repeat(start, k) + 0.5) / np.repeat(k, k)
             A, B = self.node_xy[self.edge_a[edge]], self.node_xy[self.edge_b[edge]]
             pts = A + (B - A) * f[:, None]
             self._samples = (cKDTree(pts), edge, float(h))
