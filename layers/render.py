@@ -28,7 +28,7 @@ from geo.text import escape
 from layers import assets
 from layers.compact import compact_layer, is_big
 from layers.literal import Literal
-from layers.safejson import inert_dumps
+from layers.safejson import inert_dumps, jinja_inert_json
 
 
 def _compact_json() -> None:
@@ -234,9 +234,9 @@ def add_choropleth(m: folium.Map, gdf: gpd.GeoDataFrame, column: str, lang: str,
 
 
 # CSS offsets of each corner: clear of the zoom buttons (top left), the layer control (top
-# right), the scale bar (bottom left) and the credits line (bottom right)
+# right), the scale bar (bottom left) and the credits line stacked on the attribution (bottom right)
 LEGEND_CORNERS = {"top_left": "top:84px;left:10px", "top_right": "top:64px;right:10px",
-                  "bottom_left": "bottom:52px;left:10px", "bottom_right": "bottom:28px;right:10px"}
+                  "bottom_left": "bottom:52px;left:10px", "bottom_right": "bottom:52px;right:10px"}
 
 
 def legend_corner(bounds: list[list[float]], avoid: gpd.GeoSeries | None) -> str:
@@ -389,14 +389,45 @@ def geometry_kind(gdf: gpd.GeoDataFrame) -> str:
     return {0: "point", 4: "point", 1: "line", 2: "line", 5: "line"}.get(int(dominant), "polygon")
 
 
+def _script_string(text: str) -> str:
+    """``text`` as a JavaScript string literal that cannot end its ``<script>`` nor open a
+    Jinja tag (``<``, ``>``, ``&`` and a Jinja ``{`` written as ``\\u`` escapes; same value)."""
+    out = json.dumps(str(text)).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return jinja_inert_json(out)
+
+
+class CreditsControl(MacroElement):
+    """The sources line as a Leaflet control in the bottom-right corner: Leaflet stacks it
+    above its own attribution (a control added later sits above in a bottom corner), so
+    neither hides the other. The text is set as text (``textContent``), never as markup."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function () {
+            var credits = L.control({position: "bottomright"});
+            credits.onAdd = function () {
+                var box = L.DomUtil.create("div", "atlas-credits");
+                box.style.cssText = "background:rgba(255,255,255,.8);font:10px sans-serif;padding:1px 4px;"
+                    + "margin:0 0 2px 0;max-width:60vw;clear:both";
+                box.textContent = {{ this.text_js }};
+                return box;
+            };
+            credits.addTo({{ this._parent.get_name() }});
+        })();
+        {% endmacro %}
+    """)
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self._name = "CreditsControl"
+        self.text_js = _script_string(text)
+
+
 def finish_map(m: folium.Map, lang: str, credits: str = "") -> folium.Map:
-    """Layer control and (optional) credits line; call last."""
+    """Layer control and (optional) credits line (above Leaflet's attribution); call last."""
     folium.LayerControl(collapsed=True).add_to(m)
     if credits:
-        m.get_root().html.add_child(Literal(
-            f'<div class="atlas-credits" style="position:absolute;bottom:2px;right:2px;z-index:9998;'
-            f'background:rgba(255,255,255,.8);font:10px sans-serif;padding:1px 4px;max-width:60%">'
-            f'{escape(credits)}</div>'))
+        CreditsControl(credits).add_to(m)
     return m
 
 
