@@ -624,7 +624,7 @@ def op_symbol(op: str) -> str:
     return {"<=": "≤", ">=": "≥"}.get(op, op)
 
 
-def target_problem(spec: UnitSpec, op: str, value: float) -> tuple[str, dict[str, str]] | None:
+def target_problem(spec: UnitSpec, op: str, value: float) -> tuple[str, dict[str, Any]] | None:
     """Why a target ``op value`` is impossible for an indicator measured in ``spec`` — or
     ``None`` when it is a possible one. One rule for the page form, the CLI and the XLSX
     framework load: the value within the unit's range (a share 0–100 %, a rank from 1, a count
@@ -635,21 +635,22 @@ def target_problem(spec: UnitSpec, op: str, value: float) -> tuple[str, dict[str
     -------
     tuple of (str, dict) or None
         A ``store_errors`` key (``target_range``, ``target_min``, ``target_integer``,
-        ``target_unreachable``) and its parameters (``target``, ``unit``, ``min``, ``max``,
-        ``bound``), or ``None``.
+        ``target_unreachable``) and its parameters (``op``, ``value``, ``unit``, ``min``,
+        ``max``, ``bound``; numbers as numbers), or ``None``.
     """
     lo, hi = spec.min, spec.max
-    shown = f"{op_symbol(op)} {value:g}"
-    params = {"target": shown, "unit": spec.id, "min": "" if lo is None else f"{lo:g}",
-              "max": "" if hi is None else f"{hi:g}", "bound": ""}
+    # numbers stay numbers: the message writes them the reader's way (vi 2,5 / en 2.5)
+    params: dict[str, Any] = {"op": op_symbol(op), "value": float(value), "unit": spec.id,
+                              "min": "" if lo is None else float(lo), "max": "" if hi is None else float(hi),
+                              "bound": ""}
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         return ("target_range" if hi is not None and lo is not None else "target_min"), params
     if spec.integer and not float(value).is_integer():
         return "target_integer", params
     if op == ">" and hi is not None and value >= hi:
-        return "target_unreachable", {**params, "bound": f"{hi:g}"}
+        return "target_unreachable", {**params, "bound": float(hi)}
     if op == "<" and lo is not None and value <= lo:
-        return "target_unreachable", {**params, "bound": f"{lo:g}"}
+        return "target_unreachable", {**params, "bound": float(lo)}
     return None
 
 
