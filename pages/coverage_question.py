@@ -119,21 +119,21 @@ def ask_sidebar(lang: str, catalog: Catalog, saved: SavedLayers) -> Choices:
         reach_defaults(catalog)
     with st.sidebar:
         fac_source = choose_one(tr("coverage.facilities"), list(catalog.categories) + [FAC_UPLOAD]
-                                  + [f"ws:{n}" for n in ws_of["points"] + ws_of["polygons"]], key="cov_facilities",
-                                  on_change=reach_defaults, args=(catalog,),
-                                  format_func=lambda c: catalog.categories[c].title(lang)
-                                  if c in catalog.categories else t("coverage.facilities_upload", lang)
-                                  if c == FAC_UPLOAD else saved_name(c, lang))
+                                + [f"ws:{n}" for n in ws_of["points"] + ws_of["polygons"]], key="cov_facilities",
+                                on_change=reach_defaults, args=(catalog,),
+                                format_func=lambda c: catalog.categories[c].title(lang)
+                                if c in catalog.categories else t("coverage.facilities_upload", lang)
+                                if c == FAC_UPLOAD else saved_name(c, lang))
         fac_upload = uploader(tr("coverage.facilities_upload_file"), ["geojson", "json", "gpkg", "zip", "csv"],
                               key="cov_fac_file") if fac_source == FAC_UPLOAD else None
         unit_choice = choose_one(tr("coverage.units"), list(UNIT_CHOICES) + [f"ws:{n}|{ws_saved[n]}" for n in
                                                                                ws_of["polygons"]], index=1,
-                                   key="cov_units", format_func=lambda u: saved_name(u, lang) if u.startswith("ws:")
-                                   else t(f"coverage.units_{u}", lang))
+                                 key="cov_units", format_func=lambda u: saved_name(u, lang) if u.startswith("ws:")
+                                 else t(f"coverage.units_{u}", lang))
         pop_choice = choose_one(tr("coverage.population_source"), ["commune", "ward", "upload"]
-                                  + [f"ws:{n}" for n in ws_of["raster"]], key="cov_pop",
-                                  format_func=lambda p: saved_name(p, lang) if p.startswith("ws:")
-                                  else t(f"coverage.pop_{p}", lang))
+                                + [f"ws:{n}" for n in ws_of["raster"]], key="cov_pop",
+                                format_func=lambda p: saved_name(p, lang) if p.startswith("ws:")
+                                else t(f"coverage.pop_{p}", lang))
         pop_upload = uploader(tr("coverage.pop_upload"), ["tif", "tiff"], key="cov_pop_file") \
             if pop_choice == "upload" else None
         mode = st.radio(tr("coverage.mode"), ["euclidean", "network"], key="cov_mode", horizontal=True,
@@ -145,8 +145,8 @@ def ask_sidebar(lang: str, catalog: Catalog, saved: SavedLayers) -> Choices:
                                      key="cov_detour")
         else:
             roads_saved = choose_one(tr("coverage.roads_saved"), [None] + ws_of["lines"], key="cov_roads_saved",
-                                       format_func=lambda n: t("coverage.capacity_none", lang) if n is None
-                                       else saved_name(f"ws:{n}", lang)) if ws_of["lines"] else None
+                                     format_func=lambda n: t("coverage.capacity_none", lang) if n is None
+                                     else saved_name(f"ws:{n}", lang)) if ws_of["lines"] else None
             roads_upload = uploader(tr("coverage.roads_upload"), ["geojson", "json", "gpkg", "zip"],
                                     key="cov_roads") if roads_saved is None else None
             profile = st.radio(tr("coverage.speed_profile"), ["walk", "motorbike"], key="cov_profile", horizontal=True,

@@ -53,7 +53,7 @@ def whatif_panel(q: dict, base: Any, names: pd.Series, show_2sfca: bool, lang: s
              closed=tuple(st.session_state["cov_closed"]))
     if show_2sfca:
         q["capacity_col"] = choose_one(tr("coverage.capacity"), [""] + capacity_columns(base), key="cov_capacity",
-                                         format_func=lambda c: str(c) or t("coverage.capacity_none", lang))
+                                       format_func=lambda c: str(c) or t("coverage.capacity_none", lang))
 
 
 def take_click(out: dict | None, lang: str) -> None:

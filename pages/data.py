@@ -176,10 +176,10 @@ def register_section() -> None:
         st.info(tr("register.sign_in_first"))
     elif _points:
         _cat = choose_one(tr("register.pick_category"), list(_current), format_func=lambda c: _cats[c].title(lang),
-                            key="reg_category")
+                          key="reg_category")
         _osm = tr("register.osm_default")
         _layer = choose_one(tr("register.pick_layer"), [""] + _points, key="reg_layer",
-                              format_func=lambda n: _osm if n == "" else n)
+                            format_func=lambda n: _osm if n == "" else n)
         if st.button(tr("register.declare"), key="reg_declare"):
             try:
                 declare_authoritative(_editor, _cat, _layer or None)

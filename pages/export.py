@@ -86,11 +86,11 @@ with tab_data:
     catalog = get_catalog()
     sources = source_choices(lang, dict.fromkeys(workspace_layers(), "vector"))  # saved vector layers
     source_id = choose_one(tr("present.choose_layer"), list(sources), format_func=lambda s: sources[s][0],
-                             key="export_layer")
+                           key="export_layer")
     is_raster = sources[source_id][1]
     fmts = RASTER_FORMATS if is_raster else VECTOR_FORMATS
     fmt = choose_one(tr("present.choose_format"), list(fmts), format_func=lambda f: tr(f"export.fmt_{f}"),
-                       key="export_format")
+                     key="export_format")
     crs_choice = st.radio(tr("present.choose_crs"), ["4326", "9213"], horizontal=True, key="export_crs",
                           format_func=lambda c: tr("present.crs_wgs84") if c == "4326" else tr("present.crs_vn2000"),
                           disabled=FORMATS[fmt].wgs84_only)
@@ -145,7 +145,7 @@ with tab_print:
     if p_source == "unit":
         _wanted = unit_key(view_state.get("unit"))
         p_unit = choose_one(tr("present.choose_unit"), units_opts, format_func=unit_label, key="print_unit",
-                              index=units_opts.index(_wanted) if _wanted in units_opts else 0)
+                            index=units_opts.index(_wanted) if _wanted in units_opts else 0)
         default_title = t("print.title_default", lang, name=unit_label(p_unit))
     else:
         print_view = view_from_url(tr("present.view_title"), view_state)

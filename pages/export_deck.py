@@ -15,7 +15,7 @@ def deck_tab(wanted: str | None, lang: str) -> None:
     ``wanted``: the unit key of the view the page acts on (preselected when it can have a deck)."""
     units = unit_options()[:4]
     unit = choose_one(tr("present.choose_unit"), units, format_func=unit_label, key="deck_unit",
-                        index=units.index(wanted) if wanted in units else 0)
+                      index=units.index(wanted) if wanted in units else 0)
     c1, c2 = st.columns(2)
     fmt = c1.radio(tr("present.deck_format"), ["pptx", "pdf"], horizontal=True, key="deck_fmt", format_func=str.upper)
     deck_lang = c2.radio(tr("present.deck_lang"), ["vi", "en"], horizontal=True, key="deck_lang",

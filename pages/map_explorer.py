@@ -84,15 +84,15 @@ with st.sidebar:
                     format_func=lambda m: tr(f"map.mode_{m}"), horizontal=True)
     if mode == "choropleth" and polygon_layers:
         view.choropleth_layer = choose_one(tr("map.choropleth_layer"), polygon_layers, key=wkey("choro_layer"),
-                                             index=polygon_layers.index(url_layer) if url_layer in polygon_layers else 0,
-                                             format_func=lambda lid: catalog.layers[lid].title(lang))
+                                           index=polygon_layers.index(url_layer) if url_layer in polygon_layers else 0,
+                                           format_func=lambda lid: catalog.layers[lid].title(lang))
         cols = list(catalog.layers[view.choropleth_layer].choropleth)
         view.choropleth_column = choose_one(tr("map.choropleth_column"), cols, key=wkey("choro_column"),
-                                              index=cols.index(url_column) if url_column in cols else 0,
-                                              format_func=lambda c: catalog.field_label(c, lang))
+                                            index=cols.index(url_column) if url_column in cols else 0,
+                                            format_func=lambda c: catalog.field_label(c, lang))
         view.scheme = choose_one(tr("map.scheme"), list(SCHEMES), key=wkey("scheme"),
-                                   index=SCHEMES.index(url.get("scheme", view.scheme)),
-                                   format_func=lambda s: tr(f"map.scheme_{s}"))
+                                 index=SCHEMES.index(url.get("scheme", view.scheme)),
+                                 format_func=lambda s: tr(f"map.scheme_{s}"))
         view.k = st.slider(tr("map.classes"), *CLASS_RANGE, url.get("classes", view.k), key=wkey("classes"))
     if "infrastructure" in view.layers:
         view.categories = choose_many(tr("map.infra_categories"), list(catalog.categories),
@@ -195,7 +195,7 @@ with panel_col:
     st.subheader(tr("map.panel_title"))
     click_layers = [lid for lid in UNIT_LAYERS if lid in unit_frames]
     click_layer = choose_one(tr("map.panel_layer"), click_layers, key=wkey("click_layer"),
-                               format_func=lambda lid: tr("map.level_" + catalog.layers[lid].unit_level))
+                             format_func=lambda lid: tr("map.level_" + catalog.layers[lid].unit_level))
     clicked = (out or {}).get("last_clicked")
     if clicked and clicked != st.session_state["last_click"]:
         st.session_state["last_click"] = clicked
