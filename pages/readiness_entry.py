@@ -13,7 +13,7 @@ from geo.i18n import fmt_number, t
 from geo.indicators import Framework, fmt_value, fmt_when
 from geo.store import ImportRejected, Store, frame_bytes, read_table, template_xlsx
 from geo.units import PlanningUnit
-from pages.common import current_lang, plain, plain_table, show_error, tr, tr_plain, uploader
+from pages.common import choose_one, current_lang, plain, plain_table, show_error, tr, tr_plain, uploader
 from pages.readiness_choices import sticky, sticky_number, unit_label
 from pages.readiness_frameworks import audit_expander, framework_section
 
@@ -71,10 +71,10 @@ def value_form(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], edi
     if not manual:
         st.info(tr("readiness.entry_no_manual"))
         return False
-    ind = sticky(st.selectbox, tr("readiness.col_indicator"), manual, "ind_entry_ind",
+    ind = sticky(choose_one, tr("readiness.col_indicator"), manual, "ind_entry_ind",
                  format_func=lambda i, _l=lang: i.name(_l))
     in_scope = [u for u in units if u.level in ind.scope]
-    unit = sticky(st.selectbox, tr("readiness.unit"), in_scope, "ind_entry_unit",
+    unit = sticky(choose_one, tr("readiness.unit"), in_scope, "ind_entry_unit",
                   format_func=lambda u, _l=lang: unit_label(u, _l))
     spec = fw.units[ind.unit]
     period = int(sticky_number(tr("readiness.col_period"), "ind_entry_period", _dt.date.today().year - 1,
@@ -112,11 +112,11 @@ def value_form(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], edi
 def target_form(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], editor: Editor, lang: str) -> None:
     """A target (province-wide, or of a city or 2025 unit) for a year, with its document."""
     st.subheader(tr("readiness.target_title"))
-    t_ind = sticky(st.selectbox, tr("readiness.col_indicator"), list(fw.indicators.values()), "ind_target_ind",
+    t_ind = sticky(choose_one, tr("readiness.col_indicator"), list(fw.indicators.values()), "ind_target_ind",
                    format_func=lambda i, _l=lang: i.name(_l))
     # the province-wide target of the indicator, or one of a city (the programme cities first) or 2025 unit
     scopes = [None] + [u for u in units if u.level in ("city", "ward")]
-    t_unit = sticky(st.selectbox, tr("readiness.target_applies"), scopes, "ind_target_unit",
+    t_unit = sticky(choose_one, tr("readiness.target_applies"), scopes, "ind_target_unit",
                     format_func=lambda u, _l=lang: t("readiness.target_applies_province", _l) if u is None
                     else unit_label(u, _l))
     t_year = int(sticky_number(tr("readiness.target_year"), "ind_target_year", 2030, min_value=2025,
@@ -133,7 +133,7 @@ def target_form(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], ed
     else:
         st.caption(tr("readiness.target_none"))
     with st.form("ind_target_form"):
-        t_op = st.selectbox(tr("readiness.target_op"), [">", ">=", "<", "<="], key="ind_target_op")
+        t_op = choose_one(tr("readiness.target_op"), [">", ">=", "<", "<="], key="ind_target_op")
         t_value = st.text_input(tr("readiness.target_value"), key="ind_target_value")
         t_source = st.text_input(tr("readiness.target_source"), key="ind_target_source")
         t_breakdown = st.checkbox(tr("readiness.target_breakdown"), key="ind_target_breakdown",

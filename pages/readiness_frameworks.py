@@ -16,7 +16,7 @@ from geo.frameworks import versions as fw_versions
 from geo.i18n import fmt_number, t
 from geo.indicators import fmt_when, op_symbol
 from geo.store import Store
-from pages.common import current_lang, plain, plain_table, show_error, tr, uploader
+from pages.common import choose_one, current_lang, plain, plain_table, show_error, tr, uploader
 
 
 def framework_section(store: Store, editor: Editor | None) -> None:
@@ -43,7 +43,7 @@ def framework_section(store: Store, editor: Editor | None) -> None:
     labels = {v.version: (tr("readiness.fw_shipped") if v.version == 0 else
                           t("readiness.fw_version_label", lang, version=v.version, file=v.file_name, who=v.loaded_by,
                             when=fmt_when(v.loaded_at))) for v in known}
-    pick = st.selectbox(tr("readiness.fw_view"), list(labels), index=len(labels) - 1, key="ind_fw_view",
+    pick = choose_one(tr("readiness.fw_view"), list(labels), index=len(labels) - 1, key="ind_fw_view",
                         format_func=lambda v: labels[v])
     fw = framework_version(store, pick)
     st.dataframe(pd.DataFrame({

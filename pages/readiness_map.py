@@ -10,7 +10,7 @@ from geo.errors import AtlasError
 from geo.i18n import fmt_number, t
 from geo.indicators import Framework, Indicator, indicator_map_frame
 from layers.render import add_choropleth, new_map
-from pages.common import current_lang, tr
+from pages.common import choose_one, current_lang, tr
 from pages.map_component import show_map
 from pages.readiness_choices import computed_for, sticky
 from pages.shared_data import cached_layer
@@ -36,7 +36,7 @@ def map_tab(fw: Framework) -> None:
     """Indicator and level, the choropleth (or why it cannot be drawn), the values per unit."""
     lang = current_lang()
     computed = [ind for ind in fw.indicators.values() if ind.computed]
-    ind = sticky(st.selectbox, tr("readiness.map_indicator"), computed, "ind_map_ind",
+    ind = sticky(choose_one, tr("readiness.map_indicator"), computed, "ind_map_ind",
                  format_func=lambda i, _l=lang: i.name(_l))
     level = sticky(st.radio, tr("readiness.map_level"), ["city", "ward"], "ind_map_level",
                    format_func=lambda lv, _l=lang: t(f"readiness.level_{lv}", _l), horizontal=True)

@@ -10,7 +10,7 @@ from geo.i18n import fmt_number, fmt_percent, t
 from geo.indicators import Framework, group_scorecard, scorecard
 from geo.store import Store
 from geo.units import PlanningUnit, programme_cities, programme_city_group
-from pages.common import current_lang, plain, tr, tr_plain
+from pages.common import choose_one, current_lang, plain, tr, tr_plain
 from pages.readiness_choices import computed_for, sticky, unit_label
 from pages.readiness_trend import trend_section
 from pages.shared_data import facility_summaries
@@ -48,7 +48,7 @@ def group_view(fw: Framework, store: Store) -> None:
     """A programme city (2020) as the group of 2025 units formed from its communes."""
     lang = current_lang()
     cities = list(programme_cities())
-    city = sticky(st.selectbox, tr("readiness.unit"), cities, "ind_unit_group",
+    city = sticky(choose_one, tr("readiness.unit"), cities, "ind_unit_group",
                   format_func=lambda u, _l=lang: unit_label(u, _l))
     group = programme_city_group(city)
     st.caption(tr("readiness.group_caption", city=plain(city.name), n=len(group.members),
@@ -79,7 +79,7 @@ def scorecard_tab(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], 
         group_view(fw, store)
         return
     choices = [u for u in units if u.level == level]
-    unit = sticky(st.selectbox, tr("readiness.unit"), choices, f"ind_unit_{level}",
+    unit = sticky(choose_one, tr("readiness.unit"), choices, f"ind_unit_{level}",
                   format_func=lambda u, _l=lang: unit_label(u, _l))
     rows = scorecard(fw, store, unit, lang, computed_for)
     if not rows:

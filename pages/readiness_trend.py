@@ -22,7 +22,7 @@ from geo.indicators import (
 )
 from geo.store import Store
 from geo.units import PlanningUnit
-from pages.common import current_lang, show_error, tr
+from pages.common import choose_one, current_lang, show_error, tr
 from pages.readiness_choices import computed_for, sticky
 
 
@@ -74,7 +74,7 @@ def trend_section(fw: Framework, store: Store, level: str, unit: PlanningUnit, e
     lang = current_lang()
     st.subheader(tr("readiness.trend_title"))
     in_scope = [ind for ind in fw.indicators.values() if level in ind.scope]
-    ind = sticky(st.selectbox, tr("readiness.trend_pick"), in_scope, f"ind_trend_{level}",
+    ind = sticky(choose_one, tr("readiness.trend_pick"), in_scope, f"ind_trend_{level}",
                  format_func=lambda i, _l=lang: i.name(_l))
     st.caption(ind.note(lang))
     hist = store.history(ind.id, unit.id)

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from geo import settings
-from geo.errors import AtlasError
+from geo.errors import AtlasError, os_reason
 from geo.i18n import fmt_number, t
 
 PASSWORD_ENV = settings.EDITOR_PASSWORD_ENV
@@ -329,7 +329,7 @@ def cmd_framework_template(args: argparse.Namespace) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_bytes(template_xlsx(active_framework(), lang))
     except OSError as exc:
-        raise AtlasError("errors.unwritable", path=str(out), reason=exc.strerror or str(exc)) from None
+        raise AtlasError("errors.unwritable", path=str(out), reason=os_reason(exc)) from None
     print(t("ind_cli.fw_template_written", lang, path=str(out)))
     return 0
 

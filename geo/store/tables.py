@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.errors import AtlasError
+from geo.errors import AtlasError, os_reason
 from geo.text import spreadsheet_safe, unneutralise
 
 
@@ -48,5 +48,5 @@ def write_table(df: pd.DataFrame, path: str | Path) -> Path:
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_bytes(frame_bytes(df, fmt))
     except OSError as exc:
-        raise AtlasError("errors.unwritable", path=str(p), reason=exc.strerror or str(exc)) from None
+        raise AtlasError("errors.unwritable", path=str(p), reason=os_reason(exc)) from None
     return p
