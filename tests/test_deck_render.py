@@ -55,6 +55,10 @@ def test_pdf_pages_readable_and_nothing_overlaps(deck):
         small = [(t.get_text()[:40], t.get_fontsize()) for t, _ in texts if t.get_fontsize() < MIN_PT]
         assert not small, (s.title, small)
         free = [(t, bb) for t, bb in texts if t.axes is None]      # page text: title, bullets, key message, footer
+        page_box = page.bbox
+        for t, bb in free:                     # every line on the page, none past its edges
+            assert page_box.x0 <= bb.x0 and bb.x1 <= page_box.x1 and page_box.y0 <= bb.y0 and bb.y1 <= page_box.y1, \
+                (s.title, t.get_text()[:60], bb, page_box)
         for (t1, b1), (t2, b2) in itertools.combinations(free, 2):
             assert not _overlap(b1, b2), (s.title, t1.get_text()[:40], t2.get_text()[:40])
         pictures = [ax.get_window_extent() for ax in page.axes if ax.images]
