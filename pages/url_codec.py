@@ -149,12 +149,26 @@ def decode_state(params: Mapping[str, Any], dropped: list[str] | None = None,
         kept = _id_list(raw, _known_layers(), "layers", bad, ignored, _MAX_LAYERS)
         if kept is not None:
             out["layers"] = kept
-    raw = get("basemap")
-    if raw:
-        if raw in _known_basemaps():
-            out["basemap"] = raw
-        else:
-            bad.append("basemap")
+    def choice(key: str, allowed) -> None:
+        """A value from a fixed set, kept as given."""
+        raw = get(key)
+        if raw:
+            if raw in allowed:
+                out[key] = raw
+            else:
+                bad.append(key)
+
+    def whole(key: str, lo: int, hi: int) -> None:
+        """A whole number, rounded and clamped to lo..hi."""
+        raw = get(key)
+        if raw:
+            v = _floats(raw, 1)
+            if v:
+                out[key] = int(_clamp(round(v[0]), lo, hi))
+            else:
+                bad.append(key)
+
+    choice("basemap", _known_basemaps())
     raw = get("bbox")
     if raw:
         v = _floats(raw, 4)
@@ -173,13 +187,7 @@ def decode_state(params: Mapping[str, Any], dropped: list[str] | None = None,
             out["center"] = [_clamp(v[0], -_MAX_LAT, _MAX_LAT), v[1]]
         else:
             bad.append("center")
-    raw = get("zoom")
-    if raw:
-        z = _floats(raw, 1)
-        if z:
-            out["zoom"] = int(_clamp(round(z[0]), 0, 22))
-        else:
-            bad.append("zoom")
+    whole("zoom", 0, 22)
     for key in ("unit", "indicator"):
         raw = get(key)
         if raw:
@@ -187,19 +195,8 @@ def decode_state(params: Mapping[str, Any], dropped: list[str] | None = None,
                 out[key] = raw.strip()
             else:
                 bad.append(key)
-    raw = get("scheme")
-    if raw:
-        if raw in SCHEMES:
-            out["scheme"] = raw
-        else:
-            bad.append("scheme")
-    raw = get("classes")
-    if raw:
-        k = _floats(raw, 1)
-        if k:
-            out["classes"] = int(_clamp(round(k[0]), *CLASS_RANGE))
-        else:
-            bad.append("classes")
+    choice("scheme", SCHEMES)
+    whole("classes", *CLASS_RANGE)
     raw = get("categories")
     if raw is not None:
         kept = _id_list(raw, _known_categories(), "categories", bad, ignored)
