@@ -24,7 +24,8 @@ from pages.present_views import (
     view_name,
 )
 from pages.shared_data import cached_layer, workspace_layers
-from pages.urlstate import VIEW_KEYS, current_view, read_state, unit_key, write_state
+from pages.url_codec import unit_key
+from pages.urlstate import VIEW_KEYS, current_view, read_state, write_state
 
 ensure_app_entry()
 

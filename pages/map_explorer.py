@@ -27,7 +27,8 @@ from pages.map_cache import cached_map, view_key
 from pages.map_component import show_map
 from pages.shared_data import cached_layer, facility_summaries, workspace_layers
 from pages.sidebar import current_basemap
-from pages.urlstate import CLASS_RANGE, read_state, write_state
+from pages.url_codec import CLASS_RANGE
+from pages.urlstate import read_state, write_state
 
 ensure_app_entry()
 

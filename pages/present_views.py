@@ -12,7 +12,8 @@ from geo.errors import AtlasError
 from pages.common import current_lang, plain, tr, tr_plain
 from pages.shared_data import cached_layer
 from pages.sidebar import current_basemap
-from pages.urlstate import unit_key, unit_param, write_state
+from pages.url_codec import unit_key, unit_param
+from pages.urlstate import write_state
 
 STYLE_KEYS = ("scheme", "classes", "categories")  # how a view's layers are drawn (kept in views and links)
 

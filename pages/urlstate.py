@@ -5,7 +5,7 @@ The map explorer (and the Export page) keep what the user sees — layers, basem
 ``st.query_params``, so copying the address shares the view and opening it restores it.
 
 ``encode_state``/``decode_state`` (and ``unit_key``/``unit_param``) are pure, in
-``pages.url_codec`` (importable from here too); ``read_state()`` and ``write_state(**state)``
+``pages.url_codec``; ``read_state()`` and ``write_state(**state)``
 bind them to ``st.query_params``. A parameter that does not decode is dropped, never raised —
 ``read_state`` removes it from the address and says so once.
 """
@@ -18,7 +18,7 @@ import streamlit as st
 
 from geo.i18n import t
 from pages.common import current_lang, tr_plain
-from pages.url_codec import CLASS_RANGE, KEYS, decode_state, encode_state, unit_key, unit_param
+from pages.url_codec import decode_state, encode_state
 
 
 def read_state() -> dict[str, Any]:
@@ -103,5 +103,4 @@ def seed_session(mapping: Mapping[str, str] | None = None) -> dict[str, Any]:
     return state
 
 
-__all__ = ["KEYS", "CLASS_RANGE", "VIEW_KEYS", "LAST_VIEW_KEY", "encode_state", "decode_state", "read_state", "write_state", "current_view",
-           "unit_key", "unit_param", "seed_session"]
+__all__ = ["VIEW_KEYS", "LAST_VIEW_KEY", "read_state", "write_state", "current_view", "seed_session"]

@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from geo.i18n import t
 from geo.settings import REPO_ROOT
-from pages.urlstate import decode_state
+from pages.url_codec import decode_state
 
 HOSTILE = [
     {"zoom": "inf"}, {"zoom": "-1e400"}, {"zoom": "nan"}, {"bbox": "-180,-90,180,90"}, {"bbox": "nan,0,1,1"},

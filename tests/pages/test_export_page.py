@@ -95,7 +95,7 @@ def test_english_labels():
 
 
 def test_url_state_round_trip_and_rejects_junk():
-    from pages.urlstate import decode_state, encode_state
+    from pages.url_codec import decode_state, encode_state
 
     state = {"layers": ["communes", "infrastructure"], "basemap": "none", "bounds": [[21.5, 105.8], [21.6, 105.9]],
              "unit": "165", "indicator": "districts:population_2019", "lang": "en", "zoom": 12}
@@ -202,7 +202,7 @@ def test_presentation_link_restores_the_view_it_carries():
 
 
 def test_unit_codes_between_map_page_and_export_page():
-    from pages.urlstate import unit_key, unit_param
+    from pages.url_codec import unit_key, unit_param
 
     assert unit_key("districts:165") == "165" and unit_key("165") == "165" and unit_key("province") == "province"
     assert unit_key("wards_2025:05809") is None and unit_key("") is None
