@@ -49,6 +49,7 @@ EXACT_LIMIT = 3_000_000
 _HIST_BASE = 1.02  # histogram bins: relative width 2 % (≤ 1 % error at the bin middle)
 _HIST_SCALE = 10.0  # metres; bins are fine (≪ 1 m) near 0
 _HIST_BINS = 700  # covers up to ~10 * 1.02**700 ≈ 10,000 km
+_HIST_SURE = 4e-3  # bins: farther than this from an edge, the fast log's bin is the log1p one
 
 CostFn = Callable[[np.ndarray], np.ndarray]
 
@@ -333,14 +334,17 @@ class EuclideanCost:
     Call it with points ``(n, 2)``; or ask :meth:`raster` for whole rows of a grid, which
     uses the lattice: the candidates of a block of B×B cells are the K facilities nearest
     to its centre, which is exact when the K-th is farther than the 1st + the block's
-    diameter (else that block falls back to a KD-tree query per cell).
+    diameter. A block where that fails asks its centre again for ``retry_k`` candidates;
+    only a block failing that too falls back to a KD-tree query per cell.
     """
 
-    def __init__(self, fac_xy: np.ndarray, detour: float = 1.0, block: int = 8, k: int = 10) -> None:
+    def __init__(self, fac_xy: np.ndarray, detour: float = 1.0, block: int = 8, k: int = 10,
+                 retry_k: int = 40, workers: int = -1) -> None:
         self.fac_xy = np.asarray(fac_xy, dtype=np.float64).reshape(-1, 2)
         self.detour = float(detour)
         self.tree = cKDTree(self.fac_xy) if len(self.fac_xy) else None
-        self.block, self.k = int(block), int(k)
+        self.block, self.k, self.retry_k = int(block), int(k), int(retry_k)
+        self.workers = int(workers)  # cKDTree.query threads (1 when the caller runs blocks on its own threads)
 
     def __call__(self, xy: np.ndarray) -> np.ndarray:
         """Distance in metres (times the detour factor) from each point of ``xy`` (n, 2; EPSG:9213) to its nearest
@@ -348,11 +352,11 @@ class EuclideanCost:
         """
         if self.tree is None:
             return np.full(len(xy), np.inf)
-        d, _ = self.tree.query(xy, k=1, workers=-1)
+        d, _ = self.tree.query(xy, k=1, workers=self.workers)
         return d * self.detour if self.detour != 1.0 else d
 
     def raster(self, grid: PopulationGrid, r0: int, r1: int) -> np.ndarray:
-        """Cost for every cell of grid rows ``r0:r1`` → ``(r1 - r0, ncols)``."""
+        """Cost for every cell of grid rows ``r0:r1`` → ``(r1 - r0, ncols)`` float64 (metres × detour)."""
         nrows, ncols = r1 - r0, grid.shape[1]
         if self.tree is None:
             return np.full((nrows, ncols), np.inf)
@@ -361,49 +365,66 @@ class EuclideanCost:
             rr, cc = np.meshgrid(np.arange(r0, r1), np.arange(ncols), indexing="ij")
             return self(grid.cell_centres(rr.ravel(), cc.ravel())).reshape(nrows, ncols)
         B = self.block
-        K = min(self.k, len(self.fac_xy))
         nbr, nbc = -(-nrows // B), -(-ncols // B)
-        bi, bj = np.meshgrid(np.arange(nbr), np.arange(nbc), indexing="ij")
-        bx = t.c + t.a * (bj.ravel() * B + B / 2)
-        by = t.f + t.e * (r0 + bi.ravel() * B + B / 2)
-        centres = np.column_stack((bx, by))
-        dk, ik = self.tree.query(centres, k=K, workers=-1)
-        dk, ik = dk.reshape(len(centres), K), ik.reshape(len(centres), K)
-        h = 0.5 * math.hypot(t.a * (B - 1), t.e * (B - 1))
-        exact = (dk[:, -1] > dk[:, 0] + 2 * h + 1e-6) | (K == len(self.fac_xy))
+        bx = t.c + t.a * (np.arange(nbc) * B + B / 2)
+        by = t.f + t.e * (r0 + np.arange(nbr) * B + B / 2)
+        centres = np.column_stack((np.tile(bx, nbr), np.repeat(by, nbc)))  # block (i, j) is row i * nbc + j
+        full = np.empty((nbr, B, nbc, B))
+        blocks = full.transpose(0, 2, 1, 3)  # (nbr, nbc, B, B) view: results land in raster order directly
+        for g, d in self._blocks(centres, t.a, t.e):
+            blocks[g // nbc, g % nbc] = d
+        out = full.reshape(nbr * B, nbc * B)[:nrows, :ncols]
+        if self.detour != 1.0:
+            out *= self.detour
+        return out
+
+    def _blocks(self, centres: np.ndarray, sx: float, sy: float) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield ``(g, d)``: indices ``g`` (m,) of blocks (rows of ``centres``) and the exact distances
+        ``d`` (m, B, B) from their cells' centres (cell size ``sx`` × ``sy``) to the nearest facility."""
+        B, n = self.block, len(self.fac_xy)
         off = np.arange(B) + 0.5 - B / 2
-        ox = np.tile(t.a * off, B)  # cell offsets from the block centre, row-major in the block
-        oy = np.repeat(t.e * off, B)
-        out = np.empty((len(centres), B * B))
-        idx = np.flatnonzero(exact)
-        step = max(1, 1_000_000 // (B * B))
-        for s in range(0, len(idx), step):
-            sel = idx[s:s + step]
-            rel = self.fac_xy[ik[sel]] - centres[sel, None, :]  # (m, K, 2) candidates from the block centre
-            # a candidate farther from the centre than the nearest + the block's diameter is
-            # farther from every cell of the block than the nearest: skip it there
-            useful = dk[sel] <= dk[sel, :1] + 2 * h + 1e-6
-            for j in range(K):  # running minimum of squared distances, in place (memory-light)
-                rows = slice(None) if j == 0 else np.flatnonzero(useful[:, j])
-                if j and len(rows) == 0:
-                    break  # candidates are sorted by distance: no later one is useful either
-                dx = ox[None, :] - rel[rows, j, 0, None]
-                dy = oy[None, :] - rel[rows, j, 1, None]
-                dx *= dx
-                dy *= dy
-                dx += dy
-                if j == 0:
-                    best = dx
-                else:
-                    best[rows] = np.minimum(best[rows], dx)
-            out[sel] = np.sqrt(best)
-        miss = np.flatnonzero(~exact)
-        if len(miss):
-            pts = np.column_stack(((centres[miss, 0, None] + ox[None, :]).ravel(),
-                                   (centres[miss, 1, None] + oy[None, :]).ravel()))
-            out[miss] = self.tree.query(pts, k=1, workers=-1)[0].reshape(len(miss), B * B)
-        full = out.reshape(nbr, nbc, B, B).transpose(0, 2, 1, 3).reshape(nbr * B, nbc * B)[:nrows, :ncols]
-        return full * self.detour if self.detour != 1.0 else full
+        ox, oy = sx * off, sy * off  # offsets of a block's columns (x) and rows (y) from its centre
+        h = 0.5 * math.hypot(sx * (B - 1), sy * (B - 1))  # farthest cell centre from the block centre
+        todo = np.arange(len(centres))
+        for k in (self.k, self.retry_k):
+            k = min(k, n)
+            dk, ik = self.tree.query(centres[todo], k=k, workers=self.workers)
+            dk, ik = dk.reshape(len(todo), k), ik.reshape(len(todo), k)
+            lim = dk[:, 0] + 2 * h + 1e-6
+            exact = (dk[:, -1] > lim) | (k == n)
+            # a candidate farther from the centre than the nearest + the block's diameter is farther
+            # from every cell of the block than the nearest; candidates are sorted, so the useful
+            # ones come first: blocks are grouped by how many there are
+            nu = np.count_nonzero(dk <= lim[:, None], axis=1)
+            sel = np.flatnonzero(exact)
+            sel = sel[np.argsort(nu[sel], kind="stable")]
+            bounds = np.searchsorted(nu[sel], np.arange(1, k + 2))
+            for u in range(1, k + 1):
+                grp = sel[bounds[u - 1]:bounds[u]]
+                step = max(1, (1 << 18) // (u * B * B))  # ~2 MB of float64 per step
+                for s in range(0, len(grp), step):
+                    gi = grp[s:s + step]
+                    yield todo[gi], self._lattice(centres[todo[gi]], ik[gi, :u], ox, oy)
+            todo = todo[~exact]
+            if len(todo) == 0:
+                return
+        m = len(todo)  # rare: crowded candidates even at retry_k — one query per cell
+        px = np.broadcast_to(centres[todo, 0, None, None] + ox[None, None, :], (m, B, B))
+        py = np.broadcast_to(centres[todo, 1, None, None] + oy[None, :, None], (m, B, B))
+        d, _ = self.tree.query(np.column_stack((px.ravel(), py.ravel())), k=1, workers=self.workers)
+        yield todo, d.reshape(m, B, B)
+
+    def _lattice(self, centres: np.ndarray, cand: np.ndarray, ox: np.ndarray, oy: np.ndarray) -> np.ndarray:
+        """Distances ``(m, B, B)`` from the cells of ``m`` blocks to the nearest of their candidates
+        ``cand`` (m, u) — separably: squared x and y offsets per candidate, one sum, one minimum."""
+        rel = self.fac_xy[cand] - centres[:, None, :]  # (m, u, 2) candidates seen from the block centre
+        ax = ox - rel[:, :, 0, None]  # (m, u, B)
+        ax *= ax
+        ay = oy - rel[:, :, 1, None]
+        ay *= ay
+        d2 = ay[:, :, :, None] + ax[:, :, None, :]  # (m, u, B, B)
+        d = d2[:, 0] if cand.shape[1] == 1 else d2.min(axis=1)
+        return np.sqrt(d, out=d)
 
 
 def euclidean_cost(fac_xy: np.ndarray, detour: float = 1.0) -> EuclideanCost:
@@ -450,15 +471,31 @@ def _weighted_quantiles(unit: np.ndarray, cost: np.ndarray, pop: np.ndarray, n_u
 
 
 def _hist_bin(cost: np.ndarray) -> np.ndarray:
+    """Histogram bin of each cost (intp): ``floor(log1p(cost / _HIST_SCALE) / log(_HIST_BASE))`` in
+    float32, clipped to ``[0, _HIST_BINS - 1]``; negative → 0, NaN/inf → the last bin.
+
+    float32 ``log1p`` has no SIMD loop in numpy (4× slower than ``log``): the bin is taken from
+    ``log(1 + c)``, whose error (< 4e-4 bin) is far below ``_HIST_SURE``, and only costs whose
+    value lies within ``_HIST_SURE`` of a bin edge (≈ 1 %) are binned again with ``log1p`` —
+    the same bins as ``log1p`` everywhere (tested against it next to every edge).
+    """
     with np.errstate(invalid="ignore", over="ignore"):
-        c = np.maximum(cost, 0).astype(np.float32)  # float32: half the work, bins are 2 % wide
+        c = np.maximum(cost, 0, dtype=np.float32)  # float32: half the work, bins are 2 % wide
         c *= np.float32(1 / _HIST_SCALE)
-        np.log1p(c, out=c)
-        c *= np.float32(1 / math.log(_HIST_BASE))
-        np.floor(c, out=c)
-    c[~np.isfinite(c)] = _HIST_BINS - 1
-    np.clip(c, 0, _HIST_BINS - 1, out=c)
-    return c.astype(np.int64)
+        y = c + np.float32(1)
+        np.log(y, out=y)
+        y *= np.float32(1 / math.log(_HIST_BASE))
+        b = np.floor(y)
+        y -= b  # position inside the bin
+        unsure = np.flatnonzero(~((y > _HIST_SURE) & (y < 1 - _HIST_SURE)))  # near an edge, NaN, inf
+        if len(unsure):
+            z = np.log1p(c[unsure])
+            z *= np.float32(1 / math.log(_HIST_BASE))
+            np.floor(z, out=z)
+            z[~np.isfinite(z)] = _HIST_BINS - 1
+            b[unsure] = z
+    np.clip(b, 0, _HIST_BINS - 1, out=b)
+    return b.astype(np.intp)
 
 
 def _hist_quantiles(hist: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
@@ -505,6 +542,34 @@ def coverage_from_costs(cells: CellSet, cost: np.ndarray, threshold: float,
     return _frame(cells.unit_ids, cells.unit_names, pop, covered, q50, q90)
 
 
+def _unit_sums(ul: np.ndarray, w: np.ndarray, cost: np.ndarray, threshold: float,
+               n_units: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per-unit partial sums of one block of cells in a single ``bincount``.
+
+    ``ul`` unit label per cell (``0`` = no unit, ``i + 1`` = unit ``i``), ``w`` people (float64,
+    0 where nobody), ``cost`` per cell. Returns ``(units, people, covered, hist)``: the units
+    present (m,), their people and covered people (m,) and cost histograms ``(m, _HIST_BINS)``.
+    Keys are numbered over the units present only, so a block of a 10,000-unit layer sums
+    into a few hundred units' bins, not 7 M; people = uncovered + covered, so a fully
+    covered unit has exactly its people covered.
+    """
+    nb = _HIST_BINS
+    present = np.flatnonzero(np.bincount(ul, minlength=n_units + 1))
+    lut = np.zeros(n_units + 1, dtype=np.intp)
+    lut[present] = np.arange(len(present))
+    key = lut[ul]
+    key *= 2 * nb
+    b = _hist_bin(cost)
+    b *= 2
+    key += b
+    key += cost <= threshold
+    sums = np.bincount(key, weights=w, minlength=len(present) * 2 * nb).reshape(len(present), nb, 2)
+    if present[0] == 0:  # cells outside every unit
+        present, sums = present[1:], sums[1:]
+    covered = sums[:, :, 1].sum(axis=1)
+    return present - 1, sums[:, :, 0].sum(axis=1) + covered, covered, sums.sum(axis=2)
+
+
 def coverage_with_cost(cost_fn: CostFn, units: gpd.GeoDataFrame, grid: PopulationGrid, threshold: float,
                        unit_id: str, unit_name: str, chunk_cells: int = CHUNK_CELLS,
                        progress: Callable[[float], None] | None = None,
@@ -537,29 +602,24 @@ def coverage_with_cost(cost_fn: CostFn, units: gpd.GeoDataFrame, grid: Populatio
             return None
         if raster is not None and count >= 0.3 * mask.size:
             cost = raster(grid, r0, r1).ravel()
-            w = np.where(mask, vals, 0).astype(np.float64).ravel()
             ul = lab.ravel()
+            if not exact:
+                return (*_unit_sums(ul, np.fmax(vals.ravel(), 0, dtype=np.float64), cost, thr, n), r1)
+            w = np.where(mask, vals, 0).astype(np.float64).ravel()
             pop = np.bincount(ul, weights=w, minlength=n + 1)[1:]
             cov = np.bincount(ul, weights=np.where(cost <= thr, w, 0.0), minlength=n + 1)[1:]
-            if exact:
-                m = mask.ravel()
-                extra = (ul[m].astype(np.int64) - 1, cost[m], w[m])
-            else:
-                extra = np.bincount(ul.astype(np.int64) * nb + _hist_bin(cost), weights=w,
-                                    minlength=(n + 1) * nb)[nb:]
-            return pop, cov, extra, r1
+            m = mask.ravel()
+            return slice(None), pop, cov, (ul[m].astype(np.int64) - 1, cost[m], w[m]), r1
         b = _block_cells(grid, labels, r0, r1)
         cost = np.asarray(cost_fn(b.xy), dtype=np.float64)
+        if not exact:
+            return (*_unit_sums(b.unit + 1, b.pop, cost, thr, n), r1)
         pop = np.bincount(b.unit, weights=b.pop, minlength=n)
         cov = np.bincount(b.unit, weights=np.where(cost <= thr, b.pop, 0.0), minlength=n)
-        if exact:
-            extra = (b.unit, cost, b.pop)
-        else:
-            extra = np.bincount(b.unit * nb + _hist_bin(cost), weights=b.pop, minlength=n * nb)
-        return pop, cov, extra, r1
+        return slice(None), pop, cov, (b.unit, cost, b.pop), r1
 
     pop, cov = np.zeros(n), np.zeros(n)
-    hist = None if exact else np.zeros(n * nb)
+    hist = None if exact else np.zeros((n, nb))
     parts = []
     nrows = grid.shape[0]
     blocks = _row_blocks(grid, max(1, chunk_cells // WORKERS))
@@ -570,13 +630,13 @@ def coverage_with_cost(cost_fn: CostFn, units: gpd.GeoDataFrame, grid: Populatio
             cancel.check()  # stops the remaining blocks (cancel_futures below) when the session is gone
             if res is None:
                 continue
-            p, c, extra, r1 = res
-            pop += p
-            cov += c
+            at, p, c, extra, r1 = res
+            pop[at] += p
+            cov[at] += c
             if exact:
                 parts.append(extra)
             else:
-                hist += extra
+                hist[at] += extra
             if progress is not None:
                 progress(min(1.0, r1 / nrows))
     finally:
@@ -589,7 +649,7 @@ def coverage_with_cost(cost_fn: CostFn, units: gpd.GeoDataFrame, grid: Populatio
         else:
             q50, q90 = np.full(n, np.nan), np.full(n, np.nan)
     else:
-        q50, q90 = _hist_quantiles(hist.reshape(n, nb), (0.5, 0.9))
+        q50, q90 = _hist_quantiles(hist, (0.5, 0.9))
     return _frame(units[unit_id].to_numpy(), units[unit_name].to_numpy(), pop, cov, q50, q90)
 
 

@@ -291,6 +291,43 @@ def test_lattice_distances_equal_brute_force(n_fac, spread):
     np.testing.assert_allclose(got.ravel(), brute, rtol=1e-12, atol=1e-6)
 
 
+@pytest.mark.parametrize("k, retry_k", [(10, 40), (2, 6), (1, 1), (3, 500)])
+def test_lattice_retry_paths_equal_brute_force(k, retry_k):
+    """Crowded facilities make blocks fail the first K-nearest test: their retry with
+    ``retry_k`` candidates and the last-resort per-cell query give the brute-force distances."""
+    rng = np.random.default_rng(k * 100 + retry_k)
+    grid = row_grid(np.ones((41, 45)))
+    fac = np.concatenate((np.column_stack((X0 + 2000 + rng.normal(0, 120, 300), Y0 + 2000 + rng.normal(0, 120, 300))),
+                          np.column_stack((X0 + rng.random(40) * 4500, Y0 + rng.random(40) * 4100))))
+    cost = cov.EuclideanCost(fac, block=6, k=k, retry_k=retry_k)
+    got = cost.raster(grid, 2, 41)
+    rr, cc = np.meshgrid(np.arange(2, 41), np.arange(45), indexing="ij")
+    xy = grid.cell_centres(rr.ravel(), cc.ravel())
+    brute = np.sqrt(((xy[:, None, :] - fac[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
+    np.testing.assert_allclose(got.ravel(), brute, rtol=1e-12, atol=1e-9)
+
+
+def test_histogram_bins_are_the_log1p_bins_next_to_every_edge():
+    """The fast binning (float32 log, log1p only near an edge) equals the plain log1p formula,
+    including the floats right next to each bin edge, 0, negatives, NaN and inf."""
+    def plain(cost):
+        with np.errstate(invalid="ignore", over="ignore"):
+            c = np.maximum(cost, 0).astype(np.float32)
+            c *= np.float32(1 / cov._HIST_SCALE)
+            np.log1p(c, out=c)
+            c *= np.float32(1 / math.log(cov._HIST_BASE))
+            np.floor(c, out=c)
+        c[~np.isfinite(c)] = cov._HIST_BINS - 1
+        return np.clip(c, 0, cov._HIST_BINS - 1).astype(np.int64)
+
+    rng = np.random.default_rng(7)
+    edges = (cov._HIST_SCALE * (cov._HIST_BASE ** np.arange(-1, cov._HIST_BINS + 2) - 1)).astype(np.float32)
+    near = (edges.view(np.int32)[None, :] + np.arange(-64, 65, dtype=np.int32)[:, None]).view(np.float32)
+    x = np.concatenate((rng.random(200_000) * 1e4, np.exp(rng.uniform(-20, 17, 200_000)),
+                        near.ravel().astype(np.float64), [0.0, -0.0, -5.0, np.nan, np.inf, -np.inf, 1e300]))
+    np.testing.assert_array_equal(cov._hist_bin(x), plain(x))
+
+
 def test_distance_grid_is_exportable(tmp_path):
     grid = row_grid([[1, 1, 1]])
     dg = cov.distance_grid(points([centre(2)]), grid)
