@@ -259,9 +259,10 @@ def _block_cells(grid: PopulationGrid, labels: np.ndarray, r0: int, r1: int,
     return CellBlock(grid, r0, r1, rr + r0, cc, pop, lab[rr, cc].astype(np.int64) - 1)
 
 
-def _row_blocks(grid: PopulationGrid, chunk_cells: int) -> list[tuple[int, int]]:
+def _row_blocks(grid: PopulationGrid, chunk_cells: int, multiple: int = 1) -> list[tuple[int, int]]:
     nrows, ncols = grid.shape
     rows_per = max(1, int(chunk_cells) // max(1, ncols))
+    rows_per = max(1, rows_per // multiple) * multiple  # whole lattice blocks: no part-empty block rows
     return [(r0, min(nrows, r0 + rows_per)) for r0 in range(0, nrows, rows_per)]
 
 
@@ -338,7 +339,7 @@ class EuclideanCost:
     only a block failing that too falls back to a KD-tree query per cell.
     """
 
-    def __init__(self, fac_xy: np.ndarray, detour: float = 1.0, block: int = 8, k: int = 10,
+    def __init__(self, fac_xy: np.ndarray, detour: float = 1.0, block: int = 12, k: int = 10,
                  retry_k: int = 40, workers: int = -1) -> None:
         self.fac_xy = np.asarray(fac_xy, dtype=np.float64).reshape(-1, 2)
         self.detour = float(detour)
@@ -470,8 +471,8 @@ def _weighted_quantiles(unit: np.ndarray, cost: np.ndarray, pop: np.ndarray, n_u
     return out
 
 
-def _hist_bin(cost: np.ndarray) -> np.ndarray:
-    """Histogram bin of each cost (intp): ``floor(log1p(cost / _HIST_SCALE) / log(_HIST_BASE))`` in
+def _hist_bin(cost: np.ndarray, as_float: bool = False) -> np.ndarray:
+    """Histogram bin of each cost (intp; with ``as_float`` the same whole numbers as float32): ``floor(log1p(cost / _HIST_SCALE) / log(_HIST_BASE))`` in
     float32, clipped to ``[0, _HIST_BINS - 1]``; negative → 0, NaN/inf → the last bin.
 
     float32 ``log1p`` has no SIMD loop in numpy (4× slower than ``log``): the bin is taken from
@@ -486,8 +487,10 @@ def _hist_bin(cost: np.ndarray) -> np.ndarray:
         np.log(y, out=y)
         y *= np.float32(1 / math.log(_HIST_BASE))
         b = np.floor(y)
-        y -= b  # position inside the bin
-        unsure = np.flatnonzero(~((y > _HIST_SURE) & (y < 1 - _HIST_SURE)))  # near an edge, NaN, inf
+        y -= b
+        y -= np.float32(0.5)
+        np.abs(y, out=y)  # distance from the middle of the bin
+        unsure = np.flatnonzero(~(y < np.float32(0.5 - _HIST_SURE)))  # near an edge, NaN, inf
         if len(unsure):
             z = np.log1p(c[unsure])
             z *= np.float32(1 / math.log(_HIST_BASE))
@@ -495,7 +498,7 @@ def _hist_bin(cost: np.ndarray) -> np.ndarray:
             z[~np.isfinite(z)] = _HIST_BINS - 1
             b[unsure] = z
     np.clip(b, 0, _HIST_BINS - 1, out=b)
-    return b.astype(np.intp)
+    return b if as_float else b.astype(np.intp)
 
 
 def _hist_quantiles(hist: np.ndarray, qs: tuple[float, ...]) -> list[np.ndarray]:
@@ -555,19 +558,17 @@ def _unit_sums(ul: np.ndarray, w: np.ndarray, cost: np.ndarray, threshold: float
     """
     nb = _HIST_BINS
     present = np.flatnonzero(np.bincount(ul, minlength=n_units + 1))
+    m = len(present)
     lut = np.zeros(n_units + 1, dtype=np.intp)
-    lut[present] = np.arange(len(present))
-    key = lut[ul]
-    key *= 2 * nb
-    b = _hist_bin(cost)
-    b *= 2
-    key += b
-    key += cost <= threshold
-    sums = np.bincount(key, weights=w, minlength=len(present) * 2 * nb).reshape(len(present), nb, 2)
+    lut[present] = np.arange(0, m * nb, nb)
+    key = lut[ul]  # local unit × bins ...
+    np.add(key, _hist_bin(cost, as_float=True), out=key, casting="unsafe")  # ... + bin (whole numbers < 2**24)
+    np.add(key, m * nb, out=key, where=cost <= threshold)  # ... + covered × (units × bins)
+    sums = np.bincount(key, weights=w, minlength=2 * m * nb).reshape(2, m, nb)
     if present[0] == 0:  # cells outside every unit
-        present, sums = present[1:], sums[1:]
-    covered = sums[:, :, 1].sum(axis=1)
-    return present - 1, sums[:, :, 0].sum(axis=1) + covered, covered, sums.sum(axis=2)
+        present, sums = present[1:], sums[:, 1:]
+    covered = sums[1].sum(axis=1)
+    return present - 1, sums[0].sum(axis=1) + covered, covered, sums[0] + sums[1]
 
 
 def coverage_with_cost(cost_fn: CostFn, units: gpd.GeoDataFrame, grid: PopulationGrid, threshold: float,
@@ -622,7 +623,7 @@ def coverage_with_cost(cost_fn: CostFn, units: gpd.GeoDataFrame, grid: Populatio
     hist = None if exact else np.zeros((n, nb))
     parts = []
     nrows = grid.shape[0]
-    blocks = _row_blocks(grid, max(1, chunk_cells // WORKERS))
+    blocks = _row_blocks(grid, max(1, chunk_cells // WORKERS), int(getattr(cost_fn, "block", 1)))
     pool = ThreadPoolExecutor(WORKERS) if WORKERS > 1 and len(blocks) > 1 else None
     try:
         results = pool.map(work, blocks) if pool is not None else map(work, blocks)
@@ -665,6 +666,7 @@ def coverage_by_unit(facilities: gpd.GeoDataFrame, units: gpd.GeoDataFrame, grid
     """
     _check_radius(radius_m, detour)
     cost = euclidean_cost(facility_xy(facilities, grid.crs), float(detour))
+    cost.workers = 1 if WORKERS > 1 else -1  # the row blocks already run on WORKERS threads
     return coverage_with_cost(cost, units, grid, float(radius_m), unit_id, unit_name, chunk_cells,
                               progress, exact)
 
