@@ -431,6 +431,17 @@ def test_threaded_blocks_give_the_single_thread_answer(monkeypatch, exact):
     assert np.allclose(two["covered_population"].to_numpy(), want)
 
 
+def test_unit_mappings_for_rasterio_are_the_geojson_of_each_geometry():
+    """Rings sliced from one coordinate list give the same GeoJSON as shapely, holes and parts included."""
+    import json
+
+    holed = shapely.Polygon([(0, 0), (10, 0), (10, 10), (0, 10)], [[(2, 2), (4, 2), (4, 4)], [(6, 6), (8, 6), (8, 8)]])
+    multi = shapely.MultiPolygon([holed, shapely.box(20, 20, 30, 25)])
+    geoms = np.array([shapely.box(0, 0, 1, 1), holed, multi, shapely.LineString([(0, 0), (5, 5)]),
+                      shapely.Point(3, 4), shapely.box(-5, -5, -1, -2)], dtype=object)
+    assert cov._mappings(geoms) == [json.loads(g) for g in shapely.to_geojson(geoms)]
+
+
 def test_unit_labels_are_cached_per_grid_and_unit_layer():
     units, grid, _ = _random_case(4)
     cov._LABEL_CACHE.clear()
