@@ -212,7 +212,13 @@ def _mappings(geoms: np.ndarray) -> list:
     return out
 
 
-def unit_labels(grid: PopulationGrid, unit_geoms: np.ndarray, chunk_cells: int = CHUNK_CELLS) -> np.ndarray:
+def _labels_key(grid: PopulationGrid, unit_geoms: np.ndarray) -> tuple:
+    """Cache key of a label raster: grid shape, transform and CRS, unit geometries' content."""
+    return (grid.shape, tuple(grid.transform)[:6], str(grid.crs), len(unit_geoms), _geoms_key(unit_geoms))
+
+
+def unit_labels(grid: PopulationGrid, unit_geoms: np.ndarray, chunk_cells: int = CHUNK_CELLS,
+                key: tuple | None = None) -> np.ndarray:
     """Unit label of every cell of ``grid`` (``0`` = no unit, ``i + 1`` = ``unit_geoms[i]``;
     cell-centre rule, later geometries win overlaps), ``(nrows, ncols)`` int16 (int32 for
     more than 32,766 units).
@@ -221,12 +227,13 @@ def unit_labels(grid: PopulationGrid, unit_geoms: np.ndarray, chunk_cells: int =
     in-process cache (``_LABEL_CACHE_BYTES``): the label raster does not depend on the
     people in the grid, facilities or radius, so every later question on the same grid and
     unit layer skips ``rasterio.features.rasterize`` (row blocks on ``WORKERS`` threads).
+    ``key`` is ``_labels_key(grid, unit_geoms)`` when the caller already has it.
     """
     from rasterio.features import rasterize
 
     nrows, ncols = grid.shape
     t = grid.transform
-    key = (grid.shape, tuple(t)[:6], str(grid.crs), len(unit_geoms), _geoms_key(unit_geoms))
+    key = key if key is not None else _labels_key(grid, unit_geoms)
     with _LABEL_LOCK:
         hit = _LABEL_CACHE.get(key)
         if hit is not None:
@@ -271,6 +278,24 @@ def unit_labels(grid: PopulationGrid, unit_geoms: np.ndarray, chunk_cells: int =
             while sum(v.nbytes for v in _LABEL_CACHE.values()) > _LABEL_CACHE_BYTES:
                 _LABEL_CACHE.popitem(last=False)
     return out
+
+
+_PRESENT: OrderedDict[tuple, dict] = OrderedDict()  # labels key → {(r0, r1): labels present in those rows}
+
+
+def _present_labels(key: tuple, labels: np.ndarray, r0: int, r1: int) -> np.ndarray:
+    """Sorted labels (``0`` included when some cell is outside every unit) in rows ``r0:r1`` of the
+    label raster cached under ``key``; remembered per (key, rows): the rows' labels never change."""
+    with _LABEL_LOCK:
+        per = _PRESENT.get(key)
+        if per is None:
+            per = _PRESENT[key] = {}
+            while len(_PRESENT) > 32:
+                _PRESENT.popitem(last=False)
+        hit = per.get((r0, r1))
+    if hit is None:
+        hit = per[(r0, r1)] = np.flatnonzero(np.bincount(labels[r0:r1].ravel()))
+    return hit
 
 
 def _block_cells(grid: PopulationGrid, labels: np.ndarray, r0: int, r1: int,
@@ -516,8 +541,7 @@ def _hist_bin(cost: np.ndarray, as_float: bool = False) -> np.ndarray:
         y = c + np.float32(1)
         np.log(y, out=y)
         y *= np.float32(1 / math.log(_HIST_BASE))
-        b = np.floor(y)
-        y -= b
+        y, b = np.modf(y, out=(y, np.empty_like(y)))  # position inside the bin, bin
         y -= np.float32(0.5)
         np.abs(y, out=y)  # distance from the middle of the bin
         unsure = np.flatnonzero(~(y < np.float32(0.5 - _HIST_SURE)))  # near an edge, NaN, inf
@@ -575,19 +599,19 @@ def coverage_from_costs(cells: CellSet, cost: np.ndarray, threshold: float,
     return _frame(cells.unit_ids, cells.unit_names, pop, covered, q50, q90)
 
 
-def _unit_sums(ul: np.ndarray, w: np.ndarray, cost: np.ndarray, threshold: float,
-               n_units: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _unit_sums(ul: np.ndarray, w: np.ndarray, cost: np.ndarray, threshold: float, n_units: int,
+               present: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per-unit partial sums of one block of cells in a single ``bincount``.
 
     ``ul`` unit label per cell (``0`` = no unit, ``i + 1`` = unit ``i``), ``w`` people (float64,
-    0 where nobody), ``cost`` per cell. Returns ``(units, people, covered, hist)``: the units
+    0 where nobody), ``cost`` per cell; ``present`` sorted labels including every label of ``ul``
+    (a superset is fine: its extra units get zeros). Returns ``(units, people, covered, hist)``: the units
     present (m,), their people and covered people (m,) and cost histograms ``(m, _HIST_BINS)``.
     Keys are numbered over the units present only, so a block of a 10,000-unit layer sums
     into a few hundred units' bins, not 7 M; people = uncovered + covered, so a fully
     covered unit has exactly its people covered.
     """
     nb = _HIST_BINS
-    present = np.flatnonzero(np.bincount(ul, minlength=n_units + 1))
     m = len(present)
     lut = np.zeros(n_units + 1, dtype=np.intp)
     lut[present] = np.arange(0, m * nb, nb)
@@ -617,7 +641,9 @@ def coverage_with_cost(cost_fn: CostFn, units: gpd.GeoDataFrame, grid: Populatio
     n = len(u)
     if exact is None:
         exact = grid.values.size <= EXACT_LIMIT
-    labels = unit_labels(grid, u.geometry.to_numpy(), chunk_cells)
+    geoms = u.geometry.to_numpy()
+    lkey = _labels_key(grid, geoms)
+    labels = unit_labels(grid, geoms, chunk_cells, key=lkey)
     raster = getattr(cost_fn, "raster", None)
     thr = float(threshold)
     nb = _HIST_BINS
@@ -635,7 +661,8 @@ def coverage_with_cost(cost_fn: CostFn, units: gpd.GeoDataFrame, grid: Populatio
             cost = raster(grid, r0, r1).ravel()
             ul = lab.ravel()
             if not exact:
-                return (*_unit_sums(ul, np.fmax(vals.ravel(), 0, dtype=np.float64), cost, thr, n), r1)
+                return (*_unit_sums(ul, np.fmax(vals.ravel(), 0, dtype=np.float64), cost, thr, n,
+                                    _present_labels(lkey, labels, r0, r1)), r1)
             w = np.where(mask, vals, 0).astype(np.float64).ravel()
             pop = np.bincount(ul, weights=w, minlength=n + 1)[1:]
             cov = np.bincount(ul, weights=np.where(cost <= thr, w, 0.0), minlength=n + 1)[1:]
@@ -644,7 +671,7 @@ def coverage_with_cost(cost_fn: CostFn, units: gpd.GeoDataFrame, grid: Populatio
         b = _block_cells(grid, labels, r0, r1)
         cost = np.asarray(cost_fn(b.xy), dtype=np.float64)
         if not exact:
-            return (*_unit_sums(b.unit + 1, b.pop, cost, thr, n), r1)
+            return (*_unit_sums(b.unit + 1, b.pop, cost, thr, n, _present_labels(lkey, labels, r0, r1)), r1)
         pop = np.bincount(b.unit, weights=b.pop, minlength=n)
         cov = np.bincount(b.unit, weights=np.where(cost <= thr, b.pop, 0.0), minlength=n)
         return slice(None), pop, cov, (b.unit, cost, b.pop), r1
