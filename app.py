@@ -41,16 +41,11 @@ else:
     widget_texts_css()
     basemap_switch()
 
-    PAGES = [
-        ("pages/map_explorer.py", "nav.map", ":material/map:", True),
-        ("pages/coverage.py", "nav.coverage", ":material/local_hospital:", False),
-        ("pages/readiness.py", "nav.readiness", ":material/insights:", False),
-        ("pages/data.py", "nav.data", ":material/upload_file:", False),
-        ("pages/export.py", "nav.export", ":material/print:", False),
-    ]
+    from pages import PAGES
+
     ROOT = Path(__file__).resolve().parent
-    nav = st.navigation([st.Page(path, title=t(key, lang), icon=icon, default=default)
-                         for path, key, icon, default in PAGES if (ROOT / path).is_file()])
+    nav = st.navigation([st.Page(f"pages/{name}.py", title=t(key, lang), icon=icon, default=default)
+                         for name, key, icon, default in PAGES if (ROOT / "pages" / f"{name}.py").is_file()])
     try:
         run_page(nav)
     finally:   # also on st.stop / st.rerun

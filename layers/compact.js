@@ -111,6 +111,18 @@ window.atlasCompact = window.atlasCompact || (function () {
     }
     return null;
   }
+  // a feature of an ordinary (SVG, canvas or marker) layer created after the compact layer is drawn above it:
+  // when the pointer is on such a feature, that feature's own tooltip/click wins
+  function coveredBy(map, h, e) {
+    var el = e.originalEvent && e.originalEvent.target, above = null;
+    if (!el) return false;
+    if (map._targets && el._leaflet_id !== undefined) above = map._targets[el._leaflet_id];  // SVG paths, markers
+    if (!above || above === map) {  // a canvas renderer's features: the one it has under the pointer
+      var rs = [map._renderer].concat(Object.keys(map._paneRenderers || {}).map(function (k) { return map._paneRenderers[k]; }));
+      for (var i = 0; i < rs.length; i++) if (rs[i] && rs[i]._container === el) above = rs[i]._hoveredLayer;
+    }
+    return !!(above && above !== map && above._leaflet_id > h.layer._leaflet_id);
+  }
   function attach(map, layer) {
     if (!map._atlasCompactLayers) {
       map._atlasCompactLayers = [];
@@ -133,7 +145,7 @@ window.atlasCompact = window.atlasCompact || (function () {
         var e = pending; pending = null;
         if (!e || !map._loaded) return;
         var h = hitAll(map, e.latlng);
-        if (!h) { clear(); return; }
+        if (!h || coveredBy(map, h, e)) { clear(); return; }
         if (!shown || shown.layer !== h.layer || shown.index !== h.index) {
           if (shown && shown.layer !== h.layer) shown.layer.highlight(-1);
           h.layer.highlight(h.index);
@@ -152,7 +164,7 @@ window.atlasCompact = window.atlasCompact || (function () {
       map.on("mouseout movestart zoomstart", clear);
       map.on("click", function (e) {
         var h = hitAll(map, e.latlng);
-        if (!h) return;
+        if (!h || coveredBy(map, h, e)) return;
         var html = h.layer.tip ? h.layer.tip(h.index) : "";
         var src = {_tooltip: {_content: html}, getTooltip: function () { return {getContent: function () { return html; }}; }};
         h.layer.fire("click", {latlng: e.latlng, index: h.index, sourceTarget: src, originalEvent: e.originalEvent});

@@ -289,7 +289,17 @@ def add_catalog_layer(m: folium.Map, layer: Layer, gdf: gpd.GeoDataFrame, lang: 
     fields = [f for f in layer.tooltip if f in gdf.columns] if len(gdf) else []  # folium refuses tooltips on no features
     props = display_values(gdf, fields, lang)
     style = dict(layer.style)
-    if layer.highlight_field and layer.highlight_field in gdf.columns:
+    hl_field = layer.highlight_field if layer.highlight_field in gdf.columns else None
+    if not hl_field and is_big(gdf.geometry.to_numpy()):
+        # one style for every feature (no highlighted cities): the compact canvas payload, ~6x
+        # fewer bytes than GeoJSON text (the 302 communes: 533 kB → see bench/bench_startup.py)
+        geoms = light_geometry(gdf.geometry, layer.kind, style.get("simplify_deg", SIMPLIFY_DEG))
+        compact_layer(geoms, layer.kind, escape(title), props, [escape(catalog.field_label(f, lang)) for f in fields],
+                      {"color": style.get("color", "#333"), "weight": style.get("weight", 1), "opacity": 1.0,
+                       "fill": layer.kind != "line", "fillColor": style.get("color", "#333"),
+                       "fillOpacity": style.get("fill_opacity", 0.05)}, show=show).add_to(m)
+        return
+    if hl_field:
         props["_hl"] = gdf[layer.highlight_field].fillna(False).astype(bool).to_numpy()
     data = feature_collection(gdf, props, layer.kind, style.get("simplify_deg", SIMPLIFY_DEG))
     if layer.kind == "point":

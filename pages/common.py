@@ -73,6 +73,19 @@ def plain_table(frame):  # pandas.DataFrame in and out
     return out
 
 
+def markdown_table(frame) -> str:  # pandas.DataFrame in
+    """``frame`` as a Markdown table for ``st.markdown``, every header and cell shown literally
+    (``plain``: pipes, brackets, HTML …). For small static tables on a page's first view:
+    ``st.dataframe``/``st.table`` make the browser load and compile ~1.3 MB of grid and Arrow
+    code, which delayed the map page's first map by ~0.4 s (bench/bench_startup.py)."""
+    def row(cells) -> str:
+        return "| " + " | ".join(plain("" if v is None else v) for v in cells) + " |"
+
+    lines = [row(frame.columns), "|" + "---|" * len(frame.columns)]
+    lines += [row(values) for values in frame.itertuples(index=False, name=None)]
+    return "\n".join(lines)
+
+
 def upload_limit_mb() -> int:
     """The per-file upload cap (MB) the reader enforces (``ATLAS_MAX_UPLOAD_MB``)."""
     import math

@@ -22,7 +22,16 @@ from geo.units import (
 )
 from layers.render import PROVINCE_BOUNDS, SCHEMES, center_zoom
 from layers.views import default_view
-from pages.common import choose_many, choose_one, current_lang, ensure_app_entry, plain, tr, tr_plain
+from pages.common import (
+    choose_many,
+    choose_one,
+    current_lang,
+    ensure_app_entry,
+    markdown_table,
+    plain,
+    tr,
+    tr_plain,
+)
 from pages.map_cache import cached_map, view_key
 from pages.map_component import show_map
 from pages.shared_data import cached_layer, facility_summaries, workspace_layers
@@ -223,7 +232,7 @@ with panel_col:
             tr("common.type"): [catalog.categories[c].title(lang) for c in catalog.categories],
             tr("map.count"): [int(counts.get(c, 0)) for c in catalog.categories],
         })
-        st.dataframe(table, hide_index=True, width="stretch")
+        st.markdown(markdown_table(table))
         for line in facility_summaries(lang):  # counts above are what the data holds, not reality
             st.caption(plain(line))
 
@@ -238,4 +247,4 @@ with st.expander(tr("common.credits")):
     rows = [{tr("common.name"): layer.title(lang), tr("common.source"): layer.source_text(lang),
              tr("common.licence"): layer.licence_text(lang), tr("common.vintage"): layer.vintage_text(lang)}
             for layer in catalog.layers.values()]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.markdown(markdown_table(pd.DataFrame(rows)))

@@ -160,9 +160,10 @@ def test_a_national_size_layer_in_the_app_draws_and_shows_tooltips(app_url: str,
         page.get_by_role("option", name=name, exact=True).click()
         page.keyboard.press("Escape")
         frame = next(f for f in page.frames if "streamlit_folium" in f.url)
+        # the planner's point layer (the default map's communes are a compact layer too)
         frame.wait_for_function("() => window.map && window.map._atlasCompactLayers && "
-                                "window.map._atlasCompactLayers.some(l => l._map === window.map && l._bounds)",
-                                timeout=120000)
+                                "window.map._atlasCompactLayers.some(l => l._map === window.map && l._bounds "
+                                "&& l.d.k === 'point')", timeout=120000)
         # the hostile point (index 0) in the page's coordinates → hover it in the iframe
         x, y = frame.evaluate("""() => { const m = window.map, p = m.latLngToContainerPoint([21.3045, 105.5545]),
             r = m.getContainer().getBoundingClientRect(); return [p.x + r.left, p.y + r.top]; }""")
