@@ -25,8 +25,10 @@ VENDOR_DIR = Path(STATIC_DIR) / "vendor"
 # folium asset name -> vendored file (None: not needed, dropped)
 LOCAL_ASSETS: dict[str, str | None] = {
     "leaflet": "leaflet/leaflet.js",
-    "jquery": "jquery/jquery.min.js",
-    "bootstrap": "bootstrap/bootstrap.bundle.min.js",
+    # no map script of the atlas uses jQuery or Bootstrap's JS (folium lists them for Popups'
+    # old templates): two sequential script loads less before the first map
+    "jquery": None,
+    "bootstrap": None,
     "awesome_markers": "awesome-markers/leaflet.awesome-markers.js",
     "leaflet_css": "leaflet/leaflet.css",
     "bootstrap_css": "bootstrap/bootstrap.min.css",

@@ -128,6 +128,33 @@ def _boot_html(query_string: bytes) -> bytes:
     return _BOOT_HTML.format(text=html.escape(text)).encode("utf-8")
 
 
+# Streamlit's frontend loads the code of each element kind only when a page first shows one; the
+# map page's widgets and the map component then wait for ~30 small chunks fetched one import
+# level at a time while the main thread is busy. Preloading them from the page's HTML lets the
+# browser fetch and compile them during start-up (bench/bench_startup.py). Names without their
+# content hash: a Streamlit release that renames a chunk just loses its hint.
+PRELOAD_CHUNKS = (
+    "Autocomplete", "Cancel", "ComponentInstance", "ErrorOutline", "Html", "IFrameUtil", "Input",
+    "InputInstructions", "Multiselect", "Radio", "Selectbox", "TextField", "TextInput", "WidgetLabel",
+    "WidgetLabelHelpIcon", "WidgetLabelHelpIconInline", "_baseMap", "inputUtils", "purify", "requiredField",
+    "sortBy", "urls", "useBasicWidgetState", "useCollator", "useDebouncedCallback", "useField", "useFilter",
+    "useFormReset", "useFormValidation", "useLoadMoreSentinel", "useMenuTrigger", "useSlot",
+    "useSyncComboBoxEnterTargetFocus", "useTextField", "useUpdateUiValue", "withCalculatedWidth",
+)
+
+
+def preload_links() -> bytes:
+    """``<link rel="modulepreload">`` tags for the installed Streamlit's files of ``PRELOAD_CHUNKS``."""
+    from pathlib import Path
+
+    import streamlit
+
+    js = Path(streamlit.__file__).resolve().parent / "static" / "static" / "js"
+    stems = set(PRELOAD_CHUNKS)
+    files = sorted(p.name for p in js.glob("*.js") if p.name.split(".", 1)[0] in stems)
+    return "".join(f'<link rel="modulepreload" crossorigin href="./static/js/{f}">' for f in files).encode("ascii")
+
+
 class BootSplash:
     """ASGI middleware: the app's HTML page (a browser navigation, ``Accept: text/html``) gets a
     spinner and "Đang tải Atlas…" inside Streamlit's empty ``<div id="root">``, so a cold start
@@ -136,6 +163,7 @@ class BootSplash:
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self.app = app
+        self.preload = preload_links()
 
     async def __call__(self, scope: dict, receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         headers = dict(scope.get("headers") or []) if scope.get("type") == "http" else {}
@@ -158,6 +186,7 @@ class BootSplash:
                 if message.get("more_body"):
                     return
                 body = b"".join(chunks).replace(b'<div id="root"></div>', _boot_html(scope.get("query_string", b"")), 1)
+                body = body.replace(b"</head>", self.preload + b"</head>", 1)
                 kept = [(k, v) for k, v in start.get("headers", [])
                         if k.lower() not in (b"content-length", b"etag", b"last-modified")]
                 await send({**start, "headers": kept + [(b"content-length", str(len(body)).encode("ascii"))]})

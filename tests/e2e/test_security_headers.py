@@ -46,3 +46,22 @@ def test_the_page_html_shows_a_spinner_before_the_frontend_loads(app_url: str) -
         assert "<script" not in body.split('id="atlas-boot"')[1]
     with urllib.request.urlopen(app_url + "/_stcore/health", timeout=20) as resp:
         assert b"atlas-boot" not in resp.read()
+
+
+def test_the_page_html_preloads_the_map_pages_element_code(app_url: str) -> None:
+    """The map page's widget and component chunks are preloaded from the HTML (bench_startup):
+    every hint (Streamlit's and ours) names a file the server serves, and the chunks the map page needs are among them."""
+    import re
+
+    from pages.web import PRELOAD_CHUNKS
+
+    req = urllib.request.Request(app_url + "/", headers={"Accept": "text/html"})
+    with urllib.request.urlopen(req, timeout=20) as resp:
+        head = resp.read().decode("utf-8").split("</head>")[0]
+    hrefs = re.findall(r'<link rel="modulepreload" crossorigin href="\./(static/js/[^"]+)">', head)
+    stems = {h.rsplit("/", 1)[1].split(".", 1)[0] for h in hrefs}
+    assert {"ComponentInstance", "Selectbox", "Multiselect", "Radio", "TextInput"} <= stems  # not preloaded by Streamlit
+    assert len(stems & set(PRELOAD_CHUNKS)) >= len(PRELOAD_CHUNKS) - 3  # a release may rename a few
+    for href in hrefs:
+        with urllib.request.urlopen(f"{app_url}/{href}", timeout=20) as resp:
+            assert resp.status == 200 and resp.read(1)
