@@ -1,7 +1,9 @@
 """The command line: ``python -m geo <command>``.
 
-Each command lives in its own module ``geo.cli_<name>`` exposing
-``register(subparsers) -> None``; the sub-parser sets ``func(args) -> int``.
+Each command lives in its own module ``geo.cli.<name>`` exposing
+``register(subparsers, lang) -> None`` (its help texts from the catalog in ``lang``); the
+sub-parser sets ``func(args) -> int``. The help language is the message language (``--lang``
+before the command, else the system locale), argparse's own words included.
 Refusals (``AtlasError``) and bad arguments print one line ``error: ...`` and exit 2.
 """
 from __future__ import annotations
@@ -14,7 +16,7 @@ import sys
 
 from geo import settings
 from geo.errors import AtlasError
-from geo.i18n import t
+from geo.i18n import catalog, t
 
 COMMAND_MODULES = ("geo.cli.layers", "geo.cli.coverage", "geo.cli.indicators", "geo.cli.check", "geo.cli.export",
                    "geo.cli.suggest", "geo.cli.audit")
@@ -69,12 +71,55 @@ def argv_lang(argv: list[str]) -> str:
     return system_lang()
 
 
+class _Formatter(argparse.HelpFormatter):
+    """argparse's help layout with its own words in ``_Parser.lang``: the "usage:" prefix and
+    the placeholders argparse derives from an argument's name (``--out OUT``, ``path``), from
+    catalog section ``[cli_metavar]`` (an argument not listed there keeps argparse's name).
+    Section titles and -h's own help are set by ``_Parser``."""
+
+    def add_usage(self, usage, actions, groups, prefix=None) -> None:
+        if prefix is None:  # argparse's default is gettext's "usage: "
+            prefix = t("cli.usage", _Parser.lang) + " "
+        super().add_usage(usage, actions, groups, prefix)
+
+    def _get_default_metavar_for_optional(self, action: argparse.Action) -> str:
+        return _metavar(action.dest, action.dest.upper())
+
+    def _get_default_metavar_for_positional(self, action: argparse.Action) -> str:
+        return _metavar(action.dest, action.dest)
+
+
+def _metavar(dest: str, default: str) -> str:
+    key = f"cli_metavar.{dest}"
+    return t(key, _Parser.lang) if key in catalog() else default
+
+
 class _Parser(argparse.ArgumentParser):
-    lang = "en"  # set by main() from the command line before parsing
+    """A parser speaking ``_Parser.lang`` (set by ``build_parser`` before any parser is made):
+    refusals in one translated line (``argparse_message``), help with translated section
+    titles, -h help, "usage:" and placeholders (``_Formatter``)."""
+
+    lang = "en"
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        kwargs["add_help"] = False  # added below with a translated help text
+        super().__init__(*args, **kwargs)
+        # argparse names its two default groups through gettext when it creates them
+        self._positionals.title = t("cli.positionals", self.lang)
+        self._optionals.title = t("cli.options", self.lang)
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help=t("cli.help_action", self.lang))
 
     def error(self, message: str) -> None:  # one line, exit 2, no usage dump
         sys.stderr.write(f"error: {argparse_message(message, _Parser.lang)}\n")
         raise SystemExit(2)
+
+
+def add_commands(parser: argparse.ArgumentParser, dest: str, lang: str) -> argparse._SubParsersAction:
+    """The sub-commands of ``parser`` under a translated heading and placeholder (argparse
+    would list them as ``{a,b,…}`` under "positional arguments")."""
+    return parser.add_subparsers(dest=dest, required=True, parser_class=type(parser), title=t("cli.commands", lang),
+                                 metavar=t("cli.command_metavar", lang))
 
 
 def system_lang(environ: dict[str, str] | None = None) -> str:
@@ -88,13 +133,14 @@ def system_lang(environ: dict[str, str] | None = None) -> str:
     return "en"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m geo", description="Thái Nguyên Smart-City Atlas command line")
-    parser.add_argument("--lang", choices=("vi", "en"), default=system_lang(),
-                        help="language of messages (default: from the system locale)")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+def build_parser(lang: str = "en") -> argparse.ArgumentParser:
+    """The ``python -m geo`` parser, its help and refusals in ``lang``."""
+    _Parser.lang = lang
+    parser = _Parser(prog="python -m geo", description=t("cli.description", lang))
+    parser.add_argument("--lang", choices=("vi", "en"), default=system_lang(), help=t("cli.arg_lang", lang))
+    sub = add_commands(parser, "command", lang)
     for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+        importlib.import_module(name).register(sub, lang)
     return parser
 
 
@@ -125,8 +171,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    _Parser.lang = argv_lang(list(sys.argv[1:] if argv is None else argv))
+    parser = build_parser(argv_lang(list(sys.argv[1:] if argv is None else argv)))
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)

@@ -10,10 +10,10 @@ import sys
 from geo.i18n import t
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction, lang: str = "en") -> None:
     """Add the ``audit`` command."""
-    p = subparsers.add_parser("audit", help=t("audit.help", "en"), description=t("audit.help", "en"))
-    p.add_argument("--data-dir", default=None, help=t("audit.arg_data_dir", "en"))
+    p = subparsers.add_parser("audit", help=t("audit.help", lang), description=t("audit.help", lang))
+    p.add_argument("--data-dir", default=None, help=t("audit.arg_data_dir", lang))
     p.set_defaults(func=run)
 
 

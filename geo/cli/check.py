@@ -17,17 +17,17 @@ from geo.errors import AtlasError, os_reason
 from geo.i18n import t
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction, lang: str = "en") -> None:
     """Add the ``check`` command."""
-    p = subparsers.add_parser("check", help=t("cli_check.help", "en"), description=t("cli_check.help", "en"),
-                              epilog=t("cli_check.exit_codes", "en"))
-    p.add_argument("path", help=t("cli_check.arg_path", "en"))
-    p.add_argument("--layer", default=None, help=t("cli_check.arg_layer", "en"))
-    p.add_argument("--crs", default=None, help=t("cli_check.arg_crs", "en"))
-    p.add_argument("--encoding", default="auto", choices=ENCODINGS, help=t("cli_check.arg_encoding", "en"))
-    p.add_argument("--kind", default=None, choices=("points", "lines", "polygons"), help=t("cli_check.arg_kind", "en"))
-    p.add_argument("--header-row", type=int, default=None, help=t("cli_check.arg_header_row", "en"))
-    p.add_argument("--out", default=None, help=t("cli_check.arg_out", "en"))
+    p = subparsers.add_parser("check", help=t("cli_check.help", lang), description=t("cli_check.help", lang),
+                              epilog=t("cli_check.exit_codes", lang))
+    p.add_argument("path", help=t("cli_check.arg_path", lang))
+    p.add_argument("--layer", default=None, help=t("cli_check.arg_layer", lang))
+    p.add_argument("--crs", default=None, help=t("cli_check.arg_crs", lang))
+    p.add_argument("--encoding", default="auto", choices=ENCODINGS, help=t("cli_check.arg_encoding", lang))
+    p.add_argument("--kind", default=None, choices=("points", "lines", "polygons"), help=t("cli_check.arg_kind", lang))
+    p.add_argument("--header-row", type=int, default=None, help=t("cli_check.arg_header_row", lang))
+    p.add_argument("--out", default=None, help=t("cli_check.arg_out", lang))
     p.set_defaults(func=run)
 
 

@@ -120,32 +120,32 @@ def _check_mode_options(args) -> None:
             raise AtlasError("coverage_errors.euclidean_only", option=opt)
 
 
-def add_question_args(p) -> None:
+def add_question_args(p, lang: str = "en") -> None:
     """The arguments of a coverage question (facilities, units and their columns, reach),
     shared by ``coverage`` and ``suggest`` so both ask it the same way."""
-    p.add_argument("--facilities", required=True, help=t("coverage.arg_facilities", "en"))
-    p.add_argument("--units", required=True, help=t("coverage.arg_units", "en"))
-    p.add_argument("--unit-id", default=None, help=t("coverage.arg_unit_id", "en"))
-    p.add_argument("--unit-name", default=None, help=t("coverage.arg_unit_name", "en"))
-    p.add_argument("--radius-m", default=None, help=t("coverage.arg_radius", "en"))
-    p.add_argument("--detour", default="1", help=t("coverage.arg_detour", "en"))
+    p.add_argument("--facilities", required=True, help=t("coverage.arg_facilities", lang))
+    p.add_argument("--units", required=True, help=t("coverage.arg_units", lang))
+    p.add_argument("--unit-id", default=None, help=t("coverage.arg_unit_id", lang))
+    p.add_argument("--unit-name", default=None, help=t("coverage.arg_unit_name", lang))
+    p.add_argument("--radius-m", default=None, help=t("coverage.arg_radius", lang))
+    p.add_argument("--detour", default="1", help=t("coverage.arg_detour", lang))
 
 
-def register(subparsers) -> None:
-    p = subparsers.add_parser("coverage", help=t("coverage.cli_help", "en"),
-                              description=t("coverage.cli_description", "en"))
-    add_question_args(p)
-    p.add_argument("--population", default=None, help=t("coverage.arg_population", "en"))
+def register(subparsers, lang: str = "en") -> None:
+    p = subparsers.add_parser("coverage", help=t("coverage.cli_help", lang),
+                              description=t("coverage.cli_description", lang))
+    add_question_args(p, lang)
+    p.add_argument("--population", default=None, help=t("coverage.arg_population", lang))
     p.add_argument("--population-source", choices=POP_SOURCES, default=None,
-                   help=t("coverage.arg_population_source", "en"))
-    p.add_argument("--cell-m", default=None, help=t("coverage.arg_cell", "en"))
-    p.add_argument("--mode", choices=("euclidean", "network"), default="euclidean", help=t("coverage.arg_mode", "en"))
-    p.add_argument("--roads", default=None, help=t("coverage.arg_roads", "en"))
-    p.add_argument("--minutes", default=None, help=t("coverage.arg_minutes", "en"))
-    p.add_argument("--speed-profile", choices=("walk", "motorbike"), default=None, help=t("coverage.arg_profile", "en"))
-    p.add_argument("--capacity-col", default=None, help=t("coverage.arg_capacity", "en"))
-    p.add_argument("--raster-out", default=None, help=t("coverage.arg_raster_out", "en"))
-    p.add_argument("--out", required=True, help=t("coverage.arg_out", "en"))
+                   help=t("coverage.arg_population_source", lang))
+    p.add_argument("--cell-m", default=None, help=t("coverage.arg_cell", lang))
+    p.add_argument("--mode", choices=("euclidean", "network"), default="euclidean", help=t("coverage.arg_mode", lang))
+    p.add_argument("--roads", default=None, help=t("coverage.arg_roads", lang))
+    p.add_argument("--minutes", default=None, help=t("coverage.arg_minutes", lang))
+    p.add_argument("--speed-profile", choices=("walk", "motorbike"), default=None, help=t("coverage.arg_profile", lang))
+    p.add_argument("--capacity-col", default=None, help=t("coverage.arg_capacity", lang))
+    p.add_argument("--raster-out", default=None, help=t("coverage.arg_raster_out", lang))
+    p.add_argument("--out", required=True, help=t("coverage.arg_out", lang))
     p.set_defaults(func=run)
 
 

@@ -12,46 +12,44 @@ from pathlib import Path
 from geo.i18n import t
 from geo.units import TERRITORIES
 
-_HELP_LANG = "en"
 
-
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction, lang: str = "en") -> None:
     """Add ``export`` and ``report`` to the ``python -m geo`` parser."""
     from geo.export import FORMATS
 
-    p = subparsers.add_parser("export", help=t("export.cli_help", _HELP_LANG),
-                              description=t("export.cli_help", _HELP_LANG))
-    p.add_argument("layer", metavar="LAYER_OR_PATH", help=t("export.cli_layer", _HELP_LANG))
+    p = subparsers.add_parser("export", help=t("export.cli_help", lang),
+                              description=t("export.cli_help", lang))
+    p.add_argument("layer", metavar=t("cli_metavar.layer_or_path", lang), help=t("export.cli_layer", lang))
     p.add_argument("--format", "-f", dest="fmt", required=True, choices=tuple(FORMATS),
-                   help=t("export.cli_format", _HELP_LANG))
-    p.add_argument("--crs", default=None, help=t("export.cli_crs", _HELP_LANG))
-    p.add_argument("--out", "-o", required=True, help=t("export.cli_out", _HELP_LANG))
+                   help=t("export.cli_format", lang))
+    p.add_argument("--crs", default=None, help=t("export.cli_crs", lang))
+    p.add_argument("--out", "-o", required=True, help=t("export.cli_out", lang))
     p.add_argument("--csv-geometry", choices=("wkt", "latlon"), default="wkt",
-                   help=t("export.cli_csv_geometry", _HELP_LANG))
+                   help=t("export.cli_csv_geometry", lang))
     p.set_defaults(func=run_export)
 
-    r = subparsers.add_parser("report", help=t("report.cli_help", _HELP_LANG),
-                              description=t("report.cli_help", _HELP_LANG))
-    r.add_argument("--unit", "-u", required=True, help=t("report.cli_unit", _HELP_LANG))
+    r = subparsers.add_parser("report", help=t("report.cli_help", lang),
+                              description=t("report.cli_help", lang))
+    r.add_argument("--unit", "-u", required=True, help=t("report.cli_unit", lang))
     r.add_argument("--format", "-f", dest="fmt", required=True, choices=("pptx", "pdf"),
-                   help=t("export.cli_format", _HELP_LANG))
-    r.add_argument("--out", "-o", required=True, help=t("export.cli_out", _HELP_LANG))
-    r.add_argument("--deck-lang", "--lang", dest="deck_lang", choices=("vi", "en"), default=None, help=t("report.cli_lang", _HELP_LANG))
-    r.add_argument("--territory", choices=TERRITORIES, default=TERRITORIES[0], help=t("report.cli_territory", _HELP_LANG))
+                   help=t("export.cli_format", lang))
+    r.add_argument("--out", "-o", required=True, help=t("export.cli_out", lang))
+    r.add_argument("--deck-lang", "--lang", dest="deck_lang", choices=("vi", "en"), default=None, help=t("report.cli_lang", lang))
+    r.add_argument("--territory", choices=TERRITORIES, default=TERRITORIES[0], help=t("report.cli_territory", lang))
     r.set_defaults(func=run_report)
 
-    m = subparsers.add_parser("print", help=t("print.cli_help", _HELP_LANG), description=t("print.cli_help", _HELP_LANG))
-    m.add_argument("--unit", "-u", default=None, help=t("report.cli_unit", _HELP_LANG))
-    m.add_argument("--layers", default=None, help=t("print.cli_layers", _HELP_LANG))
-    m.add_argument("--bbox", default=None, help=t("print.cli_bbox", _HELP_LANG))
-    m.add_argument("--paper", choices=("A4", "A3", "a4", "a3"), default="A4", help=t("print.cli_paper", _HELP_LANG))
+    m = subparsers.add_parser("print", help=t("print.cli_help", lang), description=t("print.cli_help", lang))
+    m.add_argument("--unit", "-u", default=None, help=t("report.cli_unit", lang))
+    m.add_argument("--layers", default=None, help=t("print.cli_layers", lang))
+    m.add_argument("--bbox", default=None, help=t("print.cli_bbox", lang))
+    m.add_argument("--paper", choices=("A4", "A3", "a4", "a3"), default="A4", help=t("print.cli_paper", lang))
     m.add_argument("--format", "-f", dest="fmt", choices=("png", "pdf"), default=None,
-                   help=t("export.cli_format", _HELP_LANG))
-    m.add_argument("--title", default=None, help=t("print.cli_title", _HELP_LANG))
-    m.add_argument("--subtitle", default=None, help=t("print.cli_title", _HELP_LANG))
-    m.add_argument("--out", "-o", required=True, help=t("export.cli_out", _HELP_LANG))
+                   help=t("export.cli_format", lang))
+    m.add_argument("--title", default=None, help=t("print.cli_title", lang))
+    m.add_argument("--subtitle", default=None, help=t("print.cli_subtitle", lang))
+    m.add_argument("--out", "-o", required=True, help=t("export.cli_out", lang))
     m.add_argument("--map-lang", "--lang", dest="map_lang", choices=("vi", "en"), default=None,
-                   help=t("report.cli_lang", _HELP_LANG))
+                   help=t("cli.map_arg_lang", lang))
     m.set_defaults(func=run_print)
 
 

@@ -7,6 +7,7 @@ import sys
 from typing import Any
 
 from geo import settings
+from geo.cli import add_commands
 from geo.errors import AtlasError, os_reason
 from geo.i18n import fmt_number, t
 
@@ -14,68 +15,65 @@ PASSWORD_ENV = settings.EDITOR_PASSWORD_ENV
 NEW_PASSWORD_ENV = settings.NEW_EDITOR_PASSWORD_ENV
 
 
-def register(subparsers: Any) -> None:
-    """Add the ``indicators`` command and its sub-commands."""
-    p = subparsers.add_parser("indicators", help="smart-city readiness indicators (list, show, import, export)")
-    sub = p.add_subparsers(dest="indicators_command", required=True, parser_class=type(p))
+def register(subparsers: Any, lang: str = "en") -> None:
+    """Add the ``indicators`` command and its sub-commands, their help in ``lang``."""
+    def h(name: str, **params: Any) -> str:
+        return t(f"ind_cli.{name}", lang, **params)
 
-    ls = sub.add_parser("list", help="indicators with unit and targets")
+    p = subparsers.add_parser("indicators", help=h("help"), description=h("help"))
+    sub = add_commands(p, "indicators_command", lang)
+
+    ls = sub.add_parser("list", help=h("list_help"), description=h("list_help"))
     ls.set_defaults(func=cmd_list)
 
-    sh = sub.add_parser("show", help="values, history, status and gap of one indicator")
-    sh.add_argument("indicator", metavar="ID")
-    sh.add_argument("--unit", help="unit id (districts:165) or name (Thành phố Sông Công)")
+    sh = sub.add_parser("show", help=h("show_help"), description=h("show_help"))
+    sh.add_argument("indicator", help=h("arg_indicator"))
+    sh.add_argument("--unit", help=h("arg_unit_show"))
     sh.set_defaults(func=cmd_show)
 
-    im = sub.add_parser("import", help="import values from a CSV/XLSX file (all rows valid or nothing written)")
-    im.add_argument("file")
-    im.add_argument("--user", required=True, help=f"editor username (password from ${PASSWORD_ENV} or a prompt)")
-    im.add_argument("--dry-run", action="store_true", help="validate only")
-    im.add_argument("--replace", action="store_true", help="write new versions over stored values (otherwise a "
-                                                           "row must carry the version it was exported with)")
+    im = sub.add_parser("import", help=h("import_help"), description=h("import_help"))
+    im.add_argument("file", help=h("arg_import_file"))
+    im.add_argument("--user", required=True, help=h("arg_user", env=PASSWORD_ENV))
+    im.add_argument("--dry-run", action="store_true", help=h("arg_dry_run"))
+    im.add_argument("--replace", action="store_true", help=h("arg_replace"))
     im.set_defaults(func=cmd_import)
 
-    ex = sub.add_parser("export", help="export values to CSV/XLSX")
-    ex.add_argument("--out", required=True, help="FILE.csv or FILE.xlsx")
-    ex.add_argument("--history", action="store_true", help="every version, not only the current values")
+    ex = sub.add_parser("export", help=h("export_help"), description=h("export_help"))
+    ex.add_argument("--out", required=True, help=h("arg_export_out"))
+    ex.add_argument("--history", action="store_true", help=h("arg_history"))
     ex.set_defaults(func=cmd_export)
 
-    tg = sub.add_parser("set-target", help="record a newer target for a year (editor)")
-    tg.add_argument("indicator", metavar="ID")
-    tg.add_argument("year")
-    tg.add_argument("op", choices=(">", ">=", "<", "<="))
-    tg.add_argument("value")
-    tg.add_argument("--source", required=True, help="the document that sets the target")
-    tg.add_argument("--unit", default=None, help="a city (districts:165, 'TP Sông Công') or 2025 unit the document "
-                                                 "sets the target for; without it the target is province-wide")
-    tg.add_argument("--breakdown", action="store_true", help="the document breaks a province target down to --unit")
-    tg.add_argument("--user", required=True)
+    tg = sub.add_parser("set-target", help=h("set_target_help"), description=h("set_target_help"))
+    tg.add_argument("indicator", help=h("arg_indicator"))
+    tg.add_argument("year", help=h("arg_year"))
+    tg.add_argument("op", choices=(">", ">=", "<", "<="), help=h("arg_op"))
+    tg.add_argument("value", help=h("arg_value"))
+    tg.add_argument("--source", required=True, help=h("arg_source"))
+    tg.add_argument("--unit", default=None, help=h("arg_unit_target"))
+    tg.add_argument("--breakdown", action="store_true", help=h("arg_breakdown"))
+    tg.add_argument("--user", required=True, help=h("arg_user", env=PASSWORD_ENV))
     tg.set_defaults(func=cmd_set_target)
 
-    sn = sub.add_parser("snapshot", help="save a computed indicator's current values as that year's values (editor)")
-    sn.add_argument("indicator", metavar="ID")
-    sn.add_argument("--level", choices=("province", "city", "ward"), default="city")
-    sn.add_argument("--user", required=True)
+    sn = sub.add_parser("snapshot", help=h("snapshot_help"), description=h("snapshot_help"))
+    sn.add_argument("indicator", help=h("arg_indicator"))
+    sn.add_argument("--level", choices=("province", "city", "ward"), default="city", help=h("arg_level"))
+    sn.add_argument("--user", required=True, help=h("arg_user", env=PASSWORD_ENV))
     sn.set_defaults(func=cmd_snapshot)
 
-    ft = sub.add_parser("framework-template", help="write the indicator-framework template (XLSX) of the version "
-                                                   "in force")
-    ft.add_argument("--out", required=True, help="FILE.xlsx")
+    ft = sub.add_parser("framework-template", help=h("fw_template_help"), description=h("fw_template_help"))
+    ft.add_argument("--out", required=True, help=h("arg_fw_out"))
     ft.set_defaults(func=cmd_framework_template)
-    fl = sub.add_parser("framework-load", help="load a filled-in framework file as a NEW framework version (editor)")
-    fl.add_argument("file")
-    fl.add_argument("--user", required=True)
+    fl = sub.add_parser("framework-load", help=h("fw_load_help"), description=h("fw_load_help"))
+    fl.add_argument("file", help=h("arg_fw_file"))
+    fl.add_argument("--user", required=True, help=h("arg_user", env=PASSWORD_ENV))
     fl.set_defaults(func=cmd_framework_load)
-    fv = sub.add_parser("frameworks", help="framework versions (0 = the shipped file)")
+    fv = sub.add_parser("frameworks", help=h("frameworks_help"), description=h("frameworks_help"))
     fv.set_defaults(func=cmd_frameworks)
 
-    ae = sub.add_parser("add-editor", help="add or reset an editor of the workspace (password hashed); "
-                                           "after the first, an existing editor signs in with --by")
-    ae.add_argument("username", help=f"the new editor (password from ${NEW_PASSWORD_ENV} or a prompt)")
-    ae.add_argument("--name", default="", help="display name")
-    ae.add_argument("--by", default=None, help=f"existing editor authorising this (password from ${PASSWORD_ENV} "
-                                                "or a prompt; the new password then from "
-                                                f"${NEW_PASSWORD_ENV} or a prompt)")
+    ae = sub.add_parser("add-editor", help=h("add_editor_help"), description=h("add_editor_help"))
+    ae.add_argument("username", help=h("arg_new_editor", env=NEW_PASSWORD_ENV))
+    ae.add_argument("--name", default="", help=h("arg_display_name"))
+    ae.add_argument("--by", default=None, help=h("arg_by", env=PASSWORD_ENV, new_env=NEW_PASSWORD_ENV))
     ae.set_defaults(func=cmd_add_editor)
 
 

@@ -11,14 +11,16 @@ from geo.i18n import t
 from geo.paths import check_writable
 
 
-def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("layers", help="list the catalog layers")
+def register(sub: argparse._SubParsersAction, lang: str = "en") -> None:
+    """Add ``layers`` and ``map``, their help in ``lang``."""
+    p = sub.add_parser("layers", help=t("cli.layers_help", lang), description=t("cli.layers_help", lang))
     p.set_defaults(func=cmd_layers)
-    p = sub.add_parser("map", help="write a standalone HTML map of catalog layers")
-    p.add_argument("layers", help="comma-separated layer ids or files, e.g. districts,infrastructure or my_points.zip")
-    p.add_argument("--out", required=True, help="output .html file")
-    p.add_argument("--basemap", default="none", choices=("none", "osm", "positron", "esri"))
-    p.add_argument("--map-lang", default="vi", choices=("vi", "en"), help="language of the map")
+    p = sub.add_parser("map", help=t("cli.map_help", lang), description=t("cli.map_help", lang))
+    p.add_argument("layers", help=t("cli.map_arg_layers", lang))
+    p.add_argument("--out", required=True, help=t("cli.map_arg_out", lang))
+    p.add_argument("--basemap", default="none", choices=("none", "osm", "positron", "esri"),
+                   help=t("cli.map_arg_basemap", lang))
+    p.add_argument("--map-lang", default="vi", choices=("vi", "en"), help=t("cli.map_arg_lang", lang))
     p.set_defaults(func=cmd_map)
 
 
