@@ -394,7 +394,7 @@ class EuclideanCost:
     only a block failing that too falls back to a KD-tree query per cell.
     """
 
-    def __init__(self, fac_xy: np.ndarray, detour: float = 1.0, block: int = 12, k: int = 10,
+    def __init__(self, fac_xy: np.ndarray, detour: float = 1.0, block: int = 20, k: int = 10,
                  retry_k: int = 40, workers: int = -1) -> None:
         self.fac_xy = np.asarray(fac_xy, dtype=np.float64).reshape(-1, 2)
         self.detour = float(detour)
@@ -440,7 +440,8 @@ class EuclideanCost:
         B, n = self.block, len(self.fac_xy)
         off = np.arange(B) + 0.5 - B / 2
         ox, oy = sx * off, sy * off  # offsets of a block's columns (x) and rows (y) from its centre
-        h = 0.5 * math.hypot(sx * (B - 1), sy * (B - 1))  # farthest cell centre from the block centre
+        hx, hy = 0.5 * abs(sx) * (B - 1), 0.5 * abs(sy) * (B - 1)  # cell centres lie within ±hx, ±hy
+        h = math.hypot(hx, hy)  # farthest cell centre from the block centre
         todo = np.arange(len(centres))
         for k in (self.k, self.retry_k):
             k = min(k, n)
@@ -448,19 +449,16 @@ class EuclideanCost:
             dk, ik = dk.reshape(len(todo), k), ik.reshape(len(todo), k)
             lim = dk[:, 0] + 2 * h + 1e-6
             exact = (dk[:, -1] > lim) | (k == n)
-            # a candidate farther from the centre than the nearest + the block's diameter is farther
-            # from every cell of the block than the nearest; candidates are sorted, so the useful
-            # ones come first: blocks are grouped by how many there are
-            nu = np.count_nonzero(dk <= lim[:, None], axis=1)
             sel = np.flatnonzero(exact)
-            sel = sel[np.argsort(nu[sel], kind="stable")]
-            bounds = np.searchsorted(nu[sel], np.arange(1, k + 2))
+            cand, nu = self._useful(centres[todo[sel]], dk[sel], ik[sel], lim[sel], hx, hy)
+            order = np.argsort(nu, kind="stable")  # blocks grouped by how many candidates they need
+            bounds = np.searchsorted(nu[order], np.arange(1, k + 2))
             for u in range(1, k + 1):
-                grp = sel[bounds[u - 1]:bounds[u]]
+                grp = order[bounds[u - 1]:bounds[u]]
                 step = max(1, (1 << 18) // (u * B * B))  # ~2 MB of float64 per step
                 for s in range(0, len(grp), step):
                     gi = grp[s:s + step]
-                    yield todo[gi], self._lattice(centres[todo[gi]], ik[gi, :u], ox, oy)
+                    yield todo[sel[gi]], self._lattice(centres[todo[sel[gi]]], ik[sel[gi]][cand[gi]].reshape(-1, u), ox, oy)
             todo = todo[~exact]
             if len(todo) == 0:
                 return
@@ -469,6 +467,22 @@ class EuclideanCost:
         py = np.broadcast_to(centres[todo, 1, None, None] + oy[None, :, None], (m, B, B))
         d, _ = self.tree.query(np.column_stack((px.ravel(), py.ravel())), k=1, workers=self.workers)
         yield todo, d.reshape(m, B, B)
+
+    def _useful(self, centres: np.ndarray, dk: np.ndarray, ik: np.ndarray, lim: np.ndarray, hx: float,
+                hy: float) -> tuple[np.ndarray, np.ndarray]:
+        """Which of the sorted candidates ``ik`` (m, k) of blocks centred at ``centres`` can be nearest
+        to one of their cells: ``(mask (m, k), count (m,))``. Dropped: a candidate farther from the
+        centre than the nearest + the block's diameter (``lim``), or one whose bisector with the
+        nearest leaves the whole block on the nearest's side (checked at the block's corners, with a
+        margin far above rounding, so the minimum over the kept ones is bit for bit the same)."""
+        rel = self.fac_xy[ik] - centres[:, None, :]  # (m, k, 2) candidates seen from the block centre
+        r2 = rel[:, :, 0] ** 2 + rel[:, :, 1] ** 2
+        v = np.abs(rel - rel[:, :1])
+        # |p - f1|² ≤ |p - fj|²  ⟺  2 p·(fj - f1) ≤ |fj|² - |f1|²; its largest left side over the block's corners:
+        reach = 2 * (hx * v[:, :, 0] + hy * v[:, :, 1])
+        keep = (dk <= lim[:, None]) & ~(reach + 1e-6 * (r2 + r2[:, :1]) + 1e-6 < r2 - r2[:, :1])
+        keep[:, 0] = True
+        return keep, np.count_nonzero(keep, axis=1)
 
     def _lattice(self, centres: np.ndarray, cand: np.ndarray, ox: np.ndarray, oy: np.ndarray) -> np.ndarray:
         """Distances ``(m, B, B)`` from the cells of ``m`` blocks to the nearest of their candidates
