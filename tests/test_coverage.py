@@ -307,6 +307,22 @@ def test_lattice_retry_paths_equal_brute_force(k, retry_k):
     np.testing.assert_allclose(got.ravel(), brute, rtol=1e-12, atol=1e-9)
 
 
+@pytest.mark.parametrize("block", [1, 4, 9, 20])
+def test_lattice_on_oblong_cells_equals_brute_force(block):
+    """Cells 30 m × 70 m: the candidate pruning uses the block's true half-extents in x and y."""
+    rng = np.random.default_rng(block)
+    nrows, ncols = 45, 61
+    grid = PopulationGrid(values=np.ones((nrows, ncols)), transform=Affine(30, 0, X0, 0, -70, Y0 + 70 * nrows),
+                          crs=METRIC_CRS)
+    fac = np.column_stack((X0 + rng.random(60) * 30 * ncols, Y0 + rng.random(60) * 70 * nrows))
+    fac = np.concatenate((fac, fac[:5] + [[30.0, 0.0], [0.0, 70.0], [15.0, 35.0], [-30.0, 0.0], [0.0, -70.0]]))
+    got = cov.EuclideanCost(fac, block=block).raster(grid, 0, nrows)
+    rr, cc = np.meshgrid(np.arange(nrows), np.arange(ncols), indexing="ij")
+    xy = grid.cell_centres(rr.ravel(), cc.ravel())
+    brute = np.sqrt(((xy[:, None, :] - fac[None, :, :]) ** 2).sum(axis=2)).min(axis=1)
+    np.testing.assert_allclose(got.ravel(), brute, rtol=1e-12, atol=1e-9)
+
+
 def test_histogram_bins_are_the_log1p_bins_next_to_every_edge():
     """The fast binning (float32 log, log1p only near an edge) equals the plain log1p formula,
     including the floats right next to each bin edge, 0, negatives, NaN and inf."""
