@@ -550,12 +550,14 @@ def _hist_bin(cost: np.ndarray, as_float: bool = False) -> np.ndarray:
     the same bins as ``log1p`` everywhere (tested against it next to every edge).
     """
     with np.errstate(invalid="ignore", over="ignore"):
-        c = np.maximum(cost, 0, dtype=np.float32)  # float32: half the work, bins are 2 % wide
+        c = np.asarray(cost).astype(np.float32)  # float32: half the work, bins are 2 % wide
+        np.maximum(c, 0, out=c)
         c *= np.float32(1 / _HIST_SCALE)
         y = c + np.float32(1)
         np.log(y, out=y)
         y *= np.float32(1 / math.log(_HIST_BASE))
-        y, b = np.modf(y, out=(y, np.empty_like(y)))  # position inside the bin, bin
+        b = np.floor(y)
+        y -= b  # position inside the bin (float32 modf is 30× slower)
         y -= np.float32(0.5)
         np.abs(y, out=y)  # distance from the middle of the bin
         unsure = np.flatnonzero(~(y < np.float32(0.5 - _HIST_SURE)))  # near an edge, NaN, inf
