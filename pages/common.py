@@ -103,12 +103,18 @@ def css_string(text: str) -> str:
 
 
 # Streamlit writes the file uploader's own texts in English and offers no parameter for them
-# ("Upload", "200MB per file • ZIP, …", "Drag and drop a file here" while dragging; checked in
-# chromium against Streamlit 1.67's DOM). The app's style sheet hides those texts (font size 0,
-# keyed on data-testid) and writes the UI language's in their place (::after). The size/format
-# line of an uploader made by ``uploader`` is its own (--atlas-upload-limit on its st-key class);
-# any other uploader gets the general hint. If a later Streamlit changes this DOM, its English
-# texts show again — the label's help says the same in the UI language either way.
+# ("Upload", "200MB per file • ZIP, …", "Drag and drop a file here" while dragging, and for a
+# refused file — wrong type, too big, one too many — "<mime type> files are not allowed." / "File
+# must be … or smaller." in the file chip's tooltip and its screen-reader alert; checked in chromium
+# against Streamlit 1.67's DOM). The app's style sheet hides those texts (font size 0, keyed on
+# data-testid; the alert, read by screen readers only, by visibility so they skip it) and writes
+# the UI language's in their place (::after). The drag overlay is the dropzone's one child div
+# without a data-testid inside (the file-chip list is such a div too, but holds test ids). The
+# size/format line and the refusal of an uploader made by ``uploader`` are its own (variables on
+# its st-key class; the tooltip lives outside the uploader, so a rule per uploader with a refused
+# chip); any other uploader gets the general texts. If a later Streamlit changes this DOM, its
+# English texts show again — the label's help says the formats and size in the UI language.
+_DRAG_OVERLAY = '[data-testid="stFileUploaderDropzone"] > div:not([data-testid]):not(:has([data-testid]))'
 _UPLOADER_CSS = """
 <style>
 [data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p { font-size: 0 !important; }
@@ -117,8 +123,13 @@ _UPLOADER_CSS = """
 [data-testid="stFileUploaderDropzoneInstructions"] span { font-size: 0 !important; }
 [data-testid="stFileUploaderDropzoneInstructions"] span::after {
   content: var(--atlas-upload-limit, %(hint)s); font-size: 0.875rem; }
-[data-testid="stFileUploaderDropzone"] > div:not([data-testid]) * { font-size: 0 !important; }
-[data-testid="stFileUploaderDropzone"] > div:not([data-testid])::after { content: %(drop)s; font-size: 1rem; }
+%(overlay)s * { font-size: 0 !important; }
+%(overlay)s::after { content: %(drop)s; font-size: 1rem; }
+[data-testid="stFileChip"] [role="alert"] { visibility: hidden; }
+[data-testid="stFileChip"] [role="alert"]::after {
+  visibility: visible; content: var(--atlas-upload-refused, %(refused)s); }
+[data-testid="stTooltipErrorContent"] { font-size: 0 !important; }
+[data-testid="stTooltipErrorContent"]::after { content: %(refused)s; font-size: 0.875rem; }
 </style>
 """
 
@@ -128,17 +139,24 @@ def widget_texts_css() -> None:
     called once per run by app.py, before the page."""
     st.html(_UPLOADER_CSS % {"button": css_string(tr("common.upload_button")),
                              "hint": css_string(tr("common.upload_hint")),
-                             "drop": css_string(tr("common.upload_drop"))})
+                             "drop": css_string(tr("common.upload_drop")),
+                             "refused": css_string(tr("common.upload_refused_any")),
+                             "overlay": _DRAG_OVERLAY})
 
 
 def uploader(label: str, types: list[str], key: str, **kwargs: Any) -> Any:
     """``st.file_uploader`` with the hint Streamlit writes in English said in the UI language
-    (``help``: formats and size cap; the box's own size/format line through the app's style
-    sheet, ``widget_texts_css``) and the reader's own size cap."""
+    (``help``: formats and size cap; the box's own size/format line and the reason a file is
+    refused through the app's style sheet, ``widget_texts_css``) and the reader's own size cap."""
     mb = upload_limit_mb()
     help_text = tr("common.upload_help", types=", ".join(f".{x}" for x in types), mb=mb)
-    limit = tr("common.upload_limit", mb=mb, types=", ".join(x.upper() for x in types))
-    st.html(f"<style>.st-key-{_css_class(key)} {{ --atlas-upload-limit: {css_string(limit)}; }}</style>")
+    shown_types = ", ".join(x.upper() for x in types)
+    limit = css_string(tr("common.upload_limit", mb=mb, types=shown_types))
+    refused = css_string(tr("common.upload_refused", mb=mb, types=shown_types))
+    box = f".st-key-{_css_class(key)}"
+    st.html(f"<style>{box} {{ --atlas-upload-limit: {limit}; --atlas-upload-refused: {refused}; }}\n"
+            f'body:has({box} [data-testid="stFileChip"][aria-invalid="true"]) '
+            f'[data-testid="stTooltipErrorContent"]::after {{ content: {refused}; }}</style>')
     return st.file_uploader(label, type=types, key=key, help=kwargs.pop("help", help_text),
                             max_upload_size=kwargs.pop("max_upload_size", mb), **kwargs)
 
