@@ -217,6 +217,53 @@ def _labels_key(grid: PopulationGrid, unit_geoms: np.ndarray) -> tuple:
     return (grid.shape, tuple(grid.transform)[:6], str(grid.crs), len(unit_geoms), _geoms_key(unit_geoms))
 
 
+class _LabelBuild:
+    """A label raster being rasterised row block by row block (see :func:`unit_labels`)."""
+
+    def __init__(self, grid: PopulationGrid, unit_geoms: np.ndarray, key: tuple) -> None:
+        from rasterio.features import rasterize
+
+        self.rasterize, self.grid, self.key = rasterize, grid, key
+        dtype = np.int16 if len(unit_geoms) < np.iinfo(np.int16).max else np.int32
+        self.out = np.zeros(grid.shape, dtype=dtype)
+        valid = ~(shapely.is_missing(unit_geoms) | shapely.is_empty(unit_geoms))
+        self.tree = shapely.STRtree(np.where(valid, unit_geoms, None))
+        self.tree.query(shapely.box(0, 0, 0, 0))  # build the tree now, not in two threads at once
+        # GeoJSON mappings made once instead of rasterio reading ``__geo_interface__`` again for
+        # every block a unit touches
+        self.gj = np.full(len(unit_geoms), None, dtype=object)
+        self.gj[valid] = _mappings(unit_geoms[valid])
+
+    def fill(self, r0: int, r1: int) -> None:
+        """Burn the units into rows ``r0:r1`` (later geometries win overlaps)."""
+        t, ncols = self.grid.transform, self.grid.shape[1]
+        bt = t @ Affine.translation(0, r0)
+        x0, y0 = bt @ (0, 0)
+        x1, y1 = bt @ (ncols, r1 - r0)
+        sel = self.tree.query(shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
+        if len(sel):
+            self.rasterize(((self.gj[i], int(i) + 1) for i in np.sort(sel)), out=self.out[r0:r1], transform=bt)
+
+    def store(self) -> np.ndarray:
+        """The finished raster, read-only, kept in the cache (bounded by ``_LABEL_CACHE_BYTES``)."""
+        out = self.out
+        out.flags.writeable = False  # shared by every caller
+        if out.nbytes <= _LABEL_CACHE_BYTES:
+            with _LABEL_LOCK:
+                _LABEL_CACHE[self.key] = out
+                while sum(v.nbytes for v in _LABEL_CACHE.values()) > _LABEL_CACHE_BYTES:
+                    _LABEL_CACHE.popitem(last=False)
+        return out
+
+
+def _cached_labels(key: tuple) -> np.ndarray | None:
+    with _LABEL_LOCK:
+        hit = _LABEL_CACHE.get(key)
+        if hit is not None:
+            _LABEL_CACHE.move_to_end(key)
+        return hit
+
+
 def unit_labels(grid: PopulationGrid, unit_geoms: np.ndarray, chunk_cells: int = CHUNK_CELLS,
                 key: tuple | None = None) -> np.ndarray:
     """Unit label of every cell of ``grid`` (``0`` = no unit, ``i + 1`` = ``unit_geoms[i]``;
@@ -226,58 +273,23 @@ def unit_labels(grid: PopulationGrid, unit_geoms: np.ndarray, chunk_cells: int =
     Rasterised once per (grid shape/transform/CRS, unit geometries) and kept in a bounded
     in-process cache (``_LABEL_CACHE_BYTES``): the label raster does not depend on the
     people in the grid, facilities or radius, so every later question on the same grid and
-    unit layer skips ``rasterio.features.rasterize`` (row blocks on ``WORKERS`` threads).
-    ``key`` is ``_labels_key(grid, unit_geoms)`` when the caller already has it.
+    unit layer skips ``rasterio.features.rasterize``. Row blocks are burnt one after the
+    other: rasterio holds the GIL while it burns, so threads do not help here (measured:
+    two threads took the same wall time as one). ``key`` is ``_labels_key(grid,
+    unit_geoms)`` when the caller already has it.
     """
-    from rasterio.features import rasterize
-
-    nrows, ncols = grid.shape
-    t = grid.transform
     key = key if key is not None else _labels_key(grid, unit_geoms)
-    with _LABEL_LOCK:
-        hit = _LABEL_CACHE.get(key)
-        if hit is not None:
-            _LABEL_CACHE.move_to_end(key)
-            return hit
-    dtype = np.int16 if len(unit_geoms) < np.iinfo(np.int16).max else np.int32
-    out = np.zeros((nrows, ncols), dtype=dtype)
-    valid = ~(shapely.is_missing(unit_geoms) | shapely.is_empty(unit_geoms))
-    tree = shapely.STRtree(np.where(valid, unit_geoms, None))
-    rows_per = max(1, int(chunk_cells) // 2 // max(1, ncols))
-    # GeoJSON mappings made once instead of rasterio reading ``__geo_interface__`` again for
-    # every block a unit touches
-    gj = np.full(len(unit_geoms), None, dtype=object)
-    gj[valid] = _mappings(unit_geoms[valid])
-
-    stop = cancel.current()  # worker threads do not inherit the session's cancellation test
-
-    def block(r0: int) -> None:
-        if stop is not None and stop():
-            raise cancel.Cancelled()
-        r1 = min(nrows, r0 + rows_per)
-        bt = t @ Affine.translation(0, r0)
-        x0, y0 = bt @ (0, 0)
-        x1, y1 = bt @ (ncols, r1 - r0)
-        sel = tree.query(shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)))
-        if len(sel):
-            sel = np.sort(sel)
-            rasterize(((gj[i], int(i) + 1) for i in sel), out=out[r0:r1], transform=bt)  # burns in place
-
-    starts = range(0, nrows, rows_per)
+    hit = _cached_labels(key)
+    if hit is not None:
+        return hit
+    nrows, ncols = grid.shape
+    build = _LabelBuild(grid, unit_geoms, key)
+    rows_per = max(1, int(chunk_cells) // max(1, ncols))
     with rasterising():
-        if WORKERS > 1 and len(starts) > 1:
-            with ThreadPoolExecutor(WORKERS) as pool:
-                list(pool.map(block, starts))
-        else:
-            for r0 in starts:
-                block(r0)
-    out.flags.writeable = False  # shared by every caller
-    if out.nbytes <= _LABEL_CACHE_BYTES:
-        with _LABEL_LOCK:
-            _LABEL_CACHE[key] = out
-            while sum(v.nbytes for v in _LABEL_CACHE.values()) > _LABEL_CACHE_BYTES:
-                _LABEL_CACHE.popitem(last=False)
-    return out
+        for r0 in range(0, nrows, rows_per):
+            cancel.check()
+            build.fill(r0, min(nrows, r0 + rows_per))
+    return build.store()
 
 
 _PRESENT: OrderedDict[tuple, dict] = OrderedDict()  # labels key → {(r0, r1): labels present in those rows}
