@@ -65,7 +65,8 @@ def new_map(lang: str = "vi", basemap: str = "positron", bounds: list[list[float
     """A folium map with local assets, the chosen basemap (``none`` = no tiles at all)."""
     tiles_url, attribution = BASEMAPS.get(basemap, BASEMAPS["none"])
     m = folium.Map(location=[21.6, 105.85], zoom_start=9, tiles=None, control_scale=False,
-                   prefer_canvas=True, height=height or "100%")
+                   prefer_canvas=True, height=height or "100%", zoom_control=False)
+    ControlTexts(lang).add_to(m)  # zoom buttons, layer button and Leaflet link in the UI language
     m.options["maxZoom"] = 19  # Leaflet needs it without a tile layer (MarkerCluster throws otherwise)
     if tiles_url:
         folium.TileLayer(tiles_url, attr=attribution, name=t(f"map.basemap_{basemap}", lang),
@@ -95,6 +96,39 @@ class _LabelClick(MacroElement):
         });
         {% endmacro %}
     """)
+
+
+class ControlTexts(MacroElement):
+    """Leaflet's own control texts (zoom buttons, the layer control's button, the title of its
+    link in the attribution) in the UI language: titles are what a pointer's hover and a screen
+    reader say. Leaflet writes them in English; its zoom control takes them as options, the
+    layer control and the attribution prefix are set after they are built."""
+
+    _template = Template("""
+        {% macro script(this, kwargs) %}
+        (function (map) {
+            L.control.zoom({zoomInTitle: {{ this.zoom_in }}, zoomOutTitle: {{ this.zoom_out }}}).addTo(map);
+            var prefix = L.DomUtil.create("a");
+            prefix.href = "https://leafletjs.com"; prefix.title = {{ this.leaflet }}; prefix.textContent = "Leaflet";
+            if (map.attributionControl) map.attributionControl.setPrefix(prefix.outerHTML);
+            if (L.Control.Layers && !L.Control.Layers.prototype._atlasTitle) {
+                var layout = L.Control.Layers.prototype._initLayout;
+                L.Control.Layers.prototype._initLayout = function () {
+                    layout.call(this);
+                    this._layersLink.title = this._atlasTitle || "";
+                    this._layersLink.setAttribute("aria-label", this._atlasTitle || "");
+                };
+            }
+            L.Control.Layers.prototype._atlasTitle = {{ this.layers }};
+        })({{ this._parent.get_name() }});
+        {% endmacro %}
+    """)
+
+    def __init__(self, lang: str) -> None:
+        super().__init__()
+        self._name = "ControlTexts"
+        self.zoom_in, self.zoom_out, self.layers, self.leaflet = (
+            _script_string(t(f"map.control_{k}", lang)) for k in ("zoom_in", "zoom_out", "layers", "leaflet"))
 
 
 class MetricScale(MacroElement):

@@ -32,7 +32,7 @@ for key, value in SESSION_DEFAULTS.items():
     st.session_state.setdefault(key, value)
 
 # ---- question -----------------------------------------------------------------------------
-st.title(tr("coverage.title"))
+st.title(tr("coverage.title"), anchor=False)
 st.caption(tr("coverage.intro"))
 st.info(tr("coverage.rule"))
 saved = SavedLayers.read()

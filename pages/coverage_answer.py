@@ -59,7 +59,7 @@ def headline(result: CoverageResult, own_grid: bool, lang: str) -> None:
                       names=", ".join(empty_units[:5]) + (", …" if len(empty_units) > 5 else "")))
     if len(result.facilities) == 0:
         st.warning(tr("coverage.no_facilities"))
-    st.subheader(result.total_sentence(lang))
+    st.subheader(result.total_sentence(lang), anchor=False)
     if result.completeness is not None:
         (st.warning if result.lower_bound else st.caption)(result.completeness_sentence(lang))
 

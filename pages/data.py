@@ -36,7 +36,7 @@ for key, value in {"data_import": None, "data_staged": None, "data_tmpdir": None
     st.session_state.setdefault(key, value)
 
 # ---- page ------------------------------------------------------------------------------
-st.title(tr("data.title"))
+st.title(tr("data.title"), anchor=False)
 st.caption(tr("data.intro"))
 editor = editor_sign_in()   # saving, renaming and deleting are editor actions; checking a file is not
 flash = st.session_state["data_flash"]
@@ -78,7 +78,7 @@ if source is not None:
         say_error(result["error"])
     else:
         report = result["report"]
-        st.subheader(tr("data.report"))
+        st.subheader(tr("data.report"), anchor=False)
         lossy = getattr(report, "lossy", False)
         lost = report.lost_line(lang) if lossy else None
         st.text("\n".join(line for line in report.lines(lang, warnings=False) if line != lost))
@@ -88,7 +88,7 @@ if source is not None:
             st.warning("\n\n".join(plain(w) for w in report.warning_texts(lang)))
         if result["gdf"] is not None:
             gdf = result["gdf"]
-            st.subheader(tr("data.preview"))
+            st.subheader(tr("data.preview"), anchor=False)
             preview_map(gdf, name, key="data_preview_map")
             st.caption(tr("data.attributes"))
             st.dataframe(pd.DataFrame(gdf.drop(columns="geometry").head(20)), hide_index=True)
@@ -117,7 +117,7 @@ if source is not None:
 
 # ---- saved layers -------------------------------------------------------------------------
 st.divider()
-st.subheader(tr("data.saved_layers"))
+st.subheader(tr("data.saved_layers"), anchor=False)
 try:
     saved = workspace.list_layers()
 except AtlasError as err:   # damaged or busy workspace: say what happened (and how to recover)
@@ -159,7 +159,7 @@ from geo.register import authoritative_source, declarations, declare_authoritati
 def register_section() -> None:
     """Which saved layer is each category's authoritative source; an editor declares one."""
     st.divider()
-    st.subheader(tr("register.sources_title"))
+    st.subheader(tr("register.sources_title"), anchor=False)
     st.caption(tr("register.sources_caption"))
 
     _cats = get_catalog().categories

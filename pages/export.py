@@ -77,7 +77,7 @@ if st.session_state["present_on"]:
     present(st.session_state["present_views"])
     st.stop()
 
-st.title(tr("present.page_title"))
+st.title(tr("present.page_title"), anchor=False)
 tab_data, tab_print, tab_deck, tab_html, tab_present = st.tabs(
     [tr("present.tab_data"), tr("present.tab_print"), tr("present.tab_deck"), tr("present.tab_html"),
      tr("present.tab_present")])
@@ -210,7 +210,7 @@ with tab_html:
 # ---- presentation ------------------------------------------------------------------------
 with tab_present:
     views = st.session_state["present_views"]
-    st.subheader(tr("present.views"))
+    st.subheader(tr("present.views"), anchor=False)
     if views:
         st.dataframe([{tr("present.view_name"): view_name(v), tr("present.layers"): ", ".join(v.get("layers") or []),
                        tr("present.basemap"): v.get("basemap") or "", tr("present.indicator"): v.get("indicator") or ""}

@@ -79,7 +79,7 @@ if "_map_seeded" not in st.session_state:
                              "_url_unit": url.get("unit"), "map_focus": link_focus(url)})
 url_layer, _, url_column = str(url.get("indicator", "")).partition(":")
 
-st.title(tr("map.title"))
+st.title(tr("map.title"), anchor=False)
 st.caption(tr("map.caption"))
 
 # ---- controls -------------------------------------------------------------------------
@@ -202,7 +202,7 @@ map_col, panel_col = st.columns([3, 1.3])
 with map_col:
     out = show_map(fmap, key="explorer_map", height=620, center=focus_center, zoom=focus_zoom)
 with panel_col:
-    st.subheader(tr("map.panel_title"))
+    st.subheader(tr("map.panel_title"), anchor=False)
     click_layers = [lid for lid in UNIT_LAYERS if lid in unit_frames]
     click_layer = choose_one(tr("map.panel_layer"), click_layers, key=wkey("click_layer"),
                              format_func=lambda lid: tr("map.level_" + catalog.layers[lid].unit_level))

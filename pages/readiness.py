@@ -30,7 +30,7 @@ for _key, _default in ((EDITOR_KEY, None), (SEEN_KEY, {}), (TARGET_SEEN_KEY, {})
 lang = current_lang()
 SECTIONS = ("scorecard", "compare", "map", "entry")
 
-st.title(tr("readiness.title"))
+st.title(tr("readiness.title"), anchor=False)
 st.caption(tr("readiness.intro"))
 try:
     framework = active_framework()          # the newest framework version loaded, else the shipped file

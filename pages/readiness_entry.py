@@ -24,7 +24,7 @@ TARGET_SEEN_KEY = "ind_seen_target_versions"
 def entry_tab(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], editor: Editor | None) -> None:
     """Import, value form and target form (editors); template, export and the logs (everyone)."""
     lang = current_lang()
-    st.subheader(tr("readiness.import_title"))
+    st.subheader(tr("readiness.import_title"), anchor=False)
     st.caption(tr("readiness.import_help"))
     template = store.template_frame(lang)
     c1, c2, c3 = st.columns(3)
@@ -66,7 +66,7 @@ def import_values(store: Store, editor: Editor, lang: str) -> None:
 def value_form(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], editor: Editor, lang: str) -> bool:
     """One value of a manual indicator (unit, year) saved as a new version; False when the
     framework has no manual indicator (nothing more is drawn then)."""
-    st.subheader(tr("readiness.entry_value_title"))
+    st.subheader(tr("readiness.entry_value_title"), anchor=False)
     manual = [ind for ind in fw.indicators.values() if not ind.computed]
     if not manual:
         st.info(tr("readiness.entry_no_manual"))
@@ -111,7 +111,7 @@ def value_form(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], edi
 
 def target_form(fw: Framework, store: Store, units: tuple[PlanningUnit, ...], editor: Editor, lang: str) -> None:
     """A target (province-wide, or of a city or 2025 unit) for a year, with its document."""
-    st.subheader(tr("readiness.target_title"))
+    st.subheader(tr("readiness.target_title"), anchor=False)
     t_ind = sticky(choose_one, tr("readiness.col_indicator"), list(fw.indicators.values()), "ind_target_ind",
                    format_func=lambda i, _l=lang: i.name(_l))
     # the province-wide target of the indicator, or one of a city (the programme cities first) or 2025 unit

@@ -23,7 +23,7 @@ def framework_section(store: Store, editor: Editor | None) -> None:
     """Indicator frameworks as data: template download, a new version loaded by an editor,
     every version readable."""
     lang = current_lang()
-    st.subheader(tr("readiness.fw_title"))
+    st.subheader(tr("readiness.fw_title"), anchor=False)
     st.caption(tr("readiness.fw_help"))
     st.download_button(tr("readiness.fw_template"), fw_template_xlsx(store.framework, lang), "framework_template.xlsx",
                        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="ind_fw_template")

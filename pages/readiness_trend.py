@@ -72,7 +72,7 @@ def trend_chart(fw: Framework, ind: Indicator, values: list[Value], targets: lis
 def trend_section(fw: Framework, store: Store, level: str, unit: PlanningUnit, editor: Editor | None) -> None:
     """The chosen indicator's history for ``unit``: chart, changes of basis, evidence table."""
     lang = current_lang()
-    st.subheader(tr("readiness.trend_title"))
+    st.subheader(tr("readiness.trend_title"), anchor=False)
     in_scope = [ind for ind in fw.indicators.values() if level in ind.scope]
     ind = sticky(choose_one, tr("readiness.trend_pick"), in_scope, f"ind_trend_{level}",
                  format_func=lambda i, _l=lang: i.name(_l))

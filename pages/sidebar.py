@@ -92,7 +92,7 @@ def editor_sign_in(form_key: str = "editor_sign_in") -> Any:
 
     st.session_state.setdefault(EDITOR_KEY, None)
     with st.sidebar:
-        st.subheader(tr("readiness.sign_in_title"))
+        st.subheader(tr("readiness.sign_in_title"), anchor=False)
         editor = st.session_state[EDITOR_KEY]
         if editor is not None:
             st.success(tr_plain("readiness.signed_in_as", name=editor.name))

@@ -18,6 +18,13 @@ def test_map_draws_offline_with_three_cities(app_url: str, offline_page) -> None
     # Leaflet itself came from our server, and the map has drawn vector paths
     assert frame.locator(".leaflet-overlay-pane path, .leaflet-overlay-pane canvas").count() > 0
     assert not [u for u in page.blocked_requests if "leaflet" in u or "jquery" in u or "bootstrap" in u]
+    # Leaflet's own control texts (hover titles, what a screen reader says) in the UI language
+    from geo.i18n import t
+
+    titles = frame.locator(".leaflet-control [title]").evaluate_all("els => els.map(e => e.title)")
+    for key in ("zoom_in", "zoom_out", "layers", "leaflet"):
+        assert t(f"map.control_{key}", "vi") in titles, titles
+    assert not {"Zoom in", "Zoom out", "Layers", "A JavaScript library for interactive maps"} & set(titles)
     page.screenshot(path=str(Path(tempfile.gettempdir()) / "atlas_map_vi.png"))
     # switch to English: the page title and the map's layer names follow
     page.get_by_text("English").first.click()

@@ -93,3 +93,19 @@ def test_uploaders_explain_themselves_in_vietnamese(tmp_path, monkeypatch):
 def test_developer_menu_hidden():
     config = tomllib.loads((REPO_ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["client"]["toolbarMode"] == "viewer"
+
+
+def test_headings_have_no_english_link_to_heading():
+    """Streamlit gives every title/subheader an anchor link that screen readers announce as
+    "Link to heading" (English, no parameter): the pages' headings are made without it."""
+    import re
+
+    for page in (REPO_ROOT / "pages").glob("*.py"):
+        for call in re.findall(r"\bst\.(?:title|header|subheader)\((.*)\)\s*$", page.read_text(encoding="utf-8"), re.M):
+            assert "anchor=False" in call, (page.name, call)
+    at = AppTest.from_file(str(REPO_ROOT / "pages" / "map_explorer.py"), default_timeout=120)
+    at.session_state["lang"] = "vi"
+    at.run()
+    assert not at.exception
+    headings = [*at.title, *at.subheader]
+    assert headings and all(h.proto.hide_anchor for h in headings)
