@@ -403,15 +403,17 @@ class EuclideanCost:
     uses the lattice: the candidates of a block of B×B cells are the K facilities nearest
     to its centre, which is exact when the K-th is farther than the 1st + the block's
     diameter. A block where that fails asks its centre again for ``retry_k`` candidates;
-    only a block failing that too falls back to a KD-tree query per cell.
+    only a block failing that too falls back to a KD-tree query per cell. ``block=None``
+    picks B per grid from the mean facility spacing (:meth:`block_size`).
     """
 
-    def __init__(self, fac_xy: np.ndarray, detour: float = 1.0, block: int = 20, k: int = 10,
+    def __init__(self, fac_xy: np.ndarray, detour: float = 1.0, block: int | None = None, k: int = 10,
                  retry_k: int = 40, workers: int = -1) -> None:
         self.fac_xy = np.asarray(fac_xy, dtype=np.float64).reshape(-1, 2)
         self.detour = float(detour)
         self.tree = cKDTree(self.fac_xy) if len(self.fac_xy) else None
-        self.block, self.k, self.retry_k = int(block), int(k), int(retry_k)
+        self.block = None if block is None else int(block)
+        self.k, self.retry_k = int(k), int(retry_k)
         self.workers = int(workers)  # cKDTree.query threads (1 when the caller runs blocks on its own threads)
 
     def __call__(self, xy: np.ndarray) -> np.ndarray:
@@ -423,6 +425,18 @@ class EuclideanCost:
         d, _ = self.tree.query(xy, k=1, workers=self.workers)
         return d * self.detour if self.detour != 1.0 else d
 
+    def block_size(self, grid: PopulationGrid) -> int:
+        """Lattice block side B in cells: the one given, else about 0.9 × the mean facility spacing
+        over the grid, within 4–20 — a block then rarely holds more than the K candidates its
+        centre asks for (measured on 33 M cells: 20 beats 8 and 12 at a 2.6 km spacing; at a
+        316 m spacing 20-cell blocks would mostly fall back to per-cell queries)."""
+        if self.block is not None:
+            return self.block
+        t = grid.transform
+        area = abs(t.a * t.e - t.b * t.d) * grid.values.size
+        spacing = math.sqrt(area / max(1, len(self.fac_xy))) / max(math.sqrt(abs(t.a * t.e - t.b * t.d)), 1e-12)
+        return int(min(20, max(4, 0.9 * spacing)))
+
     def raster(self, grid: PopulationGrid, r0: int, r1: int) -> np.ndarray:
         """Cost for every cell of grid rows ``r0:r1`` → ``(r1 - r0, ncols)`` float64 (metres × detour)."""
         nrows, ncols = r1 - r0, grid.shape[1]
@@ -432,24 +446,24 @@ class EuclideanCost:
         if t.b != 0 or t.d != 0:  # rotated grid: no lattice shortcut
             rr, cc = np.meshgrid(np.arange(r0, r1), np.arange(ncols), indexing="ij")
             return self(grid.cell_centres(rr.ravel(), cc.ravel())).reshape(nrows, ncols)
-        B = self.block
+        B = self.block_size(grid)
         nbr, nbc = -(-nrows // B), -(-ncols // B)
         bx = t.c + t.a * (np.arange(nbc) * B + B / 2)
         by = t.f + t.e * (r0 + np.arange(nbr) * B + B / 2)
         centres = np.column_stack((np.tile(bx, nbr), np.repeat(by, nbc)))  # block (i, j) is row i * nbc + j
         full = np.empty((nbr, B, nbc, B))
         blocks = full.transpose(0, 2, 1, 3)  # (nbr, nbc, B, B) view: results land in raster order directly
-        for g, d in self._blocks(centres, t.a, t.e):
+        for g, d in self._blocks(centres, t.a, t.e, B):
             blocks[g // nbc, g % nbc] = d
         out = full.reshape(nbr * B, nbc * B)[:nrows, :ncols]
         if self.detour != 1.0:
             out *= self.detour
         return out
 
-    def _blocks(self, centres: np.ndarray, sx: float, sy: float) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def _blocks(self, centres: np.ndarray, sx: float, sy: float, B: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Yield ``(g, d)``: indices ``g`` (m,) of blocks (rows of ``centres``) and the exact distances
         ``d`` (m, B, B) from their cells' centres (cell size ``sx`` × ``sy``) to the nearest facility."""
-        B, n = self.block, len(self.fac_xy)
+        n = len(self.fac_xy)
         off = np.arange(B) + 0.5 - B / 2
         ox, oy = sx * off, sy * off  # offsets of a block's columns (x) and rows (y) from its centre
         hx, hy = 0.5 * abs(sx) * (B - 1), 0.5 * abs(sy) * (B - 1)  # cell centres lie within ±hx, ±hy
@@ -708,7 +722,8 @@ def coverage_with_cost(cost_fn: CostFn, units: gpd.GeoDataFrame, grid: Populatio
     hist = None if exact else np.zeros((n, nb))
     parts = []
     nrows = grid.shape[0]
-    blocks = _row_blocks(grid, max(1, chunk_cells // WORKERS), int(getattr(cost_fn, "block", 1)))
+    block_size = getattr(cost_fn, "block_size", None)
+    blocks = _row_blocks(grid, max(1, chunk_cells // WORKERS), block_size(grid) if block_size is not None else 1)
     pool = ThreadPoolExecutor(WORKERS) if WORKERS > 1 and len(blocks) > 1 else None
     try:
         results = pool.map(work, blocks) if pool is not None else map(work, blocks)
