@@ -34,13 +34,15 @@ MAP = ".leaflet-container .leaflet-overlay-pane path, .leaflet-container canvas"
 # spinner, the page title — so an indicator shown and removed between two polls still counts
 _WATCH = """
 window.__atlasSeen = {};
-new MutationObserver(() => {
+const atlasWatch = new MutationObserver(() => {
   const seen = window.__atlasSeen, now = performance.now();
   if (!seen.boot && document.querySelector("#atlas-boot")) seen.boot = now;
   if (!seen.indicator && document.querySelector("#atlas-loading")) seen.indicator = now;
   if (!seen.spinner && document.querySelector('[data-testid="stSpinner"]')) seen.spinner = now;
   if (!seen.title && document.querySelector("[data-testid=stMain] h1")) seen.title = now;
-}).observe(document, {childList: true, subtree: true});
+  if (seen.title) atlasWatch.disconnect();  // watching costs the page time: stop once the title is in
+});
+atlasWatch.observe(document, {childList: true, subtree: true});
 """
 
 
