@@ -131,10 +131,10 @@ def add_question_args(p, lang: str = "en") -> None:
     p.add_argument("--detour", default="1", help=t("coverage.arg_detour", lang))
 
 
-def register(subparsers, lang: str = "en") -> None:
-    p = subparsers.add_parser("coverage", help=t("coverage.cli_help", lang),
-                              description=t("coverage.cli_description", lang))
-    add_question_args(p, lang)
+def add_grid_args(p, lang: str = "en") -> None:
+    """The population grid and travel mode of a coverage question (population raster or its
+    source, cell size, straight line or road network, minutes, speed profile), shared by
+    ``coverage`` and ``suggest``."""
     p.add_argument("--population", default=None, help=t("coverage.arg_population", lang))
     p.add_argument("--population-source", choices=POP_SOURCES, default=None,
                    help=t("coverage.arg_population_source", lang))
@@ -143,6 +143,13 @@ def register(subparsers, lang: str = "en") -> None:
     p.add_argument("--roads", default=None, help=t("coverage.arg_roads", lang))
     p.add_argument("--minutes", default=None, help=t("coverage.arg_minutes", lang))
     p.add_argument("--speed-profile", choices=("walk", "motorbike"), default=None, help=t("coverage.arg_profile", lang))
+
+
+def register(subparsers, lang: str = "en") -> None:
+    p = subparsers.add_parser("coverage", help=t("coverage.cli_help", lang),
+                              description=t("coverage.cli_description", lang))
+    add_question_args(p, lang)
+    add_grid_args(p, lang)
     p.add_argument("--capacity-col", default=None, help=t("coverage.arg_capacity", lang))
     p.add_argument("--raster-out", default=None, help=t("coverage.arg_raster_out", lang))
     p.add_argument("--out", required=True, help=t("coverage.arg_out", lang))

@@ -15,10 +15,10 @@ import numpy as np
 from geo.cli.coverage import (
     ID_GUESSES,
     NAME_GUESSES,
-    POP_SOURCES,
     _check_output,
     _guess,
     _number,
+    add_grid_args,
     add_question_args,
     load_source,
 )
@@ -43,14 +43,7 @@ def register(subparsers, lang: str = "en") -> None:
     p.add_argument("--candidate-cell-m", default=None, help=t("suggest.arg_candidate_cell", lang))
     p.add_argument("--exclusions", default=None, help=t("suggest.arg_exclusions", lang))
     p.add_argument("--min-spacing-m", default=None, help=t("suggest.arg_spacing", lang))
-    p.add_argument("--population", default=None, help=t("coverage.arg_population", lang))
-    p.add_argument("--population-source", choices=POP_SOURCES, default=None,
-                   help=t("coverage.arg_population_source", lang))
-    p.add_argument("--cell-m", default=None, help=t("coverage.arg_cell", lang))
-    p.add_argument("--mode", choices=("euclidean", "network"), default="euclidean", help=t("coverage.arg_mode", lang))
-    p.add_argument("--roads", default=None, help=t("coverage.arg_roads", lang))
-    p.add_argument("--minutes", default=None, help=t("coverage.arg_minutes", lang))
-    p.add_argument("--speed-profile", choices=("walk", "motorbike"), default=None, help=t("coverage.arg_profile", lang))
+    add_grid_args(p, lang)
     p.add_argument("--out", required=True, help=t("suggest.arg_out", lang))
     p.add_argument("--deck", default=None, help=t("suggest.arg_deck", lang))
     p.add_argument("--deck-unit", default=None, help=t("suggest.arg_deck_unit", lang))
