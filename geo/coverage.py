@@ -26,6 +26,7 @@ import hashlib
 import json
 import math
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -295,18 +296,19 @@ def unit_labels(grid: PopulationGrid, unit_geoms: np.ndarray, chunk_cells: int =
     return build.store()
 
 
-_PRESENT: OrderedDict[tuple, dict] = OrderedDict()  # labels key → {(r0, r1): labels present in those rows}
+_PRESENT: OrderedDict[tuple, tuple[weakref.ref, dict]] = OrderedDict()  # key → (labels, {(r0, r1): present})
 
 
 def _present_labels(key: tuple, labels: np.ndarray, r0: int, r1: int) -> np.ndarray:
     """Sorted labels (``0`` included when some cell is outside every unit) in rows ``r0:r1`` of the
-    label raster cached under ``key``; remembered per (key, rows): the rows' labels never change."""
+    read-only label raster ``labels`` cached under ``key``; remembered per (raster, rows)."""
     with _LABEL_LOCK:
-        per = _PRESENT.get(key)
-        if per is None:
-            per = _PRESENT[key] = {}
-            while len(_PRESENT) > 32:
+        entry = _PRESENT.get(key)
+        if entry is None or entry[0]() is not labels:  # a rebuilt raster starts afresh
+            entry = _PRESENT[key] = (weakref.ref(labels), {})  # weak: never keeps an evicted raster alive
+            while len(_PRESENT) > 8:
                 _PRESENT.popitem(last=False)
+        per = entry[1]
         hit = per.get((r0, r1))
     if hit is None:
         hit = per[(r0, r1)] = np.flatnonzero(np.bincount(labels[r0:r1].ravel()))

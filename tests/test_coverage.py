@@ -471,6 +471,16 @@ def test_unit_labels_are_cached_per_grid_and_unit_layer():
     assert len(cov._LABEL_CACHE) == 2
 
 
+def test_units_present_in_a_row_block_are_remembered_per_label_raster():
+    key = ("test-present",)
+    a = np.array([[0, 2, 2], [5, 5, 0], [7, 7, 7]], dtype=np.int16)
+    np.testing.assert_array_equal(cov._present_labels(key, a, 0, 2), [0, 2, 5])
+    assert cov._present_labels(key, a, 0, 2) is cov._present_labels(key, a, 0, 2)  # remembered
+    b = a.copy()
+    b[1, 2] = 9  # a raster rebuilt under the same key: never answered from the old one
+    np.testing.assert_array_equal(cov._present_labels(key, b, 0, 2), [0, 2, 5, 9])
+
+
 def test_rasterising_units_prints_no_georeference_warning_and_other_warnings_still_do(monkeypatch):
     """rasterio may warn NotGeoreferencedWarning while the atlas rasterises onto its own grid
     (mid-output of `indicators show`, `report --format pdf`): silenced there, and only there."""
