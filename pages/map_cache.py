@@ -64,7 +64,9 @@ def warm_imports() -> None:
     import importlib
     from pathlib import Path
 
-    import PIL.Image  # noqa: F401 — st.set_page_config reads the favicon with it
+    import PIL.Image
+
+    PIL.Image.preinit()  # st.set_page_config opens the favicon with Pillow: its format plugins, once
 
     from pages import PAGES
 
