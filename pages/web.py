@@ -155,11 +155,17 @@ def preload_links() -> bytes:
     return "".join(f'<link rel="modulepreload" crossorigin href="./static/js/{f}">' for f in files).encode("ascii")
 
 
+# HTML that is not the app's page: a custom component's own page (the map's iframe, whose
+# relative links would point the preloads below into the component's folder), static files
+NOT_THE_APP_PAGE = ("/component/", "/app/static/", "/media/", "/_stcore/")
+
+
 class BootSplash:
     """ASGI middleware: the app's HTML page (a browser navigation, ``Accept: text/html``) gets a
     spinner and "Đang tải Atlas…" inside Streamlit's empty ``<div id="root">``, so a cold start
-    shows progress within a second instead of a blank page while the frontend loads. Other
-    responses pass untouched; the page is asked for uncompressed (it is ~8 KB)."""
+    shows progress within a second instead of a blank page while the frontend loads, and the map
+    page's element code preloaded (``PRELOAD_CHUNKS``). Other responses (a component's page
+    included) pass untouched; the page is asked for uncompressed (it is ~8 KB)."""
 
     def __init__(self, app: Callable[..., Any]) -> None:
         self.app = app
@@ -167,7 +173,8 @@ class BootSplash:
 
     async def __call__(self, scope: dict, receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         headers = dict(scope.get("headers") or []) if scope.get("type") == "http" else {}
-        if scope.get("method") != "GET" or b"text/html" not in headers.get(b"accept", b""):
+        if (scope.get("method") != "GET" or b"text/html" not in headers.get(b"accept", b"")
+                or any(part in str(scope.get("path", "")) for part in NOT_THE_APP_PAGE)):
             await self.app(scope, receive, send)
             return
         scope = {**scope, "headers": [(k, v) for k, v in scope["headers"] if k.lower() != b"accept-encoding"]}
