@@ -232,7 +232,6 @@ class _LabelBuild:
         self.out = np.zeros(grid.shape, dtype=dtype)
         valid = ~(shapely.is_missing(unit_geoms) | shapely.is_empty(unit_geoms))
         self.tree = shapely.STRtree(np.where(valid, unit_geoms, None))
-        self.tree.query(shapely.box(0, 0, 0, 0))  # build the tree now, not in two threads at once
         # GeoJSON mappings made once instead of rasterio reading ``__geo_interface__`` again for
         # every block a unit touches
         self.gj = np.full(len(unit_geoms), None, dtype=object)
@@ -599,8 +598,9 @@ def _weighted_quantiles(unit: np.ndarray, cost: np.ndarray, pop: np.ndarray, n_u
 
 
 def _hist_bin(cost: np.ndarray, as_float: bool = False) -> np.ndarray:
-    """Histogram bin of each cost (intp; with ``as_float`` the same whole numbers as float32): ``floor(log1p(cost / _HIST_SCALE) / log(_HIST_BASE))`` in
-    float32, clipped to ``[0, _HIST_BINS - 1]``; negative → 0, NaN/inf → the last bin.
+    """Histogram bin of each cost: ``floor(log1p(cost / _HIST_SCALE) / log(_HIST_BASE))`` in
+    float32, clipped to ``[0, _HIST_BINS - 1]``; negative → 0, NaN/inf → the last bin. intp, or
+    with ``as_float`` the same whole numbers as float32.
 
     float32 ``log1p`` has no SIMD loop in numpy (4× slower than ``log``): the bin is taken from
     ``log(1 + c)``, whose error (< 4e-4 bin) is far below ``_HIST_SURE``, and only costs whose
