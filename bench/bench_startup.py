@@ -42,7 +42,8 @@ const atlasWatch = new MutationObserver(() => {
   if (!seen.title && document.querySelector("[data-testid=stMain] h1")) seen.title = now;
   if (seen.title) atlasWatch.disconnect();  // watching costs the page time: stop once the title is in
 });
-atlasWatch.observe(document, {childList: true, subtree: true});
+// init scripts run in every frame: watch the app's page only, not the map component's iframe
+if (window === window.top) atlasWatch.observe(document, {childList: true, subtree: true});
 """
 
 
