@@ -174,7 +174,8 @@ def _reopen(browser, url: str, with_map: bool) -> tuple[dict, str]:
     try:
         page = context.new_page()
         page.goto(url, wait_until="domcontentloaded")
-        page.locator('[data-testid="stSidebarNav"], h1').first.wait_for(timeout=60000)
+        # the app is up: its page list, or (presentation mode hides the sidebar) the slide's heading
+        page.locator('[data-testid="stSidebarNav"]:visible, h1:visible').first.wait_for(timeout=60000)
         return _seen(page, with_map), page.url
     finally:
         context.close()
