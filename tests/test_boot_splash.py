@@ -3,6 +3,7 @@ custom component's page (the map's iframe) or other responses."""
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 from pages.web import BootSplash
 
@@ -26,7 +27,10 @@ def _serve(path: str, accept: bytes = b"text/html") -> bytes:
 
     scope = {"type": "http", "method": "GET", "path": path, "query_string": b"",
              "headers": [(b"accept", accept), (b"accept-encoding", b"gzip")]}
-    asyncio.run(BootSplash(app)(scope, receive, send))
+    # in a thread of its own: Playwright's sync API (the e2e tests' session browser) keeps an event
+    # loop running in the main thread, where asyncio.run would refuse to start
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, BootSplash(app)(scope, receive, send)).result()
     return b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
 
 
