@@ -141,6 +141,14 @@ class CompactLayer(FeatureGroup):
     decoder_js = _JS
 
 
+def compact_style(kind: str, color: str, weight: float, fill_opacity: float, radius: float = 4) -> dict:
+    """The Leaflet path options a :class:`CompactLayer` draws with: stroke ``color``/``weight``,
+    fill in the same colour (unless per-feature fills are given) except for lines, and the
+    point ``radius`` (px)."""
+    return {"color": color, "weight": weight, "opacity": 1.0, "fill": kind != "line", "fillColor": color,
+            "fillOpacity": fill_opacity, "radius": radius}
+
+
 def compact_layer(geoms: np.ndarray, kind: str, name: str, props: pd.DataFrame, aliases: list[str],
                   style: dict, fill: list[str] | None = None, show: bool = True) -> CompactLayer:
     """A :class:`CompactLayer` for EPSG:4326 ``geoms`` of ``kind`` (point|line|polygon).

@@ -26,7 +26,7 @@ from geo.i18n import fmt_number, t
 from geo.settings import STORE_CRS
 from geo.text import escape
 from layers import assets
-from layers.compact import compact_layer, is_big
+from layers.compact import compact_layer, compact_style, is_big
 from layers.literal import Literal
 from layers.safejson import inert_dumps, jinja_inert_json
 
@@ -251,8 +251,7 @@ def add_choropleth(m: folium.Map, gdf: gpd.GeoDataFrame, column: str, lang: str,
         g = gdf.to_crs(STORE_CRS) if gdf.crs is not None and gdf.crs.to_epsg() != 4326 else gdf
         compact_layer(g.geometry.to_numpy(), kind, escape(title), props,
                       [escape(catalog.field_label(f, lang)) for f in fields],
-                      {"color": "#374151", "weight": 0.8, "opacity": 1.0, "fill": kind != "line", "fillOpacity": 0.75,
-                       "radius": 4}, fill=props["_fill"].tolist(), show=show).add_to(m)
+                      compact_style(kind, "#374151", 0.8, 0.75), fill=props["_fill"].tolist(), show=show).add_to(m)
         add_legend(m, legend_html(legend_title or title, classes, lang, note, corner))
         return classes
     data = feature_collection(gdf, props, kind, tolerance)
@@ -329,9 +328,8 @@ def add_catalog_layer(m: folium.Map, layer: Layer, gdf: gpd.GeoDataFrame, lang: 
         # a quarter of the GeoJSON text (the default map's 302 communes: 533 → 125 kB)
         geoms = light_geometry(gdf.geometry, layer.kind, style.get("simplify_deg", SIMPLIFY_DEG))
         compact_layer(geoms, layer.kind, escape(title), props, [escape(catalog.field_label(f, lang)) for f in fields],
-                      {"color": style.get("color", "#333"), "weight": style.get("weight", 1), "opacity": 1.0,
-                       "fill": layer.kind != "line", "fillColor": style.get("color", "#333"),
-                       "fillOpacity": style.get("fill_opacity", 0.05)}, show=show).add_to(m)
+                      compact_style(layer.kind, style.get("color", "#333"), style.get("weight", 1),
+                                    style.get("fill_opacity", 0.05)), show=show).add_to(m)
         return
     if hl_field:
         props["_hl"] = gdf[layer.highlight_field].fillna(False).astype(bool).to_numpy()
@@ -408,8 +406,7 @@ def add_gdf_layer(m: folium.Map, gdf: gpd.GeoDataFrame, lang: str, name: str,
     kind = kind or geometry_kind(gdf)
     fields = [f for f in (tooltip_fields or []) if f in gdf.columns]
     if is_big(gdf.geometry.to_numpy()):  # national size: compact payload on a canvas (layers.compact)
-        style = {"color": color, "weight": 1 if kind == "polygon" else 2, "opacity": 1.0, "fill": kind != "line",
-                 "fillColor": color, "fillOpacity": 0.15 if kind == "polygon" else 0.9, "radius": 3}
+        style = compact_style(kind, color, 1 if kind == "polygon" else 2, 0.15 if kind == "polygon" else 0.9, radius=3)
         compact_layer(gdf.geometry.to_numpy(), kind, escape(name), display_values(gdf, fields, lang),
                       [escape(f) for f in fields], style, show=show).add_to(m)
         return
