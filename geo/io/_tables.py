@@ -328,9 +328,14 @@ def _table_to_points(df: pd.DataFrame, fname: str, report: ImportReport, overrid
             report.warn("table_footer", count=int(footer.sum()), row=int(df[ROW].iloc[last]))
             df, x, y, ok = df.loc[~footer], x[~footer], y[~footer], ok[~footer]
     report.features_in = len(df)
-    # minutes or seconds of 60 or more: said as such, not as "non-numeric"
-    dms_range = ~ok & (_dms_out_of_range(df[a].where(df[a].notna(), ""), bare)
-                       | _dms_out_of_range(df[b].where(df[b].notna(), ""), bare))
+    # minutes or seconds of 60 or more: said as such, not as "non-numeric" (only the rows that
+    # were not read are parsed again)
+    unread = (~ok).to_numpy()
+    dms_range = pd.Series(False, index=df.index)
+    if unread.any():
+        bad = df.loc[unread]
+        dms_range[unread] = (_dms_out_of_range(bad[a].where(bad[a].notna(), ""), bare)
+                             | _dms_out_of_range(bad[b].where(bad[b].notna(), ""), bare)).to_numpy()
     report.dropped_dms_range = int(dms_range.sum())
     note_dropped(report, df, dms_range.to_numpy(), "dms_range")
     report.dropped_dms_range_rows = [int(r) for r in df[ROW].to_numpy()[dms_range.to_numpy()][:10]]
