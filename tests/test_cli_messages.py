@@ -34,10 +34,15 @@ def test_argparse_refusals_stay_english_in_english(capsys):
     assert "the following arguments are required: --out" in capsys.readouterr().err
 
 
-def test_message_language_comes_from_the_global_option_only():
+def test_message_language_comes_from_the_global_option_only(monkeypatch):
     assert argv_lang(["--lang", "vi", "print", "--lang", "en"]) == "vi"
     assert argv_lang(["--lang=en", "coverage"]) == "en"
-    assert argv_lang(["print", "--lang", "vi"]) in ("vi", "en")  # the map language, not the messages'
+    for var in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(var, raising=False)
+    for system, other in (("en_US.UTF-8", "vi"), ("vi_VN.UTF-8", "en")):
+        monkeypatch.setenv("LANG", system)
+        # a --lang after the command is the map language, not the messages': the system's stays
+        assert argv_lang(["print", "--lang", other]) == system[:2]
     assert argparse_message("something argparse never says", "vi") == "something argparse never says"
 
 
