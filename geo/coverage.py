@@ -554,9 +554,10 @@ class EuclideanCost:
         return np.sqrt(d, out=d)
 
 
-def euclidean_cost(fac_xy: np.ndarray, detour: float = 1.0) -> EuclideanCost:
-    """Cost function: straight-line distance × ``detour`` to the nearest facility (inf if none)."""
-    return EuclideanCost(fac_xy, detour)
+def euclidean_cost(fac_xy: np.ndarray, detour: float = 1.0, workers: int = -1) -> EuclideanCost:
+    """Cost function: straight-line distance × ``detour`` to the nearest facility (inf if none);
+    ``workers``: KD-tree query threads (1 when the caller runs blocks on its own threads)."""
+    return EuclideanCost(fac_xy, detour, workers=workers)
 
 
 def nearest_distance(cells: CellSet, fac_xy: np.ndarray, detour: float = 1.0,
@@ -797,8 +798,8 @@ def coverage_by_unit(facilities: gpd.GeoDataFrame, units: gpd.GeoDataFrame, grid
     for units without people.
     """
     _check_radius(radius_m, detour)
-    cost = euclidean_cost(facility_xy(facilities, grid.crs), float(detour))
-    cost.workers = 1 if WORKERS > 1 else -1  # the row blocks already run on WORKERS threads
+    # the row blocks already run on WORKERS threads
+    cost = euclidean_cost(facility_xy(facilities, grid.crs), float(detour), workers=1 if WORKERS > 1 else -1)
     return coverage_with_cost(cost, units, grid, float(radius_m), unit_id, unit_name, chunk_cells,
                               progress, exact)
 
