@@ -668,16 +668,21 @@ def unit_targets(store: Any, ind: Indicator, unit: PlanningUnit) -> tuple[list[T
     return list(own), province
 
 
-def _target_text(targets: Sequence[Target], year: int, spec: UnitSpec, lang: str, province_mark: bool) -> str:
-    hit = [x for x in targets if x.year == year]
-    if not hit:
-        return "—"
-    text = fmt_target(hit[-1], spec, lang)
+def marked_target(tg: Target, spec: UnitSpec, lang: str, province_mark: bool = False) -> str:
+    """A target as the scorecard shows it: :func:`fmt_target`, marked "province-wide" when
+    ``province_mark`` (the province's target shown for a unit), else "broken down" when the
+    document breaks a province target down to the unit."""
+    text = fmt_target(tg, spec, lang)
     if province_mark:
         return t("readiness.target_province_mark", lang, target=text)
-    if hit[-1].breakdown:
+    if tg.breakdown:
         return t("readiness.target_breakdown_mark", lang, target=text)
     return text
+
+
+def _target_text(targets: Sequence[Target], year: int, spec: UnitSpec, lang: str, province_mark: bool) -> str:
+    hit = [x for x in targets if x.year == year]
+    return marked_target(hit[-1], spec, lang, province_mark) if hit else "—"
 
 
 def scorecard_row(fw: Framework, ind: Indicator, unit_name: str, hist: Sequence[Value], own: Sequence[Target],

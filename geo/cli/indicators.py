@@ -117,18 +117,13 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def _targets_line(fw, store, ind, lang: str, units: dict) -> str:
     """Every target in force: the province-wide ones marked as such, then each unit's own."""
-    from geo.indicators import fmt_target
+    from geo.indicators import marked_target
 
     spec = fw.units[ind.unit]
-    parts = [f"{tg.year}: " + t("readiness.target_province_mark", lang, target=fmt_target(tg, spec, lang))
-             for tg in store.targets(ind.id)]
+    parts = [f"{tg.year}: {marked_target(tg, spec, lang, province_mark=True)}" for tg in store.targets(ind.id)]
     for uid in sorted(store.units_with_targets(ind.id)):
         name = units[uid].name if uid in units else uid
-        for tg in store.unit_targets(ind.id, uid):
-            text = fmt_target(tg, spec, lang)
-            if tg.breakdown:
-                text = t("readiness.target_breakdown_mark", lang, target=text)
-            parts.append(f"{name} {tg.year}: {text}")
+        parts.extend(f"{name} {tg.year}: {marked_target(tg, spec, lang)}" for tg in store.unit_targets(ind.id, uid))
     return "; ".join(parts) or t("ind_cli.no_target", lang)
 
 
