@@ -1,6 +1,4 @@
-"""``python -m geo``: see geo/cli.py."""
-import sys
+"""``python -m geo``: see geo/cli/__init__.py."""
+from geo.cli import finish, main
 
-from geo.cli import main
-
-sys.exit(main())
+finish(main())

@@ -56,7 +56,7 @@ def kill_writer_once(ws: Path, kind: str, rng: random.Random) -> None:
     env = {**os.environ, "ATLAS_WORKSPACE": str(ws), "ATLAS_ROOT": str(ROOT), "CRASH_PW": PASSWORD,
            "CRASH_KIND": kind, "ATLAS_BCRYPT_ROUNDS": "4"}
     proc = subprocess.Popen([sys.executable, "-c", _WRITER], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True)
+                            stderr=subprocess.PIPE, text=True)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.05, 0.8))
@@ -137,6 +137,8 @@ try:
     print("saved")
 except AtlasError as err:
     print(err.key)
+from geo.cli import finish
+finish(0)   # as the CLI ends: no exit-time crash of the bundled GDAL (see geo.cli.finish)
 """
 
 
@@ -150,9 +152,14 @@ def race(ws: Path, kind: str, n: int) -> list[str]:
         configure_test_editor(username=f"racer{i}", password=PASSWORD, name=f"R{i}", workspace=ws)
     at = time.time() + 4.0
     procs = [subprocess.Popen([sys.executable, "-c", _RACER], text=True, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE,
                               env={**os.environ, "ATLAS_WORKSPACE": str(ws), "ATLAS_ROOT": str(ROOT),
                                    "CRASH_PW": PASSWORD, "RACE_USER": f"racer{i}", "RACE_AT": str(at),
-                                   "RACE_KIND": kind, "ATLAS_BCRYPT_ROUNDS": "4"}) for i in range(n)]
-    return [p.communicate(timeout=120)[0].strip().splitlines()[-1] if p.wait(120) == 0 else "crashed"
-            for p in procs]
+                                   "RACE_KIND": kind, "ATLAS_BCRYPT_ROUNDS": "4",
+                                   "PYTHONFAULTHANDLER": "1"}) for i in range(n)]
+    outcomes = []
+    for p in procs:
+        out, err = p.communicate(timeout=120)
+        outcomes.append(out.strip().splitlines()[-1] if p.returncode == 0
+                        else "crashed: " + (err.strip().splitlines() or ["(no message)"])[-1])
+    return outcomes
