@@ -1,6 +1,8 @@
 """Map explorer: boundaries, choropleths, infrastructure, search, zoom, unit details."""
 from __future__ import annotations
 
+import logging
+
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
@@ -21,7 +23,7 @@ from geo.units import (
     unit_from_code,
 )
 from layers.render import PROVINCE_BOUNDS, SCHEMES, center_zoom
-from layers.views import default_view
+from layers.views import MapView, default_view
 from pages.common import (
     choose_many,
     choose_one,
@@ -32,7 +34,7 @@ from pages.common import (
     tr,
     tr_plain,
 )
-from pages.map_cache import cached_map, view_key
+from pages.map_cache import UserLayers, cached_map, view_key
 from pages.map_component import show_map
 from pages.shared_data import cached_layer, facility_summaries, workspace_layers
 from pages.sidebar import current_basemap
@@ -73,7 +75,8 @@ def link_focus(state: dict) -> tuple[list[float], int] | None:
 
 catalog = get_catalog()
 url = read_state()  # shared links: layers, basemap, extent, unit, indicator, classes (pages/urlstate.py)
-if "_map_seeded" not in st.session_state:
+first_run = "_map_seeded" not in st.session_state
+if first_run:
     st.session_state.update({"_map_seeded": True, "map_bounds": url.get("bounds"), "selected_unit": None,
                              "last_click": None, "_last_zoom": zoom_of(url.get("bounds")),
                              "_url_unit": url.get("unit"), "map_focus": link_focus(url)})
@@ -83,33 +86,77 @@ st.title(tr("map.title"), anchor=False)
 st.caption(tr("map.caption"))
 
 # ---- controls -------------------------------------------------------------------------
-view = default_view(lang, catalog)
-with st.sidebar:
+def controls_view(draw: bool) -> tuple[MapView, UserLayers]:
+    """The view the sidebar's controls make, and the planner's own layers chosen (name → loader).
+
+    ``draw``: show the widgets and return their values; otherwise return the values they
+    start with (a shared link's, else the default view's) without drawing anything — a
+    session's first run uses that to send the map before the widgets (below)."""
+    def many(label: str, options: list, default: list, key: str, fmt) -> list:
+        return choose_many(label, options, default=default, key=key, format_func=fmt) if draw else list(default)
+
+    def one(label: str, options: list, index: int, key: str, fmt, radio: bool = False):
+        if not draw:
+            return options[index]
+        if radio:
+            return st.radio(label, options, key=key, index=index, format_func=fmt, horizontal=True)
+        return choose_one(label, options, key=key, index=index, format_func=fmt)
+
+    view = default_view(lang, catalog)
     view.basemap = current_basemap()  # one choice for the whole app (sidebar, app.py)
-    view.layers = choose_many(tr("map.layers"), list(catalog.layers), default=url.get("layers", view.layers),
-                                 format_func=lambda lid: catalog.layers[lid].title(lang), key=wkey("layers"))
+    view.layers = many(tr("map.layers"), list(catalog.layers), url.get("layers", view.layers), wkey("layers"),
+                       lambda lid: catalog.layers[lid].title(lang))
     polygon_layers = [lid for lid in view.layers if catalog.layers[lid].choropleth]
-    mode = st.radio(tr("map.units_display"), ["outline", "choropleth"], key=wkey("units_mode"),
-                    index=1 if url_layer in polygon_layers else 0,
-                    format_func=lambda m: tr(f"map.mode_{m}"), horizontal=True)
+    mode = one(tr("map.units_display"), ["outline", "choropleth"], 1 if url_layer in polygon_layers else 0,
+               wkey("units_mode"), lambda m: tr(f"map.mode_{m}"), radio=True)
     if mode == "choropleth" and polygon_layers:
-        view.choropleth_layer = choose_one(tr("map.choropleth_layer"), polygon_layers, key=wkey("choro_layer"),
-                                           index=polygon_layers.index(url_layer) if url_layer in polygon_layers else 0,
-                                           format_func=lambda lid: catalog.layers[lid].title(lang))
+        view.choropleth_layer = one(tr("map.choropleth_layer"), polygon_layers,
+                                    polygon_layers.index(url_layer) if url_layer in polygon_layers else 0,
+                                    wkey("choro_layer"), lambda lid: catalog.layers[lid].title(lang))
         cols = list(catalog.layers[view.choropleth_layer].choropleth)
-        view.choropleth_column = choose_one(tr("map.choropleth_column"), cols, key=wkey("choro_column"),
-                                            index=cols.index(url_column) if url_column in cols else 0,
-                                            format_func=lambda c: catalog.field_label(c, lang))
-        view.scheme = choose_one(tr("map.scheme"), list(SCHEMES), key=wkey("scheme"),
-                                 index=SCHEMES.index(url.get("scheme", view.scheme)),
-                                 format_func=lambda s: tr(f"map.scheme_{s}"))
-        view.k = st.slider(tr("map.classes"), *CLASS_RANGE, url.get("classes", view.k), key=wkey("classes"))
+        view.choropleth_column = one(tr("map.choropleth_column"), cols,
+                                     cols.index(url_column) if url_column in cols else 0, wkey("choro_column"),
+                                     lambda c: catalog.field_label(c, lang))
+        view.scheme = one(tr("map.scheme"), list(SCHEMES), SCHEMES.index(url.get("scheme", view.scheme)),
+                          wkey("scheme"), lambda s: tr(f"map.scheme_{s}"))
+        k = url.get("classes", view.k)
+        view.k = st.slider(tr("map.classes"), *CLASS_RANGE, k, key=wkey("classes")) if draw else k
     if "infrastructure" in view.layers:
-        view.categories = choose_many(tr("map.infra_categories"), list(catalog.categories),
-                                      default=url.get("categories", catalog.default_categories()), key=wkey("categories"),
-                                         format_func=lambda c: catalog.categories[c].title(lang))
-    mine = workspace_layers()
-    my_selected = choose_many(tr("map.my_layers"), list(mine), key=wkey("my_layers")) if mine else []
+        view.categories = many(tr("map.infra_categories"), list(catalog.categories),
+                               url.get("categories", catalog.default_categories()), wkey("categories"),
+                               lambda c: catalog.categories[c].title(lang))
+    mine = workspace_layers() if draw else {}
+    chosen = choose_many(tr("map.my_layers"), list(mine), key=wkey("my_layers")) if mine else []
+    return view, {name: mine[name] for name in chosen}
+
+
+def current_focus() -> tuple[tuple[list[float], int] | None, list[float], int]:
+    """A link's or search's centre + zoom (``None`` when the map shows an extent), and the
+    centre and zoom the map is moved to: the map is built for the province; zooming moves it
+    without a rebuild (an extent, else a link's centre + zoom, else the province)."""
+    focus = None if st.session_state["map_bounds"] else st.session_state["map_focus"]
+    center, zoom = focus or center_zoom(st.session_state["map_bounds"] or PROVINCE_BOUNDS)
+    return focus, center, zoom
+
+
+# A session's first run sends the map before the sidebar's widgets and the zoom/search row
+# (their places in the page are fixed by the containers below, not by the order they are sent
+# in): the browser starts the map's frame while it still draws the widgets — ~0.4 s sooner to
+# the first map for a new browser tab (bench/bench_startup.py, A/B). Later runs draw the
+# widgets first: their values make the view.
+controls = st.container()
+map_col, panel_col = st.columns([3, 1.3])
+sent_early = first_run
+if sent_early:
+    early_view, _ = controls_view(draw=False)
+    fmap, failures = cached_map(view_key(early_view, {}), early_view, {})
+    with map_col:
+        out = show_map(fmap, key="explorer_map", height=620, center=current_focus()[1], zoom=current_focus()[2])
+with st.sidebar:
+    view, user_layers = controls_view(draw=True)
+if sent_early and view_key(view, user_layers) != view_key(early_view, {}):   # a widget did not start as predicted
+    logging.getLogger("atlas").warning("map page: the map sent before the widgets was not their view; drawn again")
+    st.rerun()
 
 
 problems: dict[str, str] = {}  # layer id → one clear message, shown once above the map
@@ -132,7 +179,7 @@ def search_label(hit) -> str:  # geo.units.UnitHit
 
 
 # ---- zoom and search ----------------------------------------------------------------
-zoom_col, search_col = st.columns([3, 2])
+zoom_col, search_col = controls.columns([3, 2])
 with zoom_col:
     zooms = ["province", *PROGRAMME_CITY_KEYS.values()]   # a new radio (link, language) shows the last choice
     try:  # the cities named as the unit registry names them (one naming across the atlas)
@@ -175,32 +222,29 @@ if query:
             st.session_state["map_bounds"] = bounds_latlon(unit_frames[hit.layer].geometry.loc[hit.index])
             st.session_state["map_focus"] = None
 
-# the map is built for the province; zooming moves it (centre + zoom) without a rebuild
-# (an extent, else a link's centre + zoom, else the province)
-focus = None if st.session_state["map_bounds"] else st.session_state["map_focus"]
-focus_center, focus_zoom = focus or center_zoom(st.session_state["map_bounds"] or PROVINCE_BOUNDS)
-
+focus, focus_center, focus_zoom = current_focus()
 
 # one map per distinct view, shared by all sessions (pages/map_cache.py; the default one is built at start-up)
-user_layers = {name: mine[name] for name in my_selected}
-fmap, failures = cached_map(view_key(view, user_layers), view, user_layers)
-if "wards_2025" in view.layers:
-    st.caption(tr("map.derived_note"))
-    try:
-        without = missing_ward_polygons(cached_layer("wards_2025_points"), cached_layer("wards_2025"))
-    except AtlasError:
-        without = []
-    if without:
-        st.caption(tr_plain("map.wards_without_polygon", names=", ".join(without)))
-for layer_id, err in failures:
-    problems.setdefault(layer_id, err.message(lang))
-infra = load_or_note("infrastructure")  # the side panel counts facilities from it
-for message in problems.values():
-    st.warning(plain(message))
+if not sent_early:
+    fmap, failures = cached_map(view_key(view, user_layers), view, user_layers)
+with controls:
+    if "wards_2025" in view.layers:
+        st.caption(tr("map.derived_note"))
+        try:
+            without = missing_ward_polygons(cached_layer("wards_2025_points"), cached_layer("wards_2025"))
+        except AtlasError:
+            without = []
+        if without:
+            st.caption(tr_plain("map.wards_without_polygon", names=", ".join(without)))
+    for layer_id, err in failures:
+        problems.setdefault(layer_id, err.message(lang))
+    infra = load_or_note("infrastructure")  # the side panel counts facilities from it
+    for message in problems.values():
+        st.warning(plain(message))
 
-map_col, panel_col = st.columns([3, 1.3])
-with map_col:
-    out = show_map(fmap, key="explorer_map", height=620, center=focus_center, zoom=focus_zoom)
+if not sent_early:
+    with map_col:
+        out = show_map(fmap, key="explorer_map", height=620, center=focus_center, zoom=focus_zoom)
 with panel_col:
     st.subheader(tr("map.panel_title"), anchor=False)
     click_layers = [lid for lid in UNIT_LAYERS if lid in unit_frames]

@@ -212,3 +212,48 @@ def test_zoom_choices_name_the_three_cities_as_the_unit_registry_does() -> None:
     at.run()
     options = at.radio(key="zoom_to_en").options
     assert options[1:] == [u.label("en") for u in cities] and all(o.endswith(" City") for o in options[1:])
+
+
+LINKS = [  # what the page's shared links can carry (pages/url_codec.py)
+    {},
+    {"layers": "districts,infrastructure", "categories": "health,post", "basemap": "none"},
+    {"layers": "communes", "indicator": "communes:density_2019", "scheme": "quantiles", "classes": "6"},
+    {"layers": "wards_2025,province_pre2025", "indicator": "wards_2025:population_2019_carried"},
+    {"bbox": "105.74,21.43,105.93,21.56", "unit": "districts:165", "categories": ""},
+    {"center": "21.49,105.83", "zoom": "12", "lang": "en"},
+]
+
+
+def test_first_run_sends_the_map_its_widgets_then_make(caplog) -> None:
+    """A session's first run sends the map before the widgets, from the values they start
+    with: for every kind of link the widgets then make that same view (no second drawing),
+    and the map is the one a later run (widgets first) shows."""
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="atlas")
+    for link in LINKS:
+        at = _page("vi")
+        at.query_params.update(link)
+        at.run()
+        assert not at.exception, (link, at.exception)
+        assert not [r for r in caplog.records if "map sent before" in r.getMessage()], link
+        first = _map_args(at)
+        at.run()   # a later run: widgets first, the map from their values
+        again = _map_args(at)
+        assert (first["script"], first["center"], first["zoom"]) == (again["script"], again["center"], again["zoom"]), link
+
+
+def test_a_widget_that_starts_elsewhere_gets_its_map_drawn_again(caplog) -> None:
+    """The safety net: a widget whose first value is not the link's/default (its value set
+    before the page ran) makes the page draw again with the widgets' view."""
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="atlas")
+    default = _map_args(_page("vi").run())
+    at = _page("vi")
+    at.session_state["layers_vi"] = ["districts"]
+    at.run()
+    assert not at.exception
+    assert [r for r in caplog.records if "map sent before" in r.getMessage()]
+    assert at.multiselect(key="layers_vi").value == ["districts"]
+    assert _map_args(at)["script"] != default["script"]
