@@ -141,17 +141,18 @@ def current_focus() -> tuple[tuple[list[float], int] | None, list[float], int]:
 
 # A session's first run sends the map before the sidebar's widgets and the zoom/search row
 # (their places in the page are fixed by the containers below, not by the order they are sent
-# in): the browser starts the map's frame while it still draws the widgets — ~0.4 s sooner to
-# the first map for a new browser tab (bench/bench_startup.py, A/B). Later runs draw the
-# widgets first: their values make the view.
+# in): the browser starts the map's frame while it still draws the widgets (bench_startup.py,
+# 5 interleaved runs each: first map 0.1 s sooner for a new browser, 0.2 s for a returning
+# tab). Later runs draw the widgets first: their values make the view.
 controls = st.container()
 map_col, panel_col = st.columns([3, 1.3])
 sent_early = first_run
 if sent_early:
     early_view, _ = controls_view(draw=False)
     fmap, failures = cached_map(view_key(early_view, {}), early_view, {})
+    _, early_center, early_zoom = current_focus()
     with map_col:
-        out = show_map(fmap, key="explorer_map", height=620, center=current_focus()[1], zoom=current_focus()[2])
+        out = show_map(fmap, key="explorer_map", height=620, center=early_center, zoom=early_zoom)
 with st.sidebar:
     view, user_layers = controls_view(draw=True)
 if sent_early and view_key(view, user_layers) != view_key(early_view, {}):   # a widget did not start as predicted

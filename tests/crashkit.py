@@ -56,7 +56,7 @@ def kill_writer_once(ws: Path, kind: str, rng: random.Random) -> None:
     env = {**os.environ, "ATLAS_WORKSPACE": str(ws), "ATLAS_ROOT": str(ROOT), "CRASH_PW": PASSWORD,
            "CRASH_KIND": kind, "ATLAS_BCRYPT_ROUNDS": "4"}
     proc = subprocess.Popen([sys.executable, "-c", _WRITER], env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.DEVNULL, text=True)
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         time.sleep(rng.uniform(0.05, 0.8))
