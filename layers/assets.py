@@ -22,24 +22,52 @@ from geo.settings import STATIC_DIR
 URL_PREFIX = "/app/static/vendor/"
 VENDOR_DIR = Path(STATIC_DIR) / "vendor"
 
+# The map's three scripts as one file (scripts/build_vendor_bundle.py writes it, a test keeps it
+# equal to its sources): streamlit-folium's frame loads a map's scripts one after another,
+# each waiting for the previous one — three requests in a row on the way to the first map.
+BUNDLE = "atlas-map-bundle.js"
+BUNDLE_SOURCES = (
+    "leaflet/leaflet.js",
+    "awesome-markers/leaflet.awesome-markers.js",
+    "markercluster/leaflet.markercluster.js",
+)
+
 # folium asset name -> vendored file (None: not needed, dropped)
 LOCAL_ASSETS: dict[str, str | None] = {
-    "leaflet": "leaflet/leaflet.js",
+    "leaflet": BUNDLE,   # with Awesome Markers and MarkerCluster
     # no map script of the atlas uses jQuery or Bootstrap's JS (folium lists them for Popups'
     # old templates): two sequential script loads less before the first map
     "jquery": None,
     "bootstrap": None,
-    "awesome_markers": "awesome-markers/leaflet.awesome-markers.js",
+    "awesome_markers": None,   # in the bundle
     "leaflet_css": "leaflet/leaflet.css",
     "bootstrap_css": "bootstrap/bootstrap.min.css",
     "glyphicons_css": None,
     "awesome_markers_font_css": "fontawesome/css/all.min.css",
     "awesome_markers_css": "awesome-markers/leaflet.awesome-markers.css",
     "awesome_rotate_css": None,
-    "markerclusterjs": "markercluster/leaflet.markercluster.js",
+    "markerclusterjs": None,   # in the bundle
     "markerclustercss": "markercluster/MarkerCluster.css",
     "markerclusterdefaultcss": "markercluster/MarkerCluster.Default.css",
 }
+
+
+def bundle_text() -> str:
+    """``BUNDLE``'s content: ``BUNDLE_SOURCES`` in order, each headed by its path and licence file,
+    source-map comments dropped (they would point beside the bundle), ``;`` between them.
+
+    Why our own few lines and not a bundler: the sources are already built browser scripts
+    (UMD / IIFE, each one global ``L`` plugin); putting them in one file in order is all there
+    is to do."""
+    parts = []
+    for rel in BUNDLE_SOURCES:
+        folder = (VENDOR_DIR / rel).parent
+        licence = sorted(p.name for p in folder.iterdir() if "LICEN" in p.name.upper())
+        text = re.sub(r"^//# sourceMappingURL=.*$", "", (VENDOR_DIR / rel).read_text(encoding="utf-8"), flags=re.M)
+        parts.append(f"/* ---- {rel} (licence: {', '.join(f'{folder.name}/{n}' for n in licence)}) ---- */\n"
+                     f"{text.rstrip()}\n;\n")
+    return "".join(parts)
+
 
 ELEMENT_CLASSES = (folium.Map, folium.plugins.MarkerCluster)
 

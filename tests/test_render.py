@@ -14,7 +14,7 @@ import shapely
 from shapely.geometry import Point, box
 
 from geo.catalog import get_catalog, load_layer, parse_catalog
-from layers.assets import LOCAL_ASSETS, URL_PREFIX, VENDOR_DIR
+from layers.assets import BUNDLE, BUNDLE_SOURCES, LOCAL_ASSETS, URL_PREFIX, VENDOR_DIR, bundle_text
 from layers.render import add_gdf_layer, classify, light_geometry, new_map, standalone_html
 from layers.views import MapView, build_map, default_view
 
@@ -32,6 +32,18 @@ def test_every_referenced_asset_is_vendored_and_no_cdn_is_named() -> None:
     assert not re.search(r"cdn\.jsdelivr|cdnjs|code\.jquery|bootstrapcdn|d3js", html)
     for rel in filter(None, LOCAL_ASSETS.values()):
         assert (VENDOR_DIR / rel).is_file(), rel
+
+
+def test_a_map_loads_its_scripts_as_one_current_bundle() -> None:
+    """The map frame gets one script file (its scripts load one after another), and that file
+    is its sources as they are now (rebuild: scripts/build_vendor_bundle.py)."""
+    html = build_map(default_view("vi")).get_root().render()
+    assert re.findall(r'<script[^>]*src="([^"]+)"', html) == [URL_PREFIX + BUNDLE]
+    assert (VENDOR_DIR / BUNDLE).read_text(encoding="utf-8") == bundle_text()
+    text = bundle_text()
+    starts = [text.index(f"---- {rel} ") for rel in BUNDLE_SOURCES]
+    assert starts == sorted(starts) and "sourceMappingURL" not in text   # Leaflet first: the plugins extend L
+    assert "window.L=t" in text and "L.AwesomeMarkers" in text and "MarkerClusterGroup" in text
 
 
 def test_standalone_html_inlines_everything_and_basemap_none_has_no_tiles() -> None:
