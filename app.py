@@ -14,12 +14,12 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 if get_script_run_ctx() is None:  # imported by the web server, not run for a session
     from starlette.middleware import Middleware
 
-    from pages.web import BootSplash, SecurityHeaders, keep_nagle_off, show_unexpected
+    from pages.web import BootSplash, FrontendFiles, SecurityHeaders, keep_nagle_off, show_unexpected
 
     keep_nagle_off()  # ~40 ms per request otherwise (pages.web.keep_nagle_off)
 
     # BootSplash: a spinner in the page's HTML itself, seen before Streamlit's frontend has loaded
-    app = st.App(__file__, middleware=[Middleware(SecurityHeaders), Middleware(BootSplash)],
+    app = st.App(__file__, middleware=[Middleware(SecurityHeaders), Middleware(BootSplash), Middleware(FrontendFiles)],
                  on_script_error=show_unexpected)
 
     # before the server answers: imports, unit layers and the default map built and rendered
