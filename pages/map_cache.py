@@ -59,14 +59,22 @@ def default_map_view(lang: str = DEFAULT_LANG, basemap: str | None = None) -> Ma
 
 
 def warm_imports() -> None:
-    """Import the pages' helper modules and what the first run of a session needs (Pillow for
-    the favicon), so the first session after start-up does not pay ~0.3 s of imports (py-spy)."""
+    """Import the pages' helper modules and do once what the server's first session would
+    otherwise pay for (cProfile / py-spy of that session): Pillow's format plugins (the
+    favicon), the first DataFrame of text (pandas' Arrow strings: ~0.13 s once per process,
+    the map page's credits table), Streamlit's "not run with streamlit run?" check on the
+    first element a process sends (it walks the stack and resolves every module's path:
+    ~0.3 s under cProfile; this module runs under ``streamlit run``, so it is answered here)."""
     import importlib
     from pathlib import Path
 
+    import pandas as pd
     import PIL.Image
+    import streamlit.delta_generator
 
     PIL.Image.preinit()  # st.set_page_config opens the favicon with Pillow: its format plugins, once
+    pd.DataFrame({"text": ["x"]})
+    streamlit.delta_generator._use_warning_has_been_displayed = True
 
     from pages import PAGES
 
