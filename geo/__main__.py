@@ -1,4 +1,6 @@
-"""``python -m geo``: see geo/cli/__init__.py."""
-from geo.cli import finish, main
+"""``python -m geo``: see geo/cli.py."""
+import sys
 
-finish(main())
+from geo.cli import main
+
+sys.exit(main())

@@ -137,8 +137,6 @@ try:
     print("saved")
 except AtlasError as err:
     print(err.key)
-from geo.cli import finish
-finish(0)   # as the CLI ends: no exit-time crash of the bundled GDAL (see geo.cli.finish)
 """
 
 
@@ -161,5 +159,5 @@ def race(ws: Path, kind: str, n: int) -> list[str]:
     for p in procs:
         out, err = p.communicate(timeout=120)
         outcomes.append(out.strip().splitlines()[-1] if p.returncode == 0
-                        else "crashed: " + (err.strip().splitlines() or ["(no message)"])[-1])
+                        else "crashed: " + " / ".join(err.strip().splitlines()[-4:] or ["(no message)"]))
     return outcomes

@@ -205,17 +205,3 @@ def test_help_through_the_real_entry_point(argv, lang_env, first, text):
     p = subprocess.run([sys.executable, "-m", "geo", *argv], cwd=REPO_ROOT, env=env, capture_output=True,
                        text=True, encoding="utf-8", timeout=120)
     assert p.returncode == 0 and p.stdout.startswith(first) and text in " ".join(p.stdout.split()), p.stdout[:300]
-
-
-def test_finish_runs_exit_handlers_flushes_and_keeps_the_exit_code():
-    """``python -m geo`` ends through ``finish``: atexit handlers still run, buffered output is
-    not lost, the command's exit code is the process's."""
-    import subprocess
-    import sys
-
-    from geo.settings import REPO_ROOT
-
-    code = ("import atexit, sys; atexit.register(lambda: sys.stdout.write(' bye'));"
-            "from geo.cli import finish; sys.stdout.write('done'); sys.stderr.write('note'); finish(3)")
-    done = subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, capture_output=True, text=True, timeout=60)
-    assert (done.returncode, done.stdout, done.stderr) == (3, "done bye", "note")

@@ -9,7 +9,6 @@ Refusals (``AtlasError``) and bad arguments print one line ``error: ...`` and ex
 from __future__ import annotations
 
 import argparse
-import atexit
 import importlib
 import os
 import re
@@ -169,32 +168,6 @@ def main(argv: list[str] | None = None) -> int:
         return _main(argv)
     finally:
         sys.stdout, sys.stderr = out, err
-
-
-def finish(code: int) -> None:
-    """End the process with ``code`` once its work is done: run the ``atexit`` handlers, flush
-    the standard streams, then ``os._exit`` — skipping the interpreter's teardown and the
-    shared libraries' static destructors.
-
-    Why not ``sys.exit``: the GDAL bundled in the pyogrio wheel (libgdal 3.12) now and then
-    dies with SIGSEGV while the process exits (kernel log: "segfault at 98 … in libgdal",
-    same code address each time, 7 times in one day of test runs). A command that had done
-    its work then reported 139 instead of its exit code. Nothing is left to tear down that
-    matters: files are closed by the ``with`` blocks, SQLite commits before a command returns.
-
-    Raises
-    ------
-    Nothing; does not return.
-    """
-    try:
-        atexit._run_exitfuncs()
-    finally:
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):  # closed or broken pipe: nothing more can be written
-                pass
-        os._exit(code)
 
 
 def _main(argv: list[str] | None = None) -> int:
