@@ -146,8 +146,7 @@ def current_focus() -> tuple[tuple[list[float], int] | None, list[float], int]:
 # tab). Later runs draw the widgets first: their values make the view.
 controls = st.container()
 map_col, panel_col = st.columns([3, 1.3])
-sent_early = first_run
-if sent_early:
+if first_run:
     early_view, _ = controls_view(draw=False)
     fmap, failures = cached_map(view_key(early_view, {}), early_view, {})
     _, early_center, early_zoom = current_focus()
@@ -155,7 +154,7 @@ if sent_early:
         out = show_map(fmap, key="explorer_map", height=620, center=early_center, zoom=early_zoom)
 with st.sidebar:
     view, user_layers = controls_view(draw=True)
-if sent_early and view_key(view, user_layers) != view_key(early_view, {}):   # a widget did not start as predicted
+if first_run and view_key(view, user_layers) != view_key(early_view, {}):   # a widget did not start as predicted
     logging.getLogger("atlas").warning("map page: the map sent before the widgets was not their view; drawn again")
     st.rerun()
 
@@ -226,7 +225,7 @@ if query:
 focus, focus_center, focus_zoom = current_focus()
 
 # one map per distinct view, shared by all sessions (pages/map_cache.py; the default one is built at start-up)
-if not sent_early:
+if not first_run:
     fmap, failures = cached_map(view_key(view, user_layers), view, user_layers)
 with controls:
     if "wards_2025" in view.layers:
@@ -243,7 +242,7 @@ with controls:
     for message in problems.values():
         st.warning(plain(message))
 
-if not sent_early:
+if not first_run:
     with map_col:
         out = show_map(fmap, key="explorer_map", height=620, center=focus_center, zoom=focus_zoom)
 with panel_col:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 LOG = logging.getLogger("atlas")
@@ -190,13 +191,16 @@ PRELOAD_CHUNKS = (
 )
 
 
-def preload_links() -> bytes:
-    """``<link rel="modulepreload">`` tags for the installed Streamlit's files of ``PRELOAD_CHUNKS``."""
-    from pathlib import Path
-
+def frontend_dir() -> Path:
+    """The installed Streamlit's frontend files (what it serves under ``/static/``)."""
     import streamlit
 
-    js = Path(streamlit.__file__).resolve().parent / "static" / "static" / "js"
+    return Path(streamlit.__file__).resolve().parent / "static" / "static"
+
+
+def preload_links() -> bytes:
+    """``<link rel="modulepreload">`` tags for the installed Streamlit's files of ``PRELOAD_CHUNKS``."""
+    js = frontend_dir() / "js"
     stems = set(PRELOAD_CHUNKS)
     files = sorted(p.name for p in js.glob("*.js") if p.name.split(".", 1)[0] in stems)
     return "".join(f'<link rel="modulepreload" crossorigin href="./static/js/{f}">' for f in files).encode("ascii")
@@ -217,17 +221,13 @@ class FrontendFiles:
     worker thread too."""
 
     def __init__(self, app: Callable[..., Any]) -> None:
-        from pathlib import Path
-
-        import streamlit
         from streamlit import config
 
         self.app = app
-        self.root = Path(streamlit.__file__).resolve().parent / "static" / "static"
+        self.root = frontend_dir()
         base = str(config.get_option("server.baseUrlPath") or "").strip("/")
         self.prefix = f"/{base}/static/" if base else "/static/"
-        self.files = {p.relative_to(self.root).as_posix() for p in self.root.rglob("*")
-                      if p.is_file() and not p.name.endswith(".map")}
+        self.files = {p.relative_to(self.root).as_posix() for p in self.root.rglob("*") if p.is_file()}
         self.cache: dict[str, tuple[bytes, bytes]] = {}   # path → (body, content type)
 
     def _load(self, rel: str) -> tuple[bytes, bytes]:

@@ -51,8 +51,12 @@ def _server_side_nodelay() -> list[int]:
 
 def test_accepted_connections_get_tcp_nodelay():
     assert listener_proto_is_zero()
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
     keep_nagle_off()
-    keep_nagle_off()   # idempotent: wrapping twice would still work, but must not stack
+    wrapped = H11Protocol.connection_made
+    keep_nagle_off()   # idempotent: a second call does not wrap the wrapper again
+    assert H11Protocol.connection_made is wrapped and wrapped._atlas_nodelay
     flags = _server_side_nodelay()
     assert flags and all(flags), flags
 
