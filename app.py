@@ -29,25 +29,29 @@ if get_script_run_ctx() is None:  # imported by the web server, not run for a se
     warm_default_map()
 else:
     from geo.i18n import t
-    from pages.common import LOADED_KEY, current_lang, loading_placeholder, widget_texts_css
+    from pages.common import LOADED_KEY, current_lang, loading_placeholder, map_first_view, widget_texts_css
 
     st.set_page_config(page_title="Atlas ĐTTM Thái Nguyên",
                        page_icon=str(Path(__file__).resolve().parent / "static" / "favicon.png"), layout="wide")
     loading = loading_placeholder()  # first thing drawn in a new session: a spinner, cleared below
 
-    from pages.sidebar import basemap_switch, language_switch
+    from pages.sidebar import basemap_switch, language_switch, seed_language
     from pages.web import run_page
 
-    language_switch()
+    seed_language()
     lang = current_lang()
-    widget_texts_css()
-    basemap_switch()
 
     from pages import PAGES
 
     ROOT = Path(__file__).resolve().parent
-    nav = st.navigation([st.Page(f"pages/{name}.py", title=t(key, lang), icon=icon, default=default)
-                         for name, key, icon, default in PAGES if (ROOT / "pages" / f"{name}.py").is_file()])
+    pages = {name: st.Page(f"pages/{name}.py", title=t(key, lang), icon=icon, default=default)
+             for name, key, icon, default in PAGES if (ROOT / "pages" / f"{name}.py").is_file()}
+    nav = st.navigation(list(pages.values()))
+    # a browser's first view of the map: the map alone, these on the rerun it asks for once drawn
+    if not (nav is pages.get("map_explorer") and map_first_view()):
+        language_switch()
+        widget_texts_css()
+        basemap_switch()
     try:
         run_page(nav)
     finally:   # also on st.stop / st.rerun

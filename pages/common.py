@@ -6,7 +6,10 @@ Beside it: ``pages.sidebar`` (language, basemap and sign-in boxes) and ``pages.s
 """
 from __future__ import annotations
 
-from typing import Any
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn
 
 import streamlit as st
 
@@ -22,6 +25,58 @@ font-size:1.1rem;color:#374151;padding:.5rem 0"><span style="width:1.1rem;height
 border-top-color:#b91c1c;border-radius:50%%;display:inline-block;animation:atlas-spin .8s linear infinite"></span>
 <span>%s</span></div><style>@keyframes atlas-spin { to { transform: rotate(360deg); } }</style>"""
 LOADED_KEY = "_atlas_loaded"  # session-state flag: the session's first page has run
+
+
+class PageEnd(BaseException):
+    """A page's run ends here (:func:`end_page`); ``pages.web.run_page`` catches it. Not an
+    ``Exception``, like Streamlit's own stop: a page's ``except Exception`` does not catch it."""
+
+
+_PAGE_RUN = threading.local()   # set while run_page runs a page (script runs are one per thread)
+
+
+@contextmanager
+def page_run() -> Iterator[None]:
+    """Mark the page run by app.py's navigation (``pages.web.run_page``): :func:`end_page` ends it."""
+    _PAGE_RUN.active = True
+    try:
+        yield
+    finally:
+        _PAGE_RUN.active = False
+
+
+def end_page() -> NoReturn:
+    """End the page's run here, like ``st.stop``, but so that app.py's ``finally`` still runs.
+
+    After ``st.stop`` Streamlit raises the stop again at the next session-state write or
+    element, so app.py could neither clear its loading indicator nor mark the session loaded:
+    a first page that stopped (a presentation link, a coverage question waiting for a file)
+    kept "Đang tải…" on screen. A page run alone (``AppTest`` on a page file) has no
+    ``run_page`` around it and stops with ``st.stop``.
+    """
+    if getattr(_PAGE_RUN, "active", False):
+        raise PageEnd
+    st.stop()
+
+
+def browser_session() -> bool:
+    """Whether this session's script runs for a browser: its websocket request's headers are
+    known (``st.context.headers``); a session without one (``AppTest``) has no frontend that
+    could say when a map was drawn."""
+    try:
+        return bool(st.context.headers)
+    except Exception:  # no script-run context: not a session at all
+        return False
+
+
+def map_first_view() -> bool:
+    """True on a browser session's very first run: the map page then sends its title and map
+    alone and draws everything else (sidebar switches, controls, side panel) on the rerun the
+    map asks for once its first frame is painted (``pages.map_component.show_map``,
+    ``report_drawn``). The map page's widgets (BaseWeb selects, ~0.3–0.5 s of the browser's
+    main thread) rendered together with the map delayed the map's frame by that much
+    (``bench/bench_startup.py``, README)."""
+    return not st.session_state.get(LOADED_KEY) and browser_session()
 
 
 def loading_placeholder() -> Any:

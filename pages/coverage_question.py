@@ -20,7 +20,7 @@ from geo.network import RoadGraph, build_graph
 from geo.population import read_population_raster
 from geo.service import CoverageRequest
 from geo.units import numbered_units
-from pages.common import choose_one, show_error, tr, uploader
+from pages.common import choose_one, end_page, show_error, tr, uploader
 from pages.shared_data import coverage_service
 
 UNIT_CHOICES = {"cities": "smart_cities", "districts": "districts", "communes": "communes", "wards": "wards_2025"}
@@ -178,7 +178,7 @@ def build_request(c: Choices, catalog: Catalog, saved: SavedLayers) -> tuple[dic
         elif c.pop_choice == "upload":
             if c.pop_upload is None:
                 st.info(tr("coverage.pop_upload_prompt"))
-                st.stop()
+                end_page()
             q["grid_key"] = "raster:" + digest(c.pop_upload.getvalue())
             q["grid"] = raster_grid(q["grid_key"], lambda: read_raster_upload(c.pop_upload))
         else:
@@ -200,7 +200,7 @@ def build_request(c: Choices, catalog: Catalog, saved: SavedLayers) -> tuple[dic
         elif c.fac_source == FAC_UPLOAD:
             if c.fac_upload is None:
                 st.info(tr("coverage.facilities_upload_prompt"))
-                st.stop()
+                end_page()
             q.update(facilities=read_upload(c.fac_upload), facilities_key=digest(c.fac_upload.getvalue()))
         else:
             q.update(facilities=workspace.read_layer(c.fac_source[3:]),
@@ -216,11 +216,11 @@ def build_request(c: Choices, catalog: Catalog, saved: SavedLayers) -> tuple[dic
                 graph = road_graph(q["roads_key"], lambda: read_upload(c.roads_upload), c.profile, grid.crs)
             else:
                 st.warning(tr("coverage.no_roads"))
-                st.stop()
+                end_page()
             q["roads"] = graph
             st.caption(tr("coverage.roads_loaded", edges=graph.n_edges, nodes=graph.n_nodes))
         base, _ = service.facilities(CoverageRequest(**q))
     except AtlasError as err:
         show_error(err)
-        st.stop()
+        end_page()
     return q, graph, base

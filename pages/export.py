@@ -9,7 +9,7 @@ from geo.catalog import get_catalog
 from geo.errors import AtlasError
 from geo.export import FORMATS, RASTER_FORMATS, VECTOR_FORMATS, source_choices
 from geo.i18n import t
-from pages.common import choose_one, current_lang, ensure_app_entry, show_error, tr
+from pages.common import choose_one, current_lang, end_page, ensure_app_entry, show_error, tr
 from pages.export_deck import deck_tab
 from pages.present_views import (
     STYLE_KEYS,
@@ -75,7 +75,7 @@ st.session_state["_present_seeded"] = True
 
 if st.session_state["present_on"]:
     present(st.session_state["present_views"])
-    st.stop()
+    end_page()
 
 st.title(tr("present.page_title"), anchor=False)
 tab_data, tab_print, tab_deck, tab_html, tab_present = st.tabs(

@@ -87,6 +87,23 @@ def _rebuild_js(version: str) -> str:
     )
 
 
+DRAWN = "atlas_drawn"   # the value the map sets once drawn when asked to (show_map, report_drawn)
+
+# Wraps the map's script (run once per frame by streamlit-folium): after the first frame with the
+# map is painted (an animation frame, then a task), the component's value is set, which reruns the
+# page. Also on a script error in the frame or after 4 s, so the page never waits for a map that
+# cannot be drawn; not after a click (its own value reran the page and must stay the value).
+_REPORT_BEFORE = (
+    "(function () { var sent = false;"
+    " window.__atlasDrawn = function () { var g = window.__GLOBAL_DATA__ || {};"
+    # a click already sent (it reran the page): its value must stay the component's
+    "  if (sent || !window.Streamlit || g.lat_lng_clicked || g.last_object_clicked) { return; } sent = true;"
+    f" window.Streamlit.setComponentValue({{{DRAWN}: true}}); }};"
+    " window.addEventListener('error', window.__atlasDrawn); setTimeout(window.__atlasDrawn, 4000); })();\n"
+)
+_REPORT_AFTER = "\nrequestAnimationFrame(function () { setTimeout(window.__atlasDrawn, 0); });\n"
+
+
 def _ensure_registered() -> None:
     """Register streamlit-folium's component with the running server if it is not yet.
 
@@ -104,10 +121,13 @@ def _ensure_registered() -> None:
 
 def show_map(m: folium.Map, key: str, height: int = 620,
              returned_objects: Iterable[str] = ("last_clicked",),
-             center: list[float] | None = None, zoom: int | None = None) -> dict[str, Any]:
+             center: list[float] | None = None, zoom: int | None = None,
+             report_drawn: bool = False) -> dict[str, Any]:
     """Display ``m`` full-width; returns only ``returned_objects`` (each change reruns the page).
 
     ``center``/``zoom`` move the drawn map without rebuilding it (applied when they change).
+    ``report_drawn``: once the browser has painted the map, it sets the value ``{DRAWN: True}``
+    (a rerun): a page can send its map first and the rest on that rerun.
     """
     _ensure_registered()
     parts = prepare_map(m)
@@ -116,8 +136,11 @@ def show_map(m: folium.Map, key: str, height: int = 620,
                     "bounds": parts["bounds"], "zoom": parts["zoom"]}
     defaults = {k: all_defaults.get(k) for k in returned}
     version = parts["version"]
+    script = parts["script"] + f'\nwindow.__atlas_map_id = "{version}";\n'
+    if report_drawn:
+        script = _REPORT_BEFORE + script + _REPORT_AFTER
     value = sf._component_func(
-        script=parts["script"] + f'\nwindow.__atlas_map_id = "{version}";\n', header=parts["header"],
+        script=script, header=parts["header"],
         html=parts["html"], id=parts["id"], key=key,
         height=height, width=None, returned_objects=returned, default=defaults, zoom=zoom, center=center,
         feature_group=_rebuild_js(version), return_on_hover=False, layer_control=None, pixelated=False,

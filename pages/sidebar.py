@@ -14,15 +14,20 @@ from geo.i18n import DEFAULT_LANG, LANGS, t
 from pages.common import EDITOR_KEY, LANG_KEY, choose_one, current_lang, show_error, tr, tr_plain
 
 
+def seed_language() -> None:
+    """The session's language, once: the address's (``?lang=en``), else Vietnamese."""
+    if LANG_KEY not in st.session_state:
+        qp = st.query_params.get(LANG_KEY)
+        st.session_state[LANG_KEY] = qp if qp in LANGS else DEFAULT_LANG
+
+
 def language_switch() -> None:
     """Sidebar switch Tiếng Việt / English.
 
     The choice lives in ``session_state["lang"]`` (a plain key, not widget state, so it
     survives navigation) and in the URL (``?lang=en``) so a shared link keeps it.
     """
-    if LANG_KEY not in st.session_state:
-        qp = st.query_params.get(LANG_KEY)
-        st.session_state[LANG_KEY] = qp if qp in LANGS else DEFAULT_LANG
+    seed_language()
 
     def _changed() -> None:
         st.session_state[LANG_KEY] = st.session_state["_lang_choice"]

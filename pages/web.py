@@ -137,14 +137,18 @@ def session_gone_test() -> Callable[[], bool] | None:
 
 def run_page(nav: Any) -> None:
     """Run the page chosen by ``st.navigation`` under the last-resort handler: an unexpected
-    exception shows one sentence (``show_unexpected``); ``st.stop``/``st.rerun`` pass through
-    (they are not ``Exception`` subclasses). The page runs in a :func:`geo.cancel.scope` bound
-    to its session, so reads and computations stop when the tab closes."""
+    exception shows one sentence (``show_unexpected``); ``pages.common.end_page`` ends the page;
+    ``st.stop``/``st.rerun`` pass through (they are not ``Exception`` subclasses). The page runs
+    in a :func:`geo.cancel.scope` bound to its session, so reads and computations stop when the
+    tab closes."""
     from geo import cancel
+    from pages.common import PageEnd, page_run
 
     try:
-        with cancel.scope(session_gone_test()):
+        with cancel.scope(session_gone_test()), page_run():
             nav.run()
+    except PageEnd:   # pages.common.end_page: the page has shown all it has to show
+        pass
     except cancel.Cancelled:
         LOG.info("page work stopped: its session ended")
     except Exception as exc:  # the one place every page failure ends up

@@ -102,3 +102,35 @@ def test_zoom_to_a_city_moves_the_map_without_rebuilding_it(app_url: str, offlin
     frame.wait_for_function("v => window.__atlas_map_id !== v", arg=drawn[0], timeout=30000)
     lat2, lng2 = frame.evaluate("() => [window.map.getCenter().lat, window.map.getCenter().lng]")
     assert abs(lat2 - lat) < 0.01 and abs(lng2 - lng) < 0.01
+
+
+# in the page: when the sidebar's layer choice first appears, was the map already painted?
+_ORDER = """
+if (window === window.top) {
+  const watch = new MutationObserver(() => {
+    if (!document.querySelector('[data-testid="stSidebar"] [data-testid="stMultiSelect"]')) return;
+    const f = document.querySelector('iframe[title="streamlit_folium.st_folium"]');
+    let drawn = false;
+    try { drawn = !!f.contentDocument.querySelector(".leaflet-overlay-pane path, .leaflet-overlay-pane canvas"); }
+    catch (e) {}
+    window.__controlsAfterMap = drawn;
+    watch.disconnect();
+  });
+  watch.observe(document, {childList: true, subtree: true});
+}
+"""
+
+
+def test_first_view_paints_the_map_then_draws_the_controls(app_url: str, offline_page) -> None:
+    """A new browser's first view (pages.common.map_first_view): the map's first frame is
+    painted before any control is drawn, and the controls, the sidebar's switches and the side
+    panel then come without any action; no loading indicator is left."""
+    page = offline_page
+    page.add_init_script(_ORDER)
+    page.goto(app_url + "/?lang=vi", wait_until="domcontentloaded")
+    map_frame(page)
+    page.locator('[data-testid="stSidebar"] [data-testid="stMultiSelect"]').first.wait_for(timeout=30000)
+    assert page.evaluate("window.__controlsAfterMap") is True
+    page.get_by_text("English").first.wait_for(timeout=30000)    # app.py's language switch
+    page.get_by_role("heading", name="Thông tin đơn vị").wait_for(timeout=30000)
+    assert page.locator("#atlas-loading").count() == 0

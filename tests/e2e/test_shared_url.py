@@ -34,6 +34,8 @@ def test_shared_presentation_url_restores_view_and_keys_step(app_url: str, offli
     assert not page.locator('[data-testid="stSidebar"]').is_visible()
     page.get_by_role("button", name="Next ▶").wait_for(timeout=15000)
     assert "view=1" in page.url and "present=1" in page.url
+    # the page ends early (pages.common.end_page): app.py still clears its loading indicator
+    page.wait_for_function("() => !document.querySelector('#atlas-loading')", timeout=15000)
     # the address now carries the whole view: layers, basemap, extent, unit (in the map
     # page's form, so the same link opens the unit there too)
     params = _params(page.url)

@@ -257,3 +257,71 @@ def test_a_widget_that_starts_elsewhere_gets_its_map_drawn_again(caplog) -> None
     assert [r for r in caplog.records if "map sent before" in r.getMessage()]
     assert at.multiselect(key="layers_vi").value == ["districts"]
     assert _map_args(at)["script"] != default["script"]
+
+
+def _elements(at: AppTest):
+    def walk(node):
+        for child in getattr(node, "children", {}).values():
+            yield child
+            yield from walk(child)
+    return list(walk(at._tree))
+
+
+def _widgets(at: AppTest) -> list[str]:
+    return [w.key for kind in (at.radio, at.multiselect, at.selectbox, at.text_input) for w in kind]
+
+
+def test_a_browsers_first_view_is_the_map_alone_then_the_rest(monkeypatch) -> None:
+    """A browser session's first run of app.py on the map page sends the title and the map
+    alone (no widget anywhere), clears the loading indicator and marks the session loaded; the
+    map's script asks for the rest once painted; that rerun draws the sidebar switches and the
+    controls, and its map is the same one (same view, same place)."""
+    from pages import common
+    from pages.map_component import DRAWN
+
+    monkeypatch.setattr(common, "browser_session", lambda: True)
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    assert at.title[0].value == "Bản đồ tỉnh Thái Nguyên và ba đô thị thông minh"
+    assert _widgets(at) == []
+    assert not [e for e in _elements(at) if "atlas-loading" in str(getattr(e, "proto", ""))]
+    assert at.session_state[common.LOADED_KEY] is True
+    first = _map_args(at)
+    assert f"setComponentValue({{{DRAWN}: true}})" in first["script"]
+
+    at.session_state["explorer_map"] = {DRAWN: True}   # what the map's frame sends once painted
+    at.run()
+    assert not at.exception
+    assert {"_lang_choice", "_basemap_choice_vi", "layers_vi", "zoom_to_vi"} <= set(_widgets(at))
+    again = _map_args(at)
+    assert DRAWN not in again["script"] and again["script"] in first["script"]
+    assert (first["center"], first["zoom"]) == (again["center"], again["zoom"])
+
+
+def test_without_a_browser_the_first_run_draws_everything(monkeypatch) -> None:
+    """No browser behind the session (nothing could report the map drawn): one run draws all."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    assert {"_lang_choice", "layers_vi"} <= set(_widgets(at))
+    assert "setComponentValue" not in _map_args(at)["script"]
+
+
+def test_every_link_first_viewed_alone_then_drawn_makes_the_same_map(monkeypatch) -> None:
+    """For every kind of shared link, the map sent alone is the map the widgets then make."""
+    from pages import common
+    from pages.map_component import DRAWN
+
+    monkeypatch.setattr(common, "browser_session", lambda: True)
+    for link in LINKS:
+        at = _page("vi")
+        at.query_params.update(link)
+        at.run()
+        assert not at.exception, (link, at.exception)
+        assert not [w for w in _widgets(at) if not w.startswith("_")], link
+        first = _map_args(at)
+        at.session_state["explorer_map"] = {DRAWN: True}
+        at.run()
+        assert not at.exception, (link, at.exception)
+        again = _map_args(at)
+        assert again["script"] in first["script"] and DRAWN in first["script"], link
+        assert (first["center"], first["zoom"]) == (again["center"], again["zoom"]), link
