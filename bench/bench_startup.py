@@ -4,10 +4,10 @@ Starts ``streamlit run app.py`` on a free port (fresh process, empty caches), wa
 /_stcore/health, then opens the map page in Debian's chromium (every host but localhost unresolvable)
 and prints, from the browser's navigation start: when the boot spinner of the page's HTML
 (``#atlas-boot``, before Streamlit's frontend has loaded), app.py's progress indicator
-(``#atlas-loading``, a session's first run before the page's work), Streamlit's spinner and
-the page title first appeared, and when the first Leaflet map was drawn: the animation frame
-after the first layer (SVG path or canvas) entered the map's overlay pane, stamped by the
-map's iframe itself. Playwright's wait for the same element is printed beside it: it polls
+(``#atlas-loading``, a session's first run before the page's work), Streamlit's spinner, the
+page title and the map page's controls (the sidebar's layer choice) first appeared, and when the
+first Leaflet map was drawn: the animation frame after the first layer (SVG path or canvas)
+entered the map's overlay pane, stamped by the map's iframe itself. Playwright's wait for the same element is printed beside it: it polls
 (20 ms, 100 ms, then every 500 ms on a busy page), so it lags the map by up to ~0.8 s
 (measured: canvas in the page at 3.52 s, the wait returned at 4.30 s). Targets
 on the 2-core machine: an indicator within 1 s, the first map ≤ 3 s after the server is up.
@@ -71,8 +71,11 @@ if (window === window.top) {
       if (!seen.spinner && document.querySelector('[data-testid="stSpinner"]')) seen.spinner = now;
       if (document.querySelector("[data-testid=stMain] h1")) seen.title = now;
     }
+    if (!seen.controls && document.querySelector('[data-testid=stSidebar] [data-testid=stMultiSelect]')) {
+      seen.controls = now;   // the map page's controls (after the map on a first view, map_first_view)
+    }
     while (hooked < frames.length) hook(frames[hooked++]);
-    if (seen.title && mapHooked) atlasWatch.disconnect();  // watching costs the page time
+    if (seen.title && mapHooked && seen.controls) atlasWatch.disconnect();  // watching costs the page time
   });
   atlasWatch.observe(document, {childList: true, subtree: true});
 }
@@ -80,12 +83,14 @@ if (window === window.top) {
 
 
 def _first_map(page, url: str) -> tuple[dict[str, float], float]:
-    """Seconds from navigation start to the progress indicator, the title and the first map
-    (``seen["map"]``: stamped by the page itself), and when Playwright's polling saw the map."""
+    """Seconds from navigation start to the progress indicator, the title, the first map
+    (``seen["map"]``: stamped by the page itself) and the map's controls, and when Playwright's
+    polling saw the map."""
     page.goto(url + "/?lang=vi&basemap=none", wait_until="commit")
     page.frame_locator('iframe[title="streamlit_folium.st_folium"]').locator(MAP).first.wait_for(timeout=120000)
-    page.wait_for_function("() => window.__atlasSeen && window.__atlasSeen.map", timeout=10000)
     polled = page.evaluate("performance.now()") / 1000.0
+    page.wait_for_function("() => window.__atlasSeen && window.__atlasSeen.map && window.__atlasSeen.controls",
+                           timeout=30000)
     seen = {k: v / 1000.0 for k, v in page.evaluate("window.__atlasSeen").items()}
     return seen, polled
 

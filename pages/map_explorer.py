@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import geopandas as gpd
 import pandas as pd
@@ -151,6 +152,26 @@ def current_focus() -> tuple[tuple[list[float], int] | None, list[float], int]:
 # first: their values make the view.
 controls = st.container()
 map_col, panel_col = st.columns([3, 1.3])
+
+
+def zoom_and_search() -> tuple[str, str, Any]:
+    """The row above the map: zoom to the province or a programme city, and the unit search
+    box; their values and the search column (for its messages)."""
+    zoom_col, search_col = controls.columns([3, 2])
+    with zoom_col:
+        zooms = ["province", *PROGRAMME_CITY_KEYS.values()]   # a new radio (link, language) shows the last choice
+        try:  # the cities named as the unit registry names them (one naming across the atlas)
+            city_names = {PROGRAMME_CITY_KEYS.get(u.code, u.code): u.short_label(lang) for u in programme_cities()}
+        except AtlasError:
+            city_names = {}
+        zoom_choice = st.radio(tr("map.zoom_to"), zooms, horizontal=True, key=wkey("zoom_to"),
+                               index=zooms.index(st.session_state["_last_zoom"]),
+                               format_func=lambda z: tr("map.zoom_province") if z == "province" else city_names.get(z, z))
+    with search_col:
+        query = st.text_input(tr("map.search"), key=wkey("unit_search"))
+    return zoom_choice, query, search_col
+
+
 if first_run:
     map_alone = map_first_view()
     early_view, _ = controls_view(draw=False)
@@ -159,7 +180,8 @@ if first_run:
     with map_col:
         out = show_map(fmap, key="explorer_map", height=620, center=early_center, zoom=early_zoom,
                        report_drawn=map_alone)
-    if map_alone:
+    if map_alone:   # with the row above the map, which would otherwise push the drawn map down
+        zoom_and_search()
         end_page()
 with st.sidebar:
     view, user_layers = controls_view(draw=True)
@@ -188,18 +210,7 @@ def search_label(hit) -> str:  # geo.units.UnitHit
 
 
 # ---- zoom and search ----------------------------------------------------------------
-zoom_col, search_col = controls.columns([3, 2])
-with zoom_col:
-    zooms = ["province", *PROGRAMME_CITY_KEYS.values()]   # a new radio (link, language) shows the last choice
-    try:  # the cities named as the unit registry names them (one naming across the atlas)
-        city_names = {PROGRAMME_CITY_KEYS.get(u.code, u.code): u.short_label(lang) for u in programme_cities()}
-    except AtlasError:
-        city_names = {}
-    zoom_choice = st.radio(tr("map.zoom_to"), zooms, horizontal=True, key=wkey("zoom_to"),
-                           index=zooms.index(st.session_state["_last_zoom"]),
-                           format_func=lambda z: tr("map.zoom_province") if z == "province" else city_names.get(z, z))
-with search_col:
-    query = st.text_input(tr("map.search"), key=wkey("unit_search"))
+zoom_choice, query, search_col = zoom_and_search()
 
 unit_frames = {lid: gdf for lid in UNIT_LAYERS if (gdf := load_or_note(lid)) is not None}
 districts = unit_frames.get("districts")

@@ -272,8 +272,9 @@ def _widgets(at: AppTest) -> list[str]:
 
 
 def test_a_browsers_first_view_is_the_map_alone_then_the_rest(monkeypatch) -> None:
-    """A browser session's first run of app.py on the map page sends the title and the map
-    alone (no widget anywhere), clears the loading indicator and marks the session loaded; the
+    """A browser session's first run of app.py on the map page sends the title, the map and the
+    row above it (zoom, search; no other widget), clears the loading indicator and marks the
+    session loaded; the
     map's script asks for the rest once painted; that rerun draws the sidebar switches and the
     controls, and its map is the same one (same view, same place)."""
     from pages import common
@@ -283,7 +284,7 @@ def test_a_browsers_first_view_is_the_map_alone_then_the_rest(monkeypatch) -> No
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not at.exception
     assert at.title[0].value == "Bản đồ tỉnh Thái Nguyên và ba đô thị thông minh"
-    assert _widgets(at) == []
+    assert _widgets(at) == ["zoom_to_vi", "unit_search_vi"]
     assert not [e for e in _elements(at) if "atlas-loading" in str(getattr(e, "proto", ""))]
     assert at.session_state[common.LOADED_KEY] is True
     first = _map_args(at)
@@ -317,7 +318,7 @@ def test_every_link_first_viewed_alone_then_drawn_makes_the_same_map(monkeypatch
         at.query_params.update(link)
         at.run()
         assert not at.exception, (link, at.exception)
-        assert not [w for w in _widgets(at) if not w.startswith("_")], link
+        assert _widgets(at) == ["zoom_to_vi", "unit_search_vi"], link
         first = _map_args(at)
         at.session_state["explorer_map"] = {DRAWN: True}
         at.run()
