@@ -54,6 +54,6 @@ else:
         basemap_switch()
     try:
         run_page(nav)
-    finally:   # also on st.stop / st.rerun
+    finally:   # also after pages.common.end_page (not after st.stop: Streamlit stops here again)
         st.session_state[LOADED_KEY] = True
         loading.empty()

@@ -6,9 +6,9 @@ Beside it: ``pages.sidebar`` (language, basemap and sign-in boxes) and ``pages.s
 """
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, NoReturn
 
 import streamlit as st
@@ -32,17 +32,17 @@ class PageEnd(BaseException):
     ``Exception``, like Streamlit's own stop: a page's ``except Exception`` does not catch it."""
 
 
-_PAGE_RUN = threading.local()   # set while run_page runs a page (script runs are one per thread)
+_IN_PAGE_RUN: ContextVar[bool] = ContextVar("atlas_in_page_run", default=False)   # set by page_run
 
 
 @contextmanager
 def page_run() -> Iterator[None]:
     """Mark the page run by app.py's navigation (``pages.web.run_page``): :func:`end_page` ends it."""
-    _PAGE_RUN.active = True
+    token = _IN_PAGE_RUN.set(True)
     try:
         yield
     finally:
-        _PAGE_RUN.active = False
+        _IN_PAGE_RUN.reset(token)
 
 
 def end_page() -> NoReturn:
@@ -54,7 +54,7 @@ def end_page() -> NoReturn:
     kept "Đang tải…" on screen. A page run alone (``AppTest`` on a page file) has no
     ``run_page`` around it and stops with ``st.stop``.
     """
-    if getattr(_PAGE_RUN, "active", False):
+    if _IN_PAGE_RUN.get():
         raise PageEnd
     st.stop()
 
@@ -70,9 +70,9 @@ def browser_session() -> bool:
 
 
 def map_first_view() -> bool:
-    """True on a browser session's very first run: the map page then sends its title and map
-    alone and draws everything else (sidebar switches, controls, side panel) on the rerun the
-    map asks for once its first frame is painted (``pages.map_component.show_map``,
+    """True on a browser session's very first run: the map page then sends its title, its map
+    and the zoom/search row above it alone and draws everything else (sidebar switches,
+    controls, side panel) on the rerun the map asks for once its first frame is painted (``pages.map_component.show_map``,
     ``report_drawn``). The map page's widgets (BaseWeb selects, ~0.3–0.5 s of the browser's
     main thread) rendered together with the map delayed the map's frame by that much
     (``bench/bench_startup.py``, README)."""

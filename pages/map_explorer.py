@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import geopandas as gpd
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from geo.catalog import get_catalog
 from geo.errors import AtlasError
@@ -146,15 +146,15 @@ def current_focus() -> tuple[tuple[list[float], int] | None, list[float], int]:
 # (their places in the page are fixed by the containers below, not by the order they are sent
 # in): the browser starts the map's frame while it still draws the widgets (bench_startup.py,
 # 5 interleaved runs each: first map 0.1 s sooner for a new browser, 0.2 s for a returning
-# tab). A browser's very first view goes further: the map alone, the rest on the rerun the map
-# asks for once painted (pages.common.map_first_view; 6 interleaved runs each: cold 3.03 →
-# 2.73 s, new browser 2.90 → 2.56 s, returning 2.77 → 2.28 s). Later runs draw the widgets
-# first: their values make the view.
+# tab). A browser's very first view goes further: the map (and the row above it) alone, the
+# rest on the rerun the map asks for once painted (pages.common.map_first_view; 4 interleaved
+# runs each against 4f716c3: cold 3.31 → 2.52 s, new browser 2.98 → 2.50 s, returning 2.82 →
+# 2.50 s; README). Later runs draw the widgets first: their values make the view.
 controls = st.container()
 map_col, panel_col = st.columns([3, 1.3])
 
 
-def zoom_and_search() -> tuple[str, str, Any]:
+def zoom_and_search() -> tuple[str, str, DeltaGenerator]:
     """The row above the map: zoom to the province or a programme city, and the unit search
     box; their values and the search column (for its messages)."""
     zoom_col, search_col = controls.columns([3, 2])
