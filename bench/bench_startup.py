@@ -7,9 +7,10 @@ and prints, from the browser's navigation start: when the boot spinner of the pa
 (``#atlas-loading``, a session's first run before the page's work), Streamlit's spinner, the
 page title and the map page's controls (the sidebar's layer choice) first appeared, and when the
 first Leaflet map was drawn: the animation frame after the first layer (SVG path or canvas)
-entered the map's overlay pane, stamped by the map's iframe itself. Playwright's wait for the same element is printed beside it: it polls
-(20 ms, 100 ms, then every 500 ms on a busy page), so it lags the map by up to ~0.8 s
-(measured: canvas in the page at 3.52 s, the wait returned at 4.30 s). Targets
+entered the map's overlay pane, stamped by the map's iframe itself. Playwright's wait for the
+same element is printed beside it: it polls (20 ms, 100 ms, then every 500 ms on a busy page),
+so it lags the map by up to ~0.8 s (measured: canvas in the page at 3.52 s, the wait returned
+at 4.30 s). Targets
 on the 2-core machine: an indicator within 1 s, the first map ≤ 3 s after the server is up.
 Three new sessions per run: *cold* (fresh browser profile, the server's first session),
 *new browser* (another fresh profile: nothing cached in the browser, the server warm) and

@@ -1,4 +1,4 @@
-"""``python -m geo``: see geo/cli.py."""
+"""``python -m geo``: see geo/cli/__init__.py."""
 import sys
 
 from geo.cli import main

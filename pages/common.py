@@ -73,9 +73,9 @@ def map_first_view() -> bool:
     """True on a browser session's very first run: the map page then sends its title, its map
     and the zoom/search row above it alone and draws everything else (sidebar switches,
     controls, side panel) on the rerun the map asks for once its first frame is painted (``pages.map_component.show_map``,
-    ``report_drawn``). The map page's widgets (BaseWeb selects, ~0.3–0.5 s of the browser's
-    main thread) rendered together with the map delayed the map's frame by that much
-    (``bench/bench_startup.py``, README)."""
+    ``report_drawn``). Rendered together with the map, the other widgets held the browser's
+    main thread (which the map's frame shares) before the frame could start: without them the
+    first map came ~0.3–0.5 s sooner (``bench/bench_startup.py``, interleaved A/B, README)."""
     return not st.session_state.get(LOADED_KEY) and browser_session()
 
 

@@ -299,7 +299,7 @@ def test_a_browsers_first_view_is_the_map_alone_then_the_rest(monkeypatch) -> No
     assert (first["center"], first["zoom"]) == (again["center"], again["zoom"])
 
 
-def test_without_a_browser_the_first_run_draws_everything(monkeypatch) -> None:
+def test_without_a_browser_the_first_run_draws_everything() -> None:
     """No browser behind the session (nothing could report the map drawn): one run draws all."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120).run()
     assert not at.exception
