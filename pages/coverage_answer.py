@@ -10,7 +10,7 @@ from geo.errors import AtlasError
 from geo.network import RoadGraph
 from geo.service import CoverageRequest, CoverageResult
 from layers.coverage_map import coverage_map, share_texts
-from pages.common import plain, show_error, tr
+from pages.common import end_page, plain, show_error, tr
 from pages.coverage_tables import fmt_table, label_columns
 from pages.coverage_whatif import take_click
 from pages.map_component import show_map
@@ -43,7 +43,7 @@ def ask(q: dict) -> CoverageResult:
             result = coverage_service().ask(CoverageRequest(**q), progress=progress)
     except AtlasError as err:
         show_error(err)
-        st.stop()
+        end_page()
     for b in bar:
         b.empty()
     return result

@@ -15,7 +15,7 @@ from geo.frameworks import active_framework
 from geo.i18n import t
 from geo.store import Store
 from geo.units import all_units
-from pages.common import EDITOR_KEY, current_lang, ensure_app_entry, show_error, tr
+from pages.common import EDITOR_KEY, current_lang, end_page, ensure_app_entry, show_error, tr
 from pages.readiness_entry import SEEN_KEY, TARGET_SEEN_KEY, entry_tab
 from pages.readiness_map import map_tab
 from pages.readiness_scorecard import compare_tab, scorecard_tab
@@ -38,7 +38,7 @@ try:
     units = all_units()
 except AtlasError as err:
     show_error(err)
-    st.stop()
+    end_page()
 editor = editor_sign_in("ind_sign_in_form")
 with st.expander(tr("readiness.rule_title")):
     st.markdown(tr("readiness.rule"))

@@ -64,3 +64,14 @@ def test_start_up_imports_every_page_helper_and_runs_no_page():
     scripts = {f"pages.{name}" for name, *_ in PAGES}
     helpers = {f"pages.{p.stem}" for p in (ROOT / "pages").glob("*.py") if not p.stem.startswith("_")} - scripts
     assert helpers <= loaded and not loaded & scripts
+
+
+def test_pages_end_with_end_page_not_st_stop():
+    """``st.stop()`` in a page run by app.py leaves its loading indicator on screen (Streamlit
+    stops again at app.py's ``finally``): pages call ``pages.common.end_page`` instead, whose
+    fallback outside app.py is the only ``st.stop()`` left."""
+    import re
+
+    calls = {p.relative_to(ROOT).as_posix(): len(re.findall(r"\bst\.stop\(", p.read_text(encoding="utf-8")))
+             for p in [ROOT / "app.py", *(ROOT / "pages").glob("*.py")]}
+    assert {k: v for k, v in calls.items() if v} == {"pages/common.py": 1}
